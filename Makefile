@@ -1,0 +1,35 @@
+# Top-level convenience wrapper around CMake. `make run` and `make test` are
+# the README's quick start: both install missing packages first.
+
+BUILD   ?= build
+TYPE    ?= Release
+JOBS    ?= 2
+EXAMPLE ?= examples/fashion_mlp.duet
+
+.PHONY: all deps configure build run test sanitize clean
+
+all: build
+
+deps:
+	@sh scripts/install-deps
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(TYPE) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/duet run $(EXAMPLE)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# ASan + UBSan build of everything, tests included, in build-san/.
+sanitize: deps
+	@cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DDUET_SANITIZE=ON >/dev/null
+	@cmake --build build-san -j $(JOBS)
+	cd build-san && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD) build-san

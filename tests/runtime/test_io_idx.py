@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""test_io_idx.py - the IDX reader and image dataset against an independent
+reading of Fashion-MNIST (gzip + struct + numpy here), and its diagnostics on
+corrupt, truncated and mismatched files written by this script.
+
+usage: test_io_idx.py TOOL [FASHION_MNIST_DIR]"""
+import gzip
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+TOOL = sys.argv[1]
+DIR = sys.argv[2] if len(sys.argv) > 2 else "/usr/share/datasets/fashion-mnist"
+failures = 0
+checks = 0
+
+
+def check(cond, what, expected, got):
+    global failures, checks
+    checks += 1
+    if not cond:
+        failures += 1
+        print(f"FAIL {what}: expected {expected!r}, got {got!r}")
+
+
+def equal(what, expected, got):
+    check(expected == got, what, expected, got)
+
+
+def read_idx(path):
+    """Independent IDX reader: (dims, uint8 array)."""
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
+    assert zero == 0 and dtype == 8, path
+    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    assert data.size == int(np.prod(dims)), path
+    return dims, data
+
+
+def run(*args):
+    p = subprocess.run([TOOL, *args], capture_output=True, text=True)
+    return p.returncode, p.stdout.strip()
+
+
+def check_real_files():
+    code, out = run("stats", DIR)
+    equal("stats exit code", 0, code)
+    got = json.loads(out)
+    for set_name, n in (("train", 60000), ("t10k", 10000)):
+        dims, pixels = read_idx(f"{DIR}/{set_name}-images-idx3-ubyte.gz")
+        ldims, labels = read_idx(f"{DIR}/{set_name}-labels-idx1-ubyte.gz")
+        c = got[set_name]
+        equal(f"{set_name} count (fact)", n, dims[0])
+        equal(f"{set_name} count", n, c["n"])
+        equal(f"{set_name} rows x cols", [28, 28], [c["rows"], c["cols"]])
+        equal(f"{set_name} label count", ldims[0], c["labels"])
+        hist = np.bincount(labels, minlength=10).tolist()
+        equal(f"{set_name} label histogram", hist, c["hist"])
+        equal(f"{set_name} balanced classes (fact)", [n // 10] * 10, hist)
+        equal(f"{set_name} pixel sum", int(pixels.sum(dtype=np.uint64)),
+              c["pixel_sum"])
+        images = pixels.reshape(dims[0], 28 * 28)
+        sums = [int(images[i].sum()) for i in (0, 1, 2, dims[0] - 1)]
+        equal(f"{set_name} image sums", sums, c["image_sums"])
+        equal(f"{set_name} first labels", labels[:8].tolist(),
+              c["first_labels"])
+        x = pixels.astype(np.float64) / 255.0
+        mean, std = float(x.mean()), float(x.std())
+        check(abs(mean - c["mean"]) < 1e-9 and abs(std - c["std"]) < 1e-9,
+              f"{set_name} mean/std", (mean, std), (c["mean"], c["std"]))
+        if set_name == "train":
+            train_pixels, train_labels = pixels, labels
+            check(abs(mean - 0.2860) < 5e-5 and abs(std - 0.3530) < 5e-5,
+                  "documented normalization constants", (mean, std),
+                  (0.2860, 0.3530))
+    ds = got["dataset"]
+    equal("dataset shape", [60000, 1, 28, 28, 10],
+          [ds["n"], ds["channels"], ds["rows"], ds["cols"], ds["classes"]])
+    for index, value in ds["values"]:
+        want = (train_pixels[index] / 255.0 - 0.2860) / 0.3530
+        check(abs(want - value) < 1e-6, f"normalized pixel {index}", want, value)
+    equal("last label", int(train_labels[-1]), ds["last_label"])
+
+
+def idx_bytes(magic, dims, payload):
+    return magic + struct.pack(">" + "I" * len(dims), *dims) + payload
+
+
+def check_bad_files(tmp):
+    def write(name, data, compress=True):
+        path = os.path.join(tmp, name)
+        with (gzip.open(path, "wb") if compress else open(path, "wb")) as f:
+            f.write(data)
+        return path
+
+    image = bytes(range(256)) * 3 + bytes(16)          # 784 bytes
+    good = write("good.gz", idx_bytes(b"\0\0\x08\x03", (1, 28, 28), image))
+    equal("good file", (0, f"ok 1x28x28 {sum(image)}"), run("read", good))
+    plain = write("plain.idx", idx_bytes(b"\0\0\x08\x01", (5,), b"\1\2\3\4\5"),
+                  compress=False)
+    equal("uncompressed file", (0, "ok 5 15"), run("read", plain))
+
+    cases = [
+        ("bad-magic.gz", idx_bytes(b"\1\2\x08\x03", (1, 28, 28), image),
+         "not an IDX file: bad magic 0x01020803 (expected 0x000008NN, "
+         "NN = number of dimensions)"),
+        ("float.gz", idx_bytes(b"\0\0\x0d\x01", (4,), bytes(16)),
+         "unsupported IDX element type 0x0d (only unsigned bytes, 0x08, are "
+         "supported)"),
+        ("seven-dims.gz", idx_bytes(b"\0\0\x08\x07", (1,) * 7, b"\0"),
+         "bad IDX header: 7 dimensions (expected 1 to 4)"),
+        ("short-magic.gz", b"\0\0", "truncated: the IDX magic needs 4 bytes, "
+         "got 2"),
+        ("short-header.gz", b"\0\0\x08\x03" + struct.pack(">I", 60000) + b"\0\0",
+         "truncated: the IDX header needs 16 bytes, got 10"),
+        ("truncated.gz", idx_bytes(b"\0\0\x08\x03", (60000, 28, 28), bytes(1000)),
+         "truncated: expected 47040000 bytes of data (60000 x 28 x 28), "
+         "got 1000"),
+        ("trailing.gz", idx_bytes(b"\0\0\x08\x03", (1, 28, 28), image + bytes(5)),
+         "5 unexpected bytes after the 784 bytes of data"),
+        ("huge-dims.gz", idx_bytes(b"\0\0\x08\x04", (0xffffffff,) * 4, b""),
+         "bad IDX header: dimensions 4294967295 x 4294967295 x 4294967295 x "
+         "4294967295 are too large"),
+    ]
+    for name, data, message in cases:
+        path = write(name, data)
+        equal(name, (1, f"error: {path}: {message}"), run("read", path))
+
+    with open(good, "rb") as f:
+        gz = f.read()
+    cut = write("cut-stream.gz", gz[:len(gz) // 2], compress=False)
+    equal("cut gzip stream",
+          (1, f"error: {cut}: truncated gzip stream (unexpected end of file)"),
+          run("read", cut))
+    bad_crc = bytearray(gz)
+    bad_crc[-8] ^= 0xff                                # the CRC32 trailer
+    crc = write("bad-crc.gz", bytes(bad_crc), compress=False)
+    equal("corrupt gzip data",
+          (1, f"error: {crc}: corrupt gzip data: incorrect data check"),
+          run("read", crc))
+    missing = os.path.join(tmp, "missing.gz")
+    equal("missing file",
+          (1, f"error: {missing}: cannot open: No such file or directory"),
+          run("read", missing))
+
+    labels10 = write("labels10.gz", idx_bytes(b"\0\0\x08\x01", (10,), bytes(10)))
+    images2 = write("images2.gz", idx_bytes(b"\0\0\x08\x03", (2, 28, 28),
+                                            image * 2))
+    equal("count mismatch",
+          (1, f"error: {images2} has 2 images but {labels10} has 10 labels"),
+          run("pair", images2, labels10))
+    equal("labels given as images",
+          (1, f"error: {images2}: expected labels with 1 dimension [count], "
+              "got 3"), run("pair", images2, images2))
+    equal("images given as labels",
+          (1, f"error: {labels10}: expected images with 3 dimensions [count, "
+              "rows, cols], got 1"), run("pair", labels10, labels10))
+    labels2 = write("labels2.gz", idx_bytes(b"\0\0\x08\x01", (2,), b"\3\7"))
+    # pixel 0 of images2 is 0: (0 / 255 - 0.5) / 0.25 = -2
+    equal("small pair", (0, "ok 2 8 -2"), run("pair", images2, labels2))
+
+
+check_real_files()
+with tempfile.TemporaryDirectory() as tmp:
+    check_bad_files(tmp)
+print(f"test_io_idx: {checks} checks, {failures} failed")
+sys.exit(1 if failures else 0)

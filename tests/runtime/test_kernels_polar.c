@@ -1,0 +1,367 @@
+/*
+ * test_kernels_polar.c - orthogonalization kernels on matrices with a known
+ * SVD G = U diag(sigma) V^T (sigma log-spaced over two decades):
+ *  - Newton-Schulz, every schedule, square / tall / wide, f32 and f64:
+ *    the singular values of the output (LAPACK SVD) must lie in the
+ *    schedule's band, and the output must equal U p(sigma / norm) V^T for
+ *    the composed scalar polynomial p (singular vectors untouched);
+ *  - exact polar factor (SVD) against U V^T; spectral norm against
+ *    max sigma; spd_pow: A^-1/2 A A^-1/2 = I, (A^1/2)^2 = A, eigenvalue
+ *    clamping; batches and in-place calls.
+ */
+#include <lapacke.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_kernels.h"
+#include "test_kernels_util.h"
+
+/* ---- reference matrices ---------------------------------------------------- */
+
+/* An r x c matrix with orthonormal columns (r >= c). */
+static double *orthonormal_cols(int r, int c, uint64_t stream)
+{
+    double *Q = tk_alloc((size_t)r * c);
+    double *ws = tk_alloc(rt_init_orthogonal_ws_f64(r, c));
+    rt_init_orthogonal_f64(Q, 1, r, c, 1.0, 7, stream, ws);
+    free(ws);
+    return Q;
+}
+
+/* M = U diag(d) V^T with U m x s, V n x s. */
+static void usv(const double *U, const double *d, const double *V, int m,
+                int n, int s, double *M)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double acc = 0;
+            for (int k = 0; k < s; k++)
+                acc += U[(long)i * s + k] * d[k] * V[(long)j * s + k];
+            M[(long)i * n + j] = acc;
+        }
+}
+
+/* A test matrix with known SVD factors. */
+typedef struct {
+    int m, n, s;
+    double *U, *V, *sigma, *G; /* owned */
+} svd_matrix;
+
+static svd_matrix svd_matrix_make(int m, int n, double scale, uint64_t stream)
+{
+    svd_matrix a = {m, n, m < n ? m : n, NULL, NULL, NULL, NULL};
+    a.U = orthonormal_cols(m, a.s, stream);
+    a.V = orthonormal_cols(n, a.s, stream + 1);
+    a.sigma = tk_alloc(a.s);
+    for (int k = 0; k < a.s; k++) /* 1 ... 1e-2, log-spaced */
+        a.sigma[k] = scale * pow(1e-2, a.s > 1 ? (double)k / (a.s - 1) : 0);
+    a.G = tk_alloc((size_t)m * n);
+    usv(a.U, a.sigma, a.V, m, n, a.s, a.G);
+    return a;
+}
+
+static void svd_matrix_free(svd_matrix *a)
+{
+    free(a->U), free(a->V), free(a->sigma), free(a->G);
+}
+
+/* Singular values of the m x n matrix X (copied), largest first. */
+static void singular_values(const double *X, int m, int n, double *sv)
+{
+    double *a = tk_alloc((size_t)m * n);
+    memcpy(a, X, sizeof(double) * m * n);
+    const int s = m < n ? m : n;
+    double *superb = tk_alloc(s);
+    LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'N', 'N', m, n, a, n, sv, NULL, 1, NULL,
+                   1, superb);
+    free(a), free(superb);
+}
+
+/* ---- Newton-Schulz ---------------------------------------------------------
+ * The published coefficient lists, transcribed independently of the
+ * runtime: Muon quintic (Jordan), You's 6 steps (Modula's atom.py), Polar
+ * Express (Amsel et al. 2025, Algorithm 1, with its 1.01 safety factors). */
+static const double muon[1][3] = {{3.4445, -4.7750, 2.0315}};
+static const double you[6][3] = {
+    {3955 / 1024.0, -8306 / 1024.0, 5008 / 1024.0},
+    {3735 / 1024.0, -6681 / 1024.0, 3463 / 1024.0},
+    {3799 / 1024.0, -6499 / 1024.0, 3211 / 1024.0},
+    {4019 / 1024.0, -6385 / 1024.0, 2906 / 1024.0},
+    {2677 / 1024.0, -3029 / 1024.0, 1162 / 1024.0},
+    {2172 / 1024.0, -1833 / 1024.0, 682 / 1024.0}};
+static const double pe[8][3] = {
+    {8.28721201814563, -23.595886519098837, 17.300387312530933},
+    {4.107059111542203, -2.9478499167379106, 0.5448431082926601},
+    {3.9486908534822946, -2.908902115962949, 0.5518191394370137},
+    {3.3184196573706015, -2.488488024314874, 0.51004894012372},
+    {2.300652019954817, -1.6689039845747493, 0.4188073119525673},
+    {1.891301407787398, -1.2679958271945868, 0.37680408948524835},
+    {1.8750014808534479, -1.2500016453999487, 0.3750001645474248},
+    {1.875, -1.25, 0.375}};
+
+/* The scalar map the iteration applies to each singular value. */
+static double ns_scalar(rt_ns_schedule sch, int steps, double x)
+{
+    for (int i = 0; i < steps; i++) {
+        double a, b, c;
+        if (sch == RT_NS_MUON5) {
+            a = muon[0][0], b = muon[0][1], c = muon[0][2];
+        } else if (sch == RT_NS_YOU6) {
+            const int j = i < 6 ? i : 5;
+            a = you[j][0], b = you[j][1], c = you[j][2];
+        } else {
+            const int j = i < 7 ? i : 7;
+            const double f = j < 7 ? 1.01 : 1.0;
+            a = pe[j][0] / f, b = pe[j][1] / pow(f, 3), c = pe[j][2] / pow(f, 5);
+        }
+        x = a * x + b * x * x * x + c * x * x * x * x * x;
+    }
+    return x;
+}
+
+/* One schedule's expected band of output singular values. The inputs'
+ * normalized singular values span [~4e-3, ~0.4]; composing the scalar
+ * polynomials over [3e-3, 1] gives Muon5 [0.682, 1.202], You6
+ * [0.9956, 0.9993], PolarExpress5 [0.870, 1.124] and PolarExpress8
+ * [1 - 1e-15, 1 + 1e-15]; the asserted bands add rounding margin. */
+typedef struct {
+    rt_ns_schedule schedule;
+    int steps;
+    const char *name;
+    double lo, hi;     /* asserted band */
+    double lo32, hi32; /* f32 */
+} ns_band;
+
+static const ns_band bands[] = {
+    {RT_NS_MUON5, 5, "muon5 x5", 0.6, 1.25, 0.6, 1.25},
+    {RT_NS_YOU6, 6, "you6 x6", 0.995, 1.0, 0.995, 1.0005},
+    {RT_NS_POLAR_EXPRESS, 5, "polar-express x5", 0.86, 1.13, 0.86, 1.13},
+    {RT_NS_POLAR_EXPRESS, 8, "polar-express x8", 1 - 1e-9, 1 + 1e-9,
+     1 - 2e-5, 1 + 2e-5},
+    {RT_NS_YOU6, 8, "you6 x8 (repeats last)", 0.99, 1.01, 0.99, 1.01},
+};
+
+static void ns_check(tk_suite *t, const ns_band *bd, svd_matrix *a, int f32)
+{
+    const int m = a->m, n = a->n, s = a->s;
+    const size_t mn = (size_t)m * n;
+    double *X = tk_alloc(mn), *ref = tk_alloc(mn), *p = tk_alloc(s);
+    double *sv = tk_alloc(s);
+    double norm = 0;
+    for (int k = 0; k < s; k++)
+        norm += a->sigma[k] * a->sigma[k];
+    norm = sqrt(norm) * (bd->schedule == RT_NS_POLAR_EXPRESS ? 1.01 : 1.0);
+    for (int k = 0; k < s; k++)
+        p[k] = ns_scalar(bd->schedule, bd->steps, a->sigma[k] / norm);
+    usv(a->U, p, a->V, m, n, s, ref);
+    if (f32) {
+        float *G32 = tk_to32(a->G, mn), *X32 = tk_alloc32(mn);
+        float *ws = tk_alloc32(rt_polar_ns_ws_f32(m, n));
+        rt_polar_ns_f32(G32, X32, 1, m, n, bd->schedule, bd->steps, 0, ws);
+        for (size_t i = 0; i < mn; i++)
+            X[i] = X32[i];
+        free(G32), free(X32), free(ws);
+    } else {
+        double *ws = tk_alloc(rt_polar_ns_ws_f64(m, n));
+        rt_polar_ns_f64(a->G, X, 1, m, n, bd->schedule, bd->steps, 0, ws);
+        free(ws);
+    }
+    singular_values(X, m, n, sv);
+    double lo = INFINITY, hi = -INFINITY;
+    for (int k = 0; k < s; k++)
+        lo = fmin(lo, sv[k]), hi = fmax(hi, sv[k]);
+    const double blo = f32 ? bd->lo32 : bd->lo, bhi = f32 ? bd->hi32 : bd->hi;
+    char what[160];
+    snprintf(what, sizeof what, "ns %s %dx%d %s: band [%.6f, %.6f] in [%g, %g]",
+             bd->name, m, n, f32 ? "f32" : "f64", lo, hi, blo, bhi);
+    /* err: how far the band reaches outside the asserted one */
+    tk_check(t, what, fmax(0, fmax(blo - lo, hi - bhi)), 0);
+    snprintf(what, sizeof what, "ns %s %dx%d %s == U p(S) V^T", bd->name, m, n,
+             f32 ? "f32" : "f64");
+    tk_close(t, what, X, ref, mn, f32 ? 3e-5 : 1e-10);
+    free(X), free(ref), free(p), free(sv);
+}
+
+/* Batched and in-place calls give the same result as single calls. */
+static void ns_batch_check(tk_suite *t)
+{
+    const int m = 24, n = 9, batch = 3;
+    const size_t mn = (size_t)m * n;
+    double *G = tk_alloc(batch * mn), *X = tk_alloc(batch * mn);
+    double *one = tk_alloc(mn), *ws = tk_alloc(rt_polar_ns_ws_f64(m, n));
+    tk_rand(G, batch * mn, -1, 1, 4242);
+    rt_polar_ns_f64(G, X, batch, m, n, RT_NS_POLAR_EXPRESS, 6, 1e-7, ws);
+    double err = 0;
+    for (int b = 0; b < batch; b++) {
+        rt_polar_ns_f64(G + b * mn, one, 1, m, n, RT_NS_POLAR_EXPRESS, 6,
+                        1e-7, ws);
+        err = fmax(err, tk_err(X + b * mn, one, mn));
+    }
+    tk_check(t, "ns batch of 3 (24x9) == 3 single calls", err, 0);
+    rt_polar_ns_f64(G, G, batch, m, n, RT_NS_POLAR_EXPRESS, 6, 1e-7, ws);
+    tk_close(t, "ns in place (X == G), tall", G, X, batch * mn, 0);
+    rt_polar_ns_f64(X, X, 1, 9, 24, RT_NS_MUON5, 5, 1e-7, ws);
+    double *W = tk_alloc(mn);
+    tk_rand(W, mn, -1, 1, 4243);
+    memcpy(one, W, sizeof(double) * mn);
+    rt_polar_ns_f64(W, W, 1, 9, 24, RT_NS_MUON5, 5, 1e-7, ws);
+    rt_polar_ns_f64(one, X, 1, 9, 24, RT_NS_MUON5, 5, 1e-7, ws);
+    tk_close(t, "ns in place (X == G), wide", W, X, mn, 0);
+    /* zero input stays zero (eps guards the division) */
+    double zero[12] = {0};
+    rt_polar_ns_f64(zero, zero, 1, 3, 4, RT_NS_YOU6, 6, 1e-7, ws);
+    double zeros[12] = {0};
+    tk_close(t, "ns of the zero matrix is zero", zero, zeros, 12, 0);
+    free(G), free(X), free(one), free(ws), free(W);
+}
+
+/* ---- exact polar factor and spectral norm --------------------------------- */
+
+static void svd_kernels_check(tk_suite *t, svd_matrix *a)
+{
+    const int m = a->m, n = a->n, s = a->s;
+    const size_t mn = (size_t)m * n;
+    double *ones = tk_alloc(s), *ref = tk_alloc(mn), *X = tk_alloc(mn);
+    for (int k = 0; k < s; k++)
+        ones[k] = 1;
+    usv(a->U, ones, a->V, m, n, s, ref);
+    double *ws = tk_alloc(rt_polar_svd_ws_f64(m, n));
+    float *ws32 = tk_alloc32(rt_polar_svd_ws_f32(m, n));
+    float *G32 = tk_to32(a->G, mn), *X32 = tk_alloc32(mn);
+    char what[120];
+    rt_polar_svd_f64(a->G, X, 1, m, n, ws);
+    rt_polar_svd_f32(G32, X32, 1, m, n, ws32);
+    snprintf(what, sizeof what, "polar_svd %dx%d f64 == U V^T", m, n);
+    tk_close(t, what, X, ref, mn, 1e-12);
+    /* cond(G) = 100 amplifies f32 rounding (observed <= 3.2e-6) */
+    snprintf(what, sizeof what, "polar_svd %dx%d f32 == U V^T", m, n);
+    tk_close32(t, what, X32, ref, mn, 3e-5);
+    memcpy(X, a->G, sizeof(double) * mn);
+    rt_polar_svd_f64(X, X, 1, m, n, ws);
+    snprintf(what, sizeof what, "polar_svd %dx%d f64 in place", m, n);
+    tk_close(t, what, X, ref, mn, 1e-12);
+
+    double norm, want = a->sigma[0];
+    float norm32;
+    double *wsn = tk_alloc(rt_spectral_norm_ws_f64(m, n));
+    float *wsn32 = tk_alloc32(rt_spectral_norm_ws_f32(m, n));
+    rt_spectral_norm_f64(a->G, &norm, 1, m, n, wsn);
+    rt_spectral_norm_f32(G32, &norm32, 1, m, n, wsn32);
+    snprintf(what, sizeof what, "spectral_norm %dx%d f64 == sigma_max", m, n);
+    tk_close(t, what, &norm, &want, 1, 1e-13);
+    snprintf(what, sizeof what, "spectral_norm %dx%d f32 == sigma_max", m, n);
+    tk_close32(t, what, &norm32, &want, 1, 1e-6);
+    free(ones), free(ref), free(X), free(ws), free(ws32), free(G32), free(X32);
+    free(wsn), free(wsn32);
+}
+
+static void spectral_batch_check(tk_suite *t)
+{
+    const int m = 5, n = 3;
+    double G[3 * 15] = {0}, out[3], want[3] = {2, 0.5, 7};
+    for (int b = 0; b < 3; b++) /* diag(want[b], 0.1, 0.01) padded */
+        G[b * 15 + 0] = want[b], G[b * 15 + 4] = 0.1, G[b * 15 + 8] = 0.01;
+    double *ws = tk_alloc(rt_spectral_norm_ws_f64(m, n));
+    rt_spectral_norm_f64(G, out, 3, m, n, ws);
+    tk_close(t, "spectral_norm batch of 3 (5x3 diagonal)", out, want, 3, 1e-15);
+    free(ws);
+}
+
+/* ---- SPD powers ----------------------------------------------------------- */
+
+static void matmul(const double *A, const double *B, double *C, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int k = 0; k < n; k++)
+                s += A[i * n + k] * B[k * n + j];
+            C[i * n + j] = s;
+        }
+}
+
+static void spd_check(tk_suite *t, int n, uint64_t stream)
+{
+    const size_t nn = (size_t)n * n;
+    double *Q = orthonormal_cols(n, n, stream), *lam = tk_alloc(n);
+    for (int k = 0; k < n; k++) /* eigenvalues 0.1 ... 10 */
+        lam[k] = 0.1 * pow(100, n > 1 ? (double)k / (n - 1) : 0.5);
+    double *A = tk_alloc(nn), *half = tk_alloc(nn), *ihalf = tk_alloc(nn);
+    double *tmp = tk_alloc(nn), *prod = tk_alloc(nn), *eye = tk_alloc(nn);
+    usv(Q, lam, Q, n, n, n, A);
+    for (int i = 0; i < n; i++)
+        eye[i * n + i] = 1;
+    double *ws = tk_alloc(rt_spd_pow_ws_f64(n));
+    char what[120];
+    rt_spd_pow_f64(A, half, 1, n, 0.5, 1e-12, ws);
+    rt_spd_pow_f64(A, ihalf, 1, n, -0.5, 1e-12, ws);
+    matmul(half, half, prod, n);
+    snprintf(what, sizeof what, "spd_pow n%d f64: (A^1/2)^2 == A", n);
+    tk_close(t, what, prod, A, nn, 1e-13);
+    matmul(ihalf, A, tmp, n);
+    matmul(tmp, ihalf, prod, n);
+    snprintf(what, sizeof what, "spd_pow n%d f64: A^-1/2 A A^-1/2 == I", n);
+    tk_close(t, what, prod, eye, nn, 1e-12);
+
+    float *A32 = tk_to32(A, nn), *ih32 = tk_alloc32(nn);
+    float *ws32 = tk_alloc32(rt_spd_pow_ws_f32(n));
+    rt_spd_pow_f32(A32, ih32, 1, n, -0.5f, 1e-6f, ws32);
+    double *ih = tk_to64(ih32, nn);
+    matmul(ih, A, tmp, n);
+    matmul(tmp, ih, prod, n);
+    snprintf(what, sizeof what, "spd_pow n%d f32: A^-1/2 A A^-1/2 == I", n);
+    tk_close(t, what, prod, eye, nn, 2e-5);
+
+    /* PSD with a zero eigenvalue: clamped to eps before the power */
+    double *ref = tk_alloc(nn), *got = tk_alloc(nn), *lp = tk_alloc(n);
+    lam[0] = 0;
+    usv(Q, lam, Q, n, n, n, A);
+    for (int k = 0; k < n; k++)
+        lp[k] = pow(fmax(lam[k], 1e-2), -0.5);
+    usv(Q, lp, Q, n, n, n, ref);
+    rt_spd_pow_f64(A, got, 1, n, -0.5, 1e-2, ws);
+    snprintf(what, sizeof what, "spd_pow n%d f64: eigenvalue 0 clamped to eps", n);
+    tk_close(t, what, got, ref, nn, 1e-10);
+    free(Q), free(lam), free(A), free(half), free(ihalf), free(tmp), free(prod);
+    free(eye), free(ws), free(A32), free(ih32), free(ws32), free(ih), free(ref);
+    free(got), free(lp);
+}
+
+static void spd_batch_check(tk_suite *t)
+{
+    const int n = 4;
+    double A[2 * 16] = {0}, out[2 * 16], want[2 * 16] = {0};
+    for (int i = 0; i < n; i++) { /* diagonal: A^p is elementwise */
+        A[i * 5] = i + 1.0, want[i * 5] = pow(i + 1.0, -1.5);
+        A[16 + i * 5] = 4.0 * (i + 1), want[16 + i * 5] = pow(4.0 * (i + 1), -1.5);
+    }
+    double *ws = tk_alloc(rt_spd_pow_ws_f64(n));
+    rt_spd_pow_f64(A, out, 2, n, -1.5, 1e-12, ws);
+    tk_close(t, "spd_pow batch of 2 diagonal, p = -1.5", out, want, 32, 1e-14);
+    free(ws);
+}
+
+int main(void)
+{
+    tk_suite t = {0, 0};
+    rt_set_threads(1);
+    static const int shapes[][2] = {{64, 64}, {128, 32}, {32, 128}, {13, 7}, {1, 5}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        svd_matrix a = svd_matrix_make(shapes[s][0], shapes[s][1], 3.7, 10 * s + 1);
+        for (size_t b = 0; b < sizeof bands / sizeof bands[0]; b++)
+            for (int f32 = 0; f32 < 2; f32++)
+                ns_check(&t, &bands[b], &a, f32);
+        svd_kernels_check(&t, &a);
+        svd_matrix_free(&a);
+    }
+    ns_batch_check(&t);
+    spectral_batch_check(&t);
+    spd_check(&t, 1, 501);
+    spd_check(&t, 7, 502);
+    spd_check(&t, 13, 503);
+    spd_check(&t, 32, 504);
+    spd_batch_check(&t);
+    return tk_finish(&t, "test_kernels_polar");
+}
