@@ -1,0 +1,182 @@
+/*
+ * kp.c - kernel program utilities: lookup, release, and a readable dump of
+ * the instructions and the arena plan.
+ */
+#include "kp.h"
+#include "ir.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void kp_free(kp_program *kp)
+{
+    if (!kp)
+        return;
+    ir_pool_free(kp->pool);
+    free(kp);
+}
+
+int kp_find_entry(const kp_program *kp, const char *name)
+{
+    for (int i = 0; i < kp->nentries; i++)
+        if (!strcmp(kp->entries[i].name, name))
+            return i;
+    return -1;
+}
+
+int kp_find_tensor(const kp_program *kp, const char *name)
+{
+    for (int i = 0; i < kp->ntensors; i++)
+        if (!strcmp(kp->tensors[i].name, name))
+            return i;
+    return -1;
+}
+
+size_t kp_dtype_size(kp_dtype t)
+{
+    return t == KP_F64 ? 8 : 4;
+}
+
+/* Bytes from an access's first element to the end of its last. */
+static long extent(const kp_loop *l, const kp_access *a)
+{
+    long last = 0;
+    for (int d = 0; d < l->rank; d++)
+        last += a->stride[d] * (l->shape[d] - 1);
+    return (last + 1) * (long)kp_dtype_size(a->dtype);
+}
+
+int kp_access_overlap(const kp_loop *l, const kp_access *a, const kp_access *b)
+{
+    if (a->ref.space != b->ref.space || (a->ref.space == KP_INPUT && a->ref.input != b->ref.input))
+        return 0;
+    return a->ref.off < b->ref.off + extent(l, b) && b->ref.off < a->ref.off + extent(l, a);
+}
+
+const char *kp_eop_name(kp_eop op)
+{
+    static const char *names[] = {
+        "load", "const", "scalar", "neg", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid",
+        "abs", "sign", "relu", "gelu", "gelu_grad", "square", "recip", "add", "sub", "mul",
+        "div", "max", "min", "pow", "lt", "le", "gt", "ge", "eq", "ne", "select"};
+    return names[op];
+}
+
+static const char *dtype_name(kp_dtype t)
+{
+    return t == KP_F32 ? "f32" : t == KP_F64 ? "f64" : "i32";
+}
+
+static void ref(FILE *out, kp_ref r)
+{
+    if (r.space == KP_ARENA)
+        fprintf(out, "A+%ld", r.off);
+    else
+        fprintf(out, "I%d+%ld", r.input, r.off);
+}
+
+static void scalar(FILE *out, const kp_scalar *s)
+{
+    switch (s->kind) {
+    case KP_S_IMM: fprintf(out, "%.9g", s->imm); break;
+    case KP_S_INPUT: fprintf(out, "s%d", s->index); break;
+    case KP_S_LOAD: fputc('*', out); ref(out, s->ref); break;
+    }
+}
+
+static void access(FILE *out, const kp_access *a, int rank)
+{
+    ref(out, a->ref);
+    fputc('[', out);
+    for (int d = 0; d < rank; d++)
+        fprintf(out, d ? ",%ld" : "%ld", a->stride[d]);
+    fputc(']', out);
+}
+
+static void loop(FILE *out, const kp_loop *l)
+{
+    static const char *red[] = {"map", "sum", "max"};
+    fprintf(out, "loop %s %s (", red[l->reduce], dtype_name(l->dtype));
+    for (int d = 0; d < l->rank; d++)
+        fprintf(out, d ? ",%ld" : "%ld", l->shape[d]);
+    fputs(") out ", out);
+    access(out, &l->out, l->rank);
+    for (int i = 0; i < l->nin; i++) {
+        fprintf(out, " in%d ", i);
+        access(out, &l->in[i], l->rank);
+    }
+    fputs(" :", out);
+    for (int i = 0; i < l->nexpr; i++) {
+        const kp_expr *e = &l->expr[i];
+        fprintf(out, " e%d=%s", i, kp_eop_name(e->op));
+        if (e->op == KP_E_LOAD || e->op == KP_E_SCALAR)
+            fprintf(out, "(%d)", e->a);
+        else if (e->op == KP_E_CONST)
+            fprintf(out, "(%.9g)", e->imm);
+        else if (e->op == KP_E_SELECT)
+            fprintf(out, "(e%d,e%d,e%d)", e->a, e->b, e->c);
+        else if (e->op >= KP_E_ADD)
+            fprintf(out, "(e%d,e%d)", e->a, e->b);
+        else
+            fprintf(out, "(e%d)", e->a);
+    }
+}
+
+static void call(FILE *out, const kp_call *c)
+{
+    fprintf(out, "call %s(", c->fn);
+    for (int i = 0; i < c->nargs; i++) {
+        const kp_arg *a = &c->args[i];
+        if (i)
+            fputs(", ", out);
+        switch (a->kind) {
+        case KP_A_PTR: ref(out, a->ref); break;
+        case KP_A_INT:
+        case KP_A_LONG:
+        case KP_A_SIZE: fprintf(out, "%ld", a->ival); break;
+        case KP_A_REAL: scalar(out, &a->val); break;
+        case KP_A_U64: fputs("u64 ", out); scalar(out, &a->val); break;
+        }
+    }
+    fputc(')', out);
+    if (c->has_ret) {
+        fputs(" -> ", out);
+        ref(out, c->ret);
+    }
+}
+
+void kp_dump(const kp_program *kp, FILE *out)
+{
+    fprintf(out, "kernel program %s: arena %ld bytes, persistent %ld\n", dtype_name(kp->real),
+            kp->arena_bytes, kp->persistent_bytes);
+    for (int i = 0; i < kp->ntensors; i++)
+        fprintf(out, "  %s %s %ld @ %ld\n", kp->tensors[i].is_param ? "param" : "state",
+                kp->tensors[i].name, kp->tensors[i].count, kp->tensors[i].off);
+    for (int e = 0; e < kp->nentries; e++) {
+        const kp_entry *en = &kp->entries[e];
+        fprintf(out, "entry %s: %d instructions, temporaries %ld bytes\n", en->name, en->ninstr,
+                en->temp_bytes);
+        for (int i = 0; i < en->ninstr; i++) {
+            const kp_instr *in = &en->instr[i];
+            fprintf(out, "  %3d: ", i);
+            switch (in->kind) {
+            case KP_LOOP: loop(out, &in->u.loop); break;
+            case KP_CALL: call(out, &in->u.call); break;
+            case KP_COPY:
+                fputs("copy ", out);
+                ref(out, in->u.copy.dst);
+                fputs(" <- ", out);
+                ref(out, in->u.copy.src);
+                fprintf(out, " %ld bytes", in->u.copy.bytes);
+                break;
+            case KP_OUTPUT:
+                fprintf(out, "output %s = ", en->outputs[in->u.out.index]);
+                scalar(out, &in->u.out.value);
+                break;
+            }
+            if (in->what)
+                fprintf(out, "   ; %s", in->what);
+            fputc('\n', out);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+/*
+ * lower_int.h - state shared by the lowering passes (lower.c: nodes to
+ * instructions, lower_call.c: runtime calls, lower_plan.c: liveness, in-place
+ * assignment, arena allocation). Not part of the public interface.
+ *
+ * While an entry point is lowered, instructions name memory through virtual
+ * buffers: a kp_ref with space LOWER_VSPACE has `input` = virtual buffer id
+ * and `off` = byte offset into it. lower_plan() resolves them to the arena
+ * or the per-step inputs.
+ */
+#ifndef DUET_LOWER_INT_H
+#define DUET_LOWER_INT_H
+
+#include "ir.h"
+#include "kp.h"
+
+#define LOWER_VSPACE ((kp_space)2)
+
+typedef enum { VB_TENSOR, VB_INPUT, VB_TEMP } vb_kind;
+
+typedef struct vbuf {
+    vb_kind kind;
+    int index;          /* VB_TENSOR / VB_INPUT: declaration index */
+    long bytes;         /* VB_TEMP: size */
+    int alias;          /* VB_TEMP stored in this tensor vbuf instead, or -1 */
+    int def_instr;      /* the instruction that writes all of it, or -1 */
+    int def_loop;       /* ... and it is a MAP loop (may read in place) */
+    long off;           /* VB_TEMP: planned arena offset */
+} vbuf;
+
+/* How a node's value is available to its consumers. */
+typedef enum {
+    V_NONE,     /* not needed */
+    V_UNIFORM,  /* a scalar constant or scalar input, broadcast: `leaf` */
+    V_INLINE,   /* elementwise, computed inside its single consumer's loop */
+    V_BUF,      /* strided view of a virtual buffer */
+    V_TUPLE     /* multi-output runtime call; values are its parts */
+} val_kind;
+
+typedef struct val {
+    val_kind kind;
+    int vb;
+    long off;                  /* elements */
+    long st[IR_MAX_RANK];      /* elements, per dimension of the node */
+    const ir_node *leaf;
+} val;
+
+typedef struct lower_ctx {
+    const ir_program *prog;
+    const ir_graph *g;
+    kp_program *kp;
+    ir_pool *pool;             /* kp->pool */
+    kp_dtype real;
+    size_t esize;              /* bytes of a real */
+    int nvb, vbcap;
+    vbuf *vb;                  /* malloc-owned */
+    int *tensor_vb;            /* per persistent tensor */
+    int *input_vb;             /* per per-step input */
+    val *val;                  /* per node */
+    int *uses, *user;          /* per node: use count, the single consumer or -1 */
+    unsigned char *absorbable; /* per node: every consumer is a loop over as many
+                                  elements that can compute it inline */
+    int *inline_cost;          /* per node: operations it costs inline (lower.c) */
+    int ninstr, icap;
+    kp_instr *ins;             /* malloc-owned while lowering */
+    int *wb_target;            /* per instruction: tensor vbuf written back, or -1 */
+    char *err;
+    size_t errlen;
+} lower_ctx;
+
+int lower_fail(lower_ctx *c, const char *fmt, ...);
+int lower_temp(lower_ctx *c, long bytes);
+kp_ref lower_vref(int vb, long off_bytes);
+kp_instr *lower_emit(lower_ctx *c, kp_kind kind, const ir_node *src);
+/* Contiguous buffer holding x (materialized into a temporary if needed). */
+kp_ref lower_operand(lower_ctx *c, const ir_node *x);
+/* x broadcast to `shape`, copied into a new contiguous temporary. */
+kp_ref lower_materialize(lower_ctx *c, const ir_node *x, const ir_shape *shape);
+/* A rank-0 real value as a call argument. */
+kp_scalar lower_scalar(lower_ctx *c, const ir_node *x);
+/* Buffer of a node that owns one (V_BUF with offset 0). */
+kp_ref lower_own(lower_ctx *c, const ir_node *x);
+char *lower_fn_name(lower_ctx *c, const char *base);
+
+int lower_call(lower_ctx *c, const ir_node *n);
+int lower_plan(lower_ctx *c, kp_entry *e);
+
+#endif

@@ -1,0 +1,183 @@
+/* cmd_run.c: `duet run`, `duet compare` and `duet sweep`: parse the options,
+ * load the program (or, with --resume, the program a run directory was made
+ * from) and train its experiment or run its compare/sweep study. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drv_cli.h"
+#include "drv_commands.h"
+#include "drv_study.h"
+#include "drv_train.h"
+#include "rt_kernels.h"
+
+typedef struct run_args {
+  const char *cmd;
+  drv_cli cli;        /* FILE, EXPERIMENT, --set, --stdlib */
+  long threads;       /* 0: the BLAS default */
+  char **resume_sets; /* malloc-owned: the --set arguments of a resumed run */
+  drv_run_opts o;
+} run_args;
+
+/* A non-negative integer option value into *out. */
+static bool count_arg(const char *s, long *out) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  if (end == s || *end || v < 0)
+    return false;
+  *out = v;
+  return true;
+}
+
+/* "f32" or "f64" into *f64. */
+static bool dtype_arg(const char *s, bool *f64) {
+  if (strcmp(s, "f32") != 0 && strcmp(s, "f64") != 0)
+    return false;
+  *f64 = strcmp(s, "f64") == 0;
+  return true;
+}
+
+/* Options with an integer value, and where each goes. */
+static long *count_option(run_args *a, const char *opt) {
+  static const char *const names[] = {"--steps", "--epochs", "--stop-after", "--log-every",
+                                      "--threads"};
+  long *slots[] = {&a->o.steps, &a->o.epochs, &a->o.stop_after, &a->o.log_every, &a->threads};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcmp(opt, names[i]) == 0)
+      return slots[i];
+  return NULL;
+}
+
+/* Options with a string value. */
+static const char **string_option(run_args *a, const char *opt) {
+  static const char *const names[] = {"--out", "--resume", "--dump-batches"};
+  const char **slots[] = {&a->o.out_dir, &a->o.resume_dir, &a->o.dump_batches};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcmp(opt, names[i]) == 0)
+      return slots[i];
+  return NULL;
+}
+
+/* The run options (drv_cli_option). */
+static int run_option(void *ctx, int i, int argc, char **argv) {
+  run_args *a = ctx;
+  const char *opt = argv[i];
+  if (strcmp(opt, "--quiet") == 0) {
+    a->o.quiet = true;
+    return 1;
+  }
+  long *count = count_option(a, opt);
+  const char **str = string_option(a, opt);
+  bool dtype = strcmp(opt, "--dtype") == 0;
+  if (!count && !str && !dtype)
+    return 0;
+  const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+  if (!v) {
+    drv_usage_error(a->cmd, "%s needs a value", opt);
+    return -1;
+  }
+  if (count && !count_arg(v, count)) {
+    drv_usage_error(a->cmd, "%s needs a non-negative integer, got '%s'", opt, v);
+    return -1;
+  }
+  if (dtype && !dtype_arg(v, &a->o.f64)) {
+    drv_usage_error(a->cmd, "--dtype is f32 or f64, got '%s'", v);
+    return -1;
+  }
+  if (str)
+    *str = v;
+  return 2;
+}
+
+static int parse_args(const char *cmd, int argc, char **argv, run_args *a) {
+  *a = (run_args){.cmd = cmd, .o = {.steps = -1, .epochs = -1, .stop_after = -1}};
+  int rc = drv_cli_parse(&a->cli, cmd, argc, argv, run_option, a);
+  if (rc != 0)
+    return rc;
+  a->o.stdlib = a->cli.stdlib;
+  a->o.nsets = a->cli.nsets;
+  a->o.sets = a->cli.sets;
+  if (a->o.steps >= 0 && a->o.epochs >= 0)
+    return drv_usage_error(cmd, "give --steps or --epochs, not both");
+  if (a->o.epochs == 0)
+    return drv_usage_error(cmd, "--epochs must be at least 1");
+  if (a->o.resume_dir &&
+      (a->cli.file || a->o.nsets || a->o.out_dir || a->o.epochs >= 0 || a->o.f64))
+    return drv_usage_error(cmd, "--resume takes the run directory alone: the file, experiment and "
+                                "settings come from its checkpoint");
+  if (!a->o.resume_dir && !a->cli.file)
+    return drv_usage_error(cmd, "no file given");
+  if (a->threads > 0)
+    rt_set_threads((int)a->threads);
+  return 0;
+}
+
+/* Reads the checkpoint of a run directory and takes the file, experiment,
+ * --set arguments and dtype of the run from its metadata. */
+static int read_resume(run_args *a, rt_st_file *f) {
+  char path[4200];
+  drv_rundir_file(path, sizeof path, a->o.resume_dir, "model.safetensors");
+  rt_error err;
+  if (rt_safetensors_read(f, path, &err) < 0) {
+    fprintf(stderr, "duet: error: cannot resume: %s\n", err.msg);
+    return 1;
+  }
+  a->cli.file = rt_st_meta(f, DRV_META_SOURCE);
+  a->cli.name = rt_st_meta(f, DRV_META_EXPERIMENT);
+  const char *n = rt_st_meta(f, DRV_META_NSETS), *dtype = rt_st_meta(f, DRV_META_DTYPE);
+  if (!a->cli.file || !a->cli.name || !n || !dtype || !dtype_arg(dtype, &a->o.f64)) {
+    fprintf(stderr, "duet: error: cannot resume: %s was not written by duet run\n", path);
+    return 1;
+  }
+  if (!a->o.stdlib)
+    a->o.stdlib = rt_st_meta(f, DRV_META_STDLIB);
+  a->o.nsets = atoi(n);
+  a->resume_sets = calloc((size_t)a->o.nsets + 1, sizeof *a->resume_sets);
+  if (!a->resume_sets)
+    return 2;
+  for (int i = 0; i < a->o.nsets; i++) {
+    char key[64];
+    snprintf(key, sizeof key, DRV_META_SET "%d", i);
+    a->resume_sets[i] = (char *)rt_st_meta(f, key);
+    if (!a->resume_sets[i]) {
+      fprintf(stderr, "duet: error: cannot resume: %s lacks %s\n", path, key);
+      return 1;
+    }
+  }
+  a->o.sets = a->resume_sets;
+  a->o.resume = f;
+  return 0;
+}
+
+static int run(const char *cmd, drv_target_kind kind, int argc, char **argv) {
+  run_args a;
+  rt_st_file ckpt = {0};
+  drv_source s = {0};
+  drv_target t;
+  int rc = parse_args(cmd, argc, argv, &a);
+  if (rc == 0 && a.o.resume_dir)
+    rc = read_resume(&a, &ckpt);
+  if (rc == 0)
+    rc = drv_source_load(&s, a.cli.file, drv_stdlib_dir(a.o.stdlib));
+  if (rc == 0)
+    rc = drv_find_target(&s, a.cli.name, a.o.resume_dir ? DRV_TARGET_ANY : kind, &t);
+  if (rc == 0 && t.study) {
+    rc = drv_study_run(&s, &t, &a.o);
+  } else if (rc == 0) {
+    drv_run_result res;
+    rc = drv_train(&s, t.experiment, &a.o, &res);
+    if (rc == 0)
+      drv_history_free(&res.history);
+  }
+  drv_source_free(&s);
+  rt_st_file_free(&ckpt);
+  free(a.resume_sets);
+  drv_cli_free(&a.cli);
+  return rc;
+}
+
+int drv_cmd_run(int argc, char **argv) { return run("run", DRV_TARGET_ANY, argc, argv); }
+
+int drv_cmd_compare(int argc, char **argv) { return run("compare", DRV_TARGET_COMPARE, argc, argv); }
+
+int drv_cmd_sweep(int argc, char **argv) { return run("sweep", DRV_TARGET_SWEEP, argc, argv); }

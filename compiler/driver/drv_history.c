@@ -1,0 +1,134 @@
+/* drv_history.c: a run's history read back from metrics.jsonl (every
+ * numeric field of every line, as a series over steps), so that the report
+ * and plots of a resumed run cover the whole run; and the loss plot. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drv_report.h"
+
+static void *grow(void *p, long n, size_t size) {
+  void *q = realloc(p, (size_t)n * size);
+  if (!q)
+    abort();
+  return q;
+}
+
+static drv_series *series_for(drv_history *h, const char *key, size_t len) {
+  for (int i = 0; i < h->n; i++)
+    if (strlen(h->s[i].key) == len && strncmp(h->s[i].key, key, len) == 0)
+      return &h->s[i];
+  if (h->n == h->cap) {
+    h->cap = h->cap ? 2 * h->cap : 8;
+    h->s = grow(h->s, h->cap, sizeof *h->s);
+  }
+  drv_series *s = &h->s[h->n++];
+  *s = (drv_series){.key = grow(NULL, (long)len + 1, 1)};
+  memcpy(s->key, key, len);
+  s->key[len] = 0;
+  return s;
+}
+
+static void add_point(drv_series *s, double x, double y) {
+  if (s->n == s->cap) {
+    s->cap = s->cap ? 2 * s->cap : 64;
+    s->x = grow(s->x, s->cap, sizeof *s->x);
+    s->y = grow(s->y, s->cap, sizeof *s->y);
+  }
+  s->x[s->n] = x;
+  s->y[s->n++] = y;
+}
+
+/* One flat JSON object as written by rt_metrics_log: "key":value pairs with
+ * numbers, null or strings. Numeric fields are added at x = "step". */
+static void read_line(drv_history *h, const char *line) {
+  const char *sp = strstr(line, "\"step\":");
+  if (!sp)
+    return;
+  double step = strtod(sp + 7, NULL);
+  const char *p = strchr(line, '{');
+  while (p && (p = strchr(p, '"'))) {
+    const char *key = p + 1, *end = strchr(key, '"');
+    if (!end || end[1] != ':')
+      return;
+    p = end + 2;
+    if (*p == '"') { /* a string value: skip it */
+      p = strchr(p + 1, '"');
+      p = p ? p + 1 : NULL;
+      continue;
+    }
+    char *after;
+    double v = strtod(p, &after);
+    if (after != p && strncmp(key, "step\"", 5) != 0)
+      add_point(series_for(h, key, (size_t)(end - key)), step, v);
+    p = strchr(p, ',');
+  }
+}
+
+int drv_history_read(drv_history *h, const char *path, rt_error *err) {
+  *h = (drv_history){0};
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    rt_error_set(err, "cannot read %s: %s", path, strerror(errno));
+    return -1;
+  }
+  char *line = NULL;
+  size_t len = 0;
+  while (getline(&line, &len, f) > 0)
+    read_line(h, line);
+  free(line);
+  fclose(f);
+  return 0;
+}
+
+const drv_series *drv_history_get(const drv_history *h, const char *key) {
+  for (int i = 0; i < h->n; i++)
+    if (strcmp(h->s[i].key, key) == 0)
+      return &h->s[i];
+  return NULL;
+}
+
+void drv_history_free(drv_history *h) {
+  for (int i = 0; i < h->n; i++) {
+    free(h->s[i].key);
+    free(h->s[i].x);
+    free(h->s[i].y);
+  }
+  free(h->s);
+  *h = (drv_history){0};
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), k = strlen(suffix);
+  return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+bool drv_is_eval_key(const char *key) {
+  return ends_with(key, "_loss") || ends_with(key, "_accuracy");
+}
+
+int drv_plot_losses(const char *path, const drv_history *h, rt_error *err) {
+  rt_series *series = calloc((size_t)h->n + 1, sizeof *series);
+  char (*names)[96] = calloc((size_t)h->n + 1, sizeof *names);
+  if (!series || !names)
+    abort();
+  size_t n = 0;
+  for (int i = 0; i < h->n; i++) {
+    const drv_series *s = &h->s[i];
+    bool train = strcmp(s->key, "loss") == 0;
+    if (!train && !ends_with(s->key, "_loss"))
+      continue;
+    if (train)
+      snprintf(names[n], sizeof names[n], "train loss");
+    else
+      snprintf(names[n], sizeof names[n], "%.*s loss", (int)(strlen(s->key) - 5), s->key);
+    series[n] = (rt_series){names[n], s->x, s->y, (size_t)s->n};
+    n++;
+  }
+  int rc = rt_svg_loss_plot(path, series, n, 0, err);
+  free(series);
+  free(names);
+  return rc;
+}

@@ -1,0 +1,57 @@
+/* drv_report.c: summary.json of a run (its settings, final and best
+ * evaluation metrics from the history, and the timing fields last) and the
+ * lines printed when a run ends. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drv_report.h"
+
+enum { MAX_FIELDS = 64 };
+
+int drv_summary_write(const char *path, const drv_summary *s, const drv_history *h,
+                      rt_error *err) {
+  rt_field f[MAX_FIELDS];
+  char best[MAX_FIELDS][96];
+  size_t n = 0;
+  f[n++] = RT_STR("experiment", s->experiment);
+  f[n++] = RT_STR("source", s->source);
+  f[n++] = RT_STR("dtype", s->dtype);
+  f[n++] = RT_INT("seed", s->seed);
+  f[n++] = RT_INT("batch", s->batch);
+  f[n++] = RT_INT("params", s->params);
+  f[n++] = RT_INT("steps", s->steps);
+  f[n++] = RT_NUM("epochs", s->epochs);
+  f[n++] = RT_NUM("train_loss", s->train_loss);
+  f[n++] = RT_INT("train_loss_steps", s->train_loss_steps);
+  for (int i = 0; i < h->n && n + 5 < MAX_FIELDS; i++) {
+    const drv_series *v = &h->s[i];
+    if (!drv_is_eval_key(v->key) || v->n == 0)
+      continue;
+    f[n++] = RT_NUM(v->key, v->y[v->n - 1]);
+    if (strstr(v->key, "_accuracy")) {
+      double b = v->y[0];
+      for (long k = 1; k < v->n; k++)
+        b = fmax(b, v->y[k]);
+      size_t k = n;
+      snprintf(best[k], sizeof best[k], "best_%s", v->key);
+      f[n++] = RT_NUM(best[k], b);
+    }
+  }
+  f[n++] = RT_NUM("ms_per_step", s->ms_per_step);
+  f[n++] = RT_NUM("wall_s", s->wall_s);
+  f[n++] = RT_NUM("compile_s", s->compile_s);
+  return rt_summary_write(path, f, n, err);
+}
+
+void drv_print_result(const drv_summary *s, const drv_history *h, const char *dir) {
+  printf("%s: %ld steps (%.2f epochs) in %.1f s; compile %.2f s, %.2f ms/step\n", s->experiment,
+         s->steps, s->epochs, s->wall_s, s->compile_s, s->ms_per_step);
+  printf("  train_loss %.4f (mean of the last %ld steps)", s->train_loss, s->train_loss_steps);
+  for (int i = 0; i < h->n; i++)
+    if (drv_is_eval_key(h->s[i].key) && h->s[i].n > 0)
+      printf("  %s %.4f", h->s[i].key, h->s[i].y[h->s[i].n - 1]);
+  printf("\n  run directory: %s\n", dir);
+  fflush(stdout);
+}

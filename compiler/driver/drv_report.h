@@ -1,0 +1,77 @@
+/* drv_report.h: what a run leaves behind besides its checkpoint: the run
+ * directory, the history read back from metrics.jsonl, summary.json, the
+ * loss plot, and the lines printed at the end. */
+#ifndef DUET_DRV_REPORT_H
+#define DUET_DRV_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rt_io.h"
+
+/* ---- run directory ------------------------------------------------------ */
+
+/* Chooses and creates the run directory into out[cap]: `given`, or
+ * runs/<experiment>-<YYYYmmdd-HHMMSS>. Fails when it already holds a run
+ * (metrics.jsonl or model.safetensors). */
+int drv_rundir_create(char *out, size_t cap, const char *given, const char *experiment,
+                      rt_error *err);
+/* "<dir>/<file>" into out[cap]. */
+void drv_rundir_file(char *out, size_t cap, const char *dir, const char *file);
+/* Creates a directory and its parents (mkdir -p). */
+int drv_mkdirs(const char *path, rt_error *err);
+/* Keeps only the lines of metrics.jsonl with "step" <= step (a resumed run
+ * continues after its checkpoint). */
+int drv_metrics_trim(const char *path, long step, rt_error *err);
+
+/* ---- history: metrics.jsonl read back ---------------------------------- */
+
+/* The values of one key over the run: (step, value) points. */
+typedef struct drv_series {
+  char *key;    /* owned */
+  long n, cap;
+  double *x;    /* owned: steps */
+  double *y;    /* owned: values */
+} drv_series;
+
+typedef struct drv_history {
+  int n, cap;
+  drv_series *s; /* owned, in order of first appearance */
+} drv_history;
+
+/* Reads every numeric field of every line (keyed by name, x = its line's
+ * "step"). */
+int drv_history_read(drv_history *h, const char *path, rt_error *err);
+const drv_series *drv_history_get(const drv_history *h, const char *key);
+void drv_history_free(drv_history *h);
+
+/* Whether key is an evaluation metric: "<data>_loss" or "<data>_accuracy". */
+bool drv_is_eval_key(const char *key);
+
+/* loss.svg: the training loss and every evaluated loss against steps. */
+int drv_plot_losses(const char *path, const drv_history *h, rt_error *err);
+
+/* ---- summary ------------------------------------------------------------ */
+
+typedef struct drv_summary {
+  const char *experiment, *source;
+  const char *dtype;         /* "f32" or "f64" */
+  long long seed, batch, params;
+  long steps;
+  double epochs;             /* steps / steps per epoch */
+  double train_loss;         /* mean over the last train_loss_steps steps */
+  long train_loss_steps;
+  double ms_per_step, wall_s, compile_s; /* timing: the only fields that
+                                             differ between identical runs */
+} drv_summary;
+
+/* summary.json: the fields of s, then for every evaluation metric of the
+ * history its final value and, for accuracies, the best one
+ * ("best_test_accuracy"), then the timing fields. */
+int drv_summary_write(const char *path, const drv_summary *s, const drv_history *h,
+                      rt_error *err);
+
+/* Prints the end-of-run lines (final metrics and the run directory). */
+void drv_print_result(const drv_summary *s, const drv_history *h, const char *dir);
+
+#endif

@@ -1,0 +1,277 @@
+/* drv_study.c: compare and sweep: enumerate the variants (the product of
+ * the axes' values, last axis fastest), train each one as its own run with
+ * the axis values as extra `--set` settings, and report them side by side:
+ * a table on stdout, compare.json, compare.svg (training loss of every
+ * variant) and, for a sweep, sweep.svg (final training loss against the
+ * last axis, one line per combination of the other axes). */
+#include "drv_study.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_VARIANT_FIELDS = 32 };
+
+typedef struct variant {
+  const char *label;    /* shown in the table and plots (arena) */
+  char **sets;          /* o->sets, then one "key=value" per axis (arena) */
+  const ast_expr *last; /* value of the last axis */
+  int rc;
+  drv_run_result res;
+} variant;
+
+/* Source text of an expression, in the arena. */
+static const char *expr_text(arena *a, const ast_expr *e) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  if (!f)
+    abort();
+  sema_print_expr(f, e);
+  fclose(f);
+  const char *s = arena_strdup(a, buf);
+  free(buf);
+  return s;
+}
+
+/* A directory name for a variant: "<i>-<label>" with only [A-Za-z0-9._=-]. */
+static void variant_dir(char *out, size_t cap, const char *root, int i, const char *label) {
+  char safe[64];
+  size_t n = 0;
+  for (const char *p = label; *p && n + 1 < sizeof safe; p++)
+    if (isalnum((unsigned char)*p) || strchr("._=-", *p))
+      safe[n++] = *p;
+    else if (n && safe[n - 1] != '_')
+      safe[n++] = '_';
+  safe[n] = 0;
+  snprintf(out, cap, "%s/%d-%s", root, i, safe);
+}
+
+static void build_variants(drv_source *s, const ast_decl *d, const drv_run_opts *o, variant *v,
+                           int nv) {
+  arena *a = s->unit.arena;
+  for (int i = 0; i < nv; i++) {
+    v[i].sets = arena_alloc(a, (size_t)(o->nsets + d->naxes + 1) * sizeof *v[i].sets);
+    for (int k = 0; k < o->nsets; k++)
+      v[i].sets[k] = o->sets[k];
+    const char *label = "";
+    for (int k = 0, rest = i, stride = nv; k < d->naxes; k++) {
+      const ast_axis *ax = &d->axes[k];
+      stride /= ax->nvalues;
+      const ast_expr *val = ax->values[rest / stride];
+      rest %= stride;
+      const char *text = expr_text(a, val);
+      v[i].sets[o->nsets + k] = arena_printf(a, "%s=%s", ax->key, text);
+      label = d->kind == AST_COMPARE ? text
+                                     : arena_printf(a, "%s%s%s=%s", label, k ? ", " : "", ax->key, text);
+      v[i].last = val;
+    }
+    v[i].label = label;
+  }
+}
+
+/* The first evaluation key with `suffix` over all variants' histories. */
+static const char *eval_key(const variant *v, int nv, const char *suffix) {
+  for (int i = 0; i < nv; i++)
+    for (int k = 0; v[i].rc == 0 && k < v[i].res.history.n; k++) {
+      const char *key = v[i].res.history.s[k].key;
+      size_t n = strlen(key), m = strlen(suffix);
+      if (n > m && strcmp(key + n - m, suffix) == 0 && drv_is_eval_key(key))
+        return key;
+    }
+  return NULL;
+}
+
+/* Final and best value of a history key (NaN when absent). */
+static void final_best(const drv_run_result *r, const char *key, double *final, double *best) {
+  const drv_series *s = key ? drv_history_get(&r->history, key) : NULL;
+  *final = *best = NAN;
+  for (long i = 0; s && i < s->n; i++) {
+    *final = s->y[i];
+    *best = i ? fmax(*best, s->y[i]) : s->y[i];
+  }
+}
+
+static void print_table(const variant *v, int nv, const char *acc, const char *loss) {
+  printf("\n%-32s %14s %8s %10s %12s %8s %8s\n", "variant", acc ? acc : "accuracy", "best",
+         "train_loss", loss ? loss : "eval_loss", "wall_s", "ms/step");
+  for (int i = 0; i < nv; i++) {
+    printf("%-32s", v[i].label);
+    if (v[i].rc != 0) {
+      printf(" %14s\n", "failed");
+      continue;
+    }
+    double fa, ba, fl, bl;
+    final_best(&v[i].res, acc, &fa, &ba);
+    final_best(&v[i].res, loss, &fl, &bl);
+    const drv_summary *s = &v[i].res.summary;
+    printf(" %14.4f %8.4f %10.4f %12.4f %8.1f %8.2f\n", fa, ba, s->train_loss, fl, s->wall_s,
+           s->ms_per_step);
+  }
+  fflush(stdout);
+}
+
+static int write_json(const char *path, const ast_decl *d, const variant *v, int nv, rt_error *err) {
+  rt_field *vars = calloc((size_t)nv + 1, sizeof *vars);
+  rt_field(*fields)[MAX_VARIANT_FIELDS] = calloc((size_t)nv + 1, sizeof *fields);
+  char(*best)[MAX_VARIANT_FIELDS][96] = calloc((size_t)nv + 1, sizeof *best);
+  if (!vars || !fields || !best)
+    abort();
+  for (int i = 0; i < nv; i++) {
+    rt_field *f = fields[i];
+    size_t n = 0;
+    f[n++] = RT_STR("dir", v[i].res.dir);
+    f[n++] = RT_STR("status", v[i].rc == 0 ? "ok" : "failed");
+    if (v[i].rc == 0) {
+      const drv_summary *s = &v[i].res.summary;
+      f[n++] = RT_INT("steps", s->steps);
+      f[n++] = RT_NUM("train_loss", s->train_loss);
+      for (int k = 0; k < v[i].res.history.n && n + 4 < MAX_VARIANT_FIELDS; k++) {
+        const char *key = v[i].res.history.s[k].key;
+        if (!drv_is_eval_key(key))
+          continue;
+        double fin, b;
+        final_best(&v[i].res, key, &fin, &b);
+        f[n++] = RT_NUM(key, fin);
+        if (!strstr(key, "_accuracy"))
+          continue;
+        snprintf(best[i][n], sizeof best[i][n], "best_%s", key);
+        f[n] = RT_NUM(best[i][n], b);
+        n++;
+      }
+      f[n++] = RT_NUM("ms_per_step", s->ms_per_step);
+      f[n++] = RT_NUM("wall_s", s->wall_s);
+    }
+    vars[i] = RT_OBJ(v[i].label, f, n);
+  }
+  rt_field top[3] = {RT_STR("experiment", d->name),
+                     RT_STR("kind", ast_decl_kind_name(d->kind)),
+                     RT_OBJ("variants", vars, (size_t)nv)};
+  int rc = rt_summary_write(path, top, 3, err);
+  free(vars);
+  free(fields);
+  free(best);
+  return rc;
+}
+
+static int plot_curves(const char *path, const variant *v, int nv, rt_error *err) {
+  rt_series *series = calloc((size_t)nv + 1, sizeof *series);
+  if (!series)
+    abort();
+  size_t n = 0;
+  for (int i = 0; i < nv; i++) {
+    const drv_series *s = v[i].rc == 0 ? drv_history_get(&v[i].res.history, "loss") : NULL;
+    if (s)
+      series[n++] = (rt_series){v[i].label, s->x, s->y, (size_t)s->n};
+  }
+  int rc = rt_svg_loss_plot(path, series, n, 0, err);
+  free(series);
+  return rc;
+}
+
+static bool numeric(const ast_expr *e, double *out) {
+  bool neg = e->kind == AST_UNARY && e->unary.op == AST_OP_NEG;
+  const ast_expr *x = neg ? e->unary.operand : e;
+  if (x->kind != AST_INT && x->kind != AST_FLOAT)
+    return false;
+  double v = x->kind == AST_INT ? (double)x->ival : x->fval;
+  *out = neg ? -v : v;
+  return true;
+}
+
+/* sweep.svg: final training loss against the last axis (log10 when its
+ * values are positive and span a factor of 10 or more), one line per
+ * combination of the other axes. Skipped when the last axis is not
+ * numeric. */
+static int plot_sweep(const char *path, const ast_decl *d, const variant *v, int nv, rt_error *err) {
+  const ast_axis *last = &d->axes[d->naxes - 1];
+  int per = last->nvalues, lines = nv / per;
+  double lo = INFINITY, hi = -INFINITY, x = 0;
+  for (int j = 0; j < per; j++) {
+    if (!numeric(last->values[j], &x))
+      return 0;
+    lo = fmin(lo, x);
+    hi = fmax(hi, x);
+  }
+  bool logx = lo > 0 && hi >= 10 * lo;
+  double *xs = calloc((size_t)nv, sizeof *xs), *ys = calloc((size_t)nv, sizeof *ys);
+  rt_series *series = calloc((size_t)lines, sizeof *series);
+  char(*names)[128] = calloc((size_t)lines, sizeof *names);
+  if (!xs || !ys || !series || !names)
+    abort();
+  for (int l = 0; l < lines; l++) {
+    for (int j = 0; j < per; j++) {
+      const variant *w = &v[l * per + j];
+      numeric(w->last, &x);
+      xs[l * per + j] = logx ? log10(x) : x;
+      ys[l * per + j] = w->rc == 0 ? w->res.summary.train_loss : NAN;
+    }
+    const char *label = v[l * per].label, *cut = strrchr(label, ',');
+    snprintf(names[l], sizeof names[l], "%.*s", cut ? (int)(cut - label) : 0, label);
+    series[l] = (rt_series){d->naxes > 1 ? names[l] : "final train loss", xs + l * per,
+                            ys + l * per, (size_t)per};
+  }
+  char xlabel[160];
+  snprintf(xlabel, sizeof xlabel, logx ? "log10(%s)" : "%s", last->key);
+  rt_plot_opts po = {.title = "final training loss", .xlabel = xlabel, .ylabel = "train loss"};
+  int rc = rt_svg_plot(path, &po, series, (size_t)lines, err);
+  free(xs);
+  free(ys);
+  free(series);
+  free(names);
+  return rc;
+}
+
+int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
+  const ast_decl *d = t->study->decl;
+  int nv = 1;
+  for (int k = 0; k < d->naxes; k++)
+    nv *= d->axes[k].nvalues;
+  char root[3072];
+  rt_error err;
+  const char *kind = ast_decl_kind_name(d->kind);
+  if (drv_rundir_create(root, sizeof root, o->out_dir,
+                        arena_printf(s->unit.arena, "%s-%s", d->name, kind), &err) < 0) {
+    fprintf(stderr, "duet: error: %s\n", err.msg);
+    return 1;
+  }
+  variant *v = calloc((size_t)nv, sizeof *v);
+  if (!v)
+    abort();
+  build_variants(s, d, o, v, nv);
+  int failed = 0;
+  for (int i = 0; i < nv; i++) {
+    char dir[sizeof v[i].res.dir];
+    variant_dir(dir, sizeof dir, root, i, v[i].label);
+    drv_run_opts vo = *o;
+    vo.sets = v[i].sets;
+    vo.nsets = o->nsets + d->naxes;
+    vo.out_dir = dir;
+    printf("== %s %s: variant %d of %d: %s\n", kind, d->name, i + 1, nv, v[i].label);
+    fflush(stdout);
+    v[i].rc = drv_train(s, t->experiment, &vo, &v[i].res);
+    if (v[i].rc != 0)
+      snprintf(v[i].res.dir, sizeof v[i].res.dir, "%s", dir);
+    failed += v[i].rc != 0;
+  }
+  print_table(v, nv, eval_key(v, nv, "_accuracy"), eval_key(v, nv, "_loss"));
+  char path[4200];
+  int rc = 0;
+  drv_rundir_file(path, sizeof path, root, "compare.json");
+  rc = rc || write_json(path, d, v, nv, &err) < 0;
+  drv_rundir_file(path, sizeof path, root, "compare.svg");
+  rc = rc || plot_curves(path, v, nv, &err) < 0;
+  drv_rundir_file(path, sizeof path, root, "sweep.svg");
+  rc = rc || (d->kind == AST_SWEEP && plot_sweep(path, d, v, nv, &err) < 0);
+  if (rc)
+    fprintf(stderr, "duet: error: %s\n", err.msg);
+  else
+    printf("%s directory: %s\n", kind, root);
+  for (int i = 0; i < nv; i++)
+    if (v[i].rc == 0)
+      drv_history_free(&v[i].res.history);
+  free(v);
+  return rc || failed ? 1 : 0;
+}

@@ -1,0 +1,39 @@
+/* elab_norm.c: the model's modular norm as IR: the maximum over the terms
+ * of derive_modular_norm (coef * the atom's declared `norm`), each norm
+ * translated with the atom's weights bound to the weights themselves or to
+ * their updates. */
+#include "elab_int.h"
+
+/* The declared norm of an atom on its weights, or on upd[] when given. */
+static ev atom_norm(el_tx *x, const mt_node *atom, ir_node *const *upd) {
+  el_ctx *c = x->c;
+  el_env *env = el_instance_env(c, atom);
+  for (int i = 0; upd && i < atom->nweights; i++)
+    el_env_set(c->a, env, atom->weights[i].name, ev_tensor(upd[atom->weights[i].index]));
+  x->what = arena_printf(c->a, "norm of %s", atom->path);
+  x->inst = atom->loc;
+  x->inst_note = arena_printf(c->a, "%s is created here", atom->path);
+  el_set_loc(x, atom->norm->loc);
+  ev v = el_expr(x, atom->norm->value, env);
+  if (v.kind == EV_NUM || (v.kind == EV_TENSOR && v.node->shape.rank == 0))
+    return v;
+  if (v.kind == EV_ERR)
+    return v;
+  return el_fail(x, atom->norm->value->loc, "a norm must be a number, got %s", el_describe(x, v));
+}
+
+ir_node *el_modular_norm(el_tx *x, ir_node *const *upd) {
+  const derive_norm *nm = x->c->e->norm;
+  ev acc = ev_num(0);
+  bool ok = true;
+  for (int i = 0; i < nm->nterms; i++) {
+    ev v = atom_norm(x, nm->terms[i].atom, upd);
+    ok = v.kind != EV_ERR && ok;
+    if (!ok)
+      continue;
+    v = el_binop(x, nm->terms[i].atom->loc, IR_MUL, ev_num(nm->terms[i].coef), v);
+    acc = i == 0 ? v : el_binop(x, nm->terms[i].atom->loc, IR_MAX, acc, v);
+    ok = acc.kind != EV_ERR;
+  }
+  return ok ? el_node(x, acc) : NULL;
+}

@@ -1,0 +1,108 @@
+/* arena.c: the per-compilation bump allocator (see arena.h).
+ * Memory comes in chunks; a request larger than a chunk gets a chunk of its
+ * own. Out of memory is fatal (exit code 2): callers never see NULL. */
+#include "arena.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { CHUNK_SIZE = 64 * 1024 };
+
+typedef struct chunk {
+  struct chunk *next;
+  size_t size, used;
+  max_align_t data[]; /* aligned for any type */
+} chunk;
+
+struct arena {
+  chunk *head; /* owned list of chunks, newest first */
+  size_t total;
+};
+
+static void *xcalloc(size_t n) {
+  void *p = calloc(1, n);
+  if (!p) {
+    fputs("duet: internal error: out of memory\n", stderr);
+    exit(2);
+  }
+  return p;
+}
+
+arena *arena_new(void) { return xcalloc(sizeof(arena)); }
+
+void arena_free(arena *a) {
+  if (!a)
+    return;
+  for (chunk *c = a->head, *next; c; c = next) {
+    next = c->next;
+    free(c);
+  }
+  free(a);
+}
+
+static size_t align_up(size_t n) {
+  size_t al = _Alignof(max_align_t);
+  return (n + al - 1) / al * al;
+}
+
+void *arena_alloc(arena *a, size_t size) {
+  size = align_up(size ? size : 1);
+  chunk *c = a->head;
+  if (!c || c->size - c->used < size) {
+    size_t cap = size > CHUNK_SIZE / 4 ? size : CHUNK_SIZE;
+    if (cap > SIZE_MAX - sizeof(chunk)) {
+      fputs("duet: internal error: out of memory\n", stderr);
+      exit(2);
+    }
+    chunk *n = xcalloc(sizeof(chunk) + cap);
+    n->size = cap;
+    if (c && size == cap) {
+      /* a big block: keep the current chunk open for small requests */
+      n->next = c->next;
+      c->next = n;
+    } else {
+      n->next = c;
+      a->head = n;
+    }
+    c = n;
+  }
+  void *p = (char *)c->data + c->used;
+  c->used += size;
+  a->total += size;
+  return p;
+}
+
+void *arena_grow(arena *a, const void *old, size_t old_size, size_t new_size) {
+  void *p = arena_alloc(a, new_size);
+  if (old_size)
+    memcpy(p, old, old_size);
+  return p;
+}
+
+char *arena_strndup(arena *a, const char *s, size_t n) {
+  char *p = arena_alloc(a, n + 1);
+  memcpy(p, s, n);
+  return p;
+}
+
+char *arena_strdup(arena *a, const char *s) {
+  return arena_strndup(a, s, strlen(s));
+}
+
+char *arena_printf(arena *a, const char *fmt, ...) {
+  va_list ap, ap2;
+  va_start(ap, fmt);
+  va_copy(ap2, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  char *p = arena_alloc(a, (size_t)(n < 0 ? 0 : n) + 1);
+  if (n > 0)
+    vsnprintf(p, (size_t)n + 1, fmt, ap2);
+  va_end(ap2);
+  return p;
+}
+
+size_t arena_used(const arena *a) { return a->total; }

@@ -1,0 +1,667 @@
+/* sema_experiment.c: binds an experiment: its settings (with overrides from
+ * --set, compare and sweep), data sources, model (expanded and derived),
+ * loss, optimizers per weight group, schedule and evaluation; and checks
+ * compare/sweep declarations against the experiments they vary. */
+#include <math.h>
+#include <string.h>
+
+#include "sema_internal.h"
+
+typedef enum setting {
+  K_MODEL,
+  K_LOSS,
+  K_OPTIMIZER,
+  K_BATCH,
+  K_EPOCHS,
+  K_STEPS,
+  K_SEED,
+  K_SCHEDULE,
+  NSETTINGS
+} setting;
+
+static const char *const setting_names[NSETTINGS] = {
+    "model", "loss", "optimizer", "batch", "epochs", "steps", "seed", "schedule"};
+
+typedef struct settings {
+  const ast_expr *value[NSETTINGS];
+  diag_loc loc[NSETTINGS]; /* the key as written */
+} settings;
+
+static int setting_index(const char *name) {
+  for (int k = 0; k < NSETTINGS; k++)
+    if (strcmp(setting_names[k], name) == 0)
+      return k;
+  return -1;
+}
+
+static bool read_settings(sema_ctx *c, const ast_decl *exp, settings *st) {
+  bool ok = true;
+  for (int i = 0; i < exp->nitems; i++) {
+    const ast_item *it = exp->items[i];
+    if (it->kind != AST_ITEM_ASSIGN)
+      continue;
+    int k = setting_index(it->name);
+    if (k < 0) {
+      diag_error(c->d, it->name_loc, "unknown experiment setting '%s'", it->name);
+      sema_hint_closest(c, it->name, setting_names, NSETTINGS);
+      ok = false;
+    } else if (st->value[k]) {
+      diag_error(c->d, it->name_loc, "setting '%s' is given twice", it->name);
+      diag_note(c->d, st->loc[k], "first given here");
+      ok = false;
+    } else {
+      st->value[k] = it->value;
+      st->loc[k] = it->name_loc;
+    }
+  }
+  return ok;
+}
+
+/* ---- overrides --------------------------------------------------------- */
+
+/* A copy of call (or bare name) `base` with parameter `p` (index j) set to
+ * `value`. */
+static ast_expr *with_arg(sema_ctx *c, const ast_expr *base, const ast_param *p, int j,
+                          const ast_expr *value) {
+  ast_expr *e = arena_alloc(c->a, sizeof *e);
+  *e = *base;
+  if (base->kind == AST_NAME) {
+    e->kind = AST_CALL;
+    e->call.name = base->name;
+    e->call.name_loc = base->loc;
+    e->call.nargs = 0;
+    e->call.args = NULL;
+  }
+  int n = e->call.nargs;
+  ast_arg *args = arena_alloc(c->a, (size_t)(n + 1) * sizeof *args);
+  if (n)
+    memcpy(args, e->call.args, (size_t)n * sizeof *args);
+  int pos = 0, found = -1;
+  for (int i = 0; i < n; i++)
+    if (args[i].name ? strcmp(args[i].name, p->name) == 0 : pos++ == j)
+      found = i;
+  if (found >= 0)
+    args[found].value = (ast_expr *)value;
+  else
+    args[n++] = (ast_arg){p->name, value->loc, (ast_expr *)value};
+  e->call.args = args;
+  e->call.nargs = n;
+  return e;
+}
+
+/* Setting `param` in the calls a setting's expression makes: of `callee`
+ * only, or (NULL) of any declaration that has the parameter. */
+typedef struct param_search {
+  sema_ctx *c;
+  const char *callee, *param;
+  const ast_expr *value; /* NULL: count the calls only */
+  int ncalls;
+} param_search;
+
+static const ast_expr *set_param(param_search *ps, const ast_expr *e);
+
+static ast_expr *copy_expr(param_search *ps, const ast_expr *e) {
+  ast_expr *copy = arena_alloc(ps->c->a, sizeof *copy);
+  *copy = *e;
+  return copy;
+}
+
+static const ast_expr *set_param_call(param_search *ps, const ast_expr *e) {
+  ast_expr *copy = NULL;
+  for (int i = 0; e->kind == AST_CALL && i < e->call.nargs; i++) {
+    const ast_expr *v = set_param(ps, e->call.args[i].value);
+    if (v == e->call.args[i].value)
+      continue;
+    if (!copy) {
+      copy = copy_expr(ps, e);
+      copy->call.args = arena_alloc(ps->c->a, (size_t)e->call.nargs * sizeof(ast_arg));
+      memcpy(copy->call.args, e->call.args, (size_t)e->call.nargs * sizeof(ast_arg));
+    }
+    copy->call.args[i].value = (ast_expr *)v;
+  }
+  const ast_expr *cur = copy ? copy : e;
+  const char *name = e->kind == AST_CALL ? e->call.name : e->name;
+  sema_sym *s = sema_lookup(ps->c, name);
+  if (!s || (ps->callee && strcmp(ps->callee, name) != 0))
+    return cur;
+  for (int j = 0; j < s->decl->nparams; j++)
+    if (strcmp(s->decl->params[j].name, ps->param) == 0) {
+      ps->ncalls++;
+      return ps->value ? with_arg(ps->c, cur, &s->decl->params[j], j, ps->value) : cur;
+    }
+  return cur;
+}
+
+static const ast_expr *set_param(param_search *ps, const ast_expr *e) {
+  switch (e->kind) {
+  case AST_CALL:
+  case AST_NAME:
+    return set_param_call(ps, e);
+  case AST_UNARY: {
+    const ast_expr *o = set_param(ps, e->unary.operand);
+    if (o == e->unary.operand)
+      return e;
+    ast_expr *copy = copy_expr(ps, e);
+    copy->unary.operand = (ast_expr *)o;
+    return copy;
+  }
+  case AST_BINARY: {
+    const ast_expr *l = set_param(ps, e->binary.lhs), *r = set_param(ps, e->binary.rhs);
+    if (l == e->binary.lhs && r == e->binary.rhs)
+      return e;
+    ast_expr *copy = copy_expr(ps, e);
+    copy->binary.lhs = (ast_expr *)l;
+    copy->binary.rhs = (ast_expr *)r;
+    return copy;
+  }
+  case AST_TERNARY: {
+    const ast_expr *t = set_param(ps, e->ternary.then_e), *f = set_param(ps, e->ternary.else_e);
+    if (t == e->ternary.then_e && f == e->ternary.else_e)
+      return e;
+    ast_expr *copy = copy_expr(ps, e);
+    copy->ternary.then_e = (ast_expr *)t;
+    copy->ternary.else_e = (ast_expr *)f;
+    return copy;
+  }
+  case AST_TUPLE: {
+    ast_expr *copy = NULL;
+    for (int i = 0; i < e->list.n; i++) {
+      const ast_expr *v = set_param(ps, e->list.items[i]);
+      if (v == e->list.items[i])
+        continue;
+      if (!copy) {
+        copy = copy_expr(ps, e);
+        copy->list.items = arena_alloc(ps->c->a, (size_t)e->list.n * sizeof *copy->list.items);
+        memcpy(copy->list.items, e->list.items, (size_t)e->list.n * sizeof *copy->list.items);
+      }
+      copy->list.items[i] = (ast_expr *)v;
+    }
+    return copy ? copy : e;
+  }
+  default:
+    return e;
+  }
+}
+
+/* Splits "model.MLP.width" into its parts (at most 4 kept). */
+static int split_key(sema_ctx *c, const char *key, const char *parts[4]) {
+  int n = 0;
+  for (const char *p = key;;) {
+    const char *dot = strchr(p, '.');
+    size_t len = dot ? (size_t)(dot - p) : strlen(p);
+    if (n < 4)
+      parts[n] = arena_strndup(c->a, p, len);
+    n++;
+    if (!dot)
+      return n;
+    p = dot + 1;
+  }
+}
+
+/* Why no call matched: the parameters of the setting's own callee, if any. */
+static void no_such_param(sema_ctx *c, const sema_override *ov, const char *setting,
+                          const ast_expr *value, const char *callee, const char *param) {
+  const char *name = value->kind == AST_CALL ? value->call.name
+                     : value->kind == AST_NAME ? value->name
+                                               : NULL;
+  sema_sym *s = name && !callee ? sema_lookup(c, name) : NULL;
+  if (!s) {
+    diag_error(c->d, ov->loc, "no call%s%s in '%s' has a parameter '%s'", callee ? " of " : "",
+               callee ? callee : "", setting, param);
+    return;
+  }
+  diag_error(c->d, ov->loc, "%s %s has no parameter '%s'", ast_decl_kind_name(s->decl->kind),
+             s->name, param);
+  const char *cands[64];
+  int nc = 0;
+  for (int j = 0; j < s->decl->nparams && nc < 64; j++)
+    cands[nc++] = s->decl->params[j].name;
+  sema_hint_closest(c, param, cands, nc);
+}
+
+/* `setting = v`; `setting.param = v` (in every call written in the
+ * setting's expression that has the parameter); `setting.Name.param = v`
+ * (in every call of Name there); `param = v` (as model.param). */
+static bool apply_override(sema_ctx *c, settings *st, const sema_override *ov) {
+  const char *parts[4];
+  int n = split_key(c, ov->key, parts);
+  int k = setting_index(parts[0]);
+  if (k < 0 && n == 1 && st->value[K_MODEL]) {
+    param_search probe = {c, NULL, parts[0], NULL, 0};
+    set_param(&probe, st->value[K_MODEL]);
+    if (probe.ncalls) {
+      k = K_MODEL;
+      parts[1] = parts[0];
+      n = 2;
+    }
+  }
+  if (k < 0) {
+    diag_error(c->d, ov->loc, "unknown experiment setting '%s'", parts[0]);
+    if (sema_closest(parts[0], setting_names, NSETTINGS))
+      sema_hint_closest(c, parts[0], setting_names, NSETTINGS);
+    else if (n == 1)
+      diag_hint(c->d, "'%s' is neither a setting nor a parameter of a call in the model",
+                parts[0]);
+    return false;
+  }
+  if (n == 1) {
+    st->value[k] = ov->value;
+    return true;
+  }
+  if (n > 3 || !st->value[k]) {
+    diag_error(c->d, ov->loc, n > 3 ? "'%s' has too many parts: write setting.param or "
+                                      "setting.Module.param"
+                                    : "'%s' cannot be set: the experiment has no '%s'",
+               ov->key, parts[0]);
+    return false;
+  }
+  param_search ps = {c, n == 3 ? parts[1] : NULL, parts[n - 1], ov->value, 0};
+  const ast_expr *set = set_param(&ps, st->value[k]);
+  if (ps.ncalls == 0) {
+    no_such_param(c, ov, parts[0], st->value[k], ps.callee, ps.param);
+    return false;
+  }
+  st->value[k] = set;
+  return true;
+}
+
+/* ---- builtin references (loss, data, schedule, metrics) ----------------- */
+
+static const sema_builtin *want_builtin(sema_ctx *c, const ast_expr *e, unsigned use,
+                                        const char *what) {
+  const char *name = e->kind == AST_CALL ? e->call.name : e->kind == AST_NAME ? e->name : NULL;
+  if (!name) {
+    diag_error(c->d, e->loc, "expected a %s", what);
+    return NULL;
+  }
+  const sema_builtin *b = sema_builtin_find(name, use);
+  if (!b) {
+    diag_error(c->d, e->kind == AST_CALL ? e->call.name_loc : e->loc, "unknown %s '%s'", what, name);
+    const char *cands[64];
+    int n = 0;
+    for (int i = 0; i < sema_builtin_count() && n < 64; i++)
+      if (sema_builtin_at(i)->use & use)
+        cands[n++] = sema_builtin_at(i)->name;
+    sema_hint_closest(c, name, cands, n);
+    return NULL;
+  }
+  if (e->kind == AST_NAME && b->nrequired > 0) {
+    diag_error(c->d, e->loc, "%s '%s' needs arguments: write %s(...)", what, name, name);
+    return NULL;
+  }
+  return e->kind == AST_NAME || sema_check_builtin_args(c, b, e) ? b : NULL;
+}
+
+static bool bind_data(sema_ctx *c, const ast_arg *bnd, sema_data *out) {
+  out->name = bnd->name;
+  out->loc = bnd->value->loc;
+  const sema_builtin *b = want_builtin(c, bnd->value, BT_DATA, "data source");
+  if (!b)
+    return false;
+  out->source = b->name;
+  out->args = arena_alloc(c->a, (size_t)b->nparams * sizeof *out->args);
+  bool ok = true;
+  for (int j = 0; j < b->nparams; j++) {
+    const ast_expr *a = sema_builtin_arg(b, bnd->value, j);
+    if (!a)
+      continue;
+    sv v = sema_evaluate(c, a, NULL);
+    mt_binding *m = &out->args[out->nargs];
+    m->name = b->params[j];
+    if (v.kind == SV_ERROR) {
+      ok = false;
+    } else if (!sema_to_mt(v, &m->value)) {
+      diag_error(c->d, a->loc, "expected a constant for '%s' of %s, got %s", b->params[j], b->name,
+                 sema_describe(c, v));
+      ok = false;
+    } else {
+      out->nargs++;
+    }
+  }
+  return ok;
+}
+
+static bool bind_schedule(sema_ctx *c, const ast_expr *e, sema_experiment *x) {
+  if (e->kind == AST_BINARY && e->binary.op == AST_OP_SEQ) {
+    bool ok = bind_schedule(c, e->binary.lhs, x);
+    return bind_schedule(c, e->binary.rhs, x) && ok;
+  }
+  const sema_builtin *b = want_builtin(c, e, BT_SCHED, "schedule");
+  if (!b)
+    return false;
+  sema_sched_piece p = {b->name, b->nparams, arena_alloc(c->a, (size_t)b->nparams * sizeof(double)),
+                        e->loc};
+  bool ok = true;
+  for (int j = 0; j < b->nparams; j++) {
+    const ast_expr *a = sema_builtin_arg(b, e, j);
+    p.args[j] = NAN; /* not given */
+    if (!a)
+      continue;
+    if (!sema_want_num(c, sema_evaluate(c, a, NULL), a, b->params[j], &p.args[j])) {
+      ok = false;
+    } else if (p.args[j] < 0) {
+      diag_error(c->d, a->loc, "'%s' of %s must not be negative", b->params[j], b->name);
+      ok = false;
+    }
+  }
+  x->sched = arena_grow(c->a, x->sched, (size_t)x->nsched * sizeof p,
+                        (size_t)(x->nsched + 1) * sizeof p);
+  x->sched[x->nsched++] = p;
+  return ok;
+}
+
+static bool bind_metric(sema_ctx *c, const ast_expr *e, const sema_experiment *x, sema_metric *m) {
+  const sema_builtin *b = want_builtin(c, e, BT_METRIC, "metric");
+  if (!b)
+    return false;
+  const ast_expr *a = sema_builtin_arg(b, e, 0);
+  m->name = b->name;
+  m->loc = e->loc;
+  if (a->kind == AST_NAME)
+    for (int i = 0; i < x->ndata; i++)
+      if (strcmp(x->data[i].name, a->name) == 0) {
+        m->data = a->name;
+        return true;
+      }
+  diag_error(c->d, a->loc, "%s of what? expected the name of a data binding of experiment %s",
+             b->name, x->name);
+  if (a->kind == AST_NAME) {
+    const char *cands[64];
+    int n = 0;
+    for (int i = 0; i < x->ndata && n < 64; i++)
+      cands[n++] = x->data[i].name;
+    sema_hint_closest(c, a->name, cands, n);
+  }
+  return false;
+}
+
+/* ---- optimizers -------------------------------------------------------- */
+
+static sema_optimizer *bind_optimizer(sema_ctx *c, const ast_expr *e) {
+  const char *name = e->kind == AST_CALL ? e->call.name : e->kind == AST_NAME ? e->name : NULL;
+  sema_sym *s = name ? sema_lookup(c, name) : NULL;
+  if (!s || s->decl->kind != AST_OPTIMIZER) {
+    diag_loc at = e->kind == AST_CALL ? e->call.name_loc : e->loc;
+    if (s)
+      diag_error(c->d, at, "expected an optimizer, got %s '%s'", ast_decl_kind_name(s->decl->kind),
+                 name);
+    else if (name)
+      diag_error(c->d, at, "unknown optimizer '%s'", name);
+    else
+      diag_error(c->d, at, "expected an optimizer such as Dual(lr = 0.05)");
+    if (name && !s) {
+      const char *cands[128];
+      int n = sema_global_names(c, SEMA_KIND(AST_OPTIMIZER), cands, 128);
+      sema_hint_closest(c, name, cands, n);
+    }
+    return NULL;
+  }
+  if (s->bad)
+    return NULL;
+  sema_env *env = sema_bind_args(c, s->decl, e, NULL);
+  if (!env)
+    return NULL;
+  sema_optimizer *o = arena_alloc(c->a, sizeof *o);
+  o->decl = s->decl;
+  o->loc = e->loc;
+  o->uses_dualize = s->uses_dualize;
+  o->nargs = env->n;
+  o->args = arena_alloc(c->a, (size_t)env->n * sizeof *o->args);
+  for (int i = 0; i < env->n; i++) {
+    o->args[i].name = env->b[i].name;
+    bool constant = sema_to_mt(env->b[i].val, &o->args[i].value);
+    (void)constant; /* sema_bind_args refuses modules for optimizers */
+  }
+  return o;
+}
+
+static bool bind_group(sema_ctx *c, const ast_item *it, sema_optimizer *out) {
+  bool ok = true;
+  if (!it->optfor.is_glob) {
+    sema_sym *s = sema_lookup(c, it->optfor.group);
+    if (!s || s->decl->kind != AST_ATOM) {
+      if (s)
+        diag_error(c->d, it->optfor.group_loc, "'%s' is %s %s, not an atom kind", it->optfor.group,
+                   s->decl->kind == AST_OPTIMIZER || s->decl->kind == AST_EXPERIMENT ? "an" : "a",
+                   ast_decl_kind_name(s->decl->kind));
+      else
+        diag_error(c->d, it->optfor.group_loc, "unknown atom kind '%s'", it->optfor.group);
+      const char *cands[128];
+      int n = sema_global_names(c, SEMA_KIND(AST_ATOM), cands, 128);
+      if (!sema_closest(it->optfor.group, cands, n))
+        diag_hint(c->d, "group weights by atom kind (Linear) or by a path glob (\"*.MLP*\")");
+      else
+        sema_hint_closest(c, it->optfor.group, cands, n);
+      ok = false;
+    }
+  }
+  sema_optimizer *o = bind_optimizer(c, it->value);
+  if (!o || !ok)
+    return false;
+  *out = *o;
+  out->group = it->optfor.group;
+  out->is_glob = it->optfor.is_glob;
+  return true;
+}
+
+static bool group_matches(const sema_optimizer *g, const mt_weight *w) {
+  return g->is_glob ? sema_glob_match(g->group, w->path) : strcmp(g->group, w->atom->decl->name) == 0;
+}
+
+/* Every weight gets the last group that matches it, or the default; a
+ * group that matches nothing is worth a warning. */
+static void assign_optimizers(sema_ctx *c, sema_experiment *x, const ast_decl *exp) {
+  const mt_model *m = x->model;
+  x->weight_opt = arena_alloc(c->a, (size_t)m->nweights * sizeof *x->weight_opt);
+  for (int i = 0; i < m->nweights; i++)
+    x->weight_opt[i] = x->optimizer;
+  for (int k = 0, g = 0; k < exp->nitems; k++) {
+    const ast_item *it = exp->items[k];
+    if (it->kind != AST_ITEM_OPTIMIZER_FOR)
+      continue;
+    const sema_optimizer *grp = &x->groups[g++];
+    int matched = 0;
+    for (int i = 0; i < m->nweights; i++)
+      if (group_matches(grp, m->weights[i])) {
+        x->weight_opt[i] = grp;
+        matched++;
+      }
+    if (matched || !m->nweights)
+      continue;
+    const char *q = grp->is_glob ? "\"" : "";
+    diag_warning(c->d, it->optfor.group_loc, "optimizer for %s%s%s matches no weight", q,
+                 grp->group, q);
+    if (grp->is_glob)
+      diag_hint(c->d, "a glob matches a weight path such as '%s', or its end from a '.'",
+                m->weights[0]->path);
+  }
+}
+
+/* ---- experiments ------------------------------------------------------- */
+
+static bool want_count(sema_ctx *c, const settings *st, setting k, long long min, long long *out) {
+  const ast_expr *e = st->value[k];
+  if (!e)
+    return true;
+  if (!sema_want_int(c, sema_evaluate(c, e, NULL), e, setting_names[k], out))
+    return false;
+  if (*out < min) {
+    diag_error(c->d, e->loc, "'%s' must be at least %lld, got %lld", setting_names[k], min, *out);
+    return false;
+  }
+  return true;
+}
+
+static bool bind_counts(sema_ctx *c, const settings *st, sema_experiment *x) {
+  x->batch = 128;
+  bool ok = want_count(c, st, K_BATCH, 1, &x->batch);
+  ok = want_count(c, st, K_EPOCHS, 1, &x->epochs) && ok;
+  ok = want_count(c, st, K_STEPS, 1, &x->steps) && ok;
+  ok = want_count(c, st, K_SEED, 0, &x->seed) && ok;
+  if (st->value[K_EPOCHS] && st->value[K_STEPS]) {
+    diag_error(c->d, st->loc[K_STEPS], "both 'epochs' and 'steps' are set; give one of them");
+    ok = false;
+  }
+  if (!st->value[K_EPOCHS] && !st->value[K_STEPS])
+    x->epochs = 1;
+  return ok;
+}
+
+static bool bind_all_data(sema_ctx *c, const ast_decl *exp, sema_experiment *x) {
+  bool ok = true, train = false;
+  for (int i = 0; i < exp->nitems; i++) {
+    const ast_item *it = exp->items[i];
+    if (it->kind != AST_ITEM_DATA)
+      continue;
+    for (int j = 0; j < it->data.nbindings; j++) {
+      const ast_arg *b = &it->data.bindings[j];
+      for (int k = 0; k < x->ndata; k++)
+        if (strcmp(x->data[k].name, b->name) == 0) {
+          diag_error(c->d, b->name_loc, "data '%s' is bound twice", b->name);
+          ok = false;
+        }
+      x->data = arena_grow(c->a, x->data, (size_t)x->ndata * sizeof *x->data,
+                           (size_t)(x->ndata + 1) * sizeof *x->data);
+      if (bind_data(c, b, &x->data[x->ndata]))
+        x->ndata++;
+      else
+        ok = false;
+      train |= strcmp(b->name, "train") == 0;
+    }
+  }
+  if (!train && ok) {
+    diag_error(c->d, exp->name_loc, "experiment %s has no training data", exp->name);
+    diag_hint(c->d, "add e.g. 'data train = fashion_mnist(\"train\")'");
+    ok = false;
+  }
+  return ok;
+}
+
+static bool bind_evals(sema_ctx *c, const ast_decl *exp, sema_experiment *x) {
+  bool ok = true;
+  for (int i = 0; i < exp->nitems; i++) {
+    const ast_item *it = exp->items[i];
+    if (it->kind != AST_ITEM_EVAL)
+      continue;
+    sema_eval ev = {it->eval.unit, it->eval.every, 0,
+                    arena_alloc(c->a, (size_t)it->eval.nmetrics * sizeof(sema_metric))};
+    for (int j = 0; j < it->eval.nmetrics; j++)
+      if (bind_metric(c, it->eval.metrics[j], x, &ev.metrics[ev.nmetrics]))
+        ev.nmetrics++;
+      else
+        ok = false;
+    x->evals = arena_grow(c->a, x->evals, (size_t)x->nevals * sizeof ev,
+                          (size_t)(x->nevals + 1) * sizeof ev);
+    x->evals[x->nevals++] = ev;
+  }
+  return ok;
+}
+
+static bool bind_groups(sema_ctx *c, const ast_decl *exp, sema_experiment *x) {
+  bool ok = true;
+  for (int i = 0; i < exp->nitems; i++)
+    if (exp->items[i]->kind == AST_ITEM_OPTIMIZER_FOR)
+      x->ngroups++;
+  x->groups = arena_alloc(c->a, (size_t)(x->ngroups ? x->ngroups : 1) * sizeof *x->groups);
+  for (int i = 0, g = 0; i < exp->nitems; i++)
+    if (exp->items[i]->kind == AST_ITEM_OPTIMIZER_FOR)
+      ok = bind_group(c, exp->items[i], &x->groups[g++]) && ok;
+  return ok;
+}
+
+static bool required(sema_ctx *c, const ast_decl *exp, const settings *st, setting k,
+                     const char *example) {
+  if (st->value[k])
+    return true;
+  diag_error(c->d, exp->name_loc, "experiment %s has no '%s'", exp->name, setting_names[k]);
+  diag_hint(c->d, "add e.g. '%s'", example);
+  return false;
+}
+
+sema_experiment *sema_build(sema_ctx *c, const ast_decl *exp, int nov, const sema_override *ov) {
+  settings st = {0};
+  bool ok = read_settings(c, exp, &st);
+  for (int i = 0; i < nov; i++)
+    ok = apply_override(c, &st, &ov[i]) && ok;
+  sema_experiment *x = arena_alloc(c->a, sizeof *x);
+  x->decl = exp;
+  x->name = exp->name;
+  ok = bind_all_data(c, exp, x) && ok;
+  ok = required(c, exp, &st, K_MODEL, "model = MLP(784, 512, 10)") && ok;
+  ok = required(c, exp, &st, K_LOSS, "loss = cross_entropy") && ok;
+  ok = required(c, exp, &st, K_OPTIMIZER, "optimizer = Dual(lr = 0.05)") && ok;
+  ok = bind_counts(c, &st, x) && ok;
+  if (st.value[K_LOSS]) {
+    const sema_builtin *b = want_builtin(c, st.value[K_LOSS], BT_LOSS, "loss");
+    x->loss = b ? b->name : NULL;
+    x->loss_loc = st.value[K_LOSS]->loc;
+    ok = b && ok;
+  }
+  if (st.value[K_OPTIMIZER]) {
+    x->optimizer = bind_optimizer(c, st.value[K_OPTIMIZER]);
+    ok = x->optimizer && ok;
+  }
+  ok = bind_groups(c, exp, x) && ok;
+  if (st.value[K_SCHEDULE])
+    ok = bind_schedule(c, st.value[K_SCHEDULE], x) && ok;
+  ok = bind_evals(c, exp, x) && ok;
+  if (st.value[K_MODEL]) {
+    x->model = sema_instantiate_model(c, st.value[K_MODEL], NULL);
+    ok = x->model && derive_model(x->model, c->d) && ok;
+  }
+  if (!ok)
+    return NULL;
+  x->norm = derive_modular_norm(c->a, x->model);
+  assign_optimizers(c, x, exp);
+  return x;
+}
+
+/* ---- compare and sweep ------------------------------------------------- */
+
+/* Checks one axis: its key once, then every value by building the
+ * experiment with that value alone. */
+static void check_axis(sema_ctx *c, const ast_decl *exp, const ast_axis *ax) {
+  settings st = {0};
+  read_settings(c, exp, &st); /* no errors: exp was built before */
+  sema_override ov = {ax->key, ax->values[0], ax->key_loc};
+  if (!apply_override(c, &st, &ov))
+    return;
+  for (int j = 0; j < ax->nvalues; j++) {
+    ov.value = ax->values[j];
+    if (!sema_build(c, exp, 1, &ov))
+      diag_note(c->d, ax->values[j]->loc, "in experiment %s with %s set to this value", exp->name,
+                ax->key);
+  }
+}
+
+void sema_check_studies(sema_ctx *c) {
+  const ast_program *p = c->prog;
+  for (int i = 0; i < p->ndecls; i++) {
+    const ast_decl *d = p->decls[i];
+    if (d->kind != AST_COMPARE && d->kind != AST_SWEEP)
+      continue;
+    sema_sym *s = sema_lookup(c, d->name);
+    if (!s || s->decl->kind != AST_EXPERIMENT) {
+      if (s)
+        diag_error(c->d, d->name_loc, "'%s' is %s %s, not an experiment", d->name,
+                   s->decl->kind == AST_ATOM || s->decl->kind == AST_OPTIMIZER ? "an" : "a",
+                   ast_decl_kind_name(s->decl->kind));
+      else
+        diag_error(c->d, d->name_loc, "unknown experiment '%s'", d->name);
+      const char *cands[128];
+      int n = sema_global_names(c, SEMA_KIND(AST_EXPERIMENT), cands, 128);
+      sema_hint_closest(c, d->name, cands, n);
+      continue;
+    }
+    bool built = false;
+    for (int k = 0; k < c->res->nexperiments; k++)
+      built |= c->res->experiments[k]->decl == s->decl;
+    if (!built)
+      continue; /* its own errors were reported */
+    for (int k = 0; k < d->naxes; k++)
+      check_axis(c, s->decl, &d->axes[k]);
+    c->res->studies = arena_grow(c->a, c->res->studies, (size_t)c->res->nstudies * sizeof(sema_study),
+                                 (size_t)(c->res->nstudies + 1) * sizeof(sema_study));
+    c->res->studies[c->res->nstudies++] = (sema_study){d, s->decl};
+  }
+}

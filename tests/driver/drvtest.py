@@ -1,0 +1,92 @@
+"""drvtest.py - shared helpers of the driver tests: run the duet executable,
+count checks, and read what a run leaves behind (safetensors, JSON lines)
+independently of duet's own code.
+
+Every test is invoked as  test_X.py DUET WORKDIR  (WORKDIR is emptied)."""
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+EXAMPLES = os.path.join(ROOT, "examples")
+
+# Fields that measure time: the only ones allowed to differ between runs.
+TIMING_KEYS = ("ms_per_step", "wall_s", "compile_s")
+
+
+class Test:
+    def __init__(self, name):
+        self.name = name
+        self.duet = sys.argv[1]
+        self.work = sys.argv[2]
+        shutil.rmtree(self.work, ignore_errors=True)
+        os.makedirs(self.work)
+        self.checks = 0
+        self.failures = 0
+
+    def path(self, *parts):
+        return os.path.join(self.work, *parts)
+
+    def check(self, ok, what, expected=None, got=None):
+        self.checks += 1
+        if not ok:
+            self.failures += 1
+            print(f"FAIL {what}")
+            if expected is not None or got is not None:
+                print(f"  expected: {expected}\n  got:      {got}")
+        return ok
+
+    def duet_run(self, *args, rc=0):
+        """Runs duet with args (one BLAS thread); checks the exit code."""
+        p = subprocess.run([self.duet, *args], cwd=self.work, capture_output=True, text=True,
+                           env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+        if not self.check(p.returncode == rc, f"exit code of duet {' '.join(args)}", rc,
+                          p.returncode):
+            print(p.stdout[-3000:], p.stderr[-3000:])
+        return p
+
+    def done(self):
+        print(f"{self.name}: {self.checks} checks, {self.failures} failed")
+        sys.exit(1 if self.failures else 0)
+
+
+def read_safetensors(path):
+    """(tensors: name -> numpy array, metadata: dict) of a safetensors file."""
+    dtypes = {"F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64}
+    with open(path, "rb") as f:
+        blob = f.read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + n])
+    data = blob[8 + n:]
+    meta = header.pop("__metadata__", {})
+    tensors = {}
+    for name, t in header.items():
+        b, e = t["data_offsets"]
+        tensors[name] = np.frombuffer(data[b:e], dtype=dtypes[t["dtype"]]).reshape(t["shape"])
+    return tensors, meta
+
+
+def read_jsonl(path, drop=TIMING_KEYS):
+    """The objects of a JSON-lines file without the timing fields."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            d = json.loads(line)
+            for k in drop:
+                d.pop(k, None)
+            out.append(d)
+    return out
+
+
+def read_summary(path, drop=TIMING_KEYS):
+    with open(path) as f:
+        s = json.load(f)
+    for k in drop:
+        s.pop(k, None)
+    return s

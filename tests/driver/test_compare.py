@@ -1,0 +1,61 @@
+"""test_compare.py - a compare of three optimizers and a 2 x 2 sweep on a
+small MLP (few steps): one run directory per variant, the table with every
+variant, compare.json with each variant's final and best accuracy, and
+well-formed compare.svg and sweep.svg; and examples/compare_optimizers.duet
+shortened to 2 steps per optimizer."""
+import json
+import os
+import xml.etree.ElementTree as ET
+
+from drvtest import EXAMPLES, HERE, Test
+
+SVG = "{http://www.w3.org/2000/svg}"
+t = Test("test_compare")
+src = os.path.join(HERE, "compare_small.duet")
+
+
+def check_study(out, labels, steps=20):
+    with open(t.path(out, "compare.json")) as f:
+        j = json.load(f)
+    t.check(list(j.get("variants", {})) == labels, f"{out}: variants in compare.json", labels,
+            list(j.get("variants", {})))
+    for label, v in j.get("variants", {}).items():
+        t.check(v.get("status") == "ok" and v.get("steps") == steps, f"{out} {label}: trained",
+                f"ok, {steps} steps", v)
+        acc = v.get("test_accuracy", -1)
+        floor = 0.2 if steps >= 20 else 0  # 20 steps of any of them pass 0.6 (measured)
+        t.check(floor < acc <= 1 and v.get("best_test_accuracy", -1) >= acc,
+                f"{out} {label}: final and best accuracy", f"{floor} < final <= best", v)
+        t.check(os.path.exists(os.path.join(t.work, v.get("dir", ""), "summary.json")),
+                f"{out} {label}: its run directory", v.get("dir"))
+    root = ET.parse(t.path(out, "compare.svg")).getroot()
+    texts = [x.text for x in root.iter(SVG + "text")]
+    t.check(all(l in texts for l in labels), f"{out}: compare.svg names every variant", labels,
+            texts)
+    if steps >= 20:  # two logged points or more make a line
+        t.check(len(list(root.iter(SVG + "polyline"))) == len(labels),
+                f"{out}: one loss curve per variant", len(labels),
+                len(list(root.iter(SVG + "polyline"))))
+
+
+compare = ["Dual(lr = 0.1)", "AdamW(lr = 0.003)", "SGD(lr = 0.1, momentum = 0.9)"]
+p = t.duet_run("run", src, "--out", "cmp", "--threads", "1", "--quiet")
+table = p.stdout[p.stdout.find("\nvariant"):]
+for label in compare:
+    t.check(any(l.startswith(label) and len(l.split()) >= 7 for l in table.splitlines()),
+            f"table row of {label}", label, table)
+check_study("cmp", compare)
+
+sweep = [f"optimizer.lr={lr}, batch={b}" for lr in ("0.05", "0.5") for b in ("32", "64")]
+t.duet_run("sweep", src, "--out", "sw", "--threads", "1", "--quiet")
+check_study("sw", sweep)
+root = ET.parse(t.path("sw", "sweep.svg")).getroot()
+t.check(len(list(root.iter(SVG + "polyline"))) == 2, "sweep.svg: a line per learning rate", 2,
+        len(list(root.iter(SVG + "polyline"))))
+
+example = ["Dual(lr = 0.02)", "AdamW(lr = 0.001)", "SGD(lr = 0.1, momentum = 0.9)",
+           "Muon(lr = 0.02)"]
+t.duet_run("run", os.path.join(EXAMPLES, "compare_optimizers.duet"), "--steps", "2", "--out", "ex",
+           "--threads", "1", "--quiet")
+check_study("ex", example, steps=2)
+t.done()

@@ -1,0 +1,60 @@
+"""test_errors.py - pinned messages and exit codes of `duet run` on bad
+input: unknown --set keys and parameters, a malformed --set, a run that
+diverges (huge learning rate: stop at the step, name the tensor, exit 1,
+keep the last finite checkpoint), a second run into a used directory, and
+--resume of a directory without a checkpoint."""
+import os
+
+import numpy as np
+
+from drvtest import HERE, Test, read_jsonl, read_safetensors
+
+t = Test("test_errors")
+src = os.path.join(HERE, "small_mlp.duet")
+
+
+def expect(args, rc, stderr, what):
+    p = t.duet_run(*args, rc=rc)
+    t.check(p.stderr == stderr, what, stderr, p.stderr)
+    return p
+
+
+expect(["run", src, "--out", "x", "--set", "optimzer.lr=0.1"], 1,
+       "--set:1:1: error: unknown experiment setting 'optimzer'\n"
+       "optimzer.lr=0.1\n"
+       "^" + "~" * 10 + "\n"
+       "  hint: did you mean 'optimizer'?\n", "unknown --set key")
+expect(["run", src, "--out", "x", "--set", "optimizer.lrr=0.1"], 1,
+       "--set:1:1: error: optimizer Dual has no parameter 'lrr'\n"
+       "optimizer.lrr=0.1\n"
+       "^" + "~" * 12 + "\n"
+       "  hint: did you mean 'lr'?\n", "unknown optimizer parameter")
+expect(["run", src, "--out", "x", "--set", "batch"], 1,
+       "--set:1:1: error: expected key=value after --set, got 'batch'\n"
+       "batch\n"
+       "^~~~~\n"
+       "  hint: e.g. --set optimizer.lr=0.02 or --set batch=512\n", "--set without a value")
+t.check(not os.path.exists(t.path("x")), "no run directory after a settings error")
+
+expect(["run", src, "--out", "nan", "--set", "optimizer.lr=1e30", "--quiet"], 1,
+       "duet: error: training diverged at step 2: the loss is nan\n"
+       "  first non-finite tensor: model[1].MLP[0].Linear.W (element 0 is nan)\n"
+       "  the last good checkpoint (step 0) is kept in nan/model.safetensors\n"
+       "  hint: lower the learning rate (e.g. --set optimizer.lr=...)\n", "divergence")
+tensors, meta = read_safetensors(t.path("nan", "model.safetensors"))
+t.check(meta.get("duet.step") == "0", "the kept checkpoint is the last finite one", "0",
+        meta.get("duet.step"))
+t.check(all(np.isfinite(v).all() for v in tensors.values()), "the kept checkpoint is finite")
+t.check(read_jsonl(t.path("nan", "metrics.jsonl")) == [], "no metrics line of a diverged step", [],
+        read_jsonl(t.path("nan", "metrics.jsonl")))
+
+expect(["run", src, "--out", "nan"], 1,
+       "duet: error: nan already holds a run: continue it with --resume nan, or choose another "
+       "--out\n", "a used run directory")
+expect(["run", "--resume", "none"], 1,
+       "duet: error: cannot resume: none/model.safetensors: cannot open: No such file or "
+       "directory\n", "resume without a checkpoint")
+expect(["run", src, "--steps", "x"], 1,
+       "duet: error: --steps needs a non-negative integer, got 'x'\n"
+       "  hint: run 'duet run --help' for usage\n", "a bad option value")
+t.done()

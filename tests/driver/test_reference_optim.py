@@ -1,0 +1,172 @@
+"""test_reference_optim.py - the first three optimizer steps of duet against
+an independent reference: this file implements, in float64 numpy and
+without any duet code, the two-layer GELU MLP of ref_mlp.duet (forward,
+cross-entropy and hand-written backward) and the update rules of
+stdlib/optim.duet:
+  Dual   momentum (Nesterov or not), then the model's duality map: for each
+         Linear weight [out, in], share * sqrt(out / in) * NS5(u), where
+         NS5 is the Newton-Schulz quintic (3.4445, -4.7750, 2.0315), five
+         iterations from u / (||u||_F + 1e-7), and the share follows the
+         derivation rule of a sequence (child i of a chain gets
+         mass_i / (mass * product of the sensitivities after it)),
+  SGD    with momentum, Nesterov and weight decay added to the gradient,
+  AdamW  decoupled weight decay, with and without bias correction.
+duet runs them from its own initial weights (a --steps 0 checkpoint) and on
+the batches it dumps (--dump-batches), in float64 (--dtype f64), where
+weights and optimizer state must agree to 1e-10 relative (the losses, as
+printed with 9 digits, to 1e-8), and in
+float32, where losses and weights must agree to 1e-5. (Float32 state is
+not compared: AdamW's bias correction 1 - 0.999^t, evaluated in float32 at
+run time, already differs from the exact value by 1.3e-5.)"""
+import math
+import os
+
+import numpy as np
+
+from drvtest import HERE, Test, read_jsonl, read_safetensors
+
+TOLERANCE = {"f64": 1e-10, "f32": 1e-5}
+LOSS_DIGITS = 1e-8  # metrics.jsonl prints 9 significant digits
+STEPS = 3
+SRC = os.path.join(HERE, "ref_mlp.duet")
+NS_COEF = (3.4445, -4.7750, 2.0315)
+NS_EPS = 1e-7
+GELU_C = math.sqrt(2 / math.pi)
+
+# ref_mlp's model: flatten >> Linear(784, 32) >> gelu >> Linear(32, 10), with
+# the masses and sensitivities stdlib/nn.duet declares for each piece.
+CHAIN_MASS = [0, 1, 0, 1]
+CHAIN_SENS = [1, 1, 1, 1]
+LINEAR_AT = [1, 3]
+
+
+def chain_shares():
+    total = sum(CHAIN_MASS)
+    return [CHAIN_MASS[i] / (total * math.prod(CHAIN_SENS[i + 1:])) for i in LINEAR_AT]
+
+
+def gelu(h):
+    return 0.5 * h * (1 + np.tanh(GELU_C * (h + 0.044715 * h ** 3)))
+
+
+def gelu_grad(h):
+    th = np.tanh(GELU_C * (h + 0.044715 * h ** 3))
+    return 0.5 * (1 + th) + 0.5 * h * (1 - th ** 2) * GELU_C * (1 + 3 * 0.044715 * h ** 2)
+
+
+def loss_and_grads(w, x, y):
+    n = x.shape[0]
+    xf = x.reshape(n, -1).astype(np.float64)
+    h = xf @ w[0].T
+    a = gelu(h)
+    z = a @ w[1].T
+    z = z - z.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(z).sum(axis=1))
+    loss = float(np.mean(lse - z[np.arange(n), y]))
+    p = np.exp(z - lse[:, None])
+    p[np.arange(n), y] -= 1
+    dz = p / n
+    da = dz @ w[1]
+    dh = da * gelu_grad(h)
+    return loss, [dh.T @ xf, dz.T @ a]
+
+
+def newton_schulz(g):
+    a, b, c = NS_COEF
+    x = g / (np.linalg.norm(g) + NS_EPS)
+    for _ in range(5):
+        s = x @ x.T
+        x = a * x + (b * s + c * s @ s) @ x
+    return x
+
+
+def dual(lr=0.05, beta=0.95, nesterov=True, wd=0.0):
+    shares = chain_shares()
+
+    def step(w, g, st, t):
+        m = st.setdefault("m", np.zeros_like(w))
+        m[:] = beta * m + (1 - beta) * g
+        u = beta * m + (1 - beta) * g if nesterov else m
+        out, inn = w.shape
+        return (1 - lr * wd) * w - lr * st["share"] * math.sqrt(out / inn) * newton_schulz(u)
+    return step, shares
+
+
+def sgd(lr=0.1, momentum=0.0, nesterov=False, wd=0.0):
+    def step(w, g, st, t):
+        m = st.setdefault("m", np.zeros_like(w))
+        g = g + wd * w
+        m[:] = momentum * m + g
+        u = g + momentum * m if nesterov else m
+        return w - lr * u
+    return step, None
+
+
+def adamw(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, wd=0.01, bias_correction=True):
+    def step(w, g, st, t):
+        m = st.setdefault("m", np.zeros_like(w))
+        v = st.setdefault("v", np.zeros_like(w))
+        w = (1 - lr * wd) * w
+        m[:] = beta1 * m + (1 - beta1) * g
+        v[:] = beta2 * v + (1 - beta2) * g ** 2
+        mhat = m / (1 - beta1 ** t) if bias_correction else m
+        vhat = v / (1 - beta2 ** t) if bias_correction else v
+        return w - lr * mhat / (np.sqrt(vhat) + eps)
+    return step, None
+
+
+VARIANTS = [
+    ("Dual(lr = 0.02)", dual(lr=0.02)),
+    ("Dual(lr = 0.05, nesterov = false, wd = 0.1)", dual(lr=0.05, nesterov=False, wd=0.1)),
+    ("SGD(lr = 0.1, momentum = 0.9)", sgd(lr=0.1, momentum=0.9)),
+    ("SGD(lr = 0.1, momentum = 0.9, nesterov = true, wd = 0.001)",
+     sgd(lr=0.1, momentum=0.9, nesterov=True, wd=0.001)),
+    ("AdamW(lr = 0.001)", adamw(lr=0.001)),
+    ("AdamW(lr = 0.001, bias_correction = false)", adamw(lr=0.001, bias_correction=False)),
+]
+
+
+def rel(a, b):
+    return float(np.linalg.norm(np.asarray(a, np.float64) - b) / np.linalg.norm(b))
+
+
+t = Test("test_reference_optim")
+for dtype, tol in TOLERANCE.items():
+    init_dir = f"init-{dtype}"
+    t.duet_run("run", SRC, "--steps", "0", "--dtype", dtype, "--out", init_dir, "--quiet")
+    init, _ = read_safetensors(t.path(init_dir, "model.safetensors"))
+    names = sorted((n for n in init if n.endswith(".W")), key=lambda n: -init[n].shape[1])
+    t.check([init[n].shape for n in names] == [(32, 784), (10, 32)], "the two Linear weights",
+            [(32, 784), (10, 32)], [init[n].shape for n in names])
+
+    for k, (opt, (rule, shares)) in enumerate(VARIANTS):
+        out = f"run{k}-{dtype}"
+        dump = ["--dump-batches", "batches"] if not os.path.exists(t.path("batches")) else []
+        t.duet_run("run", SRC, "--set", f"optimizer={opt}", "--steps", str(STEPS), "--dtype",
+                   dtype, "--log-every", "1", "--out", out, "--quiet", *dump)
+        w = [init[n].astype(np.float64) for n in names]
+        states = [{"share": shares[i] if shares else None} for i in range(2)]
+        losses = []
+        for step in range(1, STEPS + 1):
+            batch, _ = read_safetensors(t.path("batches", f"step-{step:06d}.safetensors"))
+            loss, grads = loss_and_grads(w, batch["x"], batch["y"])
+            losses.append(loss)
+            w = [rule(w[i], grads[i], states[i], step) for i in range(2)]
+
+        got, _ = read_safetensors(t.path(out, "model.safetensors"))
+        logged = [d["loss"] for d in read_jsonl(t.path(out, "metrics.jsonl")) if "loss" in d]
+        errs = [abs(a - b) / b for a, b in zip(logged, losses)]
+        t.check(len(logged) == STEPS and max(errs) <= max(tol, LOSS_DIGITS),
+                f"{opt} {dtype}: losses of steps 1-3", losses, logged)
+        worst = 0
+        compared = [(n, w[i]) for i, n in enumerate(names)]
+        if dtype == "f64":
+            compared += [(f"{n}:{s}", states[i][s]) for i, n in enumerate(names)
+                         for s in ("m", "v") if s in states[i]]
+        for name, want in compared:
+            e = rel(got[name], want)
+            worst = max(worst, e)
+            t.check(e <= tol, f"{opt} {dtype}: {name} after {STEPS} steps",
+                    f"relative error <= {tol}", e)
+        print(f"{opt} {dtype}: worst relative error {worst:.2e} (losses {max(errs):.1e})")
+t.done()
