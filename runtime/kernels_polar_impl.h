@@ -29,58 +29,64 @@ static void FN(symmetrize_upper)(REAL *A, int s)
 }
 
 /* ---- Newton-Schulz -------------------------------------------------------
- * X is s x l (s <= l). One step with A = X X^T:
- *   A   = X X^T            syrk   (s^2 l)
- *   Bm  = aI + bA + cA A^T  syrk on the symmetric A (s^3)
- *   X'  = Bm X             symm   (2 s^2 l)
- * i.e. X' = aX + (bA + cA^2) X at 3 s^2 l + s^3 multiply-adds instead of
- * the 4 s^2 l + 2 s^3 of three general products. */
+ * On the smaller Gram side, without transposing: for m <= n, A = X X^T
+ * (m x m) and X' = Q X; for m > n, A = X^T X (n x n) and X' = X Q; in both
+ * Q = aI + bA + cA^2. With s = min(m, n), l = max(m, n), one step is
+ *   A = X X^T                 syrk on X             (s^2 l / 2 multiply-adds)
+ *   Q = aI + bA + c A A^T     syrk on the symmetric A (s^3 / 2)
+ *   X' = Q X                  symm                  (s^2 l)
+ * against s^2 l + s^3 + s^2 l for three general products. The normalization
+ * X0 = G / (scale ||G||_F + eps) is folded into the first step (the alphas
+ * of its syrk and symm), and the iterates alternate between X and one
+ * workspace so that the last one lands in X. ws: W [m n], A [s s], Q [s s]. */
 
 size_t FN(rt_polar_ns_ws)(int m, int n)
 {
-    const size_t s = m < n ? m : n, l = m < n ? n : m;
-    return 2 * s * l + 2 * s * s;
+    const size_t s = m < n ? m : n;
+    return (size_t)m * n + 2 * s * s;
 }
 
 static void FN(ns_one)(const REAL *G, REAL *X, int m, int n,
                        rt_ns_schedule schedule, int steps, REAL eps, REAL *ws)
 {
-    const int transposed = m > n;
-    const int s = transposed ? n : m, l = transposed ? m : n;
-    const long sl = (long)s * l;
-    REAL *cur = transposed ? ws : X, *nxt = transposed ? ws + sl : ws;
-    REAL *A = ws + 2 * sl, *Bm = A + (long)s * s;
+    const int left = m <= n;
+    const int s = left ? m : n, l = left ? n : m;
+    const long mn = (long)m * n;
+    REAL *W = ws, *A = ws + mn, *Q = A + (long)s * s;
 
-    const double norm = sqrt((double)FN(row_dot)(G, G, sl));
-    const REAL inv = (REAL)(1 / (ns_norm_scale(schedule) * norm + eps));
-    if (transposed)
-        FN(transpose)(G, cur, m, n, inv);
-    else
-        for (long i = 0; i < sl; i++)
-            cur[i] = G[i] * inv;
-
+    const double norm = sqrt((double)FN(row_dot)(G, G, mn));
+    REAL scale = (REAL)(1 / (ns_norm_scale(schedule) * norm + eps));
+    if (steps == 0) {
+        for (long i = 0; i < mn; i++)
+            X[i] = G[i] * scale;
+        return;
+    }
+    /* The iterate is scale * cur; step k writes X when steps - 1 - k is
+     * even, else W. In place (G == X) with an odd count, step 0 would
+     * write the G it reads: start from a copy in W instead. */
+    const REAL *cur = G;
+    if (G == X && steps % 2) {
+        memcpy(W, G, sizeof(REAL) * mn);
+        cur = W;
+    }
     for (int step = 0; step < steps; step++) {
+        REAL *next = (steps - 1 - step) % 2 ? W : X;
         double abc[3];
         ns_triple(schedule, step, abc);
-        BLAS(syrk)(CblasRowMajor, CblasUpper, CblasNoTrans, s, l, 1, cur, l,
-                   0, A, s);
+        BLAS(syrk)(CblasRowMajor, CblasUpper, left ? CblasNoTrans : CblasTrans,
+                   s, l, scale * scale, cur, n, 0, A, s);
         FN(symmetrize_upper)(A, s);
         for (long i = 0; i < (long)s * s; i++)
-            Bm[i] = (REAL)abc[1] * A[i];
+            Q[i] = (REAL)abc[1] * A[i];
         for (int i = 0; i < s; i++)
-            Bm[(long)i * s + i] += (REAL)abc[0];
+            Q[(long)i * s + i] += (REAL)abc[0];
         BLAS(syrk)(CblasRowMajor, CblasUpper, CblasNoTrans, s, s,
-                   (REAL)abc[2], A, s, 1, Bm, s);
-        BLAS(symm)(CblasRowMajor, CblasLeft, CblasUpper, s, l, 1, Bm, s, cur,
-                   l, 0, nxt, l);
-        REAL *t = cur;
-        cur = nxt;
-        nxt = t;
+                   (REAL)abc[2], A, s, 1, Q, s);
+        BLAS(symm)(CblasRowMajor, left ? CblasLeft : CblasRight, CblasUpper,
+                   m, n, scale, Q, s, cur, n, 0, next, n);
+        cur = next;
+        scale = 1;
     }
-    if (transposed)
-        FN(transpose)(cur, X, s, l, 1);
-    else if (cur != X)
-        memcpy(X, cur, sizeof(REAL) * sl);
 }
 
 void FN(rt_polar_ns)(const REAL *G, REAL *X, int batch, int m, int n,

@@ -24,6 +24,11 @@ typedef struct drv_data {
   rt_image_dataset images;  /* owned: image sources */
   rt_text text;             /* owned: text sources */
   rt_split split;
+  /* synthetic sources: every example of the problem (both splits), owned */
+  float *feats;             /* [*, x_numel] */
+  float *targets;           /* [*, y_numel] real targets, or NULL */
+  int32_t *labels;          /* [*] class labels, or NULL */
+  long first;               /* the split's first example in them */
 } drv_data;
 
 /* Loads binding sd of an experiment. Errors (unknown split, missing or

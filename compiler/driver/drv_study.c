@@ -2,9 +2,11 @@
  * the axes' values, last axis fastest), train each one as its own run with
  * the axis values as extra `--set` settings, and report them side by side:
  * a table on stdout, compare.json, compare.svg (training loss of every
- * variant) and, for a sweep, sweep.svg (final training loss against the
- * last axis, one line per combination of the other axes). */
+ * variant), singular_values.svg when the experiment tracks them and, for a
+ * sweep, sweep.svg (final training loss against the last axis, one line
+ * per combination of the other axes). */
 #include "drv_study.h"
+#include "drv_spectrum.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -95,10 +97,13 @@ static void final_best(const drv_run_result *r, const char *key, double *final, 
 }
 
 static void print_table(const variant *v, int nv, const char *acc, const char *loss) {
-  printf("\n%-32s %14s %8s %10s %12s %8s %8s\n", "variant", acc ? acc : "accuracy", "best",
+  int width = 32;
+  for (int i = 0; i < nv; i++)
+    width = (int)strlen(v[i].label) > width ? (int)strlen(v[i].label) : width;
+  printf("\n%-*s %14s %8s %10s %12s %8s %8s\n", width, "variant", acc ? acc : "accuracy", "best",
          "train_loss", loss ? loss : "eval_loss", "wall_s", "ms/step");
   for (int i = 0; i < nv; i++) {
-    printf("%-32s", v[i].label);
+    printf("%-*s", width, v[i].label);
     if (v[i].rc != 0) {
       printf(" %14s\n", "failed");
       continue;
@@ -107,8 +112,16 @@ static void print_table(const variant *v, int nv, const char *acc, const char *l
     final_best(&v[i].res, acc, &fa, &ba);
     final_best(&v[i].res, loss, &fl, &bl);
     const drv_summary *s = &v[i].res.summary;
-    printf(" %14.4f %8.4f %10.4f %12.4f %8.1f %8.2f\n", fa, ba, s->train_loss, fl, s->wall_s,
-           s->ms_per_step);
+    if (acc)
+      printf(" %14.4f %8.4f", fa, ba);
+    else
+      printf(" %14s %8s", "-", "-");
+    printf(" %10.4f", s->train_loss);
+    if (loss)
+      printf(" %12.4f", fl);
+    else
+      printf(" %12s", "-");
+    printf(" %8.1f %8.2f\n", s->wall_s, s->ms_per_step);
   }
   fflush(stdout);
 }
@@ -168,6 +181,22 @@ static int plot_curves(const char *path, const variant *v, int nv, rt_error *err
   }
   int rc = rt_svg_loss_plot(path, series, n, 0, err);
   free(series);
+  return rc;
+}
+
+/* singular_values.svg: the tracked singular values of every variant. */
+static int plot_spectra(const char *path, const variant *v, int nv, rt_error *err) {
+  const drv_history **runs = calloc((size_t)nv, sizeof *runs);
+  const char **labels = calloc((size_t)nv, sizeof *labels);
+  if (!runs || !labels)
+    abort();
+  for (int i = 0; i < nv; i++) {
+    runs[i] = v[i].rc == 0 ? &v[i].res.history : NULL;
+    labels[i] = v[i].label;
+  }
+  int rc = drv_plot_spectra(path, runs, labels, nv, err);
+  free(runs);
+  free(labels);
   return rc;
 }
 
@@ -265,6 +294,8 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
   rc = rc || plot_curves(path, v, nv, &err) < 0;
   drv_rundir_file(path, sizeof path, root, "sweep.svg");
   rc = rc || (d->kind == AST_SWEEP && plot_sweep(path, d, v, nv, &err) < 0);
+  drv_rundir_file(path, sizeof path, root, "singular_values.svg");
+  rc = rc || plot_spectra(path, v, nv, &err) < 0;
   if (rc)
     fprintf(stderr, "duet: error: %s\n", err.msg);
   else

@@ -17,6 +17,7 @@
 #include "drv_eval.h"
 #include "drv_machine.h"
 #include "drv_schedule.h"
+#include "drv_spectrum.h"
 #include "drv_state.h"
 
 enum { RECENT = 100, DEFAULT_LOG_EVERY = 10, MAX_SETS = 8, FIXED_META = 11 };
@@ -311,10 +312,15 @@ static void add_metric(rt_field *f, size_t *n, char *line, size_t cap, const cha
  * and writes a checkpoint. */
 static int evaluate(trainer *t, long s, bool all) {
   bool want_loss[MAX_SETS] = {0}, want_acc[MAX_SETS] = {0}, any = false;
+  const sema_spectrum *spectrum = NULL;
   for (int i = 0; i < t->e->nevals; i++) {
     const sema_eval *ev = &t->e->evals[i];
     if (!all && !eval_due(ev, s, t->bpe))
       continue;
+    if (ev->nspectra) {
+      spectrum = &ev->spectra[0]; /* sema allows one */
+      any = true;
+    }
     for (int j = 0; j < ev->nmetrics; j++) {
       int d = set_index(t, ev->metrics[j].data);
       bool acc = strcmp(ev->metrics[j].name, "accuracy") == 0;
@@ -325,7 +331,8 @@ static int evaluate(trainer *t, long s, bool all) {
   }
   if (!any)
     return 0;
-  rt_field f[2 + 2 * MAX_SETS];
+  rt_field f[2 + 2 * MAX_SETS + DRV_MAX_SV];
+  char sv_keys[DRV_MAX_SV][16];
   size_t n = 0;
   f[n++] = RT_INT("step", s);
   f[n++] = RT_INT("epoch", (s - 1) / t->bpe + 1);
@@ -340,6 +347,11 @@ static int evaluate(trainer *t, long s, bool all) {
       add_metric(f, &n, line, sizeof line, t->loss_key[d], loss);
     if (want_acc[d] && !isnan(acc))
       add_metric(f, &n, line, sizeof line, t->acc_key[d], acc);
+  }
+  double sv[DRV_MAX_SV]; /* logged, not shown in the progress message */
+  for (int j = 0, k = spectrum ? drv_spectrum_eval(&t->m, spectrum, sv) : 0; j < k; j++) {
+    drv_sv_key(sv_keys[j], sizeof sv_keys[j], j + 1);
+    f[n++] = RT_NUM(sv_keys[j], sv[j]);
   }
   rt_error err;
   if (rt_metrics_log(&t->metrics, f, n, &err) < 0)
@@ -471,6 +483,10 @@ static int finish(trainer *t, drv_run_result *res) {
     return io_error(&err);
   drv_rundir_file(path, sizeof path, t->dir, "loss.svg");
   if (drv_plot_losses(path, &res->history, &err) < 0)
+    return io_error(&err);
+  const drv_history *runs[1] = {&res->history};
+  drv_rundir_file(path, sizeof path, t->dir, "singular_values.svg");
+  if (drv_plot_spectra(path, runs, NULL, 1, &err) < 0)
     return io_error(&err);
   drv_print_result(&res->summary, &res->history, t->dir);
   if (t->step < t->total)

@@ -38,6 +38,10 @@ static const command commands[] = {
      "run the last sweep of FILE the same way; also sweep.svg"},
     {"emit-llvm", drv_cmd_emit_llvm, "emit-llvm FILE [EXPERIMENT] [--set key=value]... [--no-opt]",
      "print the LLVM IR of the experiment's training program"},
+    {"emit-c", drv_cmd_emit_c,
+     "emit-c FILE [EXPERIMENT] [--set key=value]... [--checkpoint FILE] [--embed-weights] -o DIR",
+     "write the experiment as standalone C: model.h/model.c, the runtime, predict, train\n"
+     "      and a Makefile (make, or make BLAS=openblas) into DIR"},
     {"gradcheck", drv_cmd_gradcheck,
      "gradcheck FILE [EXPERIMENT] [--set key=value]... [--batch N] [--tol X]\n"
      "           [--directions K] [--step H]",

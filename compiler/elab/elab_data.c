@@ -7,44 +7,66 @@
 #include "elab_int.h"
 #include "rt_io.h"
 
-/* A dimension equal to the source's `context` argument (text windows). */
-#define CTX (-1)
+/* A size given by argument k of the source's size arguments (see
+ * source_row): a dimension, the number of classes or the context. */
+#define ARG(k) (-1 - (k))
 
-/* Text sources read windows of this many bytes unless `context` is given. */
-enum { DEFAULT_CONTEXT = 64 };
+enum { MAX_SIZE_ARGS = 2 };
 
-static const elab_data_info sources[] = {
+/* One data source. The sizes in `info` written ARG(k) are the value of
+ * argument arg[k] of the binding, or def[k] when it is not given. */
+typedef struct source_row {
+  elab_data_info info;
+  const char *arg[MAX_SIZE_ARGS];
+  long def[MAX_SIZE_ARGS];
+} source_row;
+
+static const source_row sources[] = {
     /* Fashion-MNIST: images [1, 28, 28] (normalized pixels), labels 0..9 */
-    {"fashion_mnist", false, 3, {1, 28, 28}, true, 0, {0}, 10, true, 0},
+    {{"fashion_mnist", false, 3, {1, 28, 28}, true, 0, {0}, 10, true, 0}, {0}, {0}},
     /* the King James Bible as bytes: a window of tokens, and the same
      * window shifted by one as targets */
-    {"kjv", true, 1, {CTX}, true, 1, {CTX}, RT_TEXT_VOCAB, false, DEFAULT_CONTEXT},
+    {{"kjv", true, 1, {ARG(0)}, true, 1, {ARG(0)}, RT_TEXT_VOCAB, false, ARG(0)},
+     {"context"}, {64}},
+    /* toy problems: features x [d] and real targets y [k] */
+    {{"linreg", false, 1, {ARG(0)}, false, 1, {ARG(1)}, 0, false, 0}, {"d", "k"}, {32, 8}},
+    {{"quadratic", false, 1, {ARG(0)}, false, 1, {ARG(1)}, 0, false, 0}, {"rows", "cols"},
+     {32, 16}},
+    {{"spectrum", false, 1, {ARG(0)}, false, 1, {ARG(0)}, 0, false, 0}, {"dim"}, {4}},
+    /* Gaussian clusters: features x [d], labels 0..k-1 */
+    {{"clusters", false, 1, {ARG(0)}, true, 0, {0}, ARG(1), true, 0}, {"d", "k"}, {32, 8}},
 };
 
-static void fill_context(int rank, long *dims, long ctx) {
-  for (int i = 0; i < rank; i++)
-    if (dims[i] == CTX)
-      dims[i] = ctx;
+/* Replaces a size written ARG(k) by its value; false after reporting a
+ * value below 1. */
+static bool fill_size(const source_row *r, const sema_data *d, long *size, diag_ctx *dg) {
+  if (*size >= 0)
+    return true;
+  int k = -1 - (int)*size;
+  *size = r->def[k];
+  for (int j = 0; j < d->nargs; j++)
+    if (strcmp(d->args[j].name, r->arg[k]) == 0)
+      *size = (long)mt_value_num(d->args[j].value);
+  if (*size >= 1)
+    return true;
+  diag_error(dg, d->loc, "the %s of %s must be at least 1, got %ld", r->arg[k], d->source, *size);
+  return false;
 }
 
 bool elab_data_info_of(const sema_data *d, elab_data_info *out, diag_ctx *dg) {
   for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
-    if (strcmp(sources[i].source, d->source) != 0)
+    const source_row *r = &sources[i];
+    if (strcmp(r->info.source, d->source) != 0)
       continue;
-    *out = sources[i];
-    if (!out->context)
-      return true;
-    for (int j = 0; j < d->nargs; j++)
-      if (strcmp(d->args[j].name, "context") == 0)
-        out->context = (long)mt_value_num(d->args[j].value);
-    if (out->context < 1) {
-      diag_error(dg, d->loc, "the context of %s must be at least 1, got %ld", d->source,
-                 out->context);
-      return false;
-    }
-    fill_context(out->x_rank, out->x_dims, out->context);
-    fill_context(out->y_rank, out->y_dims, out->context);
-    return true;
+    *out = r->info;
+    long classes = out->classes;
+    bool ok = fill_size(r, d, &out->context, dg) && fill_size(r, d, &classes, dg);
+    out->classes = (int)classes;
+    for (int j = 0; j < out->x_rank; j++)
+      ok = ok && fill_size(r, d, &out->x_dims[j], dg);
+    for (int j = 0; j < out->y_rank; j++)
+      ok = ok && fill_size(r, d, &out->y_dims[j], dg);
+    return ok;
   }
   diag_error(dg, d->loc, "data source '%s' cannot be compiled yet", d->source);
   return false;

@@ -51,7 +51,8 @@
  * semantic analysis:
  *   atom     : WEIGHT, LET, DEFINE forward/dualize, ASSIGN norm/mass/sensitivity
  *   bond     : LET, DEFINE forward, ASSIGN norm/mass/sensitivity
- *   optimizer: STATE, LET, ASSIGN (locals, state buffers, `weight`)
+ *   optimizer: STATE, LET, ASSIGN (locals, state buffers, `weight`); or,
+ *              for a composite optimizer, ASSIGN `optimizer` and OPTIMIZER_FOR
  *   experiment: DATA, ASSIGN (any setting: model, loss, optimizer, batch,
  *              epochs, steps, seed, schedule, ...), OPTIMIZER_FOR, EVAL
  */

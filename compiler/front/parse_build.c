@@ -255,8 +255,11 @@ static const block_rules *rules_for(ast_decl_kind kind) {
       "a bond", BIT(AST_ITEM_LET) | BIT(AST_ITEM_DEFINE) | BIT(AST_ITEM_ASSIGN),
       bond_assign, bond_define, "a bond holds let, forward(...) and sensitivity"};
   static const block_rules optimizer = {
-      "an optimizer", BIT(AST_ITEM_STATE) | BIT(AST_ITEM_LET) | BIT(AST_ITEM_ASSIGN),
-      NULL, NULL, "an optimizer holds state, let and assignments 'name = expression'"};
+      "an optimizer",
+      BIT(AST_ITEM_STATE) | BIT(AST_ITEM_LET) | BIT(AST_ITEM_ASSIGN) | BIT(AST_ITEM_OPTIMIZER_FOR),
+      NULL, NULL,
+      "an optimizer holds state, let and assignments 'name = expression', or, to combine "
+      "optimizers, 'optimizer = ...' and 'optimizer for ...'"};
   static const block_rules experiment = {
       "an experiment",
       BIT(AST_ITEM_DATA) | BIT(AST_ITEM_ASSIGN) | BIT(AST_ITEM_OPTIMIZER_FOR) | BIT(AST_ITEM_EVAL),

@@ -166,6 +166,8 @@ static void print_optimizer(FILE *out, const sema_optimizer *o) {
   else
     fprintf(out, "  optimizer for %s = ", o->group);
   print_call(out, o->decl->name, o->args, o->nargs);
+  if (o->via)
+    fprintf(out, "  (from %s)", o->via);
   fputc('\n', out);
 }
 

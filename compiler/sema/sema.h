@@ -43,6 +43,11 @@
  *    kind, `optimizer for "glob" = ...` to weights whose path matches the
  *    glob (see sema_glob_match). The last matching group wins; otherwise
  *    the experiment's `optimizer`.
+ *  - A composite optimizer (a body of `optimizer = X(...)` and `optimizer
+ *    for G = Y(...)` items, whose arguments may use its parameters) is a
+ *    value for the experiment's `optimizer`: its default becomes the
+ *    experiment's default and its groups come before the experiment's own
+ *    (which therefore win). It cannot itself be given to a group.
  */
 
 #include <stdbool.h>
@@ -63,6 +68,8 @@ typedef struct sema_optimizer {
   const char *group;      /* NULL: the experiment's default optimizer;
                              otherwise the atom kind or path glob */
   bool is_glob;
+  diag_loc group_loc;     /* where the group is written */
+  const char *via;        /* the composite optimizer that assigned it, or NULL */
   bool uses_dualize;      /* its body calls dualize(...) */
 } sema_optimizer;
 
@@ -73,6 +80,7 @@ typedef struct sema_data {
   int nargs;
   mt_binding *args;       /* the arguments given, named by parameter */
   diag_loc loc;
+  long long seed;         /* the experiment's: synthetic sources draw from it */
 } sema_data;
 
 /* One piece of a schedule `warmup(100) >> linear_decay`. */
@@ -90,11 +98,26 @@ typedef struct sema_metric {
   diag_loc loc;
 } sema_metric;
 
+/* `singular_values("glob")` of an eval item: the singular values of the
+ * product W_k ... W_1 of the weights the glob matches, in data-flow order
+ * (W_1 the first): for one weight its own spectrum, for a chain of
+ * bias-free Linear layers that of the map they compute together. */
+typedef struct sema_spectrum {
+  const char *glob;
+  diag_loc loc;
+  int nweights;
+  const mt_weight **weights; /* each a matrix [out, in]; the in of one is
+                                the out of the one before */
+  long long rows, cols;      /* the product's shape */
+} sema_spectrum;
+
 typedef struct sema_eval {
   ast_period_unit unit;
   long long every;
   int nmetrics;
-  sema_metric *metrics;
+  sema_metric *metrics;   /* metrics of a data set */
+  int nspectra;
+  sema_spectrum *spectra; /* metrics of the weights */
 } sema_eval;
 
 /* One experiment, fully bound. */
@@ -107,7 +130,8 @@ typedef struct sema_experiment {
   diag_loc loss_loc;
   sema_optimizer *optimizer;  /* the default */
   int ngroups;
-  sema_optimizer *groups;     /* `optimizer for ...`, in source order */
+  sema_optimizer *groups;     /* `optimizer for ...`: a composite's, then the
+                                 experiment's, each in source order */
   const sema_optimizer **weight_opt; /* per model weight: the one applying */
   long long batch;
   long long epochs;       /* 0 when steps is set */

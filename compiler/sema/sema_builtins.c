@@ -76,6 +76,11 @@ static const sema_builtin builtins[] = {
     /* experiments */
     {"fashion_mnist", BT_DATA, 1, 1, false, {"split"}},
     {"kjv", BT_DATA, 1, 2, false, {"split", "context"}},
+    /* synthetic toy problems, drawn from the experiment's seed */
+    {"linreg", BT_DATA, 1, 5, false, {"split", "n", "d", "k", "noise"}},
+    {"quadratic", BT_DATA, 1, 4, false, {"split", "rows", "cols", "cond"}},
+    {"clusters", BT_DATA, 1, 5, false, {"split", "n", "d", "k", "sep"}},
+    {"spectrum", BT_DATA, 1, 5, false, {"split", "n", "dim", "top", "ratio"}},
     {"cross_entropy", BT_LOSS, 0, 0, false, {0}},
     {"mse", BT_LOSS, 0, 0, false, {0}},
     {"constant", BT_SCHED, 0, 0, false, {0}},
@@ -84,6 +89,8 @@ static const sema_builtin builtins[] = {
     {"cosine_decay", BT_SCHED, 0, 1, false, {"to"}},
     {"accuracy", BT_METRIC, 1, 1, false, {"data"}},
     {"loss", BT_METRIC, 1, 1, false, {"data"}},
+    /* a metric of the weights (its parameter is not "data") */
+    {"singular_values", BT_METRIC, 1, 1, false, {"weights"}},
 };
 
 #undef T

@@ -1,7 +1,7 @@
 /* sema_decls.c: checks every atom, bond, module and optimizer declaration
  * on its own: parameters, which items a body holds, that every name and
- * function used in a body is defined, optimizer assignment targets, and
- * cycles among module definitions. */
+ * function used in a body is defined, optimizer assignment targets, the
+ * parts of composite optimizers, and cycles among module definitions. */
 #include <string.h>
 
 #include "sema_internal.h"
@@ -527,6 +527,85 @@ static bool check_optimizer(sema_ctx *c, sema_sym *s) {
   return ok;
 }
 
+/* ---- composite optimizers ---------------------------------------------- */
+
+bool sema_is_composite(const ast_decl *d) {
+  for (int i = 0; d->kind == AST_OPTIMIZER && i < d->nitems; i++) {
+    const ast_item *it = d->items[i];
+    if (it->kind == AST_ITEM_OPTIMIZER_FOR ||
+        (it->kind == AST_ITEM_ASSIGN && strcmp(it->name, "optimizer") == 0))
+      return true;
+  }
+  return false;
+}
+
+/* One optimizer a composite assigns: a call (or bare name) of an optimizer
+ * with an update rule, its arguments compile-time expressions of the
+ * composite's parameters. */
+static bool check_part(sema_ctx *c, const ast_expr *e, const scope *sc) {
+  const char *name = e->kind == AST_CALL ? e->call.name : e->kind == AST_NAME ? e->name : NULL;
+  sema_sym *s = name ? sema_lookup(c, name) : NULL;
+  diag_loc at = e->kind == AST_CALL ? e->call.name_loc : e->loc;
+  if (!s || s->decl->kind != AST_OPTIMIZER) {
+    diag_error(c->d, at, name ? "'%s' is not an optimizer" : "expected an optimizer%s",
+               name ? name : " such as AdamW(lr = 0.001)");
+    return false;
+  }
+  if (sema_is_composite(s->decl)) {
+    diag_error(c->d, at, "optimizer %s is itself a composite optimizer", name);
+    diag_hint(c->d, "a composite names optimizers with an update rule; list its groups here");
+    return false;
+  }
+  bool ok = true;
+  for (int i = 0; e->kind == AST_CALL && i < e->call.nargs; i++)
+    ok = check_in(c, e->call.args[i].value, sc, BT_CONST) && ok;
+  return ok;
+}
+
+static bool check_group_kind(sema_ctx *c, const ast_item *it) {
+  if (it->optfor.is_glob)
+    return true;
+  sema_sym *s = sema_lookup(c, it->optfor.group);
+  if (s && s->decl->kind == AST_ATOM)
+    return true;
+  diag_error(c->d, it->optfor.group_loc, "unknown atom kind '%s'", it->optfor.group);
+  diag_hint(c->d, "group weights by atom kind (Linear) or by a path glob (\"*.MLP*\")");
+  return false;
+}
+
+/* `optimizer = X(...)` once, `optimizer for G = Y(...)` any number of
+ * times, and nothing else. */
+static bool check_composite(sema_ctx *c, sema_sym *s) {
+  const ast_decl *d = s->decl;
+  scope sc = {0};
+  bool ok = check_params(c, d, &sc, BT_CONST);
+  const ast_item *dflt = NULL;
+  for (int i = 0; i < d->nitems; i++) {
+    const ast_item *it = d->items[i];
+    if (it->kind == AST_ITEM_OPTIMIZER_FOR) {
+      ok = check_group_kind(c, it) && ok;
+      ok = check_part(c, it->value, &sc) && ok;
+    } else if (it->kind == AST_ITEM_ASSIGN && strcmp(it->name, "optimizer") == 0) {
+      ok = set_once(c, &dflt, it) && check_part(c, it->value, &sc) && ok;
+    } else {
+      diag_error(c->d, it->loc, "optimizer %s combines optimizers, so it cannot also have %s",
+                 s->name,
+                 it->kind == AST_ITEM_STATE ? "state buffers"
+                 : it->kind == AST_ITEM_LET ? "locals"
+                                            : "an update rule");
+      diag_hint(c->d, "a composite optimizer holds 'optimizer = ...' and 'optimizer for ...' "
+                      "only; write the update rule in an optimizer of its own");
+      ok = false;
+    }
+  }
+  if (!dflt) {
+    diag_error(c->d, d->name_loc, "composite optimizer %s has no 'optimizer = ...'", s->name);
+    diag_hint(c->d, "it names the optimizer of the weights that no 'optimizer for' matches");
+    ok = false;
+  }
+  return ok;
+}
+
 /* ---- all declarations -------------------------------------------------- */
 
 void sema_check_decls(sema_ctx *c) {
@@ -542,7 +621,7 @@ void sema_check_decls(sema_ctx *c) {
       s->bad = !check_module(c, s, &refs[k]);
       break;
     case AST_OPTIMIZER:
-      s->bad = !check_optimizer(c, s);
+      s->bad = sema_is_composite(s->decl) ? !check_composite(c, s) : !check_optimizer(c, s);
       break;
     default:
       break;

@@ -279,7 +279,7 @@ static bool module_binary(sema_ctx *c, const ast_expr *e, sv l, sv r) {
 
 bool sema_check_builtin_args(sema_ctx *c, const sema_builtin *b, const ast_expr *call) {
   bool ok = true, seen_kw = false;
-  bool set[4] = {false, false, false, false};
+  bool set[sizeof b->params / sizeof b->params[0]] = {false};
   int pos = 0;
   for (int i = 0; i < call->call.nargs; i++) {
     const ast_arg *a = &call->call.args[i];

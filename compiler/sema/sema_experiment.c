@@ -350,10 +350,8 @@ static bool bind_schedule(sema_ctx *c, const ast_expr *e, sema_experiment *x) {
   return ok;
 }
 
-static bool bind_metric(sema_ctx *c, const ast_expr *e, const sema_experiment *x, sema_metric *m) {
-  const sema_builtin *b = want_builtin(c, e, BT_METRIC, "metric");
-  if (!b)
-    return false;
+static bool bind_metric(sema_ctx *c, const sema_builtin *b, const ast_expr *e,
+                        const sema_experiment *x, sema_metric *m) {
   const ast_expr *a = sema_builtin_arg(b, e, 0);
   m->name = b->name;
   m->loc = e->loc;
@@ -377,7 +375,8 @@ static bool bind_metric(sema_ctx *c, const ast_expr *e, const sema_experiment *x
 
 /* ---- optimizers -------------------------------------------------------- */
 
-static sema_optimizer *bind_optimizer(sema_ctx *c, const ast_expr *e) {
+/* The optimizer declaration an expression calls, or NULL after reporting. */
+static sema_sym *optimizer_sym(sema_ctx *c, const ast_expr *e) {
   const char *name = e->kind == AST_CALL ? e->call.name : e->kind == AST_NAME ? e->name : NULL;
   sema_sym *s = name ? sema_lookup(c, name) : NULL;
   if (!s || s->decl->kind != AST_OPTIMIZER) {
@@ -396,27 +395,82 @@ static sema_optimizer *bind_optimizer(sema_ctx *c, const ast_expr *e) {
     }
     return NULL;
   }
-  if (s->bad)
-    return NULL;
-  sema_env *env = sema_bind_args(c, s->decl, e, NULL);
-  if (!env)
+  return s->bad ? NULL : s;
+}
+
+/* An optimizer with an update rule bound to the arguments of call e,
+ * evaluated in env (NULL: globals). */
+static sema_optimizer *bind_rule(sema_ctx *c, sema_sym *s, const ast_expr *e, sema_env *env) {
+  sema_env *args = sema_bind_args(c, s->decl, e, env);
+  if (!args)
     return NULL;
   sema_optimizer *o = arena_alloc(c->a, sizeof *o);
   o->decl = s->decl;
   o->loc = e->loc;
   o->uses_dualize = s->uses_dualize;
-  o->nargs = env->n;
-  o->args = arena_alloc(c->a, (size_t)env->n * sizeof *o->args);
-  for (int i = 0; i < env->n; i++) {
-    o->args[i].name = env->b[i].name;
-    bool constant = sema_to_mt(env->b[i].val, &o->args[i].value);
+  o->nargs = args->n;
+  o->args = arena_alloc(c->a, (size_t)args->n * sizeof *o->args);
+  for (int i = 0; i < args->n; i++) {
+    o->args[i].name = args->b[i].name;
+    bool constant = sema_to_mt(args->b[i].val, &o->args[i].value);
     (void)constant; /* sema_bind_args refuses modules for optimizers */
   }
   return o;
 }
 
-static bool bind_group(sema_ctx *c, const ast_item *it, sema_optimizer *out) {
+/* Appends one weight group to x->groups. */
+static bool add_group(sema_ctx *c, sema_experiment *x, const ast_item *it, sema_env *env,
+                      const char *via) {
+  sema_sym *s = optimizer_sym(c, it->value);
+  if (s && sema_is_composite(s->decl)) {
+    diag_error(c->d, it->value->loc, "composite optimizer %s cannot be given to a group",
+               s->name);
+    diag_hint(c->d, "use it as the experiment's 'optimizer = %s(...)'", s->name);
+    return false;
+  }
+  sema_optimizer *o = s ? bind_rule(c, s, it->value, env) : NULL;
+  if (!o)
+    return false;
+  o->group = it->optfor.group;
+  o->is_glob = it->optfor.is_glob;
+  o->group_loc = it->optfor.group_loc;
+  o->via = via;
+  x->groups = arena_grow(c->a, x->groups, (size_t)x->ngroups * sizeof *x->groups,
+                         (size_t)(x->ngroups + 1) * sizeof *x->groups);
+  x->groups[x->ngroups++] = *o;
+  return true;
+}
+
+/* The experiment's `optimizer = e`: an optimizer with an update rule, or a
+ * composite, whose default and groups it takes over. */
+static bool bind_default(sema_ctx *c, const ast_expr *e, sema_experiment *x) {
+  sema_sym *s = optimizer_sym(c, e);
+  if (!s)
+    return false;
+  if (!sema_is_composite(s->decl)) {
+    x->optimizer = bind_rule(c, s, e, NULL);
+    return x->optimizer != NULL;
+  }
+  sema_env *env = sema_bind_args(c, s->decl, e, NULL);
+  if (!env)
+    return false;
   bool ok = true;
+  for (int i = 0; i < s->decl->nitems; i++) {
+    const ast_item *it = s->decl->items[i];
+    if (it->kind == AST_ITEM_OPTIMIZER_FOR) {
+      ok = add_group(c, x, it, env, s->name) && ok;
+    } else { /* the default (sema_decls checked that there is one) */
+      sema_sym *part = optimizer_sym(c, it->value);
+      x->optimizer = part ? bind_rule(c, part, it->value, env) : NULL;
+      ok = x->optimizer && ok;
+    }
+  }
+  if (x->optimizer)
+    x->optimizer->via = s->name;
+  return ok;
+}
+
+static bool bind_group(sema_ctx *c, const ast_item *it, sema_experiment *x) {
   if (!it->optfor.is_glob) {
     sema_sym *s = sema_lookup(c, it->optfor.group);
     if (!s || s->decl->kind != AST_ATOM) {
@@ -432,16 +486,11 @@ static bool bind_group(sema_ctx *c, const ast_item *it, sema_optimizer *out) {
         diag_hint(c->d, "group weights by atom kind (Linear) or by a path glob (\"*.MLP*\")");
       else
         sema_hint_closest(c, it->optfor.group, cands, n);
-      ok = false;
+      add_group(c, x, it, NULL, NULL); /* reports errors in the optimizer too */
+      return false;
     }
   }
-  sema_optimizer *o = bind_optimizer(c, it->value);
-  if (!o || !ok)
-    return false;
-  *out = *o;
-  out->group = it->optfor.group;
-  out->is_glob = it->optfor.is_glob;
-  return true;
+  return add_group(c, x, it, NULL, NULL);
 }
 
 static bool group_matches(const sema_optimizer *g, const mt_weight *w) {
@@ -450,16 +499,13 @@ static bool group_matches(const sema_optimizer *g, const mt_weight *w) {
 
 /* Every weight gets the last group that matches it, or the default; a
  * group that matches nothing is worth a warning. */
-static void assign_optimizers(sema_ctx *c, sema_experiment *x, const ast_decl *exp) {
+static void assign_optimizers(sema_ctx *c, sema_experiment *x) {
   const mt_model *m = x->model;
   x->weight_opt = arena_alloc(c->a, (size_t)m->nweights * sizeof *x->weight_opt);
   for (int i = 0; i < m->nweights; i++)
     x->weight_opt[i] = x->optimizer;
-  for (int k = 0, g = 0; k < exp->nitems; k++) {
-    const ast_item *it = exp->items[k];
-    if (it->kind != AST_ITEM_OPTIMIZER_FOR)
-      continue;
-    const sema_optimizer *grp = &x->groups[g++];
+  for (int g = 0; g < x->ngroups; g++) {
+    const sema_optimizer *grp = &x->groups[g];
     int matched = 0;
     for (int i = 0; i < m->nweights; i++)
       if (group_matches(grp, m->weights[i])) {
@@ -469,8 +515,7 @@ static void assign_optimizers(sema_ctx *c, sema_experiment *x, const ast_decl *e
     if (matched || !m->nweights)
       continue;
     const char *q = grp->is_glob ? "\"" : "";
-    diag_warning(c->d, it->optfor.group_loc, "optimizer for %s%s%s matches no weight", q,
-                 grp->group, q);
+    diag_warning(c->d, grp->group_loc, "optimizer for %s%s%s matches no weight", q, grp->group, q);
     if (grp->is_glob)
       diag_hint(c->d, "a glob matches a weight path such as '%s', or its end from a '.'",
                 m->weights[0]->path);
@@ -537,19 +582,48 @@ static bool bind_all_data(sema_ctx *c, const ast_decl *exp, sema_experiment *x) 
   return ok;
 }
 
+/* A metric of the weights, `singular_values("glob")`: the glob here, the
+ * weights once the model exists (resolve_spectra). */
+static bool bind_spectrum(sema_ctx *c, const sema_builtin *b, const ast_expr *e, bool first,
+                          sema_spectrum *out) {
+  const ast_expr *a = sema_builtin_arg(b, e, 0);
+  sv v = sema_evaluate(c, a, NULL);
+  if (v.kind != SV_STRING) {
+    if (v.kind != SV_ERROR)
+      diag_error(c->d, a->loc, "%s takes a glob over weight paths such as \"*.W\", got %s",
+                 b->name, sema_describe(c, v));
+    return false;
+  }
+  if (!first) {
+    diag_error(c->d, e->loc, "an experiment tracks the singular values of one product");
+    diag_hint(c->d, "name every weight of the product in one glob");
+    return false;
+  }
+  *out = (sema_spectrum){.glob = v.s, .loc = e->loc};
+  return true;
+}
+
 static bool bind_evals(sema_ctx *c, const ast_decl *exp, sema_experiment *x) {
   bool ok = true;
+  int spectra = 0;
   for (int i = 0; i < exp->nitems; i++) {
     const ast_item *it = exp->items[i];
     if (it->kind != AST_ITEM_EVAL)
       continue;
-    sema_eval ev = {it->eval.unit, it->eval.every, 0,
-                    arena_alloc(c->a, (size_t)it->eval.nmetrics * sizeof(sema_metric))};
-    for (int j = 0; j < it->eval.nmetrics; j++)
-      if (bind_metric(c, it->eval.metrics[j], x, &ev.metrics[ev.nmetrics]))
+    size_t n = (size_t)it->eval.nmetrics;
+    sema_eval ev = {it->eval.unit, it->eval.every, 0, arena_alloc(c->a, n * sizeof(sema_metric)),
+                    0, arena_alloc(c->a, n * sizeof(sema_spectrum))};
+    for (int j = 0; j < it->eval.nmetrics; j++) {
+      const ast_expr *m = it->eval.metrics[j];
+      const sema_builtin *b = want_builtin(c, m, BT_METRIC, "metric");
+      bool weights = b && strcmp(b->params[0], "weights") == 0;
+      if (weights && bind_spectrum(c, b, m, spectra++ == 0, &ev.spectra[ev.nspectra]))
+        ev.nspectra++;
+      else if (b && !weights && bind_metric(c, b, m, x, &ev.metrics[ev.nmetrics]))
         ev.nmetrics++;
       else
         ok = false;
+    }
     x->evals = arena_grow(c->a, x->evals, (size_t)x->nevals * sizeof ev,
                           (size_t)(x->nevals + 1) * sizeof ev);
     x->evals[x->nevals++] = ev;
@@ -557,15 +631,63 @@ static bool bind_evals(sema_ctx *c, const ast_decl *exp, sema_experiment *x) {
   return ok;
 }
 
+static void shape_text(char *out, size_t cap, const mt_weight *w) {
+  size_t len = (size_t)snprintf(out, cap, "[");
+  for (int i = 0; i < w->rank && len < cap; i++)
+    len += (size_t)snprintf(out + len, cap - len, "%s%lld", i ? ", " : "", w->dims[i]);
+  if (len < cap)
+    snprintf(out + len, cap - len, "]");
+}
+
+/* The weights of every singular_values metric: the matched matrices in
+ * data-flow order, each taking the output of the one before. */
+static bool resolve_spectra(sema_ctx *c, sema_experiment *x) {
+  const mt_model *m = x->model;
+  bool ok = true;
+  for (int i = 0; i < x->nevals; i++)
+    for (int j = 0; j < x->evals[i].nspectra; j++) {
+      sema_spectrum *sp = &x->evals[i].spectra[j];
+      sp->weights = arena_alloc(c->a, (size_t)(m->nweights ? m->nweights : 1) * sizeof *sp->weights);
+      for (int k = 0; k < m->nweights; k++) {
+        const mt_weight *w = m->weights[k];
+        if (!sema_glob_match(sp->glob, w->path))
+          continue;
+        const mt_weight *prev = sp->nweights ? sp->weights[sp->nweights - 1] : NULL;
+        char a[96], b[96];
+        shape_text(a, sizeof a, w);
+        if (w->rank != 2) {
+          diag_error(c->d, sp->loc, "singular_values: %s %s is not a matrix", w->path, a);
+          ok = false;
+        } else if (prev && w->dims[1] != prev->dims[0]) {
+          shape_text(b, sizeof b, prev);
+          diag_error(c->d, sp->loc, "singular_values: %s %s cannot multiply %s %s", w->path, a,
+                     prev->path, b);
+          diag_hint(c->d, "the product is W_k ... W_1 in data-flow order: each [out, in] "
+                          "weight's in must be the out of the one before");
+          ok = false;
+        }
+        sp->weights[sp->nweights++] = w;
+      }
+      if (!sp->nweights) {
+        diag_error(c->d, sp->loc, "singular_values(\"%s\") matches no weight", sp->glob);
+        if (m->nweights)
+          diag_hint(c->d, "a glob matches a weight path such as '%s', or its end from a '.'",
+                    m->weights[0]->path);
+        ok = false;
+      } else {
+        sp->rows = sp->weights[sp->nweights - 1]->dims[0];
+        sp->cols = sp->weights[0]->dims[sp->weights[0]->rank - 1];
+      }
+    }
+  return ok;
+}
+
+/* The experiment's own groups, after those of a composite default. */
 static bool bind_groups(sema_ctx *c, const ast_decl *exp, sema_experiment *x) {
   bool ok = true;
   for (int i = 0; i < exp->nitems; i++)
     if (exp->items[i]->kind == AST_ITEM_OPTIMIZER_FOR)
-      x->ngroups++;
-  x->groups = arena_alloc(c->a, (size_t)(x->ngroups ? x->ngroups : 1) * sizeof *x->groups);
-  for (int i = 0, g = 0; i < exp->nitems; i++)
-    if (exp->items[i]->kind == AST_ITEM_OPTIMIZER_FOR)
-      ok = bind_group(c, exp->items[i], &x->groups[g++]) && ok;
+      ok = bind_group(c, exp->items[i], x) && ok;
   return ok;
 }
 
@@ -597,10 +719,8 @@ sema_experiment *sema_build(sema_ctx *c, const ast_decl *exp, int nov, const sem
     x->loss_loc = st.value[K_LOSS]->loc;
     ok = b && ok;
   }
-  if (st.value[K_OPTIMIZER]) {
-    x->optimizer = bind_optimizer(c, st.value[K_OPTIMIZER]);
-    ok = x->optimizer && ok;
-  }
+  if (st.value[K_OPTIMIZER])
+    ok = bind_default(c, st.value[K_OPTIMIZER], x) && ok;
   ok = bind_groups(c, exp, x) && ok;
   if (st.value[K_SCHEDULE])
     ok = bind_schedule(c, st.value[K_SCHEDULE], x) && ok;
@@ -608,11 +728,14 @@ sema_experiment *sema_build(sema_ctx *c, const ast_decl *exp, int nov, const sem
   if (st.value[K_MODEL]) {
     x->model = sema_instantiate_model(c, st.value[K_MODEL], NULL);
     ok = x->model && derive_model(x->model, c->d) && ok;
+    ok = x->model && resolve_spectra(c, x) && ok;
   }
+  for (int i = 0; i < x->ndata; i++)
+    x->data[i].seed = x->seed;
   if (!ok)
     return NULL;
   x->norm = derive_modular_norm(c->a, x->model);
-  assign_optimizers(c, x, exp);
+  assign_optimizers(c, x);
   return x;
 }
 

@@ -96,7 +96,7 @@ typedef struct sema_builtin {
   int nrequired;       /* leading required parameters */
   int nparams;
   bool variadic;       /* any number of further positional arguments */
-  const char *params[4]; /* parameter names (keyword arguments) */
+  const char *params[6]; /* parameter names (keyword arguments) */
 } sema_builtin;
 
 /* The builtin called `name` usable as `use`, or NULL. */
@@ -165,6 +165,10 @@ bool sema_to_mt(sv v, mt_value *out);
 
 /* sema_decls.c: checks of every declaration (bodies, items, recursion). */
 void sema_check_decls(sema_ctx *c);
+/* Whether d is a composite optimizer: an optimizer whose body assigns
+ * `optimizer` or has `optimizer for` items (it combines other optimizers
+ * by weight group instead of updating weights itself). */
+bool sema_is_composite(const ast_decl *d);
 
 /* sema_instantiate.c: expands a model expression into a module tree. */
 mt_model *sema_instantiate_model(sema_ctx *c, const ast_expr *e, sema_env *env);

@@ -1,7 +1,9 @@
 /*
  * predict.c - runs the model on the examples of a file and prints the
- * predicted class of each, or with labels the accuracy; the throughput of
- * the predictions (examples/s, tokens/s for text) goes to stderr.
+ * predicted class of each, or with labels the accuracy (and the mean loss
+ * when the program has evaluation entries for that many examples); the
+ * throughput of the predictions (examples/s, tokens/s for text) goes to
+ * stderr.
  *
  *   predict [--weights FILE | --embedded] [--threads N] [--repeat K]
  *           (--idx IMAGES [LABELS] | --raw EXAMPLES [LABELS] | --text FILE)
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "model.h"
 #include "rt_io.h"
@@ -257,10 +260,13 @@ static int load_weights(model *m, const options *o)
 #endif
 }
 
-/* Predictions for every example, `repeat` times; the seconds it took. */
-static int predict_all(model *m, const examples *ex, long repeat, int32_t *pred, double *secs)
+/* Predictions for every example, `repeat` times; the seconds it took, of
+ * the clock and of the processor. */
+static int predict_all(model *m, const examples *ex, long repeat, int32_t *pred, double *secs,
+                       double *cpu)
 {
     double t0 = rt_now_s();
+    clock_t c0 = clock();
     for (long r = 0; r < repeat; r++)
         for (long first = 0; first < ex->n; first += MODEL_EVAL_BATCH) {
             long count = ex->n - first < MODEL_EVAL_BATCH ? ex->n - first : MODEL_EVAL_BATCH;
@@ -269,10 +275,11 @@ static int predict_all(model *m, const examples *ex, long repeat, int32_t *pred,
                 return fail("the model predicts no classes");
         }
     *secs = rt_now_s() - t0;
+    *cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
     return 0;
 }
 
-static void report(const examples *ex, const int32_t *pred)
+static void report(model *m, const examples *ex, const int32_t *pred)
 {
     const long labels = ex->n * MODEL_Y_NUMEL;
     if (!ex->y) {
@@ -284,7 +291,13 @@ static void report(const examples *ex, const int32_t *pred)
     long correct = 0;
     for (long i = 0; i < labels; i++)
         correct += pred[i] == ex->y[i];
-    printf("accuracy %.4f (%ld of %ld)\n", (double)correct / (double)labels, correct, labels);
+    printf("accuracy %.4f (%ld of %ld)", (double)correct / (double)labels, correct, labels);
+    /* the mean loss, when the evaluation entries fit the number of examples */
+    double loss, accuracy;
+    if (MODEL_CLASSES > 0 &&
+        !model_evaluate(m, ex->x, (const model_y *)(const void *)ex->y, ex->n, &loss, &accuracy))
+        printf(", loss %.9g", loss);
+    putchar('\n');
 }
 
 int main(int argc, char **argv)
@@ -304,14 +317,14 @@ int main(int argc, char **argv)
         rc = load_weights(m, &o);
     if (rc == 0 && !(pred = malloc(sizeof *pred * (size_t)(ex.n * MODEL_Y_NUMEL))))
         rc = fail("out of memory");
-    double secs = 0;
+    double secs = 0, cpu = 0;
     if (rc == 0)
-        rc = predict_all(m, &ex, o.repeat, pred, &secs);
+        rc = predict_all(m, &ex, o.repeat, pred, &secs, &cpu);
     if (rc == 0) {
-        report(&ex, pred);
+        report(m, &ex, pred);
         double n = (double)ex.n * (double)o.repeat;
-        fprintf(stderr, "%ld examples x %ld in %.3f s: %.0f examples/s", ex.n, o.repeat, secs,
-                n / secs);
+        fprintf(stderr, "%ld examples x %ld in %.3f s (%.3f s of CPU): %.0f examples/s",
+                ex.n, o.repeat, secs, cpu, n / secs);
         if (MODEL_Y_NUMEL > 1)
             fprintf(stderr, ", %.0f tokens/s", n * MODEL_Y_NUMEL / secs);
         fputc('\n', stderr);

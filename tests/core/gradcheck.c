@@ -98,7 +98,7 @@ static double run_loss(core_exe *x, int e, char *arena, void **in)
     return out;
 }
 
-void gc_run(tc_ctx *t, const char *name, gc_build fn, int samples, double tol)
+void gc_run(check_ctx *t, const char *name, gc_build fn, int samples, double tol)
 {
     gc_env env;
     memset(&env, 0, sizeof env);
@@ -113,7 +113,7 @@ void gc_run(tc_ctx *t, const char *name, gc_build fn, int samples, double tol)
         if (d->dtype == IR_I32) {
             int32_t *v = malloc(sizeof *v * (size_t)n);
             for (long k = 0; k < n; k++)
-                v[k] = (int32_t)tc_uniform(t, 0, env.int_hi[i]);
+                v[k] = (int32_t)check_uniform(t, 0, env.int_hi[i]);
             in[i] = v;
         } else {
             double *v = malloc(sizeof *v * (size_t)n);
@@ -128,7 +128,7 @@ void gc_run(tc_ctx *t, const char *name, gc_build fn, int samples, double tol)
     }
     int eloss = core_entry(x, "loss"), egrad = core_entry(x, "grad");
     double l0 = run_loss(x, egrad, arena, in), l1 = run_loss(x, eloss, arena, in);
-    tc_close(t, l0, l1, 1e-13, "loss of the grad entry vs the loss entry");
+    check_close(t, l0, l1, 1e-13, "loss of the grad entry vs the loss entry");
     printf("%-16s compile %.3fs loss %-10.6g", name, core_compile_seconds(x), l1);
     for (int i = 0; i < np; i++) {
         long n;
@@ -138,7 +138,7 @@ void gc_run(tc_ctx *t, const char *name, gc_build fn, int samples, double tol)
         double worst = 0, worst_g = 0, worst_fd = 0;
         long worst_k = 0;
         for (int s = 0; s < samples && s < n; s++) {
-            long k = n <= samples ? s : (long)tc_uniform(t, 0, (double)n);
+            long k = n <= samples ? s : (long)check_uniform(t, 0, (double)n);
             double keep = w[k];
             w[k] = keep + GC_STEP;
             double lp = run_loss(x, eloss, arena, in);
@@ -154,8 +154,8 @@ void gc_run(tc_ctx *t, const char *name, gc_build fn, int samples, double tol)
                 worst_fd = fd;
             }
         }
-        tc_check(t, worst <= tol, "%s: d loss / d %s[%ld]: autodiff %.12g, finite difference %.12g",
-                 name, pname, worst_k, worst_g, worst_fd);
+        check(t, worst <= tol, "%s: d loss / d %s[%ld]: autodiff %.12g, finite difference %.12g",
+              name, pname, worst_k, worst_g, worst_fd);
         printf(" %s %.1e", pname, worst);
     }
     printf("\n");

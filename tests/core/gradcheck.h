@@ -37,6 +37,6 @@ ir_node *gc_wsum(gc_env *env, ir_node *y);
 /* Checks every parameter's gradient (up to `samples` random elements each);
  * max relative error |g - fd| / max(|g|, |fd|, 1e-6) must be <= tol.
  * Prints the worst error per parameter. */
-void gc_run(tc_ctx *t, const char *name, gc_build build, int samples, double tol);
+void gc_run(check_ctx *t, const char *name, gc_build build, int samples, double tol);
 
 #endif

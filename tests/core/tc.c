@@ -3,57 +3,19 @@
  */
 #include "tc.h"
 
-#include <math.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
-void tc_check(tc_ctx *t, int ok, const char *fmt, ...)
-{
-    t->checks++;
-    if (ok)
-        return;
-    t->failures++;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("FAIL: ", stdout);
-    vprintf(fmt, ap);
-    fputc('\n', stdout);
-    va_end(ap);
-}
-
-void tc_close(tc_ctx *t, double got, double want, double tol, const char *what)
-{
-    double scale = fabs(want) > 1 ? fabs(want) : 1;
-    tc_check(t, fabs(got - want) <= tol * scale, "%s: expected %.12g, got %.12g (tol %g)", what,
-             want, got, tol);
-}
-
-int tc_done(tc_ctx *t, const char *name)
-{
-    printf("%s: %d checks, %d failures\n", name, t->checks, t->failures);
-    return t->failures ? 1 : 0;
-}
-
-double tc_uniform(tc_ctx *t, double lo, double hi)
-{
-    /* xorshift64* */
-    t->rng ^= t->rng >> 12;
-    t->rng ^= t->rng << 25;
-    t->rng ^= t->rng >> 27;
-    uint64_t r = t->rng * 2685821657736338717ULL;
-    return lo + (hi - lo) * (double)(r >> 11) / 9007199254740992.0;
-}
-
-void tc_fill(tc_ctx *t, double *x, long n, double lo, double hi)
+void tc_fill(check_ctx *t, double *x, long n, double lo, double hi)
 {
     for (long i = 0; i < n; i++)
-        x[i] = tc_uniform(t, lo, hi);
+        x[i] = check_uniform(t, lo, hi);
 }
 
-void tc_fill_f(tc_ctx *t, float *x, long n, double lo, double hi)
+void tc_fill_f(check_ctx *t, float *x, long n, double lo, double hi)
 {
     for (long i = 0; i < n; i++)
-        x[i] = (float)tc_uniform(t, lo, hi);
+        x[i] = (float)check_uniform(t, lo, hi);
 }
 
 core_exe *tc_compile(ir_program *p)

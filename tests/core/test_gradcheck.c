@@ -202,7 +202,7 @@ static ir_node *case_residual(gc_env *e)
 
 int main(void)
 {
-    tc_ctx t = {0, 0, 7};
+    check_ctx t = {.rng = 7};
     gc_run(&t, "unary", case_unary, SAMPLES, TOL);
     gc_run(&t, "binary", case_binary, SAMPLES, TOL);
     gc_run(&t, "reduce", case_reduce, SAMPLES, TOL);
@@ -217,5 +217,5 @@ int main(void)
     gc_run(&t, "mlp", case_mlp, SAMPLES, TOL);
     gc_run(&t, "cnn", case_cnn, SAMPLES, TOL);
     gc_run(&t, "residual", case_residual, SAMPLES, TOL);
-    return tc_done(&t, "test_gradcheck");
+    return check_done(&t, "test_gradcheck");
 }

@@ -11,14 +11,14 @@
 #include "ad.h"
 #include "tc.h"
 
-static void expect_error(tc_ctx *t, ir_graph *g, ir_node *n, const char *want)
+static void expect_error(check_ctx *t, ir_graph *g, ir_node *n, const char *want)
 {
-    tc_check(t, n == NULL, "expected an error '%s', got a node", want);
-    tc_check(t, strcmp(ir_error(g), want) == 0, "error message:\n  expected: %s\n  got:      %s",
-             want, ir_error(g));
+    check(t, n == NULL, "expected an error '%s', got a node", want);
+    check(t, strcmp(ir_error(g), want) == 0, "error message:\n  expected: %s\n  got:      %s", want,
+          ir_error(g));
 }
 
-static void test_shape_errors(tc_ctx *t)
+static void test_shape_errors(check_ctx *t)
 {
     ir_program *p = ir_program_new(IR_F32);
     int x = tc_decl(p, ir_input(p, "x", IR_F32, 2, (long[]){256, 784}));
@@ -46,46 +46,53 @@ static void test_shape_errors(tc_ctx *t)
     ir_node *bad = ir_matmul(g, xr, wr, 0, 0);
     expect_error(t, g, ir_unary(g, IR_TANH, ir_add(g, bad, xr)),
                  "matmul: inner dimensions differ: [256, 784] @ [512, 256]");
-    tc_check(t, ir_verify(g) == 0, "verifier after errors: %s", ir_error(g));
+    check(t, ir_verify(g) == 0, "verifier after errors: %s", ir_error(g));
     /* declarations */
-    tc_check(t, ir_param(p, "x", 1, (long[]){3}, (ir_init){0}) == -1 &&
-                    strcmp(p->err, "'x' is declared twice") == 0,
-             "duplicate declaration: %s", p->err);
-    tc_check(t, ir_input(p, "z", IR_F32, 2, (long[]){3, 0}) == -1 &&
-                    strcmp(p->err, "'z': dimension 1 is 0 (must be >= 1)") == 0,
-             "zero dimension: %s", p->err);
+    check(t,
+          ir_param(p, "x", 1, (long[]){3}, (ir_init){0}) == -1 &&
+              strcmp(p->err, "'x' is declared twice") == 0,
+          "duplicate declaration: %s", p->err);
+    check(t,
+          ir_input(p, "z", IR_F32, 2, (long[]){3, 0}) == -1 &&
+              strcmp(p->err, "'z': dimension 1 is 0 (must be >= 1)") == 0,
+          "zero dimension: %s", p->err);
     /* operands from another entry point */
     ir_graph *g2 = ir_entry(p, "g");
     expect_error(t, g2, ir_neg(g2, xr), "neg: operand 0 belongs to another entry point");
-    tc_check(t, ir_assign_add(g2, w, ir_tensor_ref(g2, w)) == 0, "identity assignment");
-    tc_check(t, ir_assign_add(g2, w, ir_tensor_ref(g2, w)) == -1 &&
-                    strcmp(ir_error(g2), "'W' is assigned twice in 'g'") == 0,
-             "double assignment: %s", ir_error(g2));
+    check(t, ir_assign_add(g2, w, ir_tensor_ref(g2, w)) == 0, "identity assignment");
+    check(t,
+          ir_assign_add(g2, w, ir_tensor_ref(g2, w)) == -1 &&
+              strcmp(ir_error(g2), "'W' is assigned twice in 'g'") == 0,
+          "double assignment: %s", ir_error(g2));
     ir_program_free(p);
 }
 
-static void test_ad_errors(tc_ctx *t)
+static void test_ad_errors(check_ctx *t)
 {
     ir_program *p = ir_program_new(IR_F64);
     int w = tc_decl(p, ir_param(p, "W", 2, (long[]){4, 3}, (ir_init){0}));
     ir_graph *g = ir_entry(p, "f");
     ir_node *W = ir_tensor_ref(g, w), *grad;
     ir_node *loss = ir_sum_all(g, ir_polar_ns(g, W, 0, 5, 1e-7));
-    tc_check(t, ad_grad(g, loss, 1, &W, &grad) == -1 &&
-                    strcmp(ir_error(g), "autodiff: polar_ns has no gradient, but the loss depends on it") == 0,
-             "polar_ns in the loss: %s", ir_error(g));
+    check(t,
+          ad_grad(g, loss, 1, &W, &grad) == -1 &&
+              strcmp(ir_error(g),
+                     "autodiff: polar_ns has no gradient, but the loss depends on it") == 0,
+          "polar_ns in the loss: %s", ir_error(g));
     /* a loss that does not depend on W: zero gradient of W's shape */
     ir_node *c = ir_sum_all(g, ir_broadcast_to(g, ir_const(g, 2), 1, (long[]){5}));
-    tc_check(t, ad_grad(g, c, 1, &W, &grad) == 0 && grad && grad->shape.rank == 2 &&
-                    grad->shape.d[0] == 4 && grad->shape.d[1] == 3,
-             "independent loss: %s", ir_error(g));
+    check(t,
+          ad_grad(g, c, 1, &W, &grad) == 0 && grad && grad->shape.rank == 2 &&
+              grad->shape.d[0] == 4 && grad->shape.d[1] == 3,
+          "independent loss: %s", ir_error(g));
     /* sign: zero derivative, no error */
     ir_node *s = ir_sum_all(g, ir_mul(g, ir_sign(g, W), W));
-    tc_check(t, ad_grad(g, s, 1, &W, &grad) == 0, "sign: %s", ir_error(g));
-    tc_check(t, ad_grad(g, W, 1, &W, &grad) == -1 &&
-                    strcmp(ir_error(g), "autodiff: the loss must be a real scalar") == 0,
-             "non-scalar loss: %s", ir_error(g));
-    tc_check(t, ir_verify(g) == 0, "verifier: %s", ir_error(g));
+    check(t, ad_grad(g, s, 1, &W, &grad) == 0, "sign: %s", ir_error(g));
+    check(t,
+          ad_grad(g, W, 1, &W, &grad) == -1 &&
+              strcmp(ir_error(g), "autodiff: the loss must be a real scalar") == 0,
+          "non-scalar loss: %s", ir_error(g));
+    check(t, ir_verify(g) == 0, "verifier: %s", ir_error(g));
     ir_program_free(p);
 }
 
@@ -131,15 +138,15 @@ static ir_program *mlp_program(void)
     return p;
 }
 
-static void test_golden(tc_ctx *t, const char *path, int update)
+static void test_golden(check_ctx *t, const char *path, int update)
 {
     ir_program *p = mlp_program();
-    tc_check(t, p != NULL, "MLP program");
+    check(t, p != NULL, "MLP program");
     if (!p)
         return;
     for (int i = 0; i < p->nentries; i++)
-        tc_check(t, ir_verify(p->entries[i]) == 0, "verify %s: %s", p->entries[i]->name,
-                 ir_error(p->entries[i]));
+        check(t, ir_verify(p->entries[i]) == 0, "verify %s: %s", p->entries[i]->name,
+              ir_error(p->entries[i]));
     char *got = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&got, &len);
@@ -147,7 +154,7 @@ static void test_golden(tc_ctx *t, const char *path, int update)
     fclose(m);
     if (update) {
         FILE *f = fopen(path, "w");
-        tc_check(t, f && fputs(got, f) >= 0, "write %s", path);
+        check(t, f && fputs(got, f) >= 0, "write %s", path);
         if (f)
             fclose(f);
     }
@@ -156,8 +163,8 @@ static void test_golden(tc_ctx *t, const char *path, int update)
     size_t n = f ? fread(want, 1, len + 1, f) : 0;
     if (f)
         fclose(f);
-    tc_check(t, n == len && memcmp(want, got, len) == 0,
-             "ir_dump differs from %s; got:\n%s", path, got);
+    check(t, n == len && memcmp(want, got, len) == 0, "ir_dump differs from %s; got:\n%s", path,
+          got);
     printf("golden ir_dump: %zu bytes, %s\n", len, n == len && !memcmp(want, got, len) ? "equal" : "DIFFERENT");
     free(want);
     free(got);
@@ -166,12 +173,12 @@ static void test_golden(tc_ctx *t, const char *path, int update)
 
 int main(int argc, char **argv)
 {
-    tc_ctx t = {0, 0, 5};
+    check_ctx t = {.rng = 5};
     test_shape_errors(&t);
     test_ad_errors(&t);
     if (argc > 1)
         test_golden(&t, argv[1], argc > 2 && !strcmp(argv[2], "update"));
     else
-        tc_check(&t, 0, "usage: test_ir GOLDEN_FILE [update]");
-    return tc_done(&t, "test_ir");
+        check(&t, 0, "usage: test_ir GOLDEN_FILE [update]");
+    return check_done(&t, "test_ir");
 }

@@ -1,8 +1,10 @@
 /*
  * test_lower.c - lowering: an elementwise chain with broadcasts becomes one
- * loop, a reduction absorbs its elementwise producer, a long chain of
- * temporaries reuses arena ranges, and assignments have simultaneous-update
- * semantics (swaps, reads of old values) while computing in place when safe.
+ * loop, a reduction absorbs its elementwise producer, a cheap value with
+ * several consumers is recomputed in their loops (an expensive one is
+ * stored), a long chain of temporaries reuses arena ranges, and assignments
+ * have simultaneous-update semantics (swaps, reads of old values) while
+ * computing in place when safe.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -20,7 +22,7 @@ static int count_kind(const kp_entry *e, kp_kind k)
 }
 
 /* Y := relu(x * a + b) * c with x [R, C], a [C], b [R, C], c a scalar input. */
-static void test_fused_chain(tc_ctx *t)
+static void test_fused_chain(check_ctx *t)
 {
     enum { R = 33, C = 70 };
     ir_program *p = ir_program_new(IR_F32);
@@ -34,15 +36,15 @@ static void test_fused_chain(tc_ctx *t)
     ir_graph *g = ir_entry(p, "f");
     ir_node *x = ir_input_ref(g, ix), *a = ir_input_ref(g, ia), *b = ir_input_ref(g, ib);
     ir_node *y = ir_mul(g, ir_unary(g, IR_RELU, ir_add(g, ir_mul(g, x, a), b)), ir_scalar_ref(g, ic));
-    tc_check(t, ir_assign_add(g, iy, tc_ok(g, y)) == 0, "assign: %s", ir_error(g));
+    check(t, ir_assign_add(g, iy, tc_ok(g, y)) == 0, "assign: %s", ir_error(g));
     core_exe *exe = tc_compile(p);
     const kp_entry *e = &core_kernels(exe)->entries[0];
-    tc_check(t, e->ninstr == 1 && e->instr[0].kind == KP_LOOP,
-             "relu(x*a+b)*c: expected 1 loop instruction, got %d instructions", e->ninstr);
+    check(t, e->ninstr == 1 && e->instr[0].kind == KP_LOOP,
+          "relu(x*a+b)*c: expected 1 loop instruction, got %d instructions", e->ninstr);
     if (e->ninstr == 1)
-        tc_check(t, e->instr[0].u.loop.nin == 3 && e->instr[0].u.loop.rank == 2,
-                 "fused loop: expected 3 inputs and rank 2, got %d and %d",
-                 e->instr[0].u.loop.nin, e->instr[0].u.loop.rank);
+        check(t, e->instr[0].u.loop.nin == 3 && e->instr[0].u.loop.rank == 2,
+              "fused loop: expected 3 inputs and rank 2, got %d and %d", e->instr[0].u.loop.nin,
+              e->instr[0].u.loop.rank);
     float *xv = malloc(sizeof(float) * R * C), *av = malloc(sizeof(float) * C),
           *bv = malloc(sizeof(float) * R * C);
     tc_fill_f(t, xv, R * C, -1, 1);
@@ -60,7 +62,7 @@ static void test_fused_chain(tc_ctx *t)
             double want = (v > 0 ? v : 0) * (float)cv;
             worst = fmax(worst, fabs(Y[i * C + j] - want));
         }
-    tc_check(t, worst <= 1e-6, "fused chain values: max error %g", worst);
+    check(t, worst <= 1e-6, "fused chain values: max error %g", worst);
     printf("fused chain: %d instruction(s), max error %g\n", e->ninstr, worst);
     free(arena);
     free(xv);
@@ -71,7 +73,7 @@ static void test_fused_chain(tc_ctx *t)
 }
 
 /* s = sum over rows of (x - m)^2: one reduction loop with the square fused. */
-static void test_fused_reduction(tc_ctx *t)
+static void test_fused_reduction(check_ctx *t)
 {
     enum { R = 17, C = 40 };
     ir_program *p = ir_program_new(IR_F64);
@@ -85,17 +87,17 @@ static void test_fused_reduction(tc_ctx *t)
     ir_node *m = ir_mean(g, x, 1, &ax0, 1);
     ir_node *d = ir_unary(g, IR_SQUARE, ir_sub(g, x, m));
     ir_node *s = ir_sum(g, d, 1, &ax0, 0);
-    tc_check(t, ir_assign_add(g, is, tc_ok(g, s)) == 0, "assign");
+    check(t, ir_assign_add(g, is, tc_ok(g, s)) == 0, "assign");
     ir_node *tot = ir_sum_all(g, x);
-    tc_check(t, ir_output_add(g, "total", tc_ok(g, tot)) == 0, "output");
+    check(t, ir_output_add(g, "total", tc_ok(g, tot)) == 0, "output");
     core_exe *exe = tc_compile(p);
     const kp_entry *e = &core_kernels(exe)->entries[0];
     int sums = 0;
     for (int i = 0; i < e->ninstr; i++)
         sums += e->instr[i].kind == KP_LOOP && e->instr[i].u.loop.reduce == KP_SUM;
     /* mean (sum + scale), variance sum with (x - m)^2 fused, total */
-    tc_check(t, sums == 3 && count_kind(e, KP_LOOP) == 4,
-             "expected 3 sum loops of 4 loops, got %d of %d", sums, count_kind(e, KP_LOOP));
+    check(t, sums == 3 && count_kind(e, KP_LOOP) == 4,
+          "expected 3 sum loops of 4 loops, got %d of %d", sums, count_kind(e, KP_LOOP));
     double *xv = malloc(sizeof(double) * R * C), out = 0;
     tc_fill(t, xv, R * C, -2, 2);
     void *in[1] = {xv};
@@ -112,16 +114,62 @@ static void test_fused_reduction(tc_ctx *t)
     }
     for (int i = 0; i < R * C; i++)
         total += xv[i];
-    tc_check(t, worst < 1e-12, "column variances: max error %g", worst);
-    tc_close(t, out, total, 1e-12, "sum of all elements");
+    check(t, worst < 1e-12, "column variances: max error %g", worst);
+    check_close(t, out, total, 1e-12, "sum of all elements");
     free(arena);
     free(xv);
     core_free(exe);
     ir_program_free(p);
 }
 
+/* a = 3x feeds P := exp(a) and Q := a + x: recomputed in both loops;
+ * b = tanh(x) feeds R := b + 1 and S := 2b: stored once. 2 + 3 loops. */
+static void test_recompute(check_ctx *t)
+{
+    enum { N = 37 };
+    ir_program *p = ir_program_new(IR_F32);
+    long s[1] = {N};
+    ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
+    int ix = tc_decl(p, ir_input(p, "x", IR_F32, 1, s));
+    const char *names[4] = {"P", "Q", "R", "S"};
+    int out[4];
+    for (int k = 0; k < 4; k++)
+        out[k] = tc_decl(p, ir_state(p, names[k], 1, s, zero));
+    ir_graph *g = ir_entry(p, "f");
+    ir_node *x = ir_input_ref(g, ix);
+    ir_node *a = ir_scale(g, 3, x), *b = ir_unary(g, IR_TANH, x);
+    ir_assign_add(g, out[0], ir_unary(g, IR_EXP, a));
+    ir_assign_add(g, out[1], ir_add(g, a, x));
+    ir_assign_add(g, out[2], ir_add(g, b, ir_const(g, 1)));
+    ir_assign_add(g, out[3], ir_scale(g, 2, b));
+    check(t, g->nassigns == 4, "4 assignments: %s", ir_error(g));
+    core_exe *exe = tc_compile(p);
+    const kp_entry *e = &core_kernels(exe)->entries[0];
+    check(t, count_kind(e, KP_LOOP) == 5 && e->ninstr == 5,
+          "3x recomputed, tanh(x) stored: expected 5 loops, got %d of %d instructions",
+          count_kind(e, KP_LOOP), e->ninstr);
+    float xv[N];
+    tc_fill_f(t, xv, N, -1, 1);
+    void *in[1] = {xv};
+    char *arena = core_arena_alloc(exe);
+    core_run(exe, 0, arena, in, NULL, NULL);
+    double worst = 0;
+    for (int i = 0; i < N; i++) {
+        double want[4] = {exp(3.0 * xv[i]), 4.0 * xv[i], tanh(xv[i]) + 1, 2 * tanh(xv[i])};
+        for (int k = 0; k < 4; k++) {
+            float got = ((float *)core_tensor_data(exe, arena, names[k], NULL))[i];
+            worst = fmax(worst, fabs(got - want[k]) / fmax(1, fabs(want[k])));
+        }
+    }
+    check(t, worst <= 1e-5, "recomputed values: max relative error %g", worst);
+    printf("recompute: %d loops, max relative error %g\n", count_kind(e, KP_LOOP), worst);
+    free(arena);
+    core_free(exe);
+    ir_program_free(p);
+}
+
 /* h <- tanh(h @ W_i) for L layers: 2L temporaries of [N, D], few live at once. */
-static void test_arena_reuse(tc_ctx *t)
+static void test_arena_reuse(check_ctx *t)
 {
     enum { N = 32, D = 48, L = 12 };
     ir_program *p = ir_program_new(IR_F64);
@@ -134,13 +182,13 @@ static void test_arena_reuse(tc_ctx *t)
     ir_node *h = ir_input_ref(g, ix), *w = ir_input_ref(g, iw);
     for (int i = 0; i < L; i++)
         h = ir_unary(g, IR_TANH, ir_matmul(g, h, w, 0, 0));
-    tc_check(t, ir_assign_add(g, io, tc_ok(g, h)) == 0, "assign");
+    check(t, ir_assign_add(g, io, tc_ok(g, h)) == 0, "assign");
     core_exe *exe = tc_compile(p);
     const kp_entry *e = &core_kernels(exe)->entries[0];
     long one = (long)sizeof(double) * N * D, sum = 2L * L * one;
-    tc_check(t, e->temp_bytes <= 3 * one && e->temp_bytes < sum / 4,
-             "arena reuse: temporaries take %ld bytes for %ld bytes of values (one = %ld)",
-             e->temp_bytes, sum, one);
+    check(t, e->temp_bytes <= 3 * one && e->temp_bytes < sum / 4,
+          "arena reuse: temporaries take %ld bytes for %ld bytes of values (one = %ld)",
+          e->temp_bytes, sum, one);
     printf("arena: %ld bytes of temporaries for %d values of %ld bytes (sum %ld)\n",
            e->temp_bytes, 2 * L, one, sum);
     double *xv = malloc(sizeof(double) * N * D), *wv = malloc(sizeof(double) * D * D);
@@ -164,7 +212,7 @@ static void test_arena_reuse(tc_ctx *t)
     double *out = core_tensor_data(exe, arena, "out", NULL), worst = 0;
     for (int i = 0; i < N * D; i++)
         worst = fmax(worst, fabs(out[i] - ref[i]));
-    tc_check(t, worst < 1e-12, "tanh-matmul chain: max error %g", worst);
+    check(t, worst < 1e-12, "tanh-matmul chain: max error %g", worst);
     free(arena);
     free(xv);
     free(wv);
@@ -176,7 +224,7 @@ static void test_arena_reuse(tc_ctx *t)
 
 /* A := B, B := A (swap); C := 2 C + A (reads old A); D := C (old C);
  * E := E + 1 computed in place. */
-static void test_simultaneous(tc_ctx *t)
+static void test_simultaneous(check_ctx *t)
 {
     enum { N = 9 };
     ir_program *p = ir_program_new(IR_F32);
@@ -191,7 +239,7 @@ static void test_simultaneous(tc_ctx *t)
     ir_assign_add(g, C, ir_add(g, ir_scale(g, 2, ir_tensor_ref(g, C)), ir_tensor_ref(g, A)));
     ir_assign_add(g, D, ir_tensor_ref(g, C));
     ir_assign_add(g, E, ir_add(g, ir_tensor_ref(g, E), ir_const(g, 1)));
-    tc_check(t, g->nassigns == 5, "5 assignments: %s", ir_error(g));
+    check(t, g->nassigns == 5, "5 assignments: %s", ir_error(g));
     core_exe *exe = tc_compile(p);
     char *arena = core_arena_alloc(exe);
     float *v[5];
@@ -207,22 +255,22 @@ static void test_simultaneous(tc_ctx *t)
         ok &= v[0][i] == 10 + i && v[1][i] == i;
         ok &= v[2][i] == 2 * (20 + i) + i && v[3][i] == 20 + i && v[4][i] == 40 + i + 1;
     }
-    tc_check(t, ok, "simultaneous assignments: A=%g B=%g C=%g D=%g E=%g at 0", v[0][0], v[1][0],
-             v[2][0], v[3][0], v[4][0]);
+    check(t, ok, "simultaneous assignments: A=%g B=%g C=%g D=%g E=%g at 0", v[0][0], v[1][0],
+          v[2][0], v[3][0], v[4][0]);
     /* E := E + 1 reads E only at the element it writes: no write-back copy */
     const kp_entry *e = &core_kernels(exe)->entries[0];
     const kp_tensor *te = &core_kernels(exe)->tensors[4];
     int direct = 0;
     for (int i = 0; i < e->ninstr; i++)
         direct |= e->instr[i].kind == KP_LOOP && e->instr[i].u.loop.out.ref.off == te->off;
-    tc_check(t, direct, "E := E + 1 should be computed in place");
+    check(t, direct, "E := E + 1 should be computed in place");
     free(arena);
     core_free(exe);
     ir_program_free(p);
 }
 
 /* S := x for a large input: a plain copy (memcpy resolved from the process). */
-static void test_large_copy(tc_ctx *t)
+static void test_large_copy(check_ctx *t)
 {
     enum { N = 300000 };
     ir_program *p = ir_program_new(IR_F32);
@@ -233,14 +281,14 @@ static void test_large_copy(tc_ctx *t)
     ir_assign_add(g, is, ir_input_ref(g, ix));
     core_exe *exe = tc_compile(p);
     const kp_entry *e = &core_kernels(exe)->entries[0];
-    tc_check(t, e->ninstr == 1 && e->instr[0].kind == KP_COPY, "input assignment is one copy");
+    check(t, e->ninstr == 1 && e->instr[0].kind == KP_COPY, "input assignment is one copy");
     float *x = malloc(sizeof(float) * N);
     tc_fill_f(t, x, N, -1, 1);
     void *in[1] = {x};
     char *arena = core_arena_alloc(exe);
     core_run(exe, 0, arena, in, NULL, NULL);
-    tc_check(t, memcmp(core_tensor_data(exe, arena, "S", NULL), x, sizeof(float) * N) == 0,
-             "copied input");
+    check(t, memcmp(core_tensor_data(exe, arena, "S", NULL), x, sizeof(float) * N) == 0,
+          "copied input");
     free(x);
     free(arena);
     core_free(exe);
@@ -249,11 +297,12 @@ static void test_large_copy(tc_ctx *t)
 
 int main(void)
 {
-    tc_ctx t = {0, 0, 42};
+    check_ctx t = {.rng = 42};
     test_fused_chain(&t);
     test_fused_reduction(&t);
+    test_recompute(&t);
     test_arena_reuse(&t);
     test_simultaneous(&t);
     test_large_copy(&t);
-    return tc_done(&t, "test_lower");
+    return check_done(&t, "test_lower");
 }

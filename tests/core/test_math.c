@@ -65,11 +65,11 @@ static T ref##S(ir_op op, T a, T b)                                             
 REF(float, _f32, sqrtf, fabsf)
 REF(double, _f64, sqrt, fabs)
 
-static double input_value(tc_ctx *t, int i, int which)
+static double input_value(check_ctx *t, int i, int which)
 {
     if (i < NS * NS)
         return SPECIAL[which ? i / NS : i % NS];
-    return tc_uniform(t, -6, 6) * (i % 7 == 0 ? 30 : 1);
+    return check_uniform(t, -6, 6) * (i % 7 == 0 ? 30 : 1);
 }
 
 /* Same value, or both NaN. */
@@ -78,7 +78,7 @@ static int same(double a, double b)
     return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
 }
 
-static void check_elementwise(tc_ctx *t, ir_dtype dt)
+static void check_elementwise(check_ctx *t, ir_dtype dt)
 {
     ir_program *p = ir_program_new(dt);
     ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
@@ -129,8 +129,8 @@ static void check_elementwise(tc_ctx *t, ir_dtype dt)
                 first = i;
         }
         double a0 = first < 0 ? 0 : f32 ? ((float *)av)[first] : ((double *)av)[first];
-        tc_check(t, bad == 0, "%s %s: %d of %d values differ from kp_math.h (first at a = %.17g)",
-                 ir_dtype_name(dt), ir_op_name(op), bad, N, a0);
+        check(t, bad == 0, "%s %s: %d of %d values differ from kp_math.h (first at a = %.17g)",
+              ir_dtype_name(dt), ir_op_name(op), bad, N, a0);
     }
     printf("%s: %d operations bit-identical to kp_math.h on %d inputs\n", ir_dtype_name(dt),
            NU + NB, N);
@@ -142,7 +142,7 @@ static void check_elementwise(tc_ctx *t, ir_dtype dt)
 }
 
 /* The reference exp and tanh against libm, in units of the dtype's epsilon. */
-static void check_accuracy(tc_ctx *t)
+static void check_accuracy(check_ctx *t)
 {
     double e32 = 0, e64 = 0, t32 = 0, t64 = 0;
     for (int i = 0; i <= 200000; i++) {
@@ -154,14 +154,14 @@ static void check_accuracy(tc_ctx *t)
     }
     printf("exp relative error: f32 %.2g, f64 %.2g; tanh absolute error: f32 %.2g, f64 %.2g\n", e32,
            e64, t32, t64);
-    tc_check(t, e32 < 4e-7 && e64 < 8e-16, "exp accuracy: f32 %g, f64 %g", e32, e64);
-    tc_check(t, t32 < 4e-7 && t64 < 8e-16, "tanh accuracy: f32 %g, f64 %g", t32, t64);
-    tc_check(t, kp_exp_f32(-104.5f) == 0 && isinf(kp_exp_f32(89.5f)) && isnan(kp_exp_f64(NAN)),
-             "exp limits");
+    check(t, e32 < 4e-7 && e64 < 8e-16, "exp accuracy: f32 %g, f64 %g", e32, e64);
+    check(t, t32 < 4e-7 && t64 < 8e-16, "tanh accuracy: f32 %g, f64 %g", t32, t64);
+    check(t, kp_exp_f32(-104.5f) == 0 && isinf(kp_exp_f32(89.5f)) && isnan(kp_exp_f64(NAN)),
+          "exp limits");
 }
 
 /* Rows of lengths 5, 13 and 1000 summed and maximized over the last axis. */
-static void check_reduction(tc_ctx *t, long len)
+static void check_reduction(check_ctx *t, long len)
 {
     enum { R = 3 };
     ir_program *p = ir_program_new(IR_F32);
@@ -201,7 +201,7 @@ static void check_reduction(tc_ctx *t, long len)
         float want_s = 0 + acc[0], want_m = kp_max_f32(-INFINITY, mx[0]);
         ok &= memcmp(&s[r], &want_s, 4) == 0 && memcmp(&m[r], &want_m, 4) == 0;
     }
-    tc_check(t, ok, "row reductions of length %ld differ from the lane order of kp.h", len);
+    check(t, ok, "row reductions of length %ld differ from the lane order of kp.h", len);
     free(xv);
     free(arena);
     core_free(exe);
@@ -210,12 +210,12 @@ static void check_reduction(tc_ctx *t, long len)
 
 int main(void)
 {
-    tc_ctx t = {0, 0, 9};
+    check_ctx t = {.rng = 9};
     check_elementwise(&t, IR_F32);
     check_elementwise(&t, IR_F64);
     check_accuracy(&t);
     check_reduction(&t, 5);
     check_reduction(&t, 13);
     check_reduction(&t, 1000);
-    return tc_done(&t, "test_math");
+    return check_done(&t, "test_math");
 }

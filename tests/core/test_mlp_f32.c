@@ -51,7 +51,7 @@ static ir_node *linear(ir_graph *g, ir_node *x, int w, int b)
 
 int main(void)
 {
-    tc_ctx t = {0, 0, 3};
+    check_ctx t = {.rng = 3};
     ir_program *p = ir_program_new(IR_F32);
     ir_init orth = {IR_INIT_ORTHOGONAL, 1, 0, 0}, zero = {IR_INIT_ZEROS, 0, 0, 0};
     int W1 = tc_decl(p, ir_param(p, "W1", 2, (long[]){H, D}, orth));
@@ -75,12 +75,12 @@ int main(void)
     ir_node *loss = tc_ok(s, ir_softmax_xent(s, linear(s, h, W2, b2), ir_input_ref(s, iy)));
     int params[4] = {W1, b1, W2, b2};
     ir_node *grads[4];
-    tc_check(&t, ad_grad_tensors(s, loss, 4, params, grads) == 0, "autodiff: %s", ir_error(s));
+    check(&t, ad_grad_tensors(s, loss, 4, params, grads) == 0, "autodiff: %s", ir_error(s));
     for (int i = 0; i < 4; i++)
         ir_assign_add(s, params[i], ir_sub(s, ir_tensor_ref(s, params[i]),
                                            ir_mul(s, ir_scalar_ref(s, lr), grads[i])));
     ir_output_add(s, "loss", loss);
-    tc_check(&t, ir_build_init(p) != NULL, "init: %s", p->err);
+    check(&t, ir_build_init(p) != NULL, "init: %s", p->err);
 
     core_exe *exe = tc_compile(p);
     printf("compile (forward, train_step, init): %.3f s, arena %zu bytes\n",
@@ -91,7 +91,7 @@ int main(void)
     int32_t *y = malloc(sizeof(int32_t) * N);
     tc_fill_f(&t, x, N * D, 0, 1);
     for (int i = 0; i < N; i++)
-        y[i] = (int32_t)tc_uniform(&t, 0, C);
+        y[i] = (int32_t)check_uniform(&t, 0, C);
     float *b1v = core_tensor_data(exe, arena, "b1", NULL), *b2v = core_tensor_data(exe, arena, "b2", NULL);
     tc_fill_f(&t, b1v, H, -0.1, 0.1);
     tc_fill_f(&t, b2v, C, -0.1, 0.1);
@@ -106,8 +106,8 @@ int main(void)
     double worst = 0;
     for (int i = 0; i < N * C; i++)
         worst = fmax(worst, fabs(jl[i] - ref_logits[i]) / fmax(fabs(ref_logits[i]), 1));
-    tc_check(&t, worst <= 1e-5, "logits: max relative error %g", worst);
-    tc_close(&t, jit_loss, ref_loss, 1e-5, "cross-entropy");
+    check(&t, worst <= 1e-5, "logits: max relative error %g", worst);
+    check_close(&t, jit_loss, ref_loss, 1e-5, "cross-entropy");
     printf("logits max relative error %.2e, loss %.6f (reference %.6f)\n", worst, jit_loss, ref_loss);
 
     /* the orthogonal init gives W W^T = I for W1 [256, 784] */
@@ -120,18 +120,18 @@ int main(void)
                 d += (double)w1[i * D + k] * w1[j * D + k];
             dev = fmax(dev, fabs(d - (i == j)));
         }
-    tc_check(&t, dev < 1e-5, "orthogonal init: |W W^T - I| = %g", dev);
+    check(&t, dev < 1e-5, "orthogonal init: |W W^T - I| = %g", dev);
 
     /* one SGD step lowers the loss on the same batch */
     double lrv = 0.1, l0 = 0, l1 = 0;
     core_run(exe, core_entry(exe, "train_step"), arena, in, &lrv, &l0);
     core_run(exe, core_entry(exe, "forward"), arena, in, &lrv, &l1);
-    tc_close(&t, l0, jit_loss, 1e-6, "train_step loss before the update");
-    tc_check(&t, l1 < l0, "SGD step: loss %g -> %g should decrease", l0, l1);
+    check_close(&t, l0, jit_loss, 1e-6, "train_step loss before the update");
+    check(&t, l1 < l0, "SGD step: loss %g -> %g should decrease", l0, l1);
     free(x);
     free(y);
     free(arena);
     core_free(exe);
     ir_program_free(p);
-    return tc_done(&t, "test_mlp_f32");
+    return check_done(&t, "test_mlp_f32");
 }

@@ -25,7 +25,7 @@ static double max_abs_diff(const double *a, const double *b, long n)
 }
 
 /* polar_svd(G), spectral_norm(G) (summed into an output) and spd_pow(A). */
-static void test_matrix_functions(tc_ctx *t)
+static void test_matrix_functions(check_ctx *t)
 {
     enum { B = 2, M = 5, N = 7 };
     ir_program *p = ir_program_new(IR_F64);
@@ -68,10 +68,10 @@ static void test_matrix_functions(tc_ctx *t)
     rt_spd_pow_f64(Apd, P, B, M, -0.5, 1e-12, ws);
     double ex = max_abs_diff(core_tensor_data(exe, arena, "X", NULL), X, B * M * N);
     double ep = max_abs_diff(core_tensor_data(exe, arena, "P", NULL), P, B * M * M);
-    tc_check(t, ex < 1e-12, "polar_svd: max difference %g", ex);
-    tc_check(t, ep < 1e-10, "spd_pow: max difference %g", ep);
-    tc_close(t, out[0], sn[0], 1e-12, "spectral_norm[0]");
-    tc_close(t, out[1], sn[1], 1e-12, "spectral_norm[1]");
+    check(t, ex < 1e-12, "polar_svd: max difference %g", ex);
+    check(t, ep < 1e-10, "spd_pow: max difference %g", ep);
+    check_close(t, out[0], sn[0], 1e-12, "spectral_norm[0]");
+    check_close(t, out[1], sn[1], 1e-12, "spectral_norm[1]");
     printf("polar_svd %.1e, spd_pow %.1e, spectral norms %.6f %.6f\n", ex, ep, out[0], out[1]);
     free(ws);
     free(arena);
@@ -80,7 +80,7 @@ static void test_matrix_functions(tc_ctx *t)
 }
 
 /* tokens [B, T+1]: x = tokens[:, :T], y = tokens[:, 1:]; logits = E[x] E^T. */
-static void test_next_token(tc_ctx *t)
+static void test_next_token(check_ctx *t)
 {
     enum { B = 3, T = 6, V = 11, D = 4 };
     ir_program *p = ir_program_new(IR_F64);
@@ -98,14 +98,14 @@ static void test_next_token(tc_ctx *t)
     ir_output_add(g, "two_c", ir_scale(g, 2, ir_scalar_ref(g, ic)));
     ir_output_add(g, "c", ir_scalar_ref(g, ic));
     ir_output_add(g, "pi", ir_const(g, 3.25));
-    tc_check(t, g->noutputs == 4, "outputs: %s", ir_error(g));
+    check(t, g->noutputs == 4, "outputs: %s", ir_error(g));
     core_exe *exe = tc_compile(p);
     char *arena = core_arena_alloc(exe);
     double *Ev = core_tensor_data(exe, arena, "E", NULL);
     tc_fill(t, Ev, V * D, -1, 1);
     int32_t tokv[B * (T + 1)];
     for (int i = 0; i < B * (T + 1); i++)
-        tokv[i] = (int32_t)tc_uniform(t, 0, V);
+        tokv[i] = (int32_t)check_uniform(t, 0, V);
     void *in[1] = {tokv};
     double c = 1.25, out[4];
     core_run(exe, 0, arena, in, &c, out);
@@ -124,9 +124,9 @@ static void test_next_token(tc_ctx *t)
                 sum += exp(z[v] - mx);
             ref += (log(sum) + mx - z[tokv[b * (T + 1) + s + 1]]) / (B * T);
         }
-    tc_close(t, out[0], ref, 1e-12, "next-token loss");
-    tc_check(t, out[1] == 2.5 && out[2] == 1.25 && out[3] == 3.25,
-             "scalar outputs: 2c = %g, c = %g, const = %g", out[1], out[2], out[3]);
+    check_close(t, out[0], ref, 1e-12, "next-token loss");
+    check(t, out[1] == 2.5 && out[2] == 1.25 && out[3] == 3.25,
+          "scalar outputs: 2c = %g, c = %g, const = %g", out[1], out[2], out[3]);
     printf("next-token loss %.9f (reference %.9f)\n", out[0], ref);
     free(arena);
     core_free(exe);
@@ -145,7 +145,7 @@ static ir_program *init_program(void)
     return p;
 }
 
-static void test_init(tc_ctx *t)
+static void test_init(check_ctx *t)
 {
     ir_program *p = init_program();
     core_exe *exe = tc_compile(p);
@@ -154,8 +154,8 @@ static void test_init(tc_ctx *t)
     core_init(exe, b, 7);
     core_init(exe, c, 8);
     size_t n = (size_t)core_kernels(exe)->persistent_bytes;
-    tc_check(t, memcmp(a, b, n) == 0, "same seed: identical persistent tensors");
-    tc_check(t, memcmp(a, c, n) != 0, "different seeds: different tensors");
+    check(t, memcmp(a, b, n) == 0, "same seed: identical persistent tensors");
+    check(t, memcmp(a, c, n) != 0, "different seeds: different tensors");
     long cnt;
     const float *N = core_tensor_data(exe, a, "N", &cnt), *U = core_tensor_data(exe, a, "U", NULL);
     double m = 0, v = 0, lo = 1e9, hi = -1e9;
@@ -165,8 +165,10 @@ static void test_init(tc_ctx *t)
         lo = fmin(lo, U[i]);
         hi = fmax(hi, U[i]);
     }
-    tc_check(t, fabs(m) < 0.02 && fabs(sqrt(v) - 0.5) < 0.02, "normal(0.5): mean %g std %g", m, sqrt(v));
-    tc_check(t, lo >= -2 && hi <= 1 && lo < -1.99 && hi > 0.99, "uniform(-2, 1): range [%g, %g]", lo, hi);
+    check(t, fabs(m) < 0.02 && fabs(sqrt(v) - 0.5) < 0.02, "normal(0.5): mean %g std %g", m,
+          sqrt(v));
+    check(t, lo >= -2 && hi <= 1 && lo < -1.99 && hi > 0.99, "uniform(-2, 1): range [%g, %g]", lo,
+          hi);
     /* K [6, 4, 3, 3]: each tap K[:, :, i, j] is 6 x 4 with orthogonal columns times 2 */
     const float *K = core_tensor_data(exe, a, "K", NULL);
     double dev = 0;
@@ -178,9 +180,9 @@ static void test_init(tc_ctx *t)
                     d += (double)K[(o * 4 + c1) * 9 + tap] * K[(o * 4 + c2) * 9 + tap];
                 dev = fmax(dev, fabs(d - 4.0 * (c1 == c2)));
             }
-    tc_check(t, dev < 1e-5, "per-tap orthogonal init: |K_ij^T K_ij - 4 I| = %g", dev);
+    check(t, dev < 1e-5, "per-tap orthogonal init: |K_ij^T K_ij - 4 I| = %g", dev);
     const float *ones = core_tensor_data(exe, a, "m", NULL);
-    tc_check(t, ones[0] == 1 && ones[8] == 1, "ones init");
+    check(t, ones[0] == 1 && ones[8] == 1, "ones init");
     free(a);
     free(b);
     free(c);
@@ -189,18 +191,18 @@ static void test_init(tc_ctx *t)
 }
 
 /* emit-llvm text: entry functions and vector code for a fused loop. */
-static void test_emit_llvm(tc_ctx *t)
+static void test_emit_llvm(check_ctx *t)
 {
     ir_program *p = init_program();
     char err[256];
     kp_program *kp = lower_program(p, err, sizeof err);
-    tc_check(t, kp != NULL, "lower: %s", err);
+    check(t, kp != NULL, "lower: %s", err);
     char *ir = kp ? cg_llvm_emit_ir(kp, 1, err, sizeof err) : NULL;
-    tc_check(t, ir && strstr(ir, "define void @duet_entry_init(") != NULL, "emit-llvm entry: %s",
-             ir ? "missing" : err);
-    tc_check(t, ir && strstr(ir, "x float>") != NULL, "the ones fill loop should be vectorized");
-    tc_check(t, ir && strstr(ir, "declare void @rt_init_orthogonal_f32(") != NULL,
-             "runtime kernels are declared");
+    check(t, ir && strstr(ir, "define void @duet_entry_init(") != NULL, "emit-llvm entry: %s",
+          ir ? "missing" : err);
+    check(t, ir && strstr(ir, "x float>") != NULL, "the ones fill loop should be vectorized");
+    check(t, ir && strstr(ir, "declare void @rt_init_orthogonal_f32(") != NULL,
+          "runtime kernels are declared");
     free(ir);
     kp_free(kp);
     ir_program_free(p);
@@ -208,10 +210,10 @@ static void test_emit_llvm(tc_ctx *t)
 
 int main(void)
 {
-    tc_ctx t = {0, 0, 13};
+    check_ctx t = {.rng = 13};
     test_matrix_functions(&t);
     test_next_token(&t);
     test_init(&t);
     test_emit_llvm(&t);
-    return tc_done(&t, "test_ops");
+    return check_done(&t, "test_ops");
 }

@@ -117,7 +117,7 @@ static double max_rel(const float *a, const float *b, long n)
 }
 
 /* Runs STEPS steps of the compiled optimizer and of the reference. */
-static void check_optimizer(tc_ctx *t, const char *name, opt_prog *o, int nstate, int bc)
+static void check_optimizer(check_ctx *t, const char *name, opt_prog *o, int nstate, int bc)
 {
     float *W = core_tensor_data(o->exe, o->arena, "W", NULL);
     float rW[R * C], rs[2][R * C], G[R * C];
@@ -139,12 +139,12 @@ static void check_optimizer(tc_ctx *t, const char *name, opt_prog *o, int nstate
             worst = fmax(worst, max_rel(core_tensor_data(o->exe, o->arena, k ? "v" : "m", NULL),
                                         rs[k], R * C));
     }
-    tc_check(t, worst <= 1e-6, "%s: max relative error over %d steps %g", name, STEPS, worst);
+    check(t, worst <= 1e-6, "%s: max relative error over %d steps %g", name, STEPS, worst);
     printf("%-28s %d steps, max relative error %.2e\n", name, STEPS, worst);
 }
 
 /* W := W - lr * polar_ns(G) for a batch of 2 matrices, against rt_polar_ns. */
-static void check_polar(tc_ctx *t, int m, int n)
+static void check_polar(check_ctx *t, int m, int n)
 {
     ir_program *p = ir_program_new(IR_F32);
     long s[3] = {2, m, n};
@@ -167,7 +167,7 @@ static void check_polar(tc_ctx *t, int m, int n)
     void *in[1] = {G};
     core_run(exe, 0, arena, in, NULL, NULL);
     double err = max_rel(Wv, ref, cnt);
-    tc_check(t, err <= 1e-6, "polar_ns step [2, %d, %d]: max relative error %g", m, n, err);
+    check(t, err <= 1e-6, "polar_ns step [2, %d, %d]: max relative error %g", m, n, err);
     printf("polar_ns step [2, %d, %d]: max relative error %.2e\n", m, n, err);
     free(G);
     free(ref);
@@ -179,7 +179,7 @@ static void check_polar(tc_ctx *t, int m, int n)
 
 int main(void)
 {
-    tc_ctx t = {0, 0, 11};
+    check_ctx t = {.rng = 11};
     opt_prog o;
     build_sgd(&o);
     check_optimizer(&t, "SGD momentum", &o, 1, 0);
@@ -192,5 +192,5 @@ int main(void)
     release(&o);
     check_polar(&t, 16, 24);
     check_polar(&t, 24, 16);
-    return tc_done(&t, "test_optim");
+    return check_done(&t, "test_optim");
 }

@@ -153,12 +153,12 @@ static double rel_err(double got, double want)
     return fabs(got - want) / fmax(1, fabs(want));
 }
 
-static int pick(tc_ctx *t, int n)
+static int pick(check_ctx *t, int n)
 {
-    return (int)tc_uniform(t, 0, n);
+    return (int)check_uniform(t, 0, n);
 }
 
-static ir_shape random_shape(tc_ctx *t)
+static ir_shape random_shape(check_ctx *t)
 {
     ir_shape s = {0};
     s.rank = 1 + pick(t, 3);
@@ -178,7 +178,7 @@ static int broadcastable(const ir_shape *a, const ir_shape *b)
 }
 
 /* One random operation on existing nodes; NULL if the draw does not apply. */
-static ir_node *random_op(tc_ctx *t, ir_graph *g, ir_node **nodes, int n)
+static ir_node *random_op(check_ctx *t, ir_graph *g, ir_node **nodes, int n)
 {
     static const ir_op unary[] = {IR_NEG, IR_TANH, IR_SIGMOID, IR_ABS, IR_RELU, IR_GELU, IR_SQUARE, IR_EXP};
     static const ir_op binary[] = {IR_ADD, IR_SUB, IR_MUL, IR_MAX, IR_MIN, IR_GT};
@@ -192,8 +192,9 @@ static ir_node *random_op(tc_ctx *t, ir_graph *g, ir_node **nodes, int n)
         return ir_unary(g, op, op == IR_SQUARE || op == IR_EXP ? ir_tanh(g, a) : a);
     }
     case 1:
-        return broadcastable(s, &b->shape) ? ir_binary(g, binary[pick(t, 6)], a, b)
-                                           : ir_binary(g, binary[pick(t, 6)], a, ir_const(g, tc_uniform(t, -1, 1)));
+        return broadcastable(s, &b->shape)
+                   ? ir_binary(g, binary[pick(t, 6)], a, b)
+                   : ir_binary(g, binary[pick(t, 6)], a, ir_const(g, check_uniform(t, -1, 1)));
     case 2: {
         ir_node *c = nodes[pick(t, n)];
         if (!broadcastable(s, &b->shape) || !broadcastable(s, &c->shape))
@@ -259,7 +260,7 @@ static ir_node *random_op(tc_ctx *t, ir_graph *g, ir_node **nodes, int n)
 
 int main(void)
 {
-    tc_ctx t = {0, 0, 2024};
+    check_ctx t = {.rng = 2024};
     ir_program *p = ir_program_new(IR_F64);
     ir_shape in_shapes[INPUTS];
     double *inputs[INPUTS];
@@ -297,7 +298,7 @@ int main(void)
             snprintf(name, sizeof name, "o%d", k);
             ir_output_add(g, name, ir_sum_all(g, nodes[n - 4 - k]));
         }
-        tc_check(&t, g->nassigns == 3 && g->noutputs == 3, "graph %d: %s", e, ir_error(g));
+        check(&t, g->nassigns == 3 && g->noutputs == 3, "graph %d: %s", e, ir_error(g));
     }
     core_exe *exe = tc_compile(p);
     printf("%d random graphs of %d operations: compile %.3f s\n", ENTRIES, NODES, core_compile_seconds(exe));
@@ -320,7 +321,7 @@ int main(void)
         }
         for (int k = 0; k < g->noutputs; k++, compared++)
             worst = fmax(worst, rel_err(out[k], vals[g->outputs[k].node->id].v[0]));
-        tc_check(&t, worst <= 1e-12, "graph %d: JIT and interpreter differ by %g", e, worst);
+        check(&t, worst <= 1e-12, "graph %d: JIT and interpreter differ by %g", e, worst);
         if (worst > 1e-12)
             ir_dump_graph(g, stdout);
         for (int i = 0; i < g->nnodes; i++)
@@ -333,5 +334,5 @@ int main(void)
     free(arena);
     core_free(exe);
     ir_program_free(p);
-    return tc_done(&t, "test_random");
+    return check_done(&t, "test_random");
 }

@@ -1,6 +1,6 @@
 """drvtest.py - shared helpers of the driver tests: run the duet executable,
-count checks, and read what a run leaves behind (safetensors, JSON lines)
-independently of duet's own code.
+count checks (testcheck.Tally), and read what a run leaves behind
+(safetensors, JSON lines) independently of duet's own code.
 
 Every test is invoked as  test_X.py DUET WORKDIR  (WORKDIR is emptied)."""
 import json
@@ -16,31 +16,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 EXAMPLES = os.path.join(ROOT, "examples")
 
+sys.path.insert(0, os.path.join(ROOT, "tests", "common"))
+from testcheck import Tally  # noqa: E402
+
 # Fields that measure time: the only ones allowed to differ between runs.
 TIMING_KEYS = ("ms_per_step", "wall_s", "compile_s")
 
 
-class Test:
+class Test(Tally):
     def __init__(self, name):
-        self.name = name
+        super().__init__(name)
         self.duet = sys.argv[1]
         self.work = sys.argv[2]
         shutil.rmtree(self.work, ignore_errors=True)
         os.makedirs(self.work)
-        self.checks = 0
-        self.failures = 0
 
     def path(self, *parts):
         return os.path.join(self.work, *parts)
-
-    def check(self, ok, what, expected=None, got=None):
-        self.checks += 1
-        if not ok:
-            self.failures += 1
-            print(f"FAIL {what}")
-            if expected is not None or got is not None:
-                print(f"  expected: {expected}\n  got:      {got}")
-        return ok
 
     def duet_run(self, *args, rc=0):
         """Runs duet with args (one BLAS thread); checks the exit code."""
@@ -50,10 +42,6 @@ class Test:
                           p.returncode):
             print(p.stdout[-3000:], p.stderr[-3000:])
         return p
-
-    def done(self):
-        print(f"{self.name}: {self.checks} checks, {self.failures} failed")
-        sys.exit(1 if self.failures else 0)
 
 
 def read_safetensors(path):

@@ -54,7 +54,7 @@ t.check(len(list(root.iter(SVG + "polyline"))) == 2, "sweep.svg: a line per lear
         len(list(root.iter(SVG + "polyline"))))
 
 example = ["Dual(lr = 0.02)", "AdamW(lr = 0.001)", "SGD(lr = 0.1, momentum = 0.9)",
-           "Muon(lr = 0.02)"]
+           "MuonAdamW(lr = 0.02, adam_lr = 0.001)"]
 t.duet_run("run", os.path.join(EXAMPLES, "compare_optimizers.duet"), "--steps", "2", "--out", "ex",
            "--threads", "1", "--quiet")
 check_study("ex", example, steps=2)

@@ -1,65 +1,22 @@
 /* et.c: helpers of the elaborator tests (see et.h). */
 #include "et.h"
 
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
-
-void et_check(et_ctx *t, bool ok, const char *fmt, ...) {
-  t->checks++;
-  if (ok)
-    return;
-  t->failures++;
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("FAIL: ", stdout);
-  vprintf(fmt, ap);
-  fputc('\n', stdout);
-  va_end(ap);
-}
-
-void et_close(et_ctx *t, double got, double want, double tol, const char *what) {
-  double scale = fabs(want) > 1 ? fabs(want) : 1;
-  et_check(t, fabs(got - want) <= tol * scale, "%s: expected %.12g, got %.12g (tol %g)", what, want,
-           got, tol);
-}
-
-int et_done(et_ctx *t, const char *name) {
-  printf("%s: %d checks, %d failures\n", name, t->checks, t->failures);
-  return t->failures ? 1 : 0;
-}
-
-double et_uniform(et_ctx *t, double lo, double hi) {
-  /* xorshift64* */
-  t->rng ^= t->rng >> 12;
-  t->rng ^= t->rng << 25;
-  t->rng ^= t->rng >> 27;
-  uint64_t r = t->rng * 2685821657736338717ULL;
-  return lo + (hi - lo) * (double)(r >> 11) / 9007199254740992.0;
-}
-
-static void die_with_diagnostics(et_unit *u, const char *what) {
+static void die_with_diagnostics(tunit *u, const char *what) {
   printf("FAIL: %s\n", what);
   diag_print(u->d, stdout);
   exit(1);
 }
 
-void et_load(et_unit *u, const char *text) {
-  u->a = arena_new();
-  u->d = diag_new();
-  parse_options opt = {DUET_STDLIB_DIR};
-  ast_program *p = parse_string(u->a, u->d, "test.duet", text, strlen(text), &opt);
-  if (diag_error_count(u->d) == 0)
-    u->r = sema_check(u->a, u->d, p);
-  if (diag_error_count(u->d))
+void et_load(tunit *u, const char *text) {
+  if (!tunit_compile(u, "test.duet", text))
     die_with_diagnostics(u, "the source does not check");
 }
 
-const sema_experiment *et_experiment(et_unit *u, const char *name) {
+const sema_experiment *et_experiment(tunit *u, const char *name) {
   for (int i = 0; i < u->r->nexperiments; i++)
     if (strcmp(u->r->experiments[i]->name, name) == 0)
       return u->r->experiments[i];
@@ -67,16 +24,11 @@ const sema_experiment *et_experiment(et_unit *u, const char *name) {
   exit(1);
 }
 
-ir_program *et_elab(et_unit *u, const sema_experiment *e, const elab_options *o) {
+ir_program *et_elab(tunit *u, const sema_experiment *e, const elab_options *o) {
   ir_program *p = elab_experiment(u->r, e, o, u->d);
   if (!p)
     die_with_diagnostics(u, "elaboration failed");
   return p;
-}
-
-void et_unit_free(et_unit *u) {
-  diag_free(u->d);
-  arena_free(u->a);
 }
 
 void et_start(et_run *r, const ir_program *p, uint64_t seed) {
@@ -96,7 +48,7 @@ void et_start(et_run *r, const ir_program *p, uint64_t seed) {
   core_init(r->exe, r->arena, seed);
 }
 
-void et_fill_input(et_ctx *t, et_run *r, const char *name, double lo, double hi) {
+void et_fill_input(check_ctx *t, et_run *r, const char *name, double lo, double hi) {
   int i = ir_find_input(r->p, name);
   if (i < 0) {
     printf("FAIL: no input %s\n", name);
@@ -106,11 +58,11 @@ void et_fill_input(et_ctx *t, et_run *r, const char *name, double lo, double hi)
   long n = ir_numel(&in->shape);
   for (long k = 0; k < n; k++) {
     if (in->dtype == IR_I32)
-      ((int32_t *)r->inputs[i])[k] = (int32_t)et_uniform(t, 0, hi);
+      ((int32_t *)r->inputs[i])[k] = (int32_t)check_uniform(t, 0, hi);
     else if (in->dtype == IR_F64)
-      ((double *)r->inputs[i])[k] = et_uniform(t, lo, hi);
+      ((double *)r->inputs[i])[k] = check_uniform(t, lo, hi);
     else
-      ((float *)r->inputs[i])[k] = (float)et_uniform(t, lo, hi);
+      ((float *)r->inputs[i])[k] = (float)check_uniform(t, lo, hi);
   }
 }
 

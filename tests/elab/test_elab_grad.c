@@ -130,7 +130,7 @@ typedef struct wstate {
 
 /* Runs one Probe step (weight - grad) to read every gradient, then puts
  * the weights back. Returns the weights (malloc-owned, p->ntensors). */
-static wstate *probe_gradients(et_ctx *t, et_run *r, const ir_program *p, double *loss) {
+static wstate *probe_gradients(check_ctx *t, et_run *r, const ir_program *p, double *loss) {
   wstate *ws = calloc((size_t)p->ntensors, sizeof *ws);
   for (int i = 0; i < p->ntensors; i++) {
     ws[i].name = p->tensors[i].name;
@@ -168,7 +168,7 @@ static double eval_loss(et_run *r) {
 
 /* Gradients of train_step against central differences (step 1e-5) of
  * eval_step's loss, on up to SAMPLES elements of every weight. */
-static void gradcheck(et_ctx *t, et_unit *u, const char *name, double xlo, double xhi, int classes,
+static void gradcheck(check_ctx *t, tunit *u, const char *name, double xlo, double xhi, int classes,
                       double tol) {
   const sema_experiment *e = et_experiment(u, name);
   elab_options o = {.dtype = IR_F64, .no_logged = true};
@@ -179,7 +179,7 @@ static void gradcheck(et_ctx *t, et_unit *u, const char *name, double xlo, doubl
   et_fill_input(t, &r, "y", 0, classes);
   double loss;
   wstate *ws = probe_gradients(t, &r, p, &loss);
-  et_close(t, eval_loss(&r), loss, 1e-14, "eval_step loss = train_step loss before the step");
+  check_close(t, eval_loss(&r), loss, 1e-14, "eval_step loss = train_step loss before the step");
   const double h = 1e-5;
   for (int i = 0; i < p->ntensors; i++) {
     double *w = et_tensor(&r, ws[i].name, NULL);
@@ -200,9 +200,9 @@ static void gradcheck(et_ctx *t, et_unit *u, const char *name, double xlo, doubl
     }
     printf("  %s %-32s worst relative error %.2e (max |grad| %.3g)\n", name, ws[i].name, worst,
            gmax);
-    et_check(t, worst <= tol, "%s: gradient of %s: relative error %.3g > %.3g", name, ws[i].name,
-             worst, tol);
-    et_check(t, gmax > 1e-6, "%s: gradient of %s is zero", name, ws[i].name);
+    check(t, worst <= tol, "%s: gradient of %s: relative error %.3g > %.3g", name, ws[i].name,
+          worst, tol);
+    check(t, gmax > 1e-6, "%s: gradient of %s is zero", name, ws[i].name);
   }
   free_wstate(ws, p->ntensors);
   et_stop(&r);
@@ -236,7 +236,7 @@ static void abt(const double *a, const double *b, double *c, int k, int m, int n
 /* Q is the polar factor of G [m, n] (full rank): Q has orthonormal columns
  * (m >= n) or rows (m < n), and Q^T G (or G Q^T) is symmetric positive
  * definite, which determines Q uniquely. */
-static void check_polar(et_ctx *t, const char *what, const double *q, const double *g, int m,
+static void check_polar(check_ctx *t, const char *what, const double *q, const double *g, int m,
                         int n) {
   int s = m >= n ? n : m;
   double gram[64], sym[64];
@@ -266,18 +266,18 @@ static void check_polar(et_ctx *t, const char *what, const double *q, const doub
       sym[i * s + j] /= d;
   }
   printf("  %s: |Q^T Q - I| = %.2e, asymmetry of Q^T G %.2e\n", what, orth, asym / scale);
-  et_check(t, orth < 1e-10, "%s: the update is not orthogonal (%.3g)", what, orth);
-  et_check(t, asym < 1e-10 * scale, "%s: Q^T G is not symmetric (%.3g)", what, asym);
-  et_check(t, pd, "%s: Q^T G is not positive definite", what);
+  check(t, orth < 1e-10, "%s: the update is not orthogonal (%.3g)", what, orth);
+  check(t, asym < 1e-10 * scale, "%s: Q^T G is not symmetric (%.3g)", what, asym);
+  check(t, pd, "%s: Q^T G is not positive definite", what);
 }
 
-static void derived_step(et_ctx *t, et_unit *u) {
+static void derived_step(check_ctx *t, tunit *u) {
   const double lr = 0.1, sched = 0.5, share = 0.5;
   const sema_experiment *pe = et_experiment(u, "lowrank_probe");
   const sema_experiment *de = et_experiment(u, "lowrank_dual");
   /* hand-computed shares: Diag >> LowRank, both mass 1 and sensitivity 1 */
   for (int i = 0; i < de->model->natoms; i++)
-    et_close(t, de->model->atoms[i]->share, share, 1e-15, de->model->atoms[i]->path);
+    check_close(t, de->model->atoms[i]->share, share, 1e-15, de->model->atoms[i]->path);
   elab_options o = {.dtype = IR_F64};
   ir_program *pp = et_elab(u, pe, &o), *dp = et_elab(u, de, &o);
   et_run pr, dr;
@@ -294,7 +294,7 @@ static void derived_step(et_ctx *t, et_unit *u) {
   et_set_scalar(&dr, "t", 1);
   et_set_scalar(&dr, "schedule", sched);
   et_call(&dr, "train_step_logged");
-  et_close(t, et_out(&dr, "train_step_logged", "loss"), loss, 1e-14, "loss of the Dual step");
+  check_close(t, et_out(&dr, "train_step_logged", "loss"), loss, 1e-14, "loss of the Dual step");
   double *w[3];
   for (int i = 0; i < 3; i++) {
     w[i] = et_tensor(&dr, ws[i].name, NULL);
@@ -307,14 +307,14 @@ static void derived_step(et_ctx *t, et_unit *u) {
     dmax = fmax(dmax, fabs(ws[0].w0[k]));
   }
   printf("  Diag: update - (-lr * schedule * share * sign(grad)): %.2e\n", dev);
-  et_check(t, dev < 1e-12, "Diag update is not -lr * schedule * share * sign(grad) (%.3g)", dev);
+  check(t, dev < 1e-12, "Diag update is not -lr * schedule * share * sign(grad) (%.3g)", dev);
   check_polar(t, "LowRank.U", w[1], ws[1].grad, 10, 3);
   check_polar(t, "LowRank.V", w[2], ws[2].grad, 3, 16);
   /* the modular norm: coef = 1 / share = 2 for both atoms */
-  et_close(t, et_out(&dr, "train_step_logged", "norm_update"), lr * sched, 1e-12,
-           "modular norm of the update");
-  et_close(t, et_out(&dr, "train_step_logged", "norm_weights"), 2 * fmax(dmax, 1), 1e-12,
-           "modular norm of the weights");
+  check_close(t, et_out(&dr, "train_step_logged", "norm_update"), lr * sched, 1e-12,
+              "modular norm of the update");
+  check_close(t, et_out(&dr, "train_step_logged", "norm_weights"), 2 * fmax(dmax, 1), 1e-12,
+              "modular norm of the weights");
   free_wstate(ws, pp->ntensors);
   et_stop(&pr);
   et_stop(&dr);
@@ -324,7 +324,7 @@ static void derived_step(et_ctx *t, et_unit *u) {
 
 /* Embed's rule: every row of G divided by its RMS, rows of tokens that are
  * not in the batch staying zero; Embed >> Linear gives each a share of 1/2. */
-static void embed_step(et_ctx *t, et_unit *u) {
+static void embed_step(check_ctx *t, tunit *u) {
   const double lr = 0.1, share = 0.5;
   const sema_experiment *e = et_experiment(u, "text_dual");
   elab_options o = {.dtype = IR_F64, .no_logged = true};
@@ -355,14 +355,14 @@ static void embed_step(et_ctx *t, et_unit *u) {
   }
   printf("  Embed: %d token rows moved by RMS lr * share, the rest not (deviation %.2e)\n", nused,
          dev);
-  et_check(t, dev < 1e-12, "Embed update rows: deviation %.3g", dev);
+  check(t, dev < 1e-12, "Embed update rows: deviation %.3g", dev);
   free(e0);
   et_stop(&r);
   ir_program_free(p);
 }
 
 /* merge_heads(split_heads(x, h)) is x: the same loss with and without it. */
-static void heads_roundtrip(et_ctx *t, et_unit *u) {
+static void heads_roundtrip(check_ctx *t, tunit *u) {
   double loss[2];
   for (int i = 0; i < 2; i++) {
     elab_options o = {.dtype = IR_F64, .no_logged = true};
@@ -377,13 +377,13 @@ static void heads_roundtrip(et_ctx *t, et_unit *u) {
     et_stop(&r);
     ir_program_free(p);
   }
-  et_check(t, loss[0] == loss[1], "merge_heads(split_heads(x)) changes the loss: %.17g vs %.17g",
-           loss[0], loss[1]);
+  check(t, loss[0] == loss[1], "merge_heads(split_heads(x)) changes the loss: %.17g vs %.17g",
+        loss[0], loss[1]);
 }
 
 int main(void) {
-  et_ctx t = {.rng = 0x9e3779b97f4a7c15ULL};
-  et_unit u;
+  check_ctx t = {.rng = 0x9e3779b97f4a7c15ULL};
+  tunit u;
   et_load(&u, source);
   gradcheck(&t, &u, "compose", -2, 4, 10, 1e-5);
   gradcheck(&t, &u, "conv", -1, 1, 10, 1e-5);
@@ -392,6 +392,6 @@ int main(void) {
   derived_step(&t, &u);
   embed_step(&t, &u);
   heads_roundtrip(&t, &u);
-  et_unit_free(&u);
-  return et_done(&t, "test_elab_grad");
+  tunit_free(&u);
+  return check_done(&t, "test_elab_grad");
 }

@@ -28,40 +28,39 @@ static const char *const weights[] = {"model[1].MLP[0].Linear.W", "model[1].MLP[
                                       "model[1].MLP[4].Linear.W"};
 static const long dims[3][2] = {{64, 784}, {64, 64}, {10, 64}};
 
-static void check_declarations(et_ctx *t, const ir_program *p) {
-  et_check(t, p->ntensors == 6, "6 tensors (3 weights, 3 momenta), got %d", p->ntensors);
+static void check_declarations(check_ctx *t, const ir_program *p) {
+  check(t, p->ntensors == 6, "6 tensors (3 weights, 3 momenta), got %d", p->ntensors);
   for (int i = 0; i < 3 && i < p->ntensors; i++) {
     const ir_tensor_decl *d = &p->tensors[i];
-    et_check(t, strcmp(d->name, weights[i]) == 0, "tensor %d is %s, expected %s", i, d->name,
-             weights[i]);
-    et_check(t,
-             d->kind == IR_PARAM && d->shape.rank == 2 && d->shape.d[0] == dims[i][0] &&
-                 d->shape.d[1] == dims[i][1],
-             "%s: parameter of shape [%ld, %ld]", d->name, dims[i][0], dims[i][1]);
-    et_check(t, d->init.kind == IR_INIT_ORTHOGONAL && d->init.batch_axes == 0,
-             "%s: orthogonal init", d->name);
-    et_close(t, d->init.a, sqrt((double)dims[i][0] / (double)dims[i][1]), 1e-12, "init scale");
+    check(t, strcmp(d->name, weights[i]) == 0, "tensor %d is %s, expected %s", i, d->name,
+          weights[i]);
+    check(t,
+          d->kind == IR_PARAM && d->shape.rank == 2 && d->shape.d[0] == dims[i][0] &&
+              d->shape.d[1] == dims[i][1],
+          "%s: parameter of shape [%ld, %ld]", d->name, dims[i][0], dims[i][1]);
+    check(t, d->init.kind == IR_INIT_ORTHOGONAL && d->init.batch_axes == 0, "%s: orthogonal init",
+          d->name);
+    check_close(t, d->init.a, sqrt((double)dims[i][0] / (double)dims[i][1]), 1e-12, "init scale");
   }
   for (int i = 3; i < p->ntensors; i++) {
     char want[96];
     snprintf(want, sizeof want, "%s:m", weights[i - 3]);
-    et_check(t,
-             strcmp(p->tensors[i].name, want) == 0 && p->tensors[i].kind == IR_STATE &&
-                 p->tensors[i].init.kind == IR_INIT_ZEROS,
-             "tensor %d is %s, expected the zero-initialized state %s", i, p->tensors[i].name,
-             want);
+    check(t,
+          strcmp(p->tensors[i].name, want) == 0 && p->tensors[i].kind == IR_STATE &&
+              p->tensors[i].init.kind == IR_INIT_ZEROS,
+          "tensor %d is %s, expected the zero-initialized state %s", i, p->tensors[i].name, want);
   }
   int x = ir_find_input(p, "x"), y = ir_find_input(p, "y");
-  et_check(t,
-           x >= 0 && p->inputs[x].dtype == IR_F32 && p->inputs[x].shape.rank == 4 &&
-               p->inputs[x].shape.d[0] == 32 && p->inputs[x].shape.d[1] == 1 &&
-               p->inputs[x].shape.d[3] == 28,
-           "input x f32[32, 1, 28, 28]");
-  et_check(t, y >= 0 && p->inputs[y].dtype == IR_I32 && p->inputs[y].shape.rank == 1,
-           "input y i32[32]");
+  check(t,
+        x >= 0 && p->inputs[x].dtype == IR_F32 && p->inputs[x].shape.rank == 4 &&
+            p->inputs[x].shape.d[0] == 32 && p->inputs[x].shape.d[1] == 1 &&
+            p->inputs[x].shape.d[3] == 28,
+        "input x f32[32, 1, 28, 28]");
+  check(t, y >= 0 && p->inputs[y].dtype == IR_I32 && p->inputs[y].shape.rank == 1,
+        "input y i32[32]");
   for (int i = 0; i < 3; i++) {
     const char *s = (const char *[]){"t", "schedule", "seed"}[i];
-    et_check(t, ir_find_scalar(p, s) >= 0, "scalar %s", s);
+    check(t, ir_find_scalar(p, s) >= 0, "scalar %s", s);
   }
   static const char *const outs[][4] = {
       {"train_step", "loss", NULL, NULL},
@@ -70,47 +69,47 @@ static void check_declarations(et_ctx *t, const ir_program *p) {
       {"init", NULL, NULL, NULL}};
   for (int i = 0; i < 4; i++) {
     const ir_graph *g = ir_find_entry(p, outs[i][0]);
-    et_check(t, g != NULL, "entry %s", outs[i][0]);
+    check(t, g != NULL, "entry %s", outs[i][0]);
     for (int k = 0; g && k < 3 && outs[i][k + 1]; k++)
-      et_check(t, g->noutputs > k && strcmp(g->outputs[k].name, outs[i][k + 1]) == 0,
-               "%s: output %d is %s", outs[i][0], k, outs[i][k + 1]);
+      check(t, g->noutputs > k && strcmp(g->outputs[k].name, outs[i][k + 1]) == 0,
+            "%s: output %d is %s", outs[i][0], k, outs[i][k + 1]);
     if (g && i < 2)
-      et_check(t, g->nassigns == 6, "%s assigns 3 weights and 3 states, got %d", outs[i][0],
-               g->nassigns);
+      check(t, g->nassigns == 6, "%s assigns 3 weights and 3 states, got %d", outs[i][0],
+            g->nassigns);
   }
 }
 
-static void check_weight_table(et_ctx *t, et_unit *u, const ir_program *p,
+static void check_weight_table(check_ctx *t, tunit *u, const ir_program *p,
                                const sema_experiment *e) {
   elab_weight *w = elab_weights(u->a, p, e);
-  et_check(t, w != NULL, "elab_weights");
+  check(t, w != NULL, "elab_weights");
   for (int i = 0; w && i < 3; i++) {
-    et_check(t, w[i].tensor == i && w[i].nstates == 1 && w[i].states[0] == 3 + i,
-             "%s: tensor %d, one state %d", weights[i], w[i].tensor,
-             w[i].nstates ? w[i].states[0] : -1);
+    check(t, w[i].tensor == i && w[i].nstates == 1 && w[i].states[0] == 3 + i,
+          "%s: tensor %d, one state %d", weights[i], w[i].tensor,
+          w[i].nstates ? w[i].states[0] : -1);
     const char *want = i == 2 ? "SGD" : "Dual";
-    et_check(t, strcmp(w[i].opt->decl->name, want) == 0, "%s: optimizer %s, got %s", weights[i],
-             want, w[i].opt->decl->name);
+    check(t, strcmp(w[i].opt->decl->name, want) == 0, "%s: optimizer %s, got %s", weights[i], want,
+          w[i].opt->decl->name);
   }
 }
 
-static void check_eval_entry(et_ctx *t, et_unit *u, ir_program *p, const sema_experiment *e) {
+static void check_eval_entry(check_ctx *t, tunit *u, ir_program *p, const sema_experiment *e) {
   bool ok = elab_add_eval(p, u->r, e, 7, "eval_tail", u->d);
-  et_check(t, ok, "elab_add_eval for a batch of 7");
+  check(t, ok, "elab_add_eval for a batch of 7");
   int x, y;
   long batch = 0;
-  et_check(t,
-           elab_entry_inputs(p, "eval_tail", &x, &y, &batch) && batch == 7 &&
-               strcmp(p->inputs[x].name, "x:7") == 0 && strcmp(p->inputs[y].name, "y:7") == 0,
-           "eval_tail reads x:7 and y:7");
-  et_check(t,
-           elab_entry_inputs(p, "train_step", &x, &y, &batch) && batch == 32 &&
-               strcmp(p->inputs[x].name, "x") == 0 && strcmp(p->inputs[y].name, "y") == 0,
-           "train_step reads x and y");
-  et_check(t, !elab_add_eval(p, u->r, e, 7, "eval_tail", u->d), "a second eval_tail is refused");
+  check(t,
+        elab_entry_inputs(p, "eval_tail", &x, &y, &batch) && batch == 7 &&
+            strcmp(p->inputs[x].name, "x:7") == 0 && strcmp(p->inputs[y].name, "y:7") == 0,
+        "eval_tail reads x:7 and y:7");
+  check(t,
+        elab_entry_inputs(p, "train_step", &x, &y, &batch) && batch == 32 &&
+            strcmp(p->inputs[x].name, "x") == 0 && strcmp(p->inputs[y].name, "y") == 0,
+        "train_step reads x and y");
+  check(t, !elab_add_eval(p, u->r, e, 7, "eval_tail", u->d), "a second eval_tail is refused");
 }
 
-static void run(et_ctx *t, const ir_program *p) {
+static void run(check_ctx *t, const ir_program *p) {
   et_run r;
   et_start(&r, p, 3);
   et_fill_input(t, &r, "x", -2, 2);
@@ -129,23 +128,23 @@ static void run(et_ctx *t, const ir_program *p) {
   double nu = et_out(&r, "train_step_logged", "norm_update");
   printf("  loss %.6f, correct %g of 32, %g of 7, norm of weights %.6f, of the update %.6f\n", loss,
          correct, tail, nw, nu);
-  et_close(t, tl, loss, 1e-6, "train_step loss = eval_step loss");
-  et_check(t, isfinite(loss) && loss > 0, "loss is finite and positive");
-  et_check(t, correct >= 0 && correct <= 32 && correct == floor(correct), "correct in 0..32");
-  et_check(t, tail >= 0 && tail <= 7 && tail == floor(tail), "correct in 0..7");
-  et_close(t, nw, 3, 1e-4, "modular norm of orthogonal weights (1 / share)");
+  check_close(t, tl, loss, 1e-6, "train_step loss = eval_step loss");
+  check(t, isfinite(loss) && loss > 0, "loss is finite and positive");
+  check(t, correct >= 0 && correct <= 32 && correct == floor(correct), "correct in 0..32");
+  check(t, tail >= 0 && tail <= 7 && tail == floor(tail), "correct in 0..7");
+  check_close(t, nw, 3, 1e-4, "modular norm of orthogonal weights (1 / share)");
   /* Dual atoms step by lr * schedule * share * polar; the SGD head's norm
    * (small learning rate) is smaller, so the Dual atoms set the max; Muon's quintic
    * Newton-Schulz leaves singular values in about [0.7, 1.2]. */
   double want = 0.02 * 0.5;
-  et_check(t, nu > 0.6 * want && nu < 1.3 * want, "modular norm of the update %.6g near %.6g", nu,
-           want);
+  check(t, nu > 0.6 * want && nu < 1.3 * want, "modular norm of the update %.6g near %.6g", nu,
+        want);
   et_stop(&r);
 }
 
 int main(void) {
-  et_ctx t = {.rng = 0x243f6a8885a308d3ULL};
-  et_unit u;
+  check_ctx t = {.rng = 0x243f6a8885a308d3ULL};
+  tunit u;
   et_load(&u, source);
   const sema_experiment *e = et_experiment(&u, "mlp");
   ir_program *p = et_elab(&u, e, NULL);
@@ -154,6 +153,6 @@ int main(void) {
   check_eval_entry(&t, &u, p, e);
   run(&t, p);
   ir_program_free(p);
-  et_unit_free(&u);
-  return et_done(&t, "test_elab_mlp");
+  tunit_free(&u);
+  return check_done(&t, "test_elab_mlp");
 }

@@ -24,6 +24,16 @@ static void repeat(FILE *f, const char *s, int n) {
     fputs(s, f);
 }
 
+/* Writes dir/name: head, then unit n times, then tail. */
+static void write_repeat(const char *dir, const char *name, const char *head, const char *unit,
+                         int n, const char *tail) {
+  FILE *f = open_in(dir, name);
+  fputs(head, f);
+  repeat(f, unit, n);
+  fputs(tail, f);
+  fclose(f);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: gen_nontext DIR\n");
@@ -31,10 +41,9 @@ int main(int argc, char **argv) {
   }
   const char *dir = argv[1];
   mkdir(dir, 0777); /* may exist already; open_in reports real failures */
-  FILE *f;
 
   /* 64 KiB of xorshift bytes */
-  f = open_in(dir, "random_bytes.duet");
+  FILE *f = open_in(dir, "random_bytes.duet");
   uint32_t x = 2463534242u;
   for (int i = 0; i < 65536; i++) {
     x ^= x << 13;
@@ -49,18 +58,9 @@ int main(int argc, char **argv) {
   fclose(f);
 
   /* one 1 MB line: a sum far deeper than the expression depth limit */
-  f = open_in(dir, "long_line.duet");
-  fputs("module M = x", f);
-  repeat(f, " + x", 1 << 18);
-  fputc('\n', f);
-  fclose(f);
-
+  write_repeat(dir, "long_line.duet", "module M = x", " + x", 1 << 18, "\n");
   /* a valid 1 MB name */
-  f = open_in(dir, "long_name.duet");
-  fputs("use std.nn\nmodule ", f);
-  repeat(f, "n", 1 << 20);
-  fputs(" = relu\n", f);
-  fclose(f);
+  write_repeat(dir, "long_name.duet", "use std.nn\nmodule ", "n", 1 << 20, " = relu\n");
 
   f = open_in(dir, "nested_parens.duet");
   fputs("module M = ", f);
@@ -71,23 +71,10 @@ int main(int argc, char **argv) {
   fclose(f);
 
   /* right-nested operators with no brackets: the parser stack limit */
-  f = open_in(dir, "nested_unary.duet");
-  fputs("module M = ", f);
-  repeat(f, "-", 100000);
-  fputs("x\n", f);
-  fclose(f);
-
-  fclose(open_in(dir, "empty.duet"));
-
-  f = open_in(dir, "only_newlines.duet");
-  repeat(f, "\n", 100000);
-  fclose(f);
-
+  write_repeat(dir, "nested_unary.duet", "module M = ", "-", 100000, "x\n");
+  write_repeat(dir, "empty.duet", "", "", 0, "");
+  write_repeat(dir, "only_newlines.duet", "", "\n", 100000, "");
   /* more errors than the cap */
-  f = open_in(dir, "many_errors.duet");
-  fputs("atom A {\n", f);
-  repeat(f, "  mass = )\n", 1000);
-  fputs("}\n", f);
-  fclose(f);
+  write_repeat(dir, "many_errors.duet", "atom A {\n", "  mass = )\n", 1000, "}\n");
   return 0;
 }

@@ -26,7 +26,7 @@ static uint32_t collect(const rt_batcher *bt, int drop_last, uint32_t *out)
     return total;
 }
 
-static void check_epochs(io_tally *t)
+static void check_epochs(check_ctx *t)
 {
     rt_batcher bt, again;
     rt_error err;
@@ -88,7 +88,7 @@ static void check_epochs(io_tally *t)
     rt_batcher_free(&eval);
 }
 
-static void check_image_batch(io_tally *t)
+static void check_image_batch(check_ctx *t)
 {
     enum { n = 10, pix = 6 };
     float images[n * pix];
@@ -122,7 +122,7 @@ static void check_image_batch(io_tally *t)
     rt_batcher_free(&bt);
 }
 
-static void check_errors(io_tally *t)
+static void check_errors(check_ctx *t)
 {
     rt_batcher bt;
     rt_error err;
@@ -135,9 +135,9 @@ static void check_errors(io_tally *t)
 
 int main(void)
 {
-    io_tally t = {0};
+    check_ctx t = {0};
     check_epochs(&t);
     check_image_batch(&t);
     check_errors(&t);
-    return io_tally_report(&t, "test_io_batcher");
+    return check_done(&t, "test_io_batcher");
 }

@@ -1,7 +1,7 @@
 /*
- * test_io_check.h - assertion helpers shared by the runtime I/O tests: a
- * tally of checks, and CHECK, which prints what failed (expected vs got)
- * without stopping the test.
+ * test_io_check.h - assertion helpers shared by the runtime I/O tests:
+ * CHECK, which counts a check in the test's tally (check.h) and prints
+ * where and what failed (expected vs got) without stopping the test.
  */
 #ifndef DUET_TEST_IO_CHECK_H
 #define DUET_TEST_IO_CHECK_H
@@ -9,15 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct io_tally {
-    int checks, failures;
-} io_tally;
+#include "check.h"
 
 #define CHECK(t, cond, ...)                                                    \
     do {                                                                       \
-        (t)->checks++;                                                         \
-        if (!(cond)) {                                                         \
-            (t)->failures++;                                                   \
+        if (!check_count((t), (cond))) {                                       \
             fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);    \
             fprintf(stderr, __VA_ARGS__);                                      \
             fputc('\n', stderr);                                               \
@@ -28,12 +24,5 @@ typedef struct io_tally {
 #define CHECK_STR(t, got, expected)                                            \
     CHECK(t, strcmp((got), (expected)) == 0, "expected \"%s\", got \"%s\"",    \
           (expected), (got))
-
-/* Prints the tally; returns the process exit status. */
-static inline int io_tally_report(const io_tally *t, const char *name)
-{
-    printf("%s: %d checks, %d failed\n", name, t->checks, t->failures);
-    return t->failures ? 1 : 0;
-}
 
 #endif

@@ -4,32 +4,24 @@ reading of Fashion-MNIST (gzip + struct + numpy here), and its diagnostics on
 corrupt, truncated and mismatched files written by this script.
 
 usage: test_io_idx.py TOOL [FASHION_MNIST_DIR]"""
+import functools
 import gzip
 import json
 import os
 import struct
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from testcheck import Tally, run_tool  # noqa: E402
+
 TOOL = sys.argv[1]
 DIR = sys.argv[2] if len(sys.argv) > 2 else "/usr/share/datasets/fashion-mnist"
-failures = 0
-checks = 0
-
-
-def check(cond, what, expected, got):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL {what}: expected {expected!r}, got {got!r}")
-
-
-def equal(what, expected, got):
-    check(expected == got, what, expected, got)
+tally = Tally("test_io_idx")
+check, equal = tally.check, tally.equal
+run = functools.partial(run_tool, TOOL)
 
 
 def read_idx(path):
@@ -42,11 +34,6 @@ def read_idx(path):
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     assert data.size == int(np.prod(dims)), path
     return dims, data
-
-
-def run(*args):
-    p = subprocess.run([TOOL, *args], capture_output=True, text=True)
-    return p.returncode, p.stdout.strip()
 
 
 def check_real_files():
@@ -170,5 +157,4 @@ def check_bad_files(tmp):
 check_real_files()
 with tempfile.TemporaryDirectory() as tmp:
     check_bad_files(tmp)
-print(f"test_io_idx: {checks} checks, {failures} failed")
-sys.exit(1 if failures else 0)
+tally.done()

@@ -10,7 +10,7 @@
 #include "rt_io_internal.h"
 #include "test_io_check.h"
 
-static void check_values(io_tally *t)
+static void check_values(check_ctx *t)
 {
     const char *doc = " {\"a\": [1, -2.5e3, true, false, null, "
                       "\"x\\u00e9\\ud83d\\ude00\\n\"], \"b\": {}, "
@@ -52,7 +52,7 @@ static void check_values(io_tally *t)
     rt_json_free(root);
 }
 
-static void check_writer(io_tally *t)
+static void check_writer(check_ctx *t)
 {
     rt_strbuf sb = {0};
     rt_sb_puts(&sb, "[");
@@ -74,7 +74,7 @@ static void check_writer(io_tally *t)
     rt_sb_free(&sb);
 }
 
-static void check_errors(io_tally *t)
+static void check_errors(check_ctx *t)
 {
     static const char *const cases[][2] = {
         {"", "byte 0: unexpected end of input"},
@@ -116,9 +116,9 @@ static void check_errors(io_tally *t)
 
 int main(void)
 {
-    io_tally t = {0};
+    check_ctx t = {0};
     check_values(&t);
     check_writer(&t);
     check_errors(&t);
-    return io_tally_report(&t, "test_io_json");
+    return check_done(&t, "test_io_json");
 }

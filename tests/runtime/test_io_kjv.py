@@ -9,17 +9,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from testcheck import Tally  # noqa: E402
+
 SCRIPT, TEXT_TEST = sys.argv[1], sys.argv[2]
-failures = 0
-checks = 0
-
-
-def check(cond, what, expected, got):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL {what}: expected {expected!r}, got {got!r}")
+tally = Tally("test_io_kjv")
+check = tally.check
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -48,5 +43,4 @@ with tempfile.TemporaryDirectory() as tmp:
     p = subprocess.run([TEXT_TEST, path], capture_output=True, text=True)
     print(p.stdout, end="")
     check(p.returncode == 0, "corpus checks", 0, p.stdout + p.stderr)
-print(f"test_io_kjv: {checks} checks, {failures} failed")
-sys.exit(1 if failures else 0)
+tally.done()

@@ -59,8 +59,8 @@ FILL(fill_f64, double, DBL_MAX, DBL_MIN)
 
 int main(void)
 {
-    io_tally tally = {0}, *t = &tally;
+    check_ctx tally = {0}, *t = &tally;
     CHECK_TYPE(rt_find_nonfinite_f32, reference_f32, fill_f32, float);
     CHECK_TYPE(rt_find_nonfinite_f64, reference_f64, fill_f64, double);
-    return io_tally_report(t, "test_io_nonfinite");
+    return check_done(t, "test_io_nonfinite");
 }

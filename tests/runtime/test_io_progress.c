@@ -10,7 +10,7 @@
 #include "rt_io.h"
 #include "test_io_check.h"
 
-static void check_format(io_tally *t)
+static void check_format(check_ctx *t)
 {
     FILE *null = fopen("/dev/null", "w");
     rt_progress p;
@@ -31,26 +31,54 @@ static void check_format(io_tally *t)
     fclose(null);
 }
 
-static void check_lines(io_tally *t)
+/* One thing the display is given: an update, or a line of text when msg
+ * is set. */
+typedef struct event {
+    long step;
+    int epoch;
+    double loss, now_s;
+    const char *msg;
+} event;
+
+/* Feeds n events to a display (mode, total steps and epochs, start time)
+ * writing into memory, then ends it. Returns what it wrote (caller frees);
+ * shown[] gets '1' or '0' for each update: whether it drew. */
+static char *replay(rt_progress_mode mode, long total, int epochs,
+                    double start_s, const event *ev, int n, char *shown)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     rt_progress p;
-    rt_progress_init(&p, f, RT_PROGRESS_LINES, 0, 1000, 10, 100.0);
-    int shown[6] = {
-        rt_progress_update(&p, 1, 1, 2.5, 100.5),    /* not due */
-        rt_progress_update(&p, 50, 1, 2.5, 101.0),   /* every 50 steps */
-        rt_progress_update(&p, 60, 1, 2.0, 140.0),   /* every 30 s */
-        rt_progress_update(&p, 100, 2, 1.0, 141.0),  /* not due */
-        rt_progress_update(&p, 1000, 10, 0.25, 200.0), /* final */
-        rt_progress_update(&p, 1000, 10, 0.25, 201.0), /* already shown */
-    };
+    rt_progress_init(&p, f, mode, 0, total, epochs, start_s);
+    for (int i = 0; i < n; i++) {
+        if (ev[i].msg)
+            rt_progress_message(&p, ev[i].msg);
+        else
+            *shown++ = rt_progress_update(&p, ev[i].step, ev[i].epoch,
+                                          ev[i].loss, ev[i].now_s)
+                           ? '1'
+                           : '0';
+    }
+    *shown = '\0';
     rt_progress_end(&p);
     fclose(f);
-    CHECK(t, !shown[0] && shown[1] && shown[2] && !shown[3] && shown[4] &&
-             !shown[5], "shown %d %d %d %d %d %d, expected 0 1 1 0 1 0",
-          shown[0], shown[1], shown[2], shown[3], shown[4], shown[5]);
+    return text;
+}
+
+static void check_lines(check_ctx *t)
+{
+    static const event ev[] = {
+        {1, 1, 2.5, 100.5, NULL},      /* not due */
+        {50, 1, 2.5, 101.0, NULL},     /* every 50 steps */
+        {60, 1, 2.0, 140.0, NULL},     /* every 30 s */
+        {100, 2, 1.0, 141.0, NULL},    /* not due */
+        {1000, 10, 0.25, 200.0, NULL}, /* final */
+        {1000, 10, 0.25, 201.0, NULL}, /* already shown */
+    };
+    char shown[7];
+    char *text = replay(RT_PROGRESS_LINES, 1000, 10, 100.0, ev, 6, shown);
+    CHECK_STR(t, shown, "011010");
     CHECK_STR(t, text,
               "step 50/1000 (5%) | epoch 1/10 | loss 2.5 | 50.0 steps/s | ETA 0:19\n"
               "step 60/1000 (6%) | epoch 1/10 | loss 2 | 1.5 steps/s | ETA 10:27\n"
@@ -59,26 +87,18 @@ static void check_lines(io_tally *t)
     free(text);
 }
 
-static void check_bar(io_tally *t)
+static void check_bar(check_ctx *t)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    rt_progress p;
-    rt_progress_init(&p, f, RT_PROGRESS_BAR, 0, 40, 0, 0.0);
-    int shown[5] = {
-        rt_progress_update(&p, 1, 1, 3.0, 0.05),   /* first draw */
-        rt_progress_update(&p, 2, 1, 3.0, 0.1),    /* within 0.1 s */
-        rt_progress_update(&p, 20, 1, 2.0, 0.2),
-        0, 0};
-    rt_progress_message(&p, "eval: accuracy 0.9");
-    shown[3] = rt_progress_update(&p, 21, 1, 2.0, 0.21); /* redraw after it */
-    shown[4] = rt_progress_update(&p, 40, 1, 1.0, 0.4);  /* final */
-    rt_progress_end(&p);
-    fclose(f);
-    CHECK(t, shown[0] && !shown[1] && shown[2] && shown[3] && shown[4],
-          "shown %d %d %d %d %d, expected 1 0 1 1 1", shown[0], shown[1],
-          shown[2], shown[3], shown[4]);
+    static const event ev[] = {
+        {1, 1, 3.0, 0.05, NULL}, /* first draw */
+        {2, 1, 3.0, 0.1, NULL},  /* within 0.1 s */
+        {20, 1, 2.0, 0.2, NULL},  {0, 0, 0, 0, "eval: accuracy 0.9"},
+        {21, 1, 2.0, 0.21, NULL}, /* redraw after it */
+        {40, 1, 1.0, 0.4, NULL},  /* final */
+    };
+    char shown[6];
+    char *text = replay(RT_PROGRESS_BAR, 40, 0, 0.0, ev, 6, shown);
+    CHECK_STR(t, shown, "10111");
     CHECK_STR(t, text,
               "\r[....................] step 1/40 (2%) | loss 3 | 20.0 steps/s "
               "| ETA 0:02\033[K"
@@ -94,11 +114,11 @@ static void check_bar(io_tally *t)
 
 int main(void)
 {
-    io_tally t = {0};
+    check_ctx t = {0};
     check_format(&t);
     check_lines(&t);
     check_bar(&t);
     double a = rt_now_s(), b = rt_now_s();
     CHECK(&t, b >= a && a > 0, "clock not monotonic: %f then %f", a, b);
-    return io_tally_report(&t, "test_io_progress");
+    return check_done(&t, "test_io_progress");
 }

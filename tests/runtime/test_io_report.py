@@ -8,32 +8,18 @@ usage: test_io_report.py TOOL"""
 import json
 import math
 import os
-import struct
 import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from testcheck import Tally, f32  # noqa: E402
+
 TOOL = sys.argv[1]
 SVG = "{http://www.w3.org/2000/svg}"
-failures = 0
-checks = 0
-
-
-def check(cond, what, expected, got):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL {what}: expected {expected!r}, got {got!r}")
-
-
-def equal(what, expected, got):
-    check(expected == got, what, expected, got)
-
-
-def f32(x):
-    return struct.unpack("<f", struct.pack("<f", x))[0]
+tally = Tally("test_io_report")
+check, equal = tally.check, tally.equal
 
 
 def check_metrics(path):
@@ -219,5 +205,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check_loss_svg(os.path.join(tmp, "loss.svg"))
     check_sv_svg(os.path.join(tmp, "sv.svg"))
     check_empty_svg(os.path.join(tmp, "empty.svg"))
-print(f"test_io_report: {checks} checks, {failures} failed")
-sys.exit(1 if failures else 0)
+tally.done()

@@ -4,40 +4,22 @@ writer read by an independent reader here (json + struct), files written here
 read by C, a C round trip, and pinned diagnostics for corrupt files.
 
 usage: test_io_safetensors.py TOOL"""
+import functools
 import json
 import os
 import struct
-import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from testcheck import Tally, f32, run_tool  # noqa: E402
+
 TOOL = sys.argv[1]
-failures = 0
-checks = 0
+tally = Tally("test_io_safetensors")
+check, equal = tally.check, tally.equal
+run = functools.partial(run_tool, TOOL)
 
 FORMATS = {"F32": ("f", 4), "F64": ("d", 8), "I32": ("i", 4), "I64": ("q", 8)}
-
-
-def check(cond, what, expected, got):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL {what}: expected {expected!r}, got {got!r}")
-
-
-def equal(what, expected, got):
-    check(expected == got, what, expected, got)
-
-
-def run(*args):
-    p = subprocess.run([TOOL, *args], capture_output=True)
-    return p.returncode, p.stdout.decode("utf-8").strip()
-
-
-def f32(x):
-    """x rounded to float32, as Python float."""
-    return struct.unpack("<f", struct.pack("<f", x))[0]
 
 
 def reference():
@@ -242,5 +224,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check_c_writer(tmp)
     check_python_writer(tmp)
     check_corrupt(tmp)
-print(f"test_io_safetensors: {checks} checks, {failures} failed")
-sys.exit(1 if failures else 0)
+tally.done()

@@ -132,7 +132,7 @@ static const char *write_one(const char *path, rt_tensor_ref t, rt_error *err)
 
 static int cmd_roundtrip(const char *dir)
 {
-    io_tally t = {0};
+    check_ctx t = {0};
     reference r;
     make_reference(&r);
     char path[1024], tmp[1100], msg[1400];
@@ -210,7 +210,7 @@ static int cmd_roundtrip(const char *dir)
           rc ? err.msg : "wrong tensor count");
     if (rc == 0)
         rt_st_file_free(&f);
-    return io_tally_report(&t, "safetensors roundtrip");
+    return check_done(&t, "safetensors roundtrip");
 }
 
 int main(int argc, char **argv)

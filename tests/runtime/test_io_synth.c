@@ -20,7 +20,16 @@ static double mean_sq(const float *x, size_t n)
     return s / (double)n;
 }
 
-static void check_linreg(io_tally *t)
+/* <x, a> of two float rows of length d, accumulated in double. */
+static double dot_row(const float *x, const float *a, int d)
+{
+    double s = 0;
+    for (int l = 0; l < d; l++)
+        s += (double)x[l] * a[l];
+    return s;
+}
+
+static void check_linreg(check_ctx *t)
 {
     enum { n = 2000, d = 20, k = 5 };
     float *X = malloc(sizeof(float) * n * d), *Y = malloc(sizeof(float) * n * k);
@@ -30,10 +39,8 @@ static void check_linreg(io_tally *t)
     double rss = 0;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < k; j++) {
-            double clean = 0;
-            for (int l = 0; l < d; l++)
-                clean += (double)X[i * d + l] * A[j * d + l];
-            rss += (Y[i * k + j] - clean) * (Y[i * k + j] - clean);
+            double r = Y[i * k + j] - dot_row(X + i * d, A + j * d, d);
+            rss += r * r;
         }
     double noise = sqrt(rss / (n * k));
     CHECK(t, fabs(noise - 0.1) < 0.005, "residual std %.4f, expected 0.1", noise);
@@ -54,17 +61,14 @@ static void check_linreg(io_tally *t)
     rt_synth_linear_targets(X, A, Y2, n, d, k, 0, 9, 1);
     double worst = 0;
     for (int i = 0; i < n; i++)
-        for (int j = 0; j < k; j++) {
-            double clean = 0;
-            for (int l = 0; l < d; l++)
-                clean += (double)X[i * d + l] * A[j * d + l];
-            worst = fmax(worst, fabs(Y2[i * k + j] - clean));
-        }
+        for (int j = 0; j < k; j++)
+            worst = fmax(worst,
+                         fabs(Y2[i * k + j] - dot_row(X + i * d, A + j * d, d)));
     CHECK(t, worst < 1e-5, "noise-free targets off by %.3g", worst);
     free(X), free(Y), free(Y2), free(A), free(X2), free(A2);
 }
 
-static void check_quadratic(io_tally *t)
+static void check_quadratic(check_ctx *t)
 {
     enum { m = 8, n = 3 };
     float H[m * m], W[m * n];
@@ -90,7 +94,7 @@ static void check_quadratic(io_tally *t)
               "condition number >= 1 (got m 8, n 3, cond 0.5)");
 }
 
-static void check_clusters(io_tally *t)
+static void check_clusters(check_ctx *t)
 {
     enum { n = 3000, d = 10, k = 4 };
     float *X = malloc(sizeof(float) * n * d), means[k * d];
@@ -133,7 +137,7 @@ static void check_clusters(io_tally *t)
     free(X), free(y);
 }
 
-static void check_spectrum(io_tally *t)
+static void check_spectrum(check_ctx *t)
 {
     enum { m = 12, n = 7 };
     const double sv[n] = {5, 3, 2, 1, 0.5, 0.1, 0.01};
@@ -164,10 +168,10 @@ static void check_spectrum(io_tally *t)
 
 int main(void)
 {
-    io_tally t = {0};
+    check_ctx t = {0};
     check_linreg(&t);
     check_quadratic(&t);
     check_clusters(&t);
     check_spectrum(&t);
-    return io_tally_report(&t, "test_io_synth");
+    return check_done(&t, "test_io_synth");
 }

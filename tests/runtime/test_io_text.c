@@ -43,7 +43,7 @@ static long find_window(const rt_text *t, const int32_t *inputs, size_t lo,
     return -1;
 }
 
-static void check_random_windows(io_tally *tl, const rt_text *t)
+static void check_random_windows(check_ctx *tl, const rt_text *t)
 {
     int32_t in[BATCH * CTX], tg[BATCH * CTX], in2[BATCH * CTX], tg2[BATCH * CTX];
     rt_error err;
@@ -93,7 +93,7 @@ static void check_random_windows(io_tally *tl, const rt_text *t)
     CHECK(tl, outside == 0, "%ld validation windows outside the split", outside);
 }
 
-static void check_sequential_windows(io_tally *tl, const rt_text *t)
+static void check_sequential_windows(check_ctx *tl, const rt_text *t)
 {
     size_t vlen = t->len - t->train_len; /* 100: (100 - 1) / 16 = 6 windows */
     CHECK(tl, rt_text_window_count(t, RT_SPLIT_VAL, CTX) == 6,
@@ -117,7 +117,7 @@ static void check_sequential_windows(io_tally *tl, const rt_text *t)
     CHECK(tl, seen * CTX + 1 <= vlen, "windows run past the split");
 }
 
-static void check_errors(io_tally *tl, const char *dir, const char *path)
+static void check_errors(check_ctx *tl, const char *dir, const char *path)
 {
     rt_text t;
     rt_error err;
@@ -147,7 +147,7 @@ static void check_errors(io_tally *tl, const char *dir, const char *path)
     rt_text_free(&t);
 }
 
-static void check_data_path(io_tally *tl)
+static void check_data_path(check_ctx *tl)
 {
     char out[64];
     rt_error err;
@@ -163,7 +163,7 @@ static void check_data_path(io_tally *tl)
 
 /* A real corpus: the split sizes, and that validation starts where the
  * training part ends. */
-static void check_corpus(io_tally *tl, const char *path)
+static void check_corpus(check_ctx *tl, const char *path)
 {
     rt_text t;
     rt_error err;
@@ -187,7 +187,7 @@ static void check_corpus(io_tally *tl, const char *path)
 
 int main(int argc, char **argv)
 {
-    io_tally tl = {0};
+    check_ctx tl = {0};
     char dir[] = "/tmp/duet-test-text-XXXXXX", path[128];
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
@@ -218,5 +218,5 @@ int main(int argc, char **argv)
         check_corpus(&tl, argv[1]);
     remove(path);
     rmdir(dir);
-    return io_tally_report(&tl, "test_io_text");
+    return check_done(&tl, "test_io_text");
 }

@@ -71,7 +71,7 @@ static double att_loss(void *ctx, const double *x)
     return tk_dot(f->w, f->out, (size_t)a->B * a->H * a->T * a->D);
 }
 
-static void att_check(tk_suite *t, const att_case *a, uint64_t stream)
+static void att_check(check_ctx *t, const att_case *a, uint64_t stream)
 {
     const size_t nx = (size_t)a->B * a->H * a->T * a->D;
     const size_t np = (size_t)a->B * a->H * a->T * a->T;
@@ -89,7 +89,7 @@ static void att_check(tk_suite *t, const att_case *a, uint64_t stream)
     tk_rand(w, nx, -1, 1, stream + 3);
     float *w32 = tk_to32(w, nx), *out32 = tk_alloc32(nx);
     float *probs32 = tk_alloc32(np), *ws32 = tk_alloc32(nws);
-    char name[80], what[160];
+    char name[80];
     snprintf(name, sizeof name, "attention B%d H%d T%d D%d", a->B, a->H, a->T,
              a->D);
 
@@ -100,14 +100,10 @@ static void att_check(tk_suite *t, const att_case *a, uint64_t stream)
                          a->D, a->scale);
     rt_attention_fwd_f32(in32[0], in32[1], in32[2], out32, probs32, a->B,
                          a->H, a->T, a->D, (float)a->scale);
-    snprintf(what, sizeof what, "%s fwd out f64", name);
-    tk_close(t, what, out, ref, nx, 1e-13);
-    snprintf(what, sizeof what, "%s fwd probs f64", name);
-    tk_close(t, what, probs, pref, np, 1e-13);
-    snprintf(what, sizeof what, "%s fwd out f32", name);
-    tk_close32(t, what, out32, ref, nx, 5e-6);
-    snprintf(what, sizeof what, "%s fwd probs f32", name);
-    tk_close32(t, what, probs32, pref, np, 5e-6);
+    tk_check(t, tk_err(out, ref, nx), 1e-13, "%s fwd out f64", name);
+    tk_check(t, tk_err(probs, pref, np), 1e-13, "%s fwd probs f64", name);
+    tk_check(t, tk_err32(out32, ref, nx), 5e-6, "%s fwd out f32", name);
+    tk_check(t, tk_err32(probs32, pref, np), 5e-6, "%s fwd probs f32", name);
 
     rt_attention_bwd_f64(in[0], in[1], in[2], probs, w, grad[0], grad[1],
                          grad[2], a->B, a->H, a->T, a->D, a->scale, ws);
@@ -118,10 +114,10 @@ static void att_check(tk_suite *t, const att_case *a, uint64_t stream)
     for (int i = 0; i < 3; i++) {
         att_fd f = {a, in[0], in[1], in[2], w, i, out, probs};
         tk_fd_grad(att_loss, &f, in[i], nx, fd_h, fd[i]);
-        snprintf(what, sizeof what, "%s bwd %s f64 vs FD", name, names[i]);
-        tk_close(t, what, grad[i], fd[i], nx, fd_tol);
-        snprintf(what, sizeof what, "%s bwd %s f32 vs f64", name, names[i]);
-        tk_close32(t, what, grad32[i], grad[i], nx, 2e-5);
+        tk_check(t, tk_err(grad[i], fd[i], nx), fd_tol, "%s bwd %s f64 vs FD",
+                 name, names[i]);
+        tk_check(t, tk_err32(grad32[i], grad[i], nx), 2e-5,
+                 "%s bwd %s f32 vs f64", name, names[i]);
     }
     for (int i = 0; i < 3; i++)
         free(in[i]), free(grad[i]), free(fd[i]), free(in32[i]), free(grad32[i]);
@@ -162,7 +158,7 @@ static double rope_loss(void *ctx, const double *x)
     return tk_dot(f->w, f->y, (size_t)r->B * r->H * r->T * r->D);
 }
 
-static void rope_check(tk_suite *t, const rope_case *r, uint64_t stream)
+static void rope_check(check_ctx *t, const rope_case *r, uint64_t stream)
 {
     const size_t n = (size_t)r->B * r->H * r->T * r->D;
     double *x = tk_alloc(n), *w = tk_alloc(n), *y = tk_alloc(n);
@@ -170,32 +166,28 @@ static void rope_check(tk_suite *t, const rope_case *r, uint64_t stream)
     tk_rand(x, n, -1, 1, stream);
     tk_rand(w, n, -1, 1, stream + 1);
     float *x32 = tk_to32(x, n), *y32 = tk_alloc32(n);
-    char name[80], what[160];
+    char name[80];
     snprintf(name, sizeof name, "rope B%d H%d T%d D%d base %g", r->B, r->H,
              r->T, r->D, r->base);
     rope_ref(r, x, ref);
     rt_rope_fwd_f64(x, y, r->B, r->H, r->T, r->D, r->base);
     rt_rope_fwd_f32(x32, y32, r->B, r->H, r->T, r->D, (float)r->base);
-    snprintf(what, sizeof what, "%s fwd f64", name);
-    tk_close(t, what, y, ref, n, 1e-13);
-    snprintf(what, sizeof what, "%s fwd f32", name);
-    tk_close32(t, what, y32, ref, n, 2e-6);
+    tk_check(t, tk_err(y, ref, n), 1e-13, "%s fwd f64", name);
+    tk_check(t, tk_err32(y32, ref, n), 2e-6, "%s fwd f32", name);
     rope_fd f = {r, w, tk_alloc(n)};
     tk_fd_grad(rope_loss, &f, x, n, fd_h, fdx);
     rt_rope_bwd_f64(w, dx, r->B, r->H, r->T, r->D, r->base);
-    snprintf(what, sizeof what, "%s bwd f64 vs FD", name);
-    tk_close(t, what, dx, fdx, n, fd_tol);
+    tk_check(t, tk_err(dx, fdx, n), fd_tol, "%s bwd f64 vs FD", name);
     /* in place: rotating back recovers x */
     rt_rope_bwd_f64(y, y, r->B, r->H, r->T, r->D, r->base);
-    snprintf(what, sizeof what, "%s bwd(fwd(x)) == x in place", name);
-    tk_close(t, what, y, x, n, 1e-14);
+    tk_check(t, tk_err(y, x, n), 1e-14, "%s bwd(fwd(x)) == x in place", name);
     free(f.y), free(x), free(w), free(y), free(ref), free(dx), free(fdx);
     free(x32), free(y32);
 }
 
 int main(void)
 {
-    tk_suite t = {0, 0};
+    check_ctx t = {0};
     rt_set_threads(1);
     static const att_case atts[] = {
         {1, 1, 1, 1, 1.0}, {2, 3, 7, 5, 0.447}, {1, 2, 13, 8, 0.35},
@@ -210,5 +202,5 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof ropes / sizeof ropes[0]; i++)
         rope_check(&t, &ropes[i], 100 + 10 * i);
-    return tk_finish(&t, "test_kernels_attention");
+    return check_done(&t, "test_kernels_attention");
 }

@@ -74,7 +74,7 @@ static double loss_wrt_W(void *ctx, const double *W)
     return tk_dot(f->wy, f->y, f->ny);
 }
 
-static void conv_check(tk_suite *t, const conv_case *s, uint64_t stream)
+static void conv_check(check_ctx *t, const conv_case *s, uint64_t stream)
 {
     const int ho = out_dim(s->h, s->kh, s->stride, s->pad);
     const int wo = out_dim(s->w, s->kw, s->stride, s->pad);
@@ -83,10 +83,10 @@ static void conv_check(tk_suite *t, const conv_case *s, uint64_t stream)
     const size_t ny = (size_t)s->n * s->o * ho * wo;
     const size_t nws = rt_conv2d_ws_f64(s->n, s->c, s->h, s->w, s->o, s->kh,
                                         s->kw, s->stride, s->pad);
-    tk_equal(t, "conv2d ws: f32 count == f64 count",
+    tk_equal(t,
              (long long)rt_conv2d_ws_f32(s->n, s->c, s->h, s->w, s->o, s->kh,
                                          s->kw, s->stride, s->pad),
-             (long long)nws);
+             (long long)nws, "conv2d ws: f32 count == f64 count");
     double *x = tk_alloc(nx), *W = tk_alloc(nW), *wy = tk_alloc(ny);
     double *ref = tk_alloc(ny), *y = tk_alloc(ny), *ws = tk_alloc(nws);
     tk_rand(x, nx, -1, 1, stream);
@@ -94,7 +94,7 @@ static void conv_check(tk_suite *t, const conv_case *s, uint64_t stream)
     tk_rand(wy, ny, -1, 1, stream + 2);
     float *x32 = tk_to32(x, nx), *W32 = tk_to32(W, nW), *wy32 = tk_to32(wy, ny);
     float *y32 = tk_alloc32(ny), *ws32 = tk_alloc32(nws);
-    char name[96], what[160];
+    char name[96];
     snprintf(name, sizeof name, "conv2d n%d c%d %dx%d o%d k%dx%d s%d p%d", s->n,
              s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad);
 
@@ -103,10 +103,8 @@ static void conv_check(tk_suite *t, const conv_case *s, uint64_t stream)
                       s->stride, s->pad, ws);
     rt_conv2d_fwd_f32(x32, W32, y32, s->n, s->c, s->h, s->w, s->o, s->kh,
                       s->kw, s->stride, s->pad, ws32);
-    snprintf(what, sizeof what, "%s fwd f64", name);
-    tk_close(t, what, y, ref, ny, 1e-14);
-    snprintf(what, sizeof what, "%s fwd f32", name);
-    tk_close32(t, what, y32, ref, ny, 1e-6);
+    tk_check(t, tk_err(y, ref, ny), 1e-14, "%s fwd f64", name);
+    tk_check(t, tk_err32(y32, ref, ny), 1e-6, "%s fwd f32", name);
 
     conv_fd f = {s, x, W, wy, y, ws, ny};
     double *dx = tk_alloc(nx), *dW = tk_alloc(nW);
@@ -122,21 +120,17 @@ static void conv_check(tk_suite *t, const conv_case *s, uint64_t stream)
                            s->kh, s->kw, s->stride, s->pad, ws32);
     rt_conv2d_bwd_weight_f32(x32, wy32, dW32, s->n, s->c, s->h, s->w, s->o,
                              s->kh, s->kw, s->stride, s->pad, ws32);
-    snprintf(what, sizeof what, "%s bwd_data f64 vs FD", name);
-    tk_close(t, what, dx, fdx, nx, fd_tol);
-    snprintf(what, sizeof what, "%s bwd_weight f64 vs FD", name);
-    tk_close(t, what, dW, fdW, nW, fd_tol);
-    snprintf(what, sizeof what, "%s bwd_data f32 vs f64", name);
-    tk_close32(t, what, dx32, dx, nx, 2e-6);
-    snprintf(what, sizeof what, "%s bwd_weight f32 vs f64", name);
-    tk_close32(t, what, dW32, dW, nW, 2e-6);
+    tk_check(t, tk_err(dx, fdx, nx), fd_tol, "%s bwd_data f64 vs FD", name);
+    tk_check(t, tk_err(dW, fdW, nW), fd_tol, "%s bwd_weight f64 vs FD", name);
+    tk_check(t, tk_err32(dx32, dx, nx), 2e-6, "%s bwd_data f32 vs f64", name);
+    tk_check(t, tk_err32(dW32, dW, nW), 2e-6, "%s bwd_weight f32 vs f64", name);
 
     free(x), free(W), free(wy), free(ref), free(y), free(ws);
     free(x32), free(W32), free(wy32), free(y32), free(ws32);
     free(dx), free(dW), free(fdx), free(fdW), free(dx32), free(dW32);
 }
 
-static void test_conv(tk_suite *t)
+static void test_conv(check_ctx *t)
 {
     static const conv_case cases[] = {
         {1, 1, 1, 1, 1, 1, 1, 1, 0},   /* scalar */
@@ -202,7 +196,7 @@ static double pool_loss(void *ctx, const double *x)
     return tk_dot(f->wy, f->y, f->ny);
 }
 
-static void pool_check(tk_suite *t, const pool_case *p, uint64_t stream)
+static void pool_check(check_ctx *t, const pool_case *p, uint64_t stream)
 {
     const int ho = (p->h - p->k) / p->stride + 1;
     const int wo = (p->w - p->k) / p->stride + 1;
@@ -214,7 +208,7 @@ static void pool_check(tk_suite *t, const pool_case *p, uint64_t stream)
     tk_rand(wy, ny, -1, 1, stream + 1);
     float *x32 = tk_to32(x, nx), *wy32 = tk_to32(wy, ny);
     float *y32 = tk_alloc32(ny), *dx32 = tk_alloc32(nx);
-    char name[96], what[160];
+    char name[96];
     snprintf(name, sizeof name, "%spool n%d c%d %dx%d k%d s%d",
              p->is_max ? "max" : "avg", p->n, p->c, p->h, p->w, p->k,
              p->stride);
@@ -223,10 +217,8 @@ static void pool_check(tk_suite *t, const pool_case *p, uint64_t stream)
     pool_fwd64(p, x, y);
     (p->is_max ? rt_maxpool2d_fwd_f32 : rt_avgpool2d_fwd_f32)(
         x32, y32, p->n, p->c, p->h, p->w, p->k, p->stride);
-    snprintf(what, sizeof what, "%s fwd f64", name);
-    tk_close(t, what, y, ref, ny, 1e-15);
-    snprintf(what, sizeof what, "%s fwd f32", name);
-    tk_close32(t, what, y32, ref, ny, 1e-7);
+    tk_check(t, tk_err(y, ref, ny), 1e-15, "%s fwd f64", name);
+    tk_check(t, tk_err32(y32, ref, ny), 1e-7, "%s fwd f32", name);
 
     pool_fd f = {p, wy, y, ny};
     tk_fd_grad(pool_loss, &f, x, nx, fd_h, fdx);
@@ -239,16 +231,14 @@ static void pool_check(tk_suite *t, const pool_case *p, uint64_t stream)
         rt_avgpool2d_bwd_f32(wy32, dx32, p->n, p->c, p->h, p->w, p->k,
                              p->stride);
     }
-    snprintf(what, sizeof what, "%s bwd f64 vs FD", name);
-    tk_close(t, what, dx, fdx, nx, fd_tol);
-    snprintf(what, sizeof what, "%s bwd f32 vs f64", name);
-    tk_close32(t, what, dx32, dx, nx, 1e-6);
+    tk_check(t, tk_err(dx, fdx, nx), fd_tol, "%s bwd f64 vs FD", name);
+    tk_check(t, tk_err32(dx32, dx, nx), 1e-6, "%s bwd f32 vs f64", name);
     free(x), free(wy), free(ref), free(y), free(dx), free(fdx);
     free(x32), free(wy32), free(y32), free(dx32);
 }
 
 /* Ties: the first maximum of each window (row-major scan) gets dy. */
-static void test_maxpool_ties(tk_suite *t)
+static void test_maxpool_ties(check_ctx *t)
 {
     const double x[16] = {1, 1, 0, 2,  /* window (0,0): first 1 at (0,0) */
                           1, 0, 2, 2,  /* window (0,1): first 2 at (0,3) */
@@ -258,10 +248,11 @@ static void test_maxpool_ties(tk_suite *t)
     double dx[16];
     const double want[16] = {1, 0, 0, 2, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 0};
     rt_maxpool2d_bwd_f64(x, dy, dx, 1, 1, 4, 4, 2, 2);
-    tk_close(t, "maxpool bwd routes ties to the first maximum", dx, want, 16, 0);
+    tk_check(t, tk_err(dx, want, 16), 0,
+             "maxpool bwd routes ties to the first maximum");
 }
 
-static void test_pool(tk_suite *t)
+static void test_pool(check_ctx *t)
 {
     static const pool_case cases[] = {
         {2, 3, 7, 9, 2, 2, 1}, {1, 1, 5, 5, 3, 1, 1}, {2, 2, 8, 6, 3, 2, 1},
@@ -275,9 +266,9 @@ static void test_pool(tk_suite *t)
 
 int main(void)
 {
-    tk_suite t = {0, 0};
+    check_ctx t = {0};
     rt_set_threads(1);
     test_conv(&t);
     test_pool(&t);
-    return tk_finish(&t, "test_kernels_conv");
+    return check_done(&t, "test_kernels_conv");
 }

@@ -25,7 +25,7 @@ static double embed_loss(void *ctx, const double *E)
     return tk_dot(f->w, f->y, f->n * f->dim);
 }
 
-static void embed_check(tk_suite *t, long n, long vocab, long dim,
+static void embed_check(check_ctx *t, long n, long vocab, long dim,
                         uint64_t stream)
 {
     double *E = tk_alloc(vocab * dim), *w = tk_alloc(n * dim);
@@ -47,33 +47,32 @@ static void embed_check(tk_suite *t, long n, long vocab, long dim,
     float *y32 = tk_alloc32(n * dim), *dE32 = tk_alloc32(vocab * dim);
     for (long i = 0; i < vocab * dim; i++) /* must be overwritten */
         dE[i] = dE32[i] = 99;
-    char what[120];
     rt_embed_fwd_f64(E, tokens, y, n, vocab, dim);
     rt_embed_fwd_f32(E32, tokens, y32, n, vocab, dim);
     rt_embed_bwd_f64(tokens, w, dE, n, vocab, dim);
     rt_embed_bwd_f32(tokens, w32, dE32, n, vocab, dim);
-    snprintf(what, sizeof what, "embed n%ld vocab%ld dim%ld fwd f64", n, vocab, dim);
-    tk_close(t, what, y, ref, n * dim, 0);
-    snprintf(what, sizeof what, "embed n%ld vocab%ld dim%ld fwd f32", n, vocab, dim);
-    tk_close32(t, what, y32, ref, n * dim, 1e-7);
-    snprintf(what, sizeof what, "embed n%ld vocab%ld dim%ld bwd f64", n, vocab, dim);
-    tk_close(t, what, dE, dref, vocab * dim, 1e-15);
-    snprintf(what, sizeof what, "embed n%ld vocab%ld dim%ld bwd f32", n, vocab, dim);
-    tk_close32(t, what, dE32, dref, vocab * dim, 1e-6);
+    tk_check(t, tk_err(y, ref, n * dim), 0,
+             "embed n%ld vocab%ld dim%ld fwd f64", n, vocab, dim);
+    tk_check(t, tk_err32(y32, ref, n * dim), 1e-7,
+             "embed n%ld vocab%ld dim%ld fwd f32", n, vocab, dim);
+    tk_check(t, tk_err(dE, dref, vocab * dim), 1e-15,
+             "embed n%ld vocab%ld dim%ld bwd f64", n, vocab, dim);
+    tk_check(t, tk_err32(dE32, dref, vocab * dim), 1e-6,
+             "embed n%ld vocab%ld dim%ld bwd f32", n, vocab, dim);
     embed_fd f = {tokens, w, y, n, vocab, dim};
     tk_fd_grad(embed_loss, &f, E, vocab * dim, fd_h, fdE);
-    snprintf(what, sizeof what, "embed n%ld vocab%ld dim%ld bwd f64 vs FD", n, vocab, dim);
-    tk_close(t, what, dE, fdE, vocab * dim, fd_tol);
+    tk_check(t, tk_err(dE, fdE, vocab * dim), fd_tol,
+             "embed n%ld vocab%ld dim%ld bwd f64 vs FD", n, vocab, dim);
     free(E), free(w), free(u), free(y), free(ref), free(dE), free(dref);
     free(fdE), free(tokens), free(E32), free(w32), free(y32), free(dE32);
 }
 
 int main(void)
 {
-    tk_suite t = {0, 0};
+    check_ctx t = {0};
     embed_check(&t, 1, 1, 1, 10);
     embed_check(&t, 13, 7, 5, 20);
     embed_check(&t, 31, 11, 17, 30);
     embed_check(&t, 3, 29, 8, 40); /* most rows untouched: zero gradient */
-    return tk_finish(&t, "test_kernels_embed");
+    return check_done(&t, "test_kernels_embed");
 }

@@ -50,7 +50,7 @@ static void gemm_ref(const gemm_case *g, const double *A, long sa,
     }
 }
 
-static void gemm_check(tk_suite *t, const gemm_case *g, uint64_t stream)
+static void gemm_check(check_ctx *t, const gemm_case *g, uint64_t stream)
 {
     const long sa = stride_of(g->sa_kind, (long)g->m * g->k);
     const long sb = stride_of(g->sb_kind, (long)g->k * g->n);
@@ -81,16 +81,13 @@ static void gemm_check(tk_suite *t, const gemm_case *g, uint64_t stream)
              g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', g->m, g->n, g->k,
              g->batch, kind[g->sa_kind], kind[g->sb_kind], kind[g->sc_kind],
              g->beta);
-    char w64[200], w32[200];
-    snprintf(w64, sizeof w64, "%s f64", what);
-    snprintf(w32, sizeof w32, "%s f32", what);
-    tk_close(t, w64, C64, ref, nc, 1e-13);
-    tk_close32(t, w32, C32, ref, nc, 2e-6);
+    tk_check(t, tk_err(C64, ref, nc), 1e-13, "%s f64", what);
+    tk_check(t, tk_err32(C32, ref, nc), 2e-6, "%s f32", what);
     free(A), free(B), free(C0), free(ref), free(C64);
     free(A32), free(B32), free(C32);
 }
 
-static void test_gemm(tk_suite *t)
+static void test_gemm(check_ctx *t)
 {
     static const int shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {13, 1, 17},
                                     {33, 9, 1}, {17, 31, 23}, {3, 4, 0}};
@@ -114,7 +111,7 @@ static void test_gemm(tk_suite *t)
             }
 }
 
-static void test_reductions(tk_suite *t)
+static void test_reductions(check_ctx *t)
 {
     static const long shapes[][3] = {{1, 1, 1},  {3, 7, 1}, {2, 13, 5},
                                      {4, 1, 3},  {1, 100, 1}, {5, 17, 9}};
@@ -147,26 +144,24 @@ static void test_reductions(tk_suite *t)
             if (beta == 0)
                 for (size_t i = 0; i < ny; i++)
                     y32[i] = NAN;
-            char what[120];
             rt_sum_axis_f64(x, y64, outer, n, inner, alpha, beta);
             rt_sum_axis_f32(x32, y32, outer, n, inner, (float)alpha, (float)beta);
-            snprintf(what, sizeof what, "sum_axis [%ld,%ld,%ld] beta %g f64",
-                     outer, n, inner, beta);
-            tk_close(t, what, y64, sum_ref, ny, 1e-14);
-            snprintf(what, sizeof what, "sum_axis [%ld,%ld,%ld] beta %g f32",
-                     outer, n, inner, beta);
-            tk_close32(t, what, y32, sum_ref, ny, 1e-6);
+            tk_check(t, tk_err(y64, sum_ref, ny), 1e-14,
+                     "sum_axis [%ld,%ld,%ld] beta %g f64", outer, n, inner,
+                     beta);
+            tk_check(t, tk_err32(y32, sum_ref, ny), 1e-6,
+                     "sum_axis [%ld,%ld,%ld] beta %g f32", outer, n, inner,
+                     beta);
             free(y64), free(y32);
         }
         double *m64 = tk_alloc(ny);
         float *m32 = tk_alloc32(ny);
         rt_max_axis_f64(x, m64, outer, n, inner);
         rt_max_axis_f32(x32, m32, outer, n, inner);
-        char what[120];
-        snprintf(what, sizeof what, "max_axis [%ld,%ld,%ld] f64", outer, n, inner);
-        tk_close(t, what, m64, max_ref, ny, 0);
-        snprintf(what, sizeof what, "max_axis [%ld,%ld,%ld] f32", outer, n, inner);
-        tk_close32(t, what, m32, max_ref, ny, 1e-7);
+        tk_check(t, tk_err(m64, max_ref, ny), 0, "max_axis [%ld,%ld,%ld] f64",
+                 outer, n, inner);
+        tk_check(t, tk_err32(m32, max_ref, ny), 1e-7,
+                 "max_axis [%ld,%ld,%ld] f32", outer, n, inner);
         free(x), free(y0), free(sum_ref), free(max_ref), free(x32);
         free(m64), free(m32);
     }
@@ -174,9 +169,9 @@ static void test_reductions(tk_suite *t)
 
 int main(void)
 {
-    tk_suite t = {0, 0};
+    check_ctx t = {0};
     rt_set_threads(1);
     test_gemm(&t);
     test_reductions(&t);
-    return tk_finish(&t, "test_kernels_gemm");
+    return check_done(&t, "test_kernels_gemm");
 }

@@ -57,7 +57,7 @@ static double xent_loss(void *ctx, const double *x)
     return loss;
 }
 
-static void test_xent(tk_suite *t)
+static void test_xent(check_ctx *t)
 {
     for (int s = 0; s < NSHAPES; s++)
         for (int big = 0; big < 2; big++) {
@@ -70,22 +70,20 @@ static void test_xent(tk_suite *t)
             make_labels(labels, rows, classes, 60 + s);
             float *x32 = tk_to32(x, n), *dx32 = tk_alloc32(n);
             double *x32d = tk_to64(x32, n); /* the f32 kernel's exact input */
-            char what[120];
             const double ref = xent_ref(x, labels, rows, classes);
             const double ref32 = xent_ref(x32d, labels, rows, classes);
             double loss;
             float loss32;
             rt_softmax_xent_fwd_f64(x, labels, &loss, rows, classes);
             rt_softmax_xent_fwd_f32(x32, labels, &loss32, rows, classes);
-            snprintf(what, sizeof what, "xent fwd %ldx%ld%s f64", rows, classes,
-                     big ? " logits~1000" : "");
-            tk_check(t, what, fabs(loss - ref) / fmax(fabs(ref), 1e-3), 1e-13);
-            snprintf(what, sizeof what, "xent fwd %ldx%ld%s f32", rows, classes,
+            tk_check(t, fabs(loss - ref) / fmax(fabs(ref), 1e-3), 1e-13,
+                     "xent fwd %ldx%ld%s f64", rows, classes,
                      big ? " logits~1000" : "");
             /* near 1000 one f32 ulp is 6e-5: the loss (~1) carries a few
              * ulps of absolute rounding error */
-            tk_check(t, what, fabs(loss32 - ref32) / fmax(fabs(ref32), 1e-3),
-                     big ? 3e-4 : 2e-6);
+            tk_check(t, fabs(loss32 - ref32) / fmax(fabs(ref32), 1e-3),
+                     big ? 3e-4 : 2e-6, "xent fwd %ldx%ld%s f32", rows, classes,
+                     big ? " logits~1000" : "");
 
             const double dloss = 0.7;
             xent_fd f = {labels, rows, classes};
@@ -95,20 +93,20 @@ static void test_xent(tk_suite *t)
             rt_softmax_xent_bwd_f64(x, labels, dloss, dx, rows, classes);
             rt_softmax_xent_bwd_f32(x32, labels, (float)dloss, dx32, rows,
                                     classes);
-            snprintf(what, sizeof what, "xent bwd %ldx%ld%s f64 vs FD", rows,
-                     classes, big ? " logits~1000" : "");
-            tk_close(t, what, dx, fdx, n, fd_tol);
+            tk_check(t, tk_err(dx, fdx, n), fd_tol,
+                     "xent bwd %ldx%ld%s f64 vs FD", rows, classes,
+                     big ? " logits~1000" : "");
             double *dx32ref = tk_alloc(n);
             rt_softmax_xent_bwd_f64(x32d, labels, dloss, dx32ref, rows, classes);
-            snprintf(what, sizeof what, "xent bwd %ldx%ld%s f32 vs f64", rows,
-                     classes, big ? " logits~1000" : "");
-            tk_close32(t, what, dx32, dx32ref, n, 1e-5);
+            tk_check(t, tk_err32(dx32, dx32ref, n), 1e-5,
+                     "xent bwd %ldx%ld%s f32 vs f64", rows, classes,
+                     big ? " logits~1000" : "");
             free(x), free(dx), free(fdx), free(labels), free(x32), free(dx32);
             free(x32d), free(dx32ref);
         }
 }
 
-static void test_count_correct(tk_suite *t)
+static void test_count_correct(check_ctx *t)
 {
     /* ties go to the first maximum */
     const double x[] = {1, 3, 3, /* argmax 1 */
@@ -119,8 +117,10 @@ static void test_count_correct(tk_suite *t)
     float x32[12];
     for (int i = 0; i < 12; i++)
         x32[i] = (float)x[i];
-    tk_equal(t, "count_correct with ties f64", rt_count_correct_f64(x, labels, 4, 3), 2);
-    tk_equal(t, "count_correct with ties f32", rt_count_correct_f32(x32, labels, 4, 3), 2);
+    tk_equal(t, rt_count_correct_f64(x, labels, 4, 3), 2,
+             "count_correct with ties f64");
+    tk_equal(t, rt_count_correct_f32(x32, labels, 4, 3), 2,
+             "count_correct with ties f32");
 
     const long rows = 101, classes = 7;
     double *r = tk_alloc(rows * classes);
@@ -135,7 +135,8 @@ static void test_count_correct(tk_suite *t)
                 arg = j;
         want += arg == lab[i];
     }
-    tk_equal(t, "count_correct 101x7 random vs naive", rt_count_correct_f64(r, lab, rows, classes), want);
+    tk_equal(t, rt_count_correct_f64(r, lab, rows, classes), want,
+             "count_correct 101x7 random vs naive");
     free(r);
 }
 
@@ -153,7 +154,7 @@ static double softmax_loss(void *ctx, const double *x)
     return tk_dot(f->w, f->y, f->rows * f->cols);
 }
 
-static void test_softmax(tk_suite *t)
+static void test_softmax(check_ctx *t)
 {
     const double scales[] = {1, 1.7, -0.5};
     for (int s = 0; s < NSHAPES; s++)
@@ -174,22 +175,23 @@ static void test_softmax(tk_suite *t)
             }
             float *x32 = tk_to32(x, n), *y32 = tk_alloc32(n), *w32 = tk_to32(w, n);
             float *dx32 = tk_alloc32(n);
-            char what[120];
             rt_softmax_fwd_f64(x, y, rows, cols, scale);
             rt_softmax_fwd_f32(x32, y32, rows, cols, (float)scale);
-            snprintf(what, sizeof what, "softmax fwd %ldx%ld scale %g f64", rows, cols, scale);
-            tk_close(t, what, y, ref, n, 1e-14);
-            snprintf(what, sizeof what, "softmax fwd %ldx%ld scale %g f32", rows, cols, scale);
-            tk_close32(t, what, y32, ref, n, 5e-6);
+            tk_check(t, tk_err(y, ref, n), 1e-14,
+                     "softmax fwd %ldx%ld scale %g f64", rows, cols, scale);
+            tk_check(t, tk_err32(y32, ref, n), 5e-6,
+                     "softmax fwd %ldx%ld scale %g f32", rows, cols, scale);
 
             softmax_fd f = {w, tk_alloc(n), rows, cols, scale};
             tk_fd_grad(softmax_loss, &f, x, n, fd_h, fdx);
             rt_softmax_bwd_f64(y, w, dx, rows, cols, scale);
             rt_softmax_bwd_f32(y32, w32, dx32, rows, cols, (float)scale);
-            snprintf(what, sizeof what, "softmax bwd %ldx%ld scale %g f64 vs FD", rows, cols, scale);
-            tk_close(t, what, dx, fdx, n, fd_tol);
-            snprintf(what, sizeof what, "softmax bwd %ldx%ld scale %g f32 vs f64", rows, cols, scale);
-            tk_close32(t, what, dx32, dx, n, 1e-5);
+            tk_check(t, tk_err(dx, fdx, n), fd_tol,
+                     "softmax bwd %ldx%ld scale %g f64 vs FD", rows, cols,
+                     scale);
+            tk_check(t, tk_err32(dx32, dx, n), 1e-5,
+                     "softmax bwd %ldx%ld scale %g f32 vs f64", rows, cols,
+                     scale);
             free(f.y);
             free(x), free(w), free(y), free(ref), free(dx), free(fdx);
             free(x32), free(y32), free(w32), free(dx32);
@@ -209,7 +211,7 @@ static double mse_loss(void *ctx, const double *a)
     return loss;
 }
 
-static void test_mse(tk_suite *t)
+static void test_mse(check_ctx *t)
 {
     const long counts[] = {1, 7, 13, 1031, 3001};
     for (int c = 0; c < 5; c++) {
@@ -226,36 +228,33 @@ static void test_mse(tk_suite *t)
         float *da32 = tk_alloc32(count);
         double loss;
         float loss32;
-        char what[120];
         rt_mse_fwd_f64(a, b, &loss, count);
         rt_mse_fwd_f32(a32, b32, &loss32, count);
-        snprintf(what, sizeof what, "mse fwd n%ld f64", count);
-        tk_check(t, what, fabs(loss - ref) / ref, 1e-14);
-        snprintf(what, sizeof what, "mse fwd n%ld f32", count);
-        tk_check(t, what, fabs(loss32 - ref) / ref, 2e-6);
+        tk_check(t, fabs(loss - ref) / ref, 1e-14, "mse fwd n%ld f64", count);
+        tk_check(t, fabs(loss32 - ref) / ref, 2e-6, "mse fwd n%ld f32", count);
         if (count <= 1031) {
             mse_fd f = {b, count};
             tk_fd_grad(mse_loss, &f, a, count, fd_h, fda);
             for (long i = 0; i < count; i++)
                 fda[i] *= 1.3;
             rt_mse_bwd_f64(a, b, 1.3, da, count);
-            snprintf(what, sizeof what, "mse bwd n%ld f64 vs FD", count);
-            tk_close(t, what, da, fda, count, fd_tol);
+            tk_check(t, tk_err(da, fda, count), fd_tol,
+                     "mse bwd n%ld f64 vs FD", count);
         }
         rt_mse_bwd_f64(a, b, 1.3, da, count);
         rt_mse_bwd_f32(a32, b32, 1.3f, da32, count);
-        snprintf(what, sizeof what, "mse bwd n%ld f32 vs f64", count);
-        tk_close32(t, what, da32, da, count, 1e-6);
+        tk_check(t, tk_err32(da32, da, count), 1e-6, "mse bwd n%ld f32 vs f64",
+                 count);
         free(a), free(b), free(da), free(fda), free(a32), free(b32), free(da32);
     }
 }
 
 int main(void)
 {
-    tk_suite t = {0, 0};
+    check_ctx t = {0};
     test_xent(&t);
     test_count_correct(&t);
     test_softmax(&t);
     test_mse(&t);
-    return tk_finish(&t, "test_kernels_loss");
+    return check_done(&t, "test_kernels_loss");
 }

@@ -59,7 +59,7 @@ static void norm_ref(int layer, double eps, const double *x, double *y,
     }
 }
 
-static void norm_check(tk_suite *t, int layer, long rows, long cols,
+static void norm_check(check_ctx *t, int layer, long rows, long cols,
                        double eps, double offset, uint64_t stream)
 {
     const size_t n = rows * cols;
@@ -73,7 +73,7 @@ static void norm_check(tk_suite *t, int layer, long rows, long cols,
     float *mean32 = tk_alloc32(rows), *rstd32 = tk_alloc32(rows);
     float *dx32 = tk_alloc32(n);
     double *x32d = tk_to64(x32, n);
-    char name[80], what[160];
+    char name[80];
     snprintf(name, sizeof name, "%s %ldx%ld eps %g%s",
              layer ? "layernorm" : "rmsnorm", rows, cols, eps,
              offset != 0 ? " offset 100" : "");
@@ -85,19 +85,14 @@ static void norm_check(tk_suite *t, int layer, long rows, long cols,
         rt_layernorm_fwd_f32(x32, y32, mean32, rstd32, rows, cols, (float)eps);
     else
         rt_rmsnorm_fwd_f32(x32, y32, rstd32, rows, cols, (float)eps);
-    snprintf(what, sizeof what, "%s fwd f64", name);
-    tk_close(t, what, y, ref, n, 1e-13);
-    snprintf(what, sizeof what, "%s fwd rstd f64", name);
-    tk_close(t, what, rstd, rref, rows, 1e-13);
-    snprintf(what, sizeof what, "%s fwd f32", name);
-    tk_close32(t, what, y32, ref, n, 2e-5);
-    snprintf(what, sizeof what, "%s fwd rstd f32", name);
-    tk_close32(t, what, rstd32, rref, rows, 2e-5);
+    tk_check(t, tk_err(y, ref, n), 1e-13, "%s fwd f64", name);
+    tk_check(t, tk_err(rstd, rref, rows), 1e-13, "%s fwd rstd f64", name);
+    tk_check(t, tk_err32(y32, ref, n), 2e-5, "%s fwd f32", name);
+    tk_check(t, tk_err32(rstd32, rref, rows), 2e-5, "%s fwd rstd f32", name);
     if (layer) {
-        snprintf(what, sizeof what, "%s fwd mean f64", name);
-        tk_close(t, what, mean, mref, rows, 1e-14);
-        snprintf(what, sizeof what, "%s fwd mean f32", name);
-        tk_close32(t, what, mean32, mref, rows, 1e-6);
+        tk_check(t, tk_err(mean, mref, rows), 1e-14, "%s fwd mean f64", name);
+        tk_check(t, tk_err32(mean32, mref, rows), 1e-6, "%s fwd mean f32",
+                 name);
     }
 
     tk_fd_grad(norm_loss, &f, x, n, fd_h, fdx);
@@ -109,8 +104,7 @@ static void norm_check(tk_suite *t, int layer, long rows, long cols,
         rt_rmsnorm_bwd_f64(x, rstd, w, dx, rows, cols);
         rt_rmsnorm_bwd_f32(x32, rstd32, w32, dx32, rows, cols);
     }
-    snprintf(what, sizeof what, "%s bwd f64 vs FD", name);
-    tk_close(t, what, dx, fdx, n, fd_tol);
+    tk_check(t, tk_err(dx, fdx, n), fd_tol, "%s bwd f64 vs FD", name);
     /* f64 backward at the f32 input, for the f32 comparison */
     norm_fwd64(&f, x32d);
     double *dx64at32 = tk_alloc(n);
@@ -118,8 +112,7 @@ static void norm_check(tk_suite *t, int layer, long rows, long cols,
         rt_layernorm_bwd_f64(x32d, mean, rstd, w, dx64at32, rows, cols);
     else
         rt_rmsnorm_bwd_f64(x32d, rstd, w, dx64at32, rows, cols);
-    snprintf(what, sizeof what, "%s bwd f32 vs f64", name);
-    tk_close32(t, what, dx32, dx64at32, n, 2e-5);
+    tk_check(t, tk_err32(dx32, dx64at32, n), 2e-5, "%s bwd f32 vs f64", name);
 
     free(x), free(w), free(ref), free(mref), free(rref), free(y), free(mean);
     free(rstd), free(dx), free(fdx), free(x32), free(w32), free(y32);
@@ -128,7 +121,7 @@ static void norm_check(tk_suite *t, int layer, long rows, long cols,
 
 int main(void)
 {
-    tk_suite t = {0, 0};
+    check_ctx t = {0};
     /* With 1 (rmsnorm) or 2 (layernorm) columns the output is nearly
      * constant in x and the gradient is O(eps): a tiny eps would leave
      * only rounding noise to compare, so those shapes use eps = 0.5. */
@@ -143,5 +136,5 @@ int main(void)
             norm_check(&t, layer, shapes[s].rows, shapes[s].cols,
                        shapes[s].eps, 0, stream += 2);
     norm_check(&t, 1, 4, 29, 1e-5, 100, 99); /* cancellation-prone mean */
-    return tk_finish(&t, "test_kernels_norm");
+    return check_done(&t, "test_kernels_norm");
 }

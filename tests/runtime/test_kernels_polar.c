@@ -143,7 +143,7 @@ static const ns_band bands[] = {
     {RT_NS_YOU6, 8, "you6 x8 (repeats last)", 0.99, 1.01, 0.99, 1.01},
 };
 
-static void ns_check(tk_suite *t, const ns_band *bd, svd_matrix *a, int f32)
+static void ns_check(check_ctx *t, const ns_band *bd, svd_matrix *a, int f32)
 {
     const int m = a->m, n = a->n, s = a->s;
     const size_t mn = (size_t)m * n;
@@ -173,19 +173,18 @@ static void ns_check(tk_suite *t, const ns_band *bd, svd_matrix *a, int f32)
     for (int k = 0; k < s; k++)
         lo = fmin(lo, sv[k]), hi = fmax(hi, sv[k]);
     const double blo = f32 ? bd->lo32 : bd->lo, bhi = f32 ? bd->hi32 : bd->hi;
-    char what[160];
-    snprintf(what, sizeof what, "ns %s %dx%d %s: band [%.6f, %.6f] in [%g, %g]",
-             bd->name, m, n, f32 ? "f32" : "f64", lo, hi, blo, bhi);
     /* err: how far the band reaches outside the asserted one */
-    tk_check(t, what, fmax(0, fmax(blo - lo, hi - bhi)), 0);
-    snprintf(what, sizeof what, "ns %s %dx%d %s == U p(S) V^T", bd->name, m, n,
+    tk_check(t, fmax(0, fmax(blo - lo, hi - bhi)), 0,
+             "ns %s %dx%d %s: band [%.6f, %.6f] in [%g, %g]", bd->name, m, n,
+             f32 ? "f32" : "f64", lo, hi, blo, bhi);
+    tk_check(t, tk_err(X, ref, mn), f32 ? 3e-5 : 1e-10,
+             "ns %s %dx%d %s == U p(S) V^T", bd->name, m, n,
              f32 ? "f32" : "f64");
-    tk_close(t, what, X, ref, mn, f32 ? 3e-5 : 1e-10);
     free(X), free(ref), free(p), free(sv);
 }
 
 /* Batched and in-place calls give the same result as single calls. */
-static void ns_batch_check(tk_suite *t)
+static void ns_batch_check(check_ctx *t)
 {
     const int m = 24, n = 9, batch = 3;
     const size_t mn = (size_t)m * n;
@@ -199,27 +198,27 @@ static void ns_batch_check(tk_suite *t)
                         1e-7, ws);
         err = fmax(err, tk_err(X + b * mn, one, mn));
     }
-    tk_check(t, "ns batch of 3 (24x9) == 3 single calls", err, 0);
+    tk_check(t, err, 0, "ns batch of 3 (24x9) == 3 single calls");
     rt_polar_ns_f64(G, G, batch, m, n, RT_NS_POLAR_EXPRESS, 6, 1e-7, ws);
-    tk_close(t, "ns in place (X == G), tall", G, X, batch * mn, 0);
+    tk_check(t, tk_err(G, X, batch * mn), 0, "ns in place (X == G), tall");
     rt_polar_ns_f64(X, X, 1, 9, 24, RT_NS_MUON5, 5, 1e-7, ws);
     double *W = tk_alloc(mn);
     tk_rand(W, mn, -1, 1, 4243);
     memcpy(one, W, sizeof(double) * mn);
     rt_polar_ns_f64(W, W, 1, 9, 24, RT_NS_MUON5, 5, 1e-7, ws);
     rt_polar_ns_f64(one, X, 1, 9, 24, RT_NS_MUON5, 5, 1e-7, ws);
-    tk_close(t, "ns in place (X == G), wide", W, X, mn, 0);
+    tk_check(t, tk_err(W, X, mn), 0, "ns in place (X == G), wide");
     /* zero input stays zero (eps guards the division) */
     double zero[12] = {0};
     rt_polar_ns_f64(zero, zero, 1, 3, 4, RT_NS_YOU6, 6, 1e-7, ws);
     double zeros[12] = {0};
-    tk_close(t, "ns of the zero matrix is zero", zero, zeros, 12, 0);
+    tk_check(t, tk_err(zero, zeros, 12), 0, "ns of the zero matrix is zero");
     free(G), free(X), free(one), free(ws), free(W);
 }
 
 /* ---- exact polar factor and spectral norm --------------------------------- */
 
-static void svd_kernels_check(tk_suite *t, svd_matrix *a)
+static void svd_kernels_check(check_ctx *t, svd_matrix *a)
 {
     const int m = a->m, n = a->n, s = a->s;
     const size_t mn = (size_t)m * n;
@@ -230,18 +229,17 @@ static void svd_kernels_check(tk_suite *t, svd_matrix *a)
     double *ws = tk_alloc(rt_polar_svd_ws_f64(m, n));
     float *ws32 = tk_alloc32(rt_polar_svd_ws_f32(m, n));
     float *G32 = tk_to32(a->G, mn), *X32 = tk_alloc32(mn);
-    char what[120];
     rt_polar_svd_f64(a->G, X, 1, m, n, ws);
     rt_polar_svd_f32(G32, X32, 1, m, n, ws32);
-    snprintf(what, sizeof what, "polar_svd %dx%d f64 == U V^T", m, n);
-    tk_close(t, what, X, ref, mn, 1e-12);
+    tk_check(t, tk_err(X, ref, mn), 1e-12, "polar_svd %dx%d f64 == U V^T", m,
+             n);
     /* cond(G) = 100 amplifies f32 rounding (observed <= 3.2e-6) */
-    snprintf(what, sizeof what, "polar_svd %dx%d f32 == U V^T", m, n);
-    tk_close32(t, what, X32, ref, mn, 3e-5);
+    tk_check(t, tk_err32(X32, ref, mn), 3e-5, "polar_svd %dx%d f32 == U V^T", m,
+             n);
     memcpy(X, a->G, sizeof(double) * mn);
     rt_polar_svd_f64(X, X, 1, m, n, ws);
-    snprintf(what, sizeof what, "polar_svd %dx%d f64 in place", m, n);
-    tk_close(t, what, X, ref, mn, 1e-12);
+    tk_check(t, tk_err(X, ref, mn), 1e-12, "polar_svd %dx%d f64 in place", m,
+             n);
 
     double norm, want = a->sigma[0];
     float norm32;
@@ -249,15 +247,15 @@ static void svd_kernels_check(tk_suite *t, svd_matrix *a)
     float *wsn32 = tk_alloc32(rt_spectral_norm_ws_f32(m, n));
     rt_spectral_norm_f64(a->G, &norm, 1, m, n, wsn);
     rt_spectral_norm_f32(G32, &norm32, 1, m, n, wsn32);
-    snprintf(what, sizeof what, "spectral_norm %dx%d f64 == sigma_max", m, n);
-    tk_close(t, what, &norm, &want, 1, 1e-13);
-    snprintf(what, sizeof what, "spectral_norm %dx%d f32 == sigma_max", m, n);
-    tk_close32(t, what, &norm32, &want, 1, 1e-6);
+    tk_check(t, tk_err(&norm, &want, 1), 1e-13,
+             "spectral_norm %dx%d f64 == sigma_max", m, n);
+    tk_check(t, tk_err32(&norm32, &want, 1), 1e-6,
+             "spectral_norm %dx%d f32 == sigma_max", m, n);
     free(ones), free(ref), free(X), free(ws), free(ws32), free(G32), free(X32);
     free(wsn), free(wsn32);
 }
 
-static void spectral_batch_check(tk_suite *t)
+static void spectral_batch_check(check_ctx *t)
 {
     const int m = 5, n = 3;
     double G[3 * 15] = {0}, out[3], want[3] = {2, 0.5, 7};
@@ -265,7 +263,8 @@ static void spectral_batch_check(tk_suite *t)
         G[b * 15 + 0] = want[b], G[b * 15 + 4] = 0.1, G[b * 15 + 8] = 0.01;
     double *ws = tk_alloc(rt_spectral_norm_ws_f64(m, n));
     rt_spectral_norm_f64(G, out, 3, m, n, ws);
-    tk_close(t, "spectral_norm batch of 3 (5x3 diagonal)", out, want, 3, 1e-15);
+    tk_check(t, tk_err(out, want, 3), 1e-15,
+             "spectral_norm batch of 3 (5x3 diagonal)");
     free(ws);
 }
 
@@ -282,7 +281,7 @@ static void matmul(const double *A, const double *B, double *C, int n)
         }
 }
 
-static void spd_check(tk_suite *t, int n, uint64_t stream)
+static void spd_check(check_ctx *t, int n, uint64_t stream)
 {
     const size_t nn = (size_t)n * n;
     double *Q = orthonormal_cols(n, n, stream), *lam = tk_alloc(n);
@@ -294,16 +293,15 @@ static void spd_check(tk_suite *t, int n, uint64_t stream)
     for (int i = 0; i < n; i++)
         eye[i * n + i] = 1;
     double *ws = tk_alloc(rt_spd_pow_ws_f64(n));
-    char what[120];
     rt_spd_pow_f64(A, half, 1, n, 0.5, 1e-12, ws);
     rt_spd_pow_f64(A, ihalf, 1, n, -0.5, 1e-12, ws);
     matmul(half, half, prod, n);
-    snprintf(what, sizeof what, "spd_pow n%d f64: (A^1/2)^2 == A", n);
-    tk_close(t, what, prod, A, nn, 1e-13);
+    tk_check(t, tk_err(prod, A, nn), 1e-13, "spd_pow n%d f64: (A^1/2)^2 == A",
+             n);
     matmul(ihalf, A, tmp, n);
     matmul(tmp, ihalf, prod, n);
-    snprintf(what, sizeof what, "spd_pow n%d f64: A^-1/2 A A^-1/2 == I", n);
-    tk_close(t, what, prod, eye, nn, 1e-12);
+    tk_check(t, tk_err(prod, eye, nn), 1e-12,
+             "spd_pow n%d f64: A^-1/2 A A^-1/2 == I", n);
 
     float *A32 = tk_to32(A, nn), *ih32 = tk_alloc32(nn);
     float *ws32 = tk_alloc32(rt_spd_pow_ws_f32(n));
@@ -311,8 +309,8 @@ static void spd_check(tk_suite *t, int n, uint64_t stream)
     double *ih = tk_to64(ih32, nn);
     matmul(ih, A, tmp, n);
     matmul(tmp, ih, prod, n);
-    snprintf(what, sizeof what, "spd_pow n%d f32: A^-1/2 A A^-1/2 == I", n);
-    tk_close(t, what, prod, eye, nn, 2e-5);
+    tk_check(t, tk_err(prod, eye, nn), 2e-5,
+             "spd_pow n%d f32: A^-1/2 A A^-1/2 == I", n);
 
     /* PSD with a zero eigenvalue: clamped to eps before the power */
     double *ref = tk_alloc(nn), *got = tk_alloc(nn), *lp = tk_alloc(n);
@@ -322,14 +320,14 @@ static void spd_check(tk_suite *t, int n, uint64_t stream)
         lp[k] = pow(fmax(lam[k], 1e-2), -0.5);
     usv(Q, lp, Q, n, n, n, ref);
     rt_spd_pow_f64(A, got, 1, n, -0.5, 1e-2, ws);
-    snprintf(what, sizeof what, "spd_pow n%d f64: eigenvalue 0 clamped to eps", n);
-    tk_close(t, what, got, ref, nn, 1e-10);
+    tk_check(t, tk_err(got, ref, nn), 1e-10,
+             "spd_pow n%d f64: eigenvalue 0 clamped to eps", n);
     free(Q), free(lam), free(A), free(half), free(ihalf), free(tmp), free(prod);
     free(eye), free(ws), free(A32), free(ih32), free(ws32), free(ih), free(ref);
     free(got), free(lp);
 }
 
-static void spd_batch_check(tk_suite *t)
+static void spd_batch_check(check_ctx *t)
 {
     const int n = 4;
     double A[2 * 16] = {0}, out[2 * 16], want[2 * 16] = {0};
@@ -339,13 +337,14 @@ static void spd_batch_check(tk_suite *t)
     }
     double *ws = tk_alloc(rt_spd_pow_ws_f64(n));
     rt_spd_pow_f64(A, out, 2, n, -1.5, 1e-12, ws);
-    tk_close(t, "spd_pow batch of 2 diagonal, p = -1.5", out, want, 32, 1e-14);
+    tk_check(t, tk_err(out, want, 32), 1e-14,
+             "spd_pow batch of 2 diagonal, p = -1.5");
     free(ws);
 }
 
 int main(void)
 {
-    tk_suite t = {0, 0};
+    check_ctx t = {0};
     rt_set_threads(1);
     static const int shapes[][2] = {{64, 64}, {128, 32}, {32, 128}, {13, 7}, {1, 5}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
@@ -363,5 +362,5 @@ int main(void)
     spd_check(&t, 13, 503);
     spd_check(&t, 32, 504);
     spd_batch_check(&t);
-    return tk_finish(&t, "test_kernels_polar");
+    return check_done(&t, "test_kernels_polar");
 }

@@ -12,7 +12,7 @@
 #include "rt_kernels.h"
 #include "test_kernels_util.h"
 
-static void test_philox_kat(tk_suite *t)
+static void test_philox_kat(check_ctx *t)
 {
     /* Random123 tests/kat_vectors, "philox4x32 10": ctr[4] key[2] -> out[4] */
     static const uint32_t kat[3][10] = {
@@ -28,9 +28,7 @@ static void test_philox_kat(tk_suite *t)
         rt_philox4x32((uint64_t)k[5] << 32 | k[4], (uint64_t)k[3] << 32 | k[2],
                       (uint64_t)k[1] << 32 | k[0], out);
         for (int i = 0; i < 4; i++) {
-            char what[80];
-            snprintf(what, sizeof what, "philox4x32-10 KAT %d word %d", v, i);
-            tk_equal(t, what, out[i], k[6 + i]);
+            tk_equal(t, out[i], k[6 + i], "philox4x32-10 KAT %d word %d", v, i);
         }
     }
 }
@@ -46,7 +44,7 @@ static void moments(const double *x, size_t n, double *mean, double *var)
     *var = ss / n;
 }
 
-static void test_distributions(tk_suite *t)
+static void test_distributions(check_ctx *t)
 {
     enum { N = 200000 };
     double *x = tk_alloc(N), *y = tk_alloc(N);
@@ -56,37 +54,40 @@ static void test_distributions(tk_suite *t)
      * the mean is 2.6e-3, of the variance 2.7e-3 */
     rt_init_uniform_f64(x, N, -1, 3, 11, 0);
     moments(x, N, &mean, &var);
-    tk_check(t, "uniform(-1,3) mean 1 (5 sd)", fabs(mean - 1), 0.013);
-    tk_check(t, "uniform(-1,3) variance 4/3 (5 sd)", fabs(var - 16.0 / 12), 0.014);
+    tk_check(t, fabs(mean - 1), 0.013, "uniform(-1,3) mean 1 (5 sd)");
+    tk_check(t, fabs(var - 16.0 / 12), 0.014,
+             "uniform(-1,3) variance 4/3 (5 sd)");
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < N; i++)
         lo = fmin(lo, x[i]), hi = fmax(hi, x[i]);
-    tk_check(t, "uniform(-1,3) stays inside (-1, 3)", (lo > -1 && hi < 3) ? 0 : 1, 0);
+    tk_check(t, (lo > -1 && hi < 3) ? 0 : 1, 0,
+             "uniform(-1,3) stays inside (-1, 3)");
     /* normal(0.5, 2): standard errors 4.5e-3 (mean), 0.0126 (variance) */
     rt_init_normal_f64(x, N, 0.5, 2, 12, 3);
     moments(x, N, &mean, &var);
-    tk_check(t, "normal(0.5, 2) mean (5 sd)", fabs(mean - 0.5), 0.0225);
-    tk_check(t, "normal(0.5, 2) variance 4 (5 sd)", fabs(var - 4), 0.063);
+    tk_check(t, fabs(mean - 0.5), 0.0225, "normal(0.5, 2) mean (5 sd)");
+    tk_check(t, fabs(var - 4), 0.063, "normal(0.5, 2) variance 4 (5 sd)");
     size_t within = 0;
     for (size_t i = 0; i < N; i++)
         within += fabs(x[i] - 0.5) < 2;
-    tk_check(t, "normal: P(|z| < 1) = 0.6827 (5 sd)",
-             fabs((double)within / N - 0.682689), 0.0052);
+    tk_check(t, fabs((double)within / N - 0.682689), 0.0052,
+             "normal: P(|z| < 1) = 0.6827 (5 sd)");
 
     rt_init_normal_f32(x32, N, 0.5f, 2, 12, 3);
     size_t same = 0;
     for (size_t i = 0; i < N; i++)
         same += x32[i] == (float)x[i];
-    tk_equal(t, "normal f32 == f64 rounded to float", (long long)same, N);
+    tk_equal(t, (long long)same, N, "normal f32 == f64 rounded to float");
     rt_init_normal_f64(y, N, 0.5, 2, 12, 3);
-    tk_close(t, "normal: same (seed, stream) -> same values", y, x, N, 0);
+    tk_check(t, tk_err(y, x, N), 0,
+             "normal: same (seed, stream) -> same values");
     rt_init_normal_f64(y, 7, 0.5, 2, 12, 3);
-    tk_close(t, "normal: element i independent of count", y, x, 7, 0);
+    tk_check(t, tk_err(y, x, 7), 0, "normal: element i independent of count");
     rt_init_normal_f64(y, N, 0.5, 2, 12, 4);
     size_t equal = 0;
     for (size_t i = 0; i < N; i++)
         equal += y[i] == x[i];
-    tk_equal(t, "normal: another stream shares no value", (long long)equal, 0);
+    tk_equal(t, (long long)equal, 0, "normal: another stream shares no value");
     free(x), free(y), free(x32);
 }
 
@@ -103,7 +104,7 @@ static int is_permutation(const uint32_t *p, uint32_t n)
     return ok;
 }
 
-static void test_permutation(tk_suite *t)
+static void test_permutation(check_ctx *t)
 {
     static const uint32_t sizes[] = {0, 1, 2, 7, 1000, 60000};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
@@ -112,19 +113,17 @@ static void test_permutation(tk_suite *t)
         uint32_t *q = malloc(sizeof(uint32_t) * (n ? n : 1));
         rt_permutation(p, n, 99, 5);
         rt_permutation(q, n, 99, 5);
-        char what[80];
-        snprintf(what, sizeof what, "permutation n=%u is a permutation", n);
-        tk_equal(t, what, is_permutation(p, n), 1);
-        snprintf(what, sizeof what, "permutation n=%u deterministic", n);
-        tk_equal(t, what, n ? memcmp(p, q, sizeof(uint32_t) * n) : 0, 0);
+        tk_equal(t, is_permutation(p, n), 1,
+                 "permutation n=%u is a permutation", n);
+        tk_equal(t, n ? memcmp(p, q, sizeof(uint32_t) * n) : 0, 0,
+                 "permutation n=%u deterministic", n);
         if (n >= 1000) {
             rt_permutation(q, n, 99, 6);
             uint32_t fixed = 0;
             for (uint32_t i = 0; i < n; i++)
                 fixed += p[i] == q[i];
             /* two independent permutations agree in ~1 place */
-            snprintf(what, sizeof what, "permutation n=%u: other stream differs", n);
-            tk_check(t, what, fixed, 10);
+            tk_check(t, fixed, 10, "permutation n=%u: other stream differs", n);
         }
         free(p), free(q);
     }
@@ -139,10 +138,10 @@ static void test_permutation(tk_suite *t)
     double chi2 = 0;
     for (int i = 0; i < 6; i++)
         chi2 += (count[i] - 1000.0) * (count[i] - 1000.0) / 1000.0;
-    tk_check(t, "permutation of 3: chi-square of the 6 orders", chi2, 20.5);
+    tk_check(t, chi2, 20.5, "permutation of 3: chi-square of the 6 orders");
 }
 
-static void orthogonal_check(tk_suite *t, int m, int n, double scale)
+static void orthogonal_check(check_ctx *t, int m, int n, double scale)
 {
     const int s = m < n ? m : n, l = m < n ? n : m, batch = 2;
     const size_t mn = (size_t)m * n;
@@ -155,7 +154,6 @@ static void orthogonal_check(tk_suite *t, int m, int n, double scale)
     rt_init_orthogonal_f32(W32, batch, m, n, (float)scale, 31, 2, ws32);
     for (int i = 0; i < s; i++)
         eye[i * s + i] = scale * scale;
-    char what[120];
     for (int b = 0; b < batch; b++) {
         const double *Wb = W + b * mn;
         double *W32b = tk_to64(W32 + b * mn, mn);
@@ -170,9 +168,9 @@ static void orthogonal_check(tk_suite *t, int m, int n, double scale)
                                       : M[(long)k * n + i] * M[(long)k * n + j];
                     gram[i * s + j] = acc;
                 }
-            snprintf(what, sizeof what, "orthogonal %dx%d scale %g #%d %s: %s = scale^2 I",
-                     m, n, scale, b, f32 ? "f32" : "f64", m <= n ? "W W^T" : "W^T W");
-            tk_close(t, what, gram, eye, (size_t)s * s, f32 ? 1e-6 : 1e-14);
+            tk_check(t, tk_err(gram, eye, (size_t)s * s), f32 ? 1e-6 : 1e-14,
+                     "orthogonal %dx%d scale %g #%d %s: %s = scale^2 I", m, n,
+                     scale, b, f32 ? "f32" : "f64", m <= n ? "W W^T" : "W^T W");
         }
         free(W32b);
         /* W comes from G = Q R (G: the Gaussian, column-major l x s) with
@@ -194,10 +192,10 @@ static void orthogonal_check(tk_suite *t, int m, int n, double scale)
                 else
                     min_diag = fmin(min_diag, r);
             }
-        snprintf(what, sizeof what, "orthogonal %dx%d #%d: Q^T G upper triangular", m, n, b);
-        tk_check(t, what, below, 1e-12);
-        snprintf(what, sizeof what, "orthogonal %dx%d #%d: diag(R) > 0 (sign fix)", m, n, b);
-        tk_check(t, what, min_diag > 0 ? 0 : 1, 0);
+        tk_check(t, below, 1e-12,
+                 "orthogonal %dx%d #%d: Q^T G upper triangular", m, n, b);
+        tk_check(t, min_diag > 0 ? 0 : 1, 0,
+                 "orthogonal %dx%d #%d: diag(R) > 0 (sign fix)", m, n, b);
         free(G), free(first);
     }
     free(W), free(gram), free(eye), free(ws), free(W32), free(ws32);
@@ -205,7 +203,7 @@ static void orthogonal_check(tk_suite *t, int m, int n, double scale)
 
 int main(void)
 {
-    tk_suite t = {0, 0};
+    check_ctx t = {0};
     test_philox_kat(&t);
     test_distributions(&t);
     test_permutation(&t);
@@ -215,5 +213,5 @@ int main(void)
     orthogonal_check(&t, 32, 128, 2.0);
     orthogonal_check(&t, 13, 7, 1.5);
     orthogonal_check(&t, 128, 32, 1.0);
-    return tk_finish(&t, "test_kernels_rng");
+    return check_done(&t, "test_kernels_rng");
 }

@@ -5,6 +5,7 @@
 #include "test_kernels_util.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -66,38 +67,45 @@ double tk_err(const double *got, const double *want, size_t n)
     return diff / scale;
 }
 
-int tk_check(tk_suite *t, const char *what, double err, double tol)
-{
-    const int ok = err <= tol;
-    t->checks++;
-    t->failures += !ok;
-    printf("%s %-58s err %.3g (tol %.3g)\n", ok ? "ok  " : "FAIL", what, err,
-           tol);
-    return ok;
-}
-
-int tk_close(tk_suite *t, const char *what, const double *got,
-             const double *want, size_t n, double tol)
-{
-    return tk_check(t, what, tk_err(got, want, n), tol);
-}
-
-int tk_close32(tk_suite *t, const char *what, const float *got,
-               const double *want, size_t n, double tol)
+double tk_err32(const float *got, const double *want, size_t n)
 {
     double *g = tk_to64(got, n);
-    const int ok = tk_close(t, what, g, want, n, tol);
+    const double err = tk_err(g, want, n);
     free(g);
+    return err;
+}
+
+/* Counts a check and prints its verdict, its name (fmt, ap) padded to a
+ * column, then the result text. */
+static int report(check_ctx *t, int ok, const char *fmt, va_list ap,
+                  const char *result)
+{
+    char what[256];
+    vsnprintf(what, sizeof what, fmt, ap);
+    check_count(t, ok);
+    printf("%s %-58s %s\n", ok ? "ok  " : "FAIL", what, result);
     return ok;
 }
 
-int tk_equal(tk_suite *t, const char *what, long long got, long long want)
+int tk_check(check_ctx *t, double err, double tol, const char *fmt, ...)
 {
-    const int ok = got == want;
-    t->checks++;
-    t->failures += !ok;
-    printf("%s %-58s got %lld, expected %lld\n", ok ? "ok  " : "FAIL", what,
-           got, want);
+    char result[64];
+    snprintf(result, sizeof result, "err %.3g (tol %.3g)", err, tol);
+    va_list ap;
+    va_start(ap, fmt);
+    const int ok = report(t, err <= tol, fmt, ap, result);
+    va_end(ap);
+    return ok;
+}
+
+int tk_equal(check_ctx *t, long long got, long long want, const char *fmt, ...)
+{
+    char result[64];
+    snprintf(result, sizeof result, "got %lld, expected %lld", got, want);
+    va_list ap;
+    va_start(ap, fmt);
+    const int ok = report(t, got == want, fmt, ap, result);
+    va_end(ap);
     return ok;
 }
 
@@ -121,10 +129,4 @@ double tk_dot(const double *a, const double *b, size_t n)
     for (size_t i = 0; i < n; i++)
         s += a[i] * b[i];
     return s;
-}
-
-int tk_finish(const tk_suite *t, const char *name)
-{
-    printf("%s: %d checks, %d failed\n", name, t->checks, t->failures);
-    return t->failures ? 1 : 0;
 }

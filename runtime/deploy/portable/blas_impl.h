@@ -3,7 +3,9 @@
  * blas.c for float and double; S() and BLAS_NAME() name the functions).
  */
 
-enum { S(MR) = 4, S(NR) = 16, S(KC) = 256, S(MC) = 64, S(NC) = 512 };
+/* register block MR x NR, cache blocks MC x KC of A and KC x NC of B */
+enum { S(MR) = 6, S(NR) = 16, S(KC) = 256, S(MC) = 72, S(NC) = 512 };
+_Static_assert(S(MC) % S(MR) == 0, "A blocks hold whole register panels");
 
 typedef VIEW(T) S(view);
 
@@ -27,18 +29,17 @@ static void S(pack_b)(S(view) B, long p0, long kc, long j0, long nc, T *out)
                 *out++ = c + j < nc ? B.p[(p0 + p) * B.rs + (j0 + c + j) * B.cs] : 0;
 }
 
-/* acc = a b for one MR x kc panel of A and one kc x NR panel of B. */
-static void S(kernel)(long kc, const T *a, const T *b, T acc[S(MR)][S(NR)])
+/* out = a b for one MR x kc panel of A and one kc x NR panel of B, summed
+ * in a local block that the compiler keeps in vector registers. */
+static void S(kernel)(long kc, const T *restrict a, const T *restrict b,
+                      T out[restrict S(MR)][S(NR)])
 {
-    for (int i = 0; i < S(MR); i++)
-        for (int j = 0; j < S(NR); j++)
-            acc[i][j] = 0;
+    T acc[S(MR)][S(NR)] = {{0}};
     for (long p = 0; p < kc; p++, a += S(MR), b += S(NR))
-        for (int i = 0; i < S(MR); i++) {
-            const T ai = a[i];
+        for (int i = 0; i < S(MR); i++)
             for (int j = 0; j < S(NR); j++)
-                acc[i][j] += ai * b[j];
-        }
+                acc[i][j] += a[i] * b[j];
+    memcpy(out, acc, sizeof acc);
 }
 
 static int S(writes)(int tri, long i, long j)

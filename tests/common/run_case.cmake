@@ -1,13 +1,17 @@
-# run_case.cmake: runs `duet check` on one input and compares its exit code,
-# stdout and stderr with the expected ones, byte for byte.
+# run_case.cmake: runs `duet check` (or a test tool with the same command
+# line) on one input and compares its exit code, stdout and stderr with the
+# expected ones, byte for byte. Registered by duet_check_case (CMakeLists.txt).
 #   cmake -DDUET=<duet> -DDIR=<working dir> -DINPUT=<file, relative to DIR>
 #         [-DARGS=<extra args, ;-separated>] -DRC=<exit code>
 #         [-DOUT=<expected stdout file>] [-DERR=<expected stderr file>]
 #         [-DUPDATE=1] -P run_case.cmake
 # OUT/ERR (absolute or relative to DIR) not given: that stream must be
-# empty. With -DUPDATE=1 the expected
-# files are rewritten from the actual output instead (how goldens are
-# regenerated: see regen.sh).
+# empty. With -DUPDATE=1, or DUET_UPDATE_EXPECTED=1 in the environment, the
+# expected files are rewritten from the actual output instead (how goldens
+# are regenerated: see regen.sh).
+if("$ENV{DUET_UPDATE_EXPECTED}" STREQUAL "1")
+  set(UPDATE 1)
+endif()
 foreach(v DUET DIR INPUT RC)
   if(NOT DEFINED ${v})
     message(FATAL_ERROR "run_case.cmake: ${v} is not set")

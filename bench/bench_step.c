@@ -1,0 +1,443 @@
+/*
+ * bench_step.c - the training step of the Fashion-MNIST MLP (784-512-512-10,
+ * GELU, no biases) built through the whole compiler (front end, sema,
+ * elaborator, core JIT) and timed on one thread, alternating with its GEMM
+ * floor (the bare cblas_sgemm calls of the same step) and, for the Dual
+ * optimizer, with Newton-Schulz alone on the three weight shapes. Reports
+ * compile times (with and without train_step_logged), the time of one
+ * train_step_logged (the step `duet run` takes every log_every steps), the
+ * arena size (all entries, and what train_step uses of it) and the peak
+ * resident memory as `key value` lines.
+ *   bench_step [--opt adamw|dual] [--batch B] [--steps N] [--dump] [--serve]
+ * --serve: after the report lines and "ready", read one count N per line
+ * from stdin and answer with N lines "step floor ns" (seconds), so that
+ * another process can interleave its own steps with these (compare_step.py).
+ */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core.h"
+#include "elab.h"
+#include "parse.h"
+#include "rt_kernels.h"
+#include "sema.h"
+
+enum { NLAYERS = 3 };
+static const int widths[NLAYERS + 1] = {784, 512, 512, 10};
+
+typedef struct options {
+    const char *opt; /* "adamw" or "dual" */
+    int batch, steps, warmup;
+    int dump;        /* print the kernel program (kp_dump) */
+    int serve;       /* answer step requests on stdin (see above) */
+} options;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p) {
+        fputs("bench_step: out of memory\n", stderr);
+        exit(2);
+    }
+    return p;
+}
+
+static float *randf(size_t n, unsigned *seed)
+{
+    float *x = xcalloc(n, sizeof *x);
+    for (size_t i = 0; i < n; i++) {
+        *seed = *seed * 1664525u + 1013904223u;
+        x[i] = (float)(*seed >> 8) / 16777216.0f - 0.5f;
+    }
+    return x;
+}
+
+/* ---- the program ------------------------------------------------------------ */
+
+/* The front end's state for one source text; everything lives in `a`. */
+typedef struct unit {
+    arena *a;
+    diag_ctx *d;
+    sema_result *r;
+} unit;
+
+static const sema_experiment *load(unit *u, const options *o)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "use std.nn\nuse std.optim\n"
+             "experiment bench {\n"
+             "  data train = fashion_mnist(\"train\")\n"
+             "  model = flatten >> MLP(%d, %d, %d, act = gelu)\n"
+             "  loss = cross_entropy\n"
+             "  optimizer = %s\n"
+             "  batch = %d\n"
+             "  epochs = 1\n"
+             "  seed = 0\n"
+             "}\n",
+             widths[0], widths[1], widths[NLAYERS],
+             strcmp(o->opt, "dual") == 0 ? "Dual(lr = 0.02)" : "AdamW(lr = 0.001)", o->batch);
+    u->a = arena_new();
+    u->d = diag_new();
+    parse_options popt = {DUET_STDLIB_DIR};
+    ast_program *p = parse_string(u->a, u->d, "bench.duet", text, strlen(text), &popt);
+    if (diag_error_count(u->d) == 0)
+        u->r = sema_check(u->a, u->d, p);
+    if (diag_error_count(u->d) || u->r->nexperiments != 1) {
+        diag_print(u->d, stderr);
+        exit(2);
+    }
+    return u->r->experiments[0];
+}
+
+/* Elaborates and compiles; *seconds gets the wall time of both. */
+static core_exe *build(unit *u, const sema_experiment *e, int batch, int logged, double *seconds)
+{
+    elab_options eo = {.batch = batch, .eval_batch = -1, .no_logged = !logged};
+    double t0 = now();
+    ir_program *p = elab_experiment(u->r, e, &eo, u->d);
+    if (!p) {
+        diag_print(u->d, stderr);
+        exit(2);
+    }
+    char err[512];
+    core_exe *x = core_compile(p, err, sizeof err);
+    *seconds = now() - t0;
+    ir_program_free(p);
+    if (!x) {
+        fprintf(stderr, "bench_step: compile: %s\n", err);
+        exit(2);
+    }
+    return x;
+}
+
+/* ---- the GEMM floor ---------------------------------------------------------
+ * Exactly the matrix products of one step, row-major: forward h = x W^T per
+ * layer; backward dW = dh^T x_in per layer and dx_in = dh W for all but the
+ * first layer. act[l]: layer l's input [B, in]; dact[l]: gradient of layer
+ * l's output [B, out]. */
+
+typedef struct floor_ctx {
+    int batch;
+    float *w[NLAYERS], *dw[NLAYERS], *act[NLAYERS + 1], *dact[NLAYERS];
+} floor_ctx;
+
+static void floor_init(floor_ctx *f, int batch, unsigned *seed)
+{
+    f->batch = batch;
+    for (int l = 0; l <= NLAYERS; l++)
+        f->act[l] = randf((size_t)batch * widths[l], seed);
+    for (int l = 0; l < NLAYERS; l++) {
+        f->w[l] = randf((size_t)widths[l + 1] * widths[l], seed);
+        f->dw[l] = randf((size_t)widths[l + 1] * widths[l], seed);
+        f->dact[l] = randf((size_t)batch * widths[l + 1], seed);
+    }
+}
+
+static void floor_free(floor_ctx *f)
+{
+    for (int l = 0; l <= NLAYERS; l++)
+        free(f->act[l]);
+    for (int l = 0; l < NLAYERS; l++) {
+        free(f->w[l]);
+        free(f->dw[l]);
+        free(f->dact[l]);
+    }
+}
+
+static void floor_step(const floor_ctx *f)
+{
+    const int B = f->batch;
+    for (int l = 0; l < NLAYERS; l++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, widths[l + 1], widths[l], 1,
+                    f->act[l], widths[l], f->w[l], widths[l], 0, f->act[l + 1], widths[l + 1]);
+    for (int l = NLAYERS - 1; l >= 0; l--) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, widths[l + 1], widths[l], B, 1,
+                    f->dact[l], widths[l + 1], f->act[l], widths[l], 0, f->dw[l], widths[l]);
+        if (l > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, widths[l], widths[l + 1], 1,
+                        f->dact[l], widths[l + 1], f->w[l], widths[l], 0, f->dact[l - 1],
+                        widths[l]);
+    }
+}
+
+/* Newton-Schulz alone (the Dual optimizer's runtime call) on each weight. */
+typedef struct ns_ctx {
+    float *g[NLAYERS], *x[NLAYERS], *ws;
+} ns_ctx;
+
+static void ns_init(ns_ctx *n, unsigned *seed)
+{
+    size_t ws = 0;
+    for (int l = 0; l < NLAYERS; l++) {
+        n->g[l] = randf((size_t)widths[l + 1] * widths[l], seed);
+        n->x[l] = randf((size_t)widths[l + 1] * widths[l], seed);
+        size_t s = rt_polar_ns_ws_f32(widths[l + 1], widths[l]);
+        ws = s > ws ? s : ws;
+    }
+    n->ws = xcalloc(ws, sizeof(float));
+}
+
+static void ns_free(ns_ctx *n)
+{
+    for (int l = 0; l < NLAYERS; l++) {
+        free(n->g[l]);
+        free(n->x[l]);
+    }
+    free(n->ws);
+}
+
+static void ns_step(const ns_ctx *n)
+{
+    for (int l = 0; l < NLAYERS; l++)
+        rt_polar_ns_f32(n->g[l], n->x[l], 1, widths[l + 1], widths[l], RT_NS_MUON5, 5, 1e-7f,
+                        n->ws);
+}
+
+/* ---- measurement ---------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts v and prints its median and quartiles, times `scale`, under `key`. */
+static void report(const char *key, double *v, int n, double scale)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    printf("%s %.4f\n%s_p25 %.4f\n%s_p75 %.4f\n", key, scale * med, key, scale * v[n / 4], key,
+           scale * v[3 * n / 4]);
+}
+
+static long peak_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+typedef struct stepper {
+    core_exe *x;
+    int entry, logged_entry;
+    void *arena;
+    void **inputs;
+    double *scalars;
+    int t_index;
+    long t;
+} stepper;
+
+static void stepper_init(stepper *s, core_exe *x, unsigned *seed)
+{
+    const kp_program *kp = core_kernels(x);
+    s->x = x;
+    s->entry = core_entry(x, "train_step");
+    s->logged_entry = core_entry(x, "train_step_logged");
+    s->arena = core_arena_alloc(x);
+    core_init(x, s->arena, 0);
+    s->inputs = xcalloc((size_t)kp->ninputs, sizeof *s->inputs);
+    for (int i = 0; i < kp->ninputs; i++) {
+        const kp_input *in = &kp->inputs[i];
+        long n = 1;
+        for (int d = 0; d < in->rank; d++)
+            n *= in->shape[d];
+        if (in->dtype == KP_I32) {
+            int *y = xcalloc((size_t)n, sizeof *y);
+            for (long k = 0; k < n; k++)
+                y[k] = (int)(k * 7 % widths[NLAYERS]);
+            s->inputs[i] = y;
+        } else {
+            float *v = randf((size_t)n, seed);
+            for (long k = 0; k < n; k++)
+                v[k] += 0.5f; /* pixels in [0, 1) */
+            s->inputs[i] = v;
+        }
+    }
+    s->scalars = xcalloc((size_t)kp->nscalars, sizeof *s->scalars);
+    s->t_index = -1;
+    for (int i = 0; i < kp->nscalars; i++) {
+        if (strcmp(kp->scalars[i], "schedule") == 0)
+            s->scalars[i] = 1;
+        if (strcmp(kp->scalars[i], "t") == 0)
+            s->t_index = i;
+    }
+}
+
+static void stepper_run(stepper *s, int entry)
+{
+    double out[8];
+    s->t++;
+    if (s->t_index >= 0)
+        s->scalars[s->t_index] = (double)s->t;
+    core_run(s->x, entry, s->arena, s->inputs, s->scalars, out);
+}
+
+/* Median time of `n` train_step_logged calls. */
+static void report_logged(stepper *s, int n)
+{
+    double *v = xcalloc((size_t)n, sizeof *v);
+    for (int i = 0; i < n; i++) {
+        double t0 = now();
+        stepper_run(s, s->logged_entry);
+        v[i] = now() - t0;
+    }
+    report("logged_step_ms", v, n, 1e3);
+    free(v);
+}
+
+static void stepper_free(stepper *s)
+{
+    const kp_program *kp = core_kernels(s->x);
+    for (int i = 0; i < kp->ninputs; i++)
+        free(s->inputs[i]);
+    free(s->inputs);
+    free(s->scalars);
+    free(s->arena);
+}
+
+/* Everything one timed iteration runs. */
+typedef struct bench {
+    stepper s;
+    floor_ctx f;
+    ns_ctx ns;
+    int dual;
+} bench;
+
+/* One duet step, then the GEMM floor, then (Dual) Newton-Schulz alone;
+ * t[0..2] get their seconds. */
+static void iterate(bench *b, double t[3])
+{
+    double t0 = now();
+    stepper_run(&b->s, b->s.entry);
+    double t1 = now();
+    floor_step(&b->f);
+    double t2 = now();
+    if (b->dual)
+        ns_step(&b->ns);
+    t[0] = t1 - t0;
+    t[1] = t2 - t1;
+    t[2] = now() - t2;
+}
+
+static void run_steps(bench *b, int steps)
+{
+    double *v[4];
+    for (int k = 0; k < 4; k++)
+        v[k] = xcalloc((size_t)steps, sizeof(double));
+    for (int i = 0; i < steps; i++) {
+        double t[3];
+        iterate(b, t);
+        for (int k = 0; k < 3; k++)
+            v[k][i] = t[k];
+        v[3][i] = t[0] / t[1];
+    }
+    report("step_ms", v[0], steps, 1e3);
+    report("floor_ms", v[1], steps, 1e3);
+    report("step_over_floor", v[3], steps, 1);
+    if (b->dual)
+        report("ns_ms", v[2], steps, 1e3);
+    for (int k = 0; k < 4; k++)
+        free(v[k]);
+}
+
+/* The --serve protocol (see the top of the file). */
+static void serve(bench *b)
+{
+    char line[64];
+    puts("ready");
+    fflush(stdout);
+    while (fgets(line, sizeof line, stdin)) {
+        int n = atoi(line);
+        for (int i = 0; i < n; i++) {
+            double t[3];
+            iterate(b, t);
+            printf("%.9f %.9f %.9f\n", t[0], t[1], t[2]);
+        }
+        fflush(stdout);
+    }
+}
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    *o = (options){.opt = "adamw", .batch = 128, .steps = 200, .warmup = 10};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--dump") == 0)
+            o->dump = 1;
+        else if (strcmp(a, "--serve") == 0)
+            o->serve = 1;
+        else if (strcmp(a, "--opt") == 0 && v && (!strcmp(v, "adamw") || !strcmp(v, "dual")))
+            o->opt = argv[++i];
+        else if (strcmp(a, "--batch") == 0 && v && atoi(v) > 0)
+            o->batch = atoi(argv[++i]);
+        else if (strcmp(a, "--steps") == 0 && v && atoi(v) > 0)
+            o->steps = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: bench_step [--opt adamw|dual] [--batch B] [--steps N] "
+                            "[--dump] [--serve]\n");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    if (parse_args(argc, argv, &o) < 0)
+        return 2;
+    unit u = {0};
+    const sema_experiment *e = load(&u, &o);
+    double with_logged, without_logged;
+    core_free(build(&u, e, o.batch, 0, &without_logged));
+    core_exe *x = build(&u, e, o.batch, 1, &with_logged);
+    printf("compile_s_logged %.3f\ncompile_s %.3f\n", with_logged, without_logged);
+    if (o.dump)
+        kp_dump(core_kernels(x), stdout);
+
+    const kp_program *kp = core_kernels(x);
+    const kp_entry *step = &kp->entries[kp_find_entry(kp, "train_step")];
+    printf("arena_bytes %ld\npersistent_bytes %ld\nstep_arena_bytes %ld\n", kp->arena_bytes,
+           kp->persistent_bytes, kp->persistent_bytes + step->temp_bytes);
+
+    unsigned seed = 12345;
+    bench b = {.dual = strcmp(o.opt, "dual") == 0};
+    stepper_init(&b.s, x, &seed);
+    floor_init(&b.f, o.batch, &seed);
+    ns_init(&b.ns, &seed);
+    for (int i = 0; i < o.warmup; i++) {
+        double t[3];
+        iterate(&b, t);
+    }
+    report_logged(&b.s, o.warmup);
+    if (o.serve)
+        serve(&b);
+    else
+        run_steps(&b, o.steps);
+    printf("peak_rss_kb %ld\n", peak_rss_kb());
+
+    ns_free(&b.ns);
+    floor_free(&b.f);
+    stepper_free(&b.s);
+    core_free(x);
+    diag_free(u.d);
+    arena_free(u.a);
+    return 0;
+}

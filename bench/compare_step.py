@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+"""compare_step.py - times duet's training step (bench_step --serve) and the
+PyTorch peer's (torch_mlp.py) in lockstep: each iteration runs one PyTorch
+step and one duet step back to back (alternating which goes first), so that
+load changes on a shared machine hit both alike. duet's process also times
+the GEMM floor and Newton-Schulz alone in the same iteration.
+
+  compare_step.py --bench BUILD/bench/bench_step --opt adamw|dual
+                  --batch B --steps N
+Prints `key value` lines: medians and quartiles in ms, and ratios (median of
+the per-iteration ratios). Run with OPENBLAS_NUM_THREADS=1.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_mlp  # noqa: E402
+
+
+class Duet:
+    """bench_step --serve as a child process."""
+
+    def __init__(self, path, opt, batch):
+        self.proc = subprocess.Popen(
+            [path, "--serve", "--opt", opt, "--batch", str(batch)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.info = {}
+        for line in self.proc.stdout:
+            if line.strip() == "ready":
+                return
+            key, value = line.split()
+            self.info[key] = float(value)
+        raise RuntimeError("bench_step exited before it was ready")
+
+    def iterate(self):
+        """One duet step, floor and Newton-Schulz: their seconds."""
+        self.proc.stdin.write("1\n")
+        return [float(v) for v in self.proc.stdout.readline().split()]
+
+    def close(self):
+        self.proc.stdin.close()
+        for line in self.proc.stdout:
+            key, value = line.split()
+            self.info[key] = float(value)
+        if self.proc.wait() != 0:
+            raise RuntimeError("bench_step failed")
+
+
+class Torch:
+    """The PyTorch peer on a fixed random batch."""
+
+    def __init__(self, opt, batch):
+        self.model = torch_mlp.make_model(0)
+        self.opt = torch_mlp.make_optimizer(opt, self.model.parameters())
+        g = torch.Generator().manual_seed(1)
+        self.x = torch.rand(batch, torch_mlp.WIDTHS[0], generator=g)
+        self.y = torch.randint(0, torch_mlp.WIDTHS[-1], (batch,), generator=g)
+        self.u = [torch.randn(w.shape, generator=g) for w in self.model.parameters()]
+        self.dual = opt == "dual"
+
+    def iterate(self):
+        """One step, then (Dual) Newton-Schulz alone: their seconds."""
+        t0 = time.perf_counter()
+        torch_mlp.train_step(self.model, self.opt, self.x, self.y)
+        t1 = time.perf_counter()
+        if self.dual:
+            for u in self.u:
+                torch_mlp.newton_schulz(u)
+        return [t1 - t0, time.perf_counter() - t1]
+
+
+def stats(key, v):
+    v = np.sort(np.asarray(v))
+    n = len(v)
+    print("%s %.4f\n%s_p25 %.4f\n%s_p75 %.4f" % (key, np.median(v), key, v[n // 4], key,
+                                                v[(3 * n) // 4]))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bench", required=True, help="path of bench_step")
+    ap.add_argument("--opt", choices=["adamw", "dual"], default="adamw")
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--steps", type=int, default=100)
+    ap.add_argument("--warmup", type=int, default=10)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+
+    duet = Duet(args.bench, args.opt, args.batch)
+    peer = Torch(args.opt, args.batch)
+    for _ in range(args.warmup):
+        peer.iterate()
+    d, t = [], []
+    for i in range(args.steps):
+        if i % 2:
+            d.append(duet.iterate())
+            t.append(peer.iterate())
+        else:
+            t.append(peer.iterate())
+            d.append(duet.iterate())
+    duet.close()
+    d = np.asarray(d) * 1e3
+    t = np.asarray(t) * 1e3
+
+    for key in ("compile_s_logged", "compile_s", "arena_bytes", "step_arena_bytes",
+                "logged_step_ms"):
+        print("duet_%s %g" % (key, duet.info[key]))
+    stats("duet_step_ms", d[:, 0])
+    stats("floor_ms", d[:, 1])
+    stats("torch_step_ms", t[:, 0])
+    stats("duet_over_torch", d[:, 0] / t[:, 0])
+    stats("duet_over_floor", d[:, 0] / d[:, 1])
+    stats("torch_over_floor", t[:, 0] / d[:, 1])
+    if args.opt == "dual":
+        stats("duet_ns_ms", d[:, 2])
+        stats("torch_ns_ms", t[:, 1])
+        stats("ns_duet_over_torch", d[:, 2] / t[:, 1])
+        print("duet_ns_share %.4f" % (np.median(d[:, 2]) / np.median(d[:, 0])))
+        print("torch_ns_share %.4f" % (np.median(t[:, 1]) / np.median(t[:, 0])))
+    print("duet_peak_rss_kb %d" % duet.info["peak_rss_kb"])
+    print("torch_peak_rss_kb %d" % torch_mlp.peak_rss_kb())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+#!/bin/sh
+# bench/run.sh - the training-step benchmarks of docs/benchmarks.md: duet
+# against PyTorch and the GEMM floor on the Fashion-MNIST MLP (lockstep
+# timing, compare_step.py), peak memory of one epoch of real training
+# (`duet run` against torch_mlp.py train) and compile times; prints the
+# results as markdown on stdout (progress on stderr).
+#
+#   bench/run.sh [BUILD_DIR]          default: ./build
+# Environment: REPEATS (runs of each configuration, default 3), STEPS
+# (lockstep steps per run, default 100), OUT (raw results, default a new
+# temporary directory).
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(cd "${1:-$ROOT/build}" && pwd)
+REPEATS=${REPEATS:-3}
+STEPS=${STEPS:-100}
+OUT=${OUT:-$(mktemp -d /tmp/duet-bench.XXXXXX)}
+PY=/usr/bin/python3
+BENCH=$BUILD/bench/bench_step
+DUET=$BUILD/duet
+mkdir -p "$OUT"
+
+for exe in "$BENCH" "$DUET"; do
+  if [ ! -x "$exe" ]; then
+    echo "run.sh: $exe is missing; build with: cmake --build $BUILD" >&2
+    exit 1
+  fi
+done
+
+# One thread everywhere (duet's BLAS calls and PyTorch's).
+export OPENBLAS_NUM_THREADS=1
+# PyTorch's second configuration: glibc malloc keeps freed memory instead of
+# returning it to the kernel, so its per-step temporaries stop page-faulting.
+TUNED="MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824"
+
+# peak_rss FILE CMD...: runs CMD with its output in FILE, then appends the
+# peak resident set size of the child as "peak_rss_kb N".
+peak_rss() {
+  file=$1
+  shift
+  "$PY" -c '
+import resource, subprocess, sys
+with open(sys.argv[1], "w") as out:
+    rc = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        sys.exit("run.sh: %s failed (exit %d), see %s" % (sys.argv[2], rc, sys.argv[1]))
+    out.write("peak_rss_kb %d\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+' "$file" "$@"
+}
+
+{
+  echo "machine $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+  echo "cpus $(nproc)"
+  echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "load_before $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "torch $("$PY" -c 'import torch; print(torch.__version__)')"
+  echo "openblas $(ls /usr/lib/x86_64-linux-gnu/openblas-pthread/ | sed -n 's/^libopenblasp-\(r[0-9.]*\)\.so$/\1/p')"
+  echo "repeats $REPEATS"
+  echo "steps $STEPS"
+} > "$OUT/machine.txt"
+
+r=1
+while [ "$r" -le "$REPEATS" ]; do
+  for config in "adamw 128" "adamw 256" "dual 256"; do
+    set -- $config
+    for alloc in default tuned; do
+      echo "run.sh: run $r/$REPEATS, $1 batch $2, PyTorch allocator $alloc" >&2
+      envs=""
+      [ "$alloc" = tuned ] && envs=$TUNED
+      env $envs "$PY" "$ROOT/bench/compare_step.py" --bench "$BENCH" --opt "$1" \
+        --batch "$2" --steps "$STEPS" > "$OUT/step.$1.$2.$alloc.$r.txt"
+    done
+  done
+  r=$((r + 1))
+done
+
+echo "run.sh: one epoch of Fashion-MNIST training per program (peak memory)" >&2
+for opt in dual adamw; do
+  set -- --set "optimizer=Dual(lr = 0.02)"
+  [ "$opt" = adamw ] && set -- --set "optimizer=AdamW(lr = 0.001)"
+  peak_rss "$OUT/mem.duet.$opt.txt" "$DUET" run "$ROOT/examples/fashion_mlp.duet" "$@" \
+    --epochs 1 --threads 1 --quiet --out "$OUT/run.$opt"
+  peak_rss "$OUT/mem.torch.$opt.txt" "$PY" "$ROOT/bench/torch_mlp.py" train --opt "$opt" \
+    --batch 256 --epochs 1
+done
+echo "load_after $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
+
+"$PY" "$ROOT/bench/table.py" "$OUT"
+echo "run.sh: raw results in $OUT" >&2

@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""table.py - the markdown tables of bench/run.sh from its raw results
+directory: training step against PyTorch and the GEMM floor, Newton-Schulz,
+the targets, peak memory, compile times and the cost of the logged step.
+
+  table.py OUT_DIR
+Each number is the median over the runs of a configuration, with the
+smallest and largest run in brackets; within a run, times are medians of
+the lockstep steps and ratios medians of the per-step ratios.
+"""
+import glob
+import json
+import os
+import sys
+
+import numpy as np
+
+CONFIGS = [("adamw", 128), ("adamw", 256), ("dual", 256)]
+ALLOCS = [("default", "default"), ("tuned", "malloc tuned")]
+OPT_NAME = {"adamw": "AdamW", "dual": "Dual"}
+
+# (label, optimizer, batch, key, bound, what)
+TARGETS = [
+    ("1", "adamw", 128, "duet_over_torch", 0.5, "AdamW, batch 128: duet / PyTorch"),
+    ("2", "adamw", 256, "duet_over_floor", 1.15, "AdamW, batch 256: duet / GEMM floor"),
+    ("3", "dual", 256, "duet_over_torch", 0.6, "Dual, batch 256: duet / PyTorch"),
+]
+
+
+def read_kv(path):
+    kv = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split(None, 1)
+            if len(parts) == 2:
+                try:
+                    kv[parts[0]] = float(parts[1])
+                except ValueError:
+                    kv[parts[0]] = parts[1].strip()
+    return kv
+
+
+def runs(out, opt, batch, alloc):
+    files = sorted(glob.glob(os.path.join(out, "step.%s.%d.%s.*.txt" % (opt, batch, alloc))))
+    return [read_kv(f) for f in files]
+
+
+def spread(values, fmt):
+    """median [min, max] of the runs' values."""
+    v = np.asarray(values, dtype=float)
+    if len(v) == 0:
+        return "n/a"
+    if len(v) == 1:
+        return fmt % v[0]
+    return (fmt + " [" + fmt + ", " + fmt + "]") % (np.median(v), v.min(), v.max())
+
+
+def col(rs, key, fmt):
+    return spread([r[key] for r in rs if key in r], fmt)
+
+
+def step_table(out):
+    print("| optimizer | batch | PyTorch allocator | duet ms | GEMM floor ms | PyTorch ms "
+          "| duet / PyTorch | duet / floor | PyTorch / floor |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for opt, batch in CONFIGS:
+        for alloc, name in ALLOCS:
+            rs = runs(out, opt, batch, alloc)
+            print("| %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+                OPT_NAME[opt], batch, name, col(rs, "duet_step_ms", "%.2f"),
+                col(rs, "floor_ms", "%.2f"), col(rs, "torch_step_ms", "%.2f"),
+                col(rs, "duet_over_torch", "%.3f"), col(rs, "duet_over_floor", "%.3f"),
+                col(rs, "torch_over_floor", "%.2f")))
+
+
+def ns_table(out):
+    print("| batch | PyTorch allocator | duet NS ms | PyTorch NS ms | NS duet / PyTorch "
+          "| NS share of duet's step | NS share of PyTorch's step |")
+    print("|---|---|---|---|---|---|---|")
+    for opt, batch in CONFIGS:
+        if opt != "dual":
+            continue
+        for alloc, name in ALLOCS:
+            rs = runs(out, opt, batch, alloc)
+            print("| %d | %s | %s | %s | %s | %s | %s |" % (
+                batch, name, col(rs, "duet_ns_ms", "%.1f"), col(rs, "torch_ns_ms", "%.1f"),
+                col(rs, "ns_duet_over_torch", "%.3f"), col(rs, "duet_ns_share", "%.2f"),
+                col(rs, "torch_ns_share", "%.2f")))
+
+
+def target_table(out):
+    print("| target | bound | PyTorch default allocator | met | PyTorch malloc tuned | met |")
+    print("|---|---|---|---|---|---|")
+    for label, opt, batch, key, bound, what in TARGETS:
+        cells = []
+        for alloc, _ in ALLOCS:
+            values = [r[key] for r in runs(out, opt, batch, alloc) if key in r]
+            met = "n/a" if not values else ("yes" if np.median(values) <= bound else "no")
+            cells += [spread(values, "%.3f"), met]
+        print("| %s. %s | <= %g | %s | %s | %s | %s |" % (label, what, bound, *cells))
+
+
+def memory_table(out):
+    print("| one epoch, batch 256 | duet peak RSS MB | PyTorch peak RSS MB | duet / PyTorch "
+          "| duet ms/step | PyTorch ms/step | duet test acc. | PyTorch test acc. |")
+    print("|---|---|---|---|---|---|---|---|")
+    for opt in ("dual", "adamw"):
+        duet_path = os.path.join(out, "mem.duet.%s.txt" % opt)
+        torch_path = os.path.join(out, "mem.torch.%s.txt" % opt)
+        summary_path = os.path.join(out, "run.%s" % opt, "summary.json")
+        if not (os.path.exists(duet_path) and os.path.exists(torch_path)
+                and os.path.exists(summary_path)):
+            continue
+        d, t = read_kv(duet_path), read_kv(torch_path)
+        with open(summary_path) as f:
+            s = json.load(f)
+        print("| %s | %.0f | %.0f | %.2f | %.1f | %.1f | %.4f | %.4f |" % (
+            OPT_NAME[opt], d["peak_rss_kb"] / 1024, t["peak_rss_kb"] / 1024,
+            d["peak_rss_kb"] / t["peak_rss_kb"], s["ms_per_step"], t["train_ms_per_step"],
+            s["test_accuracy"], t["test_accuracy"]))
+
+
+def compile_table(out):
+    print("| program | compile s, train_step + train_step_logged | compile s, train_step only "
+          "| train_step ms | train_step_logged ms | arena MB, train_step / all entries |")
+    print("|---|---|---|---|---|---|")
+    for opt, batch in CONFIGS:
+        rs = runs(out, opt, batch, "default")
+        arena = "%s / %s" % (spread([r["duet_step_arena_bytes"] / 2**20 for r in rs], "%.1f"),
+                             spread([r["duet_arena_bytes"] / 2**20 for r in rs], "%.1f"))
+        print("| %s, batch %d | %s | %s | %s | %s | %s |" % (
+            OPT_NAME[opt], batch, col(rs, "duet_compile_s_logged", "%.3f"),
+            col(rs, "duet_compile_s", "%.3f"), col(rs, "duet_step_ms", "%.1f"),
+            col(rs, "duet_logged_step_ms", "%.1f"), arena))
+
+
+def main():
+    out = sys.argv[1]
+    m = read_kv(os.path.join(out, "machine.txt"))
+    print("Machine: %s (%d CPUs), %s; PyTorch %s, OpenBLAS %s; load average before %s, "
+          "after %s; %d runs of %d lockstep steps per configuration.\n" % (
+              m["machine"], m["cpus"], m["date"], m["torch"], m["openblas"],
+              m["load_before"], m.get("load_after", "n/a"), m["repeats"], m["steps"]))
+    for title, fn in (("Training step", step_table), ("Newton-Schulz (Dual)", ns_table),
+                      ("Targets", target_table), ("Peak memory", memory_table),
+                      ("Compile time and the logged step", compile_table)):
+        print("#### %s\n" % title)
+        fn(out)
+        print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""test_synth_data.py - the synthetic data sources of the toy problems,
+checked through the driver (one full batch dumped with --dump-batches)
+against their definitions, with numpy:
+  quadratic  the second moment of x is H, whose eigenvalues run
+             geometrically from 1 to cond; y is exactly linear in x; the
+             first step's mse equals (1/cols) tr((W0^T - W*)^T H (W0^T - W*)),
+             i.e. 2/cols times the quadratic f,
+  spectrum   the least-squares map from x to y has the singular values
+             top * ratio^i,
+  linreg     the residual of least squares has the noise's size, and the
+             test split is another sample of the same problem,
+  clusters   labels 0..k-1, class means of length sep, unit noise;
+and that the data follow the experiment's seed, and the errors for a bad
+split, size and example count."""
+import numpy as np
+
+from e2etest import Test, first_batch, read_jsonl, read_safetensors, write_experiment
+
+t = Test("test_synth_data")
+
+
+def close(got, want, rel, what):
+    err = float(np.max(np.abs(np.asarray(got) - want) / np.abs(want)))
+    t.check(err <= rel, what, f"{want} (relative error <= {rel})", f"{got} (error {err:.2e})")
+
+
+# quadratic: rows 12, cols 5, cond 50
+src = write_experiment(t, "quad", 'train = quadratic("train", rows = 12, cols = 5, cond = 50)',
+                       "Linear(12, 5)", "mse", 12, "  seed = 3\n")
+t.duet_run("run", src, "--steps", "0", "--out", "quad0", "--quiet")
+w0 = read_safetensors(t.path("quad0", "model.safetensors"))[0]["model.Linear.W"].astype(float)
+x, y = first_batch(t, src, "quad1", "--log-every", "1")
+H = x.T @ x / 12
+close(np.linalg.eigvalsh(H), 50.0 ** (np.arange(12) / 11), 1e-4, "quadratic: eigenvalues of H")
+wstar, *_ = np.linalg.lstsq(x, y.astype(float), rcond=None)
+resid = np.abs(x @ wstar - y).max() / np.abs(y).max()
+t.check(resid < 1e-5, "quadratic: y = W*^T x exactly", "< 1e-5", resid)
+d = w0.T - wstar
+f = 0.5 * np.trace(d.T @ H @ d)
+loss = read_jsonl(t.path("quad1", "metrics.jsonl"))[0]["loss"]
+close(loss, 2 * f / 5, 1e-5, "quadratic: the full-batch mse is 2 f / cols")
+
+# spectrum: dim 5, singular values 6 * 0.6^i
+src = write_experiment(t, "spec", 'train = spectrum("train", n = 256, dim = 5, top = 6, ratio = 0.6)',
+                       "Linear(5, 5)", "mse", 256)
+x, y = first_batch(t, src, "spec")
+m, *_ = np.linalg.lstsq(x, y.astype(float), rcond=None)
+close(np.linalg.svd(m, compute_uv=False), 6 * 0.6 ** np.arange(5), 1e-4,
+      "spectrum: singular values of the target")
+
+# linreg: noise 0.2; the test split samples the same A
+data = 'train = linreg("{}", n = 2048, d = 16, k = 4, noise = 0.2)'
+fits = []
+for split in ("train", "test"):
+    src = write_experiment(t, f"lin_{split}", data.format(split), "Linear(16, 4)", "mse", 2048)
+    x, y = first_batch(t, src, f"lin_{split}")
+    a, res, *_ = np.linalg.lstsq(x, y.astype(float), rcond=None)
+    sigma = np.sqrt(res.sum() / ((2048 - 16) * 4))
+    close(sigma, 0.2, 0.04, f"linreg {split}: noise standard deviation")
+    fits.append((a, x))
+a_train, x_train = fits[0]
+a_test, x_test = fits[1]
+t.check(not np.allclose(x_train, x_test), "linreg: test examples differ from the training ones")
+err = np.linalg.norm(a_train - a_test) / np.linalg.norm(a_train)
+t.check(err < 0.03, "linreg: both splits come from one A", "< 0.03", err)
+t.check(0.5 * 4 < np.sum(a_train ** 2) < 1.5 * 4, "linreg: A ~ N(0, 1/d) has |A|_F^2 near k", 4,
+        np.sum(a_train ** 2))
+
+# clusters: k 5, sep 4
+src = write_experiment(t, "clu", 'train = clusters("train", n = 2048, d = 16, k = 5, sep = 4)',
+                       "Linear(16, 5)", "cross_entropy", 2048)
+x, labels = first_batch(t, src, "clu")
+t.check(sorted(set(labels.tolist())) == list(range(5)), "clusters: labels 0..4", list(range(5)),
+        sorted(set(labels.tolist())))
+means = np.array([x[labels == c].mean(axis=0) for c in range(5)])
+close(np.linalg.norm(means, axis=1), np.full(5, 4.0), 0.1, "clusters: class means of length sep")
+noise = np.concatenate([x[labels == c] - means[c] for c in range(5)])
+close(noise.var(axis=0).mean(), 1.0, 0.1, "clusters: unit noise")
+
+# the data follow the seed
+src = write_experiment(t, "seeded", 'train = linreg("train", n = 64, d = 4, k = 2)',
+                       "Linear(4, 2)", "mse", 64)
+a = first_batch(t, src, "seed0a")[0]
+b = first_batch(t, src, "seed0b")[0]
+c = first_batch(t, src, "seed1", "--set", "seed=1")[0]
+t.check(np.array_equal(np.sort(a, axis=0), np.sort(b, axis=0)), "the same seed gives the same data")
+t.check(not np.allclose(np.sort(a, axis=0), np.sort(c, axis=0)), "another seed, other data")
+
+# errors
+for name, data, msg in [
+        ("badsplit", 'train = quadratic("test")', "quadratic has no split 'test'"),
+        ("badsize", 'train = linreg("train", d = 0)', "the d of linreg must be at least 1"),
+        ("toomany", 'train = clusters("train", n = 1000000000)', "clusters: n must be at least 1")]:
+    src = write_experiment(t, name, data, "Linear(4, 2)", "mse", 8)
+    p = t.duet_run("run", src, "--out", name, "--quiet", rc=1)
+    t.check(msg in p.stderr, f"error for {data}", msg, p.stderr)
+t.done()
