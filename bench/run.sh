@@ -12,7 +12,12 @@
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$(cd "${1:-$ROOT/build}" && pwd)
+BUILD=${1:-$ROOT/build}
+if [ ! -d "$BUILD" ]; then
+  echo "run.sh: no build directory $BUILD (cmake -S $ROOT -B $BUILD && cmake --build $BUILD)" >&2
+  exit 1
+fi
+BUILD=$(cd "$BUILD" && pwd)
 REPEATS=${REPEATS:-3}
 STEPS=${STEPS:-100}
 OUT=${OUT:-$(mktemp -d /tmp/duet-bench.XXXXXX)}
