@@ -3,8 +3,10 @@
  * blas.c for float and double; S() and BLAS_NAME() name the functions).
  */
 
-/* register block MR x NR, cache blocks MC x KC of A and KC x NC of B */
-enum { S(MR) = 6, S(NR) = 16, S(KC) = 256, S(MC) = 72, S(NC) = 512 };
+/* Register block MR x NR, cache blocks MC x KC of A and KC x NC of B. NR
+ * is above 16 so that GCC's -O3 does not unroll the inner loop completely
+ * before vectorizing it (which leaves it scalar). */
+enum { S(MR) = 6, S(NR) = 24, S(KC) = 256, S(MC) = 72, S(NC) = 512 };
 _Static_assert(S(MC) % S(MR) == 0, "A blocks hold whole register panels");
 
 typedef VIEW(T) S(view);
