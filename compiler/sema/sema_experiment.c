@@ -647,7 +647,8 @@ static bool resolve_spectra(sema_ctx *c, sema_experiment *x) {
   for (int i = 0; i < x->nevals; i++)
     for (int j = 0; j < x->evals[i].nspectra; j++) {
       sema_spectrum *sp = &x->evals[i].spectra[j];
-      sp->weights = arena_alloc(c->a, (size_t)(m->nweights ? m->nweights : 1) * sizeof *sp->weights);
+      size_t cap = (size_t)(m->nweights ? m->nweights : 1);
+      sp->weights = arena_alloc(c->a, cap * sizeof *sp->weights);
       for (int k = 0; k < m->nweights; k++) {
         const mt_weight *w = m->weights[k];
         if (!sema_glob_match(sp->glob, w->path))

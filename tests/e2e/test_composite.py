@@ -33,11 +33,12 @@ def optimizer_column(out, experiment):
 p = t.duet_run("explain", SRC)
 want = {"model.MLP[0].Linear.W": "AdamW", "model.MLP[2].Linear.W": "Muon",
         "model.MLP[4].Linear.W": "AdamW"}
-t.check(optimizer_column(p.stdout, "composite") == want, "explain: composite's per-weight optimizers",
-        want, optimizer_column(p.stdout, "composite"))
+got = optimizer_column(p.stdout, "composite")
+t.check(got == want, "explain: composite's per-weight optimizers", want, got)
 t.check(optimizer_column(p.stdout, "refined")["model.MLP[0].Linear.W"] == "SGD",
         "explain: the experiment's own group wins", "SGD", optimizer_column(p.stdout, "refined"))
-for line in ("  optimizer = Muon(lr = 0.03, beta = 0.95, nesterov = true, wd = 0)  (from MuonAdamW)",
+for line in ("  optimizer = Muon(lr = 0.03, beta = 0.95, nesterov = true, wd = 0)"
+             "  (from MuonAdamW)",
              '  optimizer for "MLP[0]*" = AdamW(lr = 0.001, '):
     t.check(line in p.stdout, "explain: the groups and where they come from", line, p.stdout)
 
@@ -64,7 +65,8 @@ c5 = trained(SRC, "composite", "c5", "--set", "optimizer.adam_lr=0.005")
 same(c5, trained(t.path("lr5.duet"), "written_out", "w5"),
      "composite with --set optimizer.adam_lr=0.005 == written out with AdamW(lr = 0.005)")
 first = "model.MLP[0].Linear.W"
-t.check(not np.array_equal(c1[first], c5[first]), "--set optimizer.adam_lr changes the AdamW groups")
+t.check(not np.array_equal(c1[first], c5[first]),
+        "--set optimizer.adam_lr changes the AdamW groups")
 
 t.duet_run("compare", SRC, "--out", "cmp", "--quiet")
 with open(t.path("cmp", "compare.json")) as f:

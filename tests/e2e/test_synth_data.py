@@ -41,7 +41,8 @@ loss = read_jsonl(t.path("quad1", "metrics.jsonl"))[0]["loss"]
 close(loss, 2 * f / 5, 1e-5, "quadratic: the full-batch mse is 2 f / cols")
 
 # spectrum: dim 5, singular values 6 * 0.6^i
-src = write_experiment(t, "spec", 'train = spectrum("train", n = 256, dim = 5, top = 6, ratio = 0.6)',
+src = write_experiment(t, "spec",
+                       'train = spectrum("train", n = 256, dim = 5, top = 6, ratio = 0.6)',
                        "Linear(5, 5)", "mse", 256)
 x, y = first_batch(t, src, "spec")
 m, *_ = np.linalg.lstsq(x, y.astype(float), rcond=None)
