@@ -12,6 +12,13 @@
 
 #include "kp.h"
 
+/* A loop function already defined in the module, keyed by everything its
+ * body depends on (see loop_key in cg_loop.c). */
+typedef struct cg_loop_def {
+    char *key;                   /* malloc-owned */
+    LLVMValueRef fn;
+} cg_loop_def;
+
 typedef struct cg_ctx {
     LLVMContextRef ctx;
     LLVMModuleRef mod;
@@ -19,6 +26,8 @@ typedef struct cg_ctx {
     const kp_program *kp;
     int dbl;                     /* the real type is double */
     LLVMTypeRef T, i1, i8, i32, i64, f64, ptr, vd;
+    int nloops, loopcap;
+    cg_loop_def *loops;          /* malloc-owned; freed by cg_free_loops */
 } cg_ctx;
 
 void cg_init_types(cg_ctx *g);
@@ -28,9 +37,11 @@ LLVMValueRef cg_intrinsic(cg_ctx *g, const char *name, LLVMTypeRef ty, int nargs
 /* Value of a scalar operation on reals (a, b, c as the operation needs). */
 LLVMValueRef cg_math(cg_ctx *g, kp_eop op, LLVMValueRef a, LLVMValueRef b, LLVMValueRef c);
 LLVMValueRef cg_real(cg_ctx *g, double v);
-/* Defines an internal function `name` running the loop; its parameters are
- * the output pointer, one pointer per input, and the scalars pointer. */
-LLVMValueRef cg_loop_fn(cg_ctx *g, const kp_loop *l, const char *name);
+/* The internal function running the loop; its parameters are the output
+ * pointer, one pointer per input, and the scalars pointer. Loops that differ
+ * only in where their operands are share one function. */
+LLVMValueRef cg_loop_fn(cg_ctx *g, const kp_loop *l);
+void cg_free_loops(cg_ctx *g);
 
 /* Module with one function per entry point, named by cg_entry_symbol(). */
 LLVMModuleRef cg_build_module(LLVMContextRef ctx, const kp_program *kp);

@@ -112,10 +112,10 @@ static void emit_call(entry_ctx *e, const kp_call *c)
     free(av);
 }
 
-static void emit_loop(entry_ctx *e, const kp_loop *l, const char *name)
+static void emit_loop(entry_ctx *e, const kp_loop *l)
 {
     cg_ctx *g = e->g;
-    LLVMValueRef fn = cg_loop_fn(g, l, name);
+    LLVMValueRef fn = cg_loop_fn(g, l);
     int np = l->nin + 2;
     LLVMValueRef *av = malloc((size_t)np * sizeof *av);
     LLVMTypeRef *pt = malloc((size_t)np * sizeof *pt);
@@ -145,12 +145,9 @@ static void emit_entry(cg_ctx *g, int ei)
     for (int i = 0; i < en->ninstr; i++) {
         const kp_instr *in = &en->instr[i];
         switch (in->kind) {
-        case KP_LOOP: {
-            char lname[300];
-            snprintf(lname, sizeof lname, "%s.k%d", name, i);
-            emit_loop(&e, &in->u.loop, lname);
+        case KP_LOOP:
+            emit_loop(&e, &in->u.loop);
             break;
-        }
         case KP_CALL:
             emit_call(&e, &in->u.call);
             break;
@@ -183,6 +180,7 @@ LLVMModuleRef cg_build_module(LLVMContextRef ctx, const kp_program *kp)
     cg_init_types(&g);
     for (int i = 0; i < kp->nentries; i++)
         emit_entry(&g, i);
+    cg_free_loops(&g);
     LLVMDisposeBuilder(g.b);
     return g.mod;
 }

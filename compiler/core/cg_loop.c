@@ -3,11 +3,12 @@
  * function with one pointer per access (noalias unless the output overlaps
  * an input), a nest of counted loops with the contiguous dimension innermost,
  * and reductions over the innermost dimension accumulated in registers in
- * the fixed lane order of kp.h.
+ * the fixed lane order of kp.h. Loops with the same body share a function.
  */
 #include "cg_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,11 +219,16 @@ static void set_noalias(cg_ctx *g, LLVMValueRef fn, const kp_loop *l)
             LLVMAddAttributeAtIndex(fn, (unsigned)k + 1, LLVMCreateEnumAttribute(g->ctx, kind, 0));
     }
     LLVMAddAttributeAtIndex(fn, (unsigned)l->nin + 2, LLVMCreateEnumAttribute(g->ctx, kind, 0));
-    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
-                            LLVMCreateEnumAttribute(g->ctx, LLVMGetEnumAttributeKindForName("nounwind", 8), 0));
+    /* shared loop functions stay out of line: inlining them at every call
+     * would compile each body again */
+    static const char *const fnattrs[] = {"nounwind", "noinline"};
+    for (int i = 0; i < 2; i++) {
+        unsigned k = LLVMGetEnumAttributeKindForName(fnattrs[i], strlen(fnattrs[i]));
+        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->ctx, k, 0));
+    }
 }
 
-LLVMValueRef cg_loop_fn(cg_ctx *g, const kp_loop *l, const char *name)
+static LLVMValueRef define_loop_fn(cg_ctx *g, const kp_loop *l, const char *name)
 {
     int np = l->nin + 2;
     LLVMTypeRef *pt = malloc((size_t)np * sizeof *pt);
@@ -265,5 +271,68 @@ LLVMValueRef cg_loop_fn(cg_ctx *g, const kp_loop *l, const char *name)
     free(s.base);
     free(s.pre);
     free(off);
+    return fn;
+}
+
+static void put_access(FILE *f, const kp_loop *l, const kp_access *a)
+{
+    fprintf(f, "|%d", (int)a->dtype);
+    for (int d = 0; d < l->rank; d++)
+        fprintf(f, ",%ld", a->stride[d]);
+}
+
+/* Everything the function of l depends on: shape, dtypes and strides of the
+ * accesses, the expressions, and which inputs may overlap the output (the
+ * noalias attributes). Not the operands' addresses: callers pass those. */
+static char *loop_key(const kp_loop *l)
+{
+    char *key = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&key, &len);
+    if (!f)
+        abort();
+    fprintf(f, "%d %d %d", (int)l->dtype, (int)l->reduce, l->rank);
+    for (int d = 0; d < l->rank; d++)
+        fprintf(f, ",%ld", l->shape[d]);
+    put_access(f, l, &l->out);
+    for (int k = 0; k < l->nin; k++) {
+        put_access(f, l, &l->in[k]);
+        fprintf(f, "%c", kp_access_overlap(l, &l->out, &l->in[k]) ? 'o' : 'n');
+    }
+    for (int i = 0; i < l->nexpr; i++) {
+        const kp_expr *e = &l->expr[i];
+        fprintf(f, ";%d %d %d %d %a", (int)e->op, e->a, e->b, e->c, e->imm);
+    }
+    fclose(f);
+    return key;
+}
+
+void cg_free_loops(cg_ctx *g)
+{
+    for (int i = 0; i < g->nloops; i++)
+        free(g->loops[i].key);
+    free(g->loops);
+    g->loops = NULL;
+    g->nloops = g->loopcap = 0;
+}
+
+LLVMValueRef cg_loop_fn(cg_ctx *g, const kp_loop *l)
+{
+    char *key = loop_key(l);
+    for (int i = 0; i < g->nloops; i++)
+        if (!strcmp(g->loops[i].key, key)) {
+            free(key);
+            return g->loops[i].fn;
+        }
+    if (g->nloops == g->loopcap) {
+        g->loopcap = g->loopcap ? 2 * g->loopcap : 64;
+        g->loops = realloc(g->loops, (size_t)g->loopcap * sizeof *g->loops);
+        if (!g->loops)
+            abort();
+    }
+    char name[32];
+    snprintf(name, sizeof name, "duet_loop%d", g->nloops);
+    LLVMValueRef fn = define_loop_fn(g, l, name);
+    g->loops[g->nloops++] = (cg_loop_def){key, fn};
     return fn;
 }
