@@ -206,6 +206,13 @@ void rt_synth_clusters(float *X, int32_t *y, float *means, long n, int d,
 int rt_synth_spectrum(float *M, int m, int n, const double *sv, int nsv,
                       uint64_t seed, rt_error *err);
 
+/* The cycle task: for every skip s = skips[k] and start x0 in 0..n-1 (in
+ * that order, example k * n + x0), the sequence x_t = (x0 + s t) mod n,
+ * t = 0..length, as one-hot rows of n values: X [nskips * n, length, n]
+ * holds x_0 .. x_{length-1} and Y the next tokens x_1 .. x_length. */
+void rt_synth_cycle(float *X, float *Y, int n, int length, const long long *skips,
+                    int nskips);
+
 /* ---- safetensors checkpoints -----------------------------------------------
  * File: 8-byte little-endian header length N, N bytes of JSON
  *   {"__metadata__": {"k": "v", ...},

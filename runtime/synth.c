@@ -1,13 +1,14 @@
 /*
  * synth.c - synthetic toy problems of the optimizer literature, generated
  * deterministically from a seed: linear regression, a matrix quadratic,
- * Gaussian-cluster classification and a deep-linear-network target with
- * prescribed singular values.
+ * Gaussian-cluster classification, a deep-linear-network target with
+ * prescribed singular values, and the sequences of the cycle task.
  */
 #include <assert.h>
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rt_io.h"
 #include "rt_kernels.h"
@@ -178,4 +179,26 @@ int rt_synth_spectrum(float *M, int m, int n, const double *sv, int nsv,
     free(V);
     free(Md);
     return rc;
+}
+
+void rt_synth_cycle(float *X, float *Y, int n, int length, const long long *skips,
+                    int nskips)
+{
+    assert(n >= 1 && length >= 1);
+    const size_t row = (size_t)length * (size_t)n;
+    memset(X, 0, (size_t)nskips * (size_t)n * row * sizeof *X);
+    memset(Y, 0, (size_t)nskips * (size_t)n * row * sizeof *Y);
+    for (int k = 0; k < nskips; k++) {
+        const long long s = (skips[k] % n + n) % n; /* the skip in 0..n-1 */
+        for (int x0 = 0; x0 < n; x0++) {
+            float *x = X + ((size_t)k * n + (size_t)x0) * row;
+            float *y = Y + ((size_t)k * n + (size_t)x0) * row;
+            long long tok = x0;
+            for (int t = 0; t < length; t++) {
+                x[(size_t)t * n + (size_t)tok] = 1;
+                tok = (tok + s) % n;
+                y[(size_t)t * n + (size_t)tok] = 1;
+            }
+        }
+    }
 }

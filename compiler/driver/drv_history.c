@@ -1,6 +1,7 @@
 /* drv_history.c: a run's history read back from metrics.jsonl (every
  * numeric field of every line, as a series over steps), so that the report
- * and plots of a resumed run cover the whole run; and the loss plot. */
+ * and plots of a resumed run cover the whole run; the loss plot and the
+ * plot of a family of tracked series (singular values, head ablations). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -128,6 +129,35 @@ int drv_plot_losses(const char *path, const drv_history *h, rt_error *err) {
     n++;
   }
   int rc = rt_svg_loss_plot(path, series, n, 0, err);
+  free(series);
+  free(names);
+  return rc;
+}
+
+int drv_plot_family(const char *path, const rt_plot_opts *po, bool (*member)(const char *key),
+                    const drv_history *const *runs, const char *const *labels, int n,
+                    rt_error *err) {
+  size_t cap = 1;
+  for (int r = 0; r < n; r++)
+    cap += runs[r] ? (size_t)runs[r]->n : 0;
+  rt_series *series = calloc(cap, sizeof *series);
+  char(*names)[128] = calloc(cap, sizeof *names);
+  if (!series || !names)
+    abort();
+  size_t ns = 0;
+  for (int r = 0; r < n; r++)
+    for (int i = 0; runs[r] && i < runs[r]->n; i++) {
+      const drv_series *s = &runs[r]->s[i];
+      if (!member(s->key))
+        continue;
+      if (labels)
+        snprintf(names[ns], sizeof names[ns], "%s %s", labels[r], s->key);
+      else
+        snprintf(names[ns], sizeof names[ns], "%s", s->key);
+      series[ns] = (rt_series){names[ns], s->x, s->y, (size_t)s->n};
+      ns++;
+    }
+  int rc = ns ? rt_svg_plot(path, po, series, ns, err) : 0;
   free(series);
   free(names);
   return rc;

@@ -51,6 +51,14 @@ bool drv_is_eval_key(const char *key);
 /* loss.svg: the training loss and every evaluated loss against steps. */
 int drv_plot_losses(const char *path, const drv_history *h, rt_error *err);
 
+/* A plot of the series of n runs (NULL entries skipped) whose keys belong
+ * to a family (`member`, such as sv1, sv2, ...) against steps, each named
+ * by its key, or "<label> <key>" when labels is not NULL. Writes nothing
+ * and returns 0 when no run has one. */
+int drv_plot_family(const char *path, const rt_plot_opts *po, bool (*member)(const char *key),
+                    const drv_history *const *runs, const char *const *labels, int n,
+                    rt_error *err);
+
 /* ---- summary ------------------------------------------------------------ */
 
 typedef struct drv_summary {

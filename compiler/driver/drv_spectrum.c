@@ -60,31 +60,15 @@ int drv_spectrum_eval(const drv_machine *m, const sema_spectrum *sp, double *sv)
 
 void drv_sv_key(char *out, size_t cap, int j) { snprintf(out, cap, "sv%d", j); }
 
+/* "sv<j>", j from 1 */
+static bool is_sv_key(const char *key) {
+  return strncmp(key, "sv", 2) == 0 && key[2] >= '1' && key[2] <= '9' &&
+         strspn(key + 2, "0123456789") == strlen(key + 2);
+}
+
 int drv_plot_spectra(const char *path, const drv_history *const *runs, const char *const *labels,
                      int n, rt_error *err) {
-  rt_series *series = calloc((size_t)n * DRV_MAX_SV + 1, sizeof *series);
-  char(*names)[128] = calloc((size_t)n * DRV_MAX_SV + 1, sizeof *names);
-  if (!series || !names)
-    abort();
-  size_t ns = 0;
-  for (int r = 0; r < n; r++)
-    for (int j = 1; runs[r] && j <= DRV_MAX_SV; j++) {
-      char key[16];
-      drv_sv_key(key, sizeof key, j);
-      const drv_series *s = drv_history_get(runs[r], key);
-      if (!s)
-        break;
-      if (labels)
-        snprintf(names[ns], sizeof names[ns], "%s %s", labels[r], key);
-      else
-        snprintf(names[ns], sizeof names[ns], "%s", key);
-      series[ns] = (rt_series){names[ns], s->x, s->y, (size_t)s->n};
-      ns++;
-    }
   rt_plot_opts po = {.title = "singular values of the product", .xlabel = "step",
                      .ylabel = "singular value"};
-  int rc = ns ? rt_svg_plot(path, &po, series, ns, err) : 0;
-  free(series);
-  free(names);
-  return rc;
+  return drv_plot_family(path, &po, is_sv_key, runs, labels, n, err);
 }

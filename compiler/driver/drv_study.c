@@ -2,10 +2,11 @@
  * the axes' values, last axis fastest), train each one as its own run with
  * the axis values as extra `--set` settings, and report them side by side:
  * a table on stdout, compare.json, compare.svg (training loss of every
- * variant), singular_values.svg when the experiment tracks them and, for a
- * sweep, sweep.svg (final training loss against the last axis, one line
- * per combination of the other axes). */
+ * variant), singular_values.svg and heads.svg when the experiment tracks
+ * them and, for a sweep, sweep.svg (final training loss against the last
+ * axis, one line per combination of the other axes). */
 #include "drv_study.h"
+#include "drv_heads.h"
 #include "drv_spectrum.h"
 
 #include <ctype.h>
@@ -184,8 +185,13 @@ static int plot_curves(const char *path, const variant *v, int nv, rt_error *err
   return rc;
 }
 
-/* singular_values.svg: the tracked singular values of every variant. */
-static int plot_spectra(const char *path, const variant *v, int nv, rt_error *err) {
+/* A plot of a tracked family of series (drv_plot_spectra, drv_plot_heads)
+ * of every variant. */
+typedef int (*plot_runs_fn)(const char *path, const drv_history *const *runs,
+                            const char *const *labels, int n, rt_error *err);
+
+static int plot_variants(const char *path, plot_runs_fn plot, const variant *v, int nv,
+                         rt_error *err) {
   const drv_history **runs = calloc((size_t)nv, sizeof *runs);
   const char **labels = calloc((size_t)nv, sizeof *labels);
   if (!runs || !labels)
@@ -194,7 +200,7 @@ static int plot_spectra(const char *path, const variant *v, int nv, rt_error *er
     runs[i] = v[i].rc == 0 ? &v[i].res.history : NULL;
     labels[i] = v[i].label;
   }
-  int rc = drv_plot_spectra(path, runs, labels, nv, err);
+  int rc = plot(path, runs, labels, nv, err);
   free(runs);
   free(labels);
   return rc;
@@ -295,7 +301,9 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
   drv_rundir_file(path, sizeof path, root, "sweep.svg");
   rc = rc || (d->kind == AST_SWEEP && plot_sweep(path, d, v, nv, &err) < 0);
   drv_rundir_file(path, sizeof path, root, "singular_values.svg");
-  rc = rc || plot_spectra(path, v, nv, &err) < 0;
+  rc = rc || plot_variants(path, drv_plot_spectra, v, nv, &err) < 0;
+  drv_rundir_file(path, sizeof path, root, "heads.svg");
+  rc = rc || plot_variants(path, drv_plot_heads, v, nv, &err) < 0;
   if (rc)
     fprintf(stderr, "duet: error: %s\n", err.msg);
   else

@@ -15,6 +15,7 @@
 
 #include "drv_data.h"
 #include "drv_eval.h"
+#include "drv_heads.h"
 #include "drv_machine.h"
 #include "drv_schedule.h"
 #include "drv_spectrum.h"
@@ -313,6 +314,7 @@ static void add_metric(rt_field *f, size_t *n, char *line, size_t cap, const cha
 static int evaluate(trainer *t, long s, bool all) {
   bool want_loss[MAX_SETS] = {0}, want_acc[MAX_SETS] = {0}, any = false;
   const sema_spectrum *spectrum = NULL;
+  const sema_ablation *ablation = NULL;
   for (int i = 0; i < t->e->nevals; i++) {
     const sema_eval *ev = &t->e->evals[i];
     if (!all && !eval_due(ev, s, t->bpe))
@@ -321,6 +323,8 @@ static int evaluate(trainer *t, long s, bool all) {
       spectrum = &ev->spectra[0]; /* sema allows one */
       any = true;
     }
+    if (ev->nablations)
+      ablation = &ev->ablations[0]; /* sema allows one; it has a loss metric */
     for (int j = 0; j < ev->nmetrics; j++) {
       int d = set_index(t, ev->metrics[j].data);
       bool acc = strcmp(ev->metrics[j].name, "accuracy") == 0;
@@ -331,7 +335,7 @@ static int evaluate(trainer *t, long s, bool all) {
   }
   if (!any)
     return 0;
-  rt_field f[2 + 2 * MAX_SETS + DRV_MAX_SV];
+  rt_field f[2 + 2 * MAX_SETS + DRV_MAX_SV + SEMA_MAX_ABLATED_HEADS];
   char sv_keys[DRV_MAX_SV][16];
   size_t n = 0;
   f[n++] = RT_INT("step", s);
@@ -353,6 +357,12 @@ static int evaluate(trainer *t, long s, bool all) {
     drv_sv_key(sv_keys[j], sizeof sv_keys[j], j + 1);
     f[n++] = RT_NUM(sv_keys[j], sv[j]);
   }
+  drv_head_value heads[SEMA_MAX_ABLATED_HEADS]; /* logged, not shown */
+  int nheads = ablation ? drv_heads_eval(&t->ev, &t->m, ablation,
+                                         &t->sets[set_index(t, ablation->data)], heads)
+                        : 0;
+  for (int j = 0; j < nheads; j++)
+    f[n++] = RT_NUM(heads[j].key, heads[j].increase);
   rt_error err;
   if (rt_metrics_log(&t->metrics, f, n, &err) < 0)
     return io_error(&err);
@@ -487,6 +497,9 @@ static int finish(trainer *t, drv_run_result *res) {
   const drv_history *runs[1] = {&res->history};
   drv_rundir_file(path, sizeof path, t->dir, "singular_values.svg");
   if (drv_plot_spectra(path, runs, NULL, 1, &err) < 0)
+    return io_error(&err);
+  drv_rundir_file(path, sizeof path, t->dir, "heads.svg");
+  if (drv_plot_heads(path, runs, NULL, 1, &err) < 0)
     return io_error(&err);
   drv_print_result(&res->summary, &res->history, t->dir);
   if (t->step < t->total)

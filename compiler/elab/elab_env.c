@@ -61,6 +61,8 @@ ev el_value_of_mt(mt_value v) {
     return ev_bool(v.b);
   case MT_STRING:
     return (ev){.kind = EV_STR, .s = v.s};
+  case MT_INTS: /* only data-source arguments hold lists */
+    break;
   }
   return ev_err();
 }

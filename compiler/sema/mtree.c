@@ -35,6 +35,12 @@ void mt_value_print(FILE *out, mt_value v) {
   case MT_FLOAT: fprintf(out, "%.6g", v.f); break;
   case MT_BOOL: fputs(v.b ? "true" : "false", out); break;
   case MT_STRING: fprintf(out, "\"%s\"", v.s); break;
+  case MT_INTS:
+    fputc('[', out);
+    for (int i = 0; i < v.ints.n; i++)
+      fprintf(out, "%s%lld", i ? ", " : "", v.ints.v[i]);
+    fputc(']', out);
+    break;
   }
 }
 

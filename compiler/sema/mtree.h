@@ -58,7 +58,9 @@
 
 #include "ast.h"
 
-typedef enum mt_value_kind { MT_INT, MT_FLOAT, MT_BOOL, MT_STRING } mt_value_kind;
+/* MT_INTS, a list of integers, is only bound to data-source arguments
+ * (`cycle(skips = [1, -1, 2])`); parameters never hold one. */
+typedef enum mt_value_kind { MT_INT, MT_FLOAT, MT_BOOL, MT_STRING, MT_INTS } mt_value_kind;
 
 /* A compile-time constant. */
 typedef struct mt_value {
@@ -68,6 +70,10 @@ typedef struct mt_value {
     double f;
     bool b;
     const char *s;
+    struct {
+      const long long *v; /* in the sema arena */
+      int n;
+    } ints;
   };
 } mt_value;
 

@@ -111,6 +111,26 @@ typedef struct sema_spectrum {
   long long rows, cols;      /* the product's shape */
 } sema_spectrum;
 
+/* At most this many heads are ablated (over all matched weights). */
+#define SEMA_MAX_ABLATED_HEADS 32
+
+/* `head_ablation(data, "glob")` of an eval item: for every head of every
+ * weight the glob matches (a weight of an atom with an integer parameter
+ * `heads`, whose last axis is split into that many equal blocks, one per
+ * head), the loss on `data` with the head's block set to zero minus the
+ * loss with every weight as it is. For the output projection O [width,
+ * heads * dh] of an attention atom, zeroing a head's columns removes
+ * exactly that head's contribution to the output. The eval item also logs
+ * loss(data), the loss the increases are measured from. */
+typedef struct sema_ablation {
+  const char *data;          /* a data binding name */
+  const char *glob;
+  diag_loc loc;
+  int nweights;
+  const mt_weight **weights; /* matched, in model order */
+  int *heads;                /* [nweights]: heads of each */
+} sema_ablation;
+
 typedef struct sema_eval {
   ast_period_unit unit;
   long long every;
@@ -118,6 +138,8 @@ typedef struct sema_eval {
   sema_metric *metrics;   /* metrics of a data set */
   int nspectra;
   sema_spectrum *spectra; /* metrics of the weights */
+  int nablations;
+  sema_ablation *ablations; /* metrics of the weights on a data set */
 } sema_eval;
 
 /* One experiment, fully bound. */

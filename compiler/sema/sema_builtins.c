@@ -81,6 +81,8 @@ static const sema_builtin builtins[] = {
     {"quadratic", BT_DATA, 1, 4, false, {"split", "rows", "cols", "cond"}},
     {"clusters", BT_DATA, 1, 5, false, {"split", "n", "d", "k", "sep"}},
     {"spectrum", BT_DATA, 1, 5, false, {"split", "n", "dim", "top", "ratio"}},
+    /* the cycle task: every sequence x_t = (x_0 + s t) mod n of the skips s */
+    {"cycle", BT_DATA, 1, 3, false, {"skips", "n", "length"}},
     {"cross_entropy", BT_LOSS, 0, 0, false, {0}},
     {"mse", BT_LOSS, 0, 0, false, {0}},
     {"constant", BT_SCHED, 0, 0, false, {0}},
@@ -91,6 +93,8 @@ static const sema_builtin builtins[] = {
     {"loss", BT_METRIC, 1, 1, false, {"data"}},
     /* a metric of the weights (its parameter is not "data") */
     {"singular_values", BT_METRIC, 1, 1, false, {"weights"}},
+    /* a metric of the weights on a data set */
+    {"head_ablation", BT_METRIC, 2, 2, false, {"data", "weights"}},
 };
 
 #undef T

@@ -292,6 +292,30 @@ static const sema_builtin *want_builtin(sema_ctx *c, const ast_expr *e, unsigned
   return e->kind == AST_NAME || sema_check_builtin_args(c, b, e) ? b : NULL;
 }
 
+/* A data-source argument written as a list of integers, `[1, -1, 2]`. */
+static bool bind_int_list(sema_ctx *c, const ast_expr *a, mt_value *out) {
+  long long *v = arena_alloc(c->a, (size_t)(a->list.n ? a->list.n : 1) * sizeof *v);
+  bool ok = true;
+  for (int i = 0; i < a->list.n; i++)
+    ok = sema_want_int(c, sema_evaluate(c, a->list.items[i], NULL), a->list.items[i],
+                       "an item of the list", &v[i]) && ok;
+  *out = (mt_value){.kind = MT_INTS, .ints = {v, a->list.n}};
+  return ok;
+}
+
+/* Argument a of parameter j of data source b, a constant. */
+static bool bind_constant(sema_ctx *c, const sema_builtin *b, int j, const ast_expr *a,
+                          mt_value *out) {
+  sv v = sema_evaluate(c, a, NULL);
+  if (v.kind == SV_ERROR)
+    return false;
+  if (sema_to_mt(v, out))
+    return true;
+  diag_error(c->d, a->loc, "expected a constant for '%s' of %s, got %s", b->params[j], b->name,
+             sema_describe(c, v));
+  return false;
+}
+
 static bool bind_data(sema_ctx *c, const ast_arg *bnd, sema_data *out) {
   out->name = bnd->name;
   out->loc = bnd->value->loc;
@@ -305,18 +329,12 @@ static bool bind_data(sema_ctx *c, const ast_arg *bnd, sema_data *out) {
     const ast_expr *a = sema_builtin_arg(b, bnd->value, j);
     if (!a)
       continue;
-    sv v = sema_evaluate(c, a, NULL);
     mt_binding *m = &out->args[out->nargs];
     m->name = b->params[j];
-    if (v.kind == SV_ERROR) {
-      ok = false;
-    } else if (!sema_to_mt(v, &m->value)) {
-      diag_error(c->d, a->loc, "expected a constant for '%s' of %s, got %s", b->params[j], b->name,
-                 sema_describe(c, v));
-      ok = false;
-    } else {
+    if (a->kind == AST_LIST ? bind_int_list(c, a, &m->value) : bind_constant(c, b, j, a, &m->value))
       out->nargs++;
-    }
+    else
+      ok = false;
   }
   return ok;
 }
@@ -582,43 +600,78 @@ static bool bind_all_data(sema_ctx *c, const ast_decl *exp, sema_experiment *x) 
   return ok;
 }
 
+/* Argument j of metric e, a glob over weight paths; false after reporting. */
+static bool glob_arg(sema_ctx *c, const sema_builtin *b, const ast_expr *e, int j,
+                     const char *example, const char **out) {
+  const ast_expr *a = sema_builtin_arg(b, e, j);
+  sv v = sema_evaluate(c, a, NULL);
+  if (v.kind == SV_STRING) {
+    *out = v.s;
+    return true;
+  }
+  if (v.kind != SV_ERROR)
+    diag_error(c->d, a->loc, "%s takes a glob over weight paths such as \"%s\", got %s", b->name,
+               example, sema_describe(c, v));
+  return false;
+}
+
 /* A metric of the weights, `singular_values("glob")`: the glob here, the
  * weights once the model exists (resolve_spectra). */
 static bool bind_spectrum(sema_ctx *c, const sema_builtin *b, const ast_expr *e, bool first,
                           sema_spectrum *out) {
-  const ast_expr *a = sema_builtin_arg(b, e, 0);
-  sv v = sema_evaluate(c, a, NULL);
-  if (v.kind != SV_STRING) {
-    if (v.kind != SV_ERROR)
-      diag_error(c->d, a->loc, "%s takes a glob over weight paths such as \"*.W\", got %s",
-                 b->name, sema_describe(c, v));
+  const char *glob;
+  if (!glob_arg(c, b, e, 0, "*.W", &glob))
     return false;
-  }
   if (!first) {
     diag_error(c->d, e->loc, "an experiment tracks the singular values of one product");
     diag_hint(c->d, "name every weight of the product in one glob");
     return false;
   }
-  *out = (sema_spectrum){.glob = v.s, .loc = e->loc};
+  *out = (sema_spectrum){.glob = glob, .loc = e->loc};
+  return true;
+}
+
+/* A metric of the weights on a data set, `head_ablation(data, "glob")`:
+ * the data set, whose loss the eval item logs as well, and the glob here;
+ * the weights once the model exists (resolve_ablations). */
+static bool bind_ablation(sema_ctx *c, const sema_builtin *b, const ast_expr *e,
+                          const sema_experiment *x, bool first, sema_eval *ev) {
+  sema_metric base;
+  const char *glob;
+  if (!bind_metric(c, b, e, x, &base) || !glob_arg(c, b, e, 1, "*.O", &glob))
+    return false;
+  if (!first) {
+    diag_error(c->d, e->loc, "an experiment ablates the heads of one head_ablation");
+    diag_hint(c->d, "name every weight whose heads are ablated in one glob");
+    return false;
+  }
+  base.name = "loss";
+  ev->metrics[ev->nmetrics++] = base;
+  ev->ablations[ev->nablations++] = (sema_ablation){.data = base.data, .glob = glob, .loc = e->loc};
   return true;
 }
 
 static bool bind_evals(sema_ctx *c, const ast_decl *exp, sema_experiment *x) {
   bool ok = true;
-  int spectra = 0;
+  int spectra = 0, ablations = 0;
   for (int i = 0; i < exp->nitems; i++) {
     const ast_item *it = exp->items[i];
     if (it->kind != AST_ITEM_EVAL)
       continue;
     size_t n = (size_t)it->eval.nmetrics;
     sema_eval ev = {it->eval.unit, it->eval.every, 0, arena_alloc(c->a, n * sizeof(sema_metric)),
-                    0, arena_alloc(c->a, n * sizeof(sema_spectrum))};
+                    0, arena_alloc(c->a, n * sizeof(sema_spectrum)),
+                    0, arena_alloc(c->a, n * sizeof(sema_ablation))};
     for (int j = 0; j < it->eval.nmetrics; j++) {
       const ast_expr *m = it->eval.metrics[j];
       const sema_builtin *b = want_builtin(c, m, BT_METRIC, "metric");
+      /* of the weights, of the weights on a data set, or of a data set */
       bool weights = b && strcmp(b->params[0], "weights") == 0;
+      bool heads = b && b->nparams == 2 && strcmp(b->params[1], "weights") == 0;
       if (weights && bind_spectrum(c, b, m, spectra++ == 0, &ev.spectra[ev.nspectra]))
         ev.nspectra++;
+      else if (heads)
+        ok = bind_ablation(c, b, m, x, ablations++ == 0, &ev) && ok;
       else if (b && !weights && bind_metric(c, b, m, x, &ev.metrics[ev.nmetrics]))
         ev.nmetrics++;
       else
@@ -637,6 +690,14 @@ static void shape_text(char *out, size_t cap, const mt_weight *w) {
     len += (size_t)snprintf(out + len, cap - len, "%s%lld", i ? ", " : "", w->dims[i]);
   if (len < cap)
     snprintf(out + len, cap - len, "]");
+}
+
+static void no_match(sema_ctx *c, diag_loc loc, const char *metric, const char *glob,
+                     const mt_model *m) {
+  diag_error(c->d, loc, "%s(\"%s\") matches no weight", metric, glob);
+  if (m->nweights)
+    diag_hint(c->d, "a glob matches a weight path such as '%s', or its end from a '.'",
+              m->weights[0]->path);
 }
 
 /* The weights of every singular_values metric: the matched matrices in
@@ -670,14 +731,58 @@ static bool resolve_spectra(sema_ctx *c, sema_experiment *x) {
         sp->weights[sp->nweights++] = w;
       }
       if (!sp->nweights) {
-        diag_error(c->d, sp->loc, "singular_values(\"%s\") matches no weight", sp->glob);
-        if (m->nweights)
-          diag_hint(c->d, "a glob matches a weight path such as '%s', or its end from a '.'",
-                    m->weights[0]->path);
+        no_match(c, sp->loc, "singular_values", sp->glob, m);
         ok = false;
       } else {
         sp->rows = sp->weights[sp->nweights - 1]->dims[0];
         sp->cols = sp->weights[0]->dims[sp->weights[0]->rank - 1];
+      }
+    }
+  return ok;
+}
+
+/* The weights of every head_ablation metric: the matched weights of atoms
+ * with an integer parameter `heads` whose last axis splits into that many
+ * heads, at most SEMA_MAX_ABLATED_HEADS heads in all. */
+static bool resolve_ablations(sema_ctx *c, sema_experiment *x) {
+  const mt_model *m = x->model;
+  bool ok = true;
+  for (int i = 0; i < x->nevals; i++)
+    for (int j = 0; j < x->evals[i].nablations; j++) {
+      sema_ablation *ab = &x->evals[i].ablations[j];
+      size_t cap = (size_t)(m->nweights ? m->nweights : 1);
+      ab->weights = arena_alloc(c->a, cap * sizeof *ab->weights);
+      ab->heads = arena_alloc(c->a, cap * sizeof *ab->heads);
+      long long total = 0;
+      for (int k = 0; k < m->nweights; k++) {
+        const mt_weight *w = m->weights[k];
+        if (!sema_glob_match(ab->glob, w->path))
+          continue;
+        const mt_value *h = mt_param(w->atom, "heads");
+        if (!h || h->kind != MT_INT || h->i < 1) {
+          diag_error(c->d, ab->loc, "head_ablation: %s is not a weight of an atom with heads",
+                     w->path);
+          diag_hint(c->d, "the atom needs an integer parameter 'heads' (e.g. Attention)");
+          ok = false;
+        } else if (w->dims[w->rank - 1] % h->i != 0) {
+          char shape[96];
+          shape_text(shape, sizeof shape, w);
+          diag_error(c->d, ab->loc, "head_ablation: the last axis of %s %s does not split into "
+                     "%lld heads", w->path, shape, h->i);
+          ok = false;
+        } else {
+          total += h->i;
+          ab->heads[ab->nweights] = (int)h->i;
+          ab->weights[ab->nweights++] = w;
+        }
+      }
+      if (!ab->nweights && ok) {
+        no_match(c, ab->loc, "head_ablation", ab->glob, m);
+        ok = false;
+      } else if (total > SEMA_MAX_ABLATED_HEADS) {
+        diag_error(c->d, ab->loc, "head_ablation(%s, \"%s\") matches %lld heads; at most %d "
+                   "are ablated", ab->data, ab->glob, total, SEMA_MAX_ABLATED_HEADS);
+        ok = false;
       }
     }
   return ok;
@@ -730,6 +835,7 @@ sema_experiment *sema_build(sema_ctx *c, const ast_decl *exp, int nov, const sem
     x->model = sema_instantiate_model(c, st.value[K_MODEL], NULL);
     ok = x->model && derive_model(x->model, c->d) && ok;
     ok = x->model && resolve_spectra(c, x) && ok;
+    ok = x->model && resolve_ablations(c, x) && ok;
   }
   for (int i = 0; i < x->ndata; i++)
     x->data[i].seed = x->seed;
