@@ -7,6 +7,7 @@
 
 #include "drv_cli.h"
 #include "drv_commands.h"
+#include "drv_origin.h"
 #include "drv_study.h"
 #include "drv_train.h"
 #include "rt_kernels.h"
@@ -15,7 +16,7 @@ typedef struct run_args {
   const char *cmd;
   drv_cli cli;        /* FILE, EXPERIMENT, --set, --stdlib */
   long threads;       /* 0: the BLAS default */
-  char **resume_sets; /* malloc-owned: the --set arguments of a resumed run */
+  drv_origin origin;  /* of a resumed run (owns its --set array) */
   drv_run_opts o;
 } run_args;
 
@@ -115,36 +116,18 @@ static int parse_args(const char *cmd, int argc, char **argv, run_args *a) {
 /* Reads the checkpoint of a run directory and takes the file, experiment,
  * --set arguments and dtype of the run from its metadata. */
 static int read_resume(run_args *a, rt_st_file *f) {
-  char path[4200];
-  drv_rundir_file(path, sizeof path, a->o.resume_dir, "model.safetensors");
   rt_error err;
-  if (rt_safetensors_read(f, path, &err) < 0) {
+  if (drv_origin_read(a->o.resume_dir, f, &a->origin, &err) < 0) {
     fprintf(stderr, "duet: error: cannot resume: %s\n", err.msg);
     return 1;
   }
-  a->cli.file = rt_st_meta(f, DRV_META_SOURCE);
-  a->cli.name = rt_st_meta(f, DRV_META_EXPERIMENT);
-  const char *n = rt_st_meta(f, DRV_META_NSETS), *dtype = rt_st_meta(f, DRV_META_DTYPE);
-  if (!a->cli.file || !a->cli.name || !n || !dtype || !dtype_arg(dtype, &a->o.f64)) {
-    fprintf(stderr, "duet: error: cannot resume: %s was not written by duet run\n", path);
-    return 1;
-  }
+  a->cli.file = a->origin.source;
+  a->cli.name = a->origin.experiment;
+  a->o.f64 = a->origin.f64;
   if (!a->o.stdlib)
-    a->o.stdlib = rt_st_meta(f, DRV_META_STDLIB);
-  a->o.nsets = atoi(n);
-  a->resume_sets = calloc((size_t)a->o.nsets + 1, sizeof *a->resume_sets);
-  if (!a->resume_sets)
-    return 2;
-  for (int i = 0; i < a->o.nsets; i++) {
-    char key[64];
-    snprintf(key, sizeof key, DRV_META_SET "%d", i);
-    a->resume_sets[i] = (char *)rt_st_meta(f, key);
-    if (!a->resume_sets[i]) {
-      fprintf(stderr, "duet: error: cannot resume: %s lacks %s\n", path, key);
-      return 1;
-    }
-  }
-  a->o.sets = a->resume_sets;
+    a->o.stdlib = a->origin.stdlib;
+  a->o.nsets = a->origin.nsets;
+  a->o.sets = a->origin.sets;
   a->o.resume = f;
   return 0;
 }
@@ -171,7 +154,7 @@ static int run(const char *cmd, drv_target_kind kind, int argc, char **argv) {
   }
   drv_source_free(&s);
   rt_st_file_free(&ckpt);
-  free(a.resume_sets);
+  drv_origin_free(&a.origin);
   drv_cli_free(&a.cli);
   return rc;
 }

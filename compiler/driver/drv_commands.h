@@ -13,6 +13,7 @@ int drv_cmd_emit_llvm(int argc, char **argv);
 int drv_cmd_emit_c(int argc, char **argv);
 int drv_cmd_gradcheck(int argc, char **argv);
 int drv_cmd_explain(int argc, char **argv);
+int drv_cmd_sample(int argc, char **argv);
 
 /* Prints `duet: error: <message>` and a pointer to --help; returns 1. */
 int drv_usage_error(const char *command, const char *fmt, ...)

@@ -36,10 +36,15 @@ int drv_state_save(const char *path, const core_exe *x, void *arena, const drv_e
   return rc;
 }
 
-int drv_state_restore(const rt_st_file *f, const core_exe *x, void *arena, rt_error *err) {
+/* Copies the persistent tensors of x (only the parameters, when
+ * `params_only`) from f. */
+static int restore(const rt_st_file *f, const core_exe *x, void *arena, bool params_only,
+                   rt_error *err) {
   const kp_program *kp = core_kernels(x);
   for (int i = 0; i < kp->ntensors; i++) {
     const kp_tensor *t = &kp->tensors[i];
+    if (params_only && !t->is_param)
+      continue;
     const rt_st_tensor *s = rt_st_find(f, t->name);
     if (!s) {
       rt_error_set(err, "the checkpoint has no tensor %s", t->name);
@@ -56,6 +61,14 @@ int drv_state_restore(const rt_st_file *f, const core_exe *x, void *arena, rt_er
     memcpy((char *)arena + t->off, s->data, s->nbytes);
   }
   return 0;
+}
+
+int drv_state_restore(const rt_st_file *f, const core_exe *x, void *arena, rt_error *err) {
+  return restore(f, x, arena, false, err);
+}
+
+int drv_state_restore_params(const rt_st_file *f, const core_exe *x, void *arena, rt_error *err) {
+  return restore(f, x, arena, true, err);
 }
 
 const char *drv_state_nonfinite(const core_exe *x, void *arena, long *elem) {

@@ -24,6 +24,9 @@ int drv_state_save(const char *path, const core_exe *x, void *arena, const drv_e
 /* Copies every persistent tensor of x from a checkpoint file; fails (and
  * names the tensor) when one is missing or differs in dtype or shape. */
 int drv_state_restore(const rt_st_file *f, const core_exe *x, void *arena, rt_error *err);
+/* The same for the parameters (weights) alone, for programs that hold
+ * other state than the training program's. */
+int drv_state_restore_params(const rt_st_file *f, const core_exe *x, void *arena, rt_error *err);
 
 /* The first persistent tensor (program order) holding a NaN or Inf, and in
  * *elem the index of that element; NULL when all are finite. */

@@ -9,6 +9,7 @@
 #include "drv_heads.h"
 #include "drv_spectrum.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -52,24 +53,41 @@ static void variant_dir(char *out, size_t cap, const char *root, int i, const ch
   snprintf(out, cap, "%s/%d-%s", root, i, safe);
 }
 
+/* The number of settings one variant sets: one per key of every axis. */
+static int keys_per_variant(const ast_decl *d) {
+  int n = 0;
+  for (int k = 0; k < d->naxes; k++)
+    n += d->axes[k].nkeys;
+  return n;
+}
+
+/* Each variant's --set settings "key=value" (after o->sets) and label: a
+ * compare's values as written ("Dual(lr = 0.02)"; the items of a tuple
+ * value joined by ", "), a sweep's "key=value, ..." */
 static void build_variants(drv_source *s, const ast_decl *d, const drv_run_opts *o, variant *v,
                            int nv) {
   arena *a = s->unit.arena;
   for (int i = 0; i < nv; i++) {
-    v[i].sets = arena_alloc(a, (size_t)(o->nsets + d->naxes + 1) * sizeof *v[i].sets);
-    for (int k = 0; k < o->nsets; k++)
-      v[i].sets[k] = o->sets[k];
+    v[i].sets = arena_alloc(a, (size_t)(o->nsets + keys_per_variant(d) + 1) * sizeof *v[i].sets);
+    int n = 0;
+    for (; n < o->nsets; n++)
+      v[i].sets[n] = o->sets[n];
     const char *label = "";
     for (int k = 0, rest = i, stride = nv; k < d->naxes; k++) {
       const ast_axis *ax = &d->axes[k];
       stride /= ax->nvalues;
-      const ast_expr *val = ax->values[rest / stride];
+      int j = rest / stride;
       rest %= stride;
-      const char *text = expr_text(a, val);
-      v[i].sets[o->nsets + k] = arena_printf(a, "%s=%s", ax->key, text);
-      label = d->kind == AST_COMPARE ? text
-                                     : arena_printf(a, "%s%s%s=%s", label, k ? ", " : "", ax->key, text);
-      v[i].last = val;
+      for (int key = 0; key < ax->nkeys; key++) {
+        const ast_expr *val = ast_axis_value(ax, j, key);
+        assert(val && "sema checks the values of every axis");
+        const char *text = expr_text(a, val), *sep = *label ? ", " : "";
+        v[i].sets[n++] = arena_printf(a, "%s=%s", ax->keys[key].key, text);
+        label = d->kind == AST_COMPARE ? arena_printf(a, "%s%s%s", label, sep, text)
+                                       : arena_printf(a, "%s%s%s=%s", label, sep, ax->keys[key].key,
+                                                      text);
+      }
+      v[i].last = ax->values[j];
     }
     v[i].label = label;
   }
@@ -249,7 +267,7 @@ static int plot_sweep(const char *path, const ast_decl *d, const variant *v, int
                             ys + l * per, (size_t)per};
   }
   char xlabel[160];
-  snprintf(xlabel, sizeof xlabel, logx ? "log10(%s)" : "%s", last->key);
+  snprintf(xlabel, sizeof xlabel, logx ? "log10(%s)" : "%s", last->keys[0].key);
   rt_plot_opts po = {.title = "final training loss", .xlabel = xlabel, .ylabel = "train loss"};
   int rc = rt_svg_plot(path, &po, series, (size_t)lines, err);
   free(xs);
@@ -282,7 +300,7 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
     variant_dir(dir, sizeof dir, root, i, v[i].label);
     drv_run_opts vo = *o;
     vo.sets = v[i].sets;
-    vo.nsets = o->nsets + d->naxes;
+    vo.nsets = o->nsets + keys_per_variant(d);
     vo.out_dir = dir;
     printf("== %s %s: variant %d of %d: %s\n", kind, d->name, i + 1, nv, v[i].label);
     fflush(stdout);

@@ -36,6 +36,12 @@ static const command commands[] = {
      "      compare.json and compare.svg"},
     {"sweep", drv_cmd_sweep, "sweep FILE [EXPERIMENT] [run options]",
      "run the last sweep of FILE the same way; also sweep.svg"},
+    {"sample", drv_cmd_sample,
+     "sample RUN_DIR --prompt TEXT [--tokens N] [--temperature T] [--top-k K] [--seed S]\n"
+     "           [--threads N] [--stdlib DIR]",
+     "continue TEXT with N bytes (default 200) drawn from the language model a run\n"
+     "      trained: temperature 0 is greedy (default 1), --top-k draws among the K most\n"
+     "      likely bytes, the same seed (default 0) gives the same text"},
     {"emit-llvm", drv_cmd_emit_llvm, "emit-llvm FILE [EXPERIMENT] [--set key=value]... [--no-opt]",
      "print the LLVM IR of the experiment's training program"},
     {"emit-c", drv_cmd_emit_c,

@@ -257,16 +257,33 @@ typedef enum ast_decl_kind {
   AST_SWEEP       /* sweep exp over key in [values], key in [values] ... */
 } ast_decl_kind;
 
-/* One varied setting of compare/sweep: `optimizer.lr in [0.01, 0.02]`. */
+/* A setting named by compare/sweep: a dotted key, "optimizer.lr". */
+typedef struct ast_key {
+  const char *key; /* the key as one string */
+  diag_loc loc;
+} ast_key;
+
+/* One axis of compare/sweep: one setting and its values,
+ * `optimizer.lr in [0.01, 0.02]`, or several settings varied together,
+ * `(optimizer, model.rule) in [(AdamW(lr = 0.002), "per_head"), ...]`,
+ * whose values are tuples with one item per key (checked by sema). */
 typedef struct ast_axis {
-  const char *key; /* dotted key as one string: "optimizer.lr" */
-  int nparts;
-  const char **parts; /* the key split at dots: "optimizer", "lr" */
-  diag_loc key_loc;
-  diag_loc loc; /* key through the closing ] */
+  int nkeys; /* 1, or 2 or more in the parenthesised form */
+  ast_key *keys;
+  diag_loc loc; /* first key through the closing ] */
   int nvalues;
   ast_expr **values;
 } ast_axis;
+
+/* The value of key k in value i of an axis: the value itself for a single
+ * key, else item k of the tuple; NULL when the value is not a tuple of
+ * nkeys items. */
+static inline const ast_expr *ast_axis_value(const ast_axis *ax, int i, int k) {
+  const ast_expr *v = ax->values[i];
+  if (ax->nkeys == 1)
+    return v;
+  return v->kind == AST_TUPLE && v->list.n == ax->nkeys ? v->list.items[k] : NULL;
+}
 
 struct ast_decl {
   ast_decl_kind kind;

@@ -253,8 +253,13 @@ static void decl(FILE *out, const ast_decl *d) {
   }
   for (int i = 0; i < d->naxes; i++) {
     const ast_axis *a = &d->axes[i];
-    fprintf(out, "\n    (axis %s", a->key);
-    pos(out, a->key_loc);
+    fputs("\n    (axis", out);
+    for (int k = 0; k < a->nkeys; k++) {
+      fprintf(out, "%s%s", k ? " " : a->nkeys > 1 ? " (" : " ", a->keys[k].key);
+      pos(out, a->keys[k].loc);
+    }
+    if (a->nkeys > 1)
+      fputc(')', out);
     exprs(out, a->values, a->nvalues);
     fputc(')', out);
   }

@@ -318,24 +318,21 @@ void parse_set_items(parse_state *ps, ast_decl *d, parse_vec items) {
   }
 }
 
-ast_axis parse_axis(parse_state *ps, parse_vec parts, diag_loc key_loc,
-                    parse_vec values, diag_loc loc) {
-  ast_axis ax = {0};
-  ax.parts = parts.items;
-  ax.nparts = parts.n;
+ast_key parse_key(parse_state *ps, parse_vec parts, diag_loc loc) {
+  const char **part = parts.items;
   size_t len = 0;
   for (int i = 0; i < parts.n; i++)
-    len += strlen(ax.parts[i]) + 1;
+    len += strlen(part[i]) + 1;
   char *key = arena_alloc(ps->a, len);
   for (int i = 0; i < parts.n; i++) {
     if (i)
       strcat(key, ".");
-    strcat(key, ax.parts[i]);
+    strcat(key, part[i]);
   }
-  ax.key = key;
-  ax.key_loc = key_loc;
-  ax.loc = loc;
-  ax.nvalues = values.n;
-  ax.values = values.items;
-  return ax;
+  return (ast_key){key, loc};
+}
+
+ast_axis parse_axis(parse_vec keys, parse_vec values, diag_loc loc) {
+  return (ast_axis){.nkeys = keys.n, .keys = keys.items, .loc = loc, .nvalues = values.n,
+                    .values = values.items};
 }

@@ -84,7 +84,9 @@ ast_decl *parse_decl(parse_state *ps, ast_decl_kind kind, diag_loc loc,
 void parse_set_params(ast_decl *d, parse_params params);
 /* Stores the block's items and reports the ones this kind may not hold. */
 void parse_set_items(parse_state *ps, ast_decl *d, parse_vec items);
-ast_axis parse_axis(parse_state *ps, parse_vec parts, diag_loc key_loc,
-                    parse_vec values, diag_loc loc);
+/* A dotted key from its parts ("optimizer", "lr"). */
+ast_key parse_key(parse_state *ps, parse_vec parts, diag_loc loc);
+/* An axis of compare/sweep: its keys (ast_key) and values. */
+ast_axis parse_axis(parse_vec keys, parse_vec values, diag_loc loc);
 
 #endif

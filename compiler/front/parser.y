@@ -51,6 +51,7 @@ static void yyerror(YYLTYPE *loc, parse_state *ps, const char *msg);
   ast_pattern pattern;
   ast_arg arg;
   ast_axis axis;
+  ast_key key;
   parse_vec vec;
   parse_params params;
 }
@@ -86,12 +87,13 @@ static void yyerror(YYLTYPE *loc, parse_state *ps, const char *msg);
 %type <expr> expr postfix primary index_item
 %type <params> params
 %type <vec> block items param_list exprs index_list args arg_list
-%type <vec> patterns bindings axes key
+%type <vec> patterns bindings axes key axis_keys
 %type <param> param
 %type <type> type
 %type <pattern> pattern
 %type <arg> arg binding
 %type <axis> axis
+%type <key> axis_key
 %type <name> key_part ident
 
 %%
@@ -280,7 +282,24 @@ axes
   ;
 
 axis
-  : key KW_IN '[' exprs ']'  { $$ = parse_axis(ps, $1, L(@1), $4, L(@$)); }
+  : axis_key KW_IN '[' exprs ']' {
+      parse_vec keys = {0};
+      PARSE_PUSH(ps, keys, ast_key, $1);
+      $$ = parse_axis(keys, $4, L(@$)); }
+  | '(' axis_keys ')' KW_IN '[' exprs ']'  { $$ = parse_axis($2, $6, L(@$)); }
+  ;
+
+/* settings varied together: two or more */
+axis_keys
+  : axis_key ',' axis_key {
+      $$ = (parse_vec){0};
+      PARSE_PUSH(ps, $$, ast_key, $1);
+      PARSE_PUSH(ps, $$, ast_key, $3); }
+  | axis_keys ',' axis_key  { $$ = $1; PARSE_PUSH(ps, $$, ast_key, $3); }
+  ;
+
+axis_key
+  : key  { $$ = parse_key(ps, $1, L(@1)); }
   ;
 
 key

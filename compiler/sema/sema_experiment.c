@@ -848,19 +848,51 @@ sema_experiment *sema_build(sema_ctx *c, const ast_decl *exp, int nov, const sem
 
 /* ---- compare and sweep ------------------------------------------------- */
 
-/* Checks one axis: its key once, then every value by building the
- * experiment with that value alone. */
+/* The keys of an axis as written: "optimizer.lr", "(optimizer, model.rule)". */
+static const char *axis_keys_text(sema_ctx *c, const ast_axis *ax) {
+  if (ax->nkeys == 1)
+    return ax->keys[0].key;
+  const char *s = "(";
+  for (int k = 0; k < ax->nkeys; k++)
+    s = arena_printf(c->a, "%s%s%s", s, k ? ", " : "", ax->keys[k].key);
+  return arena_printf(c->a, "%s)", s);
+}
+
+/* Checks one axis: every key once (a key may appear once), that each value
+ * has one item per key, then every value by building the experiment with
+ * it. */
 static void check_axis(sema_ctx *c, const ast_decl *exp, const ast_axis *ax) {
   settings st = {0};
   read_settings(c, exp, &st); /* no errors: exp was built before */
-  sema_override ov = {ax->key, ax->values[0], ax->key_loc};
-  if (!apply_override(c, &st, &ov))
+  sema_override *ov = arena_alloc(c->a, (size_t)ax->nkeys * sizeof *ov);
+  bool keys_ok = true;
+  for (int k = 0; k < ax->nkeys; k++) {
+    const ast_expr *v = ast_axis_value(ax, 0, k);
+    ov[k] = (sema_override){ax->keys[k].key, v ? v : ax->values[0], ax->keys[k].loc};
+    for (int j = 0; j < k; j++)
+      if (strcmp(ax->keys[j].key, ax->keys[k].key) == 0) {
+        diag_error(c->d, ax->keys[k].loc, "'%s' is varied twice in this axis", ax->keys[k].key);
+        keys_ok = false;
+      }
+    keys_ok = apply_override(c, &st, &ov[k]) && keys_ok;
+  }
+  if (!keys_ok)
     return;
+  const char *keys = axis_keys_text(c, ax);
   for (int j = 0; j < ax->nvalues; j++) {
-    ov.value = ax->values[j];
-    if (!sema_build(c, exp, 1, &ov))
+    bool shaped = true;
+    for (int k = 0; k < ax->nkeys; k++)
+      shaped = shaped && (ov[k].value = ast_axis_value(ax, j, k)) != NULL;
+    if (!shaped) {
+      diag_error(c->d, ax->values[j]->loc,
+                 "each value of %s must be a tuple of %d values, one per setting", keys,
+                 ax->nkeys);
+      diag_hint(c->d, "write the values of one variant in parentheses, in the order of %s", keys);
+      continue;
+    }
+    if (!sema_build(c, exp, ax->nkeys, ov))
       diag_note(c->d, ax->values[j]->loc, "in experiment %s with %s set to this value", exp->name,
-                ax->key);
+                keys);
   }
 }
 

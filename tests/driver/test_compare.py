@@ -1,13 +1,14 @@
 """test_compare.py - a compare of three optimizers and a 2 x 2 sweep on a
 small MLP (few steps): one run directory per variant, the table with every
 variant, compare.json with each variant's final and best accuracy, and
-well-formed compare.svg and sweep.svg; and examples/compare_optimizers.duet
-shortened to 2 steps per optimizer."""
+well-formed compare.svg and sweep.svg; a compare whose variants set two
+settings at once (each run holds both); and
+examples/compare_optimizers.duet shortened to 2 steps per optimizer."""
 import json
 import os
 import xml.etree.ElementTree as ET
 
-from drvtest import EXAMPLES, HERE, Test
+from drvtest import EXAMPLES, HERE, Test, read_safetensors, read_summary
 
 SVG = "{http://www.w3.org/2000/svg}"
 t = Test("test_compare")
@@ -52,6 +53,21 @@ check_study("sw", sweep)
 root = ET.parse(t.path("sw", "sweep.svg")).getroot()
 t.check(len(list(root.iter(SVG + "polyline"))) == 2, "sweep.svg: a line per learning rate", 2,
         len(list(root.iter(SVG + "polyline"))))
+
+# variants that differ in two settings: each run gets both
+pairs = ["Dual(lr = 0.1), 32", "AdamW(lr = 0.003), 64"]
+t.duet_run("compare", os.path.join(HERE, "compare_pairs.duet"), "--steps", "5", "--out", "pairs",
+           "--threads", "1", "--quiet")
+check_study("pairs", pairs, steps=5)
+with open(t.path("pairs", "compare.json")) as f:
+    dirs = [v["dir"] for v in json.load(f)["variants"].values()]
+for label, d, opt, batch in zip(pairs, dirs, ("Dual(lr = 0.1)", "AdamW(lr = 0.003)"), (32, 64)):
+    _, meta = read_safetensors(os.path.join(t.work, d, "model.safetensors"))
+    sets = [meta.get(f"duet.set.{i}") for i in range(int(meta.get("duet.nsets", 0)))]
+    t.check(sets == [f"optimizer={opt}", f"batch={batch}"], f"{label}: the settings of its run",
+            [f"optimizer={opt}", f"batch={batch}"], sets)
+    s = read_summary(os.path.join(t.work, d, "summary.json"))
+    t.check(s.get("batch") == batch, f"{label}: trained at batch {batch}", batch, s.get("batch"))
 
 example = ["Dual(lr = 0.02)", "AdamW(lr = 0.001)", "SGD(lr = 0.1, momentum = 0.9)",
            "MuonAdamW(lr = 0.02, adam_lr = 0.001)"]

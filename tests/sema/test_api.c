@@ -67,7 +67,7 @@ static void test_overrides(check_ctx *t) {
   const ast_decl *sw = u.r->studies[0].decl;
   sema_override ov[3];
   for (int i = 0; i < 3; i++)
-    ov[i] = (sema_override){sw->axes[i].key, sw->axes[i].values[0], sw->axes[i].key_loc};
+    ov[i] = (sema_override){sw->axes[i].keys[0].key, sw->axes[i].values[0], sw->axes[i].keys[0].loc};
   const sema_experiment *y = sema_build_experiment(u.r, x->decl, 3, ov);
   check(t, y != NULL, "rebuilt with optimizer.lr, model.width and batch set");
   if (y) {
@@ -101,7 +101,7 @@ static void test_override_paths(check_ctx *t) {
   const ast_decl *sw = u.r->studies[0].decl;
   sema_override ov[3];
   for (int i = 0; i < 3; i++)
-    ov[i] = (sema_override){sw->axes[i].key, sw->axes[i].values[0], sw->axes[i].key_loc};
+    ov[i] = (sema_override){sw->axes[i].keys[0].key, sw->axes[i].values[0], sw->axes[i].keys[0].loc};
   const sema_experiment *y = sema_build_experiment(u.r, u.r->experiments[0]->decl, 3, ov);
   check(t, y != NULL, "rebuilt with model.width, model.Linear.fan_out and optimizer.lr");
   if (y) {
