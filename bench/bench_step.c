@@ -1,18 +1,22 @@
 /*
- * bench_step.c - the training step of the Fashion-MNIST MLP (784-512-512-10,
- * GELU, no biases) built through the whole compiler (front end, sema,
- * elaborator, core JIT) and timed on one thread, alternating with its GEMM
- * floor (the bare cblas_sgemm calls of the same step) and, for the Dual
- * optimizer, with Newton-Schulz alone on the three weight shapes. Reports
- * compile times (with and without train_step_logged), the time of one
- * train_step_logged (the step `duet run` takes every log_every steps), the
- * arena size (all entries, and what train_step uses of it) and the peak
- * resident memory as `key value` lines.
- *   bench_step [--opt adamw|dual] [--batch B] [--steps N] [--dump] [--serve]
+ * bench_step.c - a training step built through the whole compiler (front
+ * end, sema, elaborator, core JIT) and timed on one thread, alternating with
+ * its GEMM floor (the bare cblas_sgemm calls of the same step) and, for the
+ * MLP with the Dual optimizer, with Newton-Schulz alone on its three weight
+ * shapes. Two programs: the Fashion-MNIST MLP (784-512-512-10, GELU, no
+ * biases) and the pre-norm GPT of examples/kjv_gpt.duet (depth 4, width
+ * 128, 4 heads, context 64, bytes). Reports compile times (with and
+ * without train_step_logged), the time of one train_step_logged (the step
+ * `duet run` takes every log_every steps), the arena size (all entries, and
+ * what train_step uses of it) and the peak resident memory as `key value`
+ * lines.
+ *   bench_step [--model mlp|gpt] [--opt adamw|dual] [--batch B] [--steps N]
+ *              [--dump] [--serve]
  * --serve: after the report lines and "ready", read one count N per line
  * from stdin and answer with N lines "step floor ns" (seconds), so that
  * another process can interleave its own steps with these (compare_step.py).
  */
+#include <assert.h>
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +32,12 @@
 enum { NLAYERS = 3 };
 static const int widths[NLAYERS + 1] = {784, 512, 512, 10};
 
+/* the GPT: GPTPreNorm's sizes, the feed-forward expansion of MLPBlock */
+enum { GPT_VOCAB = 256, GPT_CONTEXT = 64, GPT_WIDTH = 128, GPT_HEADS = 4, GPT_DEPTH = 4,
+       GPT_EXPAND = 4 };
+
 typedef struct options {
+    int gpt;         /* the GPT, else the MLP */
     const char *opt; /* "adamw" or "dual" */
     int batch, steps, warmup;
     int dump;        /* print the kernel program (kp_dump) */
@@ -71,22 +80,46 @@ typedef struct unit {
     sema_result *r;
 } unit;
 
+/* The experiment's text: the model with AdamW at the learning rate of its
+ * example (0.001 for the MLP, 0.002 for the GPT) or Dual at the example's. */
+static void program_text(char *text, size_t size, const options *o)
+{
+    const int dual = strcmp(o->opt, "dual") == 0;
+    if (o->gpt)
+        snprintf(text, size,
+                 "use std.gpt\nuse std.optim\n"
+                 "experiment bench {\n"
+                 "  data train = kjv(\"train\", context = %d)\n"
+                 "  model = GPTPreNorm(vocab = %d, context = %d, width = %d, heads = %d, "
+                 "depth = %d)\n"
+                 "  loss = cross_entropy\n"
+                 "  optimizer = %s\n"
+                 "  batch = %d\n"
+                 "  steps = 2000\n"
+                 "  seed = 0\n"
+                 "}\n",
+                 GPT_CONTEXT, GPT_VOCAB, GPT_CONTEXT, GPT_WIDTH, GPT_HEADS, GPT_DEPTH,
+                 dual ? "Dual(lr = 0.05)" : "AdamW(lr = 0.002)", o->batch);
+    else
+        snprintf(text, size,
+                 "use std.nn\nuse std.optim\n"
+                 "experiment bench {\n"
+                 "  data train = fashion_mnist(\"train\")\n"
+                 "  model = flatten >> MLP(%d, %d, %d, act = gelu)\n"
+                 "  loss = cross_entropy\n"
+                 "  optimizer = %s\n"
+                 "  batch = %d\n"
+                 "  epochs = 1\n"
+                 "  seed = 0\n"
+                 "}\n",
+                 widths[0], widths[1], widths[NLAYERS],
+                 dual ? "Dual(lr = 0.02)" : "AdamW(lr = 0.001)", o->batch);
+}
+
 static const sema_experiment *load(unit *u, const options *o)
 {
     char text[1024];
-    snprintf(text, sizeof text,
-             "use std.nn\nuse std.optim\n"
-             "experiment bench {\n"
-             "  data train = fashion_mnist(\"train\")\n"
-             "  model = flatten >> MLP(%d, %d, %d, act = gelu)\n"
-             "  loss = cross_entropy\n"
-             "  optimizer = %s\n"
-             "  batch = %d\n"
-             "  epochs = 1\n"
-             "  seed = 0\n"
-             "}\n",
-             widths[0], widths[1], widths[NLAYERS],
-             strcmp(o->opt, "dual") == 0 ? "Dual(lr = 0.02)" : "AdamW(lr = 0.001)", o->batch);
+    program_text(text, sizeof text, o);
     u->a = arena_new();
     u->d = diag_new();
     parse_options popt = {DUET_STDLIB_DIR};
@@ -122,52 +155,173 @@ static core_exe *build(unit *u, const sema_experiment *e, int batch, int logged,
 }
 
 /* ---- the GEMM floor ---------------------------------------------------------
- * Exactly the matrix products of one step, row-major: forward h = x W^T per
- * layer; backward dW = dh^T x_in per layer and dx_in = dh W for all but the
- * first layer. act[l]: layer l's input [B, in]; dact[l]: gradient of layer
- * l's output [B, out]. */
+ * Exactly the matrix products of one step, row-major, on the data flow of
+ * the step: operands are buffers that the products share as the step does
+ * (a layer's output is the next layer's input and is read again by the
+ * backward products; every weight and weight gradient has its own). A
+ * product with count > 1 is one call per (batch item, head), on
+ * consecutive blocks of its buffers. */
+
+enum { MAX_GEMMS = 128, MAX_BUFS = 160 };
+
+typedef struct gemm_op {
+    int ta, tb, m, n, k, count;
+    int a, b, c; /* operand buffers */
+} gemm_op;
 
 typedef struct floor_ctx {
-    int batch;
-    float *w[NLAYERS], *dw[NLAYERS], *act[NLAYERS + 1], *dact[NLAYERS];
+    int n, nbufs;
+    gemm_op g[MAX_GEMMS];
+    size_t size[MAX_BUFS]; /* elements: the largest use of the buffer */
+    float *buf[MAX_BUFS];  /* owned */
 } floor_ctx;
 
-static void floor_init(floor_ctx *f, int batch, unsigned *seed)
+/* A new operand buffer. */
+static int buffer(floor_ctx *f)
 {
-    f->batch = batch;
+    assert(f->nbufs < MAX_BUFS);
+    f->size[f->nbufs] = 0;
+    return f->nbufs++;
+}
+
+static void use(floor_ctx *f, int buf, size_t n)
+{
+    f->size[buf] = n > f->size[buf] ? n : f->size[buf];
+}
+
+/* C = op(A) op(B), op(A) m x k, op(B) k x n, `count` times. */
+static void gemm(floor_ctx *f, int ta, int tb, int m, int n, int k, int count, int a, int b,
+                 int c)
+{
+    assert(f->n < MAX_GEMMS);
+    f->g[f->n++] = (gemm_op){ta, tb, m, n, k, count, a, b, c};
+    use(f, a, (size_t)count * m * k);
+    use(f, b, (size_t)count * k * n);
+    use(f, c, (size_t)count * m * n);
+}
+
+/* The three products of a weight w [out, in] on rows x [rows, in]:
+ * forward y = x w^T, and in the backward pass dw = dy^T x and (if dx >= 0)
+ * dx = dy w. */
+static void linear_fwd(floor_ctx *f, int rows, int out, int in, int x, int w, int y)
+{
+    gemm(f, 0, 1, rows, out, in, 1, x, w, y);
+}
+
+static void linear_bwd(floor_ctx *f, int rows, int out, int in, int x, int w, int dy, int dw,
+                       int dx)
+{
+    gemm(f, 1, 0, out, in, rows, 1, dy, x, dw);
+    if (dx >= 0)
+        gemm(f, 0, 0, rows, in, out, 1, dy, w, dx);
+}
+
+/* The MLP: forward h = x W^T per layer; backward dW = dh^T x_in per layer
+ * and dx_in = dh W for all but the first layer. */
+static void floor_mlp(floor_ctx *f, int B)
+{
+    int act[NLAYERS + 1], w[NLAYERS], dw[NLAYERS], dact[NLAYERS];
     for (int l = 0; l <= NLAYERS; l++)
-        f->act[l] = randf((size_t)batch * widths[l], seed);
+        act[l] = buffer(f);
     for (int l = 0; l < NLAYERS; l++) {
-        f->w[l] = randf((size_t)widths[l + 1] * widths[l], seed);
-        f->dw[l] = randf((size_t)widths[l + 1] * widths[l], seed);
-        f->dact[l] = randf((size_t)batch * widths[l + 1], seed);
+        w[l] = buffer(f);
+        dw[l] = buffer(f);
+        dact[l] = buffer(f);
     }
+    for (int l = 0; l < NLAYERS; l++)
+        linear_fwd(f, B, widths[l + 1], widths[l], act[l], w[l], act[l + 1]);
+    for (int l = NLAYERS - 1; l >= 0; l--)
+        linear_bwd(f, B, widths[l + 1], widths[l], act[l], w[l], dact[l], dw[l],
+                   l > 0 ? dact[l - 1] : -1);
+}
+
+/* The GPT on N = batch * context rows. A block: x Q^T, x K^T, x V^T; per
+ * (batch item, head) the scores S = q k^T and P v on the whole context x
+ * context square; the output projection, then the MLP's two products
+ * (their output is the next block's input). Then the head. Backward: the
+ * weight and input gradients of every product (the first block's input
+ * gradient too: the embedding is trained), and per (batch item, head)
+ * dv = P^T dout, dP = dout v^T, dq = dS k, dk = dS^T q. (Norms, RoPE,
+ * softmax and residual sums are not products: a product's output buffer
+ * stands for what they make of it.) */
+static void floor_gpt(floor_ctx *f, int batch)
+{
+    const int N = batch * GPT_CONTEXT, d = GPT_WIDTH, T = GPT_CONTEXT, V = GPT_VOCAB;
+    const int dh = GPT_WIDTH / GPT_HEADS, bh = batch * GPT_HEADS, ff = GPT_EXPAND * GPT_WIDTH;
+    enum { Q, K, VW, O, W1, W2, NW };
+    int x[GPT_DEPTH + 1], qkv[GPT_DEPTH][3], p[GPT_DEPTH], att[GPT_DEPTH], mid[GPT_DEPTH],
+        hid[GPT_DEPTH], w[GPT_DEPTH][NW], dw[GPT_DEPTH][NW];
+    for (int l = 0; l <= GPT_DEPTH; l++)
+        x[l] = buffer(f);
+    for (int l = 0; l < GPT_DEPTH; l++) {
+        for (int i = 0; i < 3; i++)
+            qkv[l][i] = buffer(f);
+        p[l] = buffer(f);
+        att[l] = buffer(f);
+        mid[l] = buffer(f);
+        hid[l] = buffer(f);
+        for (int i = 0; i < NW; i++) {
+            w[l][i] = buffer(f);
+            dw[l][i] = buffer(f);
+        }
+    }
+    const int head = buffer(f), dhead = buffer(f), logits = buffer(f);
+    const int dx = buffer(f), dhid = buffer(f), datt = buffer(f), dp = buffer(f);
+    int dqkv[3];
+    for (int i = 0; i < 3; i++)
+        dqkv[i] = buffer(f);
+
+    for (int l = 0; l < GPT_DEPTH; l++) {
+        for (int i = 0; i < 3; i++)
+            linear_fwd(f, N, d, d, x[l], w[l][Q + i], qkv[l][i]);
+        gemm(f, 0, 1, T, T, dh, bh, qkv[l][0], qkv[l][1], p[l]);
+        gemm(f, 0, 0, T, dh, T, bh, p[l], qkv[l][2], att[l]);
+        linear_fwd(f, N, d, d, att[l], w[l][O], mid[l]);
+        linear_fwd(f, N, ff, d, mid[l], w[l][W1], hid[l]);
+        linear_fwd(f, N, d, ff, hid[l], w[l][W2], x[l + 1]);
+    }
+    linear_fwd(f, N, V, d, x[GPT_DEPTH], head, logits);
+    linear_bwd(f, N, V, d, x[GPT_DEPTH], head, logits, dhead, dx);
+    for (int l = GPT_DEPTH - 1; l >= 0; l--) {
+        linear_bwd(f, N, d, ff, hid[l], w[l][W2], dx, dw[l][W2], dhid);
+        linear_bwd(f, N, ff, d, mid[l], w[l][W1], dhid, dw[l][W1], dx);
+        linear_bwd(f, N, d, d, att[l], w[l][O], dx, dw[l][O], datt);
+        gemm(f, 1, 0, T, dh, T, bh, p[l], datt, dqkv[2]);
+        gemm(f, 0, 1, T, T, dh, bh, datt, qkv[l][2], dp);
+        gemm(f, 0, 0, T, dh, T, bh, dp, qkv[l][1], dqkv[0]);
+        gemm(f, 1, 0, T, dh, T, bh, dp, qkv[l][0], dqkv[1]);
+        for (int i = 0; i < 3; i++)
+            linear_bwd(f, N, d, d, x[l], w[l][Q + i], dqkv[i], dw[l][Q + i], dx);
+    }
+}
+
+static void floor_init(floor_ctx *f, const options *o, unsigned *seed)
+{
+    f->n = f->nbufs = 0;
+    if (o->gpt)
+        floor_gpt(f, o->batch);
+    else
+        floor_mlp(f, o->batch);
+    for (int i = 0; i < f->nbufs; i++)
+        f->buf[i] = randf(f->size[i], seed);
 }
 
 static void floor_free(floor_ctx *f)
 {
-    for (int l = 0; l <= NLAYERS; l++)
-        free(f->act[l]);
-    for (int l = 0; l < NLAYERS; l++) {
-        free(f->w[l]);
-        free(f->dw[l]);
-        free(f->dact[l]);
-    }
+    for (int i = 0; i < f->nbufs; i++)
+        free(f->buf[i]);
 }
 
 static void floor_step(const floor_ctx *f)
 {
-    const int B = f->batch;
-    for (int l = 0; l < NLAYERS; l++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, widths[l + 1], widths[l], 1,
-                    f->act[l], widths[l], f->w[l], widths[l], 0, f->act[l + 1], widths[l + 1]);
-    for (int l = NLAYERS - 1; l >= 0; l--) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, widths[l + 1], widths[l], B, 1,
-                    f->dact[l], widths[l + 1], f->act[l], widths[l], 0, f->dw[l], widths[l]);
-        if (l > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, widths[l], widths[l + 1], 1,
-                        f->dact[l], widths[l + 1], f->w[l], widths[l], 0, f->dact[l - 1],
-                        widths[l]);
+    for (int i = 0; i < f->n; i++) {
+        const gemm_op *g = &f->g[i];
+        const long sa = (long)g->m * g->k, sb = (long)g->k * g->n, sc = (long)g->m * g->n;
+        for (int j = 0; j < g->count; j++)
+            cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans,
+                        g->tb ? CblasTrans : CblasNoTrans, g->m, g->n, g->k, 1,
+                        f->buf[g->a] + j * sa, g->ta ? g->m : g->k, f->buf[g->b] + j * sb,
+                        g->tb ? g->k : g->n, 0, f->buf[g->c] + j * sc, g->n);
     }
 }
 
@@ -244,7 +398,8 @@ typedef struct stepper {
     long t;
 } stepper;
 
-static void stepper_init(stepper *s, core_exe *x, unsigned *seed)
+/* Token or label inputs get k * 7 mod `classes`, real inputs uniform [0, 1). */
+static void stepper_init(stepper *s, core_exe *x, int classes, unsigned *seed)
 {
     const kp_program *kp = core_kernels(x);
     s->x = x;
@@ -261,7 +416,7 @@ static void stepper_init(stepper *s, core_exe *x, unsigned *seed)
         if (in->dtype == KP_I32) {
             int *y = xcalloc((size_t)n, sizeof *y);
             for (long k = 0; k < n; k++)
-                y[k] = (int)(k * 7 % widths[NLAYERS]);
+                y[k] = (int)(k * 7 % classes);
             s->inputs[i] = y;
         } else {
             float *v = randf((size_t)n, seed);
@@ -317,10 +472,10 @@ typedef struct bench {
     stepper s;
     floor_ctx f;
     ns_ctx ns;
-    int dual;
+    int ns_timed; /* the MLP with Dual: time Newton-Schulz alone */
 } bench;
 
-/* One duet step, then the GEMM floor, then (Dual) Newton-Schulz alone;
+/* One duet step, then the GEMM floor, then Newton-Schulz alone (ns_timed);
  * t[0..2] get their seconds. */
 static void iterate(bench *b, double t[3])
 {
@@ -329,7 +484,7 @@ static void iterate(bench *b, double t[3])
     double t1 = now();
     floor_step(&b->f);
     double t2 = now();
-    if (b->dual)
+    if (b->ns_timed)
         ns_step(&b->ns);
     t[0] = t1 - t0;
     t[1] = t2 - t1;
@@ -351,7 +506,7 @@ static void run_steps(bench *b, int steps)
     report("step_ms", v[0], steps, 1e3);
     report("floor_ms", v[1], steps, 1e3);
     report("step_over_floor", v[3], steps, 1);
-    if (b->dual)
+    if (b->ns_timed)
         report("ns_ms", v[2], steps, 1e3);
     for (int k = 0; k < 4; k++)
         free(v[k]);
@@ -376,13 +531,15 @@ static void serve(bench *b)
 
 static int parse_args(int argc, char **argv, options *o)
 {
-    *o = (options){.opt = "adamw", .batch = 128, .steps = 200, .warmup = 10};
+    *o = (options){.opt = "adamw", .batch = -1, .steps = 200, .warmup = 10};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--dump") == 0)
             o->dump = 1;
         else if (strcmp(a, "--serve") == 0)
             o->serve = 1;
+        else if (strcmp(a, "--model") == 0 && v && (!strcmp(v, "mlp") || !strcmp(v, "gpt")))
+            o->gpt = strcmp(argv[++i], "gpt") == 0;
         else if (strcmp(a, "--opt") == 0 && v && (!strcmp(v, "adamw") || !strcmp(v, "dual")))
             o->opt = argv[++i];
         else if (strcmp(a, "--batch") == 0 && v && atoi(v) > 0)
@@ -390,11 +547,13 @@ static int parse_args(int argc, char **argv, options *o)
         else if (strcmp(a, "--steps") == 0 && v && atoi(v) > 0)
             o->steps = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_step [--opt adamw|dual] [--batch B] [--steps N] "
-                            "[--dump] [--serve]\n");
+            fprintf(stderr, "usage: bench_step [--model mlp|gpt] [--opt adamw|dual] [--batch B] "
+                            "[--steps N] [--dump] [--serve]\n");
             return -1;
         }
     }
+    if (o->batch < 0)
+        o->batch = o->gpt ? 12 : 128;
     return 0;
 }
 
@@ -418,9 +577,9 @@ int main(int argc, char **argv)
            kp->persistent_bytes, kp->persistent_bytes + step->temp_bytes);
 
     unsigned seed = 12345;
-    bench b = {.dual = strcmp(o.opt, "dual") == 0};
-    stepper_init(&b.s, x, &seed);
-    floor_init(&b.f, o.batch, &seed);
+    bench b = {.ns_timed = !o.gpt && strcmp(o.opt, "dual") == 0};
+    stepper_init(&b.s, x, o.gpt ? GPT_VOCAB : widths[NLAYERS], &seed);
+    floor_init(&b.f, &o, &seed);
     ns_init(&b.ns, &seed);
     for (int i = 0; i < o.warmup; i++) {
         double t[3];

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """compare_step.py - times duet's training step (bench_step --serve) and the
-PyTorch peer's (torch_mlp.py) in lockstep: each iteration runs one PyTorch
-step and one duet step back to back (alternating which goes first), so that
-load changes on a shared machine hit both alike. duet's process also times
-the GEMM floor and Newton-Schulz alone in the same iteration.
+PyTorch peer's (torch_mlp.py, torch_gpt.py) in lockstep: each iteration runs
+one PyTorch step and one duet step back to back (alternating which goes
+first), so that load changes on a shared machine hit both alike. duet's
+process also times the GEMM floor and (MLP, Dual) Newton-Schulz alone in the
+same iteration.
 
-  compare_step.py --bench BUILD/bench/bench_step --opt adamw|dual
-                  --batch B --steps N
+  compare_step.py --bench BUILD/bench/bench_step [--model mlp|gpt]
+                  --opt adamw|dual --batch B --steps N
+The GPT's peer has AdamW only.
 Prints `key value` lines: medians and quartiles in ms, and ratios (median of
 the per-iteration ratios). Run with OPENBLAS_NUM_THREADS=1.
 """
@@ -20,15 +22,16 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_gpt  # noqa: E402
 import torch_mlp  # noqa: E402
 
 
 class Duet:
     """bench_step --serve as a child process."""
 
-    def __init__(self, path, opt, batch):
+    def __init__(self, path, model, opt, batch):
         self.proc = subprocess.Popen(
-            [path, "--serve", "--opt", opt, "--batch", str(batch)],
+            [path, "--serve", "--model", model, "--opt", opt, "--batch", str(batch)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         self.info = {}
         for line in self.proc.stdout:
@@ -52,8 +55,8 @@ class Duet:
             raise RuntimeError("bench_step failed")
 
 
-class Torch:
-    """The PyTorch peer on a fixed random batch."""
+class TorchMLP:
+    """The PyTorch peer of the MLP on a fixed random batch."""
 
     def __init__(self, opt, batch):
         self.model = torch_mlp.make_model(0)
@@ -75,6 +78,19 @@ class Torch:
         return [t1 - t0, time.perf_counter() - t1]
 
 
+class TorchGPT:
+    """The PyTorch peer of the GPT (AdamW) on a fixed random batch."""
+
+    def __init__(self, batch):
+        self.peer = torch_gpt.Peer(batch)
+
+    def iterate(self):
+        """One step: its seconds."""
+        t0 = time.perf_counter()
+        self.peer.step()
+        return [time.perf_counter() - t0]
+
+
 def stats(key, v):
     v = np.sort(np.asarray(v))
     n = len(v)
@@ -85,15 +101,21 @@ def stats(key, v):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bench", required=True, help="path of bench_step")
+    ap.add_argument("--model", choices=["mlp", "gpt"], default="mlp")
     ap.add_argument("--opt", choices=["adamw", "dual"], default="adamw")
-    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--batch", type=int, default=None,
+                    help="default: 128 (MLP), 12 (GPT)")
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=10)
     args = ap.parse_args()
+    if args.model == "gpt" and args.opt != "adamw":
+        ap.error("the GPT's PyTorch peer trains with AdamW only")
+    if args.batch is None:
+        args.batch = 12 if args.model == "gpt" else 128
     torch.set_num_threads(1)
 
-    duet = Duet(args.bench, args.opt, args.batch)
-    peer = Torch(args.opt, args.batch)
+    duet = Duet(args.bench, args.model, args.opt, args.batch)
+    peer = TorchGPT(args.batch) if args.model == "gpt" else TorchMLP(args.opt, args.batch)
     for _ in range(args.warmup):
         peer.iterate()
     d, t = [], []
@@ -117,7 +139,11 @@ def main():
     stats("duet_over_torch", d[:, 0] / t[:, 0])
     stats("duet_over_floor", d[:, 0] / d[:, 1])
     stats("torch_over_floor", t[:, 0] / d[:, 1])
-    if args.opt == "dual":
+    if args.model == "gpt":
+        tokens = args.batch * torch_gpt.CONTEXT
+        print("duet_tokens_per_s %.0f" % (tokens / np.median(d[:, 0]) * 1e3))
+        print("torch_tokens_per_s %.0f" % (tokens / np.median(t[:, 0]) * 1e3))
+    if args.model == "mlp" and args.opt == "dual":
         stats("duet_ns_ms", d[:, 2])
         stats("torch_ns_ms", t[:, 1])
         stats("ns_duet_over_torch", d[:, 2] / t[:, 1])

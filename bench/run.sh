@@ -1,14 +1,18 @@
 #!/bin/sh
 # bench/run.sh - the training-step benchmarks of docs/benchmarks.md: duet
-# against PyTorch and the GEMM floor on the Fashion-MNIST MLP (lockstep
-# timing, compare_step.py), peak memory of one epoch of real training
-# (`duet run` against torch_mlp.py train) and compile times; prints the
-# results as markdown on stdout (progress on stderr).
+# against PyTorch and the GEMM floor (lockstep timing, compare_step.py) on
+# the Fashion-MNIST MLP, with peak memory of one epoch of real training
+# (`duet run` against torch_mlp.py train), and on the GPT of
+# examples/kjv_gpt.duet, with the speed of that example's real training
+# runs (derived optimizer and AdamW); compile times. Prints the results as
+# markdown on stdout (progress on stderr).
 #
 #   bench/run.sh [BUILD_DIR]          default: ./build
-# Environment: REPEATS (runs of each configuration, default 3), STEPS
-# (lockstep steps per run, default 100), OUT (raw results, default a new
-# temporary directory).
+# Environment: MODELS (default "mlp gpt"), REPEATS (runs of each
+# configuration, default 3), STEPS (lockstep steps per run, default 100),
+# GPT_STEPS (training steps of the example runs, default 2000: the
+# example's), OUT (raw results, default a new temporary directory). The
+# example runs need data/kjv.txt (sh scripts/kjv-text) or DUET_DATA.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,8 +22,10 @@ if [ ! -d "$BUILD" ]; then
   exit 1
 fi
 BUILD=$(cd "$BUILD" && pwd)
+MODELS=${MODELS:-mlp gpt}
 REPEATS=${REPEATS:-3}
 STEPS=${STEPS:-100}
+GPT_STEPS=${GPT_STEPS:-2000}
 OUT=${OUT:-$(mktemp -d /tmp/duet-bench.XXXXXX)}
 PY=/usr/bin/python3
 BENCH=$BUILD/bench/bench_step
@@ -63,32 +69,54 @@ with open(sys.argv[1], "w") as out:
   echo "openblas $(ls /usr/lib/x86_64-linux-gnu/openblas-pthread/ | sed -n 's/^libopenblasp-\(r[0-9.]*\)\.so$/\1/p')"
   echo "repeats $REPEATS"
   echo "steps $STEPS"
+  echo "gpt_steps $GPT_STEPS"
 } > "$OUT/machine.txt"
 
+has() {
+  case " $MODELS " in *" $1 "*) return 0 ;; esac
+  return 1
+}
+
+configs=""
+has mlp && configs="mlp.adamw.128 mlp.adamw.256 mlp.dual.256"
+has gpt && configs="$configs gpt.adamw.12"
 r=1
 while [ "$r" -le "$REPEATS" ]; do
-  for config in "adamw 128" "adamw 256" "dual 256"; do
-    set -- $config
+  for config in $configs; do
+    set -- $(echo "$config" | tr . ' ')
     for alloc in default tuned; do
-      echo "run.sh: run $r/$REPEATS, $1 batch $2, PyTorch allocator $alloc" >&2
+      echo "run.sh: run $r/$REPEATS, $1 $2 batch $3, PyTorch allocator $alloc" >&2
       envs=""
       [ "$alloc" = tuned ] && envs=$TUNED
-      env $envs "$PY" "$ROOT/bench/compare_step.py" --bench "$BENCH" --opt "$1" \
-        --batch "$2" --steps "$STEPS" > "$OUT/step.$1.$2.$alloc.$r.txt"
+      env $envs "$PY" "$ROOT/bench/compare_step.py" --bench "$BENCH" --model "$1" \
+        --opt "$2" --batch "$3" --steps "$STEPS" > "$OUT/step.$config.$alloc.$r.txt"
     done
   done
   r=$((r + 1))
 done
 
-echo "run.sh: one epoch of Fashion-MNIST training per program (peak memory)" >&2
-for opt in dual adamw; do
-  set -- --set "optimizer=Dual(lr = 0.02)"
-  [ "$opt" = adamw ] && set -- --set "optimizer=AdamW(lr = 0.001)"
-  peak_rss "$OUT/mem.duet.$opt.txt" "$DUET" run "$ROOT/examples/fashion_mlp.duet" "$@" \
-    --epochs 1 --threads 1 --quiet --out "$OUT/run.$opt"
-  peak_rss "$OUT/mem.torch.$opt.txt" "$PY" "$ROOT/bench/torch_mlp.py" train --opt "$opt" \
-    --batch 256 --epochs 1
-done
+if has gpt; then
+  echo "run.sh: the GPT example, $GPT_STEPS steps with each optimizer" >&2
+  for opt in dual adamw; do
+    set --
+    [ "$opt" = adamw ] && set -- --set "optimizer=AdamW(lr = 0.002)"
+    "$DUET" run "$ROOT/examples/kjv_gpt.duet" kjv_gpt "$@" --steps "$GPT_STEPS" --threads 1 \
+      --quiet --out "$OUT/gpt.$opt" > "$OUT/gpt.$opt.txt" 2>&1 ||
+      { echo "run.sh: the GPT example failed, see $OUT/gpt.$opt.txt" >&2; exit 1; }
+  done
+fi
+
+if has mlp; then
+  echo "run.sh: one epoch of Fashion-MNIST training per program (peak memory)" >&2
+  for opt in dual adamw; do
+    set -- --set "optimizer=Dual(lr = 0.02)"
+    [ "$opt" = adamw ] && set -- --set "optimizer=AdamW(lr = 0.001)"
+    peak_rss "$OUT/mem.duet.$opt.txt" "$DUET" run "$ROOT/examples/fashion_mlp.duet" "$@" \
+      --epochs 1 --threads 1 --quiet --out "$OUT/run.$opt"
+    peak_rss "$OUT/mem.torch.$opt.txt" "$PY" "$ROOT/bench/torch_mlp.py" train --opt "$opt" \
+      --batch 256 --epochs 1
+  done
+fi
 echo "load_after $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
 
 "$PY" "$ROOT/bench/table.py" "$OUT"

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """table.py - the markdown tables of bench/run.sh from its raw results
-directory: training step against PyTorch and the GEMM floor, Newton-Schulz,
-the targets, peak memory, compile times and the cost of the logged step.
+directory: for the MLP, training step against PyTorch and the GEMM floor,
+Newton-Schulz, the targets and peak memory; for the GPT, training step
+against PyTorch and the GEMM floor, the targets and the speed of the
+example's training runs; compile times and the cost of the logged step.
 
   table.py OUT_DIR
 Each number is the median over the runs of a configuration, with the
@@ -15,15 +17,21 @@ import sys
 
 import numpy as np
 
-CONFIGS = [("adamw", 128), ("adamw", 256), ("dual", 256)]
+CONFIGS = [("adamw", 128), ("adamw", 256), ("dual", 256)]   # the MLP's
+GPT_CONFIG = ("adamw", 12)
+GPT_CONTEXT = 64   # examples/kjv_gpt.duet: tokens per batch row
 ALLOCS = [("default", "default"), ("tuned", "malloc tuned")]
 OPT_NAME = {"adamw": "AdamW", "dual": "Dual"}
 
-# (label, optimizer, batch, key, bound, what)
+# (label, optimizer, batch, key, bound, what): the MLP's, then the GPT's
 TARGETS = [
     ("1", "adamw", 128, "duet_over_torch", 0.5, "AdamW, batch 128: duet / PyTorch"),
     ("2", "adamw", 256, "duet_over_floor", 1.15, "AdamW, batch 256: duet / GEMM floor"),
     ("3", "dual", 256, "duet_over_torch", 0.6, "Dual, batch 256: duet / PyTorch"),
+]
+GPT_TARGETS = [
+    ("1", "adamw", 12, "duet_over_torch", 0.75, "GPT, AdamW, batch 12: duet / PyTorch"),
+    ("2", "adamw", 12, "duet_over_floor", 1.3, "GPT, AdamW, batch 12: duet / GEMM floor"),
 ]
 
 
@@ -40,8 +48,9 @@ def read_kv(path):
     return kv
 
 
-def runs(out, opt, batch, alloc):
-    files = sorted(glob.glob(os.path.join(out, "step.%s.%d.%s.*.txt" % (opt, batch, alloc))))
+def runs(out, opt, batch, alloc, model="mlp"):
+    files = sorted(glob.glob(os.path.join(out, "step.%s.%s.%d.%s.*.txt"
+                                          % (model, opt, batch, alloc))))
     return [read_kv(f) for f in files]
 
 
@@ -88,13 +97,13 @@ def ns_table(out):
                 col(rs, "torch_ns_share", "%.2f")))
 
 
-def target_table(out):
+def target_table(out, targets=TARGETS, model="mlp"):
     print("| target | bound | PyTorch default allocator | met | PyTorch malloc tuned | met |")
     print("|---|---|---|---|---|---|")
-    for label, opt, batch, key, bound, what in TARGETS:
+    for label, opt, batch, key, bound, what in targets:
         cells = []
         for alloc, _ in ALLOCS:
-            values = [r[key] for r in runs(out, opt, batch, alloc) if key in r]
+            values = [r[key] for r in runs(out, opt, batch, alloc, model) if key in r]
             met = "n/a" if not values else ("yes" if np.median(values) <= bound else "no")
             cells += [spread(values, "%.3f"), met]
         print("| %s. %s | <= %g | %s | %s | %s | %s |" % (label, what, bound, *cells))
@@ -120,16 +129,50 @@ def memory_table(out):
             s["test_accuracy"], t["test_accuracy"]))
 
 
+def gpt_step_table(out):
+    opt, batch = GPT_CONFIG
+    print("| PyTorch allocator | duet ms | GEMM floor ms | PyTorch ms | duet / PyTorch "
+          "| duet / floor | PyTorch / floor | duet tokens/s | PyTorch tokens/s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for alloc, name in ALLOCS:
+        rs = runs(out, opt, batch, alloc, "gpt")
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            name, col(rs, "duet_step_ms", "%.2f"), col(rs, "floor_ms", "%.2f"),
+            col(rs, "torch_step_ms", "%.2f"), col(rs, "duet_over_torch", "%.3f"),
+            col(rs, "duet_over_floor", "%.3f"), col(rs, "torch_over_floor", "%.2f"),
+            col(rs, "duet_tokens_per_s", "%.0f"), col(rs, "torch_tokens_per_s", "%.0f")))
+
+
+def gpt_example_table(out):
+    print("| optimizer | steps | ms/step | tokens/s | val loss (nats/byte) | compile s |")
+    print("|---|---|---|---|---|---|")
+    for opt, name in (("dual", "Dual (derived)"), ("adamw", "AdamW(lr = 0.002)")):
+        path = os.path.join(out, "gpt.%s" % opt, "summary.json")
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            s = json.load(f)
+        print("| %s | %d | %.1f | %.0f | %.4f | %.2f |" % (
+            name, s["steps"], s["ms_per_step"], s["batch"] * GPT_CONTEXT * 1e3 / s["ms_per_step"],
+            s["val_loss"], s["compile_s"]))
+
+
 def compile_table(out):
     print("| program | compile s, train_step + train_step_logged | compile s, train_step only "
           "| train_step ms | train_step_logged ms | arena MB, train_step / all entries |")
     print("|---|---|---|---|---|---|")
-    for opt, batch in CONFIGS:
-        rs = runs(out, opt, batch, "default")
+    programs = [("mlp", opt, batch, "%s, batch %d" % (OPT_NAME[opt], batch))
+                for opt, batch in CONFIGS]
+    programs.append(("gpt", *GPT_CONFIG, "GPT, %s, batch %d" % (OPT_NAME[GPT_CONFIG[0]],
+                                                                 GPT_CONFIG[1])))
+    for model, opt, batch, name in programs:
+        rs = runs(out, opt, batch, "default", model)
+        if not rs:
+            continue
         arena = "%s / %s" % (spread([r["duet_step_arena_bytes"] / 2**20 for r in rs], "%.1f"),
                              spread([r["duet_arena_bytes"] / 2**20 for r in rs], "%.1f"))
-        print("| %s, batch %d | %s | %s | %s | %s | %s |" % (
-            OPT_NAME[opt], batch, col(rs, "duet_compile_s_logged", "%.3f"),
+        print("| %s | %s | %s | %s | %s | %s |" % (
+            name, col(rs, "duet_compile_s_logged", "%.3f"),
             col(rs, "duet_compile_s", "%.3f"), col(rs, "duet_step_ms", "%.1f"),
             col(rs, "duet_logged_step_ms", "%.1f"), arena))
 
@@ -141,9 +184,16 @@ def main():
           "after %s; %d runs of %d lockstep steps per configuration.\n" % (
               m["machine"], m["cpus"], m["date"], m["torch"], m["openblas"],
               m["load_before"], m.get("load_after", "n/a"), m["repeats"], m["steps"]))
-    for title, fn in (("Training step", step_table), ("Newton-Schulz (Dual)", ns_table),
-                      ("Targets", target_table), ("Peak memory", memory_table),
-                      ("Compile time and the logged step", compile_table)):
+    sections = []
+    if runs(out, *CONFIGS[0], "default"):
+        sections += [("MLP: training step", step_table), ("MLP: Newton-Schulz (Dual)", ns_table),
+                     ("MLP: targets", target_table), ("MLP: peak memory", memory_table)]
+    if runs(out, *GPT_CONFIG, "default", "gpt"):
+        sections += [("GPT: training step", gpt_step_table),
+                     ("GPT: targets", lambda o: target_table(o, GPT_TARGETS, "gpt")),
+                     ("GPT: the example's training runs", gpt_example_table)]
+    sections.append(("Compile time and the logged step", compile_table))
+    for title, fn in sections:
         print("#### %s\n" % title)
         fn(out)
         print()

@@ -1,10 +1,13 @@
 /*
  * kernels_common_impl.h - small generic helpers shared by the kernel bodies:
  * row reductions written with 8 independent partial results (so they
- * vectorize without -ffast-math), a numerically stable softmax row, and a
- * cache-blocked transpose. Included (per type) by the *_impl.h files.
+ * vectorize without -ffast-math), a numerically stable softmax row (e^x of
+ * kernels_exp.h in float, so that it vectorizes too; libm's in double), and
+ * a cache-blocked transpose. Included (per type) by the *_impl.h files.
  */
 #include <string.h>
+
+#include "kernels_exp.h"
 
 #ifndef RT_LANES
 #define RT_LANES 8
@@ -76,13 +79,25 @@ static inline REAL FN(row_max)(const REAL *x, long n)
     return m;
 }
 
+static inline REAL FN(row_exp)(REAL x)
+{
+    return _Generic(x, float: rt_exp_f32, default: exp)(x);
+}
+
 /* log(sum_i exp(x[i])), stable; n >= 1. */
 static inline REAL FN(row_logsumexp)(const REAL *x, long n)
 {
     const REAL m = FN(row_max)(x, n);
+    REAL acc[RT_LANES] = {0};
+    long i = 0;
+    for (; i + RT_LANES <= n; i += RT_LANES)
+        for (int l = 0; l < RT_LANES; l++)
+            acc[l] += FN(row_exp)(x[i + l] - m);
     REAL s = 0;
-    for (long i = 0; i < n; i++)
-        s += exp(x[i] - m);
+    for (; i < n; i++)
+        s += FN(row_exp)(x[i] - m);
+    for (int l = 0; l < RT_LANES; l++)
+        s += acc[l];
     return m + log(s);
 }
 
@@ -93,7 +108,7 @@ static inline void FN(row_softmax)(const REAL *x, REAL *y, long n, REAL scale)
         y[i] = scale * x[i];
     const REAL m = FN(row_max)(y, n);
     for (long i = 0; i < n; i++)
-        y[i] = exp(y[i] - m);
+        y[i] = FN(row_exp)(y[i] - m);
     const REAL inv = 1 / FN(row_sum)(y, n);
     for (long i = 0; i < n; i++)
         y[i] *= inv;

@@ -2,7 +2,7 @@
 steps on a small text: the greedy continuation (temperature 0) of a prompt
 shorter than the context (padded in duet) and of one longer than it (the
 last `context` bytes kept) equals the greedy continuation computed by the
-PyTorch transcription of the model (torch_gpt.py) from the same checkpoint,
+PyTorch transcription of the model (gpt_reference.py) from the same checkpoint,
 with windows of the text's own length; sampling is a function of the seed,
 --top-k 1 is greedy; and the errors: no run directory, no checkpoint, the
 run's source gone, a model that is not a language model, one that is not
@@ -20,7 +20,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "driver"))
 from drvtest import Test, read_safetensors  # noqa: E402
-import torch_gpt  # noqa: E402
+import gpt_reference  # noqa: E402
 
 SRC = os.path.join(HERE, "torch.duet")
 MODELS = os.path.join(HERE, "sample.duet")
@@ -45,12 +45,12 @@ def sample(run, *args):
 def torch_greedy(run, prompt):
     """The prompt and TOKENS greedy bytes from the PyTorch model."""
     ckpt, _ = read_safetensors(t.path(run, "model.safetensors"))
-    w = [torch.tensor(ckpt[n].astype(np.float64)) for n in torch_gpt.names(DEPTH)]
+    w = [torch.tensor(ckpt[n].astype(np.float64)) for n in gpt_reference.weight_names(DEPTH)]
     text = list(prompt.encode())
     with torch.no_grad():
         for _ in range(TOKENS):
             x = torch.tensor([text[-CONTEXT:]])
-            text.append(int(torch.argmax(torch_gpt.logits(w, x, HEADS, DEPTH)[0, -1])))
+            text.append(int(torch.argmax(gpt_reference.logits(w, x, HEADS, DEPTH)[0, -1])))
     return bytes(text) + b"\n"
 
 

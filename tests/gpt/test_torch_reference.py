@@ -1,9 +1,9 @@
-"""A PyTorch reference of a tiny pre-norm GPT (torch.duet): the same
-model written directly in torch (torch_gpt.py), started
-from duet's initial weights (a --steps 0 checkpoint) and fed the batches
-duet trained on (--dump-batches), trained with torch.optim.AdamW. The first
-five training losses must agree with duet's in float32 and in float64 to
-1e-4 relative, and in float64 the weights after them to 1e-8.
+"""A PyTorch reference of a tiny pre-norm GPT (torch.duet): the same model
+written directly in torch (gpt_reference.py), started from duet's initial
+weights (a --steps 0 checkpoint) and fed the batches duet trained on
+(--dump-batches), trained with torch.optim.AdamW. The first five training
+losses must agree with duet's in float32 and in float64 to 1e-4 relative,
+and in float64 the weights after them to 1e-8.
 
 usage: test_torch_reference.py DUET WORKDIR"""
 import os
@@ -15,18 +15,20 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "driver"))
 from drvtest import Test, read_jsonl, read_safetensors  # noqa: E402
-import torch_gpt  # noqa: E402
+import gpt_reference  # noqa: E402
 
 SRC = os.path.join(HERE, "torch.duet")
 STEPS, TOL = 5, 1e-4
-VOCAB, WIDTH, HEADS, DEPTH = 256, 16, 2, 2
+HEADS, DEPTH = 2, 2
 LR, WD = 0.01, 0.01
-NAMES = torch_gpt.names(DEPTH)
+
+
+def names():
+    return gpt_reference.weight_names(DEPTH)
 
 
 def loss_of(w, x, y):
-    out = torch_gpt.logits(w, x, HEADS, DEPTH)
-    return torch.nn.functional.cross_entropy(out.reshape(-1, VOCAB), y.reshape(-1))
+    return gpt_reference.loss(w, x, y, HEADS, DEPTH)
 
 
 t = Test("test_torch_reference")
@@ -38,10 +40,10 @@ for dtype in ("f32", "f64"):
     init, _ = read_safetensors(t.path(f"init-{dtype}", "model.safetensors"))
     t.duet_run("run", SRC, "--steps", str(STEPS), "--dtype", dtype, "--log-every", "1", "--out",
                f"run-{dtype}", "--quiet", "--dump-batches", f"batches-{dtype}")
-    w = [torch.tensor(init[n].astype(np.float64), requires_grad=True) for n in NAMES]
+    w = [torch.tensor(init[n].astype(np.float64), requires_grad=True) for n in names()]
     held = sorted(n for n in init if n.startswith("model.") and ":" not in n)
-    t.check(held == sorted(NAMES), f"{dtype}: the checkpoint holds the weights of the reference",
-            sorted(NAMES), held)
+    t.check(held == sorted(names()), f"{dtype}: the checkpoint holds the weights of the reference",
+            sorted(names()), held)
     opt = torch.optim.AdamW(w, lr=LR, betas=(0.9, 0.999), eps=1e-8, weight_decay=WD)
     want = []
     for step in range(1, STEPS + 1):
@@ -60,7 +62,7 @@ for dtype in ("f32", "f64"):
     if dtype == "f64":
         final, _ = read_safetensors(t.path(f"run-{dtype}", "model.safetensors"))
         worst = max(np.linalg.norm(final[n] - w[i].detach().numpy()) / np.linalg.norm(final[n])
-                    for i, n in enumerate(NAMES))
+                    for i, n in enumerate(names()))
         t.check(worst <= 1e-8, f"{dtype}: the weights after {STEPS} steps agree to 1e-8",
                 1e-8, worst)
         print(f"{dtype}: weights after {STEPS} steps: worst relative difference {worst:.1e}")

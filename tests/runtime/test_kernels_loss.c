@@ -2,12 +2,14 @@
  * test_kernels_loss.c - softmax, fused softmax + cross-entropy, accuracy
  * counting and mean squared error: forward in f32 and f64 against naive
  * loops, backward (f64) against central finite differences, f32 backward
- * against f64.
+ * against f64; the float exp of the softmax rows against libm.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "kernels_exp.h"
 #include "rt_kernels.h"
 #include "test_kernels_util.h"
 
@@ -249,9 +251,34 @@ static void test_mse(check_ctx *t)
     }
 }
 
+/* rt_exp_f32 against double exp on a dense sweep: within 2 ulp (2^-22
+ * relative) where e^x is a normal float, within one denormal step where
+ * it is denormal; 0, +inf and NaN at the ends. */
+static void test_exp(check_ctx *t)
+{
+    enum { N = 1 << 20 };
+    double rel = 0, abs_denormal = 0;
+    for (int i = 0; i <= N; i++) {
+        const float x = -104.0f + 193.0f * (float)i / N;
+        const double want = exp((double)x), got = rt_exp_f32(x);
+        if (want >= FLT_MIN && want <= FLT_MAX)
+            rel = fmax(rel, fabs(got - want) / want);
+        else if (want < FLT_MIN)
+            abs_denormal = fmax(abs_denormal, fabs(got - want));
+    }
+    tk_check(t, rel, 0x1p-22, "exp f32: relative error where e^x is normal");
+    tk_check(t, abs_denormal, 0x1p-149, "exp f32: absolute error where e^x is denormal");
+    check(t, rt_exp_f32(-105.0f) == 0 && rt_exp_f32(-INFINITY) == 0,
+          "exp f32: 0 below the denormal range and at -inf");
+    check(t, rt_exp_f32(88.8f) == INFINITY && rt_exp_f32(INFINITY) == INFINITY,
+          "exp f32: +inf above FLT_MAX and at +inf");
+    check(t, isnan(rt_exp_f32(NAN)), "exp f32: NaN in, NaN out");
+}
+
 int main(void)
 {
     check_ctx t = {0};
+    test_exp(&t);
     test_xent(&t);
     test_count_correct(&t);
     test_softmax(&t);
