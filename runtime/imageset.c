@@ -34,6 +34,12 @@ static int check_pair(const rt_idx *im, const char *images_path,
     return 0;
 }
 
+void rt_pixel_table(float mean, float std, float table[256])
+{
+    for (int v = 0; v < 256; v++)
+        table[v] = ((float)v / 255.0f - mean) / std;
+}
+
 int rt_image_dataset_load(rt_image_dataset *ds, const char *images_path,
                           const char *labels_path, float mean, float std,
                           rt_error *err)
@@ -59,10 +65,8 @@ int rt_image_dataset_load(rt_image_dataset *ds, const char *images_path,
         }
     }
     if (rc == 0) {
-        /* x = (p / 255 - mean) / std, as one multiply-add per pixel */
         float table[256];
-        for (int v = 0; v < 256; v++)
-            table[v] = ((float)v / 255.0f - mean) / std;
+        rt_pixel_table(mean, std, table);
         for (size_t i = 0; i < im.count; i++)
             ds->images[i] = table[im.data[i]];
         int maxlabel = 0;

@@ -82,6 +82,10 @@ typedef struct rt_image_dataset {
     int32_t *labels;  /* [n], owned */
 } rt_image_dataset;
 
+/* table[v]: the normalized value of pixel value v, the arithmetic every
+ * image of a dataset goes through (also for predictions on IDX files). */
+void rt_pixel_table(float mean, float std, float table[256]);
+
 /* Loads an images file (3 dims: count, rows, cols) and a labels file
  * (1 dim: count) of equal count. */
 int rt_image_dataset_load(rt_image_dataset *ds, const char *images_path,

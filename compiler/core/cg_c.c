@@ -415,25 +415,6 @@ static uses uses_of(const kp_entry *en, int from, int to)
     return u;
 }
 
-/* The position of the entry's first cross-entropy or count of correct
- * predictions: calls whose first argument is the class scores (in the
- * arena) and whose last two are their rows and classes; -1 if none. */
-static int scores_split(const kp_entry *en)
-{
-    for (int i = 0; i < en->ninstr; i++) {
-        const kp_instr *in = &en->instr[i];
-        if (in->kind != KP_CALL)
-            continue;
-        const kp_call *c = &in->u.call;
-        bool scores = !strncmp(c->fn, "rt_count_correct_", 17) ||
-                      !strncmp(c->fn, "rt_softmax_xent_fwd_", 20);
-        if (scores && c->nargs >= 4 && c->args[0].kind == KP_A_PTR &&
-            c->args[0].ref.space == KP_ARENA)
-            return i;
-    }
-    return -1;
-}
-
 static void emit_call(const cw *w, const kp_call *c)
 {
     char r[160], s[160];
@@ -522,7 +503,8 @@ static void emit_entry(const cw *w, int ei)
             snprintf(name, sizeof name, "%s_k%d", fname, i);
             emit_loop_fn(w, &en->instr[i].u.loop, name, en->instr[i].what);
         }
-    int split = scores_split(en);
+    kp_scores sc;
+    int split = kp_entry_scores(en, &sc) ? sc.split : -1;
     int from = 0;
     if (split >= 0) {
         char sname[200];
@@ -681,17 +663,11 @@ static void emit_entry_row(const cw *w, const kp_entry *en, const char *fname)
     int nread = inputs_read(w->kp, en, read);
     free(read);
     char scores[200] = "NULL";
-    long off = 0, rows = 0, classes = 0;
-    int split = scores_split(en);
-    if (split >= 0) {
-        const kp_call *c = &en->instr[split].u.call;
+    kp_scores sc = {0};
+    if (kp_entry_scores(en, &sc))
         snprintf(scores, sizeof scores, "%s_scores", fname);
-        off = c->args[0].ref.off;
-        rows = c->args[c->nargs - 2].ival;
-        classes = c->args[c->nargs - 1].ival;
-    }
     fprintf(w->out, "    {\"%s\", %s, %s, %ld, %ld, %ld,\n     %d, %s%s, %d, %s%s},\n", en->name,
-            fname, scores, off, rows, classes, nread, nread ? fname : "NULL",
+            fname, scores, sc.off, sc.rows, sc.classes, nread, nread ? fname : "NULL",
             nread ? "_inputs" : "", en->noutputs, en->noutputs ? fname : "NULL",
             en->noutputs ? "_outputs" : "");
 }

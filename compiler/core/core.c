@@ -25,12 +25,16 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-core_exe *core_compile(const ir_program *p, char *err, size_t errlen)
+/* Lowers p, adds the entries that stop at the class scores when asked,
+ * and JIT-compiles the result. */
+static core_exe *compile(const ir_program *p, int scores, char *err, size_t errlen)
 {
     double t0 = now();
     kp_program *kp = lower_program(p, err, errlen);
     if (!kp)
         return NULL;
+    if (scores)
+        kp_add_scores_entries(kp);
     cg_jit *jit = cg_llvm_jit(kp, err, errlen);
     if (!jit) {
         kp_free(kp);
@@ -43,6 +47,16 @@ core_exe *core_compile(const ir_program *p, char *err, size_t errlen)
     x->jit = jit;
     x->compile_s = now() - t0;
     return x;
+}
+
+core_exe *core_compile(const ir_program *p, char *err, size_t errlen)
+{
+    return compile(p, 0, err, errlen);
+}
+
+core_exe *core_compile_predict(const ir_program *p, char *err, size_t errlen)
+{
+    return compile(p, 1, err, errlen);
 }
 
 void core_free(core_exe *x)

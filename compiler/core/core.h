@@ -30,6 +30,11 @@ typedef struct core_exe core_exe;
 /* Lowers and JIT-compiles every entry point of p (p may be freed after).
  * NULL with a message in err on failure. */
 core_exe *core_compile(const ir_program *p, char *err, size_t errlen);
+/* core_compile, plus for every entry E with class scores (evaluations,
+ * training steps) the entry "E_scores" that runs E up to them and leaves
+ * them in the arena, where kp_entry_scores of E in core_kernels() says
+ * (kp_add_scores_entries). */
+core_exe *core_compile_predict(const ir_program *p, char *err, size_t errlen);
 void core_free(core_exe *x);
 
 const kp_program *core_kernels(const core_exe *x);

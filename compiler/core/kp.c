@@ -1,10 +1,12 @@
 /*
- * kp.c - kernel program utilities: lookup, release, and a readable dump of
- * the instructions and the arena plan.
+ * kp.c - kernel program utilities: lookup, release, the class scores of
+ * evaluation entries (and entries that stop at them), and a readable dump
+ * of the instructions and the arena plan.
  */
 #include "kp.h"
 #include "ir.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +53,46 @@ int kp_access_overlap(const kp_loop *l, const kp_access *a, const kp_access *b)
     if (a->ref.space != b->ref.space || (a->ref.space == KP_INPUT && a->ref.input != b->ref.input))
         return 0;
     return a->ref.off < b->ref.off + extent(l, b) && b->ref.off < a->ref.off + extent(l, a);
+}
+
+int kp_entry_scores(const kp_entry *en, kp_scores *s)
+{
+    for (int i = 0; i < en->ninstr; i++) {
+        const kp_instr *in = &en->instr[i];
+        if (in->kind != KP_CALL)
+            continue;
+        const kp_call *c = &in->u.call;
+        int reads_scores = !strncmp(c->fn, "rt_count_correct_", 17) ||
+                           !strncmp(c->fn, "rt_softmax_xent_fwd_", 20);
+        if (reads_scores && c->nargs >= 4 && c->args[0].kind == KP_A_PTR &&
+            c->args[0].ref.space == KP_ARENA) {
+            *s = (kp_scores){i, c->args[0].ref.off, c->args[c->nargs - 2].ival,
+                             c->args[c->nargs - 1].ival};
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void kp_add_scores_entries(kp_program *kp)
+{
+    int n = kp->nentries;
+    kp_entry *all = ir_pool_alloc(kp->pool, sizeof *all * (size_t)(2 * n));
+    memcpy(all, kp->entries, sizeof *all * (size_t)n);
+    for (int e = 0; e < n; e++) {
+        kp_scores s;
+        if (!kp_entry_scores(&kp->entries[e], &s))
+            continue;
+        kp_entry *x = &all[kp->nentries++];
+        *x = kp->entries[e];
+        size_t len = strlen(x->name) + sizeof "_scores";
+        char *name = ir_pool_alloc(kp->pool, len);
+        snprintf(name, len, "%s_scores", kp->entries[e].name);
+        x->name = name;
+        x->ninstr = s.split;
+        x->noutputs = 0;
+    }
+    kp->entries = all;
 }
 
 const char *kp_eop_name(kp_eop op)

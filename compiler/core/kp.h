@@ -200,6 +200,21 @@ size_t kp_dtype_size(kp_dtype t);
  * and overlapping address ranges); back ends mark the others non-aliasing. */
 int kp_access_overlap(const kp_loop *l, const kp_access *a, const kp_access *b);
 const char *kp_eop_name(kp_eop op);
+
+/* The class scores of an evaluation entry: the first cross-entropy or count
+ * of correct predictions of the entry reads them, rows x classes reals at
+ * byte `off` of the arena, and instructions [0, split) compute them. */
+typedef struct kp_scores {
+    int split;
+    long off, rows, classes;
+} kp_scores;
+/* Fills *s and returns 1 when entry en computes class scores; else 0. */
+int kp_entry_scores(const kp_entry *en, kp_scores *s);
+/* Appends to kp, for every entry E with class scores, the entry
+ * "E_scores": E's instructions up to its scores (kp_entry_scores), which
+ * it leaves in the arena, and no outputs. */
+void kp_add_scores_entries(kp_program *kp);
+
 /* Readable listing of instructions, offsets and the arena plan. */
 void kp_dump(const kp_program *kp, FILE *out);
 

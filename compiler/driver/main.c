@@ -48,6 +48,11 @@ static const command commands[] = {
      "emit-c FILE [EXPERIMENT] [--set key=value]... [--checkpoint FILE] [--embed-weights] -o DIR",
      "write the experiment as standalone C: model.h/model.c, the runtime, predict, train\n"
      "      and a Makefile (make, or make BLAS=openblas) into DIR"},
+    {"predict", drv_cmd_predict,
+     "predict FILE [EXPERIMENT] [--set key=value]... --weights FILE [--threads N] [--repeat K]\n"
+     "           [--predictions OUT] (--idx IMAGES [LABELS] | --text FILE)",
+     "the classes the model predicts for the examples of a file (with labels: the\n"
+     "      accuracy and mean loss), as the predict program of emit-c prints them"},
     {"gradcheck", drv_cmd_gradcheck,
      "gradcheck FILE [EXPERIMENT] [--set key=value]... [--batch N] [--tol X]\n"
      "           [--directions K] [--step H]",

@@ -6,6 +6,7 @@
  * stderr.
  *
  *   predict [--weights FILE | --embedded] [--threads N] [--repeat K]
+ *           [--predictions OUT]
  *           (--idx IMAGES [LABELS] | --raw EXAMPLES [LABELS] | --text FILE)
  *
  * --idx: IDX files (gzip or plain): images [n, rows, cols], normalized as
@@ -17,6 +18,8 @@
  *   of its tokens.
  * The weights are read from model.safetensors unless given (or embedded).
  * --repeat K predicts everything K times (for the throughput).
+ * --predictions OUT writes the predicted classes (one line per example) to
+ * OUT, also when there are labels.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,7 +31,7 @@
 #include "rt_io.h"
 
 typedef struct options {
-    const char *weights, *kind, *examples, *labels;
+    const char *weights, *kind, *examples, *labels, *predictions;
     int embedded;
     long threads, repeat;
 } options;
@@ -91,10 +94,8 @@ static int load_idx(examples *ex, const options *o)
         rt_idx_free(&im);
         return fail("out of memory");
     }
-    /* the arithmetic of rt_image_dataset_load */
     float table[256];
-    for (int v = 0; v < 256; v++)
-        table[v] = ((float)v / 255.0f - image_sources[k].mean) / image_sources[k].std;
+    rt_pixel_table(image_sources[k].mean, image_sources[k].std, table);
     for (size_t i = 0; i < im.count; i++)
         ex->x[i] = (model_x)table[im.data[i]];
     rt_idx_free(&im);
@@ -214,7 +215,7 @@ static int parse(options *o, int argc, char **argv)
         const char *a = argv[i];
         int source = !strcmp(a, "--idx") || !strcmp(a, "--raw") || !strcmp(a, "--text");
         int valued = source || !strcmp(a, "--weights") || !strcmp(a, "--threads") ||
-                     !strcmp(a, "--repeat");
+                     !strcmp(a, "--repeat") || !strcmp(a, "--predictions");
         if (valued && i + 1 == argc)
             return fail("%s needs a value", a);
         if (source) {
@@ -224,6 +225,8 @@ static int parse(options *o, int argc, char **argv)
                 o->labels = argv[++i];
         } else if (!strcmp(a, "--weights")) {
             o->weights = argv[++i];
+        } else if (!strcmp(a, "--predictions")) {
+            o->predictions = argv[++i];
         } else if (!strcmp(a, "--embedded")) {
             o->embedded = 1;
         } else if (!strcmp(a, "--threads") || !strcmp(a, "--repeat")) {
@@ -234,8 +237,8 @@ static int parse(options *o, int argc, char **argv)
                 return fail("%s needs a positive integer, got '%s'", a, argv[i]);
         } else {
             return fail("unknown argument '%s'\nusage: predict [--weights FILE | --embedded] "
-                        "[--threads N] [--repeat K]\n  (--idx IMAGES [LABELS] | --raw EXAMPLES "
-                        "[LABELS] | --text FILE)",
+                        "[--threads N] [--repeat K] [--predictions OUT]\n"
+                        "  (--idx IMAGES [LABELS] | --raw EXAMPLES [LABELS] | --text FILE)",
                         a);
         }
     }
@@ -279,13 +282,29 @@ static int predict_all(model *m, const examples *ex, long repeat, int32_t *pred,
     return 0;
 }
 
+/* The predicted classes, one line per example. */
+static void print_classes(FILE *f, const examples *ex, const int32_t *pred)
+{
+    for (long i = 0; i < ex->n; i++)
+        for (long j = 0; j < MODEL_Y_NUMEL; j++)
+            fprintf(f, "%d%c", pred[i * MODEL_Y_NUMEL + j], j + 1 < MODEL_Y_NUMEL ? ' ' : '\n');
+}
+
+static int write_classes(const char *path, const examples *ex, const int32_t *pred)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return fail("cannot write %s", path);
+    print_classes(f, ex, pred);
+    int bad = ferror(f);
+    return fclose(f) != 0 || bad ? fail("writing %s failed", path) : 0;
+}
+
 static void report(model *m, const examples *ex, const int32_t *pred)
 {
     const long labels = ex->n * MODEL_Y_NUMEL;
     if (!ex->y) {
-        for (long i = 0; i < ex->n; i++)
-            for (long j = 0; j < MODEL_Y_NUMEL; j++)
-                printf("%d%c", pred[i * MODEL_Y_NUMEL + j], j + 1 < MODEL_Y_NUMEL ? ' ' : '\n');
+        print_classes(stdout, ex, pred);
         return;
     }
     long correct = 0;
@@ -320,6 +339,8 @@ int main(int argc, char **argv)
     double secs = 0, cpu = 0;
     if (rc == 0)
         rc = predict_all(m, &ex, o.repeat, pred, &secs, &cpu);
+    if (rc == 0 && o.predictions)
+        rc = write_classes(o.predictions, &ex, pred);
     if (rc == 0) {
         report(m, &ex, pred);
         double n = (double)ex.n * (double)o.repeat;

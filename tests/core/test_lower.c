@@ -4,7 +4,8 @@
  * several consumers is recomputed in their loops (an expensive one is
  * stored), a long chain of temporaries reuses arena ranges, and assignments
  * have simultaneous-update semantics (swaps, reads of old values) while
- * computing in place when safe.
+ * computing in place when safe; an evaluation's class scores are found, and
+ * its entry up to them (core_compile_predict) leaves them in the arena.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -295,9 +296,72 @@ static void test_large_copy(check_ctx *t)
     ir_program_free(p);
 }
 
+/* eval: loss and correct count of scores = x W^T. kp_entry_scores finds the
+ * scores; "eval_scores" runs the instructions before them only and leaves
+ * them in the arena, with the values of x W^T. */
+static void test_scores_entry(check_ctx *t)
+{
+    enum { B = 5, D = 7, K = 4 };
+    ir_program *p = ir_program_new(IR_F32);
+    long xs[2] = {B, D}, ys[1] = {B}, ws[2] = {K, D};
+    ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
+    int ix = tc_decl(p, ir_input(p, "x", IR_F32, 2, xs));
+    int iy = tc_decl(p, ir_input(p, "y", IR_I32, 1, ys));
+    int iw = tc_decl(p, ir_param(p, "W", 2, ws, zero));
+    ir_graph *g = ir_entry(p, "eval");
+    ir_node *scores = ir_matmul(g, ir_input_ref(g, ix), ir_tensor_ref(g, iw), 0, 1);
+    ir_node *y = ir_input_ref(g, iy);
+    check(t, ir_output_add(g, "loss", tc_ok(g, ir_softmax_xent(g, scores, y))) == 0 &&
+                 ir_output_add(g, "correct", tc_ok(g, ir_count_correct(g, scores, y))) == 0,
+          "outputs: %s", ir_error(g));
+    char err[256];
+    core_exe *exe = core_compile_predict(p, err, sizeof err);
+    check(t, exe != NULL, "core_compile_predict: %s", err);
+    if (!exe) {
+        ir_program_free(p);
+        return;
+    }
+    const kp_program *kp = core_kernels(exe);
+    int whole = core_entry(exe, "eval"), part = core_entry(exe, "eval_scores");
+    kp_scores at = {0};
+    check(t, whole >= 0 && part >= 0 && kp_entry_scores(&kp->entries[whole], &at),
+          "eval has class scores and an entry eval_scores");
+    if (part < 0 || whole < 0) {
+        core_free(exe);
+        ir_program_free(p);
+        return;
+    }
+    check(t, at.rows == B && at.classes == K && kp->entries[part].ninstr == at.split &&
+                 kp->entries[part].noutputs == 0 && !kp_entry_scores(&kp->entries[part], &at),
+          "scores %ld x %ld; eval_scores: instructions before them (%d of %d), no outputs",
+          at.rows, at.classes, kp->entries[part].ninstr, kp->entries[whole].ninstr);
+    float xv[B * D];
+    int32_t yv[B] = {0};
+    tc_fill_f(t, xv, B * D, -1, 1);
+    char *arena = core_arena_alloc(exe);
+    float *W = core_tensor_data(exe, arena, "W", NULL);
+    tc_fill_f(t, W, K * D, -1, 1);
+    void *in[2] = {xv, yv};
+    core_run(exe, part, arena, in, NULL, NULL);
+    const float *got = (const float *)(arena + at.off);
+    double worst = 0;
+    for (int i = 0; i < B; i++)
+        for (int k = 0; k < K; k++) {
+            double want = 0;
+            for (int j = 0; j < D; j++)
+                want += (double)xv[i * D + j] * W[k * D + j];
+            worst = fmax(worst, fabs(got[i * K + k] - want));
+        }
+    check(t, worst <= 1e-5, "eval_scores leaves x W^T in the arena: max error %g", worst);
+    free(arena);
+    core_free(exe);
+    ir_program_free(p);
+}
+
 int main(void)
 {
     check_ctx t = {.rng = 42};
+    test_scores_entry(&t);
     test_fused_chain(&t);
     test_fused_reduction(&t);
     test_recompute(&t);

@@ -7,30 +7,12 @@
  * eigenpairs (A v = lambda v, ascending).
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cblas.h"
+#include "check.h"
 #include "lapacke.h"
-
-typedef struct tctx {
-    int checks, failures;
-} tctx;
-
-static void check(tctx *t, int ok, const char *fmt, ...)
-{
-    t->checks++;
-    if (ok)
-        return;
-    t->failures++;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("FAIL ", stdout);
-    vprintf(fmt, ap);
-    fputc('\n', stdout);
-    va_end(ap);
-}
 
 static double val(long i, double f)
 {
@@ -43,7 +25,7 @@ static double el(const float *a, int row, int ld, long i, long j)
     return row ? a[i * ld + j] : a[i + j * ld];
 }
 
-static void test_gemm(tctx *t)
+static void test_gemm(check_ctx *t)
 {
     const int m = 37, n = 45, k = 300;
     for (int row = 0; row < 2; row++)
@@ -82,7 +64,7 @@ static void test_gemm(tctx *t)
             }
 }
 
-static void test_syrk_symm(tctx *t)
+static void test_syrk_symm(check_ctx *t)
 {
     const int s = 70, l = 130;
     double *X = malloc(sizeof(double) * s * l), *A = malloc(sizeof(double) * s * s);
@@ -140,7 +122,7 @@ static double orthonormality(const double *a, int m, int n, int ld)
     return worst;
 }
 
-static void test_qr(tctx *t)
+static void test_qr(check_ctx *t)
 {
     const int m = 50, n = 20;
     double *A = malloc(sizeof(double) * m * n), *Q = malloc(sizeof(double) * m * n);
@@ -168,7 +150,7 @@ static void test_qr(tctx *t)
     free(Q);
 }
 
-static void test_svd(tctx *t)
+static void test_svd(check_ctx *t)
 {
     /* A = U diag(sv) V^T with a known spectrum, both shapes */
     const double want[4] = {5, 2, 0.5, 0.125};
@@ -220,7 +202,7 @@ static void test_svd(tctx *t)
     }
 }
 
-static void test_eig(tctx *t)
+static void test_eig(check_ctx *t)
 {
     const int n = 12;
     double A[144], a[144], w[12], work[1];
@@ -248,12 +230,11 @@ static void test_eig(tctx *t)
 
 int main(void)
 {
-    tctx t = {0};
+    check_ctx t = {0};
     test_gemm(&t);
     test_syrk_symm(&t);
     test_qr(&t);
     test_svd(&t);
     test_eig(&t);
-    printf("test_portable: %d checks, %d failed\n", t.checks, t.failures);
-    return t.failures != 0;
+    return check_done(&t, "test_portable");
 }
