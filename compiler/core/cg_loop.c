@@ -1,7 +1,7 @@
 /*
  * cg_loop.c - LLVM IR for one fused loop of the kernel program: an internal
  * function with one pointer per access (noalias unless the output overlaps
- * an input), a nest of counted loops with the contiguous dimension innermost,
+ * an input other than element-wise), a nest of counted loops with the contiguous dimension innermost,
  * and reductions over the innermost dimension accumulated in registers in
  * the fixed lane order of kp.h. Loops with the same body share a function.
  */
@@ -206,15 +206,25 @@ static void emit_nest(nest *s, int d, LLVMValueRef *off, int fill)
     free(o);
 }
 
+/* How input k relates to the output: not overlapping ('n'), the same
+ * elements ('e': the function reads them through the output pointer, so
+ * that LLVM sees an element-wise update in place), or overlapping ('o'). */
+static char input_alias(const kp_loop *l, int k)
+{
+    if (kp_access_same(l, &l->out, &l->in[k]))
+        return 'e';
+    return kp_access_overlap(l, &l->out, &l->in[k]) ? 'o' : 'n';
+}
+
 static void set_noalias(cg_ctx *g, LLVMValueRef fn, const kp_loop *l)
 {
     unsigned kind = LLVMGetEnumAttributeKindForName("noalias", 7);
     int out_ok = 1;
     for (int k = 0; k < l->nin; k++)
-        if (kp_access_overlap(l, &l->out, &l->in[k]))
+        if (input_alias(l, k) == 'o')
             out_ok = 0;
     for (int k = 0; k <= l->nin; k++) {
-        int ok = k ? !kp_access_overlap(l, &l->out, &l->in[k - 1]) : out_ok;
+        int ok = k ? input_alias(l, k - 1) != 'o' : out_ok;
         if (ok)
             LLVMAddAttributeAtIndex(fn, (unsigned)k + 1, LLVMCreateEnumAttribute(g->ctx, kind, 0));
     }
@@ -246,7 +256,7 @@ static LLVMValueRef define_loop_fn(cg_ctx *g, const kp_loop *l, const char *name
     LLVMBasicBlockRef saved = LLVMGetInsertBlock(g->b);
     LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, fn, "entry"));
     for (int k = 0; k <= l->nin; k++) {
-        s.base[k] = LLVMGetParam(fn, (unsigned)k);
+        s.base[k] = k && input_alias(l, k - 1) == 'e' ? s.base[0] : LLVMGetParam(fn, (unsigned)k);
         off[k] = LLVMConstInt(g->i64, 0, 0);
     }
     LLVMValueRef scalars = LLVMGetParam(fn, (unsigned)l->nin + 1);
@@ -297,7 +307,7 @@ static char *loop_key(const kp_loop *l)
     put_access(f, l, &l->out);
     for (int k = 0; k < l->nin; k++) {
         put_access(f, l, &l->in[k]);
-        fprintf(f, "%c", kp_access_overlap(l, &l->out, &l->in[k]) ? 'o' : 'n');
+        fputc(input_alias(l, k), f);
     }
     for (int i = 0; i < l->nexpr; i++) {
         const kp_expr *e = &l->expr[i];

@@ -55,6 +55,17 @@ int kp_access_overlap(const kp_loop *l, const kp_access *a, const kp_access *b)
     return a->ref.off < b->ref.off + extent(l, b) && b->ref.off < a->ref.off + extent(l, a);
 }
 
+int kp_access_same(const kp_loop *l, const kp_access *a, const kp_access *b)
+{
+    if (a->ref.space != b->ref.space || a->ref.input != b->ref.input || a->ref.off != b->ref.off ||
+        a->dtype != b->dtype)
+        return 0;
+    for (int d = 0; d < l->rank; d++)
+        if (a->stride[d] != b->stride[d])
+            return 0;
+    return 1;
+}
+
 int kp_entry_scores(const kp_entry *en, kp_scores *s)
 {
     for (int i = 0; i < en->ninstr; i++) {

@@ -199,6 +199,9 @@ size_t kp_dtype_size(kp_dtype t);
 /* Whether accesses a and b of loop l can touch a common byte (same space
  * and overlapping address ranges); back ends mark the others non-aliasing. */
 int kp_access_overlap(const kp_loop *l, const kp_access *a, const kp_access *b);
+/* Whether a and b address the same elements at every index of l (same
+ * memory, dtype and strides): an element-wise read of the loop's output. */
+int kp_access_same(const kp_loop *l, const kp_access *a, const kp_access *b);
 const char *kp_eop_name(kp_eop op);
 
 /* The class scores of an evaluation entry: the first cross-entropy or count
