@@ -7,9 +7,9 @@
  * biases) and the pre-norm GPT of examples/kjv_gpt.duet (depth 4, width
  * 128, 4 heads, context 64, bytes). Reports compile times (with and
  * without train_step_logged), the time of one train_step_logged (the step
- * `duet run` takes every log_every steps), the arena size (all entries, and
- * what train_step uses of it) and the peak resident memory as `key value`
- * lines.
+ * `duet run` takes every log_every steps) and its ratio to train_step
+ * (interleaved pairs), the arena size (all entries, and what train_step
+ * uses of it) and the peak resident memory as `key value` lines.
  *   bench_step [--model mlp|gpt] [--opt adamw|dual] [--batch B] [--steps N]
  *              [--dump] [--serve]
  * --serve: after the report lines and "ready", read one count N per line
@@ -444,17 +444,23 @@ static void stepper_run(stepper *s, int entry)
     core_run(s->x, entry, s->arena, s->inputs, s->scalars, out);
 }
 
-/* Median time of `n` train_step_logged calls. */
+/* Median time of `n` train_step_logged calls, each right after a train_step
+ * call, and the median ratio of the two times in these pairs. */
 static void report_logged(stepper *s, int n)
 {
-    double *v = xcalloc((size_t)n, sizeof *v);
+    double *v = xcalloc((size_t)n, sizeof *v), *r = xcalloc((size_t)n, sizeof *r);
     for (int i = 0; i < n; i++) {
         double t0 = now();
+        stepper_run(s, s->entry);
+        double t1 = now();
         stepper_run(s, s->logged_entry);
-        v[i] = now() - t0;
+        v[i] = now() - t1;
+        r[i] = v[i] / (t1 - t0);
     }
     report("logged_step_ms", v, n, 1e3);
+    report("logged_over_step", r, n, 1);
     free(v);
+    free(r);
 }
 
 static void stepper_free(stepper *s)
@@ -585,7 +591,7 @@ int main(int argc, char **argv)
         double t[3];
         iterate(&b, t);
     }
-    report_logged(&b.s, o.warmup);
+    report_logged(&b.s, 3 * o.warmup);
     if (o.serve)
         serve(&b);
     else

@@ -1,11 +1,13 @@
 /*
  * kernels_polar.c - orthogonalization and small matrix functions:
  * Newton-Schulz polar factor with selectable coefficient schedules, exact
- * polar factor and spectral norm by LAPACK SVD, and powers of symmetric
- * positive definite matrices by eigendecomposition.
+ * polar factor and spectral norm by LAPACK SVD, powers of symmetric
+ * positive definite matrices by eigendecomposition, and a warm-started
+ * Lanczos estimate of the spectral norm.
  */
 #include <assert.h>
 #include <cblas.h>
+#include <float.h>
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>

@@ -153,6 +153,13 @@ void rt_embed_bwd##S(const int32_t *tokens, const Real *dy, Real *dE, long n, \
  * polar_svd: exact U V^T by LAPACK SVD (reference and `polar_exact`).         \
  *   X may be the same buffer as G.                                            \
  * spectral_norm: out[b] = largest singular value of matrix b.                 \
+ * spectral_lanczos: out[b] = an estimate from below of that value: at most   \
+ *   `steps` Lanczos steps on the smaller Gram matrix of matrix b (exact when  \
+ *   min(m, n) <= steps) from the direction v[b] (s = min(m, n) values; zero:  \
+ *   a fixed pseudo-random one), ending early once the estimate stops growing  \
+ *   (to within 64 rounding units); v_out[b] gets the Ritz vector, the start   \
+ *   for the next call (v_out may be v). Repeated calls on slowly changing     \
+ *   matrices converge (warm start).                                           \
  * spd_pow: out = A^p for symmetric positive definite n x n A (eigen-          \
  *   decomposition; eigenvalues clamped below at eps >= 0), e.g. p = -0.5.     \
  * The LAPACK-backed kernels fill their output with NaN if LAPACK reports      \
@@ -166,6 +173,10 @@ void rt_polar_svd##S(const Real *G, Real *X, int batch, int m, int n,         \
 size_t rt_spectral_norm_ws##S(int m, int n);                                   \
 void rt_spectral_norm##S(const Real *W, Real *out, int batch, int m, int n,   \
                          Real *ws);                                            \
+size_t rt_spectral_lanczos_ws##S(int m, int n, int steps);                     \
+void rt_spectral_lanczos##S(const Real *W, const Real *v, Real *out,           \
+                            Real *v_out, int batch, int m, int n, int steps,   \
+                            Real *ws);                                         \
 size_t rt_spd_pow_ws##S(int n);                                                \
 void rt_spd_pow##S(const Real *A, Real *out, int batch, int n, Real p,        \
                    Real eps, Real *ws);                                        \

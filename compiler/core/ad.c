@@ -305,7 +305,7 @@ static int vjp_tuple(ad_ctx *c, ir_node *n)
         any |= part_adj(c, n, i) != NULL;
     if (!any)
         return 0;
-    if (n->op == IR_ATTENTION_BWD)
+    if (n->op == IR_ATTENTION_BWD || n->op == IR_SPECTRAL_LANCZOS)
         return no_gradient(c, n, "");
     for (int i = 1; i < np; i++)
         if (part_adj(c, n, i))

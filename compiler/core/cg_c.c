@@ -479,17 +479,52 @@ static void emit_instr(const cw *w, const kp_entry *en, int i, const char *fname
     }
 }
 
-static void emit_params(const cw *w, const char *name, uses u)
+/* The derived scalars of en (kp.h) after the scalar inputs, in the local
+ * array `scalars`: each operation as a loop of a double program computes it
+ * (kp_op_f64 in the compiler). */
+static void emit_derived(const cw *w, const kp_entry *en)
 {
+    int n = w->kp->nscalars;
+    cw d = *w;
+    d.dbl = 1, d.T = "double", d.sfx = "_f64";
+    fprintf(w->out, "    double scalars[%d];\n", n + en->nderived);
+    if (n)
+        fprintf(w->out, "    memcpy(scalars, scalar_inputs, sizeof(double) * %d);\n", n);
+    fprintf(w->out, "    /* derived scalars, in double precision */\n");
+    for (int i = 0; i < en->nderived; i++) {
+        const kp_derived *dv = &en->derived[i];
+        kp_expr ex[4];
+        kp_loop l = {.dtype = KP_F64, .nexpr = dv->nargs + 1, .expr = ex};
+        fprintf(w->out, "    {\n");
+        for (int k = 0; k < dv->nargs; k++) {
+            const kp_scalar *a = &dv->arg[k];
+            ex[k] = (kp_expr){a->kind == KP_S_IMM ? KP_E_CONST : KP_E_SCALAR, a->index, 0, 0,
+                              a->imm};
+            if (a->kind != KP_S_IMM)
+                fprintf(w->out, "        const double s%d = scalars[%d];\n", k, a->index);
+        }
+        ex[dv->nargs] = (kp_expr){dv->op, 0, 1, 2, 0};
+        emit_values(&d, &l, 2);
+        fprintf(w->out, "        scalars[%d] = v%d;\n    }\n", n + i, dv->nargs);
+    }
+}
+
+/* The function header; with derived scalars that the instructions use, the
+ * scalar inputs arrive as scalar_inputs and `scalars` holds them all. */
+static void emit_params(const cw *w, const kp_entry *en, const char *name, uses u)
+{
+    bool derived = en->nderived && u.scalars;
     fprintf(w->out,
-            "static void %s(char *arena, void *const *inputs, const double *scalars,\n"
+            "static void %s(char *arena, void *const *inputs, const double *%s,\n"
             "%*sdouble *outputs)\n{\n",
-            name, (int)strlen(name) + 13, "");
-    const char *names[4] = {"arena", "inputs", "scalars", "outputs"};
-    bool used[4] = {u.arena, u.inputs, u.scalars, u.outputs};
+            name, derived ? "scalar_inputs" : "scalars", (int)strlen(name) + 13, "");
+    const char *names[4] = {"arena", "inputs", derived ? "scalar_inputs" : "scalars", "outputs"};
+    bool used[4] = {u.arena, u.inputs, u.scalars && (!derived || w->kp->nscalars), u.outputs};
     for (int k = 0; k < 4; k++)
         if (!used[k])
             fprintf(w->out, "    (void)%s;\n", names[k]);
+    if (derived)
+        emit_derived(w, en);
 }
 
 static void emit_entry(const cw *w, int ei)
@@ -511,7 +546,7 @@ static void emit_entry(const cw *w, int ei)
         snprintf(sname, sizeof sname, "%s_scores", fname);
         fprintf(w->out, "/* %s up to its class scores (instructions 0 to %d) */\n", en->name,
                 split - 1);
-        emit_params(w, sname, uses_of(en, 0, split));
+        emit_params(w, en, sname, uses_of(en, 0, split));
         for (int i = 0; i < split; i++)
             emit_instr(w, en, i, fname);
         fprintf(w->out, "}\n\n");
@@ -522,7 +557,7 @@ static void emit_entry(const cw *w, int ei)
     uses u = uses_of(en, from, en->ninstr);
     if (split >= 0)
         u.arena = u.inputs = u.scalars = u.outputs = true;
-    emit_params(w, fname, u);
+    emit_params(w, en, fname, u);
     if (split >= 0)
         fprintf(w->out, "    %s_scores(arena, inputs, scalars, outputs);\n", fname);
     for (int i = from; i < en->ninstr; i++)

@@ -11,8 +11,10 @@
  *    its byte offset (OFF_<name>, the name with non-identifier characters
  *    replaced), commented with the tensor's name and shape;
  *  - one function per entry point with the ABI of kp.h, named after the
- *    entry, with every instruction commented by what it computes (IR
- *    operation and module path); fused loops are functions of their own
+ *    entry, which first evaluates the entry's derived scalars (kp.h) in
+ *    double, as kp_derive_scalars does for the JIT, then runs every
+ *    instruction, commented by what it computes (IR operation and module
+ *    path); fused loops are functions of their own
  *    (<entry>_k<i>) with restrict pointers where the accesses cannot
  *    overlap;
  *  - for an entry with a cross-entropy or a count of correct predictions

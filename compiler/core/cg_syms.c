@@ -25,7 +25,8 @@ static const rt_symbol RT_SYMBOLS[] = {
     RT_SYM(rt_rmsnorm_bwd), RT_SYM(rt_layernorm_fwd), RT_SYM(rt_layernorm_bwd),
     RT_SYM(rt_attention_fwd), RT_SYM(rt_attention_bwd), RT_SYM(rt_rope_fwd),
     RT_SYM(rt_rope_bwd), RT_SYM(rt_embed_fwd), RT_SYM(rt_embed_bwd), RT_SYM(rt_polar_ns),
-    RT_SYM(rt_polar_svd), RT_SYM(rt_spectral_norm), RT_SYM(rt_spd_pow),
+    RT_SYM(rt_polar_svd), RT_SYM(rt_spectral_norm), RT_SYM(rt_spectral_lanczos),
+    RT_SYM(rt_spd_pow),
     RT_SYM(rt_init_normal), RT_SYM(rt_init_uniform), RT_SYM(rt_init_orthogonal),
 };
 

@@ -96,10 +96,28 @@ const char *core_entry_output_name(const core_exe *x, int entry, int i)
     return x->kp->entries[entry].outputs[i];
 }
 
+/* Room for the scalar inputs and derived scalars (kp.h) of most entries. */
+enum { LOCAL_SCALARS = 32 };
+
 void core_run(const core_exe *x, int entry, void *arena, void *const *inputs,
               const double *scalars, double *outputs)
 {
-    cg_jit_entry(x->jit, entry)(arena, inputs, scalars, outputs);
+    const kp_entry *e = &x->kp->entries[entry];
+    if (!e->nderived) {
+        cg_jit_entry(x->jit, entry)(arena, inputs, scalars, outputs);
+        return;
+    }
+    int n = x->kp->nscalars, total = n + e->nderived;
+    double local[LOCAL_SCALARS];
+    double *all = total <= LOCAL_SCALARS ? local : malloc((size_t)total * sizeof *all);
+    if (!all)
+        abort();
+    for (int i = 0; i < n; i++)
+        all[i] = scalars[i];
+    kp_derive_scalars(e, n, all);
+    cg_jit_entry(x->jit, entry)(arena, inputs, all, outputs);
+    if (all != local)
+        free(all);
 }
 
 int core_init(const core_exe *x, void *arena, uint64_t seed)

@@ -49,7 +49,8 @@ int core_entry(const core_exe *x, const char *name);
 int core_entry_noutputs(const core_exe *x, int entry);
 const char *core_entry_output_name(const core_exe *x, int entry, int i);
 /* Runs an entry point. inputs[i]: per-step input i (declaration order, dense,
- * as declared); scalars[i]: scalar input i; outputs: room for its outputs. */
+ * as declared); scalars[i]: scalar input i (the entry's derived scalars are
+ * computed from them, kp.h); outputs: room for its outputs. */
 void core_run(const core_exe *x, int entry, void *arena, void *const *inputs,
               const double *scalars, double *outputs);
 /* Runs the entry "init" (see ir_build_init) with scalar "seed" = seed and

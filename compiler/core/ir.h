@@ -106,6 +106,8 @@ typedef enum {
     IR_POLAR_NS,       /* (G [.., m, n]) schedule, steps, eps value */
     IR_POLAR_SVD,      /* (G [.., m, n]) */
     IR_SPECTRAL_NORM,  /* (W [.., m, n]) -> [..] */
+    IR_SPECTRAL_LANCZOS, /* tuple (W [.., m, n], v [.., min(m, n)]) steps: parts
+                          estimate [..], v' (rt_spectral_lanczos) */
     IR_SPD_POW,        /* (A [.., n, n]) p = value2, eps = value */
     IR_PART,           /* (tuple) output index */
     IR_NUM_OPS
@@ -325,6 +327,9 @@ ir_node *ir_embedding(ir_graph *g, ir_node *table, ir_node *tokens);
 ir_node *ir_polar_ns(ir_graph *g, ir_node *x, int schedule, int steps, double eps);
 ir_node *ir_polar_svd(ir_graph *g, ir_node *x);
 ir_node *ir_spectral_norm(ir_graph *g, ir_node *x);
+/* Tuple: part 0 the Lanczos estimate of spectral_norm(x) from the start
+ * directions v, part 1 the directions for the next estimate. */
+ir_node *ir_spectral_lanczos(ir_graph *g, ir_node *x, ir_node *v, int steps);
 ir_node *ir_spd_pow(ir_graph *g, ir_node *a, double p, double eps);
 /* Part i of a tuple node (the parts directly follow the tuple). */
 ir_node *ir_part(const ir_graph *g, const ir_node *tuple, int i);

@@ -465,6 +465,14 @@ ir_node *ir_spectral_norm(ir_graph *g, ir_node *x)
     return ir_node_new(g, IR_SPECTRAL_NORM, 1, &x, NULL);
 }
 
+ir_node *ir_spectral_lanczos(ir_graph *g, ir_node *x, ir_node *v, int steps)
+{
+    ir_attr a = {0};
+    a.steps = steps;
+    ir_node *in[2] = {x, v};
+    return ir_node_new(g, IR_SPECTRAL_LANCZOS, 2, in, &a);
+}
+
 ir_node *ir_spd_pow(ir_graph *g, ir_node *x, double p, double eps)
 {
     ir_attr a = {0};

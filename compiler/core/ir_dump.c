@@ -75,6 +75,7 @@ static void attrs(FILE *out, const ir_program *p, const ir_node *n)
         fprintf(out, " schedule=%d steps=%d eps=%.9g", a->schedule, a->steps, a->value);
         break;
     case IR_SPD_POW: fprintf(out, " p=%.9g eps=%.9g", a->value2, a->value); break;
+    case IR_SPECTRAL_LANCZOS: fprintf(out, " steps=%d", a->steps); break;
     case IR_PART: fprintf(out, " %d", a->index); break;
     default: break;
     }

@@ -87,6 +87,7 @@ static const op_info OPS[IR_NUM_OPS] = {
     [IR_POLAR_NS] = {"polar_ns", IR_K_CALL, 1, 0},
     [IR_POLAR_SVD] = {"polar_svd", IR_K_CALL, 1, 0},
     [IR_SPECTRAL_NORM] = {"spectral_norm", IR_K_CALL, 1, 0},
+    [IR_SPECTRAL_LANCZOS] = {"spectral_lanczos", IR_K_TUPLE, 2, 2},
     [IR_SPD_POW] = {"spd_pow", IR_K_CALL, 1, 0},
     [IR_PART] = {"part", IR_K_PART, 1, 0},
 };
@@ -343,6 +344,9 @@ static int infer_part(infer_ctx *c, const ir_node *t, int i, ir_shape *out)
     case IR_ATTENTION_BWD:
         *out = t->in[i]->shape;
         return 0;
+    case IR_SPECTRAL_LANCZOS:
+        *out = i == 0 ? ir_shape_of(x->rank - 2, x->d) : t->in[1]->shape;
+        return 0;
     default:
         return fail(c, "unknown tuple %s", OPS[t->op].name);
     }
@@ -579,12 +583,29 @@ static int infer_call(infer_ctx *c, ir_op op, ir_node *const *in, const ir_attr 
     }
 }
 
-static int infer_tuple(infer_ctx *c, ir_op op, ir_node *const *in)
+/* spectral_lanczos: W [.., m, n] and v [.., min(m, n)], at least one step. */
+static int infer_lanczos(infer_ctx *c, const ir_node *W, const ir_node *v, int steps)
+{
+    shape_strs ss;
+    if (need_real(c, W, "W") || need_real(c, v, "v") || need_rank(c, W, 2, IR_MAX_RANK, "W"))
+        return -1;
+    const int r = W->shape.rank;
+    ir_shape want = ir_shape_of(r - 1, W->shape.d);
+    want.d[r - 2] = W->shape.d[r - 2] < W->shape.d[r - 1] ? W->shape.d[r - 2] : W->shape.d[r - 1];
+    if (!ir_shape_eq(&v->shape, &want))
+        return fail(c, "v %s should be %s for W %s", S(&ss, 0, &v->shape), S(&ss, 1, &want),
+                    S(&ss, 2, &W->shape));
+    return steps < 1 ? fail(c, "steps must be at least 1, got %d", steps) : 0;
+}
+
+static int infer_tuple(infer_ctx *c, ir_op op, ir_node *const *in, const ir_attr *a)
 {
     shape_strs ss;
     const ir_node *x = in[0];
     if (op == IR_RMSNORM || op == IR_LAYERNORM)
         return need_real(c, x, "operand") || need_rank(c, x, 1, IR_MAX_RANK, "operand") ? -1 : 0;
+    if (op == IR_SPECTRAL_LANCZOS)
+        return infer_lanczos(c, x, in[1], a->steps);
     /* attention and its backward: q, k, v of one shape [B, H, T, D] */
     if (need_rank(c, x, 4, 4, "q"))
         return -1;
@@ -648,7 +669,7 @@ int ir_infer(const ir_program *p, ir_op op, int nin, ir_node *const *in,
         return infer_call(&c, op, in, a, shape);
     case IR_K_TUPLE:
         *dtype = IR_VOID;
-        return infer_tuple(&c, op, in);
+        return infer_tuple(&c, op, in, a);
     case IR_K_PART:
         if (infer_part(&c, in[0], a->index, shape) < 0)
             return -1;

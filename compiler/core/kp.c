@@ -1,14 +1,17 @@
 /*
- * kp.c - kernel program utilities: lookup, release, the class scores of
- * evaluation entries (and entries that stop at them), and a readable dump
- * of the instructions and the arena plan.
+ * kp.c - kernel program utilities: lookup, release, evaluation of derived
+ * scalars, the class scores of evaluation entries (and entries that stop at
+ * them), and a readable dump of the instructions and the arena plan.
  */
 #include "kp.h"
 #include "ir.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "kp_math.h"
 
 void kp_free(kp_program *kp)
 {
@@ -115,6 +118,56 @@ const char *kp_eop_name(kp_eop op)
     return names[op];
 }
 
+/* The same operations as the C back end's loop expressions (cg_c.c) for a
+ * double program. */
+double kp_op_f64(kp_eop op, double a, double b, double c)
+{
+    switch (op) {
+    case KP_E_NEG: return -a;
+    case KP_E_EXP: return kp_exp_f64(a);
+    case KP_E_LOG: return kp_log_f64(a);
+    case KP_E_SQRT: return sqrt(a);
+    case KP_E_RSQRT: return kp_rsqrt_f64(a);
+    case KP_E_TANH: return kp_tanh_f64(a);
+    case KP_E_SIGMOID: return kp_sigmoid_f64(a);
+    case KP_E_ABS: return fabs(a);
+    case KP_E_SIGN: return kp_sign_f64(a);
+    case KP_E_RELU: return kp_relu_f64(a);
+    case KP_E_GELU: return kp_gelu_f64(a);
+    case KP_E_GELU_GRAD: return kp_gelu_grad_f64(a);
+    case KP_E_SQUARE: return a * a;
+    case KP_E_RECIP: return 1.0 / a;
+    case KP_E_ADD: return a + b;
+    case KP_E_SUB: return a - b;
+    case KP_E_MUL: return a * b;
+    case KP_E_DIV: return a / b;
+    case KP_E_MAX: return kp_max_f64(a, b);
+    case KP_E_MIN: return kp_min_f64(a, b);
+    case KP_E_POW: return kp_pow_f64(a, b);
+    case KP_E_LT: return (double)(a < b);
+    case KP_E_LE: return (double)(a <= b);
+    case KP_E_GT: return (double)(a > b);
+    case KP_E_GE: return (double)(a >= b);
+    case KP_E_EQ: return (double)(a == b);
+    case KP_E_NE: return (double)(a != b);
+    case KP_E_SELECT: return a != 0 ? b : c;
+    default: assert(0); return NAN;
+    }
+}
+
+void kp_derive_scalars(const kp_entry *e, int nscalars, double *scalars)
+{
+    for (int i = 0; i < e->nderived; i++) {
+        const kp_derived *d = &e->derived[i];
+        double v[3] = {0, 0, 0};
+        for (int k = 0; k < d->nargs; k++) {
+            assert(d->arg[k].kind == KP_S_IMM || d->arg[k].index < nscalars + i);
+            v[k] = d->arg[k].kind == KP_S_IMM ? d->arg[k].imm : scalars[d->arg[k].index];
+        }
+        scalars[nscalars + i] = kp_op_f64(d->op, v[0], v[1], v[2]);
+    }
+}
+
 static const char *dtype_name(kp_dtype t)
 {
     return t == KP_F32 ? "f32" : t == KP_F64 ? "f64" : "i32";
@@ -209,6 +262,15 @@ void kp_dump(const kp_program *kp, FILE *out)
         const kp_entry *en = &kp->entries[e];
         fprintf(out, "entry %s: %d instructions, temporaries %ld bytes\n", en->name, en->ninstr,
                 en->temp_bytes);
+        for (int i = 0; i < en->nderived; i++) {
+            const kp_derived *d = &en->derived[i];
+            fprintf(out, "  s%d = %s(", kp->nscalars + i, kp_eop_name(d->op));
+            for (int k = 0; k < d->nargs; k++) {
+                fputs(k ? ", " : "", out);
+                scalar(out, &d->arg[k]);
+            }
+            fputs(") in double\n", out);
+        }
         for (int i = 0; i < en->ninstr; i++) {
             const kp_instr *in = &en->instr[i];
             fprintf(out, "  %3d: ", i);

@@ -15,6 +15,14 @@
  *                   double *outputs);
  *    inputs[i]: per-step input i (dense row-major, dtype and shape as
  *    declared), scalars[i]: scalar input i, outputs[j]: output j of the entry.
+ *  - Derived scalars: an entry's derived scalar i is scalar nscalars + i,
+ *    one operation (kp_math.h) on constants, scalar inputs and earlier
+ *    derived scalars, evaluated in double precision before the entry's
+ *    instructions (kp_derive_scalars), so that an expression of scalars only
+ *    (AdamW's 1 - beta^t) is rounded to the real dtype once, where it is
+ *    used. The C back end's entry functions evaluate them on entry; the LLVM
+ *    back end's read them from scalars[nscalars + i], which the caller
+ *    (core_run) fills.
  *  - Instructions run in order. A kp_ref names memory: arena base + off, or
  *    inputs[input] + off (bytes). Real values have the program's real dtype
  *    (float or double); index tensors are int32.
@@ -42,9 +50,10 @@
  *    If has_ret, the function returns long, stored converted to the real
  *    dtype at ret.
  *  - KP_COPY: memcpy of bytes; KP_OUTPUT: outputs[index] = value, rounded
- *    to the real dtype and widened to double. Scalars used in loops and REAL
- *    arguments are likewise rounded to the real dtype; U64 arguments convert
- *    the double directly (seeds stay exact up to 2^53).
+ *    to the real dtype and widened to double. Scalars (inputs and derived)
+ *    used in loops and REAL arguments are likewise rounded to the real
+ *    dtype; U64 arguments convert the double directly (seeds stay exact up
+ *    to 2^53).
  */
 #ifndef DUET_KP_H
 #define DUET_KP_H
@@ -152,8 +161,19 @@ typedef struct kp_instr {
     } u;
 } kp_instr;
 
+/* A derived scalar: op (neither LOAD, CONST nor SCALAR) on nargs operands,
+ * each a constant (KP_S_IMM) or a scalar (KP_S_INPUT: an input or an
+ * earlier derived scalar). */
+typedef struct kp_derived {
+    kp_eop op;
+    int nargs;
+    kp_scalar arg[3];
+} kp_derived;
+
 typedef struct kp_entry {
     const char *name;
+    int nderived;
+    kp_derived *derived;      /* scalar nscalars + i, see the contract */
     int ninstr;
     kp_instr *instr;
     int noutputs;
@@ -217,7 +237,12 @@ int kp_entry_scores(const kp_entry *en, kp_scores *s);
  * "E_scores": E's instructions up to its scores (kp_entry_scores), which
  * it leaves in the arena, and no outputs. */
 void kp_add_scores_entries(kp_program *kp);
-
+/* Operation op (kp_math.h semantics) on double operands (b is unused by
+ * unary operations, c by all but select). */
+double kp_op_f64(kp_eop op, double a, double b, double c);
+/* Evaluates the derived scalars of e into scalars[nscalars ...] (scalars
+ * holds the nscalars inputs before them). */
+void kp_derive_scalars(const kp_entry *e, int nscalars, double *scalars);
 /* Readable listing of instructions, offsets and the arena plan. */
 void kp_dump(const kp_program *kp, FILE *out);
 

@@ -2,8 +2,9 @@
  * lower.c - lowering of IR programs to kernel programs: lays out the
  * persistent tensors, decides for every node how its value is available
  * (uniform scalar, fused into its consumers' loops, strided view, own buffer),
- * emits fused elementwise and reduction loops, and appends the outputs and
- * the simultaneous write-back of assignments.
+ * turns operations on scalars alone into derived scalars (evaluated in
+ * double), emits fused elementwise and reduction loops, and appends the
+ * outputs and the simultaneous write-back of assignments.
  */
 #include "lower.h"
 #include "lower_int.h"
@@ -202,7 +203,7 @@ static int lb_leaf(loop_b *b, const ir_node *x)
     const val *v = &b->c->val[x->id];
     if (v->kind == V_UNIFORM)
         return v->leaf->op == IR_CONST ? lb_expr(b, KP_E_CONST, 0, 0, 0, v->leaf->attr.value)
-                                       : lb_expr(b, KP_E_SCALAR, v->leaf->attr.index, 0, 0, 0);
+                                       : lb_expr(b, KP_E_SCALAR, v->scalar, 0, 0, 0);
     assert(v->kind == V_BUF);
     long st[IR_MAX_RANK];
     map_strides(&x->shape, v->st, &b->space, st);
@@ -352,17 +353,28 @@ kp_ref lower_operand(lower_ctx *c, const ir_node *x)
     return lower_materialize(c, x, &x->shape);
 }
 
+/* The value of a uniform node as a scalar. */
+static kp_scalar uniform_scalar(const val *v)
+{
+    kp_scalar s = {0};
+    assert(v->kind == V_UNIFORM);
+    if (v->leaf->op == IR_CONST) {
+        s.kind = KP_S_IMM;
+        s.imm = v->leaf->attr.value;
+    } else {
+        s.kind = KP_S_INPUT;
+        s.index = v->scalar;
+    }
+    return s;
+}
+
 kp_scalar lower_scalar(lower_ctx *c, const ir_node *x)
 {
     const val *v = &c->val[x->id];
     kp_scalar s = {0};
     assert(x->shape.rank == 0);
-    if (v->kind == V_UNIFORM && v->leaf->op == IR_CONST) {
-        s.kind = KP_S_IMM;
-        s.imm = v->leaf->attr.value;
-    } else if (v->kind == V_UNIFORM) {
-        s.kind = KP_S_INPUT;
-        s.index = v->leaf->attr.index;
+    if (v->kind == V_UNIFORM) {
+        s = uniform_scalar(v);
     } else {
         assert(v->kind == V_BUF);
         s.kind = KP_S_LOAD;
@@ -545,12 +557,59 @@ static void lower_leaf(lower_ctx *c, const ir_node *n)
     if (n->op == IR_CONST || n->op == IR_SCALAR) {
         v->kind = V_UNIFORM;
         v->leaf = n;
+        v->scalar = n->op == IR_SCALAR ? n->attr.index : -1;
         return;
     }
     v->kind = V_BUF;
     v->vb = n->op == IR_TENSOR ? c->tensor_vb[n->attr.index] : c->input_vb[n->attr.index];
     v->off = 0;
     rowmajor(&n->shape, v->st);
+}
+
+/* An elementwise operation on uniform operands only: a derived scalar. */
+static int all_uniform(const lower_ctx *c, const ir_node *n)
+{
+    for (int i = 0; i < n->nin; i++)
+        if (c->val[n->in[i]->id].kind != V_UNIFORM)
+            return 0;
+    return 1;
+}
+
+static int same_derived(const kp_derived *a, const kp_derived *b)
+{
+    if (a->op != b->op || a->nargs != b->nargs)
+        return 0;
+    for (int k = 0; k < a->nargs; k++)
+        if (a->arg[k].kind != b->arg[k].kind ||
+            (a->arg[k].kind == KP_S_IMM ? memcmp(&a->arg[k].imm, &b->arg[k].imm, sizeof(double))
+                                        : a->arg[k].index != b->arg[k].index))
+            return 0;
+    return 1;
+}
+
+/* n as a derived scalar; one that repeats an earlier one shares its slot. */
+static void lower_derived(lower_ctx *c, const ir_node *n)
+{
+    if (c->nderived == c->dcap) {
+        c->dcap = c->dcap ? 2 * c->dcap : 16;
+        c->derived = realloc(c->derived, (size_t)c->dcap * sizeof *c->derived);
+        if (!c->derived)
+            abort();
+    }
+    kp_derived *d = &c->derived[c->nderived];
+    memset(d, 0, sizeof *d);
+    d->op = eop_of(n->op);
+    d->nargs = n->nin;
+    for (int i = 0; i < n->nin; i++)
+        d->arg[i] = uniform_scalar(&c->val[n->in[i]->id]);
+    int slot = 0;
+    while (!same_derived(&c->derived[slot], d))
+        slot++;
+    c->nderived += slot == c->nderived;
+    val *v = &c->val[n->id];
+    v->kind = V_UNIFORM;
+    v->leaf = n;
+    v->scalar = c->prog->nscalars + slot;
 }
 
 static int lower_node(lower_ctx *c, const ir_node *n)
@@ -562,7 +621,9 @@ static int lower_node(lower_ctx *c, const ir_node *n)
     case IR_K_UNARY:
     case IR_K_BINARY:
     case IR_K_SELECT:
-        if (fusible(c, n))
+        if (all_uniform(c, n))
+            lower_derived(c, n);
+        else if (fusible(c, n))
             c->val[n->id].kind = V_INLINE;
         else
             lower_map(c, n);
@@ -705,6 +766,10 @@ static int lower_entry(kp_program *kp, const ir_program *p, const ir_graph *g, k
         e->outputs = ir_pool_alloc(kp->pool, (size_t)(g->noutputs + 1) * sizeof(char *));
         for (int i = 0; i < g->noutputs; i++)
             e->outputs[i] = ir_pool_strdup(kp->pool, g->outputs[i].name);
+        e->nderived = c.nderived;
+        e->derived = ir_pool_alloc(kp->pool, (size_t)(c.nderived + 1) * sizeof *e->derived);
+        if (c.nderived)
+            memcpy(e->derived, c.derived, (size_t)c.nderived * sizeof *e->derived);
         rc = lower_plan(&c, e);
     }
     free(needed);
@@ -718,6 +783,7 @@ static int lower_entry(kp_program *kp, const ir_program *p, const ir_graph *g, k
     free(c.vb);
     free(c.ins);
     free(c.wb_target);
+    free(c.derived);
     return rc;
 }
 

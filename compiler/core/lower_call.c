@@ -309,6 +309,22 @@ static void call_matrix(call_b *b, const ir_node *n)
     }
 }
 
+static void call_lanczos(call_b *b, const ir_node *n)
+{
+    const ir_shape *s = &n->in[0]->shape;
+    int m = (int)s->d[s->rank - 2], nc = (int)s->d[s->rank - 1], steps = n->attr.steps;
+    a_ptr(b, opnd(b, n->in[0]));
+    a_ptr(b, opnd(b, n->in[1]));
+    a_ptr(b, part(b, n, 0));
+    a_ptr(b, part(b, n, 1));
+    a_int(b, ir_numel(s) / ((long)m * nc));
+    a_int(b, m);
+    a_int(b, nc);
+    a_int(b, steps);
+    a_ws(b, WS(b->c, rt_spectral_lanczos_ws, m, nc, steps));
+    finish(b, "rt_spectral_lanczos", n);
+}
+
 static void call_rand(call_b *b, const ir_node *n)
 {
     kp_scalar seed = lower_scalar(b->c, n->in[0]);
@@ -369,6 +385,7 @@ int lower_call(lower_ctx *c, const ir_node *n)
     case IR_POLAR_SVD:
     case IR_SPECTRAL_NORM:
     case IR_SPD_POW: call_matrix(&b, n); break;
+    case IR_SPECTRAL_LANCZOS: call_lanczos(&b, n); break;
     case IR_RAND_NORMAL:
     case IR_RAND_UNIFORM:
     case IR_RAND_ORTHOGONAL: call_rand(&b, n); break;

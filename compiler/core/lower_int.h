@@ -31,7 +31,8 @@ typedef struct vbuf {
 /* How a node's value is available to its consumers. */
 typedef enum {
     V_NONE,     /* not needed */
-    V_UNIFORM,  /* a scalar constant or scalar input, broadcast: `leaf` */
+    V_UNIFORM,  /* the same value everywhere: the constant `leaf`, or scalar
+                   `scalar` (an input, or derived from scalars by `leaf`) */
     V_INLINE,   /* elementwise, computed inside its single consumer's loop */
     V_BUF,      /* strided view of a virtual buffer */
     V_TUPLE     /* multi-output runtime call; values are its parts */
@@ -43,6 +44,7 @@ typedef struct val {
     long off;                  /* elements */
     long st[IR_MAX_RANK];      /* elements, per dimension of the node */
     const ir_node *leaf;
+    int scalar;
 } val;
 
 typedef struct lower_ctx {
@@ -63,6 +65,8 @@ typedef struct lower_ctx {
     int *inline_cost;          /* per node: operations it costs inline (lower.c) */
     int ninstr, icap;
     kp_instr *ins;             /* malloc-owned while lowering */
+    int nderived, dcap;
+    kp_derived *derived;       /* malloc-owned while lowering */
     int *wb_target;            /* per instruction: tensor vbuf written back, or -1 */
     char *err;
     size_t errlen;

@@ -10,7 +10,9 @@
  *   - one parameter per model weight, named by the weight's path
  *     (`model.MLP[0].Linear.W`), in mt_model.weights order: the tensor index
  *     of weight i is i; then the optimizer state buffers, named
- *     `<weight path>:<state name>` (`model.MLP[0].Linear.W:m`);
+ *     `<weight path>:<state name>` (`model.MLP[0].Linear.W:m`); then (with
+ *     train_step_logged) the start directions of its norm estimates, named
+ *     `<atom path>:norm_v<k>` and `<atom path>:update_norm_v<k>`;
  *   - per-step inputs `x` (one batch of examples) and `y` (their labels or
  *     targets), shaped by the experiment's `train` data source (see
  *     elab_data_info) for the training batch; an evaluation entry with
@@ -24,7 +26,10 @@
  *                      every weight; output `loss` (before the step).
  *   train_step_logged  the same step, plus the outputs `norm_weights` (the
  *                      model's modular norm of the weights before the step)
- *                      and `norm_update` (of new - old weights).
+ *                      and `norm_update` (of new - old weights), with every
+ *                      spectral() of the atoms' norms estimated by
+ *                      warm-started Lanczos (docs/language.md); it also
+ *                      assigns the estimates' next start directions.
  *   eval_step          forward and loss at the evaluation batch: outputs
  *                      `loss` and, for classifiers, `correct` (the number of
  *                      examples whose largest logit is the label).

@@ -325,11 +325,39 @@ static ev h_frobenius(el_tx *x, const el_builtin *b, const ast_expr *call, bt_ar
   return node(x, call, ir_unary(x->g, IR_SQRT, s));
 }
 
+/* spectral(t) estimated as x->est says, for t of rank >= 2. */
+static ev spectral_estimate(el_tx *x, const ast_expr *call, ir_node *t) {
+  el_ctx *c = x->c;
+  el_spectral_est *est = x->est;
+  int r = t->shape.rank;
+  long dims[IR_MAX_RANK];
+  for (int i = 0; i < r - 1; i++)
+    dims[i] = t->shape.d[i];
+  if (t->shape.d[r - 1] < dims[r - 2])
+    dims[r - 2] = t->shape.d[r - 1];
+  const char *name = arena_printf(c->a, "%s%d", est->prefix, est->calls++);
+  int v = ir_find_tensor(c->p, name);
+  if (v < 0)
+    v = ir_state(c->p, name, r - 1, dims, (ir_init){.kind = IR_INIT_ZEROS});
+  if (v < 0) {
+    diag_internal(c->d, call->loc, "%s", c->p->err);
+    return ev_err();
+  }
+  ir_node *tup = ir_spectral_lanczos(x->g, t, ir_tensor_ref(x->g, v), est->steps);
+  if (tup && ir_assign_add(x->g, v, ir_part(x->g, tup, 1)) < 0) {
+    diag_internal(c->d, call->loc, "%s", ir_error(x->g));
+    return ev_err();
+  }
+  return node(x, call, tup ? ir_part(x->g, tup, 0) : NULL);
+}
+
 /* One-operand runtime operations: spectral, polar_exact. */
 static ev h_matrix_fn(el_tx *x, const el_builtin *b, const ast_expr *call, bt_args *a) {
   ir_node *t;
   if (!tensor_arg(x, b, a, 0, &t))
     return ev_err();
+  if (b->op == IR_SPECTRAL_NORM && x->est && t->shape.rank >= 2)
+    return spectral_estimate(x, call, t);
   return node(x, call,
               b->op == IR_SPECTRAL_NORM ? ir_spectral_norm(x->g, t) : ir_polar_svd(x->g, t));
 }

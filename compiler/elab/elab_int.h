@@ -77,6 +77,16 @@ typedef struct el_ctx {
   long long batch;     /* training batch */
 } el_ctx;
 
+/* The logged norms estimate spectral(W) by rt_spectral_lanczos: `steps`
+ * Lanczos steps from a persistent direction per call of spectral, the state
+ * tensor "<prefix><k>" for the k-th call (from 0, in translation order),
+ * declared on first use and assigned the next direction. */
+typedef struct el_spectral_est {
+  const char *prefix; /* arena-owned */
+  int steps;
+  int calls;
+} el_spectral_est;
+
 struct el_tx;
 /* The optimizer's dualize(u) for the current weight. */
 typedef ev (*el_dualize_fn)(struct el_tx *x, const ast_expr *call, ev u);
@@ -92,6 +102,7 @@ typedef struct el_tx {
   const char *inst_note;   /* the note shown there ("... is created here") */
   el_dualize_fn dualize;   /* NULL outside optimizer bodies */
   const mt_weight *weight; /* optimizer bodies: the weight being stepped */
+  el_spectral_est *est;    /* logged norms (owned by the caller); NULL: exact */
 } el_tx;
 
 /* elab_env.c */

@@ -1,9 +1,10 @@
 /*
  * test_math.c - the JIT's scalar operations are bit-identical to the
  * reference definitions in kp_math.h (float and double, including special
- * values), the reference exp/tanh are within a few ulps of libm, and
- * reductions over the innermost axis follow the lane order fixed in kp.h
- * bit for bit.
+ * values), operations on scalars alone in a float program give the double
+ * result rounded once (derived scalars, kp.h), the reference exp/tanh are
+ * within a few ulps of libm, and reductions over the innermost axis follow
+ * the lane order fixed in kp.h bit for bit.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -141,6 +142,49 @@ static void check_elementwise(check_ctx *t, ir_dtype dt)
     ir_program_free(p);
 }
 
+/* Every operation on the scalar inputs a and b of a float program, as an
+ * output: the double operation rounded to float once. */
+static void check_derived(check_ctx *t)
+{
+    ir_program *p = ir_program_new(IR_F32);
+    int sa = tc_decl(p, ir_scalar(p, "a")), sb = tc_decl(p, ir_scalar(p, "b"));
+    ir_graph *g = ir_entry(p, "ops");
+    for (int k = 0; k < NU + NB; k++) {
+        ir_op op = k < NU ? UNARY[k] : BINARY[k - NU];
+        ir_node *a = ir_scalar_ref(g, sa), *b = ir_scalar_ref(g, sb), *y;
+        if (op == IR_SELECT)
+            y = ir_select(g, a, b, a);
+        else
+            y = k < NU ? ir_unary(g, op, a) : ir_binary(g, op, a, b);
+        tc_ok(g, y);
+        ir_output_add(g, ir_op_name(op), y);
+    }
+    core_exe *exe = tc_compile(p);
+    const kp_entry *e = &core_kernels(exe)->entries[0];
+    check(t, e->nderived == NU + NB && e->ninstr == NU + NB,
+          "one derived scalar per operation and only outputs (%d, %d instructions)", e->nderived,
+          e->ninstr);
+    int bad = 0;
+    double out[NU + NB];
+    for (int i = 0; i < N; i++) {
+        double ab[2] = {input_value(t, i, 0), input_value(t, i, 1)};
+        core_run(exe, 0, NULL, NULL, ab, out);
+        for (int k = 0; k < NU + NB; k++) {
+            ir_op op = k < NU ? UNARY[k] : BINARY[k - NU];
+            double want = (float)ref_f64(op, ab[0], ab[1]);
+            if (!same(out[k], want) && bad++ == 0)
+                check(t, 0, "%s(%.17g, %.17g) = %.9g, expected %.9g", ir_op_name(op), ab[0],
+                      ab[1], out[k], want);
+        }
+    }
+    check(t, bad == 0, "derived scalars: %d of %d values differ from double rounded once", bad,
+          N * (NU + NB));
+    printf("f32: %d operations on scalars alone are the double results rounded once on %d "
+           "inputs\n", NU + NB, N);
+    core_free(exe);
+    ir_program_free(p);
+}
+
 /* The reference exp and tanh against libm, in units of the dtype's epsilon. */
 static void check_accuracy(check_ctx *t)
 {
@@ -213,6 +257,7 @@ int main(void)
     check_ctx t = {.rng = 9};
     check_elementwise(&t, IR_F32);
     check_elementwise(&t, IR_F64);
+    check_derived(&t);
     check_accuracy(&t);
     check_reduction(&t, 5);
     check_reduction(&t, 13);

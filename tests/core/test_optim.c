@@ -4,6 +4,9 @@
  * loops on the same data, for three consecutive steps, to 1e-6 relative:
  * SGD with momentum, AdamW with and without bias correction, and a
  * Newton-Schulz (polar_ns) step compared with calling rt_polar_ns directly.
+ * The bias corrections 1 - beta^t depend on scalars only: the program
+ * evaluates them in double and rounds once (kp.h, derived scalars), and so
+ * does the reference.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -99,7 +102,7 @@ static void ref_sgd(float *W, float *m, const float *G, double lr)
 
 static void ref_adamw(float *W, float *m, float *v, const float *G, double lr, double t, int bc)
 {
-    float c1 = bc ? 1 - powf((float)B1, (float)t) : 1, c2 = bc ? 1 - powf((float)B2, (float)t) : 1;
+    float c1 = bc ? (float)(1 - pow(B1, t)) : 1, c2 = bc ? (float)(1 - pow(B2, t)) : 1;
     for (int i = 0; i < R * C; i++) {
         m[i] = (float)B1 * m[i] + (float)(1 - B1) * G[i];
         v[i] = (float)B2 * v[i] + (float)(1 - B2) * (G[i] * G[i]);

@@ -25,10 +25,12 @@ stdlib/optim.duet:
 duet runs them from its own initial weights (a --steps 0 checkpoint) and on
 the batches it dumps (--dump-batches), in float64 (--dtype f64), where
 weights and optimizer state must agree to 1e-10 relative (the losses, as
-printed with 9 digits, to 1e-8), and in
-float32, where losses and weights must agree to 1e-5. (Float32 state is
-not compared: AdamW's bias correction 1 - 0.999^t, evaluated in float32 at
-run time, already differs from the exact value by 1.3e-5.)"""
+printed with 9 digits, to 1e-8), and in float32, where losses, weights and
+optimizer state must agree to 1e-6, M3's to 5e-6 (measured: at most 4.3e-7,
+M3 2.7e-6, amplified as above even with eps = 1e-4). Expressions of scalars
+alone, such as AdamW's bias corrections 1 - beta^t, are evaluated in double
+and rounded once (in float32 they were off by up to 1.3e-5 and AdamW's
+weights by 1.9e-6)."""
 import math
 import os
 
@@ -36,7 +38,8 @@ import numpy as np
 
 from drvtest import HERE, Test, read_jsonl, read_safetensors
 
-TOLERANCE = {"f64": 1e-10, "f32": 1e-5}
+TOLERANCE = {"f64": 1e-10, "f32": 1e-6}
+TOLERANCE_M3_F32 = 5e-6
 LOSS_DIGITS = 1e-8  # metrics.jsonl prints 9 significant digits
 STEPS = 3
 SRC = os.path.join(HERE, "ref_mlp.duet")
@@ -187,6 +190,7 @@ for dtype, tol in TOLERANCE.items():
             [(32, 784), (10, 32)], [init[n].shape for n in names])
 
     for k, (opt, (rule, shares)) in enumerate(VARIANTS):
+        vtol = TOLERANCE_M3_F32 if dtype == "f32" and opt.startswith("M3") else tol
         out = f"run{k}-{dtype}"
         dump = ["--dump-batches", "batches"] if not os.path.exists(t.path("batches")) else []
         t.duet_run("run", SRC, "--set", f"optimizer={opt}", "--steps", str(STEPS), "--dtype",
@@ -203,17 +207,16 @@ for dtype, tol in TOLERANCE.items():
         got, _ = read_safetensors(t.path(out, "model.safetensors"))
         logged = [d["loss"] for d in read_jsonl(t.path(out, "metrics.jsonl")) if "loss" in d]
         errs = [abs(a - b) / b for a, b in zip(logged, losses)]
-        t.check(len(logged) == STEPS and max(errs) <= max(tol, LOSS_DIGITS),
+        t.check(len(logged) == STEPS and max(errs) <= max(vtol, LOSS_DIGITS),
                 f"{opt} {dtype}: losses of steps 1-3", losses, logged)
         worst = 0
         compared = [(n, w[i]) for i, n in enumerate(names)]
-        if dtype == "f64":
-            compared += [(f"{n}:{s}", states[i][s]) for i, n in enumerate(names)
-                         for s in ("m", "v", "m1", "m2") if s in states[i]]
+        compared += [(f"{n}:{s}", states[i][s]) for i, n in enumerate(names)
+                     for s in ("m", "v", "m1", "m2") if s in states[i]]
         for name, want in compared:
             e = rel(got[name], want)
             worst = max(worst, e)
-            t.check(e <= tol, f"{opt} {dtype}: {name} after {STEPS} steps",
-                    f"relative error <= {tol}", e)
+            t.check(e <= vtol, f"{opt} {dtype}: {name} after {STEPS} steps",
+                    f"relative error <= {vtol}", e)
         print(f"{opt} {dtype}: worst relative error {worst:.2e} (losses {max(errs):.1e})")
 t.done()

@@ -1,6 +1,8 @@
 /* test_elab_mlp.c: the stdlib MLP on Fashion-MNIST-shaped data elaborates
  * into the documented program: parameter and state names, shapes and
- * initializers (orthogonal, scaled by sqrt(out / in)), inputs for the
+ * initializers (orthogonal, scaled by sqrt(out / in)), the start directions
+ * of the logged norms' estimates (one per Linear for its weight and one for
+ * its update, zeros of length min(out, in)), inputs for the
  * training and evaluation batches, entries and their outputs, the weight
  * table; and, JIT-compiled in single precision, its entries agree with each
  * other: eval_step's loss is train_step's, `correct` counts argmax hits, the
@@ -28,8 +30,12 @@ static const char *const weights[] = {"model[1].MLP[0].Linear.W", "model[1].MLP[
                                       "model[1].MLP[4].Linear.W"};
 static const long dims[3][2] = {{64, 784}, {64, 64}, {10, 64}};
 
+static const char *const atoms[] = {"model[1].MLP[0].Linear", "model[1].MLP[2].Linear",
+                                    "model[1].MLP[4].Linear"};
+
 static void check_declarations(check_ctx *t, const ir_program *p) {
-  check(t, p->ntensors == 6, "6 tensors (3 weights, 3 momenta), got %d", p->ntensors);
+  check(t, p->ntensors == 12, "12 tensors (3 weights, 3 momenta, 6 directions), got %d",
+        p->ntensors);
   for (int i = 0; i < 3 && i < p->ntensors; i++) {
     const ir_tensor_decl *d = &p->tensors[i];
     check(t, strcmp(d->name, weights[i]) == 0, "tensor %d is %s, expected %s", i, d->name,
@@ -44,11 +50,17 @@ static void check_declarations(check_ctx *t, const ir_program *p) {
   }
   for (int i = 3; i < p->ntensors; i++) {
     char want[96];
-    snprintf(want, sizeof want, "%s:m", weights[i - 3]);
+    if (i < 6)
+      snprintf(want, sizeof want, "%s:m", weights[i - 3]);
+    else
+      snprintf(want, sizeof want, "%s:%snorm_v0", atoms[i % 3], i < 9 ? "" : "update_");
+    const ir_tensor_decl *d = &p->tensors[i];
+    long len = i < 6 ? dims[i - 3][1] : fmin(dims[i % 3][0], dims[i % 3][1]);
     check(t,
-          strcmp(p->tensors[i].name, want) == 0 && p->tensors[i].kind == IR_STATE &&
-              p->tensors[i].init.kind == IR_INIT_ZEROS,
-          "tensor %d is %s, expected the zero-initialized state %s", i, p->tensors[i].name, want);
+          strcmp(d->name, want) == 0 && d->kind == IR_STATE && d->init.kind == IR_INIT_ZEROS &&
+              d->shape.d[d->shape.rank - 1] == len,
+          "tensor %d is %s, expected the zero-initialized state %s (last dim %ld)", i, d->name,
+          want, len);
   }
   int x = ir_find_input(p, "x"), y = ir_find_input(p, "y");
   check(t,
@@ -73,8 +85,9 @@ static void check_declarations(check_ctx *t, const ir_program *p) {
     for (int k = 0; g && k < 3 && outs[i][k + 1]; k++)
       check(t, g->noutputs > k && strcmp(g->outputs[k].name, outs[i][k + 1]) == 0,
             "%s: output %d is %s", outs[i][0], k, outs[i][k + 1]);
+    int assigns = i == 0 ? 6 : 12; /* the logged step also the 6 directions */
     if (g && i < 2)
-      check(t, g->nassigns == 6, "%s assigns 3 weights and 3 states, got %d", outs[i][0],
+      check(t, g->nassigns == assigns, "%s assigns %d tensors, got %d", outs[i][0], assigns,
             g->nassigns);
   }
 }

@@ -1,7 +1,8 @@
 /*
  * test_portable.c - the portable BLAS and LAPACK that emitted programs use
  * without libraries (runtime/deploy/portable), checked against direct
- * double-precision definitions: GEMM for every order and transpose, SYRK
+ * double-precision definitions: GEMM and GEMV for every order and
+ * transpose (GEMV also with strides and beta), SYRK
  * triangles, SYMM, Householder QR (A = QR, Q orthonormal), SVD (A = U S V^T,
  * orthonormal factors, descending values, a known spectrum) and symmetric
  * eigenpairs (A v = lambda v, ascending).
@@ -62,6 +63,38 @@ static void test_gemm(check_ctx *t)
                 free(B);
                 free(C);
             }
+}
+
+static void test_gemv(check_ctx *t)
+{
+    const int m = 23, n = 41, lda = 50;
+    double *A = malloc(sizeof(double) * lda * lda), x[2 * 50], y[3 * 50];
+    for (long i = 0; i < (long)lda * lda; i++)
+        A[i] = val(i, 0.3);
+    for (int i = 0; i < 2 * 50; i++)
+        x[i] = val(i, 0.9);
+    for (int row = 0; row < 2; row++)
+        for (int tr = 0; tr < 2; tr++)
+            for (int beta = 0; beta < 2; beta++) {
+                const int rows = tr ? n : m, cols = tr ? m : n;
+                for (int i = 0; i < 3 * 50; i++)
+                    y[i] = beta ? val(i, 0.5) : NAN; /* beta 0: never read */
+                cblas_dgemv(row ? CblasRowMajor : CblasColMajor, tr ? CblasTrans : CblasNoTrans,
+                            m, n, 0.5, A, lda, x, 2, beta ? -1.5 : 0, y, 3);
+                double worst = 0;
+                for (long i = 0; i < rows; i++) {
+                    double s = beta ? -1.5 * val(3 * i, 0.5) : 0;
+                    for (long j = 0; j < cols; j++) {
+                        const long r = tr ? j : i, c = tr ? i : j;
+                        s += 0.5 * (row ? A[r * lda + c] : A[r + c * lda]) * x[2 * j];
+                    }
+                    const double e = fabs(s - y[3 * i]);
+                    worst = e > worst || isnan(e) ? e : worst;
+                }
+                check(t, worst < 1e-12, "dgemv order %d trans %d beta %d: error %g", row, tr, beta,
+                      worst);
+            }
+    free(A);
 }
 
 static void test_syrk_symm(check_ctx *t)
@@ -232,6 +265,7 @@ int main(void)
 {
     check_ctx t = {0};
     test_gemm(&t);
+    test_gemv(&t);
     test_syrk_symm(&t);
     test_qr(&t);
     test_svd(&t);

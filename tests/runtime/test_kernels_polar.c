@@ -7,7 +7,12 @@
  *    the composed scalar polynomial p (singular vectors untouched);
  *  - exact polar factor (SVD) against U V^T; spectral norm against
  *    max sigma; spd_pow: A^-1/2 A A^-1/2 = I, (A^1/2)^2 = A, eigenvalue
- *    clamping; batches and in-place calls.
+ *    clamping; batches and in-place calls;
+ *  - the Lanczos estimate of the spectral norm: never above max sigma,
+ *    converging over warm-started calls to it and its direction to the top
+ *    singular vector (of the smaller side), exact in one call when the
+ *    steps span the smaller side or the spectrum is flat or of rank 1, 0
+ *    for the zero matrix, NaN for NaN input; batches and in-place calls.
  */
 #include <lapacke.h>
 #include <math.h>
@@ -268,6 +273,107 @@ static void spectral_batch_check(check_ctx *t)
     free(ws);
 }
 
+/* ---- Lanczos estimate of the spectral norm ------------------------------- */
+
+/* The estimate after `calls` warm-started calls of `steps` steps from the
+ * zero direction (f32 when f32 is set); *dir gets |cos| of the angle
+ * between the final direction and want_dir (s values, unit). */
+static double lanczos_run(const double *G, int m, int n, int steps, int calls,
+                          int f32, const double *want_dir, double *dir)
+{
+    const int s = m < n ? m : n;
+    const size_t mn = (size_t)m * n;
+    double *v = tk_alloc(s), out = 0;
+    if (f32) {
+        float *G32 = tk_to32(G, mn), *v32 = tk_alloc32(s), out32 = 0;
+        float *ws = tk_alloc32(rt_spectral_lanczos_ws_f32(m, n, steps));
+        for (int c = 0; c < calls; c++)
+            rt_spectral_lanczos_f32(G32, v32, &out32, v32, 1, m, n, steps, ws);
+        for (int i = 0; i < s; i++)
+            v[i] = v32[i];
+        out = out32;
+        free(G32), free(v32), free(ws);
+    } else {
+        double *ws = tk_alloc(rt_spectral_lanczos_ws_f64(m, n, steps));
+        for (int c = 0; c < calls; c++)
+            rt_spectral_lanczos_f64(G, v, &out, v, 1, m, n, steps, ws);
+        free(ws);
+    }
+    if (want_dir)
+        *dir = fabs(tk_dot(v, want_dir, s)) / sqrt(tk_dot(v, v, s));
+    free(v);
+    return out;
+}
+
+static void lanczos_check(check_ctx *t, svd_matrix *a)
+{
+    const int m = a->m, n = a->n, s = a->s;
+    const double want = a->sigma[0];
+    /* the top singular vector of the smaller side: column 0 of U or V */
+    const double *F = m <= n ? a->U : a->V;
+    double *top = tk_alloc(s), dir = 0;
+    for (int i = 0; i < s; i++)
+        top[i] = F[(long)i * s];
+    for (int f32 = 0; f32 < 2; f32++) {
+        const char *ty = f32 ? "f32" : "f64";
+        const double tol = f32 ? 2e-6 : 1e-12;
+        double one = lanczos_run(a->G, m, n, 4, 1, f32, NULL, NULL);
+        tk_check(t, fmax(0, one - want) / want, tol,
+                 "lanczos %dx%d %s: one call of 4 steps %.9g <= sigma_max %.9g",
+                 m, n, ty, one, want);
+        double est = lanczos_run(a->G, m, n, 4, 10, f32, top, &dir);
+        tk_check(t, tk_err(&est, &want, 1), tol,
+                 "lanczos %dx%d %s: 10 warm-started calls of 4 steps == sigma_max",
+                 m, n, ty);
+        tk_check(t, 1 - dir, f32 ? 1e-4 : 1e-9,
+                 "lanczos %dx%d %s: direction == top singular vector", m, n, ty);
+        if (s <= 8) {
+            est = lanczos_run(a->G, m, n, 8, 1, f32, NULL, NULL);
+            tk_check(t, tk_err(&est, &want, 1), tol,
+                     "lanczos %dx%d %s: 8 steps span the smaller side: exact",
+                     m, n, ty);
+        }
+    }
+    free(top);
+}
+
+/* Flat and rank-1 spectra (the Krylov space is invariant after one step),
+ * the zero matrix, NaN, batches and in-place calls. */
+static void lanczos_special_check(check_ctx *t)
+{
+    const int m = 40, n = 24;
+    const size_t mn = (size_t)m * n;
+    double *Q = orthonormal_cols(m, n, 601), *G = tk_alloc(3 * mn);
+    double *u = orthonormal_cols(m, 1, 602), *w = orthonormal_cols(n, 1, 603);
+    for (size_t i = 0; i < mn; i++)
+        G[i] = 2.5 * Q[i]; /* all singular values 2.5 */
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+            G[mn + (size_t)i * n + j] = 3 * u[i] * w[j]; /* rank 1, sigma 3 */
+    double want[3] = {2.5, 3, 0}, out[3], one[3], v[3 * 24] = {0};
+    double *ws = tk_alloc(rt_spectral_lanczos_ws_f64(m, n, 5));
+    for (int b = 0; b < 3; b++) {
+        double vb[24] = {0};
+        rt_spectral_lanczos_f64(G + b * mn, vb, &one[b], vb, 1, m, n, 5, ws);
+    }
+    tk_check(t, tk_err(one, want, 3), 1e-14,
+             "lanczos 40x24: flat 2.5, rank-1 3 and zero matrices exact");
+    rt_spectral_lanczos_f64(G, v, out, v, 3, m, n, 5, ws);
+    tk_check(t, tk_err(out, one, 3), 0,
+             "lanczos batch of 3 (in place) == 3 single calls");
+    int finite = 1;
+    for (int i = 0; i < 3 * n; i++)
+        finite &= isfinite(v[i]);
+    tk_equal(t, finite, 1, "lanczos: directions finite (zero matrix included)");
+    G[7] = NAN;
+    rt_spectral_lanczos_f64(G, v, out, v, 1, m, n, 5, ws);
+    tk_equal(t, isnan(out[0]), 1, "lanczos: NaN in the matrix gives NaN");
+    for (int i = 0; i < n; i++)
+        finite &= isfinite(v[i]);
+    tk_equal(t, finite, 1, "lanczos: the direction stays finite after NaN");
+    free(Q), free(G), free(u), free(w), free(ws);
+}
+
 /* ---- SPD powers ----------------------------------------------------------- */
 
 static void matmul(const double *A, const double *B, double *C, int n)
@@ -353,10 +459,12 @@ int main(void)
             for (int f32 = 0; f32 < 2; f32++)
                 ns_check(&t, &bands[b], &a, f32);
         svd_kernels_check(&t, &a);
+        lanczos_check(&t, &a);
         svd_matrix_free(&a);
     }
     ns_batch_check(&t);
     spectral_batch_check(&t);
+    lanczos_special_check(&t);
     spd_check(&t, 1, 501);
     spd_check(&t, 7, 502);
     spd_check(&t, 13, 503);

@@ -2,8 +2,9 @@
  * blas.c - portable C implementations of the CBLAS routines in cblas.h,
  * for builds without a BLAS library. GEMM packs blocks of both operands
  * and multiplies them with a register-blocked kernel that C compilers
- * vectorize; SYRK computes only its triangle; SYMM expands the symmetric
- * operand and multiplies. Each sum over k runs in increasing k.
+ * vectorize; GEMV runs plain loops; SYRK computes only its triangle; SYMM
+ * expands the symmetric operand and multiplies. Each sum over k runs in
+ * increasing k.
  */
 #include <stdlib.h>
 #include <string.h>

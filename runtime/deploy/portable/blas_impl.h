@@ -114,6 +114,32 @@ void BLAS_NAME(gemm)(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS
             row ? ldc : 1, row ? 1 : ldc, TRI_ALL);
 }
 
+/* Row by row (dot products) when the rows of op(A) are contiguous, else
+ * column by column (each column scaled and added). */
+void BLAS_NAME(gemv)(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans, int m, int n, T alpha,
+                     const T *A, int lda, const T *x, int incx, T beta, T *y, int incy)
+{
+    const int tr = trans == CblasTrans;
+    const long rows = tr ? n : m, cols = tr ? m : n;
+    const S(view) a = S(op)(order, trans, A, lda);
+    T *acc = xmalloc(sizeof(T) * (size_t)(rows > 0 ? rows : 1));
+    for (long i = 0; i < rows; i++)
+        acc[i] = 0;
+    if (a.cs == 1)
+        for (long i = 0; i < rows; i++)
+            for (long j = 0; j < cols; j++)
+                acc[i] += a.p[i * a.rs + j] * x[j * incx];
+    else
+        for (long j = 0; j < cols; j++)
+            for (long i = 0; i < rows; i++)
+                acc[i] += a.p[i + j * a.cs] * x[j * incx];
+    for (long i = 0; i < rows; i++) {
+        T *yi = y + i * incy;
+        *yi = beta == 0 ? alpha * acc[i] : alpha * acc[i] + beta * *yi;
+    }
+    free(acc);
+}
+
 void BLAS_NAME(syrk)(enum CBLAS_ORDER order, enum CBLAS_UPLO uplo, enum CBLAS_TRANSPOSE trans,
                      int n, int k, T alpha, const T *A, int lda, T beta, T *C, int ldc)
 {

@@ -1,6 +1,6 @@
 /*
  * cblas.h - the part of the CBLAS interface the duet runtime uses (gemm,
- * syrk and symm in single and double precision), implemented in portable C
+ * gemv, syrk and symm in single and double precision), implemented in portable C
  * by blas.c for builds without a BLAS library. Same names, enumerations and
  * argument order as the reference CBLAS, so the runtime compiles unchanged.
  */
@@ -20,6 +20,15 @@ void cblas_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRA
 void cblas_dgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int m,
                  int n, int k, double alpha, const double *A, int lda, const double *B, int ldb,
                  double beta, double *C, int ldc);
+
+/* y = alpha op(A) x + beta y, A m x n (trans: op(A) = A^T); strides incx,
+ * incy >= 1 (beta 0: y is not read). */
+void cblas_sgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans, int m, int n, float alpha,
+                 const float *A, int lda, const float *x, int incx, float beta, float *y,
+                 int incy);
+void cblas_dgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans, int m, int n, double alpha,
+                 const double *A, int lda, const double *x, int incx, double beta, double *y,
+                 int incy);
 
 /* The `uplo` triangle of the n x n C = alpha op(A) op(A)^T + beta C, op(A)
  * n x k (trans: op(A) = A^T). */
