@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,19 +48,6 @@ typedef struct emitter {
   kp_program *kp;          /* owned */
   long batch;
 } emitter;
-
-static int io_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Prints `duet: error: <message>`; returns 1. */
-static int io_fail(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("duet: error: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  return 1;
-}
 
 static int emit_option(void *ctx, int i, int argc, char **argv) {
   emit_opts *o = ctx;
@@ -106,7 +92,7 @@ static int load_sets(emitter *m) {
   for (int i = 0; i < n; i++) {
     const sema_data *sd = binding(e, names[i]);
     if (!sd)
-      return io_fail("experiment %s has no data '%s'", e->name, names[i]);
+      return drv_error("experiment %s has no data '%s'", e->name, names[i]);
     if (!drv_data_load(&m->sets[m->nsets], sd, m->s->unit.diag))
       return drv_report_diags(m->s);
     m->nsets++;
@@ -139,7 +125,7 @@ static int build_program(emitter *m) {
 static int read_all(const char *path, char **text, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f)
-    return io_fail("cannot read %s: %s", path, strerror(errno));
+    return drv_error("cannot read %s: %s", path, strerror(errno));
   size_t cap = 1 << 14, n = 0, got;
   char *p = malloc(cap + 1);
   while (p && (got = fread(p + n, 1, cap - n, f)) > 0)
@@ -153,7 +139,7 @@ static int read_all(const char *path, char **text, size_t *len) {
   fclose(f);
   if (bad) {
     free(p);
-    return io_fail("cannot read %s", path);
+    return drv_error("cannot read %s", path);
   }
   p[n] = 0;
   *text = p;
@@ -166,14 +152,14 @@ static FILE *create(const emitter *m, const char *name) {
   drv_rundir_file(path, sizeof path, m->o.out, name);
   FILE *f = fopen(path, "w");
   if (!f)
-    io_fail("cannot write %s: %s", path, strerror(errno));
+    drv_error("cannot write %s: %s", path, strerror(errno));
   return f;
 }
 
 static int finish(FILE *f, const char *name) {
   bool bad = ferror(f) != 0;
   if (fclose(f) != 0 || bad)
-    return io_fail("writing %s failed", name);
+    return drv_error("writing %s failed", name);
   return 0;
 }
 
@@ -185,7 +171,7 @@ static int copy_file(const char *src, const char *dst) {
   FILE *f = fopen(dst, "wb");
   if (!f) {
     free(text);
-    return io_fail("cannot write %s: %s", dst, strerror(errno));
+    return drv_error("cannot write %s: %s", dst, strerror(errno));
   }
   fwrite(text, 1, len, f);
   free(text);
@@ -202,10 +188,10 @@ static bool has_suffix(const char *s, const char *suffix) {
 static int copy_dir(const char *src, const char *dst, const char *suffix, bool deep) {
   rt_error err;
   if (drv_mkdirs(dst, &err) < 0)
-    return io_fail("%s", err.msg);
+    return drv_error("%s", err.msg);
   DIR *d = opendir(src);
   if (!d)
-    return io_fail("cannot read %s: %s", src, strerror(errno));
+    return drv_error("cannot read %s: %s", src, strerror(errno));
   int rc = 0;
   struct dirent *de;
   while (rc == 0 && (de = readdir(d))) {
@@ -387,7 +373,7 @@ static int put_experiment(FILE *f, const emitter *m) {
 static int write_model(const emitter *m) {
   char *config = config_text(m);
   if (!config)
-    return io_fail("out of memory");
+    return drv_error("out of memory");
   const char *keys[] = {"@EXPERIMENT@", "@SOURCE@", "@CONFIG@"};
   const char *values[] = {m->e->name, m->file, config};
   FILE *f = create(m, "model.h");
@@ -405,7 +391,7 @@ static int write_model(const emitter *m) {
           m->e->name, m->file);
   char err[256];
   if (cg_c_emit(m->kp, f, err, sizeof err) < 0)
-    rc = io_fail("%s", err);
+    rc = drv_error("%s", err);
   if (rc == 0)
     rc = put_experiment(f, m);
   if (rc == 0)
@@ -419,7 +405,7 @@ static int write_model(const emitter *m) {
 static int read_checkpoint(const emitter *m, rt_st_file *ck) {
   rt_error err;
   if (rt_safetensors_read(ck, m->o.checkpoint, &err) < 0)
-    return io_fail("%s", err.msg);
+    return drv_error("%s", err.msg);
   for (int i = 0; i < m->kp->ntensors; i++) {
     const kp_tensor *t = &m->kp->tensors[i];
     const rt_st_tensor *s = rt_st_find(ck, t->name);
@@ -427,7 +413,7 @@ static int read_checkpoint(const emitter *m, rt_st_file *ck) {
     for (int d = 0; same && d < t->rank; d++)
       same = s->shape[d] == t->shape[d];
     if (t->is_param && !same)
-      return io_fail("%s: %s parameter %s (F32 %s expected)", m->o.checkpoint,
+      return drv_error("%s: %s parameter %s (F32 %s expected)", m->o.checkpoint,
                      s ? "mismatched" : "no", t->name,
                      shape_text(t->rank, t->shape, (char[96]){0}, 96));
   }
@@ -453,7 +439,7 @@ static int write_weights(const emitter *m, const rt_st_file *ck) {
     for (long j = 0; j < t->count; j++) {
       if (!isfinite(v[j])) {
         fclose(f);
-        return io_fail("%s: %s holds a non-finite value", m->o.checkpoint, t->name);
+        return drv_error("%s: %s holds a non-finite value", m->o.checkpoint, t->name);
       }
       fprintf(f, "%s%af,", j % 6 ? " " : "\n    ", (double)v[j]); /* exact */
     }
@@ -490,7 +476,7 @@ static int copy_runtime(const emitter *m, char **list) {
   drv_runtime_set set = {0};
   rt_error err;
   if (rc == 0 && drv_runtime_set_of(rt, (const char *const *)texts, 3, &set, &err) < 0)
-    rc = io_fail("%s", err.msg);
+    rc = drv_error("%s", err.msg);
   size_t len = 0;
   FILE *f = rc == 0 ? open_memstream(list, &len) : NULL;
   for (int i = 0; f && i < set.n && rc == 0; i++) {
@@ -501,7 +487,7 @@ static int copy_runtime(const emitter *m, char **list) {
     fprintf(f, "%sruntime/%s", i ? " \\\n\t" : "", set.files[i]);
   }
   if (f && fclose(f) != 0)
-    rc = io_fail("out of memory");
+    rc = drv_error("out of memory");
   drv_runtime_set_free(&set);
   for (int i = 0; i < 3; i++)
     free(texts[i]);
@@ -524,7 +510,7 @@ static int write_dir(emitter *m) {
   char *runtime = NULL;
   int rc = m->o.checkpoint ? read_checkpoint(m, &ck) : 0;
   if (rc == 0 && drv_mkdirs(m->o.out, &err) < 0)
-    rc = io_fail("%s", err.msg);
+    rc = drv_error("%s", err.msg);
   if (rc == 0)
     rc = write_model(m);
   if (rc == 0)

@@ -7,7 +7,6 @@
  * (core_compile_predict); with labels, the whole entries give the mean loss
  * as `duet run` evaluates a data set. */
 #include <assert.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,19 +57,6 @@ typedef struct predictor {
   double *scalars;        /* zeros: evaluations read no scalar, owned */
 } predictor;
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Prints `duet: error: <message>`; returns 1. */
-static int fail(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("duet: error: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  return 1;
-}
-
 static int predict_option(void *ctx, int i, int argc, char **argv) {
   predict_opts *o = ctx;
   const char *a = argv[i];
@@ -111,22 +97,22 @@ static int predict_option(void *ctx, int i, int argc, char **argv) {
 static int load_idx(predictor *m) {
   const sema_data *train = &m->e->data[0];
   if (m->info.x_tokens || strcmp(train->source, "fashion_mnist") != 0)
-    return fail("--idx reads Fashion-MNIST images, but %s trains on %s", m->e->name,
+    return drv_error("--idx reads Fashion-MNIST images, but %s trains on %s", m->e->name,
                 train->source);
   examples *ex = &m->ex;
   rt_idx im, lb;
   rt_error err;
   if (rt_idx_read(&im, m->o.examples, &err) < 0)
-    return fail("%s", err.msg);
+    return drv_error("%s", err.msg);
   long numel = 1;
   for (int d = 1; d < im.ndim; d++)
     numel *= (long)im.dims[d];
   int rc = 0;
   if (im.ndim < 2 || numel != ex->x_numel)
-    rc = fail("%s: examples of %ld values; the model reads %ld", m->o.examples, numel,
+    rc = drv_error("%s: examples of %ld values; the model reads %ld", m->o.examples, numel,
               ex->x_numel);
   else if (!(ex->x = malloc(sizeof(float) * im.count + 1)))
-    rc = fail("out of memory");
+    rc = drv_error("out of memory");
   if (rc == 0) {
     ex->n = (long)im.dims[0];
     float table[256], *x = ex->x;
@@ -138,11 +124,11 @@ static int load_idx(predictor *m) {
   if (rc || !m->o.labels)
     return rc;
   if (rt_idx_read(&lb, m->o.labels, &err) < 0)
-    return fail("%s", err.msg);
+    return drv_error("%s", err.msg);
   if ((long)lb.count != ex->n * ex->y_numel)
-    rc = fail("%s has %zu labels for %ld examples", m->o.labels, lb.count, ex->n);
+    rc = drv_error("%s has %zu labels for %ld examples", m->o.labels, lb.count, ex->n);
   else if (!(ex->y = malloc(sizeof *ex->y * lb.count + 1)))
-    rc = fail("out of memory");
+    rc = drv_error("out of memory");
   for (size_t i = 0; rc == 0 && i < lb.count; i++)
     ex->y[i] = lb.data[i];
   rt_idx_free(&lb);
@@ -155,19 +141,19 @@ static int load_text(predictor *m) {
   examples *ex = &m->ex;
   int ctx = (int)m->info.context;
   if (!m->info.x_tokens || ctx < 1)
-    return fail("--text needs a model of token windows; %s reads %s", m->e->name,
+    return drv_error("--text needs a model of token windows; %s reads %s", m->e->name,
                 m->e->data[0].source);
   rt_text t;
   rt_error err;
   if (rt_text_load(&t, m->o.examples, 0, &err) < 0)
-    return fail("%s", err.msg);
+    return drv_error("%s", err.msg);
   ex->n = (long)rt_text_window_count(&t, RT_SPLIT_TRAIN, ctx);
   int rc = 0;
   if (ex->n < 1)
-    rc = fail("%s is shorter than one window of %d bytes", m->o.examples, ctx + 1);
+    rc = drv_error("%s is shorter than one window of %d bytes", m->o.examples, ctx + 1);
   else if (!(ex->x = malloc(sizeof(int32_t) * (size_t)(ex->n * ctx))) ||
            !(ex->y = malloc(sizeof(int32_t) * (size_t)(ex->n * ctx))))
-    rc = fail("out of memory");
+    rc = drv_error("out of memory");
   if (rc == 0)
     rt_text_windows(&t, RT_SPLIT_TRAIN, (int)ex->n, ctx, 0, ex->x, ex->y);
   rt_text_free(&t);
@@ -192,7 +178,7 @@ static int load_examples(predictor *m) {
   m->ex.y_numel = numel(m->info.y_rank, m->info.y_dims);
   m->ex.x_size = m->info.x_tokens ? sizeof(int32_t) : sizeof(float);
   if (!m->info.y_labels || m->info.classes < 1)
-    return fail("%s has no classes to predict", m->e->name);
+    return drv_error("%s has no classes to predict", m->e->name);
   return strcmp(m->o.kind, "--idx") == 0 ? load_idx(m) : load_text(m);
 }
 
@@ -236,7 +222,7 @@ static int build(predictor *m) {
   int rc = 0;
   m->nentries = 1;
   if (!elab_entry_inputs(p, names[0], &m->entries[0].x, &m->entries[0].y, &m->entries[0].batch))
-    rc = fail("%s has no evaluation entry", m->e->name);
+    rc = drv_error("%s has no evaluation entry", m->e->name);
   long rest = rc == 0 ? m->ex.n % m->entries[0].batch : 0;
   if (rest) {
     names[1] = arena_printf(m->s.unit.arena, "eval_step_%ld", rest);
@@ -255,7 +241,7 @@ static int build(predictor *m) {
   for (int i = 0; i < m->nentries && rc == 0; i++)
     rc = bind_entry(m, &m->entries[i], names[i]);
   if (rc == 0 && !(m->arena = core_arena_alloc(m->exe)))
-    rc = fail("out of memory");
+    rc = drv_error("out of memory");
   return rc;
 }
 
@@ -264,7 +250,7 @@ static int load_weights(predictor *m) {
   rt_st_file f;
   rt_error err;
   if (rt_safetensors_read(&f, m->o.weights, &err) < 0)
-    return fail("%s", err.msg);
+    return drv_error("%s", err.msg);
   const kp_program *kp = core_kernels(m->exe);
   int rc = 0;
   for (int i = 0; i < kp->ntensors && rc == 0; i++) {
@@ -276,7 +262,7 @@ static int load_weights(predictor *m) {
     for (int d = 0; same && d < t->rank; d++)
       same = w->shape[d] == t->shape[d];
     if (!same)
-      rc = fail("%s: %s parameter %s (F32 [%ld values] expected)", m->o.weights,
+      rc = drv_error("%s: %s parameter %s (F32 [%ld values] expected)", m->o.weights,
                 w ? "mismatched" : "no", t->name, t->count);
     else
       memcpy((char *)m->arena + t->off, w->data, w->nbytes);
@@ -364,10 +350,10 @@ static void print_classes(const predictor *m, FILE *f) {
 static int write_classes(const predictor *m) {
   FILE *f = fopen(m->o.predictions, "w");
   if (!f)
-    return fail("cannot write %s", m->o.predictions);
+    return drv_error("cannot write %s", m->o.predictions);
   print_classes(m, f);
   bool bad = ferror(f) != 0;
-  return fclose(f) != 0 || bad ? fail("writing %s failed", m->o.predictions) : 0;
+  return fclose(f) != 0 || bad ? drv_error("writing %s failed", m->o.predictions) : 0;
 }
 
 static int run(predictor *m) {
@@ -378,7 +364,7 @@ static int run(predictor *m) {
   m->inputs = calloc((size_t)kp->ninputs + 1, sizeof *m->inputs);
   m->scalars = calloc((size_t)kp->nscalars + 1, sizeof *m->scalars);
   if (!m->pred || !m->zeros || !m->inputs || !m->scalars)
-    return fail("out of memory");
+    return drv_error("out of memory");
   if (m->o.threads > 0)
     rt_set_threads((int)m->o.threads);
   double t0 = rt_now_s();

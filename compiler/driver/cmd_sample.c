@@ -8,7 +8,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,16 +107,8 @@ typedef struct model {
   const void *logits; /* [context, vocab] in the program's dtype (arena) */
 } model;
 
-static int cannot(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int cannot(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("duet: error: cannot sample: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  return 1;
-}
+/* Prints `duet: error: cannot sample: <message>`; returns 1. */
+#define cannot(fmt, ...) drv_error("cannot sample: " fmt, __VA_ARGS__)
 
 static int load_model(model *md, const sample_args *a) {
   struct stat st;

@@ -19,5 +19,7 @@ int drv_cmd_sample(int argc, char **argv);
 /* Prints `duet: error: <message>` and a pointer to --help; returns 1. */
 int drv_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Prints `duet: error: <message>`; returns 1. */
+int drv_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

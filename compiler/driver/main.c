@@ -74,6 +74,16 @@ static void help(FILE *out) {
         out);
 }
 
+int drv_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("duet: error: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return 1;
+}
+
 int drv_usage_error(const char *cmd, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
