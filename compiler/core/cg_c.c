@@ -188,7 +188,10 @@ static void op_expr(const cw *w, const kp_loop *l, int i, char *buf, size_t len)
     switch (e->op) {
     case KP_E_LOAD:
         index_expr(l, e->a, idx, sizeof idx);
-        snprintf(buf, len, "a%d[%s]", e->a, idx);
+        if (kp_access_same(l, &l->out, &l->in[e->a]))
+            snprintf(buf, len, "o[%s]", idx);   /* in place: see emit_loop_fn */
+        else
+            snprintf(buf, len, "a%d[%s]", e->a, idx);
         return;
     case KP_E_CONST: snprintf(buf, len, "%s", lit(w, e->imm, c, sizeof c)); return;
     case KP_E_SCALAR: snprintf(buf, len, "s%d", i); return;
@@ -336,19 +339,29 @@ static void emit_nest(const cw *w, const kp_loop *l, int d, int depth, bool fill
     fprintf(w->out, "}\n");
 }
 
+/* Whether input k overlaps the output other than element-wise in place. */
+static bool overlaps_out(const kp_loop *l, int k)
+{
+    return kp_access_overlap(l, &l->out, &l->in[k]) && !kp_access_same(l, &l->out, &l->in[k]);
+}
+
+/* An input that is the output's own elements has no parameter: it is read
+ * through `o`, so that the compiler sees an update in place rather than two
+ * pointers that may overlap (which defeats vectorization). */
 static void emit_loop_fn(const cw *w, const kp_loop *l, const char *name, const char *what)
 {
     bool out_alone = true;
     for (int k = 0; k < l->nin; k++)
-        if (kp_access_overlap(l, &l->out, &l->in[k]))
+        if (overlaps_out(l, k))
             out_alone = false;
     char cm[300];
     comment_text(what, cm, sizeof cm);
     fprintf(w->out, "/* %s */\nstatic void %s(%s *%so", cm, name, type_of(w, l->out.dtype),
             out_alone ? "restrict " : "");
     for (int k = 0; k < l->nin; k++)
-        fprintf(w->out, ", const %s *%sa%d", type_of(w, l->in[k].dtype),
-                kp_access_overlap(l, &l->out, &l->in[k]) ? "" : "restrict ", k);
+        if (!kp_access_same(l, &l->out, &l->in[k]))
+            fprintf(w->out, ", const %s *%sa%d", type_of(w, l->in[k].dtype),
+                    overlaps_out(l, k) ? "" : "restrict ", k);
     bool sc = loop_uses_scalars(l);
     fprintf(w->out, "%s)\n{\n", sc ? ", const double *scalars" : "");
     for (int i = 0; i < l->nexpr; i++)
@@ -449,7 +462,8 @@ static void emit_loop_call(const cw *w, const kp_loop *l, const char *name)
     char r[160];
     fprintf(w->out, "%s(%s", name, ref(w, l->out.ref, r, sizeof r));
     for (int k = 0; k < l->nin; k++)
-        fprintf(w->out, ", %s", ref(w, l->in[k].ref, r, sizeof r));
+        if (!kp_access_same(l, &l->out, &l->in[k]))   /* see emit_loop_fn */
+            fprintf(w->out, ", %s", ref(w, l->in[k].ref, r, sizeof r));
     fprintf(w->out, "%s);\n", loop_uses_scalars(l) ? ", scalars" : "");
 }
 
@@ -538,28 +552,50 @@ static void emit_entry(const cw *w, int ei)
             snprintf(name, sizeof name, "%s_k%d", fname, i);
             emit_loop_fn(w, &en->instr[i].u.loop, name, en->instr[i].what);
         }
+    /* the parts with functions of their own: an evaluation entry's class
+     * scores, a training entry's forward pass, backward pass and step */
+    static const char *const phase_names[3] = {"forward", "backward", "step"};
+    int bounds[4] = {0}, nparts = 0;
+    const char *part_names[3];
     kp_scores sc;
-    int split = kp_entry_scores(en, &sc) ? sc.split : -1;
-    int from = 0;
-    if (split >= 0) {
-        char sname[200];
-        snprintf(sname, sizeof sname, "%s_scores", fname);
-        fprintf(w->out, "/* %s up to its class scores (instructions 0 to %d) */\n", en->name,
-                split - 1);
-        emit_params(w, en, sname, uses_of(en, 0, split));
-        for (int i = 0; i < split; i++)
+    if (en->phase[0]) {
+        part_names[nparts] = phase_names[0];
+        for (int k = 0; k < 2; k++)
+            if (en->phase[k]) {
+                bounds[++nparts] = en->phase[k];
+                part_names[nparts] = phase_names[k + 1];
+            }
+        bounds[++nparts] = en->ninstr;
+    } else if (kp_entry_scores(en, &sc)) {
+        part_names[nparts] = "scores";
+        bounds[++nparts] = sc.split;
+    }
+    for (int p = 0; p < nparts; p++) {
+        char pname[200];
+        snprintf(pname, sizeof pname, "%s_%s", fname, part_names[p]);
+        fprintf(w->out, "/* %s: %s (instructions %d to %d) */\n", en->name, part_names[p],
+                bounds[p], bounds[p + 1] - 1);
+        emit_params(w, en, pname, uses_of(en, bounds[p], bounds[p + 1]));
+        for (int i = bounds[p]; i < bounds[p + 1]; i++)
             emit_instr(w, en, i, fname);
         fprintf(w->out, "}\n\n");
-        from = split;
     }
+    int from = bounds[nparts];
     fprintf(w->out, "/* entry point %s: %d instructions, %ld bytes of temporaries */\n", en->name,
             en->ninstr, en->temp_bytes);
-    uses u = uses_of(en, from, en->ninstr);
-    if (split >= 0)
-        u.arena = u.inputs = u.scalars = u.outputs = true;
-    emit_params(w, en, fname, u);
-    if (split >= 0)
-        fprintf(w->out, "    %s_scores(arena, inputs, scalars, outputs);\n", fname);
+    if (nparts && from == en->ninstr) {
+        fprintf(w->out,
+                "static void %s(char *arena, void *const *inputs, const double *scalars,\n"
+                "%*sdouble *outputs)\n{\n",
+                fname, (int)strlen(fname) + 13, "");
+    } else {
+        uses u = uses_of(en, from, en->ninstr);
+        if (nparts)
+            u.arena = u.inputs = u.scalars = u.outputs = true;
+        emit_params(w, en, fname, u);
+    }
+    for (int p = 0; p < nparts; p++)
+        fprintf(w->out, "    %s_%s(arena, inputs, scalars, outputs);\n", fname, part_names[p]);
     for (int i = from; i < en->ninstr; i++)
         emit_instr(w, en, i, fname);
     fprintf(w->out, "}\n\n");
@@ -699,7 +735,7 @@ static void emit_entry_row(const cw *w, const kp_entry *en, const char *fname)
     free(read);
     char scores[200] = "NULL";
     kp_scores sc = {0};
-    if (kp_entry_scores(en, &sc))
+    if (!en->phase[0] && kp_entry_scores(en, &sc))   /* training entries: no scores part */
         snprintf(scores, sizeof scores, "%s_scores", fname);
     fprintf(w->out, "    {\"%s\", %s, %s, %ld, %ld, %ld,\n     %d, %s%s, %d, %s%s},\n", en->name,
             fname, scores, sc.off, sc.rows, sc.classes, nread, nread ? fname : "NULL",

@@ -193,6 +193,9 @@ typedef struct ir_graph {
     ir_output *outputs;      /* malloc-owned */
     int nassigns, ncap_asg;
     ir_assign *assigns;      /* malloc-owned */
+    /* Node counts at which the backward pass and the optimizer step began
+     * (0: the entry has no such phase); back ends may name the phases. */
+    int phase_nodes[2];
     ir_loc loc;              /* current location for new nodes */
     char err[IR_ERR_LEN];
 } ir_graph;

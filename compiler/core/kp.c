@@ -105,6 +105,7 @@ void kp_add_scores_entries(kp_program *kp)
         x->name = name;
         x->ninstr = s.split;
         x->noutputs = 0;
+        x->phase[0] = x->phase[1] = 0;
     }
     kp->entries = all;
 }

@@ -179,6 +179,9 @@ typedef struct kp_entry {
     int noutputs;
     const char **outputs;
     long temp_bytes;          /* temporaries used above persistent_bytes */
+    /* First instruction of the backward pass and of the optimizer step of a
+     * training entry; 0 when the entry has no such phase. */
+    int phase[2];
 } kp_entry;
 
 typedef struct kp_tensor {

@@ -755,9 +755,13 @@ static int lower_entry(kp_program *kp, const ir_program *p, const ir_graph *g, k
         c.input_vb[i] = new_vbuf(&c, VB_INPUT, i, 0);
     count_uses(&c, needed);
     int rc = 0;
-    for (int i = 0; i < nn && rc == 0; i++)
+    for (int i = 0; i < nn && rc == 0; i++) {
+        for (int k = 0; k < 2; k++)
+            if (g->phase_nodes[k] && i == g->phase_nodes[k])
+                c.phase[k] = c.ninstr;
         if (needed[i])
             rc = lower_node(&c, g->nodes[i]);
+    }
     if (rc == 0) {
         lower_outputs(&c);
         lower_assigns(&c);

@@ -65,6 +65,7 @@ typedef struct lower_ctx {
     int *inline_cost;          /* per node: operations it costs inline (lower.c) */
     int ninstr, icap;
     kp_instr *ins;             /* malloc-owned while lowering */
+    int phase[2];              /* first instruction of each graph phase, 0: none */
     int nderived, dcap;
     kp_derived *derived;       /* malloc-owned while lowering */
     int *wb_target;            /* per instruction: tensor vbuf written back, or -1 */

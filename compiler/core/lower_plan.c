@@ -280,9 +280,13 @@ int lower_plan(lower_ctx *c, kp_entry *e)
         if (!dead[i])
             n++;
     kp_instr *ins = ir_pool_alloc(c->pool, (size_t)(n ? n : 1) * sizeof *ins);
-    for (int i = 0, j = 0; i < c->ninstr; i++)
+    for (int i = 0, j = 0; i < c->ninstr; i++) {
+        for (int k = 0; k < 2; k++)
+            if (c->phase[k] && i == c->phase[k])
+                e->phase[k] = j;
         if (!dead[i])
             ins[j++] = c->ins[i];
+    }
     free(dead);
     e->temp_bytes = allocate(c, ins, n);
     for (int i = 0; i < n; i++)

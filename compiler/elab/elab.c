@@ -66,10 +66,12 @@ static bool build_step(el_ctx *c, const char *name, bool logged) {
   for (int i = 0; i < n; i++)
     grad[i] = w[i] = el_weight_node(&x, i);
   bool ok = loss != NULL;
+  g->phase_nodes[0] = g->nnodes;
   if (loss && ad_grad(g, loss, n, w, grad) < 0) {
     diag_error(c->d, c->m->root->loc, "the model cannot be differentiated: %s", ir_error(g));
     return false;
   }
+  g->phase_nodes[1] = g->nnodes;
   for (int i = 0; i < n; i++) {
     upd[i] = el_optimizer_step(&x, c->m->weights[i], c->e->weight_opt[i], grad[i]);
     ok = upd[i] && ok;

@@ -127,6 +127,14 @@ else:
 run([t.duet, "run", source, case["exp"], *sets, "--steps", str(steps), "--log-every", "1",
      "--out", t.path("run"), "--quiet"], "duet run")
 run([t.duet, "emit-c", source, case["exp"], *sets, "-o", t.path("c")], "duet emit-c")
+with open(t.path("c", "model.c")) as f:
+    model_c = f.read()
+# the training step in one function per phase, called in order
+phases = [f"train_step_{p}(arena, inputs, scalars, outputs);"
+          for p in ("forward", "backward", "step")]
+at = [model_c.find(c) for c in phases]
+t.check(all(i > 0 for i in at) and at == sorted(at),
+        "model.c: train_step calls forward, backward, step", phases, at)
 checkpoint = t.path("run", "model.safetensors")
 want_metrics = t.path("run", "metrics.jsonl")
 final = [m for m in read_jsonl(want_metrics) if any(k.endswith("_loss") for k in m)][-1]
