@@ -138,6 +138,10 @@ void rt_gather_rows(void *dst, const void *src, size_t row_bytes,
 uint32_t rt_image_batch(const rt_image_dataset *ds, const rt_batcher *bt,
                         uint32_t b, float *x, int32_t *y);
 
+/* The whole file, NUL-terminated (*len excludes the NUL), malloc-owned by
+ * the caller; NULL + message on failure. */
+char *rt_read_file(const char *path, size_t *len, rt_error *err);
+
 /* ---- byte-level text corpus ------------------------------------------------
  * Any file, read as bytes (vocabulary: 256). The last floor(len *
  * val_fraction) bytes are the validation split, the rest the training split.

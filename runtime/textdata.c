@@ -13,16 +13,15 @@
 #include "rt_io.h"
 #include "rt_kernels.h"
 
-/* Reads the whole file into *bytes / *len. */
-static int slurp(const char *path, uint8_t **bytes, size_t *len, rt_error *err)
+char *rt_read_file(const char *path, size_t *len, rt_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
         rt_error_set(err, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
+        return NULL;
     }
     size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
+    char *buf = malloc(cap + 1);
     for (;;) {
         if (!buf) {
             rt_error_set(err, "%s: out of memory", path);
@@ -35,19 +34,19 @@ static int slurp(const char *path, uint8_t **bytes, size_t *len, rt_error *err)
                 break;
             }
             fclose(f);
-            *bytes = buf;
+            buf[n] = 0;
             *len = n;
-            return 0;
+            return buf;
         }
         cap *= 2;
-        uint8_t *grown = realloc(buf, cap);
+        char *grown = realloc(buf, cap + 1);
         if (!grown)
             free(buf);
         buf = grown;
     }
     free(buf);
     fclose(f);
-    return -1;
+    return NULL;
 }
 
 int rt_text_load(rt_text *t, const char *path, double val_fraction,
@@ -65,7 +64,8 @@ int rt_text_load(rt_text *t, const char *path, double val_fraction,
         return -1;
     }
     strcpy(t->path, path);
-    if (slurp(path, &t->bytes, &t->len, err)) {
+    t->bytes = (uint8_t *)rt_read_file(path, &t->len, err);
+    if (!t->bytes) {
         rt_text_free(t);
         return -1;
     }

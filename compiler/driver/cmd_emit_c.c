@@ -123,28 +123,9 @@ static int build_program(emitter *m) {
 /* ---- files ------------------------------------------------------------------------ */
 
 static int read_all(const char *path, char **text, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return drv_error("cannot read %s: %s", path, strerror(errno));
-  size_t cap = 1 << 14, n = 0, got;
-  char *p = malloc(cap + 1);
-  while (p && (got = fread(p + n, 1, cap - n, f)) > 0)
-    if ((n += got) == cap) {
-      char *q = realloc(p, (cap *= 2) + 1);
-      if (!q)
-        free(p);
-      p = q;
-    }
-  bool bad = ferror(f) || !p;
-  fclose(f);
-  if (bad) {
-    free(p);
-    return drv_error("cannot read %s", path);
-  }
-  p[n] = 0;
-  *text = p;
-  *len = n;
-  return 0;
+  rt_error err;
+  *text = rt_read_file(path, len, &err);
+  return *text ? 0 : drv_error("%s", err.msg);
 }
 
 static FILE *create(const emitter *m, const char *name) {

@@ -38,32 +38,6 @@ static size_t rt_name_at(const char *text, const char *p) {
   return n;
 }
 
-static char *read_text(const char *path, rt_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    rt_error_set(err, "cannot read %s: %s", path, strerror(errno));
-    return NULL;
-  }
-  size_t cap = 1 << 14, n = 0, got;
-  char *p = malloc(cap + 1);
-  while (p && (got = fread(p + n, 1, cap - n, f)) > 0)
-    if ((n += got) == cap) {
-      char *q = realloc(p, (cap *= 2) + 1);
-      if (!q)
-        free(p);
-      p = q;
-    }
-  bool bad = ferror(f) || !p;
-  fclose(f);
-  if (bad) {
-    free(p);
-    rt_error_set(err, "cannot read %s", path);
-    return NULL;
-  }
-  p[n] = 0;
-  return p;
-}
-
 static bool starts_with(const char *s, const char *prefix) {
   return strncmp(s, prefix, strlen(prefix)) == 0;
 }
@@ -118,14 +92,15 @@ static void add_defs(src_file *f) {
 static int load_file(scan *s, const char *dir, const char *name, rt_error *err) {
   char path[4200];
   snprintf(path, sizeof path, "%s/%s", dir, name);
-  char *text = read_text(path, err);
+  size_t len;
+  char *text = rt_read_file(path, &len, err);
   if (!text)
     return -1;
   const char *impl = strstr(text, "#define RT_IMPL \"");
   if (impl) {
     impl += strlen("#define RT_IMPL \"");
     snprintf(path, sizeof path, "%s/%.*s", dir, (int)strcspn(impl, "\""), impl);
-    char *body = read_text(path, err);
+    char *body = rt_read_file(path, &len, err);
     char *both = body ? malloc(strlen(text) + strlen(body) + 2) : NULL;
     if (!both) {
       free(text);
