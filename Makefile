@@ -6,7 +6,7 @@ TYPE    ?= Release
 JOBS    ?= 2
 EXAMPLE ?= examples/fashion_mlp.duet
 
-.PHONY: all deps configure build run test sanitize clean
+.PHONY: all deps configure build run test sanitize format clean
 
 all: build
 
@@ -30,6 +30,10 @@ sanitize: deps
 	@cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DDUET_SANITIZE=ON >/dev/null
 	@cmake --build build-san -j $(JOBS)
 	cd build-san && ctest --output-on-failure -j $(JOBS)
+
+# Applies .clang-format to every C source of the tree.
+format:
+	git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
 	rm -rf $(BUILD) build-san

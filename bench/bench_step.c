@@ -33,125 +33,125 @@ enum { NLAYERS = 3 };
 static const int widths[NLAYERS + 1] = {784, 512, 512, 10};
 
 /* the GPT: GPTPreNorm's sizes, the feed-forward expansion of MLPBlock */
-enum { GPT_VOCAB = 256, GPT_CONTEXT = 64, GPT_WIDTH = 128, GPT_HEADS = 4, GPT_DEPTH = 4,
-       GPT_EXPAND = 4 };
+enum {
+  GPT_VOCAB = 256,
+  GPT_CONTEXT = 64,
+  GPT_WIDTH = 128,
+  GPT_HEADS = 4,
+  GPT_DEPTH = 4,
+  GPT_EXPAND = 4
+};
 
 typedef struct options {
-    int gpt;         /* the GPT, else the MLP */
-    const char *opt; /* "adamw" or "dual" */
-    int batch, steps, warmup;
-    int dump;        /* print the kernel program (kp_dump) */
-    int serve;       /* answer step requests on stdin (see above) */
+  int gpt;         /* the GPT, else the MLP */
+  const char *opt; /* "adamw" or "dual" */
+  int batch, steps, warmup;
+  int dump;  /* print the kernel program (kp_dump) */
+  int serve; /* answer step requests on stdin (see above) */
 } options;
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fputs("bench_step: out of memory\n", stderr);
-        exit(2);
-    }
-    return p;
+static void *xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size);
+  if (!p) {
+    fputs("bench_step: out of memory\n", stderr);
+    exit(2);
+  }
+  return p;
 }
 
-static float *randf(size_t n, unsigned *seed)
-{
-    float *x = xcalloc(n, sizeof *x);
-    for (size_t i = 0; i < n; i++) {
-        *seed = *seed * 1664525u + 1013904223u;
-        x[i] = (float)(*seed >> 8) / 16777216.0f - 0.5f;
-    }
-    return x;
+static float *randf(size_t n, unsigned *seed) {
+  float *x = xcalloc(n, sizeof *x);
+  for (size_t i = 0; i < n; i++) {
+    *seed = *seed * 1664525u + 1013904223u;
+    x[i] = (float)(*seed >> 8) / 16777216.0f - 0.5f;
+  }
+  return x;
 }
 
 /* ---- the program ------------------------------------------------------------ */
 
 /* The front end's state for one source text; everything lives in `a`. */
 typedef struct unit {
-    arena *a;
-    diag_ctx *d;
-    sema_result *r;
+  arena *a;
+  diag_ctx *d;
+  sema_result *r;
 } unit;
 
 /* The experiment's text: the model with AdamW at the learning rate of its
  * example (0.001 for the MLP, 0.002 for the GPT) or Dual at the example's. */
-static void program_text(char *text, size_t size, const options *o)
-{
-    const int dual = strcmp(o->opt, "dual") == 0;
-    if (o->gpt)
-        snprintf(text, size,
-                 "use std.gpt\nuse std.optim\n"
-                 "experiment bench {\n"
-                 "  data train = kjv(\"train\", context = %d)\n"
-                 "  model = GPTPreNorm(vocab = %d, context = %d, width = %d, heads = %d, "
-                 "depth = %d)\n"
-                 "  loss = cross_entropy\n"
-                 "  optimizer = %s\n"
-                 "  batch = %d\n"
-                 "  steps = 2000\n"
-                 "  seed = 0\n"
-                 "}\n",
-                 GPT_CONTEXT, GPT_VOCAB, GPT_CONTEXT, GPT_WIDTH, GPT_HEADS, GPT_DEPTH,
-                 dual ? "Dual(lr = 0.05)" : "AdamW(lr = 0.002)", o->batch);
-    else
-        snprintf(text, size,
-                 "use std.nn\nuse std.optim\n"
-                 "experiment bench {\n"
-                 "  data train = fashion_mnist(\"train\")\n"
-                 "  model = flatten >> MLP(%d, %d, %d, act = gelu)\n"
-                 "  loss = cross_entropy\n"
-                 "  optimizer = %s\n"
-                 "  batch = %d\n"
-                 "  epochs = 1\n"
-                 "  seed = 0\n"
-                 "}\n",
-                 widths[0], widths[1], widths[NLAYERS],
-                 dual ? "Dual(lr = 0.02)" : "AdamW(lr = 0.001)", o->batch);
+static void program_text(char *text, size_t size, const options *o) {
+  const int dual = strcmp(o->opt, "dual") == 0;
+  if (o->gpt)
+    snprintf(text, size,
+             "use std.gpt\nuse std.optim\n"
+             "experiment bench {\n"
+             "  data train = kjv(\"train\", context = %d)\n"
+             "  model = GPTPreNorm(vocab = %d, context = %d, width = %d, heads = %d, "
+             "depth = %d)\n"
+             "  loss = cross_entropy\n"
+             "  optimizer = %s\n"
+             "  batch = %d\n"
+             "  steps = 2000\n"
+             "  seed = 0\n"
+             "}\n",
+             GPT_CONTEXT, GPT_VOCAB, GPT_CONTEXT, GPT_WIDTH, GPT_HEADS, GPT_DEPTH,
+             dual ? "Dual(lr = 0.05)" : "AdamW(lr = 0.002)", o->batch);
+  else
+    snprintf(text, size,
+             "use std.nn\nuse std.optim\n"
+             "experiment bench {\n"
+             "  data train = fashion_mnist(\"train\")\n"
+             "  model = flatten >> MLP(%d, %d, %d, act = gelu)\n"
+             "  loss = cross_entropy\n"
+             "  optimizer = %s\n"
+             "  batch = %d\n"
+             "  epochs = 1\n"
+             "  seed = 0\n"
+             "}\n",
+             widths[0], widths[1], widths[NLAYERS], dual ? "Dual(lr = 0.02)" : "AdamW(lr = 0.001)",
+             o->batch);
 }
 
-static const sema_experiment *load(unit *u, const options *o)
-{
-    char text[1024];
-    program_text(text, sizeof text, o);
-    u->a = arena_new();
-    u->d = diag_new();
-    parse_options popt = {DUET_STDLIB_DIR};
-    ast_program *p = parse_string(u->a, u->d, "bench.duet", text, strlen(text), &popt);
-    if (diag_error_count(u->d) == 0)
-        u->r = sema_check(u->a, u->d, p);
-    if (diag_error_count(u->d) || u->r->nexperiments != 1) {
-        diag_print(u->d, stderr);
-        exit(2);
-    }
-    return u->r->experiments[0];
+static const sema_experiment *load(unit *u, const options *o) {
+  char text[1024];
+  program_text(text, sizeof text, o);
+  u->a = arena_new();
+  u->d = diag_new();
+  parse_options popt = {DUET_STDLIB_DIR};
+  ast_program *p = parse_string(u->a, u->d, "bench.duet", text, strlen(text), &popt);
+  if (diag_error_count(u->d) == 0)
+    u->r = sema_check(u->a, u->d, p);
+  if (diag_error_count(u->d) || u->r->nexperiments != 1) {
+    diag_print(u->d, stderr);
+    exit(2);
+  }
+  return u->r->experiments[0];
 }
 
 /* Elaborates and compiles; *seconds gets the wall time of both. */
-static core_exe *build(unit *u, const sema_experiment *e, int batch, int logged, double *seconds)
-{
-    elab_options eo = {.batch = batch, .eval_batch = -1, .no_logged = !logged};
-    double t0 = now();
-    ir_program *p = elab_experiment(u->r, e, &eo, u->d);
-    if (!p) {
-        diag_print(u->d, stderr);
-        exit(2);
-    }
-    char err[512];
-    core_exe *x = core_compile(p, err, sizeof err);
-    *seconds = now() - t0;
-    ir_program_free(p);
-    if (!x) {
-        fprintf(stderr, "bench_step: compile: %s\n", err);
-        exit(2);
-    }
-    return x;
+static core_exe *build(unit *u, const sema_experiment *e, int batch, int logged, double *seconds) {
+  elab_options eo = {.batch = batch, .eval_batch = -1, .no_logged = !logged};
+  double t0 = now();
+  ir_program *p = elab_experiment(u->r, e, &eo, u->d);
+  if (!p) {
+    diag_print(u->d, stderr);
+    exit(2);
+  }
+  char err[512];
+  core_exe *x = core_compile(p, err, sizeof err);
+  *seconds = now() - t0;
+  ir_program_free(p);
+  if (!x) {
+    fprintf(stderr, "bench_step: compile: %s\n", err);
+    exit(2);
+  }
+  return x;
 }
 
 /* ---- the GEMM floor ---------------------------------------------------------
@@ -165,74 +165,68 @@ static core_exe *build(unit *u, const sema_experiment *e, int batch, int logged,
 enum { MAX_GEMMS = 128, MAX_BUFS = 160 };
 
 typedef struct gemm_op {
-    int ta, tb, m, n, k, count;
-    int a, b, c; /* operand buffers */
+  int ta, tb, m, n, k, count;
+  int a, b, c; /* operand buffers */
 } gemm_op;
 
 typedef struct floor_ctx {
-    int n, nbufs;
-    gemm_op g[MAX_GEMMS];
-    size_t size[MAX_BUFS]; /* elements: the largest use of the buffer */
-    float *buf[MAX_BUFS];  /* owned */
+  int n, nbufs;
+  gemm_op g[MAX_GEMMS];
+  size_t size[MAX_BUFS]; /* elements: the largest use of the buffer */
+  float *buf[MAX_BUFS];  /* owned */
 } floor_ctx;
 
 /* A new operand buffer. */
-static int buffer(floor_ctx *f)
-{
-    assert(f->nbufs < MAX_BUFS);
-    f->size[f->nbufs] = 0;
-    return f->nbufs++;
+static int buffer(floor_ctx *f) {
+  assert(f->nbufs < MAX_BUFS);
+  f->size[f->nbufs] = 0;
+  return f->nbufs++;
 }
 
-static void use(floor_ctx *f, int buf, size_t n)
-{
-    f->size[buf] = n > f->size[buf] ? n : f->size[buf];
+static void use(floor_ctx *f, int buf, size_t n) {
+  f->size[buf] = n > f->size[buf] ? n : f->size[buf];
 }
 
 /* C = op(A) op(B), op(A) m x k, op(B) k x n, `count` times. */
 static void gemm(floor_ctx *f, int ta, int tb, int m, int n, int k, int count, int a, int b,
-                 int c)
-{
-    assert(f->n < MAX_GEMMS);
-    f->g[f->n++] = (gemm_op){ta, tb, m, n, k, count, a, b, c};
-    use(f, a, (size_t)count * m * k);
-    use(f, b, (size_t)count * k * n);
-    use(f, c, (size_t)count * m * n);
+                 int c) {
+  assert(f->n < MAX_GEMMS);
+  f->g[f->n++] = (gemm_op){ta, tb, m, n, k, count, a, b, c};
+  use(f, a, (size_t)count * m * k);
+  use(f, b, (size_t)count * k * n);
+  use(f, c, (size_t)count * m * n);
 }
 
 /* The three products of a weight w [out, in] on rows x [rows, in]:
  * forward y = x w^T, and in the backward pass dw = dy^T x and (if dx >= 0)
  * dx = dy w. */
-static void linear_fwd(floor_ctx *f, int rows, int out, int in, int x, int w, int y)
-{
-    gemm(f, 0, 1, rows, out, in, 1, x, w, y);
+static void linear_fwd(floor_ctx *f, int rows, int out, int in, int x, int w, int y) {
+  gemm(f, 0, 1, rows, out, in, 1, x, w, y);
 }
 
 static void linear_bwd(floor_ctx *f, int rows, int out, int in, int x, int w, int dy, int dw,
-                       int dx)
-{
-    gemm(f, 1, 0, out, in, rows, 1, dy, x, dw);
-    if (dx >= 0)
-        gemm(f, 0, 0, rows, in, out, 1, dy, w, dx);
+                       int dx) {
+  gemm(f, 1, 0, out, in, rows, 1, dy, x, dw);
+  if (dx >= 0)
+    gemm(f, 0, 0, rows, in, out, 1, dy, w, dx);
 }
 
 /* The MLP: forward h = x W^T per layer; backward dW = dh^T x_in per layer
  * and dx_in = dh W for all but the first layer. */
-static void floor_mlp(floor_ctx *f, int B)
-{
-    int act[NLAYERS + 1], w[NLAYERS], dw[NLAYERS], dact[NLAYERS];
-    for (int l = 0; l <= NLAYERS; l++)
-        act[l] = buffer(f);
-    for (int l = 0; l < NLAYERS; l++) {
-        w[l] = buffer(f);
-        dw[l] = buffer(f);
-        dact[l] = buffer(f);
-    }
-    for (int l = 0; l < NLAYERS; l++)
-        linear_fwd(f, B, widths[l + 1], widths[l], act[l], w[l], act[l + 1]);
-    for (int l = NLAYERS - 1; l >= 0; l--)
-        linear_bwd(f, B, widths[l + 1], widths[l], act[l], w[l], dact[l], dw[l],
-                   l > 0 ? dact[l - 1] : -1);
+static void floor_mlp(floor_ctx *f, int B) {
+  int act[NLAYERS + 1], w[NLAYERS], dw[NLAYERS], dact[NLAYERS];
+  for (int l = 0; l <= NLAYERS; l++)
+    act[l] = buffer(f);
+  for (int l = 0; l < NLAYERS; l++) {
+    w[l] = buffer(f);
+    dw[l] = buffer(f);
+    dact[l] = buffer(f);
+  }
+  for (int l = 0; l < NLAYERS; l++)
+    linear_fwd(f, B, widths[l + 1], widths[l], act[l], w[l], act[l + 1]);
+  for (int l = NLAYERS - 1; l >= 0; l--)
+    linear_bwd(f, B, widths[l + 1], widths[l], act[l], w[l], dact[l], dw[l],
+               l > 0 ? dact[l - 1] : -1);
 }
 
 /* The GPT on N = batch * context rows. A block: x Q^T, x K^T, x V^T; per
@@ -244,365 +238,345 @@ static void floor_mlp(floor_ctx *f, int B)
  * dv = P^T dout, dP = dout v^T, dq = dS k, dk = dS^T q. (Norms, RoPE,
  * softmax and residual sums are not products: a product's output buffer
  * stands for what they make of it.) */
-static void floor_gpt(floor_ctx *f, int batch)
-{
-    const int N = batch * GPT_CONTEXT, d = GPT_WIDTH, T = GPT_CONTEXT, V = GPT_VOCAB;
-    const int dh = GPT_WIDTH / GPT_HEADS, bh = batch * GPT_HEADS, ff = GPT_EXPAND * GPT_WIDTH;
-    enum { Q, K, VW, O, W1, W2, NW };
-    int x[GPT_DEPTH + 1], qkv[GPT_DEPTH][3], p[GPT_DEPTH], att[GPT_DEPTH], mid[GPT_DEPTH],
-        hid[GPT_DEPTH], w[GPT_DEPTH][NW], dw[GPT_DEPTH][NW];
-    for (int l = 0; l <= GPT_DEPTH; l++)
-        x[l] = buffer(f);
-    for (int l = 0; l < GPT_DEPTH; l++) {
-        for (int i = 0; i < 3; i++)
-            qkv[l][i] = buffer(f);
-        p[l] = buffer(f);
-        att[l] = buffer(f);
-        mid[l] = buffer(f);
-        hid[l] = buffer(f);
-        for (int i = 0; i < NW; i++) {
-            w[l][i] = buffer(f);
-            dw[l][i] = buffer(f);
-        }
-    }
-    const int head = buffer(f), dhead = buffer(f), logits = buffer(f);
-    const int dx = buffer(f), dhid = buffer(f), datt = buffer(f), dp = buffer(f);
-    int dqkv[3];
+static void floor_gpt(floor_ctx *f, int batch) {
+  const int N = batch * GPT_CONTEXT, d = GPT_WIDTH, T = GPT_CONTEXT, V = GPT_VOCAB;
+  const int dh = GPT_WIDTH / GPT_HEADS, bh = batch * GPT_HEADS, ff = GPT_EXPAND * GPT_WIDTH;
+  enum { Q, K, VW, O, W1, W2, NW };
+  int x[GPT_DEPTH + 1], qkv[GPT_DEPTH][3], p[GPT_DEPTH], att[GPT_DEPTH], mid[GPT_DEPTH],
+      hid[GPT_DEPTH], w[GPT_DEPTH][NW], dw[GPT_DEPTH][NW];
+  for (int l = 0; l <= GPT_DEPTH; l++)
+    x[l] = buffer(f);
+  for (int l = 0; l < GPT_DEPTH; l++) {
     for (int i = 0; i < 3; i++)
-        dqkv[i] = buffer(f);
+      qkv[l][i] = buffer(f);
+    p[l] = buffer(f);
+    att[l] = buffer(f);
+    mid[l] = buffer(f);
+    hid[l] = buffer(f);
+    for (int i = 0; i < NW; i++) {
+      w[l][i] = buffer(f);
+      dw[l][i] = buffer(f);
+    }
+  }
+  const int head = buffer(f), dhead = buffer(f), logits = buffer(f);
+  const int dx = buffer(f), dhid = buffer(f), datt = buffer(f), dp = buffer(f);
+  int dqkv[3];
+  for (int i = 0; i < 3; i++)
+    dqkv[i] = buffer(f);
 
-    for (int l = 0; l < GPT_DEPTH; l++) {
-        for (int i = 0; i < 3; i++)
-            linear_fwd(f, N, d, d, x[l], w[l][Q + i], qkv[l][i]);
-        gemm(f, 0, 1, T, T, dh, bh, qkv[l][0], qkv[l][1], p[l]);
-        gemm(f, 0, 0, T, dh, T, bh, p[l], qkv[l][2], att[l]);
-        linear_fwd(f, N, d, d, att[l], w[l][O], mid[l]);
-        linear_fwd(f, N, ff, d, mid[l], w[l][W1], hid[l]);
-        linear_fwd(f, N, d, ff, hid[l], w[l][W2], x[l + 1]);
-    }
-    linear_fwd(f, N, V, d, x[GPT_DEPTH], head, logits);
-    linear_bwd(f, N, V, d, x[GPT_DEPTH], head, logits, dhead, dx);
-    for (int l = GPT_DEPTH - 1; l >= 0; l--) {
-        linear_bwd(f, N, d, ff, hid[l], w[l][W2], dx, dw[l][W2], dhid);
-        linear_bwd(f, N, ff, d, mid[l], w[l][W1], dhid, dw[l][W1], dx);
-        linear_bwd(f, N, d, d, att[l], w[l][O], dx, dw[l][O], datt);
-        gemm(f, 1, 0, T, dh, T, bh, p[l], datt, dqkv[2]);
-        gemm(f, 0, 1, T, T, dh, bh, datt, qkv[l][2], dp);
-        gemm(f, 0, 0, T, dh, T, bh, dp, qkv[l][1], dqkv[0]);
-        gemm(f, 1, 0, T, dh, T, bh, dp, qkv[l][0], dqkv[1]);
-        for (int i = 0; i < 3; i++)
-            linear_bwd(f, N, d, d, x[l], w[l][Q + i], dqkv[i], dw[l][Q + i], dx);
-    }
+  for (int l = 0; l < GPT_DEPTH; l++) {
+    for (int i = 0; i < 3; i++)
+      linear_fwd(f, N, d, d, x[l], w[l][Q + i], qkv[l][i]);
+    gemm(f, 0, 1, T, T, dh, bh, qkv[l][0], qkv[l][1], p[l]);
+    gemm(f, 0, 0, T, dh, T, bh, p[l], qkv[l][2], att[l]);
+    linear_fwd(f, N, d, d, att[l], w[l][O], mid[l]);
+    linear_fwd(f, N, ff, d, mid[l], w[l][W1], hid[l]);
+    linear_fwd(f, N, d, ff, hid[l], w[l][W2], x[l + 1]);
+  }
+  linear_fwd(f, N, V, d, x[GPT_DEPTH], head, logits);
+  linear_bwd(f, N, V, d, x[GPT_DEPTH], head, logits, dhead, dx);
+  for (int l = GPT_DEPTH - 1; l >= 0; l--) {
+    linear_bwd(f, N, d, ff, hid[l], w[l][W2], dx, dw[l][W2], dhid);
+    linear_bwd(f, N, ff, d, mid[l], w[l][W1], dhid, dw[l][W1], dx);
+    linear_bwd(f, N, d, d, att[l], w[l][O], dx, dw[l][O], datt);
+    gemm(f, 1, 0, T, dh, T, bh, p[l], datt, dqkv[2]);
+    gemm(f, 0, 1, T, T, dh, bh, datt, qkv[l][2], dp);
+    gemm(f, 0, 0, T, dh, T, bh, dp, qkv[l][1], dqkv[0]);
+    gemm(f, 1, 0, T, dh, T, bh, dp, qkv[l][0], dqkv[1]);
+    for (int i = 0; i < 3; i++)
+      linear_bwd(f, N, d, d, x[l], w[l][Q + i], dqkv[i], dw[l][Q + i], dx);
+  }
 }
 
-static void floor_init(floor_ctx *f, const options *o, unsigned *seed)
-{
-    f->n = f->nbufs = 0;
-    if (o->gpt)
-        floor_gpt(f, o->batch);
-    else
-        floor_mlp(f, o->batch);
-    for (int i = 0; i < f->nbufs; i++)
-        f->buf[i] = randf(f->size[i], seed);
+static void floor_init(floor_ctx *f, const options *o, unsigned *seed) {
+  f->n = f->nbufs = 0;
+  if (o->gpt)
+    floor_gpt(f, o->batch);
+  else
+    floor_mlp(f, o->batch);
+  for (int i = 0; i < f->nbufs; i++)
+    f->buf[i] = randf(f->size[i], seed);
 }
 
-static void floor_free(floor_ctx *f)
-{
-    for (int i = 0; i < f->nbufs; i++)
-        free(f->buf[i]);
+static void floor_free(floor_ctx *f) {
+  for (int i = 0; i < f->nbufs; i++)
+    free(f->buf[i]);
 }
 
-static void floor_step(const floor_ctx *f)
-{
-    for (int i = 0; i < f->n; i++) {
-        const gemm_op *g = &f->g[i];
-        const long sa = (long)g->m * g->k, sb = (long)g->k * g->n, sc = (long)g->m * g->n;
-        for (int j = 0; j < g->count; j++)
-            cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans,
-                        g->tb ? CblasTrans : CblasNoTrans, g->m, g->n, g->k, 1,
-                        f->buf[g->a] + j * sa, g->ta ? g->m : g->k, f->buf[g->b] + j * sb,
-                        g->tb ? g->k : g->n, 0, f->buf[g->c] + j * sc, g->n);
-    }
+static void floor_step(const floor_ctx *f) {
+  for (int i = 0; i < f->n; i++) {
+    const gemm_op *g = &f->g[i];
+    const long sa = (long)g->m * g->k, sb = (long)g->k * g->n, sc = (long)g->m * g->n;
+    for (int j = 0; j < g->count; j++)
+      cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans,
+                  g->tb ? CblasTrans : CblasNoTrans, g->m, g->n, g->k, 1, f->buf[g->a] + j * sa,
+                  g->ta ? g->m : g->k, f->buf[g->b] + j * sb, g->tb ? g->k : g->n, 0,
+                  f->buf[g->c] + j * sc, g->n);
+  }
 }
 
 /* Newton-Schulz alone (the Dual optimizer's runtime call) on each weight. */
 typedef struct ns_ctx {
-    float *g[NLAYERS], *x[NLAYERS], *ws;
+  float *g[NLAYERS], *x[NLAYERS], *ws;
 } ns_ctx;
 
-static void ns_init(ns_ctx *n, unsigned *seed)
-{
-    size_t ws = 0;
-    for (int l = 0; l < NLAYERS; l++) {
-        n->g[l] = randf((size_t)widths[l + 1] * widths[l], seed);
-        n->x[l] = randf((size_t)widths[l + 1] * widths[l], seed);
-        size_t s = rt_polar_ns_ws_f32(widths[l + 1], widths[l]);
-        ws = s > ws ? s : ws;
-    }
-    n->ws = xcalloc(ws, sizeof(float));
+static void ns_init(ns_ctx *n, unsigned *seed) {
+  size_t ws = 0;
+  for (int l = 0; l < NLAYERS; l++) {
+    n->g[l] = randf((size_t)widths[l + 1] * widths[l], seed);
+    n->x[l] = randf((size_t)widths[l + 1] * widths[l], seed);
+    size_t s = rt_polar_ns_ws_f32(widths[l + 1], widths[l]);
+    ws = s > ws ? s : ws;
+  }
+  n->ws = xcalloc(ws, sizeof(float));
 }
 
-static void ns_free(ns_ctx *n)
-{
-    for (int l = 0; l < NLAYERS; l++) {
-        free(n->g[l]);
-        free(n->x[l]);
-    }
-    free(n->ws);
+static void ns_free(ns_ctx *n) {
+  for (int l = 0; l < NLAYERS; l++) {
+    free(n->g[l]);
+    free(n->x[l]);
+  }
+  free(n->ws);
 }
 
-static void ns_step(const ns_ctx *n)
-{
-    for (int l = 0; l < NLAYERS; l++)
-        rt_polar_ns_f32(n->g[l], n->x[l], 1, widths[l + 1], widths[l], RT_NS_MUON5, 5, 1e-7f,
-                        n->ws);
+static void ns_step(const ns_ctx *n) {
+  for (int l = 0; l < NLAYERS; l++)
+    rt_polar_ns_f32(n->g[l], n->x[l], 1, widths[l + 1], widths[l], RT_NS_MUON5, 5, 1e-7f, n->ws);
 }
 
 /* ---- measurement ---------------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+static int cmp_double(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
 }
 
 /* Sorts v and prints its median and quartiles, times `scale`, under `key`. */
-static void report(const char *key, double *v, int n, double scale)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-    printf("%s %.4f\n%s_p25 %.4f\n%s_p75 %.4f\n", key, scale * med, key, scale * v[n / 4], key,
-           scale * v[3 * n / 4]);
+static void report(const char *key, double *v, int n, double scale) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  printf("%s %.4f\n%s_p25 %.4f\n%s_p75 %.4f\n", key, scale * med, key, scale * v[n / 4], key,
+         scale * v[3 * n / 4]);
 }
 
-static long peak_rss_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0)
-            kb = strtol(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return kb;
+static long peak_rss_kb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kb = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, "VmHWM:", 6) == 0)
+      kb = strtol(line + 6, NULL, 10);
+  if (f)
+    fclose(f);
+  return kb;
 }
 
 typedef struct stepper {
-    core_exe *x;
-    int entry, logged_entry;
-    void *arena;
-    void **inputs;
-    double *scalars;
-    int t_index;
-    long t;
+  core_exe *x;
+  int entry, logged_entry;
+  void *arena;
+  void **inputs;
+  double *scalars;
+  int t_index;
+  long t;
 } stepper;
 
 /* Token or label inputs get k * 7 mod `classes`, real inputs uniform [0, 1). */
-static void stepper_init(stepper *s, core_exe *x, int classes, unsigned *seed)
-{
-    const kp_program *kp = core_kernels(x);
-    s->x = x;
-    s->entry = core_entry(x, "train_step");
-    s->logged_entry = core_entry(x, "train_step_logged");
-    s->arena = core_arena_alloc(x);
-    core_init(x, s->arena, 0);
-    s->inputs = xcalloc((size_t)kp->ninputs, sizeof *s->inputs);
-    for (int i = 0; i < kp->ninputs; i++) {
-        const kp_input *in = &kp->inputs[i];
-        long n = 1;
-        for (int d = 0; d < in->rank; d++)
-            n *= in->shape[d];
-        if (in->dtype == KP_I32) {
-            int *y = xcalloc((size_t)n, sizeof *y);
-            for (long k = 0; k < n; k++)
-                y[k] = (int)(k * 7 % classes);
-            s->inputs[i] = y;
-        } else {
-            float *v = randf((size_t)n, seed);
-            for (long k = 0; k < n; k++)
-                v[k] += 0.5f; /* pixels in [0, 1) */
-            s->inputs[i] = v;
-        }
+static void stepper_init(stepper *s, core_exe *x, int classes, unsigned *seed) {
+  const kp_program *kp = core_kernels(x);
+  s->x = x;
+  s->entry = core_entry(x, "train_step");
+  s->logged_entry = core_entry(x, "train_step_logged");
+  s->arena = core_arena_alloc(x);
+  core_init(x, s->arena, 0);
+  s->inputs = xcalloc((size_t)kp->ninputs, sizeof *s->inputs);
+  for (int i = 0; i < kp->ninputs; i++) {
+    const kp_input *in = &kp->inputs[i];
+    long n = 1;
+    for (int d = 0; d < in->rank; d++)
+      n *= in->shape[d];
+    if (in->dtype == KP_I32) {
+      int *y = xcalloc((size_t)n, sizeof *y);
+      for (long k = 0; k < n; k++)
+        y[k] = (int)(k * 7 % classes);
+      s->inputs[i] = y;
+    } else {
+      float *v = randf((size_t)n, seed);
+      for (long k = 0; k < n; k++)
+        v[k] += 0.5f; /* pixels in [0, 1) */
+      s->inputs[i] = v;
     }
-    s->scalars = xcalloc((size_t)kp->nscalars, sizeof *s->scalars);
-    s->t_index = -1;
-    for (int i = 0; i < kp->nscalars; i++) {
-        if (strcmp(kp->scalars[i], "schedule") == 0)
-            s->scalars[i] = 1;
-        if (strcmp(kp->scalars[i], "t") == 0)
-            s->t_index = i;
-    }
+  }
+  s->scalars = xcalloc((size_t)kp->nscalars, sizeof *s->scalars);
+  s->t_index = -1;
+  for (int i = 0; i < kp->nscalars; i++) {
+    if (strcmp(kp->scalars[i], "schedule") == 0)
+      s->scalars[i] = 1;
+    if (strcmp(kp->scalars[i], "t") == 0)
+      s->t_index = i;
+  }
 }
 
-static void stepper_run(stepper *s, int entry)
-{
-    double out[8];
-    s->t++;
-    if (s->t_index >= 0)
-        s->scalars[s->t_index] = (double)s->t;
-    core_run(s->x, entry, s->arena, s->inputs, s->scalars, out);
+static void stepper_run(stepper *s, int entry) {
+  double out[8];
+  s->t++;
+  if (s->t_index >= 0)
+    s->scalars[s->t_index] = (double)s->t;
+  core_run(s->x, entry, s->arena, s->inputs, s->scalars, out);
 }
 
 /* Median time of `n` train_step_logged calls, each right after a train_step
  * call, and the median ratio of the two times in these pairs. */
-static void report_logged(stepper *s, int n)
-{
-    double *v = xcalloc((size_t)n, sizeof *v), *r = xcalloc((size_t)n, sizeof *r);
-    for (int i = 0; i < n; i++) {
-        double t0 = now();
-        stepper_run(s, s->entry);
-        double t1 = now();
-        stepper_run(s, s->logged_entry);
-        v[i] = now() - t1;
-        r[i] = v[i] / (t1 - t0);
-    }
-    report("logged_step_ms", v, n, 1e3);
-    report("logged_over_step", r, n, 1);
-    free(v);
-    free(r);
+static void report_logged(stepper *s, int n) {
+  double *v = xcalloc((size_t)n, sizeof *v), *r = xcalloc((size_t)n, sizeof *r);
+  for (int i = 0; i < n; i++) {
+    double t0 = now();
+    stepper_run(s, s->entry);
+    double t1 = now();
+    stepper_run(s, s->logged_entry);
+    v[i] = now() - t1;
+    r[i] = v[i] / (t1 - t0);
+  }
+  report("logged_step_ms", v, n, 1e3);
+  report("logged_over_step", r, n, 1);
+  free(v);
+  free(r);
 }
 
-static void stepper_free(stepper *s)
-{
-    const kp_program *kp = core_kernels(s->x);
-    for (int i = 0; i < kp->ninputs; i++)
-        free(s->inputs[i]);
-    free(s->inputs);
-    free(s->scalars);
-    free(s->arena);
+static void stepper_free(stepper *s) {
+  const kp_program *kp = core_kernels(s->x);
+  for (int i = 0; i < kp->ninputs; i++)
+    free(s->inputs[i]);
+  free(s->inputs);
+  free(s->scalars);
+  free(s->arena);
 }
 
 /* Everything one timed iteration runs. */
 typedef struct bench {
-    stepper s;
-    floor_ctx f;
-    ns_ctx ns;
-    int ns_timed; /* the MLP with Dual: time Newton-Schulz alone */
+  stepper s;
+  floor_ctx f;
+  ns_ctx ns;
+  int ns_timed; /* the MLP with Dual: time Newton-Schulz alone */
 } bench;
 
 /* One duet step, then the GEMM floor, then Newton-Schulz alone (ns_timed);
  * t[0..2] get their seconds. */
-static void iterate(bench *b, double t[3])
-{
-    double t0 = now();
-    stepper_run(&b->s, b->s.entry);
-    double t1 = now();
-    floor_step(&b->f);
-    double t2 = now();
-    if (b->ns_timed)
-        ns_step(&b->ns);
-    t[0] = t1 - t0;
-    t[1] = t2 - t1;
-    t[2] = now() - t2;
+static void iterate(bench *b, double t[3]) {
+  double t0 = now();
+  stepper_run(&b->s, b->s.entry);
+  double t1 = now();
+  floor_step(&b->f);
+  double t2 = now();
+  if (b->ns_timed)
+    ns_step(&b->ns);
+  t[0] = t1 - t0;
+  t[1] = t2 - t1;
+  t[2] = now() - t2;
 }
 
-static void run_steps(bench *b, int steps)
-{
-    double *v[4];
-    for (int k = 0; k < 4; k++)
-        v[k] = xcalloc((size_t)steps, sizeof(double));
-    for (int i = 0; i < steps; i++) {
-        double t[3];
-        iterate(b, t);
-        for (int k = 0; k < 3; k++)
-            v[k][i] = t[k];
-        v[3][i] = t[0] / t[1];
-    }
-    report("step_ms", v[0], steps, 1e3);
-    report("floor_ms", v[1], steps, 1e3);
-    report("step_over_floor", v[3], steps, 1);
-    if (b->ns_timed)
-        report("ns_ms", v[2], steps, 1e3);
-    for (int k = 0; k < 4; k++)
-        free(v[k]);
+static void run_steps(bench *b, int steps) {
+  double *v[4];
+  for (int k = 0; k < 4; k++)
+    v[k] = xcalloc((size_t)steps, sizeof(double));
+  for (int i = 0; i < steps; i++) {
+    double t[3];
+    iterate(b, t);
+    for (int k = 0; k < 3; k++)
+      v[k][i] = t[k];
+    v[3][i] = t[0] / t[1];
+  }
+  report("step_ms", v[0], steps, 1e3);
+  report("floor_ms", v[1], steps, 1e3);
+  report("step_over_floor", v[3], steps, 1);
+  if (b->ns_timed)
+    report("ns_ms", v[2], steps, 1e3);
+  for (int k = 0; k < 4; k++)
+    free(v[k]);
 }
 
 /* The --serve protocol (see the top of the file). */
-static void serve(bench *b)
-{
-    char line[64];
-    puts("ready");
+static void serve(bench *b) {
+  char line[64];
+  puts("ready");
+  fflush(stdout);
+  while (fgets(line, sizeof line, stdin)) {
+    int n = atoi(line);
+    for (int i = 0; i < n; i++) {
+      double t[3];
+      iterate(b, t);
+      printf("%.9f %.9f %.9f\n", t[0], t[1], t[2]);
+    }
     fflush(stdout);
-    while (fgets(line, sizeof line, stdin)) {
-        int n = atoi(line);
-        for (int i = 0; i < n; i++) {
-            double t[3];
-            iterate(b, t);
-            printf("%.9f %.9f %.9f\n", t[0], t[1], t[2]);
-        }
-        fflush(stdout);
-    }
+  }
 }
 
-static int parse_args(int argc, char **argv, options *o)
-{
-    *o = (options){.opt = "adamw", .batch = -1, .steps = 200, .warmup = 10};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--dump") == 0)
-            o->dump = 1;
-        else if (strcmp(a, "--serve") == 0)
-            o->serve = 1;
-        else if (strcmp(a, "--model") == 0 && v && (!strcmp(v, "mlp") || !strcmp(v, "gpt")))
-            o->gpt = strcmp(argv[++i], "gpt") == 0;
-        else if (strcmp(a, "--opt") == 0 && v && (!strcmp(v, "adamw") || !strcmp(v, "dual")))
-            o->opt = argv[++i];
-        else if (strcmp(a, "--batch") == 0 && v && atoi(v) > 0)
-            o->batch = atoi(argv[++i]);
-        else if (strcmp(a, "--steps") == 0 && v && atoi(v) > 0)
-            o->steps = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: bench_step [--model mlp|gpt] [--opt adamw|dual] [--batch B] "
-                            "[--steps N] [--dump] [--serve]\n");
-            return -1;
-        }
+static int parse_args(int argc, char **argv, options *o) {
+  *o = (options){.opt = "adamw", .batch = -1, .steps = 200, .warmup = 10};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--dump") == 0)
+      o->dump = 1;
+    else if (strcmp(a, "--serve") == 0)
+      o->serve = 1;
+    else if (strcmp(a, "--model") == 0 && v && (!strcmp(v, "mlp") || !strcmp(v, "gpt")))
+      o->gpt = strcmp(argv[++i], "gpt") == 0;
+    else if (strcmp(a, "--opt") == 0 && v && (!strcmp(v, "adamw") || !strcmp(v, "dual")))
+      o->opt = argv[++i];
+    else if (strcmp(a, "--batch") == 0 && v && atoi(v) > 0)
+      o->batch = atoi(argv[++i]);
+    else if (strcmp(a, "--steps") == 0 && v && atoi(v) > 0)
+      o->steps = atoi(argv[++i]);
+    else {
+      fprintf(stderr, "usage: bench_step [--model mlp|gpt] [--opt adamw|dual] [--batch B] "
+                      "[--steps N] [--dump] [--serve]\n");
+      return -1;
     }
-    if (o->batch < 0)
-        o->batch = o->gpt ? 12 : 128;
-    return 0;
+  }
+  if (o->batch < 0)
+    o->batch = o->gpt ? 12 : 128;
+  return 0;
 }
 
-int main(int argc, char **argv)
-{
-    options o;
-    if (parse_args(argc, argv, &o) < 0)
-        return 2;
-    unit u = {0};
-    const sema_experiment *e = load(&u, &o);
-    double with_logged, without_logged;
-    core_free(build(&u, e, o.batch, 0, &without_logged));
-    core_exe *x = build(&u, e, o.batch, 1, &with_logged);
-    printf("compile_s_logged %.3f\ncompile_s %.3f\n", with_logged, without_logged);
-    if (o.dump)
-        kp_dump(core_kernels(x), stdout);
+int main(int argc, char **argv) {
+  options o;
+  if (parse_args(argc, argv, &o) < 0)
+    return 2;
+  unit u = {0};
+  const sema_experiment *e = load(&u, &o);
+  double with_logged, without_logged;
+  core_free(build(&u, e, o.batch, 0, &without_logged));
+  core_exe *x = build(&u, e, o.batch, 1, &with_logged);
+  printf("compile_s_logged %.3f\ncompile_s %.3f\n", with_logged, without_logged);
+  if (o.dump)
+    kp_dump(core_kernels(x), stdout);
 
-    const kp_program *kp = core_kernels(x);
-    const kp_entry *step = &kp->entries[kp_find_entry(kp, "train_step")];
-    printf("arena_bytes %ld\npersistent_bytes %ld\nstep_arena_bytes %ld\n", kp->arena_bytes,
-           kp->persistent_bytes, kp->persistent_bytes + step->temp_bytes);
+  const kp_program *kp = core_kernels(x);
+  const kp_entry *step = &kp->entries[kp_find_entry(kp, "train_step")];
+  printf("arena_bytes %ld\npersistent_bytes %ld\nstep_arena_bytes %ld\n", kp->arena_bytes,
+         kp->persistent_bytes, kp->persistent_bytes + step->temp_bytes);
 
-    unsigned seed = 12345;
-    bench b = {.ns_timed = !o.gpt && strcmp(o.opt, "dual") == 0};
-    stepper_init(&b.s, x, o.gpt ? GPT_VOCAB : widths[NLAYERS], &seed);
-    floor_init(&b.f, &o, &seed);
-    ns_init(&b.ns, &seed);
-    for (int i = 0; i < o.warmup; i++) {
-        double t[3];
-        iterate(&b, t);
-    }
-    report_logged(&b.s, 3 * o.warmup);
-    if (o.serve)
-        serve(&b);
-    else
-        run_steps(&b, o.steps);
-    printf("peak_rss_kb %ld\n", peak_rss_kb());
+  unsigned seed = 12345;
+  bench b = {.ns_timed = !o.gpt && strcmp(o.opt, "dual") == 0};
+  stepper_init(&b.s, x, o.gpt ? GPT_VOCAB : widths[NLAYERS], &seed);
+  floor_init(&b.f, &o, &seed);
+  ns_init(&b.ns, &seed);
+  for (int i = 0; i < o.warmup; i++) {
+    double t[3];
+    iterate(&b, t);
+  }
+  report_logged(&b.s, 3 * o.warmup);
+  if (o.serve)
+    serve(&b);
+  else
+    run_steps(&b, o.steps);
+  printf("peak_rss_kb %ld\n", peak_rss_kb());
 
-    ns_free(&b.ns);
-    floor_free(&b.f);
-    stepper_free(&b.s);
-    core_free(x);
-    diag_free(u.d);
-    arena_free(u.a);
-    return 0;
+  ns_free(&b.ns);
+  floor_free(&b.f);
+  stepper_free(&b.s);
+  core_free(x);
+  diag_free(u.d);
+  arena_free(u.a);
+  return 0;
 }

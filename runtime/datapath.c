@@ -7,15 +7,14 @@
 
 #include "rt_io.h"
 
-int rt_data_path(char *out, size_t cap, const char *name, rt_error *err)
-{
-    const char *dir = getenv("DUET_DATA");
-    if (!dir || !*dir)
-        dir = "data";
-    int n = snprintf(out, cap, "%s/%s", dir, name);
-    if (n < 0 || (size_t)n >= cap) {
-        rt_error_set(err, "data path %s/%s is too long", dir, name);
-        return -1;
-    }
-    return 0;
+int rt_data_path(char *out, size_t cap, const char *name, rt_error *err) {
+  const char *dir = getenv("DUET_DATA");
+  if (!dir || !*dir)
+    dir = "data";
+  int n = snprintf(out, cap, "%s/%s", dir, name);
+  if (n < 0 || (size_t)n >= cap) {
+    rt_error_set(err, "data path %s/%s is too long", dir, name);
+    return -1;
+  }
+  return 0;
 }

@@ -10,12 +10,12 @@
 #include <tgmath.h> /* sqrt, exp, ... pick the float or double version */
 
 #define RT_CAT_(a, b) a##b
-#define RT_CAT(a, b) RT_CAT_(a, b)
+#define RT_CAT(a, b)  RT_CAT_(a, b)
 /* FN(rt_gemm) -> rt_gemm_f32 / rt_gemm_f64 (also for static helpers). */
-#define FN(name) RT_CAT(name, SFX)
+#define FN(name)      RT_CAT(name, SFX)
 /* BLAS(gemm) -> cblas_sgemm / cblas_dgemm. */
-#define BLAS(name) RT_CAT(RT_CAT(cblas_, PFX), name)
+#define BLAS(name)    RT_CAT(RT_CAT(cblas_, PFX), name)
 /* LAPACK(gesdd_work) -> LAPACKE_sgesdd_work / LAPACKE_dgesdd_work. */
-#define LAPACK(name) RT_CAT(RT_CAT(LAPACKE_, PFX), name)
+#define LAPACK(name)  RT_CAT(RT_CAT(LAPACKE_, PFX), name)
 
 #endif

@@ -6,16 +6,16 @@
 #include "kernels_generic.h"
 
 #define REAL float
-#define SFX _f32
-#define PFX s
+#define SFX  _f32
+#define PFX  s
 #include RT_IMPL
 #undef REAL
 #undef SFX
 #undef PFX
 
 #define REAL double
-#define SFX _f64
-#define PFX d
+#define SFX  _f64
+#define PFX  d
 #include RT_IMPL
 #undef REAL
 #undef SFX

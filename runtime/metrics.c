@@ -13,125 +13,112 @@
 
 /* Layout of an object being written: compact (indent < 0) or pretty. */
 typedef struct layout {
-    int indent;  /* spaces per level, or -1 for one line */
-    int level;   /* nesting level of the members */
+  int indent; /* spaces per level, or -1 for one line */
+  int level;  /* nesting level of the members */
 } layout;
 
 /* Separator, line break and indentation before a member, then its key. */
-static void put_key(rt_strbuf *sb, const char *key, int first, layout lo)
-{
-    if (!first)
-        rt_sb_puts(sb, ",");
-    if (lo.indent >= 0)
-        rt_sb_printf(sb, "\n%*s", lo.indent * lo.level, "");
-    rt_json_put_string(sb, key);
-    rt_sb_puts(sb, lo.indent >= 0 ? ": " : ":");
+static void put_key(rt_strbuf *sb, const char *key, int first, layout lo) {
+  if (!first)
+    rt_sb_puts(sb, ",");
+  if (lo.indent >= 0)
+    rt_sb_printf(sb, "\n%*s", lo.indent * lo.level, "");
+  rt_json_put_string(sb, key);
+  rt_sb_puts(sb, lo.indent >= 0 ? ": " : ":");
 }
 
-static const char *nonfinite_name(double v)
-{
-    return isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
+static const char *nonfinite_name(double v) { return isnan(v) ? "nan" : v > 0 ? "inf" : "-inf"; }
+
+static void put_object(rt_strbuf *sb, const rt_field *f, size_t n, layout lo) {
+  rt_sb_puts(sb, "{");
+  layout inner = {lo.indent, lo.level + 1};
+  for (size_t i = 0; i < n; i++) {
+    put_key(sb, f[i].key, i == 0, inner);
+    switch (f[i].kind) {
+    case RT_FIELD_NUM:
+      if (isfinite(f[i].num)) {
+        rt_json_put_number(sb, f[i].num);
+        break;
+      }
+      rt_sb_puts(sb, "null");
+      char flag[256];
+      snprintf(flag, sizeof flag, "%s_nonfinite", f[i].key);
+      put_key(sb, flag, 0, inner);
+      rt_json_put_string(sb, nonfinite_name(f[i].num));
+      break;
+    case RT_FIELD_INT:
+      rt_sb_printf(sb, "%lld", f[i].i);
+      break;
+    case RT_FIELD_STR:
+      rt_json_put_string(sb, f[i].str);
+      break;
+    case RT_FIELD_OBJ:
+      put_object(sb, f[i].sub, f[i].nsub, inner);
+      break;
+    }
+  }
+  if (lo.indent >= 0 && n > 0)
+    rt_sb_printf(sb, "\n%*s", lo.indent * lo.level, "");
+  rt_sb_puts(sb, "}");
 }
 
-static void put_object(rt_strbuf *sb, const rt_field *f, size_t n, layout lo)
-{
-    rt_sb_puts(sb, "{");
-    layout inner = {lo.indent, lo.level + 1};
-    for (size_t i = 0; i < n; i++) {
-        put_key(sb, f[i].key, i == 0, inner);
-        switch (f[i].kind) {
-        case RT_FIELD_NUM:
-            if (isfinite(f[i].num)) {
-                rt_json_put_number(sb, f[i].num);
-                break;
-            }
-            rt_sb_puts(sb, "null");
-            char flag[256];
-            snprintf(flag, sizeof flag, "%s_nonfinite", f[i].key);
-            put_key(sb, flag, 0, inner);
-            rt_json_put_string(sb, nonfinite_name(f[i].num));
-            break;
-        case RT_FIELD_INT:
-            rt_sb_printf(sb, "%lld", f[i].i);
-            break;
-        case RT_FIELD_STR:
-            rt_json_put_string(sb, f[i].str);
-            break;
-        case RT_FIELD_OBJ:
-            put_object(sb, f[i].sub, f[i].nsub, inner);
-            break;
-        }
-    }
-    if (lo.indent >= 0 && n > 0)
-        rt_sb_printf(sb, "\n%*s", lo.indent * lo.level, "");
-    rt_sb_puts(sb, "}");
-}
-
-int rt_metrics_open(rt_metrics *m, const char *path, int append,
-                    rt_error *err)
-{
-    *m = (rt_metrics){0};
-    m->path = malloc(strlen(path) + 1);
-    if (!m->path) {
-        rt_error_set(err, "%s: out of memory", path);
-        return -1;
-    }
-    strcpy(m->path, path);
-    m->f = fopen(path, append ? "a" : "w");
-    if (!m->f) {
-        rt_error_set(err, "%s: cannot open for writing: %s", path,
-                     strerror(errno));
-        free(m->path);
-        m->path = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-int rt_metrics_log(rt_metrics *m, const rt_field *fields, size_t n,
-                   rt_error *err)
-{
-    rt_strbuf sb = {0};
-    put_object(&sb, fields, n, (layout){-1, 0});
-    rt_sb_puts(&sb, "\n");
-    int rc = 0;
-    if (sb.oom) {
-        rt_error_set(err, "%s: out of memory", m->path);
-        rc = -1;
-    } else if (fwrite(sb.data, 1, sb.len, m->f) != sb.len || fflush(m->f)) {
-        rt_error_set(err, "%s: write failed: %s", m->path, strerror(errno));
-        rc = -1;
-    }
-    rt_sb_free(&sb);
-    return rc;
-}
-
-int rt_metrics_close(rt_metrics *m, rt_error *err)
-{
-    int rc = 0;
-    if (m->f && fclose(m->f) != 0) {
-        rt_error_set(err, "%s: close failed: %s", m->path, strerror(errno));
-        rc = -1;
-    }
+int rt_metrics_open(rt_metrics *m, const char *path, int append, rt_error *err) {
+  *m = (rt_metrics){0};
+  m->path = malloc(strlen(path) + 1);
+  if (!m->path) {
+    rt_error_set(err, "%s: out of memory", path);
+    return -1;
+  }
+  strcpy(m->path, path);
+  m->f = fopen(path, append ? "a" : "w");
+  if (!m->f) {
+    rt_error_set(err, "%s: cannot open for writing: %s", path, strerror(errno));
     free(m->path);
-    *m = (rt_metrics){0};
-    return rc;
+    m->path = NULL;
+    return -1;
+  }
+  return 0;
 }
 
-int rt_summary_write(const char *path, const rt_field *fields, size_t n,
-                     rt_error *err)
-{
-    rt_strbuf sb = {0};
-    put_object(&sb, fields, n, (layout){2, 0});
-    rt_sb_puts(&sb, "\n");
-    int rc;
-    if (sb.oom) {
-        rt_error_set(err, "%s: out of memory", path);
-        rc = -1;
-    } else {
-        rt_chunk c = {sb.data, sb.len};
-        rc = rt_write_atomic(path, &c, 1, err);
-    }
-    rt_sb_free(&sb);
-    return rc;
+int rt_metrics_log(rt_metrics *m, const rt_field *fields, size_t n, rt_error *err) {
+  rt_strbuf sb = {0};
+  put_object(&sb, fields, n, (layout){-1, 0});
+  rt_sb_puts(&sb, "\n");
+  int rc = 0;
+  if (sb.oom) {
+    rt_error_set(err, "%s: out of memory", m->path);
+    rc = -1;
+  } else if (fwrite(sb.data, 1, sb.len, m->f) != sb.len || fflush(m->f)) {
+    rt_error_set(err, "%s: write failed: %s", m->path, strerror(errno));
+    rc = -1;
+  }
+  rt_sb_free(&sb);
+  return rc;
+}
+
+int rt_metrics_close(rt_metrics *m, rt_error *err) {
+  int rc = 0;
+  if (m->f && fclose(m->f) != 0) {
+    rt_error_set(err, "%s: close failed: %s", m->path, strerror(errno));
+    rc = -1;
+  }
+  free(m->path);
+  *m = (rt_metrics){0};
+  return rc;
+}
+
+int rt_summary_write(const char *path, const rt_field *fields, size_t n, rt_error *err) {
+  rt_strbuf sb = {0};
+  put_object(&sb, fields, n, (layout){2, 0});
+  rt_sb_puts(&sb, "\n");
+  int rc;
+  if (sb.oom) {
+    rt_error_set(err, "%s: out of memory", path);
+    rc = -1;
+  } else {
+    rt_chunk c = {sb.data, sb.len};
+    rc = rt_write_atomic(path, &c, 1, err);
+  }
+  rt_sb_free(&sb);
+  return rc;
 }

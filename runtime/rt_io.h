@@ -25,7 +25,7 @@
 /* ---- errors --------------------------------------------------------------- */
 
 typedef struct rt_error {
-    char msg[512];
+  char msg[512];
 } rt_error;
 
 #if defined(__GNUC__)
@@ -51,10 +51,10 @@ int rt_data_path(char *out, size_t cap, const char *name, rt_error *err);
 #define RT_IDX_MAX_DIMS 4
 
 typedef struct rt_idx {
-    int ndim;
-    uint32_t dims[RT_IDX_MAX_DIMS];
-    size_t count;  /* prod(dims) */
-    uint8_t *data; /* [count], owned; rt_idx_free */
+  int ndim;
+  uint32_t dims[RT_IDX_MAX_DIMS];
+  size_t count;  /* prod(dims) */
+  uint8_t *data; /* [count], owned; rt_idx_free */
 } rt_idx;
 
 int rt_idx_read(rt_idx *out, const char *path, rt_error *err);
@@ -69,17 +69,17 @@ void rt_idx_pixel_stats(const rt_idx *idx, double *mean, double *std);
  * labels as int32 [n]. For Fashion-MNIST, mean and std are those of the 60000
  * training images scaled to [0, 1] (rt_idx_pixel_stats: 0.286040, 0.353024);
  * the same constants normalize the test set. */
-#define RT_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+#define RT_FASHION_MNIST_DIR  "/usr/share/datasets/fashion-mnist"
 #define RT_FASHION_MNIST_MEAN 0.2860f
-#define RT_FASHION_MNIST_STD 0.3530f
+#define RT_FASHION_MNIST_STD  0.3530f
 
 typedef struct rt_image_dataset {
-    uint32_t n;       /* examples */
-    int channels;     /* 1 */
-    int rows, cols;
-    int classes;      /* 1 + largest label */
-    float *images;    /* [n, channels, rows, cols], owned; rt_image_dataset_free */
-    int32_t *labels;  /* [n], owned */
+  uint32_t n;   /* examples */
+  int channels; /* 1 */
+  int rows, cols;
+  int classes;     /* 1 + largest label */
+  float *images;   /* [n, channels, rows, cols], owned; rt_image_dataset_free */
+  int32_t *labels; /* [n], owned */
 } rt_image_dataset;
 
 /* table[v]: the normalized value of pixel value v, the arithmetic every
@@ -88,14 +88,12 @@ void rt_pixel_table(float mean, float std, float table[256]);
 
 /* Loads an images file (3 dims: count, rows, cols) and a labels file
  * (1 dim: count) of equal count. */
-int rt_image_dataset_load(rt_image_dataset *ds, const char *images_path,
-                          const char *labels_path, float mean, float std,
-                          rt_error *err);
+int rt_image_dataset_load(rt_image_dataset *ds, const char *images_path, const char *labels_path,
+                          float mean, float std, rt_error *err);
 /* Fashion-MNIST from dir (NULL: RT_FASHION_MNIST_DIR), the training set
  * (train != 0, 60000 images) or the test set (10000), with the constants
  * above. */
-int rt_fashion_mnist_load(rt_image_dataset *ds, const char *dir, int train,
-                          rt_error *err);
+int rt_fashion_mnist_load(rt_image_dataset *ds, const char *dir, int train, rt_error *err);
 void rt_image_dataset_free(rt_image_dataset *ds);
 
 /* ---- mini-batches ----------------------------------------------------------
@@ -106,23 +104,22 @@ void rt_image_dataset_free(rt_image_dataset *ds);
  * one possibly shorter. Training drops that partial batch (drop_last = 1);
  * evaluation keeps it (drop_last = 0) so that every example is seen once. */
 typedef struct rt_batcher {
-    uint32_t n;        /* examples */
-    uint32_t batch;    /* batch size */
-    int shuffle;
-    uint64_t seed;
-    uint32_t *order;   /* [n] order of the current epoch, owned; rt_batcher_free */
+  uint32_t n;     /* examples */
+  uint32_t batch; /* batch size */
+  int shuffle;
+  uint64_t seed;
+  uint32_t *order; /* [n] order of the current epoch, owned; rt_batcher_free */
 } rt_batcher;
 
 /* Allocates the order array and sets epoch 0. Fails on n == 0, batch == 0. */
-int rt_batcher_init(rt_batcher *bt, uint32_t n, uint32_t batch, int shuffle,
-                    uint64_t seed, rt_error *err);
+int rt_batcher_init(rt_batcher *bt, uint32_t n, uint32_t batch, int shuffle, uint64_t seed,
+                    rt_error *err);
 void rt_batcher_set_epoch(rt_batcher *bt, uint64_t epoch);
 /* Number of batches per epoch: n / batch, or ceil(n / batch) without drop_last. */
 uint32_t rt_batcher_count(const rt_batcher *bt, int drop_last);
 /* Sets *idx to the example indices of batch b and returns how many there are
  * (0 when b >= rt_batcher_count(bt, 0)). *idx points into bt->order. */
-uint32_t rt_batcher_indices(const rt_batcher *bt, uint32_t b,
-                            const uint32_t **idx);
+uint32_t rt_batcher_indices(const rt_batcher *bt, uint32_t b, const uint32_t **idx);
 void rt_batcher_free(rt_batcher *bt);
 
 /* The batch order of a training run with experiment seed s uses seed
@@ -131,12 +128,12 @@ void rt_batcher_free(rt_batcher *bt);
 #define RT_BATCH_SEED_MIX 0x9E3779B97F4A7C15ull
 
 /* dst row i = src row idx[i], for i < count; rows are row_bytes long. */
-void rt_gather_rows(void *dst, const void *src, size_t row_bytes,
-                    const uint32_t *idx, uint32_t count);
+void rt_gather_rows(void *dst, const void *src, size_t row_bytes, const uint32_t *idx,
+                    uint32_t count);
 /* Copies batch b of the current epoch into x [count, channels, rows, cols]
  * and y [count]; returns count. */
-uint32_t rt_image_batch(const rt_image_dataset *ds, const rt_batcher *bt,
-                        uint32_t b, float *x, int32_t *y);
+uint32_t rt_image_batch(const rt_image_dataset *ds, const rt_batcher *bt, uint32_t b, float *x,
+                        int32_t *y);
 
 /* The whole file, NUL-terminated (*len excludes the NUL), malloc-owned by
  * the caller; NULL + message on failure. */
@@ -152,15 +149,14 @@ char *rt_read_file(const char *path, size_t *len, rt_error *err);
 typedef enum rt_split { RT_SPLIT_TRAIN = 0, RT_SPLIT_VAL = 1 } rt_split;
 
 typedef struct rt_text {
-    char *path;         /* as given, owned; for messages */
-    uint8_t *bytes;     /* [len], owned; rt_text_free */
-    size_t len;
-    size_t train_len;   /* train: [0, train_len); validation: [train_len, len) */
+  char *path;     /* as given, owned; for messages */
+  uint8_t *bytes; /* [len], owned; rt_text_free */
+  size_t len;
+  size_t train_len; /* train: [0, train_len); validation: [train_len, len) */
 } rt_text;
 
 /* val_fraction in [0, 1). Fails on a missing, unreadable or empty file. */
-int rt_text_load(rt_text *t, const char *path, double val_fraction,
-                 rt_error *err);
+int rt_text_load(rt_text *t, const char *path, double val_fraction, rt_error *err);
 void rt_text_free(rt_text *t);
 
 /* batch random windows of the split, each ctx bytes: inputs [batch, ctx] and
@@ -169,17 +165,16 @@ void rt_text_free(rt_text *t);
  * over the split's len - ctx possible starts. Training uses stream = step;
  * validation estimates should use another seed. Fails when the split is
  * shorter than ctx + 1 bytes. */
-int rt_text_random_windows(const rt_text *t, rt_split split, int batch,
-                           int ctx, uint64_t seed, uint64_t stream,
-                           int32_t *inputs, int32_t *targets, rt_error *err);
+int rt_text_random_windows(const rt_text *t, rt_split split, int batch, int ctx, uint64_t seed,
+                           uint64_t stream, int32_t *inputs, int32_t *targets, rt_error *err);
 /* Evaluation over a whole split: the split is cut into
  * rt_text_window_count() consecutive, non-overlapping windows (window w
  * starts at w * ctx; the remainder shorter than ctx + 1 bytes is skipped).
  * rt_text_windows copies windows first .. first + batch - 1 (fewer at the
  * end) and returns how many it copied. */
 size_t rt_text_window_count(const rt_text *t, rt_split split, int ctx);
-size_t rt_text_windows(const rt_text *t, rt_split split, int batch, int ctx,
-                       size_t first, int32_t *inputs, int32_t *targets);
+size_t rt_text_windows(const rt_text *t, rt_split split, int batch, int ctx, size_t first,
+                       int32_t *inputs, int32_t *targets);
 
 /* ---- synthetic toy problems ------------------------------------------------
  * Deterministic for a seed; every output is written into caller buffers.
@@ -187,39 +182,37 @@ size_t rt_text_windows(const rt_text *t, rt_split split, int batch, int ctx,
 
 /* Multi-output linear regression: A [k, d] ~ N(0, 1/d), X [n, d] ~ N(0, 1),
  * Y [n, k] = X A^T + noise * N(0, 1). */
-void rt_synth_linreg(float *X, float *Y, float *A, long n, int d, int k,
-                     float noise, uint64_t seed);
+void rt_synth_linreg(float *X, float *Y, float *A, long n, int d, int k, float noise,
+                     uint64_t seed);
 
 /* Targets for given inputs and weights: Y [n, k] = X A^T + noise * N(0, 1),
  * noise drawn from (seed, stream). */
-void rt_synth_linear_targets(const float *X, const float *A, float *Y, long n,
-                             int d, int k, float noise, uint64_t seed,
-                             uint64_t stream);
+void rt_synth_linear_targets(const float *X, const float *A, float *Y, long n, int d, int k,
+                             float noise, uint64_t seed, uint64_t stream);
 
 /* Matrix quadratic f(W) = 1/2 tr((W - Wstar)^T H (W - Wstar)) for W [m, n]:
  * H [m, m] = Q diag(lambda) Q^T with Q a random orthogonal matrix and
  * lambda_i = cond^(i / (m - 1)) (from 1 to cond), Wstar [m, n] ~ N(0, 1). */
-int rt_synth_quadratic(float *H, float *Wstar, int m, int n, double cond,
-                       uint64_t seed, rt_error *err);
+int rt_synth_quadratic(float *H, float *Wstar, int m, int n, double cond, uint64_t seed,
+                       rt_error *err);
 
 /* Multiclass logistic regression on Gaussian clusters: means [k, d] are
  * random directions of length sep; y [n] uniform in 0..k-1; X [n, d] =
  * means[y] + N(0, 1). */
-void rt_synth_clusters(float *X, int32_t *y, float *means, long n, int d,
-                       int k, float sep, uint64_t seed);
+void rt_synth_clusters(float *X, int32_t *y, float *means, long n, int d, int k, float sep,
+                       uint64_t seed);
 
 /* Deep linear network target M [m, n] = U diag(sv) V^T with U [m, r],
  * V [n, r] random with orthonormal columns, r = nsv <= min(m, n): the
  * singular values of M are exactly sv[0..nsv). */
-int rt_synth_spectrum(float *M, int m, int n, const double *sv, int nsv,
-                      uint64_t seed, rt_error *err);
+int rt_synth_spectrum(float *M, int m, int n, const double *sv, int nsv, uint64_t seed,
+                      rt_error *err);
 
 /* The cycle task: for every skip s = skips[k] and start x0 in 0..n-1 (in
  * that order, example k * n + x0), the sequence x_t = (x0 + s t) mod n,
  * t = 0..length, as one-hot rows of n values: X [nskips * n, length, n]
  * holds x_0 .. x_{length-1} and Y the next tokens x_1 .. x_length. */
-void rt_synth_cycle(float *X, float *Y, int n, int length, const long long *skips,
-                    int nskips);
+void rt_synth_cycle(float *X, float *Y, int n, int length, const long long *skips, int nskips);
 
 /* ---- safetensors checkpoints -----------------------------------------------
  * File: 8-byte little-endian header length N, N bytes of JSON
@@ -235,43 +228,42 @@ size_t rt_dtype_size(rt_dtype dt);
 const char *rt_dtype_name(rt_dtype dt); /* "F32", "F64", "I32", "I64" */
 
 typedef struct rt_str_pair {
-    const char *key, *value;
+  const char *key, *value;
 } rt_str_pair;
 
 /* A tensor to write; nothing is owned. data may be NULL only when the shape
  * has no elements. */
 typedef struct rt_tensor_ref {
-    const char *name;
-    rt_dtype dtype;
-    int ndim;
-    int64_t shape[RT_MAX_DIMS];
-    const void *data;
+  const char *name;
+  rt_dtype dtype;
+  int ndim;
+  int64_t shape[RT_MAX_DIMS];
+  const void *data;
 } rt_tensor_ref;
 
 /* Writes the tensors (in the given order) and the metadata pairs to
  * "<path>.tmp", flushes and fsyncs it, then renames it to path: a crash never
  * leaves a half-written file at path. Fails on duplicate or empty names,
  * the reserved name "__metadata__", a bad dtype/shape, or an I/O error. */
-int rt_safetensors_write(const char *path, const rt_tensor_ref *tensors,
-                         size_t count, const rt_str_pair *meta, size_t nmeta,
-                         rt_error *err);
+int rt_safetensors_write(const char *path, const rt_tensor_ref *tensors, size_t count,
+                         const rt_str_pair *meta, size_t nmeta, rt_error *err);
 
 typedef struct rt_st_tensor {
-    char *name;               /* owned by the file */
-    rt_dtype dtype;
-    int ndim;
-    int64_t shape[RT_MAX_DIMS];
-    size_t nbytes;
-    void *data;               /* 64-byte aligned, owned by the file */
+  char *name; /* owned by the file */
+  rt_dtype dtype;
+  int ndim;
+  int64_t shape[RT_MAX_DIMS];
+  size_t nbytes;
+  void *data; /* 64-byte aligned, owned by the file */
 } rt_st_tensor;
 
 typedef struct rt_st_file {
-    rt_st_tensor *tensors;    /* [count], in data-offset order, owned */
-    size_t count;
-    char **meta_keys;         /* [nmeta], owned */
-    char **meta_values;       /* [nmeta], owned */
-    size_t nmeta;
-    void *payload;            /* storage behind every data pointer, owned */
+  rt_st_tensor *tensors; /* [count], in data-offset order, owned */
+  size_t count;
+  char **meta_keys;   /* [nmeta], owned */
+  char **meta_values; /* [nmeta], owned */
+  size_t nmeta;
+  void *payload; /* storage behind every data pointer, owned */
 } rt_st_file;
 
 /* Reads and validates a whole file: header length within the file, JSON
@@ -289,46 +281,37 @@ void rt_st_file_free(rt_st_file *f);
  * Numbers are printed with %.9g (exact round trip for float32); integers in
  * full. A non-finite number is written as null together with a companion
  * field "<key>_nonfinite": "nan" | "inf" | "-inf". */
-typedef enum rt_field_kind {
-    RT_FIELD_NUM,
-    RT_FIELD_INT,
-    RT_FIELD_STR,
-    RT_FIELD_OBJ
-} rt_field_kind;
+typedef enum rt_field_kind { RT_FIELD_NUM, RT_FIELD_INT, RT_FIELD_STR, RT_FIELD_OBJ } rt_field_kind;
 
 typedef struct rt_field {
-    const char *key;
-    rt_field_kind kind;
-    double num;                 /* RT_FIELD_NUM */
-    long long i;                /* RT_FIELD_INT */
-    const char *str;            /* RT_FIELD_STR */
-    const struct rt_field *sub; /* RT_FIELD_OBJ: nsub nested fields */
-    size_t nsub;
+  const char *key;
+  rt_field_kind kind;
+  double num;                 /* RT_FIELD_NUM */
+  long long i;                /* RT_FIELD_INT */
+  const char *str;            /* RT_FIELD_STR */
+  const struct rt_field *sub; /* RT_FIELD_OBJ: nsub nested fields */
+  size_t nsub;
 } rt_field;
 
-#define RT_NUM(k, v) ((rt_field){.key = (k), .kind = RT_FIELD_NUM, .num = (v)})
-#define RT_INT(k, v) ((rt_field){.key = (k), .kind = RT_FIELD_INT, .i = (v)})
-#define RT_STR(k, v) ((rt_field){.key = (k), .kind = RT_FIELD_STR, .str = (v)})
-#define RT_OBJ(k, f, n)                                                        \
-    ((rt_field){.key = (k), .kind = RT_FIELD_OBJ, .sub = (f), .nsub = (n)})
+#define RT_NUM(k, v)    ((rt_field){.key = (k), .kind = RT_FIELD_NUM, .num = (v)})
+#define RT_INT(k, v)    ((rt_field){.key = (k), .kind = RT_FIELD_INT, .i = (v)})
+#define RT_STR(k, v)    ((rt_field){.key = (k), .kind = RT_FIELD_STR, .str = (v)})
+#define RT_OBJ(k, f, n) ((rt_field){.key = (k), .kind = RT_FIELD_OBJ, .sub = (f), .nsub = (n)})
 
 typedef struct rt_metrics {
-    FILE *f;     /* owned; closed by rt_metrics_close */
-    char *path;  /* owned copy, for messages */
+  FILE *f;    /* owned; closed by rt_metrics_close */
+  char *path; /* owned copy, for messages */
 } rt_metrics;
 
 /* Opens path for writing (truncating), or for appending when append != 0
  * (a resumed run). */
-int rt_metrics_open(rt_metrics *m, const char *path, int append,
-                    rt_error *err);
+int rt_metrics_open(rt_metrics *m, const char *path, int append, rt_error *err);
 /* Writes one JSON object on one line and flushes it. */
-int rt_metrics_log(rt_metrics *m, const rt_field *fields, size_t n,
-                   rt_error *err);
+int rt_metrics_log(rt_metrics *m, const rt_field *fields, size_t n, rt_error *err);
 int rt_metrics_close(rt_metrics *m, rt_error *err);
 
 /* Writes one pretty-printed JSON object (2-space indent) atomically. */
-int rt_summary_write(const char *path, const rt_field *fields, size_t n,
-                     rt_error *err);
+int rt_summary_write(const char *path, const rt_field *fields, size_t n, rt_error *err);
 
 /* ---- progress display ------------------------------------------------------
  * On a terminal: one line redrawn in place with '\r' (bar, step/total, epoch,
@@ -338,41 +321,39 @@ int rt_summary_write(const char *path, const rt_field *fields, size_t n,
  * starts at first_step). The caller passes the time (rt_now_s()); output
  * depends only on the arguments and the struct. */
 typedef enum rt_progress_mode {
-    RT_PROGRESS_AUTO,  /* bar when out is a terminal, else lines */
-    RT_PROGRESS_BAR,
-    RT_PROGRESS_LINES
+  RT_PROGRESS_AUTO, /* bar when out is a terminal, else lines */
+  RT_PROGRESS_BAR,
+  RT_PROGRESS_LINES
 } rt_progress_mode;
 
 typedef struct rt_progress {
-    FILE *out;              /* not owned */
-    int bar;                /* 1: redrawn bar, 0: plain lines */
-    long total_steps;
-    int total_epochs;       /* 0: epochs not shown */
-    long first_step;
-    double start_s;
-    double bar_interval_s;  /* default 0.1 */
-    long line_every_steps;  /* default total_steps / 20 (at least 1) */
-    double line_every_s;    /* default 30 */
-    long last_step;         /* last step shown */
-    double last_s;          /* when it was shown */
-    int bar_visible;        /* a bar line is on screen without newline */
+  FILE *out; /* not owned */
+  int bar;   /* 1: redrawn bar, 0: plain lines */
+  long total_steps;
+  int total_epochs; /* 0: epochs not shown */
+  long first_step;
+  double start_s;
+  double bar_interval_s; /* default 0.1 */
+  long line_every_steps; /* default total_steps / 20 (at least 1) */
+  double line_every_s;   /* default 30 */
+  long last_step;        /* last step shown */
+  double last_s;         /* when it was shown */
+  int bar_visible;       /* a bar line is on screen without newline */
 } rt_progress;
 
 /* Monotonic clock in seconds. */
 double rt_now_s(void);
 
-void rt_progress_init(rt_progress *p, FILE *out, rt_progress_mode mode,
-                      long first_step, long total_steps, int total_epochs,
-                      double now_s);
+void rt_progress_init(rt_progress *p, FILE *out, rt_progress_mode mode, long first_step,
+                      long total_steps, int total_epochs, double now_s);
 /* The status text for step (steps done) and epoch (shown as given, 1-based
  * by convention), without '\r' or newline, into buf[cap]; returns its length
  * (as snprintf). */
-int rt_progress_format(const rt_progress *p, char *buf, size_t cap,
-                       long step, int epoch, double loss, double now_s);
+int rt_progress_format(const rt_progress *p, char *buf, size_t cap, long step, int epoch,
+                       double loss, double now_s);
 /* Shows the status if it is due (or step == total_steps). Returns 1 when
  * something was written. */
-int rt_progress_update(rt_progress *p, long step, int epoch, double loss,
-                       double now_s);
+int rt_progress_update(rt_progress *p, long step, int epoch, double loss, double now_s);
 /* Prints a full line of text (e.g. evaluation results) without garbling the
  * bar: the bar line is cleared first and redrawn at the next update. */
 void rt_progress_message(rt_progress *p, const char *line);
@@ -387,8 +368,7 @@ void rt_progress_end(rt_progress *p);
  * linear_decay(to = 0), cosine_decay(to = 0)) gets an equal part of the
  * steps left after the warmups. A decay starts at 1 and, over its steps,
  * goes down to `to` (reached just after its last step). No pieces: 1. */
-double rt_schedule_at(const char *const *names, const double *args, int n, long t,
-                      long total);
+double rt_schedule_at(const char *const *names, const double *args, int n, long t, long total);
 
 /* ---- SVG line plots ---------------------------------------------------------
  * A self-contained SVG file, replaced atomically: axes with ticks and labels,
@@ -396,22 +376,22 @@ double rt_schedule_at(const char *const *names, const double *args, int n, long 
  * Points with a non-finite coordinate (or y <= 0 on a log axis) are skipped
  * and break the line; a plot with nothing to draw still gets its axes. */
 typedef struct rt_series {
-    const char *name;
-    const double *x, *y;   /* [n] each; not owned */
-    size_t n;
+  const char *name;
+  const double *x, *y; /* [n] each; not owned */
+  size_t n;
 } rt_series;
 
 typedef struct rt_plot_opts {
-    const char *title, *xlabel, *ylabel;  /* NULL: none */
-    int log_y;
-    int width, height;                    /* pixels; 0: 720 x 450 */
+  const char *title, *xlabel, *ylabel; /* NULL: none */
+  int log_y;
+  int width, height; /* pixels; 0: 720 x 450 */
 } rt_plot_opts;
 
-int rt_svg_plot(const char *path, const rt_plot_opts *opts,
-                const rt_series *series, size_t nseries, rt_error *err);
+int rt_svg_plot(const char *path, const rt_plot_opts *opts, const rt_series *series, size_t nseries,
+                rt_error *err);
 /* Loss curves: title "loss", x label "step", y label "loss". */
-int rt_svg_loss_plot(const char *path, const rt_series *series, size_t nseries,
-                     int log_y, rt_error *err);
+int rt_svg_loss_plot(const char *path, const rt_series *series, size_t nseries, int log_y,
+                     rt_error *err);
 
 /* ---- non-finite detection ---------------------------------------------------
  * Index of the first NaN or +-Inf in x[0..n), or -1 when all are finite. */

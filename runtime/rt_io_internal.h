@@ -16,9 +16,9 @@
  * are ignored, and the caller checks `oom` once at the end. data is always
  * NUL-terminated when non-NULL. */
 typedef struct rt_strbuf {
-    char *data;  /* owned; rt_sb_free */
-    size_t len, cap;
-    int oom;
+  char *data; /* owned; rt_sb_free */
+  size_t len, cap;
+  int oom;
 } rt_strbuf;
 
 void rt_sb_append(rt_strbuf *sb, const char *s, size_t n);
@@ -36,26 +36,26 @@ void rt_json_put_number(rt_strbuf *sb, double v);
 /* ---- JSON input (json.c) ---------------------------------------------------
  * A parsed document is a tree of rt_json nodes; the root owns everything. */
 typedef enum rt_json_type {
-    RT_JSON_NULL,
-    RT_JSON_BOOL,
-    RT_JSON_NUMBER,
-    RT_JSON_STRING,
-    RT_JSON_ARRAY,
-    RT_JSON_OBJECT
+  RT_JSON_NULL,
+  RT_JSON_BOOL,
+  RT_JSON_NUMBER,
+  RT_JSON_STRING,
+  RT_JSON_ARRAY,
+  RT_JSON_OBJECT
 } rt_json_type;
 
 typedef struct rt_json {
-    rt_json_type type;
-    int boolean;            /* RT_JSON_BOOL */
-    double num;             /* RT_JSON_NUMBER */
-    int is_int;             /* number written without fraction or exponent */
-    int64_t inum;           /*   and fits in int64: its value */
-    char *str;              /* RT_JSON_STRING: decoded, NUL-terminated, owned */
-    size_t str_len;         /*   may contain NUL bytes; str_len is exact */
-    struct rt_json *items;  /* ARRAY / OBJECT: [count] values, owned */
-    char **keys;            /* OBJECT: [count] keys, owned */
-    size_t *key_lens;       /* OBJECT: [count] exact key lengths, owned */
-    size_t count;
+  rt_json_type type;
+  int boolean;           /* RT_JSON_BOOL */
+  double num;            /* RT_JSON_NUMBER */
+  int is_int;            /* number written without fraction or exponent */
+  int64_t inum;          /*   and fits in int64: its value */
+  char *str;             /* RT_JSON_STRING: decoded, NUL-terminated, owned */
+  size_t str_len;        /*   may contain NUL bytes; str_len is exact */
+  struct rt_json *items; /* ARRAY / OBJECT: [count] values, owned */
+  char **keys;           /* OBJECT: [count] keys, owned */
+  size_t *key_lens;      /* OBJECT: [count] exact key lengths, owned */
+  size_t count;
 } rt_json;
 
 /* Parses text[0..len) (one value, surrounding whitespace allowed). On error
@@ -70,11 +70,10 @@ const rt_json *rt_json_member(const rt_json *obj, const char *key);
  * Writes the chunks in order to "<path>.tmp", fflush + fsync, renames it to
  * path and fsyncs the directory. On failure the temporary file is removed. */
 typedef struct rt_chunk {
-    const void *data;
-    size_t len;
+  const void *data;
+  size_t len;
 } rt_chunk;
 
-int rt_write_atomic(const char *path, const rt_chunk *chunks, size_t n,
-                    rt_error *err);
+int rt_write_atomic(const char *path, const rt_chunk *chunks, size_t n, rt_error *err);
 
 #endif

@@ -26,123 +26,107 @@
 
 /* Coefficient schedules for Newton-Schulz orthogonalization. */
 typedef enum {
-    RT_NS_MUON5 = 0,      /* quintic (3.4445, -4.7750, 2.0315), fixed per step */
-    RT_NS_YOU6 = 1,       /* You's 6-step schedule (Modula), per-step triples   */
-    RT_NS_POLAR_EXPRESS = 2 /* Polar Express per-iteration coefficients        */
+  RT_NS_MUON5 = 0,        /* quintic (3.4445, -4.7750, 2.0315), fixed per step */
+  RT_NS_YOU6 = 1,         /* You's 6-step schedule (Modula), per-step triples   */
+  RT_NS_POLAR_EXPRESS = 2 /* Polar Express per-iteration coefficients        */
 } rt_ns_schedule;
 
-#define RT_KERNELS(Real, S)                                                    \
-/* ---- GEMM: the single BLAS entry point -----------------------------------  \
+#define RT_KERNELS(Real, S)                                                                        \
+  /* ---- GEMM: the single BLAS entry point -----------------------------------  \
  * For b in [0, batch): C_b = alpha * op(A_b) op(B_b) + beta * C_b, with       \
  * op(X) = X^T when the flag is set. op(A) is m x k, op(B) is k x n, C is      \
  * m x n, all dense (leading dimension = row length of the stored matrix).     \
  * sa, sb, sc: element strides between batch items; 0 repeats one matrix.      \
  * sc == 0 accumulates: C = alpha * sum_b op(A_b) op(B_b) + beta * C.          \
- * beta == 0 means C is overwritten (its prior contents may be garbage).  */   \
-void rt_gemm##S(int ta, int tb, int m, int n, int k, Real alpha,              \
-                const Real *A, long sa, const Real *B, long sb, Real beta,    \
-                Real *C, long sc, int batch);                                  \
-                                                                               \
-/* ---- reductions ----------------------------------------------------------  \
+ * beta == 0 means C is overwritten (its prior contents may be garbage).  */                 \
+  void rt_gemm##S(int ta, int tb, int m, int n, int k, Real alpha, const Real *A, long sa,         \
+                  const Real *B, long sb, Real beta, Real *C, long sc, int batch);                 \
+                                                                                                   \
+  /* ---- reductions ----------------------------------------------------------  \
  * View x as [outer, n, inner];                                                \
  * y[o, i] = beta * y[o, i] + alpha * sum_j x[o, j, i] (beta 0: overwrite).    \
- * max_axis: y[o, i] = max_j x[o, j, i] (y overwritten, n >= 1).          */   \
-void rt_sum_axis##S(const Real *x, Real *y, long outer, long n, long inner,   \
-                    Real alpha, Real beta);                                    \
-void rt_max_axis##S(const Real *x, Real *y, long outer, long n, long inner);  \
-                                                                               \
-/* ---- convolution (NCHW, weights [o, c, kh, kw], no dilation) -------------  \
+ * max_axis: y[o, i] = max_j x[o, j, i] (y overwritten, n >= 1).          */                 \
+  void rt_sum_axis##S(const Real *x, Real *y, long outer, long n, long inner, Real alpha,          \
+                      Real beta);                                                                  \
+  void rt_max_axis##S(const Real *x, Real *y, long outer, long n, long inner);                     \
+                                                                                                   \
+  /* ---- convolution (NCHW, weights [o, c, kh, kw], no dilation) -------------  \
  * ho = (h + 2 pad - kh) / stride + 1, likewise wo.                            \
  * y [n, o, ho, wo], dx [n, c, h, w], dW [o, c, kh, kw]: all overwritten.      \
- * The three share one workspace size, rt_conv2d_ws().                    */   \
-size_t rt_conv2d_ws##S(int n, int c, int h, int w, int o, int kh, int kw,     \
-                       int stride, int pad);                                   \
-void rt_conv2d_fwd##S(const Real *x, const Real *W, Real *y, int n, int c,    \
-                      int h, int w, int o, int kh, int kw, int stride,        \
-                      int pad, Real *ws);                                      \
-void rt_conv2d_bwd_data##S(const Real *dy, const Real *W, Real *dx, int n,    \
-                           int c, int h, int w, int o, int kh, int kw,        \
-                           int stride, int pad, Real *ws);                     \
-void rt_conv2d_bwd_weight##S(const Real *x, const Real *dy, Real *dW, int n,  \
-                             int c, int h, int w, int o, int kh, int kw,      \
-                             int stride, int pad, Real *ws);                   \
-                                                                               \
-/* ---- pooling over k x k windows with the given stride, no padding --------  \
+ * The three share one workspace size, rt_conv2d_ws().                    */                 \
+  size_t rt_conv2d_ws##S(int n, int c, int h, int w, int o, int kh, int kw, int stride, int pad);  \
+  void rt_conv2d_fwd##S(const Real *x, const Real *W, Real *y, int n, int c, int h, int w, int o,  \
+                        int kh, int kw, int stride, int pad, Real *ws);                            \
+  void rt_conv2d_bwd_data##S(const Real *dy, const Real *W, Real *dx, int n, int c, int h, int w,  \
+                             int o, int kh, int kw, int stride, int pad, Real *ws);                \
+  void rt_conv2d_bwd_weight##S(const Real *x, const Real *dy, Real *dW, int n, int c, int h,       \
+                               int w, int o, int kh, int kw, int stride, int pad, Real *ws);       \
+                                                                                                   \
+  /* ---- pooling over k x k windows with the given stride, no padding --------  \
  * x [n, c, h, w] -> y [n, c, ho, wo], ho = (h - k) / stride + 1.              \
  * Max pooling backward routes dy to the first maximum (row-major scan) of     \
- * each window (recomputed from x); dx overwritten.                       */   \
-void rt_maxpool2d_fwd##S(const Real *x, Real *y, int n, int c, int h, int w,  \
-                         int k, int stride);                                   \
-void rt_maxpool2d_bwd##S(const Real *x, const Real *dy, Real *dx, int n,      \
-                         int c, int h, int w, int k, int stride);              \
-void rt_avgpool2d_fwd##S(const Real *x, Real *y, int n, int c, int h, int w,  \
-                         int k, int stride);                                   \
-void rt_avgpool2d_bwd##S(const Real *dy, Real *dx, int n, int c, int h,       \
-                         int w, int k, int stride);                            \
-                                                                               \
-/* ---- softmax and cross-entropy over the last axis ------------------------  \
+ * each window (recomputed from x); dx overwritten.                       */                 \
+  void rt_maxpool2d_fwd##S(const Real *x, Real *y, int n, int c, int h, int w, int k, int stride); \
+  void rt_maxpool2d_bwd##S(const Real *x, const Real *dy, Real *dx, int n, int c, int h, int w,    \
+                           int k, int stride);                                                     \
+  void rt_avgpool2d_fwd##S(const Real *x, Real *y, int n, int c, int h, int w, int k, int stride); \
+  void rt_avgpool2d_bwd##S(const Real *dy, Real *dx, int n, int c, int h, int w, int k,            \
+                           int stride);                                                            \
+                                                                                                   \
+  /* ---- softmax and cross-entropy over the last axis ------------------------  \
  * logits [rows, classes], labels [rows].                                      \
  * xent_fwd: *loss = mean over rows of -log softmax(logits)[label]; stable.    \
  * xent_bwd: dlogits = dloss * (softmax(logits) - onehot(label)) / rows.       \
  * correct: number of rows whose argmax (first on ties) equals the label.      \
  * softmax: y = softmax(scale * x) per row; bwd: dx = scale*y*(dy - <dy, y>).  \
- * mse: *loss = mean((a - b)^2); bwd: da = dloss * 2 (a - b) / count.     */   \
-void rt_softmax_xent_fwd##S(const Real *logits, const int32_t *labels,        \
-                            Real *loss, long rows, long classes);              \
-void rt_softmax_xent_bwd##S(const Real *logits, const int32_t *labels,        \
-                            Real dloss, Real *dlogits, long rows,             \
-                            long classes);                                     \
-long rt_count_correct##S(const Real *logits, const int32_t *labels,           \
-                         long rows, long classes);                             \
-void rt_softmax_fwd##S(const Real *x, Real *y, long rows, long cols,          \
-                       Real scale);                                            \
-void rt_softmax_bwd##S(const Real *y, const Real *dy, Real *dx, long rows,    \
-                       long cols, Real scale);                                 \
-void rt_mse_fwd##S(const Real *a, const Real *b, Real *loss, long count);     \
-void rt_mse_bwd##S(const Real *a, const Real *b, Real dloss, Real *da,        \
-                   long count);                                                \
-                                                                               \
-/* ---- normalization over the last axis (no learned gain) ------------------  \
+ * mse: *loss = mean((a - b)^2); bwd: da = dloss * 2 (a - b) / count.     */                 \
+  void rt_softmax_xent_fwd##S(const Real *logits, const int32_t *labels, Real *loss, long rows,    \
+                              long classes);                                                       \
+  void rt_softmax_xent_bwd##S(const Real *logits, const int32_t *labels, Real dloss,               \
+                              Real *dlogits, long rows, long classes);                             \
+  long rt_count_correct##S(const Real *logits, const int32_t *labels, long rows, long classes);    \
+  void rt_softmax_fwd##S(const Real *x, Real *y, long rows, long cols, Real scale);                \
+  void rt_softmax_bwd##S(const Real *y, const Real *dy, Real *dx, long rows, long cols,            \
+                         Real scale);                                                              \
+  void rt_mse_fwd##S(const Real *a, const Real *b, Real *loss, long count);                        \
+  void rt_mse_bwd##S(const Real *a, const Real *b, Real dloss, Real *da, long count);              \
+                                                                                                   \
+  /* ---- normalization over the last axis (no learned gain) ------------------  \
  * rmsnorm: y = x / sqrt(mean(x^2) + eps); saves rstd [rows] for backward.     \
  * layernorm: y = (x - mean) / sqrt(var + eps); saves mean and rstd.           \
- * Backward overwrites dx.                                                */   \
-void rt_rmsnorm_fwd##S(const Real *x, Real *y, Real *rstd, long rows,         \
-                       long cols, Real eps);                                   \
-void rt_rmsnorm_bwd##S(const Real *x, const Real *rstd, const Real *dy,       \
-                       Real *dx, long rows, long cols);                        \
-void rt_layernorm_fwd##S(const Real *x, Real *y, Real *mean, Real *rstd,      \
-                         long rows, long cols, Real eps);                      \
-void rt_layernorm_bwd##S(const Real *x, const Real *mean, const Real *rstd,   \
-                         const Real *dy, Real *dx, long rows, long cols);      \
-                                                                               \
-/* ---- causal multi-head attention, [B, H, T, D] ---------------------------  \
+ * Backward overwrites dx.                                                */                 \
+  void rt_rmsnorm_fwd##S(const Real *x, Real *y, Real *rstd, long rows, long cols, Real eps);      \
+  void rt_rmsnorm_bwd##S(const Real *x, const Real *rstd, const Real *dy, Real *dx, long rows,     \
+                         long cols);                                                               \
+  void rt_layernorm_fwd##S(const Real *x, Real *y, Real *mean, Real *rstd, long rows, long cols,   \
+                           Real eps);                                                              \
+  void rt_layernorm_bwd##S(const Real *x, const Real *mean, const Real *rstd, const Real *dy,      \
+                           Real *dx, long rows, long cols);                                        \
+                                                                                                   \
+  /* ---- causal multi-head attention, [B, H, T, D] ---------------------------  \
  * out = softmax(scale * q k^T + causal mask) v, per (b, h).                   \
  * probs [B, H, T, T] is saved by fwd and read by bwd (entries above the       \
- * diagonal are 0). bwd overwrites dq, dk, dv. ws: rt_attention_ws().     */   \
-size_t rt_attention_ws##S(int B, int H, int T, int D);                         \
-void rt_attention_fwd##S(const Real *q, const Real *k, const Real *v,         \
-                         Real *out, Real *probs, int B, int H, int T, int D,  \
-                         Real scale);                                          \
-void rt_attention_bwd##S(const Real *q, const Real *k, const Real *v,         \
-                         const Real *probs, const Real *dout, Real *dq,       \
-                         Real *dk, Real *dv, int B, int H, int T, int D,      \
-                         Real scale, Real *ws);                                \
-/* rotary position embedding on [B, H, T, D] (D even), pairs (2i, 2i+1),       \
+ * diagonal are 0). bwd overwrites dq, dk, dv. ws: rt_attention_ws().     */                 \
+  size_t rt_attention_ws##S(int B, int H, int T, int D);                                           \
+  void rt_attention_fwd##S(const Real *q, const Real *k, const Real *v, Real *out, Real *probs,    \
+                           int B, int H, int T, int D, Real scale);                                \
+  void rt_attention_bwd##S(const Real *q, const Real *k, const Real *v, const Real *probs,         \
+                           const Real *dout, Real *dq, Real *dk, Real *dv, int B, int H, int T,    \
+                           int D, Real scale, Real *ws);                                           \
+  /* rotary position embedding on [B, H, T, D] (D even), pairs (2i, 2i+1),       \
  * angle t * base^(-2i/D). bwd applies the inverse rotation to dy.             \
- * In place (y == x, dx == dy) is allowed.                                */   \
-void rt_rope_fwd##S(const Real *x, Real *y, int B, int H, int T, int D,       \
-                    Real base);                                                \
-void rt_rope_bwd##S(const Real *dy, Real *dx, int B, int H, int T, int D,     \
-                    Real base);                                                \
-                                                                               \
-/* ---- embedding: table E [vocab, dim], one row per token ------------------  \
- * fwd: y[i] = E[tokens[i]]; bwd: dE overwritten with the scatter-add of dy.*/ \
-void rt_embed_fwd##S(const Real *E, const int32_t *tokens, Real *y, long n,   \
-                     long vocab, long dim);                                    \
-void rt_embed_bwd##S(const int32_t *tokens, const Real *dy, Real *dE, long n, \
-                     long vocab, long dim);                                    \
-                                                                               \
-/* ---- orthogonalization and small matrix functions ------------------------  \
+ * In place (y == x, dx == dy) is allowed.                                */                 \
+  void rt_rope_fwd##S(const Real *x, Real *y, int B, int H, int T, int D, Real base);              \
+  void rt_rope_bwd##S(const Real *dy, Real *dx, int B, int H, int T, int D, Real base);            \
+                                                                                                   \
+  /* ---- embedding: table E [vocab, dim], one row per token ------------------  \
+ * fwd: y[i] = E[tokens[i]]; bwd: dE overwritten with the scatter-add of dy.*/                 \
+  void rt_embed_fwd##S(const Real *E, const int32_t *tokens, Real *y, long n, long vocab,          \
+                       long dim);                                                                  \
+  void rt_embed_bwd##S(const int32_t *tokens, const Real *dy, Real *dE, long n, long vocab,        \
+                       long dim);                                                                  \
+                                                                                                   \
+  /* ---- orthogonalization and small matrix functions ------------------------  \
  * All operate on `batch` contiguous m x n matrices.                           \
  * polar_ns: X ~ U V^T of G = U S V^T by Newton-Schulz: X0 = G / (s ||G||_F +  \
  *   eps) with s = 1.01 for Polar Express (its published safety factor) and    \
@@ -163,38 +147,34 @@ void rt_embed_bwd##S(const int32_t *tokens, const Real *dy, Real *dE, long n, \
  * spd_pow: out = A^p for symmetric positive definite n x n A (eigen-          \
  *   decomposition; eigenvalues clamped below at eps >= 0), e.g. p = -0.5.     \
  * The LAPACK-backed kernels fill their output with NaN if LAPACK reports      \
- * a failure (non-convergence), so the caller's NaN checks catch it.      */   \
-size_t rt_polar_ns_ws##S(int m, int n);                                        \
-void rt_polar_ns##S(const Real *G, Real *X, int batch, int m, int n,          \
-                    rt_ns_schedule schedule, int steps, Real eps, Real *ws);   \
-size_t rt_polar_svd_ws##S(int m, int n);                                       \
-void rt_polar_svd##S(const Real *G, Real *X, int batch, int m, int n,         \
-                     Real *ws);                                                \
-size_t rt_spectral_norm_ws##S(int m, int n);                                   \
-void rt_spectral_norm##S(const Real *W, Real *out, int batch, int m, int n,   \
-                         Real *ws);                                            \
-size_t rt_spectral_lanczos_ws##S(int m, int n, int steps);                     \
-void rt_spectral_lanczos##S(const Real *W, const Real *v, Real *out,           \
-                            Real *v_out, int batch, int m, int n, int steps,   \
-                            Real *ws);                                         \
-size_t rt_spd_pow_ws##S(int n);                                                \
-void rt_spd_pow##S(const Real *A, Real *out, int batch, int n, Real p,        \
-                   Real eps, Real *ws);                                        \
-                                                                               \
-/* ---- initializers (deterministic from seed and stream) -------------------  \
+ * a failure (non-convergence), so the caller's NaN checks catch it.      */                 \
+  size_t rt_polar_ns_ws##S(int m, int n);                                                          \
+  void rt_polar_ns##S(const Real *G, Real *X, int batch, int m, int n, rt_ns_schedule schedule,    \
+                      int steps, Real eps, Real *ws);                                              \
+  size_t rt_polar_svd_ws##S(int m, int n);                                                         \
+  void rt_polar_svd##S(const Real *G, Real *X, int batch, int m, int n, Real *ws);                 \
+  size_t rt_spectral_norm_ws##S(int m, int n);                                                     \
+  void rt_spectral_norm##S(const Real *W, Real *out, int batch, int m, int n, Real *ws);           \
+  size_t rt_spectral_lanczos_ws##S(int m, int n, int steps);                                       \
+  void rt_spectral_lanczos##S(const Real *W, const Real *v, Real *out, Real *v_out, int batch,     \
+                              int m, int n, int steps, Real *ws);                                  \
+  size_t rt_spd_pow_ws##S(int n);                                                                  \
+  void rt_spd_pow##S(const Real *A, Real *out, int batch, int n, Real p, Real eps, Real *ws);      \
+                                                                                                   \
+  /* ---- initializers (deterministic from seed and stream) -------------------  \
  * Element i of the output depends only on (seed, stream, i), computed in      \
  * double, so the _f32 result is the _f64 result rounded to float.             \
  * uniform: values in (lo, hi) (float rounding may reach the ends).            \
  * orthogonal: each of `batch` m x n matrices gets orthonormal rows (m <= n)   \
  * or columns (m > n), times scale (QR of a Gaussian matrix, signs fixed so    \
- * that diag(R) > 0).                                                     */   \
-void rt_init_normal##S(Real *x, size_t count, Real mean, Real std,            \
-                       uint64_t seed, uint64_t stream);                        \
-void rt_init_uniform##S(Real *x, size_t count, Real lo, Real hi,              \
-                        uint64_t seed, uint64_t stream);                       \
-size_t rt_init_orthogonal_ws##S(int m, int n);                                 \
-void rt_init_orthogonal##S(Real *W, int batch, int m, int n, Real scale,      \
-                           uint64_t seed, uint64_t stream, Real *ws);
+ * that diag(R) > 0).                                                     */                 \
+  void rt_init_normal##S(Real *x, size_t count, Real mean, Real std, uint64_t seed,                \
+                         uint64_t stream);                                                         \
+  void rt_init_uniform##S(Real *x, size_t count, Real lo, Real hi, uint64_t seed,                  \
+                          uint64_t stream);                                                        \
+  size_t rt_init_orthogonal_ws##S(int m, int n);                                                   \
+  void rt_init_orthogonal##S(Real *W, int batch, int m, int n, Real scale, uint64_t seed,          \
+                             uint64_t stream, Real *ws);
 
 RT_KERNELS(float, _f32)
 RT_KERNELS(double, _f64)
@@ -203,8 +183,7 @@ RT_KERNELS(double, _f64)
  * Pure function of (seed, stream, counter): results never depend on thread
  * count or call order. Philox key = (seed low word, seed high word); Philox
  * counter = (counter low, counter high, stream low, stream high). */
-void rt_philox4x32(uint64_t seed, uint64_t stream, uint64_t counter,
-                   uint32_t out[4]);
+void rt_philox4x32(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t out[4]);
 /* A uniformly random permutation of 0..n-1 (Fisher-Yates on Philox). */
 void rt_permutation(uint32_t *perm, uint32_t n, uint64_t seed, uint64_t stream);
 

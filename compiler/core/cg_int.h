@@ -15,19 +15,19 @@
 /* A loop function already defined in the module, keyed by everything its
  * body depends on (see loop_key in cg_loop.c). */
 typedef struct cg_loop_def {
-    char *key;                   /* malloc-owned */
-    LLVMValueRef fn;
+  char *key; /* malloc-owned */
+  LLVMValueRef fn;
 } cg_loop_def;
 
 typedef struct cg_ctx {
-    LLVMContextRef ctx;
-    LLVMModuleRef mod;
-    LLVMBuilderRef b;
-    const kp_program *kp;
-    int dbl;                     /* the real type is double */
-    LLVMTypeRef T, i1, i8, i32, i64, f64, ptr, vd;
-    int nloops, loopcap;
-    cg_loop_def *loops;          /* malloc-owned; freed by cg_free_loops */
+  LLVMContextRef ctx;
+  LLVMModuleRef mod;
+  LLVMBuilderRef b;
+  const kp_program *kp;
+  int dbl; /* the real type is double */
+  LLVMTypeRef T, i1, i8, i32, i64, f64, ptr, vd;
+  int nloops, loopcap;
+  cg_loop_def *loops; /* malloc-owned; freed by cg_free_loops */
 } cg_ctx;
 
 void cg_init_types(cg_ctx *g);

@@ -51,8 +51,8 @@ const char *core_entry_output_name(const core_exe *x, int entry, int i);
 /* Runs an entry point. inputs[i]: per-step input i (declaration order, dense,
  * as declared); scalars[i]: scalar input i (the entry's derived scalars are
  * computed from them, kp.h); outputs: room for its outputs. */
-void core_run(const core_exe *x, int entry, void *arena, void *const *inputs,
-              const double *scalars, double *outputs);
+void core_run(const core_exe *x, int entry, void *arena, void *const *inputs, const double *scalars,
+              double *outputs);
 /* Runs the entry "init" (see ir_build_init) with scalar "seed" = seed and
  * all other scalars 0. Returns -1 if the program has no such entry. */
 int core_init(const core_exe *x, void *arena, uint64_t seed);

@@ -35,116 +35,142 @@
 #include <stdio.h>
 
 #define IR_MAX_RANK 6
-#define IR_ERR_LEN 512
+#define IR_ERR_LEN  512
 
 typedef enum { IR_F32, IR_F64, IR_I32, IR_VOID } ir_dtype;
 
 typedef struct ir_shape {
-    int rank;
-    long d[IR_MAX_RANK];
+  int rank;
+  long d[IR_MAX_RANK];
 } ir_shape;
 
 /* Opaque source location: module path (e.g. "MLP.layer[2].W") and span. */
 typedef struct ir_loc {
-    const char *path;   /* NULL when unknown */
-    const char *file;   /* NULL when unknown */
-    int line, col, end_line, end_col;
+  const char *path; /* NULL when unknown */
+  const char *file; /* NULL when unknown */
+  int line, col, end_line, end_col;
 } ir_loc;
 
 /* Operations. The comment gives inputs and the attributes used (see ir_attr). */
 typedef enum {
-    /* leaves */
-    IR_CONST,          /* scalar constant: value */
-    IR_SCALAR,         /* scalar input: index */
-    IR_TENSOR,         /* persistent tensor (value before the step): index */
-    IR_INPUT,          /* per-step input: index */
-    IR_RAND_NORMAL,    /* (seed) normal(0, value) of shape target, stream index */
-    IR_RAND_UNIFORM,   /* (seed) uniform(value, value2), shape target, stream index */
-    IR_RAND_ORTHOGONAL,/* (seed) [batch.., m, n] orthogonal * value, stream index */
-    /* elementwise unary */
-    IR_NEG, IR_EXP, IR_LOG, IR_SQRT, IR_RSQRT, IR_TANH, IR_SIGMOID, IR_ABS,
-    IR_SIGN, IR_RELU, IR_GELU, IR_SQUARE, IR_RECIP,
-    IR_GELU_GRAD,      /* derivative of gelu at x */
-    /* elementwise binary, numpy broadcasting; comparisons give 1 or 0 */
-    IR_ADD, IR_SUB, IR_MUL, IR_DIV, IR_MAX, IR_MIN, IR_POW,
-    IR_LT, IR_LE, IR_GT, IR_GE, IR_EQ, IR_NE,
-    IR_SELECT,         /* (cond, a, b): cond != 0 ? a : b, broadcasting */
-    /* reductions over the axes bitmask, keepdims */
-    IR_SUM, IR_RMAX,
-    /* shape */
-    IR_RESHAPE,        /* target */
-    IR_PERMUTE,        /* perm: output axis i is input axis perm[i] */
-    IR_BROADCAST,      /* target (numpy rules) */
-    IR_SLICE,          /* axis, start, len */
-    IR_CONCAT,         /* (x0, x1, ...) along axis */
-    /* linear algebra and neural-network operations (runtime calls) */
-    IR_MATMUL,         /* (a, b) trans_a, trans_b; batch dims broadcast */
-    IR_CONV2D,         /* (x [n,c,h,w], W [o,c,kh,kw]) stride, pad */
-    IR_CONV2D_BWD_DATA,   /* (dy, W) stride, pad, target = x shape */
-    IR_CONV2D_BWD_WEIGHT, /* (x, dy) stride, pad, target = W shape */
-    IR_MAXPOOL2D,      /* (x) k, stride */
-    IR_MAXPOOL2D_BWD,  /* (x, dy) k, stride */
-    IR_AVGPOOL2D,      /* (x) k, stride */
-    IR_AVGPOOL2D_BWD,  /* (dy) k, stride, target = x shape */
-    IR_XENT,           /* (logits [N,C], labels i32 [N]) -> mean loss */
-    IR_XENT_BWD,       /* (logits, labels, dloss scalar) */
-    IR_CORRECT,        /* (logits, labels) -> count of argmax == label */
-    IR_MSE,            /* (a, b) -> mean squared difference */
-    IR_MSE_BWD,        /* (a, b, dloss scalar) -> d/da */
-    IR_SOFTMAX,        /* (x) over the last axis of value * x */
-    IR_SOFTMAX_BWD,    /* (y, dy) value = scale */
-    IR_RMSNORM,        /* tuple (x) eps value: parts y, rstd [rows] */
-    IR_RMSNORM_BWD,    /* (x, rstd, dy) */
-    IR_LAYERNORM,      /* tuple (x) eps value: parts y, mean, rstd */
-    IR_LAYERNORM_BWD,  /* (x, mean, rstd, dy) */
-    IR_ATTENTION,      /* tuple (q, k, v [B,H,T,D]) scale value: parts out, probs */
-    IR_ATTENTION_BWD,  /* tuple (q, k, v, probs, dout): parts dq, dk, dv */
-    IR_ROPE,           /* (x [B,H,T,D]) base value */
-    IR_ROPE_BWD,       /* (dy) base value */
-    IR_EMBED,          /* (E [V,D], tokens i32 [..]) -> [.., D] */
-    IR_EMBED_BWD,      /* (tokens, dy) target = E shape */
-    IR_POLAR_NS,       /* (G [.., m, n]) schedule, steps, eps value */
-    IR_POLAR_SVD,      /* (G [.., m, n]) */
-    IR_SPECTRAL_NORM,  /* (W [.., m, n]) -> [..] */
-    IR_SPECTRAL_LANCZOS, /* tuple (W [.., m, n], v [.., min(m, n)]) steps: parts
+  /* leaves */
+  IR_CONST,           /* scalar constant: value */
+  IR_SCALAR,          /* scalar input: index */
+  IR_TENSOR,          /* persistent tensor (value before the step): index */
+  IR_INPUT,           /* per-step input: index */
+  IR_RAND_NORMAL,     /* (seed) normal(0, value) of shape target, stream index */
+  IR_RAND_UNIFORM,    /* (seed) uniform(value, value2), shape target, stream index */
+  IR_RAND_ORTHOGONAL, /* (seed) [batch.., m, n] orthogonal * value, stream index */
+  /* elementwise unary */
+  IR_NEG,
+  IR_EXP,
+  IR_LOG,
+  IR_SQRT,
+  IR_RSQRT,
+  IR_TANH,
+  IR_SIGMOID,
+  IR_ABS,
+  IR_SIGN,
+  IR_RELU,
+  IR_GELU,
+  IR_SQUARE,
+  IR_RECIP,
+  IR_GELU_GRAD, /* derivative of gelu at x */
+  /* elementwise binary, numpy broadcasting; comparisons give 1 or 0 */
+  IR_ADD,
+  IR_SUB,
+  IR_MUL,
+  IR_DIV,
+  IR_MAX,
+  IR_MIN,
+  IR_POW,
+  IR_LT,
+  IR_LE,
+  IR_GT,
+  IR_GE,
+  IR_EQ,
+  IR_NE,
+  IR_SELECT, /* (cond, a, b): cond != 0 ? a : b, broadcasting */
+  /* reductions over the axes bitmask, keepdims */
+  IR_SUM,
+  IR_RMAX,
+  /* shape */
+  IR_RESHAPE,   /* target */
+  IR_PERMUTE,   /* perm: output axis i is input axis perm[i] */
+  IR_BROADCAST, /* target (numpy rules) */
+  IR_SLICE,     /* axis, start, len */
+  IR_CONCAT,    /* (x0, x1, ...) along axis */
+  /* linear algebra and neural-network operations (runtime calls) */
+  IR_MATMUL,            /* (a, b) trans_a, trans_b; batch dims broadcast */
+  IR_CONV2D,            /* (x [n,c,h,w], W [o,c,kh,kw]) stride, pad */
+  IR_CONV2D_BWD_DATA,   /* (dy, W) stride, pad, target = x shape */
+  IR_CONV2D_BWD_WEIGHT, /* (x, dy) stride, pad, target = W shape */
+  IR_MAXPOOL2D,         /* (x) k, stride */
+  IR_MAXPOOL2D_BWD,     /* (x, dy) k, stride */
+  IR_AVGPOOL2D,         /* (x) k, stride */
+  IR_AVGPOOL2D_BWD,     /* (dy) k, stride, target = x shape */
+  IR_XENT,              /* (logits [N,C], labels i32 [N]) -> mean loss */
+  IR_XENT_BWD,          /* (logits, labels, dloss scalar) */
+  IR_CORRECT,           /* (logits, labels) -> count of argmax == label */
+  IR_MSE,               /* (a, b) -> mean squared difference */
+  IR_MSE_BWD,           /* (a, b, dloss scalar) -> d/da */
+  IR_SOFTMAX,           /* (x) over the last axis of value * x */
+  IR_SOFTMAX_BWD,       /* (y, dy) value = scale */
+  IR_RMSNORM,           /* tuple (x) eps value: parts y, rstd [rows] */
+  IR_RMSNORM_BWD,       /* (x, rstd, dy) */
+  IR_LAYERNORM,         /* tuple (x) eps value: parts y, mean, rstd */
+  IR_LAYERNORM_BWD,     /* (x, mean, rstd, dy) */
+  IR_ATTENTION,         /* tuple (q, k, v [B,H,T,D]) scale value: parts out, probs */
+  IR_ATTENTION_BWD,     /* tuple (q, k, v, probs, dout): parts dq, dk, dv */
+  IR_ROPE,              /* (x [B,H,T,D]) base value */
+  IR_ROPE_BWD,          /* (dy) base value */
+  IR_EMBED,             /* (E [V,D], tokens i32 [..]) -> [.., D] */
+  IR_EMBED_BWD,         /* (tokens, dy) target = E shape */
+  IR_POLAR_NS,          /* (G [.., m, n]) schedule, steps, eps value */
+  IR_POLAR_SVD,         /* (G [.., m, n]) */
+  IR_SPECTRAL_NORM,     /* (W [.., m, n]) -> [..] */
+  IR_SPECTRAL_LANCZOS,  /* tuple (W [.., m, n], v [.., min(m, n)]) steps: parts
                           estimate [..], v' (rt_spectral_lanczos) */
-    IR_SPD_POW,        /* (A [.., n, n]) p = value2, eps = value */
-    IR_PART,           /* (tuple) output index */
-    IR_NUM_OPS
+  IR_SPD_POW,           /* (A [.., n, n]) p = value2, eps = value */
+  IR_PART,              /* (tuple) output index */
+  IR_NUM_OPS
 } ir_op;
 
 typedef struct ir_attr {
-    double value;          /* see ir_op */
-    double value2;
-    int index;
-    int axis;
-    long start, len;
-    int trans_a, trans_b;
-    int k, stride, pad;
-    int schedule, steps;
-    unsigned axes;         /* bit i set: reduce axis i */
-    int keepdims;
-    int perm[IR_MAX_RANK];
-    ir_shape target;
+  double value; /* see ir_op */
+  double value2;
+  int index;
+  int axis;
+  long start, len;
+  int trans_a, trans_b;
+  int k, stride, pad;
+  int schedule, steps;
+  unsigned axes; /* bit i set: reduce axis i */
+  int keepdims;
+  int perm[IR_MAX_RANK];
+  ir_shape target;
 } ir_attr;
 
 typedef struct ir_node {
-    int id;                   /* position in the graph's node list */
-    ir_op op;
-    ir_dtype dtype;
-    ir_shape shape;
-    int nin;
-    struct ir_node **in;      /* pool-owned array of nin inputs */
-    ir_attr attr;
-    ir_loc loc;
+  int id; /* position in the graph's node list */
+  ir_op op;
+  ir_dtype dtype;
+  ir_shape shape;
+  int nin;
+  struct ir_node **in; /* pool-owned array of nin inputs */
+  ir_attr attr;
+  ir_loc loc;
 } ir_node;
 
 /* Persistent tensors: parameters and optimizer state. */
 typedef enum { IR_PARAM, IR_STATE } ir_tensor_kind;
 
 typedef enum {
-    IR_INIT_ZEROS, IR_INIT_ONES, IR_INIT_NORMAL, IR_INIT_UNIFORM,
-    IR_INIT_ORTHOGONAL
+  IR_INIT_ZEROS,
+  IR_INIT_ONES,
+  IR_INIT_NORMAL,
+  IR_INIT_UNIFORM,
+  IR_INIT_ORTHOGONAL
 } ir_init_kind;
 
 /* Initializer. NORMAL: mean 0, std a. UNIFORM: [a, b). ORTHOGONAL: scale a;
@@ -153,65 +179,65 @@ typedef enum {
  * batch_axes = 0xC on a conv weight [o, c, kh, kw] gives one orthogonal
  * [o, c] matrix per tap. */
 typedef struct ir_init {
-    ir_init_kind kind;
-    double a, b;
-    unsigned batch_axes;
+  ir_init_kind kind;
+  double a, b;
+  unsigned batch_axes;
 } ir_init;
 
 typedef struct ir_tensor_decl {
-    const char *name;
-    ir_tensor_kind kind;
-    ir_shape shape;
-    ir_init init;
+  const char *name;
+  ir_tensor_kind kind;
+  ir_shape shape;
+  ir_init init;
 } ir_tensor_decl;
 
 typedef struct ir_input_decl {
-    const char *name;
-    ir_dtype dtype;          /* the program's real dtype or IR_I32 */
-    ir_shape shape;
+  const char *name;
+  ir_dtype dtype; /* the program's real dtype or IR_I32 */
+  ir_shape shape;
 } ir_input_decl;
 
 typedef struct ir_output {
-    const char *name;
-    ir_node *node;           /* rank 0 */
+  const char *name;
+  ir_node *node; /* rank 0 */
 } ir_output;
 
 typedef struct ir_assign {
-    int tensor;              /* index into program tensors */
-    ir_node *node;           /* same shape as the tensor */
+  int tensor;    /* index into program tensors */
+  ir_node *node; /* same shape as the tensor */
 } ir_assign;
 
 typedef struct ir_pool ir_pool;
 typedef struct ir_program ir_program;
 
 typedef struct ir_graph {
-    ir_program *prog;        /* owner */
-    const char *name;
-    int nnodes, cap;
-    ir_node **nodes;         /* malloc-owned array, nodes in the pool */
-    int noutputs, ncap_out;
-    ir_output *outputs;      /* malloc-owned */
-    int nassigns, ncap_asg;
-    ir_assign *assigns;      /* malloc-owned */
-    /* Node counts at which the backward pass and the optimizer step began
+  ir_program *prog; /* owner */
+  const char *name;
+  int nnodes, cap;
+  ir_node **nodes; /* malloc-owned array, nodes in the pool */
+  int noutputs, ncap_out;
+  ir_output *outputs; /* malloc-owned */
+  int nassigns, ncap_asg;
+  ir_assign *assigns; /* malloc-owned */
+  /* Node counts at which the backward pass and the optimizer step began
      * (0: the entry has no such phase); back ends may name the phases. */
-    int phase_nodes[2];
-    ir_loc loc;              /* current location for new nodes */
-    char err[IR_ERR_LEN];
+  int phase_nodes[2];
+  ir_loc loc; /* current location for new nodes */
+  char err[IR_ERR_LEN];
 } ir_graph;
 
 struct ir_program {
-    ir_dtype real;           /* IR_F32 or IR_F64 */
-    ir_pool *pool;           /* owns nodes, operand arrays, names, locations */
-    int ntensors, ncap_t;
-    ir_tensor_decl *tensors; /* malloc-owned */
-    int ninputs, ncap_i;
-    ir_input_decl *inputs;   /* malloc-owned */
-    int nscalars, ncap_s;
-    const char **scalars;    /* malloc-owned array of pool strings */
-    int nentries, ncap_e;
-    ir_graph **entries;      /* malloc-owned array of malloc-owned graphs */
-    char err[IR_ERR_LEN];
+  ir_dtype real; /* IR_F32 or IR_F64 */
+  ir_pool *pool; /* owns nodes, operand arrays, names, locations */
+  int ntensors, ncap_t;
+  ir_tensor_decl *tensors; /* malloc-owned */
+  int ninputs, ncap_i;
+  ir_input_decl *inputs; /* malloc-owned */
+  int nscalars, ncap_s;
+  const char **scalars; /* malloc-owned array of pool strings */
+  int nentries, ncap_e;
+  ir_graph **entries; /* malloc-owned array of malloc-owned graphs */
+  char err[IR_ERR_LEN];
 };
 
 /* ---- program and declarations (ir_program.c) --------------------------- */
@@ -240,7 +266,7 @@ int ir_output_add(ir_graph *g, const char *name, ir_node *node);
 /* tensor := node at the end of the step. One assignment per tensor and entry. */
 int ir_assign_add(ir_graph *g, int tensor, ir_node *node);
 
-void ir_set_loc(ir_graph *g, ir_loc loc);   /* strings copied */
+void ir_set_loc(ir_graph *g, ir_loc loc); /* strings copied */
 const char *ir_error(const ir_graph *g);
 
 /* ---- shapes and operation table (ir_ops.c) ------------------------------ */
@@ -253,21 +279,26 @@ const char *ir_op_name(ir_op op);
 const char *ir_dtype_name(ir_dtype t);
 size_t ir_dtype_size(ir_dtype t);
 typedef enum {
-    IR_K_LEAF, IR_K_UNARY, IR_K_BINARY, IR_K_SELECT, IR_K_REDUCE, IR_K_SHAPE,
-    IR_K_CALL, IR_K_TUPLE, IR_K_PART
+  IR_K_LEAF,
+  IR_K_UNARY,
+  IR_K_BINARY,
+  IR_K_SELECT,
+  IR_K_REDUCE,
+  IR_K_SHAPE,
+  IR_K_CALL,
+  IR_K_TUPLE,
+  IR_K_PART
 } ir_kind;
 ir_kind ir_op_kind(ir_op op);
-int ir_op_nparts(ir_op op);                  /* outputs of a tuple op, else 0 */
-int ir_is_elementwise(ir_op op);             /* unary, binary, select */
+int ir_op_nparts(ir_op op);      /* outputs of a tuple op, else 0 */
+int ir_is_elementwise(ir_op op); /* unary, binary, select */
 /* Shape and dtype of a node from op, inputs and attributes; 0 on success,
  * else -1 with a message in err. Used by the builder and the verifier. */
-int ir_infer(const ir_program *p, ir_op op, int nin, ir_node *const *in,
-             const ir_attr *a, ir_shape *shape, ir_dtype *dtype,
-             char *err, size_t errlen);
+int ir_infer(const ir_program *p, ir_op op, int nin, ir_node *const *in, const ir_attr *a,
+             ir_shape *shape, ir_dtype *dtype, char *err, size_t errlen);
 
 /* ---- builder (ir_build.c) ----------------------------------------------- */
-ir_node *ir_node_new(ir_graph *g, ir_op op, int nin, ir_node *const *in,
-                     const ir_attr *a);
+ir_node *ir_node_new(ir_graph *g, ir_op op, int nin, ir_node *const *in, const ir_attr *a);
 ir_node *ir_const(ir_graph *g, double v);
 ir_node *ir_scalar_ref(ir_graph *g, int scalar);
 ir_node *ir_tensor_ref(ir_graph *g, int tensor);
@@ -279,7 +310,7 @@ ir_node *ir_add(ir_graph *g, ir_node *a, ir_node *b);
 ir_node *ir_sub(ir_graph *g, ir_node *a, ir_node *b);
 ir_node *ir_mul(ir_graph *g, ir_node *a, ir_node *b);
 ir_node *ir_div(ir_graph *g, ir_node *a, ir_node *b);
-ir_node *ir_scale(ir_graph *g, double s, ir_node *x);   /* s * x */
+ir_node *ir_scale(ir_graph *g, double s, ir_node *x); /* s * x */
 ir_node *ir_pow(ir_graph *g, ir_node *a, ir_node *b);
 ir_node *ir_maximum(ir_graph *g, ir_node *a, ir_node *b);
 ir_node *ir_minimum(ir_graph *g, ir_node *a, ir_node *b);
@@ -307,7 +338,7 @@ ir_node *ir_mean_all(ir_graph *g, ir_node *x);
 ir_node *ir_max_all(ir_graph *g, ir_node *x);
 ir_node *ir_reshape(ir_graph *g, ir_node *x, int rank, const long *shape);
 ir_node *ir_permute(ir_graph *g, ir_node *x, const int *perm);
-ir_node *ir_transpose(ir_graph *g, ir_node *x);          /* swap last two axes */
+ir_node *ir_transpose(ir_graph *g, ir_node *x); /* swap last two axes */
 ir_node *ir_broadcast_to(ir_graph *g, ir_node *x, int rank, const long *shape);
 ir_node *ir_slice(ir_graph *g, ir_node *x, int axis, long start, long len);
 ir_node *ir_concat(ir_graph *g, int n, ir_node *const *xs, int axis);
@@ -349,7 +380,7 @@ void ir_dump(const ir_program *p, FILE *out);
 /* ---- pool (ir_pool.c) --------------------------------------------------- */
 ir_pool *ir_pool_new(void);
 void ir_pool_free(ir_pool *pool);
-void *ir_pool_alloc(ir_pool *pool, size_t size);   /* zeroed, 16-aligned */
+void *ir_pool_alloc(ir_pool *pool, size_t size); /* zeroed, 16-aligned */
 char *ir_pool_strdup(ir_pool *pool, const char *s);
 
 #endif

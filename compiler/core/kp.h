@@ -61,158 +61,180 @@
 #include <stdio.h>
 
 #define KP_MAX_RANK 6
-#define KP_LANES 8      /* accumulators of an innermost reduction, see KP_LOOP */
+#define KP_LANES    8 /* accumulators of an innermost reduction, see KP_LOOP */
 
 typedef enum { KP_F32, KP_F64, KP_I32 } kp_dtype;
 
 typedef enum { KP_ARENA, KP_INPUT } kp_space;
 
 typedef struct kp_ref {
-    kp_space space;
-    int input;        /* KP_INPUT: index of the per-step input */
-    long off;         /* bytes from the arena base or the input's base */
+  kp_space space;
+  int input; /* KP_INPUT: index of the per-step input */
+  long off;  /* bytes from the arena base or the input's base */
 } kp_ref;
 
 /* A real scalar: immediate, scalar input, or element 0 of a buffer. */
 typedef enum { KP_S_IMM, KP_S_INPUT, KP_S_LOAD } kp_scalar_kind;
 typedef struct kp_scalar {
-    kp_scalar_kind kind;
-    double imm;       /* KP_S_IMM */
-    int index;        /* KP_S_INPUT */
-    kp_ref ref;       /* KP_S_LOAD: a real value of the program's dtype */
+  kp_scalar_kind kind;
+  double imm; /* KP_S_IMM */
+  int index;  /* KP_S_INPUT */
+  kp_ref ref; /* KP_S_LOAD: a real value of the program's dtype */
 } kp_scalar;
 
 typedef struct kp_access {
-    kp_ref ref;
-    kp_dtype dtype;
-    long stride[KP_MAX_RANK];
+  kp_ref ref;
+  kp_dtype dtype;
+  long stride[KP_MAX_RANK];
 } kp_access;
 
 /* Scalar operations of loop expressions (semantics as the IR operations). */
 typedef enum {
-    KP_E_LOAD,        /* access a */
-    KP_E_CONST,       /* imm */
-    KP_E_SCALAR,      /* scalars[a] */
-    KP_E_NEG, KP_E_EXP, KP_E_LOG, KP_E_SQRT, KP_E_RSQRT, KP_E_TANH, KP_E_SIGMOID,
-    KP_E_ABS, KP_E_SIGN, KP_E_RELU, KP_E_GELU, KP_E_GELU_GRAD, KP_E_SQUARE,
-    KP_E_RECIP,       /* unary: operand a */
-    KP_E_ADD, KP_E_SUB, KP_E_MUL, KP_E_DIV, KP_E_MAX, KP_E_MIN, KP_E_POW,
-    KP_E_LT, KP_E_LE, KP_E_GT, KP_E_GE, KP_E_EQ, KP_E_NE,   /* binary: a, b */
-    KP_E_SELECT       /* a != 0 ? b : c */
+  KP_E_LOAD,   /* access a */
+  KP_E_CONST,  /* imm */
+  KP_E_SCALAR, /* scalars[a] */
+  KP_E_NEG,
+  KP_E_EXP,
+  KP_E_LOG,
+  KP_E_SQRT,
+  KP_E_RSQRT,
+  KP_E_TANH,
+  KP_E_SIGMOID,
+  KP_E_ABS,
+  KP_E_SIGN,
+  KP_E_RELU,
+  KP_E_GELU,
+  KP_E_GELU_GRAD,
+  KP_E_SQUARE,
+  KP_E_RECIP, /* unary: operand a */
+  KP_E_ADD,
+  KP_E_SUB,
+  KP_E_MUL,
+  KP_E_DIV,
+  KP_E_MAX,
+  KP_E_MIN,
+  KP_E_POW,
+  KP_E_LT,
+  KP_E_LE,
+  KP_E_GT,
+  KP_E_GE,
+  KP_E_EQ,
+  KP_E_NE,    /* binary: a, b */
+  KP_E_SELECT /* a != 0 ? b : c */
 } kp_eop;
 
 typedef struct kp_expr {
-    kp_eop op;
-    int a, b, c;
-    double imm;
+  kp_eop op;
+  int a, b, c;
+  double imm;
 } kp_expr;
 
 typedef enum { KP_MAP, KP_SUM, KP_MAX } kp_reduce;
 
 typedef struct kp_loop {
-    kp_dtype dtype;           /* of the value (real, or I32 for copies) */
-    kp_reduce reduce;
-    int rank;
-    long shape[KP_MAX_RANK];
-    kp_access out;
-    int nin;
-    kp_access *in;
-    int nexpr;
-    kp_expr *expr;
+  kp_dtype dtype; /* of the value (real, or I32 for copies) */
+  kp_reduce reduce;
+  int rank;
+  long shape[KP_MAX_RANK];
+  kp_access out;
+  int nin;
+  kp_access *in;
+  int nexpr;
+  kp_expr *expr;
 } kp_loop;
 
 typedef enum { KP_A_PTR, KP_A_INT, KP_A_LONG, KP_A_SIZE, KP_A_REAL, KP_A_U64 } kp_arg_kind;
 
 typedef struct kp_arg {
-    kp_arg_kind kind;
-    kp_ref ref;               /* PTR */
-    long ival;                /* INT, LONG, SIZE */
-    kp_scalar val;            /* REAL, U64 */
+  kp_arg_kind kind;
+  kp_ref ref;    /* PTR */
+  long ival;     /* INT, LONG, SIZE */
+  kp_scalar val; /* REAL, U64 */
 } kp_arg;
 
 typedef struct kp_call {
-    const char *fn;
-    int nargs;
-    kp_arg *args;
-    int has_ret;
-    kp_ref ret;
+  const char *fn;
+  int nargs;
+  kp_arg *args;
+  int has_ret;
+  kp_ref ret;
 } kp_call;
 
 typedef struct kp_copy {
-    kp_ref dst, src;
-    long bytes;
+  kp_ref dst, src;
+  long bytes;
 } kp_copy;
 
 typedef struct kp_out {
-    int index;
-    kp_scalar value;
+  int index;
+  kp_scalar value;
 } kp_out;
 
 typedef enum { KP_LOOP, KP_CALL, KP_COPY, KP_OUTPUT } kp_kind;
 
 typedef struct kp_instr {
-    kp_kind kind;
-    const char *what;         /* short description (IR operation, module path) */
-    union {
-        kp_loop loop;
-        kp_call call;
-        kp_copy copy;
-        kp_out out;
-    } u;
+  kp_kind kind;
+  const char *what; /* short description (IR operation, module path) */
+  union {
+    kp_loop loop;
+    kp_call call;
+    kp_copy copy;
+    kp_out out;
+  } u;
 } kp_instr;
 
 /* A derived scalar: op (neither LOAD, CONST nor SCALAR) on nargs operands,
  * each a constant (KP_S_IMM) or a scalar (KP_S_INPUT: an input or an
  * earlier derived scalar). */
 typedef struct kp_derived {
-    kp_eop op;
-    int nargs;
-    kp_scalar arg[3];
+  kp_eop op;
+  int nargs;
+  kp_scalar arg[3];
 } kp_derived;
 
 typedef struct kp_entry {
-    const char *name;
-    int nderived;
-    kp_derived *derived;      /* scalar nscalars + i, see the contract */
-    int ninstr;
-    kp_instr *instr;
-    int noutputs;
-    const char **outputs;
-    long temp_bytes;          /* temporaries used above persistent_bytes */
-    /* First instruction of the backward pass and of the optimizer step of a
+  const char *name;
+  int nderived;
+  kp_derived *derived; /* scalar nscalars + i, see the contract */
+  int ninstr;
+  kp_instr *instr;
+  int noutputs;
+  const char **outputs;
+  long temp_bytes; /* temporaries used above persistent_bytes */
+  /* First instruction of the backward pass and of the optimizer step of a
      * training entry; 0 when the entry has no such phase. */
-    int phase[2];
+  int phase[2];
 } kp_entry;
 
 typedef struct kp_tensor {
-    const char *name;
-    int is_param;             /* 1 parameter, 0 optimizer state */
-    int rank;
-    long shape[KP_MAX_RANK];
-    long count;
-    long off;                 /* bytes from the arena base */
+  const char *name;
+  int is_param; /* 1 parameter, 0 optimizer state */
+  int rank;
+  long shape[KP_MAX_RANK];
+  long count;
+  long off; /* bytes from the arena base */
 } kp_tensor;
 
 typedef struct kp_input {
-    const char *name;
-    kp_dtype dtype;
-    int rank;
-    long shape[KP_MAX_RANK];
+  const char *name;
+  kp_dtype dtype;
+  int rank;
+  long shape[KP_MAX_RANK];
 } kp_input;
 
 typedef struct kp_program {
-    kp_dtype real;
-    long arena_bytes;
-    long persistent_bytes;
-    int ntensors;
-    kp_tensor *tensors;
-    int ninputs;
-    kp_input *inputs;
-    int nscalars;
-    const char **scalars;
-    int nentries;
-    kp_entry *entries;
-    struct ir_pool *pool;     /* owns all memory above */
+  kp_dtype real;
+  long arena_bytes;
+  long persistent_bytes;
+  int ntensors;
+  kp_tensor *tensors;
+  int ninputs;
+  kp_input *inputs;
+  int nscalars;
+  const char **scalars;
+  int nentries;
+  kp_entry *entries;
+  struct ir_pool *pool; /* owns all memory above */
 } kp_program;
 
 void kp_free(kp_program *kp);
@@ -231,8 +253,8 @@ const char *kp_eop_name(kp_eop op);
  * of correct predictions of the entry reads them, rows x classes reals at
  * byte `off` of the arena, and instructions [0, split) compute them. */
 typedef struct kp_scores {
-    int split;
-    long off, rows, classes;
+  int split;
+  long off, rows, classes;
 } kp_scores;
 /* Fills *s and returns 1 when entry en computes class scores; else 0. */
 int kp_entry_scores(const kp_entry *en, kp_scores *s);

@@ -20,81 +20,74 @@
 #include <stdint.h>
 #include <string.h>
 
-#define KP_LOG2E 1.4426950408889634
-#define KP_GELU_C0 0.7978845608028654   /* sqrt(2 / pi) */
+#define KP_LOG2E   1.4426950408889634
+#define KP_GELU_C0 0.7978845608028654 /* sqrt(2 / pi) */
 #define KP_GELU_C1 0.044715
 
 /* exp range, ln 2 split, polynomial degree: float then double */
-#define KP_EXP_LO_f32 -104.0
-#define KP_EXP_HI_f32 89.0
-#define KP_LN2_HI_f32 0.693359375
-#define KP_LN2_LO_f32 -2.12194440e-4
+#define KP_EXP_LO_f32  -104.0
+#define KP_EXP_HI_f32  89.0
+#define KP_LN2_HI_f32  0.693359375
+#define KP_LN2_LO_f32  -2.12194440e-4
 #define KP_EXP_DEG_f32 7
-#define KP_EXP_LO_f64 -746.0
-#define KP_EXP_HI_f64 710.0
-#define KP_LN2_HI_f64 6.93147180369123816490e-01
-#define KP_LN2_LO_f64 1.90821492927058770002e-10
+#define KP_EXP_LO_f64  -746.0
+#define KP_EXP_HI_f64  710.0
+#define KP_LN2_HI_f64  6.93147180369123816490e-01
+#define KP_LN2_LO_f64  1.90821492927058770002e-10
 #define KP_EXP_DEG_f64 13
 
 /* 1/i!, correctly rounded to double (converted to float for _f32) */
 static const double KP_EXP_COEF[14] = {
-    0x1.0000000000000p+0,  0x1.0000000000000p+0,  0x1.0000000000000p-1,
-    0x1.5555555555555p-3,  0x1.5555555555555p-5,  0x1.1111111111111p-7,
-    0x1.6c16c16c16c17p-10, 0x1.a01a01a01a01ap-13, 0x1.a01a01a01a01ap-16,
-    0x1.71de3a556c734p-19, 0x1.27e4fb7789f5cp-22, 0x1.ae64567f544e4p-26,
+    0x1.0000000000000p+0,  0x1.0000000000000p+0,  0x1.0000000000000p-1,  0x1.5555555555555p-3,
+    0x1.5555555555555p-5,  0x1.1111111111111p-7,  0x1.6c16c16c16c17p-10, 0x1.a01a01a01a01ap-13,
+    0x1.a01a01a01a01ap-16, 0x1.71de3a556c734p-19, 0x1.27e4fb7789f5cp-22, 0x1.ae64567f544e4p-26,
     0x1.1eed8eff8d898p-29, 0x1.6124613a86d09p-33,
 };
 
-#define KP_MATH(T, S, I, U, BIAS, MBITS, RINT, FABS, COPYSIGN, SQRT, LOG, POW)      \
-static inline T kp_pow2##S(I k)                                                   \
-{                                                                                 \
-    U bits = (U)(k + BIAS) << MBITS;                                              \
-    T r;                                                                          \
-    memcpy(&r, &bits, sizeof r);                                                  \
-    return r;                                                                     \
-}                                                                                 \
-static inline T kp_exp##S(T x)                                                    \
-{                                                                                 \
-    x = x < (T)KP_EXP_LO##S ? (T)KP_EXP_LO##S : x;                                \
-    x = x > (T)KP_EXP_HI##S ? (T)KP_EXP_HI##S : x;                                \
-    T k = RINT(x * (T)KP_LOG2E);                                                  \
-    k = x != x ? (T)0 : k;                                                        \
-    T r = (x - k * (T)KP_LN2_HI##S) - k * (T)KP_LN2_LO##S;                        \
-    T p = (T)KP_EXP_COEF[KP_EXP_DEG##S];                                          \
-    for (int i = KP_EXP_DEG##S - 1; i >= 0; i--)                                  \
-        p = p * r + (T)KP_EXP_COEF[i];                                            \
-    I ki = (I)k, k1 = ki >> 1, k2 = ki - k1;                                      \
-    return (p * kp_pow2##S(k1)) * kp_pow2##S(k2);                                 \
-}                                                                                 \
-static inline T kp_tanh##S(T x)                                                   \
-{                                                                                 \
-    T e = kp_exp##S((T)-2 * FABS(x));                                             \
-    return COPYSIGN(((T)1 - e) / ((T)1 + e), x);                                  \
-}                                                                                 \
-static inline T kp_gelu_inner##S(T x)                                             \
-{                                                                                 \
-    return (T)KP_GELU_C0 * (x + (T)KP_GELU_C1 * ((x * x) * x));                   \
-}                                                                                 \
-static inline T kp_gelu##S(T x)                                                   \
-{                                                                                 \
-    return ((T)0.5 * x) * ((T)1 + kp_tanh##S(kp_gelu_inner##S(x)));               \
-}                                                                                 \
-static inline T kp_gelu_grad##S(T x)                                              \
-{                                                                                 \
-    T t = kp_tanh##S(kp_gelu_inner##S(x));                                        \
-    T a = (T)0.5 * ((T)1 + t);                                                    \
-    T du = (T)KP_GELU_C0 * ((T)1 + (T)(3 * KP_GELU_C1) * (x * x));                \
-    T b = ((T)0.5 * x) * ((T)1 - t * t);                                          \
-    return a + b * du;                                                            \
-}                                                                                 \
-static inline T kp_sigmoid##S(T x) { return (T)1 / ((T)1 + kp_exp##S(-x)); }      \
-static inline T kp_rsqrt##S(T x) { return (T)1 / SQRT(x); }                       \
-static inline T kp_sign##S(T x) { return (T)(x > 0) - (T)(x < 0); }               \
-static inline T kp_relu##S(T x) { return x > 0 ? x : (T)0; }                      \
-static inline T kp_max##S(T a, T b) { return a >= b ? a : b; }                    \
-static inline T kp_min##S(T a, T b) { return a <= b ? a : b; }                    \
-static inline T kp_log##S(T x) { return LOG(x); }                                 \
-static inline T kp_pow##S(T a, T b) { return POW(a, b); }
+#define KP_MATH(T, S, I, U, BIAS, MBITS, RINT, FABS, COPYSIGN, SQRT, LOG, POW) \
+  static inline T kp_pow2##S(I k) {                                            \
+    U bits = (U)(k + BIAS) << MBITS;                                           \
+    T r;                                                                       \
+    memcpy(&r, &bits, sizeof r);                                               \
+    return r;                                                                  \
+  }                                                                            \
+  static inline T kp_exp##S(T x) {                                             \
+    x = x < (T)KP_EXP_LO##S ? (T)KP_EXP_LO##S : x;                             \
+    x = x > (T)KP_EXP_HI##S ? (T)KP_EXP_HI##S : x;                             \
+    T k = RINT(x * (T)KP_LOG2E);                                               \
+    k = x != x ? (T)0 : k;                                                     \
+    T r = (x - k * (T)KP_LN2_HI##S) - k * (T)KP_LN2_LO##S;                     \
+    T p = (T)KP_EXP_COEF[KP_EXP_DEG##S];                                       \
+    for (int i = KP_EXP_DEG##S - 1; i >= 0; i--)                               \
+      p = p * r + (T)KP_EXP_COEF[i];                                           \
+    I ki = (I)k, k1 = ki >> 1, k2 = ki - k1;                                   \
+    return (p * kp_pow2##S(k1)) * kp_pow2##S(k2);                              \
+  }                                                                            \
+  static inline T kp_tanh##S(T x) {                                            \
+    T e = kp_exp##S((T)-2 * FABS(x));                                          \
+    return COPYSIGN(((T)1 - e) / ((T)1 + e), x);                               \
+  }                                                                            \
+  static inline T kp_gelu_inner##S(T x) {                                      \
+    return (T)KP_GELU_C0 * (x + (T)KP_GELU_C1 * ((x * x) * x));                \
+  }                                                                            \
+  static inline T kp_gelu##S(T x) {                                            \
+    return ((T)0.5 * x) * ((T)1 + kp_tanh##S(kp_gelu_inner##S(x)));            \
+  }                                                                            \
+  static inline T kp_gelu_grad##S(T x) {                                       \
+    T t = kp_tanh##S(kp_gelu_inner##S(x));                                     \
+    T a = (T)0.5 * ((T)1 + t);                                                 \
+    T du = (T)KP_GELU_C0 * ((T)1 + (T)(3 * KP_GELU_C1) * (x * x));             \
+    T b = ((T)0.5 * x) * ((T)1 - t * t);                                       \
+    return a + b * du;                                                         \
+  }                                                                            \
+  static inline T kp_sigmoid##S(T x) { return (T)1 / ((T)1 + kp_exp##S(-x)); } \
+  static inline T kp_rsqrt##S(T x) { return (T)1 / SQRT(x); }                  \
+  static inline T kp_sign##S(T x) { return (T)(x > 0) - (T)(x < 0); }          \
+  static inline T kp_relu##S(T x) { return x > 0 ? x : (T)0; }                 \
+  static inline T kp_max##S(T a, T b) { return a >= b ? a : b; }               \
+  static inline T kp_min##S(T a, T b) { return a <= b ? a : b; }               \
+  static inline T kp_log##S(T x) { return LOG(x); }                            \
+  static inline T kp_pow##S(T a, T b) { return POW(a, b); }
 
 KP_MATH(float, _f32, int32_t, uint32_t, 127, 23, rintf, fabsf, copysignf, sqrtf, logf, powf)
 KP_MATH(double, _f64, int64_t, uint64_t, 1023, 52, rint, fabs, copysign, sqrt, log, pow)

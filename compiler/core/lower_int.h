@@ -19,58 +19,58 @@
 typedef enum { VB_TENSOR, VB_INPUT, VB_TEMP } vb_kind;
 
 typedef struct vbuf {
-    vb_kind kind;
-    int index;          /* VB_TENSOR / VB_INPUT: declaration index */
-    long bytes;         /* VB_TEMP: size */
-    int alias;          /* VB_TEMP stored in this tensor vbuf instead, or -1 */
-    int def_instr;      /* the instruction that writes all of it, or -1 */
-    int def_loop;       /* ... and it is a MAP loop (may read in place) */
-    long off;           /* VB_TEMP: planned arena offset */
+  vb_kind kind;
+  int index;     /* VB_TENSOR / VB_INPUT: declaration index */
+  long bytes;    /* VB_TEMP: size */
+  int alias;     /* VB_TEMP stored in this tensor vbuf instead, or -1 */
+  int def_instr; /* the instruction that writes all of it, or -1 */
+  int def_loop;  /* ... and it is a MAP loop (may read in place) */
+  long off;      /* VB_TEMP: planned arena offset */
 } vbuf;
 
 /* How a node's value is available to its consumers. */
 typedef enum {
-    V_NONE,     /* not needed */
-    V_UNIFORM,  /* the same value everywhere: the constant `leaf`, or scalar
+  V_NONE,    /* not needed */
+  V_UNIFORM, /* the same value everywhere: the constant `leaf`, or scalar
                    `scalar` (an input, or derived from scalars by `leaf`) */
-    V_INLINE,   /* elementwise, computed inside its single consumer's loop */
-    V_BUF,      /* strided view of a virtual buffer */
-    V_TUPLE     /* multi-output runtime call; values are its parts */
+  V_INLINE,  /* elementwise, computed inside its single consumer's loop */
+  V_BUF,     /* strided view of a virtual buffer */
+  V_TUPLE    /* multi-output runtime call; values are its parts */
 } val_kind;
 
 typedef struct val {
-    val_kind kind;
-    int vb;
-    long off;                  /* elements */
-    long st[IR_MAX_RANK];      /* elements, per dimension of the node */
-    const ir_node *leaf;
-    int scalar;
+  val_kind kind;
+  int vb;
+  long off;             /* elements */
+  long st[IR_MAX_RANK]; /* elements, per dimension of the node */
+  const ir_node *leaf;
+  int scalar;
 } val;
 
 typedef struct lower_ctx {
-    const ir_program *prog;
-    const ir_graph *g;
-    kp_program *kp;
-    ir_pool *pool;             /* kp->pool */
-    kp_dtype real;
-    size_t esize;              /* bytes of a real */
-    int nvb, vbcap;
-    vbuf *vb;                  /* malloc-owned */
-    int *tensor_vb;            /* per persistent tensor */
-    int *input_vb;             /* per per-step input */
-    val *val;                  /* per node */
-    int *uses, *user;          /* per node: use count, the single consumer or -1 */
-    unsigned char *absorbable; /* per node: every consumer is a loop over as many
+  const ir_program *prog;
+  const ir_graph *g;
+  kp_program *kp;
+  ir_pool *pool; /* kp->pool */
+  kp_dtype real;
+  size_t esize; /* bytes of a real */
+  int nvb, vbcap;
+  vbuf *vb;                  /* malloc-owned */
+  int *tensor_vb;            /* per persistent tensor */
+  int *input_vb;             /* per per-step input */
+  val *val;                  /* per node */
+  int *uses, *user;          /* per node: use count, the single consumer or -1 */
+  unsigned char *absorbable; /* per node: every consumer is a loop over as many
                                   elements that can compute it inline */
-    int *inline_cost;          /* per node: operations it costs inline (lower.c) */
-    int ninstr, icap;
-    kp_instr *ins;             /* malloc-owned while lowering */
-    int phase[2];              /* first instruction of each graph phase, 0: none */
-    int nderived, dcap;
-    kp_derived *derived;       /* malloc-owned while lowering */
-    int *wb_target;            /* per instruction: tensor vbuf written back, or -1 */
-    char *err;
-    size_t errlen;
+  int *inline_cost;          /* per node: operations it costs inline (lower.c) */
+  int ninstr, icap;
+  kp_instr *ins; /* malloc-owned while lowering */
+  int phase[2];  /* first instruction of each graph phase, 0: none */
+  int nderived, dcap;
+  kp_derived *derived; /* malloc-owned while lowering */
+  int *wb_target;      /* per instruction: tensor vbuf written back, or -1 */
+  char *err;
+  size_t errlen;
 } lower_ctx;
 
 int lower_fail(lower_ctx *c, const char *fmt, ...);

@@ -38,8 +38,8 @@ typedef struct emit_opts {
 
 typedef struct emitter {
   emit_opts o;
-  const char *file;  /* the .duet file, as given */
-  char tree[4096];   /* the duet source tree (templates and runtime) */
+  const char *file; /* the .duet file, as given */
+  char tree[4096];  /* the duet source tree (templates and runtime) */
   drv_source *s;
   sema_experiment *e;
   int nsets;
@@ -255,8 +255,8 @@ static char *config_text(const emitter *m) {
           "#define MODEL_CLASSES %d /* classes (the vocabulary of text); 0: real targets */\n"
           "#define MODEL_EMBEDDED_WEIGHTS %d /* 1: weights.c holds the parameters */",
           in->x_tokens ? "int32_t" : "model_real", in->x_tokens ? "int32 token ids" : "real",
-          shape_text(in->x_rank, in->x_dims, xs, sizeof xs), in->y_labels ? "int32_t" : "model_real",
-          in->y_labels ? "int32 class" : "real target",
+          shape_text(in->x_rank, in->x_dims, xs, sizeof xs),
+          in->y_labels ? "int32_t" : "model_real", in->y_labels ? "int32 class" : "real target",
           shape_text(in->y_rank, in->y_dims, ys, sizeof ys), m->batch, m->batch,
           numel(in->x_rank, in->x_dims), numel(in->y_rank, in->y_dims), in->classes, m->o.embed);
   return fclose(f) == 0 ? text : NULL;
@@ -341,13 +341,16 @@ static int put_experiment(FILE *f, const emitter *m) {
   if (rc)
     return rc;
   put_evals(f, e);
-  fprintf(f, "\nconst model_experiment model_experiment_info = {\n    \"%s\", UINT64_C(%llu), %ld, %lld, %lld, ",
+  fprintf(f,
+          "\nconst model_experiment model_experiment_info = {\n    \"%s\", UINT64_C(%llu), %ld, "
+          "%lld, %lld, ",
           e->name, (unsigned long long)e->seed, m->batch, e->epochs, e->steps);
   put_double(f, optimizer_lr(e->optimizer));
   fprintf(f, ",\n    %d, %s, %s, ", e->nsched, e->nsched ? "sched_names" : "NULL",
           e->nsched ? "sched_args" : "NULL");
   put_double(f, DRV_TEXT_VAL_FRACTION);
-  fprintf(f, ",\n    %d, data_sets, %d, %s,\n};\n\n", e->ndata, e->nevals, e->nevals ? "evals" : "NULL");
+  fprintf(f, ",\n    %d, data_sets, %d, %s,\n};\n\n", e->ndata, e->nevals,
+          e->nevals ? "evals" : "NULL");
   return 0;
 }
 
@@ -395,8 +398,8 @@ static int read_checkpoint(const emitter *m, rt_st_file *ck) {
       same = s->shape[d] == t->shape[d];
     if (t->is_param && !same)
       return drv_error("%s: %s parameter %s (F32 %s expected)", m->o.checkpoint,
-                     s ? "mismatched" : "no", t->name,
-                     shape_text(t->rank, t->shape, (char[96]){0}, 96));
+                       s ? "mismatched" : "no", t->name,
+                       shape_text(t->rank, t->shape, (char[96]){0}, 96));
   }
   return 0;
 }
@@ -406,9 +409,10 @@ static int write_weights(const emitter *m, const rt_st_file *ck) {
   FILE *f = create(m, "weights.c");
   if (!f)
     return 1;
-  fprintf(f, "/*\n * weights.c - the parameters of %s, written by `duet emit-c\n"
-             " * --embed-weights` from %s\n * for model_load_embedded().\n */\n"
-             "#include \"model.h\"\n\n",
+  fprintf(f,
+          "/*\n * weights.c - the parameters of %s, written by `duet emit-c\n"
+          " * --embed-weights` from %s\n * for model_load_embedded().\n */\n"
+          "#include \"model.h\"\n\n",
           m->e->name, m->o.checkpoint);
   int n = 0;
   for (int i = 0; i < m->kp->ntensors; i++) {

@@ -205,7 +205,8 @@ static int check_all(const sema_experiment *e, const gc_opts *o, checker *c) {
     double err = check_weight(c, wd, gd, n, o, (uint64_t)i + 1);
     int len = 0;
     for (int d = 0; d < w->rank; d++)
-      len += snprintf(shape + len, sizeof shape - (size_t)len, "%s%lld", d ? ", " : "[", w->dims[d]);
+      len +=
+          snprintf(shape + len, sizeof shape - (size_t)len, "%s%lld", d ? ", " : "[", w->dims[d]);
     snprintf(shape + len, sizeof shape - (size_t)len, "]");
     printf("%-44s %-16s %12.4e %12.3e\n", w->path, shape, sqrt(gn), err);
     worst = fmax(worst, err);

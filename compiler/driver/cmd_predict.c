@@ -27,24 +27,24 @@ typedef struct predict_opts {
 /* The examples of the file and their labels. */
 typedef struct examples {
   long n, x_numel, y_numel;
-  size_t x_size;  /* bytes of one value of x: float or int32 */
-  void *x;        /* [n * x_numel], malloc-owned */
-  int32_t *y;     /* [n * y_numel] or NULL, malloc-owned */
+  size_t x_size; /* bytes of one value of x: float or int32 */
+  void *x;       /* [n * x_numel], malloc-owned */
+  int32_t *y;    /* [n * y_numel] or NULL, malloc-owned */
 } examples;
 
 /* An evaluation entry of one batch size. */
 typedef struct batch_entry {
   long batch;
-  int whole, scores;  /* core entries: the evaluation, and up to its scores */
-  int x, y;           /* its inputs */
+  int whole, scores; /* core entries: the evaluation, and up to its scores */
+  int x, y;          /* its inputs */
   int out_loss, out_correct;
-  kp_scores at;       /* where the scores are */
+  kp_scores at; /* where the scores are */
 } batch_entry;
 
 typedef struct predictor {
   predict_opts o;
-  drv_source s;           /* owned (drv_source_free) */
-  sema_experiment *e;     /* in s's arena */
+  drv_source s;       /* owned (drv_source_free) */
+  sema_experiment *e; /* in s's arena */
   elab_data_info info;
   examples ex;
   int nentries;
@@ -98,7 +98,7 @@ static int load_idx(predictor *m) {
   const sema_data *train = &m->e->data[0];
   if (m->info.x_tokens || strcmp(train->source, "fashion_mnist") != 0)
     return drv_error("--idx reads Fashion-MNIST images, but %s trains on %s", m->e->name,
-                train->source);
+                     train->source);
   examples *ex = &m->ex;
   rt_idx im, lb;
   rt_error err;
@@ -110,7 +110,7 @@ static int load_idx(predictor *m) {
   int rc = 0;
   if (im.ndim < 2 || numel != ex->x_numel)
     rc = drv_error("%s: examples of %ld values; the model reads %ld", m->o.examples, numel,
-              ex->x_numel);
+                   ex->x_numel);
   else if (!(ex->x = malloc(sizeof(float) * im.count + 1)))
     rc = drv_error("out of memory");
   if (rc == 0) {
@@ -142,7 +142,7 @@ static int load_text(predictor *m) {
   int ctx = (int)m->info.context;
   if (!m->info.x_tokens || ctx < 1)
     return drv_error("--text needs a model of token windows; %s reads %s", m->e->name,
-                m->e->data[0].source);
+                     m->e->data[0].source);
   rt_text t;
   rt_error err;
   if (rt_text_load(&t, m->o.examples, 0, &err) < 0)
@@ -227,8 +227,7 @@ static int build(predictor *m) {
   if (rest) {
     names[1] = arena_printf(m->s.unit.arena, "eval_step_%ld", rest);
     if (!elab_add_eval(p, m->s.sema, m->e, rest, names[1], m->s.unit.diag) ||
-        !elab_entry_inputs(p, names[1], &m->entries[1].x, &m->entries[1].y,
-                           &m->entries[1].batch))
+        !elab_entry_inputs(p, names[1], &m->entries[1].x, &m->entries[1].y, &m->entries[1].batch))
       rc = drv_report_diags(&m->s);
     m->nentries = 2;
   }
@@ -263,7 +262,7 @@ static int load_weights(predictor *m) {
       same = w->shape[d] == t->shape[d];
     if (!same)
       rc = drv_error("%s: %s parameter %s (F32 [%ld values] expected)", m->o.weights,
-                w ? "mismatched" : "no", t->name, t->count);
+                     w ? "mismatched" : "no", t->name, t->count);
     else
       memcpy((char *)m->arena + t->off, w->data, w->nbytes);
   }
@@ -330,8 +329,10 @@ static int report_accuracy(predictor *m) {
     counted += b->out_correct >= 0 ? out[b->out_correct] : 0;
   }
   if (counts && (long)counted != correct) {
-    fprintf(stderr, "duet: internal error: the evaluation counts %ld correct predictions, "
-            "the scores %ld\n", (long)counted, correct);
+    fprintf(stderr,
+            "duet: internal error: the evaluation counts %ld correct predictions, "
+            "the scores %ld\n",
+            (long)counted, correct);
     return 2;
   }
   printf("accuracy %.4f (%ld of %ld), loss %.9g\n", (double)correct / (double)labels, correct,

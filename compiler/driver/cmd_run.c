@@ -14,9 +14,9 @@
 
 typedef struct run_args {
   const char *cmd;
-  drv_cli cli;        /* FILE, EXPERIMENT, --set, --stdlib */
-  long threads;       /* 0: the BLAS default */
-  drv_origin origin;  /* of a resumed run (owns its --set array) */
+  drv_cli cli;       /* FILE, EXPERIMENT, --set, --stdlib */
+  long threads;      /* 0: the BLAS default */
+  drv_origin origin; /* of a resumed run (owns its --set array) */
   drv_run_opts o;
 } run_args;
 
@@ -161,6 +161,8 @@ static int run(const char *cmd, drv_target_kind kind, int argc, char **argv) {
 
 int drv_cmd_run(int argc, char **argv) { return run("run", DRV_TARGET_ANY, argc, argv); }
 
-int drv_cmd_compare(int argc, char **argv) { return run("compare", DRV_TARGET_COMPARE, argc, argv); }
+int drv_cmd_compare(int argc, char **argv) {
+  return run("compare", DRV_TARGET_COMPARE, argc, argv);
+}
 
 int drv_cmd_sweep(int argc, char **argv) { return run("sweep", DRV_TARGET_SWEEP, argc, argv); }

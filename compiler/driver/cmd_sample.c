@@ -57,13 +57,27 @@ static int set_option(sample_args *a, int o, const char *v) {
                            o == O_TEMPERATURE ? "number" : "integer", v);
   long capped = n > 1000000000 ? 1000000000 : (long)n;
   switch (o) {
-  case O_PROMPT: a->prompt = v; break;
-  case O_STDLIB: a->stdlib = v; break;
-  case O_TOKENS: a->tokens = capped; break;
-  case O_THREADS: a->threads = capped; break;
-  case O_TOP_K: a->sampler.top_k = (int)capped; break;
-  case O_SEED: a->sampler.seed = n; break;
-  default: a->sampler.temperature = x; break;
+  case O_PROMPT:
+    a->prompt = v;
+    break;
+  case O_STDLIB:
+    a->stdlib = v;
+    break;
+  case O_TOKENS:
+    a->tokens = capped;
+    break;
+  case O_THREADS:
+    a->threads = capped;
+    break;
+  case O_TOP_K:
+    a->sampler.top_k = (int)capped;
+    break;
+  case O_SEED:
+    a->sampler.seed = n;
+    break;
+  default:
+    a->sampler.temperature = x;
+    break;
   }
   return 0;
 }
@@ -102,7 +116,7 @@ typedef struct model {
   drv_origin origin;
   drv_source src;
   drv_machine m;
-  int entry, x;       /* the logits entry and its token input */
+  int entry, x; /* the logits entry and its token input */
   long context, vocab;
   const void *logits; /* [context, vocab] in the program's dtype (arena) */
 } model;
@@ -120,22 +134,27 @@ static int load_model(model *md, const sample_args *a) {
     char study[4200];
     drv_rundir_file(study, sizeof study, a->dir, "compare.json");
     if (access(study, F_OK) == 0)
-      fprintf(stderr, "  hint: %s holds a compare or sweep: give the directory of one of its "
-              "variants\n", a->dir);
+      fprintf(stderr,
+              "  hint: %s holds a compare or sweep: give the directory of one of its "
+              "variants\n",
+              a->dir);
     return 1;
   }
   if (access(md->origin.source, R_OK) != 0)
     return cannot("%s, the file the run in %s was trained from, cannot be read: %s",
                   md->origin.source, a->dir, strerror(errno));
-  drv_cli cli = {.cmd = "sample", .file = md->origin.source, .name = md->origin.experiment,
+  drv_cli cli = {.cmd = "sample",
+                 .file = md->origin.source,
+                 .name = md->origin.experiment,
                  .stdlib = a->stdlib ? a->stdlib : md->origin.stdlib,
-                 .nsets = md->origin.nsets, .sets = md->origin.sets};
+                 .nsets = md->origin.nsets,
+                 .sets = md->origin.sets};
   sema_experiment *e;
   int rc = drv_cli_experiment(&cli, &md->src, &e);
   if (rc != 0)
     return rc;
-  ir_program *p = elab_logits_program(md->src.sema, e, md->origin.f64 ? IR_F64 : IR_F32, 1,
-                                      md->src.unit.diag);
+  ir_program *p =
+      elab_logits_program(md->src.sema, e, md->origin.f64 ? IR_F64 : IR_F32, 1, md->src.unit.diag);
   drv_report_diags(&md->src);
   if (!p)
     return drv_failure_code(&md->src);
@@ -151,8 +170,8 @@ static int load_model(model *md, const sample_args *a) {
   md->logits = core_tensor_data(md->m.exe, md->m.arena, ELAB_LOGITS_TENSOR, &count);
   md->vocab = count / md->context;
   if (md->vocab != BYTE_TOKENS)
-    return cannot("the model of experiment %s has %ld tokens, not the %d bytes of text",
-                  e->name, md->vocab, BYTE_TOKENS);
+    return cannot("the model of experiment %s has %ld tokens, not the %d bytes of text", e->name,
+                  md->vocab, BYTE_TOKENS);
   return 0;
 }
 

@@ -14,9 +14,7 @@ int drv_report_diags(drv_source *s) {
   return diag_exit_code(s->unit.diag);
 }
 
-int drv_failure_code(const drv_source *s) {
-  return diag_exit_code(s->unit.diag) == 2 ? 2 : 1;
-}
+int drv_failure_code(const drv_source *s) { return diag_exit_code(s->unit.diag) == 2 ? 2 : 1; }
 
 int drv_source_load(drv_source *s, const char *path, const char *stdlib_dir) {
   *s = (drv_source){.path = path};
@@ -30,15 +28,16 @@ void drv_source_free(drv_source *s) {
   *s = (drv_source){0};
 }
 
-static bool is_study(const ast_decl *d) {
-  return d->kind == AST_COMPARE || d->kind == AST_SWEEP;
-}
+static bool is_study(const ast_decl *d) { return d->kind == AST_COMPARE || d->kind == AST_SWEEP; }
 
 static bool fits(const ast_decl *d, drv_target_kind kind) {
   switch (kind) {
-  case DRV_TARGET_COMPARE: return d->kind == AST_COMPARE;
-  case DRV_TARGET_SWEEP: return d->kind == AST_SWEEP;
-  case DRV_TARGET_ANY: break;
+  case DRV_TARGET_COMPARE:
+    return d->kind == AST_COMPARE;
+  case DRV_TARGET_SWEEP:
+    return d->kind == AST_SWEEP;
+  case DRV_TARGET_ANY:
+    break;
   }
   return d->kind == AST_EXPERIMENT || is_study(d);
 }

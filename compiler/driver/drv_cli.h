@@ -8,7 +8,7 @@
 #include "drv_build.h"
 
 typedef struct drv_cli {
-  const char *cmd;    /* command name, for messages */
+  const char *cmd;                  /* command name, for messages */
   const char *file, *name, *stdlib; /* NULL when not given */
   int nsets;
   char **sets; /* malloc-owned array of argv strings */

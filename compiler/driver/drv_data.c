@@ -20,8 +20,8 @@
 #include "rt_kernels.h"
 
 typedef bool (*load_fn)(drv_data *d, const sema_data *sd, diag_ctx *dg);
-typedef void (*gather_fn)(const drv_data *d, const uint32_t *idx, uint32_t count,
-                          ir_dtype real, void *x, void *y);
+typedef void (*gather_fn)(const drv_data *d, const uint32_t *idx, uint32_t count, ir_dtype real,
+                          void *x, void *y);
 
 typedef struct drv_source_kind {
   const char *source; /* elab_data_info.source */
@@ -84,9 +84,10 @@ static bool load_fashion(drv_data *d, const sema_data *sd, diag_ctx *dg) {
   }
   const rt_image_dataset *im = &d->images;
   if ((long)im->channels * im->rows * im->cols != d->x_numel || im->classes > d->info.classes) {
-    diag_error(dg, sd->loc, "Fashion-MNIST has images of %d x %d x %d and %d classes; "
-               "the program expects %ld values and %d classes", im->channels, im->rows, im->cols,
-               im->classes, d->x_numel, d->info.classes);
+    diag_error(dg, sd->loc,
+               "Fashion-MNIST has images of %d x %d x %d and %d classes; "
+               "the program expects %ld values and %d classes",
+               im->channels, im->rows, im->cols, im->classes, d->x_numel, d->info.classes);
     return false;
   }
   d->n = im->n;
@@ -154,8 +155,8 @@ static void gather_windows(const drv_data *d, const uint32_t *idx, uint32_t coun
  * test split draw 2n examples of one problem: train is the first n, test
  * the last n. The example sizes (d, k, dim, rows, cols) come from
  * elab_data_info; the other arguments have their defaults here. */
-enum { SYNTH_MAX_VALUES = 1 << 27 };    /* floats in one generated set */
-#define STREAM_SPECTRUM_X 0x5500ull     /* inputs of `spectrum` */
+enum { SYNTH_MAX_VALUES = 1 << 27 }; /* floats in one generated set */
+#define STREAM_SPECTRUM_X 0x5500ull  /* inputs of `spectrum` */
 
 static const char *const test_splits[] = {"train", "test", NULL};
 
@@ -166,9 +167,10 @@ static bool synth_split(drv_data *d, const sema_data *sd, double def_n, diag_ctx
     return false;
   double v = num_arg(sd, "n", def_n);
   if (!(v >= 1) || 2 * v * (double)(d->x_numel + d->y_numel) > SYNTH_MAX_VALUES) {
-    diag_error(dg, sd->loc, "%s: n must be at least 1 and 2n examples of %ld + %ld values "
-               "at most %d values, got n = %g", sd->source, d->x_numel, d->y_numel,
-               SYNTH_MAX_VALUES, v);
+    diag_error(dg, sd->loc,
+               "%s: n must be at least 1 and 2n examples of %ld + %ld values "
+               "at most %d values, got n = %g",
+               sd->source, d->x_numel, d->y_numel, SYNTH_MAX_VALUES, v);
     return false;
   }
   *n = (long)v;
@@ -307,8 +309,10 @@ static bool load_cycle(drv_data *d, const sema_data *sd, diag_ctx *dg) {
   const int length = (int)d->info.x_dims[0], n = (int)d->info.x_dims[1];
   const double values = (double)nskips * n * (double)(d->x_numel + d->y_numel);
   if (nskips < 1 || values > SYNTH_MAX_VALUES) {
-    diag_error(dg, sd->loc, "cycle: need 1 to %d values for all sequences of the skips, "
-               "got %d skips of %d sequences of %d x %d", SYNTH_MAX_VALUES, nskips, n, length, n);
+    diag_error(dg, sd->loc,
+               "cycle: need 1 to %d values for all sequences of the skips, "
+               "got %d skips of %d sequences of %d x %d",
+               SYNTH_MAX_VALUES, nskips, n, length, n);
     return false;
   }
   if (!alloc_synth(d, (long)nskips * n, false, dg, sd))
@@ -378,8 +382,8 @@ void drv_data_free(drv_data *d) {
   *d = (drv_data){0};
 }
 
-void drv_data_gather(const drv_data *d, const uint32_t *idx, uint32_t count, ir_dtype real,
-                     void *x, void *y) {
+void drv_data_gather(const drv_data *d, const uint32_t *idx, uint32_t count, ir_dtype real, void *x,
+                     void *y) {
   d->kind->gather(d, idx, count, real, x, y);
 }
 

@@ -16,19 +16,19 @@
  * is x [x_numel] (float features or int32 tokens) and y [y_numel] (int32
  * labels or float targets). */
 typedef struct drv_data {
-  const char *name;         /* binding name ("train"), in the sema arena */
+  const char *name; /* binding name ("train"), in the sema arena */
   elab_data_info info;
   long n;
   long x_numel, y_numel;
   const struct drv_source_kind *kind; /* its row of the source table */
-  rt_image_dataset images;  /* owned: image sources */
-  rt_text text;             /* owned: text sources */
+  rt_image_dataset images;            /* owned: image sources */
+  rt_text text;                       /* owned: text sources */
   rt_split split;
   /* synthetic sources: every example of the problem (both splits), owned */
-  float *feats;             /* [*, x_numel] */
-  float *targets;           /* [*, y_numel] real targets, or NULL */
-  int32_t *labels;          /* [*] class labels, or NULL */
-  long first;               /* the split's first example in them */
+  float *feats;    /* [*, x_numel] */
+  float *targets;  /* [*, y_numel] real targets, or NULL */
+  int32_t *labels; /* [*] class labels, or NULL */
+  long first;      /* the split's first example in them */
 } drv_data;
 
 /* Loads binding sd of an experiment. Errors (unknown split, missing or
@@ -39,8 +39,8 @@ void drv_data_free(drv_data *d);
 
 /* Copies examples idx[0 .. count) into x and y, real values as `real`
  * (IR_F32 or IR_F64). */
-void drv_data_gather(const drv_data *d, const uint32_t *idx, uint32_t count, ir_dtype real,
-                     void *x, void *y);
+void drv_data_gather(const drv_data *d, const uint32_t *idx, uint32_t count, ir_dtype real, void *x,
+                     void *y);
 
 /* Whether two data sets have examples of the same shape and kind (so that
  * one compiled program reads both). */

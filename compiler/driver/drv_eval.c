@@ -13,7 +13,7 @@ static bool find_inputs(const ir_program *p, drv_eval_entry *x) {
 }
 
 int drv_eval_prepare(drv_evaluator *ev, ir_program *p, drv_source *s, const sema_experiment *e,
-                      const drv_data *sets, int nsets) {
+                     const drv_data *sets, int nsets) {
   *ev = (drv_evaluator){.n = 1};
   ev->e[0].name = "eval_step";
   if (!find_inputs(p, &ev->e[0])) {

@@ -13,8 +13,8 @@
 typedef struct drv_eval_entry {
   const char *name; /* entry name (ir pool string) */
   long batch;
-  int entry;        /* core entry index, after drv_eval_bind */
-  int x, y;         /* input indices */
+  int entry;                 /* core entry index, after drv_eval_bind */
+  int x, y;                  /* input indices */
   int out_loss, out_correct; /* output positions; out_correct -1 if none */
 } drv_eval_entry;
 
@@ -26,7 +26,7 @@ typedef struct drv_evaluator {
 /* Before compiling p: adds the remainder entries the sets need. Returns 0,
  * or the exit code after printing the errors. */
 int drv_eval_prepare(drv_evaluator *ev, ir_program *p, drv_source *s, const sema_experiment *e,
-                      const drv_data *sets, int nsets);
+                     const drv_data *sets, int nsets);
 /* After compiling: finds entries, inputs and outputs. */
 void drv_eval_bind(drv_evaluator *ev, const drv_machine *m);
 

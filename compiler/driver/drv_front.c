@@ -46,8 +46,8 @@ bool drv_load_file(drv_unit *u, const char *path, const char *stdlib_dir) {
   return drv_parse_file(u, path, stdlib_dir) && check_program(u);
 }
 
-bool drv_load_string(drv_unit *u, const char *name, const char *text,
-                     size_t len, const char *stdlib_dir) {
+bool drv_load_string(drv_unit *u, const char *name, const char *text, size_t len,
+                     const char *stdlib_dir) {
   init_unit(u);
   parse_options opt = {stdlib_dir};
   u->program = parse_string(u->arena, u->diag, name, text, len, &opt);

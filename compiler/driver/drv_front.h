@@ -15,9 +15,9 @@ struct sema_result;
 
 /* One compilation. drv_unit_free releases everything it owns. */
 typedef struct drv_unit {
-  arena *arena;         /* owns the AST and everything later passes build */
-  diag_ctx *diag;       /* owns the source texts and the diagnostics */
-  ast_program *program; /* NULL when the root file could not be read */
+  arena *arena;             /* owns the AST and everything later passes build */
+  diag_ctx *diag;           /* owns the source texts and the diagnostics */
+  ast_program *program;     /* NULL when the root file could not be read */
   struct sema_result *sema; /* semantic analysis (in arena); NULL when
                                parsing failed */
 } drv_unit;
@@ -30,8 +30,8 @@ const char *drv_stdlib_dir(const char *override);
  * unit. True when no error was reported (warnings allowed). Diagnostics stay
  * in u->diag. */
 bool drv_load_file(drv_unit *u, const char *path, const char *stdlib_dir);
-bool drv_load_string(drv_unit *u, const char *name, const char *text,
-                     size_t len, const char *stdlib_dir);
+bool drv_load_string(drv_unit *u, const char *name, const char *text, size_t len,
+                     const char *stdlib_dir);
 
 /* Only parses (with `use` resolution), for syntax-level tools and tests. */
 bool drv_parse_file(drv_unit *u, const char *path, const char *stdlib_dir);

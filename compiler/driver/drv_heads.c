@@ -63,7 +63,7 @@ static bool is_head_key(const char *key) {
 
 int drv_plot_heads(const char *path, const drv_history *const *runs, const char *const *labels,
                    int n, rt_error *err) {
-  rt_plot_opts po = {.title = "loss increase when a head is ablated", .xlabel = "step",
-                     .ylabel = "loss increase"};
+  rt_plot_opts po = {
+      .title = "loss increase when a head is ablated", .xlabel = "step", .ylabel = "loss increase"};
   return drv_plot_family(path, &po, is_head_key, runs, labels, n, err);
 }

@@ -112,7 +112,7 @@ bool drv_is_eval_key(const char *key) {
 
 int drv_plot_losses(const char *path, const drv_history *h, rt_error *err) {
   rt_series *series = calloc((size_t)h->n + 1, sizeof *series);
-  char (*names)[96] = calloc((size_t)h->n + 1, sizeof *names);
+  char(*names)[96] = calloc((size_t)h->n + 1, sizeof *names);
   if (!series || !names)
     abort();
   size_t n = 0;

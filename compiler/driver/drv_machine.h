@@ -11,11 +11,11 @@
 #define DRV_MAX_OUTPUTS 8
 
 typedef struct drv_machine {
-  ir_program *ir;   /* owned */
-  core_exe *exe;    /* owned */
-  void *arena;      /* owned (free) */
-  void **inputs;    /* owned: [ir->ninputs] dense buffers, as declared */
-  double *scalars;  /* owned: [ir->nscalars] */
+  ir_program *ir;  /* owned */
+  core_exe *exe;   /* owned */
+  void *arena;     /* owned (free) */
+  void **inputs;   /* owned: [ir->ninputs] dense buffers, as declared */
+  double *scalars; /* owned: [ir->nscalars] */
   ir_dtype real;
 } drv_machine;
 

@@ -14,9 +14,9 @@ typedef struct drv_origin {
   const char *experiment; /* (in the checkpoint) */
   const char *stdlib;     /* --stdlib of the run, or NULL (in the checkpoint) */
   int nsets;
-  char **sets;            /* malloc-owned array of the --set arguments, which
+  char **sets; /* malloc-owned array of the --set arguments, which
                              are strings of the checkpoint */
-  bool f64;               /* trained in double precision */
+  bool f64;    /* trained in double precision */
 } drv_origin;
 
 /* Reads `dir`/model.safetensors into *f (the caller frees it with

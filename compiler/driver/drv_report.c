@@ -10,8 +10,7 @@
 
 enum { MAX_FIELDS = 64 };
 
-int drv_summary_write(const char *path, const drv_summary *s, const drv_history *h,
-                      rt_error *err) {
+int drv_summary_write(const char *path, const drv_summary *s, const drv_history *h, rt_error *err) {
   rt_field f[MAX_FIELDS];
   char best[MAX_FIELDS][96];
   size_t n = 0;

@@ -28,10 +28,10 @@ int drv_metrics_trim(const char *path, long step, rt_error *err);
 
 /* The values of one key over the run: (step, value) points. */
 typedef struct drv_series {
-  char *key;    /* owned */
+  char *key; /* owned */
   long n, cap;
-  double *x;    /* owned: steps */
-  double *y;    /* owned: values */
+  double *x; /* owned: steps */
+  double *y; /* owned: values */
 } drv_series;
 
 typedef struct drv_history {
@@ -63,11 +63,11 @@ int drv_plot_family(const char *path, const rt_plot_opts *po, bool (*member)(con
 
 typedef struct drv_summary {
   const char *experiment, *source;
-  const char *dtype;         /* "f32" or "f64" */
+  const char *dtype; /* "f32" or "f64" */
   long long seed, batch, params;
   long steps;
-  double epochs;             /* steps / steps per epoch */
-  double train_loss;         /* mean over the last train_loss_steps steps */
+  double epochs;     /* steps / steps per epoch */
+  double train_loss; /* mean over the last train_loss_steps steps */
   long train_loss_steps;
   double ms_per_step, wall_s, compile_s; /* timing: the only fields that
                                              differ between identical runs */
@@ -76,8 +76,7 @@ typedef struct drv_summary {
 /* summary.json: the fields of s, then for every evaluation metric of the
  * history its final value and, for accuracies, the best one
  * ("best_test_accuracy"), then the timing fields. */
-int drv_summary_write(const char *path, const drv_summary *s, const drv_history *h,
-                      rt_error *err);
+int drv_summary_write(const char *path, const drv_summary *s, const drv_history *h, rt_error *err);
 
 /* Prints the end-of-run lines (final metrics and the run directory). */
 void drv_print_result(const drv_summary *s, const drv_history *h, const char *dir);

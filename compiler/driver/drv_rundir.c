@@ -56,7 +56,8 @@ int drv_rundir_create(char *out, size_t cap, const char *given, const char *expe
   if (drv_mkdirs(out, err) < 0)
     return -1;
   if (exists(out, "metrics.jsonl") || exists(out, "model.safetensors")) {
-    rt_error_set(err, "%s already holds a run: continue it with --resume %s, or choose another --out",
+    rt_error_set(err,
+                 "%s already holds a run: continue it with --resume %s, or choose another --out",
                  out, out);
     return -1;
   }

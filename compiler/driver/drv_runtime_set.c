@@ -14,10 +14,10 @@
 
 /* One runtime C file. */
 typedef struct src_file {
-  char *name;   /* base name, owned */
-  char *text;   /* the file, then the generic body it includes; owned */
+  char *name; /* base name, owned */
+  char *text; /* the file, then the generic body it includes; owned */
   int ndefs;
-  char **defs;  /* the rt_* functions it defines, owned */
+  char **defs; /* the rt_* functions it defines, owned */
   bool needed;
 } src_file;
 
@@ -140,8 +140,8 @@ static void need_names(scan *s, const char *text);
  * suffix) and what that file uses. */
 static void need(scan *s, const char *name, size_t len) {
   src_file *f = definer(s, name, len);
-  if (!f && len > 4 && (strncmp(name + len - 4, "_f32", 4) == 0 ||
-                        strncmp(name + len - 4, "_f64", 4) == 0))
+  if (!f && len > 4 &&
+      (strncmp(name + len - 4, "_f32", 4) == 0 || strncmp(name + len - 4, "_f64", 4) == 0))
     f = definer(s, name, len - 4);
   if (!f || f->needed)
     return;

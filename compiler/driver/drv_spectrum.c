@@ -33,8 +33,8 @@ int drv_spectrum_eval(const drv_machine *m, const sema_spectrum *sp, double *sv)
     double *wi = weight_f64(m, w), *next = malloc((size_t)out * cols * sizeof *next);
     if (!next)
       abort();
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, out, cols, in, 1.0, wi, in, p, cols,
-                0.0, next, cols);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, out, cols, in, 1.0, wi, in, p, cols, 0.0,
+                next, cols);
     free(wi);
     free(p);
     p = next;
@@ -68,7 +68,7 @@ static bool is_sv_key(const char *key) {
 
 int drv_plot_spectra(const char *path, const drv_history *const *runs, const char *const *labels,
                      int n, rt_error *err) {
-  rt_plot_opts po = {.title = "singular values of the product", .xlabel = "step",
-                     .ylabel = "singular value"};
+  rt_plot_opts po = {
+      .title = "singular values of the product", .xlabel = "step", .ylabel = "singular value"};
   return drv_plot_family(path, &po, is_sv_key, runs, labels, n, err);
 }

@@ -29,8 +29,11 @@ int drv_state_save(const char *path, const core_exe *x, void *arena, const drv_e
     r->data = (const char *)arena + t->off;
   }
   for (int i = 0; i < nextra; i++)
-    refs[kp->ntensors + i] = (rt_tensor_ref){.name = extra[i].name, .dtype = RT_F64, .ndim = 1,
-                                             .shape = {extra[i].count}, .data = extra[i].data};
+    refs[kp->ntensors + i] = (rt_tensor_ref){.name = extra[i].name,
+                                             .dtype = RT_F64,
+                                             .ndim = 1,
+                                             .shape = {extra[i].count},
+                                             .data = extra[i].data};
   int rc = rt_safetensors_write(path, refs, n, meta, nmeta, err);
   free(refs);
   return rc;

@@ -83,9 +83,9 @@ static void build_variants(drv_source *s, const ast_decl *d, const drv_run_opts 
         assert(val && "sema checks the values of every axis");
         const char *text = expr_text(a, val), *sep = *label ? ", " : "";
         v[i].sets[n++] = arena_printf(a, "%s=%s", ax->keys[key].key, text);
-        label = d->kind == AST_COMPARE ? arena_printf(a, "%s%s%s", label, sep, text)
-                                       : arena_printf(a, "%s%s%s=%s", label, sep, ax->keys[key].key,
-                                                      text);
+        label = d->kind == AST_COMPARE
+                    ? arena_printf(a, "%s%s%s", label, sep, text)
+                    : arena_printf(a, "%s%s%s=%s", label, sep, ax->keys[key].key, text);
       }
       v[i].last = ax->values[j];
     }
@@ -145,7 +145,8 @@ static void print_table(const variant *v, int nv, const char *acc, const char *l
   fflush(stdout);
 }
 
-static int write_json(const char *path, const ast_decl *d, const variant *v, int nv, rt_error *err) {
+static int write_json(const char *path, const ast_decl *d, const variant *v, int nv,
+                      rt_error *err) {
   rt_field *vars = calloc((size_t)nv + 1, sizeof *vars);
   rt_field(*fields)[MAX_VARIANT_FIELDS] = calloc((size_t)nv + 1, sizeof *fields);
   char(*best)[MAX_VARIANT_FIELDS][96] = calloc((size_t)nv + 1, sizeof *best);
@@ -178,8 +179,7 @@ static int write_json(const char *path, const ast_decl *d, const variant *v, int
     }
     vars[i] = RT_OBJ(v[i].label, f, n);
   }
-  rt_field top[3] = {RT_STR("experiment", d->name),
-                     RT_STR("kind", ast_decl_kind_name(d->kind)),
+  rt_field top[3] = {RT_STR("experiment", d->name), RT_STR("kind", ast_decl_kind_name(d->kind)),
                      RT_OBJ("variants", vars, (size_t)nv)};
   int rc = rt_summary_write(path, top, 3, err);
   free(vars);
@@ -238,7 +238,8 @@ static bool numeric(const ast_expr *e, double *out) {
  * values are positive and span a factor of 10 or more), one line per
  * combination of the other axes. Skipped when the last axis is not
  * numeric. */
-static int plot_sweep(const char *path, const ast_decl *d, const variant *v, int nv, rt_error *err) {
+static int plot_sweep(const char *path, const ast_decl *d, const variant *v, int nv,
+                      rt_error *err) {
   const ast_axis *last = &d->axes[d->naxes - 1];
   int per = last->nvalues, lines = nv / per;
   double lo = INFINITY, hi = -INFINITY, x = 0;

@@ -37,13 +37,13 @@ typedef struct trainer {
   int out_loss, out_logged_loss, out_nw, out_nu;
   int x_in, y_in;
   long batch, bpe, total, log_every;
-  long step;       /* steps done */
-  long saved_step; /* step of the last checkpoint; -1: none */
-  double lr;       /* the default optimizer's lr argument, or NaN */
+  long step;             /* steps done */
+  long saved_step;       /* step of the last checkpoint; -1: none */
+  double lr;             /* the default optimizer's lr argument, or NaN */
   double recent[RECENT]; /* loss of step s at (s - 1) % RECENT */
   rt_metrics metrics;
   rt_progress progress;
-  bool show;       /* progress display on */
+  bool show; /* progress display on */
   char dir[4096], ckpt[4200], source_abs[4096];
   double t_start, train_s, log_train_s;
   long steps_run, log_step;
@@ -170,12 +170,15 @@ static int diverged(trainer *t, long s, double loss) {
     const void *data = core_tensor_data(t->m.exe, t->m.arena, bad, &count);
     double v = t->m.real == IR_F64 ? ((const double *)data)[elem] : ((const float *)data)[elem];
     fprintf(stderr, "  first non-finite tensor: %s (element %ld is %s)\n", bad, elem,
-            isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+            isnan(v) ? "nan"
+            : v > 0  ? "inf"
+                     : "-inf");
   } else {
     fprintf(stderr, "  every weight and optimizer state is still finite\n");
   }
   if (t->saved_step >= 0)
-    fprintf(stderr, "  the last good checkpoint (step %ld) is kept in %s\n", t->saved_step, t->ckpt);
+    fprintf(stderr, "  the last good checkpoint (step %ld) is kept in %s\n", t->saved_step,
+            t->ckpt);
   fprintf(stderr, "  hint: lower the learning rate (e.g. --set optimizer.lr=...)\n");
   return 1;
 }
@@ -230,7 +233,8 @@ static int start_state(trainer *t) {
   const rt_st_file *f = o->resume;
   t->step = t->saved_step = meta_long(f, DRV_META_STEP);
   if (t->step < 0 || t->step > t->total) {
-    fprintf(stderr, "duet: error: %s: the checkpoint's step (%ld) is not within the run's %ld steps\n",
+    fprintf(stderr,
+            "duet: error: %s: the checkpoint's step (%ld) is not within the run's %ld steps\n",
             t->ckpt, t->step, t->total);
     return 1;
   }
@@ -262,8 +266,10 @@ static int dump_batch(trainer *t, long s) {
   int idx[2] = {t->x_in, t->y_in};
   for (int i = 0; i < 2; i++) {
     const ir_input_decl *in = &p->inputs[idx[i]];
-    refs[i] = (rt_tensor_ref){.name = i ? "y" : "x", .dtype = rt_dtype_of(in->dtype),
-                              .ndim = in->shape.rank, .data = t->m.inputs[idx[i]]};
+    refs[i] = (rt_tensor_ref){.name = i ? "y" : "x",
+                              .dtype = rt_dtype_of(in->dtype),
+                              .ndim = in->shape.rank,
+                              .data = t->m.inputs[idx[i]]};
     for (int d = 0; d < in->shape.rank; d++)
       refs[i].shape[d] = in->shape.d[d];
   }
@@ -433,11 +439,11 @@ static void plan_steps(trainer *t) {
   const drv_run_opts *o = t->o;
   long meta_total = o->resume ? meta_long(o->resume, DRV_META_TOTAL) : -1;
   long meta_log = o->resume ? meta_long(o->resume, DRV_META_LOG_EVERY) : -1;
-  t->total = o->steps >= 0    ? o->steps
-             : o->epochs > 0  ? o->epochs * t->bpe
+  t->total = o->steps >= 0     ? o->steps
+             : o->epochs > 0   ? o->epochs * t->bpe
              : meta_total >= 0 ? meta_total
-             : t->e->steps    ? t->e->steps
-                              : t->e->epochs * t->bpe;
+             : t->e->steps     ? t->e->steps
+                               : t->e->epochs * t->bpe;
   t->log_every = o->log_every > 0 ? o->log_every : meta_log > 0 ? meta_log : DEFAULT_LOG_EVERY;
 }
 

@@ -11,22 +11,22 @@
 #include "drv_report.h"
 
 /* Checkpoint metadata keys (all values are strings). */
-#define DRV_META_SOURCE "duet.source"         /* absolute path of the file */
+#define DRV_META_SOURCE     "duet.source" /* absolute path of the file */
 #define DRV_META_EXPERIMENT "duet.experiment"
-#define DRV_META_STDLIB "duet.stdlib"         /* only when --stdlib was given */
-#define DRV_META_NSETS "duet.nsets"           /* number of --set arguments */
-#define DRV_META_SET "duet.set."              /* + index: "key=value" */
-#define DRV_META_STEP "duet.step"             /* steps done */
-#define DRV_META_EPOCH "duet.epoch"           /* epochs completed */
-#define DRV_META_TOTAL "duet.total_steps"
-#define DRV_META_LOG_EVERY "duet.log_every"
-#define DRV_META_SEED "duet.seed"
-#define DRV_META_DTYPE "duet.dtype"          /* "f32" or "f64" */
+#define DRV_META_STDLIB     "duet.stdlib" /* only when --stdlib was given */
+#define DRV_META_NSETS      "duet.nsets"  /* number of --set arguments */
+#define DRV_META_SET        "duet.set."   /* + index: "key=value" */
+#define DRV_META_STEP       "duet.step"   /* steps done */
+#define DRV_META_EPOCH      "duet.epoch"  /* epochs completed */
+#define DRV_META_TOTAL      "duet.total_steps"
+#define DRV_META_LOG_EVERY  "duet.log_every"
+#define DRV_META_SEED       "duet.seed"
+#define DRV_META_DTYPE      "duet.dtype" /* "f32" or "f64" */
 /* The extra F64 tensor with the last (up to 100) step losses. */
-#define DRV_RECENT_LOSSES "duet.recent_losses"
+#define DRV_RECENT_LOSSES   "duet.recent_losses"
 
 typedef struct drv_run_opts {
-  const char *stdlib;       /* --stdlib DIR, or NULL */
+  const char *stdlib; /* --stdlib DIR, or NULL */
   int nsets;
   char *const *sets;        /* the --set arguments as given */
   const char *out_dir;      /* --out DIR, or NULL: runs/<experiment>-<time> */
@@ -45,7 +45,7 @@ typedef struct drv_run_opts {
 typedef struct drv_run_result {
   char dir[4096];
   drv_summary summary;
-  drv_history history;  /* owned: drv_history_free */
+  drv_history history; /* owned: drv_history_free */
 } drv_run_result;
 
 /* Trains experiment `exp` of s with the overrides o->sets. Returns the

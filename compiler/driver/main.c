@@ -18,8 +18,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"check", drv_cmd_check,
-     "check FILE [--dump-ast] [--parse-only] [--stdlib DIR]",
+    {"check", drv_cmd_check, "check FILE [--dump-ast] [--parse-only] [--stdlib DIR]",
      "report the errors in FILE; --dump-ast prints its syntax tree, "
      "--parse-only checks the syntax only"},
     {"explain", drv_cmd_explain, "explain FILE [--stdlib DIR]",
@@ -101,8 +100,7 @@ int main(int argc, char **argv) {
   if (argc < 2)
     return drv_usage_error(NULL, "no command given");
   const char *cmd = argv[1];
-  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
-      strcmp(cmd, "help") == 0) {
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
     help(stdout);
     return 0;
   }

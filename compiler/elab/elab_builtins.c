@@ -510,7 +510,7 @@ static ev h_fail(el_tx *x, const el_builtin *b, const ast_expr *call, bt_args *a
 /* ---- the table ----------------------------------------------------------- */
 
 /* Fields a handler does not read are left zero. */
-#define UNARY(n, o, f)                                                                             \
+#define UNARY(n, o, f) \
   { .name = n, .fn = h_unary, .nparams = 1, .params = {"x"}, .op = o, .fold = f }
 
 static const el_builtin builtins[] = {

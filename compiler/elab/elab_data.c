@@ -29,18 +29,24 @@ static const source_row sources[] = {
     /* the King James Bible as bytes: a window of tokens, and the same
      * window shifted by one as targets */
     {{"kjv", true, 1, {ARG(0)}, true, 1, {ARG(0)}, RT_TEXT_VOCAB, false, ARG(0)},
-     {"context"}, {64}, NULL},
+     {"context"},
+     {64},
+     NULL},
     /* toy problems: features x [d] and real targets y [k] */
     {{"linreg", false, 1, {ARG(0)}, false, 1, {ARG(1)}, 0, false, 0}, {"d", "k"}, {32, 8}, NULL},
-    {{"quadratic", false, 1, {ARG(0)}, false, 1, {ARG(1)}, 0, false, 0}, {"rows", "cols"},
-     {32, 16}, NULL},
+    {{"quadratic", false, 1, {ARG(0)}, false, 1, {ARG(1)}, 0, false, 0},
+     {"rows", "cols"},
+     {32, 16},
+     NULL},
     {{"spectrum", false, 1, {ARG(0)}, false, 1, {ARG(0)}, 0, false, 0}, {"dim"}, {4}, NULL},
     /* Gaussian clusters: features x [d], labels 0..k-1 */
     {{"clusters", false, 1, {ARG(0)}, true, 0, {0}, ARG(1), true, 0}, {"d", "k"}, {32, 8}, NULL},
     /* the cycle task: a sequence of `length` one-hot tokens [length, n],
      * and the same sequence shifted by one as real targets */
     {{"cycle", false, 2, {ARG(0), ARG(1)}, false, 2, {ARG(0), ARG(1)}, 0, false, 0},
-     {"length", "n"}, {16, 13}, "skips"},
+     {"length", "n"},
+     {16, 13},
+     "skips"},
 };
 
 /* False after reporting a list given for an argument that takes one value. */

@@ -27,14 +27,18 @@ static bool language_model(el_ctx *c) {
   if (!elab_data_info_of(train, &c->data, c->d))
     return false;
   if (!c->data.x_tokens || c->data.context < 1 || !c->data.y_labels) {
-    diag_error(c->d, train->loc, "experiment %s is not a language model: its `train` data, %s, is "
-               "not text", e->name, train->source);
+    diag_error(c->d, train->loc,
+               "experiment %s is not a language model: its `train` data, %s, is "
+               "not text",
+               e->name, train->source);
     diag_hint(c->d, "text is generated from models trained on windows of tokens, such as kjv(...)");
     return false;
   }
   if (strcmp(e->loss, "cross_entropy") != 0) {
-    diag_error(c->d, e->loss_loc, "experiment %s is not a language model: its loss is %s, not "
-               "cross_entropy", e->name, e->loss);
+    diag_error(c->d, e->loss_loc,
+               "experiment %s is not a language model: its loss is %s, not "
+               "cross_entropy",
+               e->name, e->loss);
     return false;
   }
   return true;

@@ -9,7 +9,7 @@
 #include "sema.h"
 
 /* Names in the program built below. */
-#define ELAB_LOGITS_ENTRY "logits"  /* the entry point */
+#define ELAB_LOGITS_ENTRY  "logits" /* the entry point */
 #define ELAB_LOGITS_TENSOR "logits" /* state tensor [batch, context, vocab] it writes */
 
 /* Builds a program in `dtype` declaring one parameter per model weight (as

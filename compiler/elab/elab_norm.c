@@ -18,9 +18,9 @@ enum { LANCZOS_STEPS = 8 };
  * "<atom>:update_norm_v<k>" (updates). */
 static ev atom_norm(el_tx *x, const mt_node *atom, ir_node *const *upd) {
   el_ctx *c = x->c;
-  el_spectral_est est = {
-      .prefix = arena_printf(c->a, "%s:%snorm_v", atom->path, upd ? "update_" : ""),
-      .steps = LANCZOS_STEPS};
+  el_spectral_est est = {.prefix =
+                             arena_printf(c->a, "%s:%snorm_v", atom->path, upd ? "update_" : ""),
+                         .steps = LANCZOS_STEPS};
   el_env *env = el_instance_env(c, atom);
   for (int i = 0; upd && i < atom->nweights; i++)
     el_env_set(c->a, env, atom->weights[i].name, ev_tensor(upd[atom->weights[i].index]));

@@ -29,8 +29,7 @@ char *arena_strdup(arena *a, const char *s);
 char *arena_strndup(arena *a, const char *s, size_t n);
 
 /* printf into a new arena string. */
-char *arena_printf(arena *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Total bytes handed out so far (for tests and statistics). */
 size_t arena_used(const arena *a);

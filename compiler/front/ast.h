@@ -88,23 +88,23 @@ typedef enum ast_expr_kind {
 } ast_expr_kind;
 
 typedef enum ast_op {
-  AST_OP_SEQ,    /* a >> b */
-  AST_OP_OR,     /* a || b */
-  AST_OP_AND,    /* a && b */
-  AST_OP_EQ,     /* a == b */
-  AST_OP_NE,     /* a != b */
-  AST_OP_LT,     /* a < b */
-  AST_OP_LE,     /* a <= b */
-  AST_OP_GT,     /* a > b */
-  AST_OP_GE,     /* a >= b */
-  AST_OP_ADD,    /* a + b  (also module sum) */
-  AST_OP_SUB,    /* a - b */
-  AST_OP_MUL,    /* a * b  (also scalar multiple of a module) */
-  AST_OP_DIV,    /* a / b */
-  AST_OP_MATMUL, /* a @ b */
-  AST_OP_POW,    /* a ^ b  (also module repetition) */
-  AST_OP_NEG,    /* -a  (unary) */
-  AST_OP_NOT,    /* !a  (unary) */
+  AST_OP_SEQ,      /* a >> b */
+  AST_OP_OR,       /* a || b */
+  AST_OP_AND,      /* a && b */
+  AST_OP_EQ,       /* a == b */
+  AST_OP_NE,       /* a != b */
+  AST_OP_LT,       /* a < b */
+  AST_OP_LE,       /* a <= b */
+  AST_OP_GT,       /* a > b */
+  AST_OP_GE,       /* a >= b */
+  AST_OP_ADD,      /* a + b  (also module sum) */
+  AST_OP_SUB,      /* a - b */
+  AST_OP_MUL,      /* a * b  (also scalar multiple of a module) */
+  AST_OP_DIV,      /* a / b */
+  AST_OP_MATMUL,   /* a @ b */
+  AST_OP_POW,      /* a ^ b  (also module repetition) */
+  AST_OP_NEG,      /* -a  (unary) */
+  AST_OP_NOT,      /* !a  (unary) */
   AST_OP_TRANSPOSE /* a.T (unary): swaps the last two dims */
 } ast_op;
 
@@ -118,7 +118,7 @@ typedef struct ast_arg {
 struct ast_expr {
   ast_expr_kind kind;
   diag_loc loc;
-  int depth; /* height of this subtree (a leaf is 1) */
+  int depth;  /* height of this subtree (a leaf is 1) */
   void *info; /* for later passes; NULL after parsing */
   union {
     long long ival;
@@ -192,14 +192,14 @@ typedef struct ast_pattern {
 /* ---- items of block declarations --------------------------------------- */
 
 typedef enum ast_item_kind {
-  AST_ITEM_WEIGHT,  /* weight W[dims] init value */
-  AST_ITEM_DEFINE,  /* name(inputs) = value     e.g. forward(x[.., n]) = ... */
-  AST_ITEM_ASSIGN,  /* name = value             e.g. norm = ..., m = ..., batch = 256 */
-  AST_ITEM_LET,     /* let name = value */
-  AST_ITEM_STATE,   /* state name = value */
-  AST_ITEM_DATA,    /* data a = value, b = value */
+  AST_ITEM_WEIGHT,        /* weight W[dims] init value */
+  AST_ITEM_DEFINE,        /* name(inputs) = value     e.g. forward(x[.., n]) = ... */
+  AST_ITEM_ASSIGN,        /* name = value             e.g. norm = ..., m = ..., batch = 256 */
+  AST_ITEM_LET,           /* let name = value */
+  AST_ITEM_STATE,         /* state name = value */
+  AST_ITEM_DATA,          /* data a = value, b = value */
   AST_ITEM_OPTIMIZER_FOR, /* optimizer for Group = value */
-  AST_ITEM_EVAL     /* eval every [N] epoch(s)|step(s): metrics */
+  AST_ITEM_EVAL           /* eval every [N] epoch(s)|step(s): metrics */
 } ast_item_kind;
 
 typedef enum ast_period_unit { AST_EVERY_EPOCH, AST_EVERY_STEP } ast_period_unit;
@@ -287,8 +287,8 @@ static inline const ast_expr *ast_axis_value(const ast_axis *ax, int i, int k) {
 
 struct ast_decl {
   ast_decl_kind kind;
-  diag_loc loc; /* whole declaration */
-  void *info;   /* for later passes; NULL after parsing */
+  diag_loc loc;   /* whole declaration */
+  void *info;     /* for later passes; NULL after parsing */
   ast_file *file; /* the file the declaration is written in */
   /* The declared name; for COMPARE and SWEEP the experiment it refers to;
    * NULL for USE. */
@@ -329,11 +329,11 @@ typedef struct ast_program {
 
 /* ---- names and printing ------------------------------------------------ */
 
-const char *ast_op_name(ast_op op);             /* ">>", "+", "-", ".T", ... */
-const char *ast_type_name(ast_type t);          /* "int", ..., "" for NONE */
-const char *ast_expr_kind_name(ast_expr_kind k);/* "int", "name", "call", ... */
-const char *ast_item_kind_name(ast_item_kind k);/* "weight", "define", ... */
-const char *ast_decl_kind_name(ast_decl_kind k);/* "atom", "module", ... */
+const char *ast_op_name(ast_op op);              /* ">>", "+", "-", ".T", ... */
+const char *ast_type_name(ast_type t);           /* "int", ..., "" for NONE */
+const char *ast_expr_kind_name(ast_expr_kind k); /* "int", "name", "call", ... */
+const char *ast_item_kind_name(ast_item_kind k); /* "weight", "define", ... */
+const char *ast_decl_kind_name(ast_decl_kind k); /* "atom", "module", ... */
 
 /* Stable, indented S-expression dump (the --dump-ast format used by golden
  * tests). Declarations and items print their position as @line:col. */

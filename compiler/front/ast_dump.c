@@ -8,47 +8,47 @@
 
 const char *ast_op_name(ast_op op) {
   static const char *const names[] = {
-      [AST_OP_SEQ] = ">>", [AST_OP_OR] = "||",   [AST_OP_AND] = "&&",
-      [AST_OP_EQ] = "==",  [AST_OP_NE] = "!=",   [AST_OP_LT] = "<",
-      [AST_OP_LE] = "<=",  [AST_OP_GT] = ">",    [AST_OP_GE] = ">=",
-      [AST_OP_ADD] = "+",  [AST_OP_SUB] = "-",   [AST_OP_MUL] = "*",
-      [AST_OP_DIV] = "/",  [AST_OP_MATMUL] = "@", [AST_OP_POW] = "^",
-      [AST_OP_NEG] = "-",  [AST_OP_NOT] = "!",   [AST_OP_TRANSPOSE] = ".T"};
+      [AST_OP_SEQ] = ">>", [AST_OP_OR] = "||",       [AST_OP_AND] = "&&", [AST_OP_EQ] = "==",
+      [AST_OP_NE] = "!=",  [AST_OP_LT] = "<",        [AST_OP_LE] = "<=",  [AST_OP_GT] = ">",
+      [AST_OP_GE] = ">=",  [AST_OP_ADD] = "+",       [AST_OP_SUB] = "-",  [AST_OP_MUL] = "*",
+      [AST_OP_DIV] = "/",  [AST_OP_MATMUL] = "@",    [AST_OP_POW] = "^",  [AST_OP_NEG] = "-",
+      [AST_OP_NOT] = "!",  [AST_OP_TRANSPOSE] = ".T"};
   return names[op];
 }
 
 const char *ast_type_name(ast_type t) {
   static const char *const names[] = {
-      [AST_TYPE_NONE] = "",       [AST_TYPE_INT] = "int",
-      [AST_TYPE_FLOAT] = "float", [AST_TYPE_BOOL] = "bool",
-      [AST_TYPE_STRING] = "string", [AST_TYPE_MODULE] = "module"};
+      [AST_TYPE_NONE] = "",     [AST_TYPE_INT] = "int",       [AST_TYPE_FLOAT] = "float",
+      [AST_TYPE_BOOL] = "bool", [AST_TYPE_STRING] = "string", [AST_TYPE_MODULE] = "module"};
   return names[t];
 }
 
 const char *ast_expr_kind_name(ast_expr_kind k) {
   static const char *const names[] = {
-      [AST_INT] = "int",       [AST_FLOAT] = "float",  [AST_STRING] = "string",
-      [AST_BOOL] = "bool",     [AST_NAME] = "name",    [AST_ELLIPSIS] = "..",
-      [AST_UNARY] = "unary",   [AST_BINARY] = "binary", [AST_TERNARY] = "ternary",
-      [AST_CALL] = "call",     [AST_INDEX] = "index",  [AST_LIST] = "list",
-      [AST_TUPLE] = "tuple",   [AST_ERROR] = "error"};
+      [AST_INT] = "int",     [AST_FLOAT] = "float",   [AST_STRING] = "string",
+      [AST_BOOL] = "bool",   [AST_NAME] = "name",     [AST_ELLIPSIS] = "..",
+      [AST_UNARY] = "unary", [AST_BINARY] = "binary", [AST_TERNARY] = "ternary",
+      [AST_CALL] = "call",   [AST_INDEX] = "index",   [AST_LIST] = "list",
+      [AST_TUPLE] = "tuple", [AST_ERROR] = "error"};
   return names[k];
 }
 
 const char *ast_item_kind_name(ast_item_kind k) {
-  static const char *const names[] = {
-      [AST_ITEM_WEIGHT] = "weight", [AST_ITEM_DEFINE] = "define",
-      [AST_ITEM_ASSIGN] = "assign", [AST_ITEM_LET] = "let",
-      [AST_ITEM_STATE] = "state",   [AST_ITEM_DATA] = "data",
-      [AST_ITEM_OPTIMIZER_FOR] = "optimizer-for", [AST_ITEM_EVAL] = "eval"};
+  static const char *const names[] = {[AST_ITEM_WEIGHT] = "weight",
+                                      [AST_ITEM_DEFINE] = "define",
+                                      [AST_ITEM_ASSIGN] = "assign",
+                                      [AST_ITEM_LET] = "let",
+                                      [AST_ITEM_STATE] = "state",
+                                      [AST_ITEM_DATA] = "data",
+                                      [AST_ITEM_OPTIMIZER_FOR] = "optimizer-for",
+                                      [AST_ITEM_EVAL] = "eval"};
   return names[k];
 }
 
 const char *ast_decl_kind_name(ast_decl_kind k) {
   static const char *const names[] = {
-      [AST_USE] = "use",         [AST_ATOM] = "atom",
-      [AST_BOND] = "bond",       [AST_MODULE] = "module",
-      [AST_OPTIMIZER] = "optimizer", [AST_EXPERIMENT] = "experiment",
+      [AST_USE] = "use",         [AST_ATOM] = "atom",           [AST_BOND] = "bond",
+      [AST_MODULE] = "module",   [AST_OPTIMIZER] = "optimizer", [AST_EXPERIMENT] = "experiment",
       [AST_COMPARE] = "compare", [AST_SWEEP] = "sweep"};
   return names[k];
 }
@@ -99,13 +99,27 @@ static void exprs(FILE *out, ast_expr **v, int n) {
 
 void ast_dump_expr(FILE *out, const ast_expr *e) {
   switch (e->kind) {
-  case AST_INT: fprintf(out, "%lld", e->ival); break;
-  case AST_FLOAT: float_lit(out, e->fval); break;
-  case AST_STRING: string_lit(out, e->str.s, e->str.len); break;
-  case AST_BOOL: fputs(e->bval ? "true" : "false", out); break;
-  case AST_NAME: fputs(e->name, out); break;
-  case AST_ELLIPSIS: fputs("..", out); break;
-  case AST_ERROR: fputs("(error)", out); break;
+  case AST_INT:
+    fprintf(out, "%lld", e->ival);
+    break;
+  case AST_FLOAT:
+    float_lit(out, e->fval);
+    break;
+  case AST_STRING:
+    string_lit(out, e->str.s, e->str.len);
+    break;
+  case AST_BOOL:
+    fputs(e->bval ? "true" : "false", out);
+    break;
+  case AST_NAME:
+    fputs(e->name, out);
+    break;
+  case AST_ELLIPSIS:
+    fputs("..", out);
+    break;
+  case AST_ERROR:
+    fputs("(error)", out);
+    break;
   case AST_UNARY:
     fprintf(out, "(%s ", ast_op_name(e->unary.op));
     ast_dump_expr(out, e->unary.operand);

@@ -89,8 +89,7 @@ void diag_set_max_errors(diag_ctx *d, int max_errors) {
   d->max_errors = max_errors > 0 ? max_errors : 1;
 }
 
-const diag_file *diag_add_file(diag_ctx *d, const char *path, const char *text,
-                               size_t len) {
+const diag_file *diag_add_file(diag_ctx *d, const char *path, const char *text, size_t len) {
   diag_file *f = xrealloc(NULL, sizeof *f);
   f->path = xstrndup(path, strlen(path));
   f->text = xstrndup(text, len);
@@ -100,8 +99,7 @@ const diag_file *diag_add_file(diag_ctx *d, const char *path, const char *text,
   return f;
 }
 
-void diag_reportv(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt,
-                  va_list ap) {
+void diag_reportv(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt, va_list ap) {
   if (sev == DIAG_NOTE) {
     if (d->last_dropped)
       return;
@@ -120,8 +118,7 @@ void diag_reportv(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt,
   d->last_dropped = false;
   if (d->nentries == d->capentries) {
     d->capentries = d->capentries ? 2 * d->capentries : 16;
-    d->entries =
-        xrealloc(d->entries, sizeof(*d->entries) * (size_t)d->capentries);
+    d->entries = xrealloc(d->entries, sizeof(*d->entries) * (size_t)d->capentries);
   }
   diag_entry *e = &d->entries[d->nentries++];
   e->sev = sev;
@@ -130,20 +127,19 @@ void diag_reportv(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt,
   e->hint = NULL;
 }
 
-void diag_report(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt,
-                 ...) {
+void diag_report(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   diag_reportv(d, sev, loc, fmt, ap);
   va_end(ap);
 }
 
-#define DEFINE_REPORTER(fn, sev)                                               \
-  void fn(diag_ctx *d, diag_loc loc, const char *fmt, ...) {                   \
-    va_list ap;                                                                \
-    va_start(ap, fmt);                                                         \
-    diag_reportv(d, sev, loc, fmt, ap);                                        \
-    va_end(ap);                                                                \
+#define DEFINE_REPORTER(fn, sev)                             \
+  void fn(diag_ctx *d, diag_loc loc, const char *fmt, ...) { \
+    va_list ap;                                              \
+    va_start(ap, fmt);                                       \
+    diag_reportv(d, sev, loc, fmt, ap);                      \
+    va_end(ap);                                              \
   }
 DEFINE_REPORTER(diag_error, DIAG_ERROR)
 DEFINE_REPORTER(diag_warning, DIAG_WARNING)
@@ -165,14 +161,11 @@ int diag_error_count(const diag_ctx *d) { return d->errors; }
 int diag_warning_count(const diag_ctx *d) { return d->warnings; }
 bool diag_should_stop(const diag_ctx *d) { return d->errors > d->max_errors; }
 
-int diag_exit_code(const diag_ctx *d) {
-  return d->internals ? 2 : d->errors ? 1 : 0;
-}
+int diag_exit_code(const diag_ctx *d) { return d->internals ? 2 : d->errors ? 1 : 0; }
 
 diag_loc diag_loc_join(diag_loc a, diag_loc b) {
   diag_loc r = a;
-  if (b.end_line > a.end_line ||
-      (b.end_line == a.end_line && b.end_col > a.end_col)) {
+  if (b.end_line > a.end_line || (b.end_line == a.end_line && b.end_col > a.end_col)) {
     r.end_line = b.end_line;
     r.end_col = b.end_col;
   }
@@ -206,8 +199,7 @@ static size_t utf8_len(const unsigned char *p, size_t avail) {
 
 /* Finds line `line` (1-based) of f: start offset and length without the
  * line terminator. False if the file has fewer lines. */
-static bool find_line(const diag_file *f, int line, size_t *start,
-                      size_t *len) {
+static bool find_line(const diag_file *f, int line, size_t *start, size_t *len) {
   size_t pos = 0;
   for (int l = 1; l < line; l++) {
     const char *nl = memchr(f->text + pos, '\n', f->len - pos);
@@ -226,8 +218,7 @@ static bool find_line(const diag_file *f, int line, size_t *start,
 
 /* Prints the source line (or a window of it) and the caret line for the
  * byte columns [c0, c1] (0-based, inclusive). */
-static void print_snippet(FILE *out, const unsigned char *s, size_t len,
-                          size_t c0, size_t c1) {
+static void print_snippet(FILE *out, const unsigned char *s, size_t len, size_t c0, size_t c1) {
   size_t w0 = 0, w1 = len;
   if (len > LINE_WINDOW) {
     w0 = c0 > WINDOW_BEFORE ? c0 - WINDOW_BEFORE : 0;
@@ -300,16 +291,13 @@ static void print_entry(FILE *out, const diag_entry *e) {
   if (!l->file) {
     fprintf(out, "duet: %s: %s\n", sev_name(e->sev), e->msg);
   } else {
-    fprintf(out, "%s:%d:%d: %s: %s\n", l->file->path, l->line, l->col,
-            sev_name(e->sev), e->msg);
+    fprintf(out, "%s:%d:%d: %s: %s\n", l->file->path, l->line, l->col, sev_name(e->sev), e->msg);
     size_t start, len;
     if (l->line >= 1 && l->col >= 1 && find_line(l->file, l->line, &start, &len)) {
       size_t c0 = (size_t)l->col - 1;
-      size_t c1 = l->end_line == l->line && l->end_col >= l->col
-                      ? (size_t)l->end_col - 1
-                      : (len > c0 ? len - 1 : c0);
-      print_snippet(out, (const unsigned char *)l->file->text + start, len, c0,
-                    c1);
+      size_t c1 = l->end_line == l->line && l->end_col >= l->col ? (size_t)l->end_col - 1
+                                                                 : (len > c0 ? len - 1 : c0);
+      print_snippet(out, (const unsigned char *)l->file->text + start, len, c0, c1);
     }
   }
   if (e->hint)
@@ -320,8 +308,7 @@ void diag_print(diag_ctx *d, FILE *out) {
   for (int i = 0; i < d->nentries; i++)
     print_entry(out, &d->entries[i]);
   if (d->dropped)
-    fprintf(out, "duet: error: too many errors; stopping after %d\n",
-            d->max_errors);
+    fprintf(out, "duet: error: too many errors; stopping after %d\n", d->max_errors);
   d->dropped = 0;
   clear_entries(d);
   fflush(out);

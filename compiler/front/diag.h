@@ -48,15 +48,13 @@ void diag_set_max_errors(diag_ctx *d, int max_errors);
 
 /* Registers a source file (copies path and text) and returns its record,
  * owned by the context. */
-const diag_file *diag_add_file(diag_ctx *d, const char *path, const char *text,
-                               size_t len);
+const diag_file *diag_add_file(diag_ctx *d, const char *path, const char *text, size_t len);
 
 /* Reports a diagnostic at `loc` (printf-style message, no trailing newline,
  * no leading capital by convention). Errors past the cap are dropped. */
-void diag_report(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt,
-                 ...) __attribute__((format(printf, 4, 5)));
-void diag_reportv(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt,
-                  va_list ap);
+void diag_report(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void diag_reportv(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt, va_list ap);
 void diag_error(diag_ctx *d, diag_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void diag_warning(diag_ctx *d, diag_loc loc, const char *fmt, ...)
@@ -70,10 +68,9 @@ void diag_internal(diag_ctx *d, diag_loc loc, const char *fmt, ...)
 
 /* Attaches `  hint: ...` to the most recently reported diagnostic (no effect
  * if that one was dropped by the cap). */
-void diag_hint(diag_ctx *d, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void diag_hint(diag_ctx *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-int diag_error_count(const diag_ctx *d);   /* errors + internal errors, incl. dropped */
+int diag_error_count(const diag_ctx *d); /* errors + internal errors, incl. dropped */
 int diag_warning_count(const diag_ctx *d);
 /* True once the error cap is reached: callers should stop early. */
 bool diag_should_stop(const diag_ctx *d);

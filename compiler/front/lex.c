@@ -48,16 +48,33 @@ void lex_advance(lex_state *lx, YYLTYPE *loc, const char *text, int len) {
 }
 
 diag_loc lex_diag_loc(const lex_state *lx, const YYLTYPE *loc) {
-  return (diag_loc){lx->file, loc->first_line, loc->first_column,
-                    loc->last_line, loc->last_column};
+  return (diag_loc){lx->file, loc->first_line, loc->first_column, loc->last_line, loc->last_column};
 }
 
 /* A line ending with one of these tokens continues on the next line. */
 static bool ends_incomplete(int tok) {
   switch (tok) {
-  case SHR: case EQ: case NE: case LE: case GE: case AND: case OR:
-  case '+': case '-': case '*': case '/': case '^': case '@': case '<':
-  case '>': case '=': case '!': case '?': case ':': case ',': case '.':
+  case SHR:
+  case EQ:
+  case NE:
+  case LE:
+  case GE:
+  case AND:
+  case OR:
+  case '+':
+  case '-':
+  case '*':
+  case '/':
+  case '^':
+  case '@':
+  case '<':
+  case '>':
+  case '=':
+  case '!':
+  case '?':
+  case ':':
+  case ',':
+  case '.':
     return true;
   default:
     return false;
@@ -68,9 +85,23 @@ static bool ends_incomplete(int tok) {
  * previous line (no statement or item starts with them). */
 static bool starts_continuation(int tok) {
   switch (tok) {
-  case SHR: case EQ: case NE: case LE: case GE: case AND: case OR:
-  case '+': case '-': case '*': case '/': case '^': case '@': case '<':
-  case '>': case '?': case ':':
+  case SHR:
+  case EQ:
+  case NE:
+  case LE:
+  case GE:
+  case AND:
+  case OR:
+  case '+':
+  case '-':
+  case '*':
+  case '/':
+  case '^':
+  case '@':
+  case '<':
+  case '>':
+  case '?':
+  case ':':
     return true;
   default:
     return false;
@@ -81,9 +112,20 @@ static bool starts_continuation(int tok) {
  * left open, so the bracket count is reset to resynchronize. */
 static bool resets_nesting(int tok) {
   switch (tok) {
-  case '{': case '}': case KW_USE: case KW_ATOM: case KW_BOND:
-  case KW_MODULE: case KW_OPTIMIZER: case KW_EXPERIMENT: case KW_COMPARE:
-  case KW_SWEEP: case KW_LET: case KW_STATE: case KW_DATA: case KW_EVAL:
+  case '{':
+  case '}':
+  case KW_USE:
+  case KW_ATOM:
+  case KW_BOND:
+  case KW_MODULE:
+  case KW_OPTIMIZER:
+  case KW_EXPERIMENT:
+  case KW_COMPARE:
+  case KW_SWEEP:
+  case KW_LET:
+  case KW_STATE:
+  case KW_DATA:
+  case KW_EVAL:
     return true;
   default:
     return false;
@@ -111,8 +153,8 @@ static int take_raw(lex_state *lx, YYSTYPE *val, YYLTYPE *loc, bool *lex_error) 
   return tok;
 }
 
-static void push_back(lex_state *lx, int tok, const YYSTYPE *val,
-                      const YYLTYPE *loc, bool lex_error) {
+static void push_back(lex_state *lx, int tok, const YYSTYPE *val, const YYLTYPE *loc,
+                      bool lex_error) {
   lx->have_peek = true;
   lx->peek_tok = tok;
   lx->peek_val = *val;
@@ -167,8 +209,7 @@ int lex_next(lex_state *lx, YYSTYPE *val, YYLTYPE *loc) {
     } else if (tok == '(' || tok == '[') {
       if (lx->depth >= PARSE_MAX_NESTING) {
         diag_error(lx->d, lex_diag_loc(lx, loc),
-                   "too many nested parentheses and brackets (the limit is %d)",
-                   PARSE_MAX_NESTING);
+                   "too many nested parentheses and brackets (the limit is %d)", PARSE_MAX_NESTING);
         lx->stopped = true;
         return 0;
       }

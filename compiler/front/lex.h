@@ -17,15 +17,15 @@ typedef PARSE_YYSTYPE YYSTYPE;
 typedef PARSE_YYLTYPE YYLTYPE;
 
 typedef struct lex_state {
-  arena *a;             /* token strings are allocated here */
-  diag_ctx *d;          /* lexical errors are reported here */
-  const diag_file *file;/* the text being scanned (owned by d) */
-  void *scanner;        /* the flex scanner (owned; freed by lex_close) */
-  int line, col;        /* position of the next unread byte */
-  int depth;            /* open ( and [ */
-  int last;             /* last token handed to the parser; 0 at start */
-  bool stopped;         /* nesting limit or error cap hit: only end of file */
-  YYLTYPE last_loc;     /* location of that token */
+  arena *a;              /* token strings are allocated here */
+  diag_ctx *d;           /* lexical errors are reported here */
+  const diag_file *file; /* the text being scanned (owned by d) */
+  void *scanner;         /* the flex scanner (owned; freed by lex_close) */
+  int line, col;         /* position of the next unread byte */
+  int depth;             /* open ( and [ */
+  int last;              /* last token handed to the parser; 0 at start */
+  bool stopped;          /* nesting limit or error cap hit: only end of file */
+  YYLTYPE last_loc;      /* location of that token */
   /* The line of the last token scanned after a lexical error: the parser
    * reports no syntax error on that line (the lexical error explains it). */
   int lex_error_line;
@@ -33,7 +33,7 @@ typedef struct lex_state {
    * 0, the end of file) to end the statement there. */
   bool synthetic;
   int synthetic_for;
-  bool have_peek;       /* a raw token read ahead */
+  bool have_peek; /* a raw token read ahead */
   int peek_tok;
   bool peek_lex_error;
   YYSTYPE peek_val;

@@ -72,8 +72,7 @@ static bool file_exists(const char *path) {
 /* The directory part of a path, with a trailing '/', or "" for none. */
 static char *dir_of(arena *a, const char *path) {
   const char *slash = strrchr(path, '/');
-  return slash ? arena_strndup(a, path, (size_t)(slash - path) + 1)
-               : arena_strdup(a, "");
+  return slash ? arena_strndup(a, path, (size_t)(slash - path) + 1) : arena_strdup(a, "");
 }
 
 static loaded *find_loaded(loader *ld, const char *real) {
@@ -84,9 +83,8 @@ static loaded *find_loaded(loader *ld, const char *real) {
   return NULL;
 }
 
-static ast_file *parse_text(loader *ld, const char *shown, const char *opened,
-                            const char *real, const char *text, size_t len,
-                            bool is_std);
+static ast_file *parse_text(loader *ld, const char *shown, const char *opened, const char *real,
+                            const char *text, size_t len, bool is_std);
 
 /* Reports `a -> b -> ... -> a` for a use that closes a cycle at `back`. */
 static void report_cycle(loader *ld, const ast_decl *use, const loaded *back) {
@@ -164,9 +162,8 @@ static void resolve_use(loader *ld, ast_file *from, ast_decl *use) {
   free(text);
 }
 
-static ast_file *parse_text(loader *ld, const char *shown, const char *opened,
-                            const char *real, const char *text, size_t len,
-                            bool is_std) {
+static ast_file *parse_text(loader *ld, const char *shown, const char *opened, const char *real,
+                            const char *text, size_t len, bool is_std) {
   ast_file *file = arena_alloc(ld->a, sizeof *file);
   file->source = diag_add_file(ld->d, shown, text, len);
   file->path = arena_strdup(ld->a, opened);
@@ -209,16 +206,14 @@ static loader new_loader(arena *a, diag_ctx *d, const parse_options *opt) {
   return (loader){.a = a, .d = d, .stdlib_dir = opt ? opt->stdlib_dir : NULL};
 }
 
-ast_program *parse_string(arena *a, diag_ctx *d, const char *name,
-                          const char *text, size_t len,
+ast_program *parse_string(arena *a, diag_ctx *d, const char *name, const char *text, size_t len,
                           const parse_options *opt) {
   loader ld = new_loader(a, d, opt);
   ast_file *root = parse_text(&ld, name, name, NULL, text, len, false);
   return finish(&ld, root);
 }
 
-ast_program *parse_file(arena *a, diag_ctx *d, const char *path,
-                        const parse_options *opt) {
+ast_program *parse_file(arena *a, diag_ctx *d, const char *path, const parse_options *opt) {
   size_t len = 0;
   const char *why = NULL;
   char *text = read_source(path, &len, &why);

@@ -11,7 +11,7 @@
 #include "diag.h"
 
 /* Nesting limits: deeper input is rejected with an error, never a crash. */
-#define PARSE_MAX_NESTING 256     /* open ( and [ at one point */
+#define PARSE_MAX_NESTING    256  /* open ( and [ at one point */
 #define PARSE_MAX_EXPR_DEPTH 1000 /* height of one expression tree */
 
 typedef struct parse_options {
@@ -25,13 +25,11 @@ typedef struct parse_options {
  * it uses. Returns NULL only when `path` itself cannot be read (an error is
  * reported); otherwise a program, partial if there were errors: check
  * diag_error_count(). All AST memory comes from `a`. `opt` may be NULL. */
-ast_program *parse_file(arena *a, diag_ctx *d, const char *path,
-                        const parse_options *opt);
+ast_program *parse_file(arena *a, diag_ctx *d, const char *path, const parse_options *opt);
 
 /* Same for source text in memory (any bytes, `len` of them); `name` is the
  * path shown in messages and the base for relative `use` paths. Never NULL. */
-ast_program *parse_string(arena *a, diag_ctx *d, const char *name,
-                          const char *text, size_t len,
+ast_program *parse_string(arena *a, diag_ctx *d, const char *name, const char *text, size_t len,
                           const parse_options *opt);
 
 #endif

@@ -19,8 +19,7 @@ void parse_vec_push(arena *a, parse_vec *v, size_t elem_size, const void *elem) 
 
 /* ---- expressions ------------------------------------------------------- */
 
-static ast_expr *new_expr(parse_state *ps, ast_expr_kind kind, diag_loc loc,
-                          int depth) {
+static ast_expr *new_expr(parse_state *ps, ast_expr_kind kind, diag_loc loc, int depth) {
   if (depth > PARSE_MAX_EXPR_DEPTH) {
     if (!ps->depth_reported)
       diag_error(ps->d, loc, "expression nested too deeply (the limit is %d levels)",
@@ -54,8 +53,7 @@ ast_expr *parse_name(parse_state *ps, const char *name, diag_loc loc) {
   return e;
 }
 
-ast_expr *parse_unary(parse_state *ps, ast_op op, ast_expr *operand,
-                      diag_loc loc) {
+ast_expr *parse_unary(parse_state *ps, ast_op op, ast_expr *operand, diag_loc loc) {
   /* -literal is folded into the literal */
   if (op == AST_OP_NEG && operand->kind == AST_INT) {
     operand->ival = -operand->ival;
@@ -75,15 +73,14 @@ ast_expr *parse_unary(parse_state *ps, ast_op op, ast_expr *operand,
   return e;
 }
 
-ast_expr *parse_binary(parse_state *ps, ast_op op, ast_expr *lhs,
-                       ast_expr *rhs) {
+ast_expr *parse_binary(parse_state *ps, ast_op op, ast_expr *lhs, ast_expr *rhs) {
   if (op == AST_OP_POW && rhs->kind == AST_NAME && strcmp(rhs->name, "T") == 0) {
     diag_error(ps->d, rhs->loc, "'^ T' raises to the power T; it is not a transpose");
     diag_hint(ps->d, "a transpose is written as a suffix: W.T");
   }
   ast_expr *items[2] = {lhs, rhs};
-  ast_expr *e = new_expr(ps, AST_BINARY, diag_loc_join(lhs->loc, rhs->loc),
-                         max_depth(items, 2) + 1);
+  ast_expr *e =
+      new_expr(ps, AST_BINARY, diag_loc_join(lhs->loc, rhs->loc), max_depth(items, 2) + 1);
   if (e->kind == AST_BINARY) {
     e->binary.op = op;
     e->binary.lhs = lhs;
@@ -92,11 +89,9 @@ ast_expr *parse_binary(parse_state *ps, ast_op op, ast_expr *lhs,
   return e;
 }
 
-ast_expr *parse_ternary(parse_state *ps, ast_expr *c, ast_expr *a,
-                        ast_expr *b) {
+ast_expr *parse_ternary(parse_state *ps, ast_expr *c, ast_expr *a, ast_expr *b) {
   ast_expr *items[3] = {c, a, b};
-  ast_expr *e = new_expr(ps, AST_TERNARY, diag_loc_join(c->loc, b->loc),
-                         max_depth(items, 3) + 1);
+  ast_expr *e = new_expr(ps, AST_TERNARY, diag_loc_join(c->loc, b->loc), max_depth(items, 3) + 1);
   if (e->kind == AST_TERNARY) {
     e->ternary.cond = c;
     e->ternary.then_e = a;
@@ -105,8 +100,8 @@ ast_expr *parse_ternary(parse_state *ps, ast_expr *c, ast_expr *a,
   return e;
 }
 
-ast_expr *parse_call(parse_state *ps, const char *name, diag_loc name_loc,
-                     parse_vec args, diag_loc loc) {
+ast_expr *parse_call(parse_state *ps, const char *name, diag_loc name_loc, parse_vec args,
+                     diag_loc loc) {
   ast_arg *v = args.items;
   int depth = 0;
   for (int i = 0; i < args.n; i++)
@@ -122,8 +117,7 @@ ast_expr *parse_call(parse_state *ps, const char *name, diag_loc name_loc,
   return e;
 }
 
-ast_expr *parse_index(parse_state *ps, ast_expr *base, parse_vec items,
-                      diag_loc loc) {
+ast_expr *parse_index(parse_state *ps, ast_expr *base, parse_vec items, diag_loc loc) {
   int depth = max_depth(items.items, items.n);
   if (base->depth > depth)
     depth = base->depth;
@@ -136,8 +130,7 @@ ast_expr *parse_index(parse_state *ps, ast_expr *base, parse_vec items,
   return e;
 }
 
-ast_expr *parse_list(parse_state *ps, ast_expr_kind kind, parse_vec items,
-                     diag_loc loc) {
+ast_expr *parse_list(parse_state *ps, ast_expr_kind kind, parse_vec items, diag_loc loc) {
   ast_expr *e = new_expr(ps, kind, loc, max_depth(items.items, items.n) + 1);
   if (e->kind == kind) {
     e->list.n = items.n;
@@ -146,8 +139,8 @@ ast_expr *parse_list(parse_state *ps, ast_expr_kind kind, parse_vec items,
   return e;
 }
 
-ast_expr *parse_suffix(parse_state *ps, ast_expr *base, const char *suffix,
-                       diag_loc suffix_loc, diag_loc loc) {
+ast_expr *parse_suffix(parse_state *ps, ast_expr *base, const char *suffix, diag_loc suffix_loc,
+                       diag_loc loc) {
   if (strcmp(suffix, "T") != 0) {
     diag_error(ps->d, suffix_loc, "unknown suffix '.%s'", suffix);
     diag_hint(ps->d, "the only suffix is '.T' (transpose of the last two dimensions)");
@@ -162,8 +155,10 @@ ast_type parse_type(parse_state *ps, const char *name, diag_loc loc) {
   static const struct {
     const char *name;
     ast_type type;
-  } types[] = {{"int", AST_TYPE_INT},       {"float", AST_TYPE_FLOAT},
-               {"bool", AST_TYPE_BOOL},     {"string", AST_TYPE_STRING},
+  } types[] = {{"int", AST_TYPE_INT},
+               {"float", AST_TYPE_FLOAT},
+               {"bool", AST_TYPE_BOOL},
+               {"string", AST_TYPE_STRING},
                {"module", AST_TYPE_MODULE}};
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
     if (strcmp(name, types[i].name) == 0)
@@ -175,8 +170,8 @@ ast_type parse_type(parse_state *ps, const char *name, diag_loc loc) {
 
 /* ---- items ------------------------------------------------------------- */
 
-ast_item *parse_item(parse_state *ps, ast_item_kind kind, diag_loc loc,
-                     const char *name, diag_loc name_loc, ast_expr *value) {
+ast_item *parse_item(parse_state *ps, ast_item_kind kind, diag_loc loc, const char *name,
+                     diag_loc name_loc, ast_expr *value) {
   ast_item *it = arena_alloc(ps->a, sizeof *it);
   it->kind = kind;
   it->loc = loc;
@@ -191,12 +186,13 @@ void parse_check_dims(parse_state *ps, parse_vec dims) {
   for (int i = 0; i < dims.n; i++)
     if (v[i]->kind == AST_ELLIPSIS) {
       diag_error(ps->d, v[i]->loc, "a weight's shape cannot contain '..'");
-      diag_hint(ps->d, "'..' (any leading dimensions) is only allowed in input shapes such as forward(x[.., n])");
+      diag_hint(ps->d, "'..' (any leading dimensions) is only allowed in input shapes such as "
+                       "forward(x[.., n])");
     }
 }
 
-void parse_eval_period(parse_state *ps, ast_item *it, long long n, bool has_n,
-                       const char *unit, diag_loc loc) {
+void parse_eval_period(parse_state *ps, ast_item *it, long long n, bool has_n, const char *unit,
+                       diag_loc loc) {
   bool epoch = strcmp(unit, "epoch") == 0 || strcmp(unit, "epochs") == 0;
   bool step = strcmp(unit, "step") == 0 || strcmp(unit, "steps") == 0;
   it->eval.unit = step ? AST_EVERY_STEP : AST_EVERY_EPOCH;
@@ -212,8 +208,8 @@ void parse_eval_period(parse_state *ps, ast_item *it, long long n, bool has_n,
 
 /* ---- declarations ------------------------------------------------------ */
 
-ast_decl *parse_decl(parse_state *ps, ast_decl_kind kind, diag_loc loc,
-                     const char *name, diag_loc name_loc) {
+ast_decl *parse_decl(parse_state *ps, ast_decl_kind kind, diag_loc loc, const char *name,
+                     diag_loc name_loc) {
   ast_decl *d = arena_alloc(ps->a, sizeof *d);
   d->kind = kind;
   d->loc = loc;
@@ -232,11 +228,11 @@ void parse_set_params(ast_decl *d, parse_params params) {
 /* Which items a block may hold: item kinds, and for `name = ...` and
  * `name(...) = ...` the allowed names (NULL: any name). */
 typedef struct block_rules {
-  const char *what;      /* "an atom" */
-  unsigned kinds;        /* bit set of ast_item_kind */
+  const char *what; /* "an atom" */
+  unsigned kinds;   /* bit set of ast_item_kind */
   const char *const *assign_names;
   const char *const *define_names;
-  const char *summary;   /* hint listing what the block holds */
+  const char *summary; /* hint listing what the block holds */
 } block_rules;
 
 #define BIT(k) (1u << (k))
@@ -252,8 +248,8 @@ static const block_rules *rules_for(ast_decl_kind kind) {
       atom_assign, atom_define,
       "an atom holds weight, let, forward(...), dualize(...), norm, mass and sensitivity"};
   static const block_rules bond = {
-      "a bond", BIT(AST_ITEM_LET) | BIT(AST_ITEM_DEFINE) | BIT(AST_ITEM_ASSIGN),
-      bond_assign, bond_define, "a bond holds let, forward(...) and sensitivity"};
+      "a bond", BIT(AST_ITEM_LET) | BIT(AST_ITEM_DEFINE) | BIT(AST_ITEM_ASSIGN), bond_assign,
+      bond_define, "a bond holds let, forward(...) and sensitivity"};
   static const block_rules optimizer = {
       "an optimizer",
       BIT(AST_ITEM_STATE) | BIT(AST_ITEM_LET) | BIT(AST_ITEM_ASSIGN) | BIT(AST_ITEM_OPTIMIZER_FOR),
@@ -263,14 +259,18 @@ static const block_rules *rules_for(ast_decl_kind kind) {
   static const block_rules experiment = {
       "an experiment",
       BIT(AST_ITEM_DATA) | BIT(AST_ITEM_ASSIGN) | BIT(AST_ITEM_OPTIMIZER_FOR) | BIT(AST_ITEM_EVAL),
-      NULL, NULL,
-      "an experiment holds data, settings 'key = value', 'optimizer for ...' and eval"};
+      NULL, NULL, "an experiment holds data, settings 'key = value', 'optimizer for ...' and eval"};
   switch (kind) {
-  case AST_ATOM: return &atom;
-  case AST_BOND: return &bond;
-  case AST_OPTIMIZER: return &optimizer;
-  case AST_EXPERIMENT: return &experiment;
-  default: return NULL;
+  case AST_ATOM:
+    return &atom;
+  case AST_BOND:
+    return &bond;
+  case AST_OPTIMIZER:
+    return &optimizer;
+  case AST_EXPERIMENT:
+    return &experiment;
+  default:
+    return NULL;
   }
 }
 
@@ -285,14 +285,22 @@ static bool name_allowed(const char *const *names, const char *name) {
 
 static const char *item_word(const ast_item *it) {
   switch (it->kind) {
-  case AST_ITEM_WEIGHT: return "'weight'";
-  case AST_ITEM_LET: return "'let'";
-  case AST_ITEM_STATE: return "'state'";
-  case AST_ITEM_DATA: return "'data'";
-  case AST_ITEM_OPTIMIZER_FOR: return "'optimizer for'";
-  case AST_ITEM_EVAL: return "'eval'";
-  case AST_ITEM_DEFINE: return "a definition 'name(...) = ...'";
-  case AST_ITEM_ASSIGN: return "an assignment";
+  case AST_ITEM_WEIGHT:
+    return "'weight'";
+  case AST_ITEM_LET:
+    return "'let'";
+  case AST_ITEM_STATE:
+    return "'state'";
+  case AST_ITEM_DATA:
+    return "'data'";
+  case AST_ITEM_OPTIMIZER_FOR:
+    return "'optimizer for'";
+  case AST_ITEM_EVAL:
+    return "'eval'";
+  case AST_ITEM_DEFINE:
+    return "a definition 'name(...) = ...'";
+  case AST_ITEM_ASSIGN:
+    return "an assignment";
   }
   return "this item";
 }
@@ -333,6 +341,6 @@ ast_key parse_key(parse_state *ps, parse_vec parts, diag_loc loc) {
 }
 
 ast_axis parse_axis(parse_vec keys, parse_vec values, diag_loc loc) {
-  return (ast_axis){.nkeys = keys.n, .keys = keys.items, .loc = loc, .nvalues = values.n,
-                    .values = values.items};
+  return (ast_axis){
+      .nkeys = keys.n, .keys = keys.items, .loc = loc, .nvalues = values.n, .values = values.items};
 }

@@ -29,22 +29,22 @@ typedef struct parse_params {
 typedef struct parse_state {
   arena *a;
   diag_ctx *d;
-  struct lex_state *lx; /* owned by the caller of the parser */
-  ast_file *file;       /* receives the declarations */
-  parse_vec decls;      /* ast_decl * */
-  bool depth_reported;  /* the expression depth error was given already */
-  int last_tok;         /* the last token read: the lookahead at an error */
-  const char *last_name;/* its text when it was a name */
+  struct lex_state *lx;  /* owned by the caller of the parser */
+  ast_file *file;        /* receives the declarations */
+  parse_vec decls;       /* ast_decl * */
+  bool depth_reported;   /* the expression depth error was given already */
+  int last_tok;          /* the last token read: the lookahead at an error */
+  const char *last_name; /* its text when it was a name */
 } parse_state;
 
 /* Runs the generated parser over ps->lx (parser.y). */
 int parse_run(parse_state *ps);
 
 void parse_vec_push(arena *a, parse_vec *v, size_t elem_size, const void *elem);
-#define PARSE_PUSH(ps, vec, type, value)                                       \
-  do {                                                                         \
-    type parse_push_tmp_ = (value);                                            \
-    parse_vec_push((ps)->a, &(vec), sizeof(type), &parse_push_tmp_);           \
+#define PARSE_PUSH(ps, vec, type, value)                             \
+  do {                                                               \
+    type parse_push_tmp_ = (value);                                  \
+    parse_vec_push((ps)->a, &(vec), sizeof(type), &parse_push_tmp_); \
   } while (0)
 
 /* Expressions. The location of binary and ternary nodes is joined from the
@@ -52,35 +52,30 @@ void parse_vec_push(arena *a, parse_vec *v, size_t elem_size, const void *elem);
  * tree would exceed PARSE_MAX_EXPR_DEPTH (the error is reported once). */
 ast_expr *parse_leaf(parse_state *ps, ast_expr_kind kind, diag_loc loc);
 ast_expr *parse_name(parse_state *ps, const char *name, diag_loc loc);
-ast_expr *parse_unary(parse_state *ps, ast_op op, ast_expr *operand,
-                      diag_loc loc);
-ast_expr *parse_binary(parse_state *ps, ast_op op, ast_expr *lhs,
-                       ast_expr *rhs);
-ast_expr *parse_ternary(parse_state *ps, ast_expr *c, ast_expr *a,
-                        ast_expr *b);
-ast_expr *parse_call(parse_state *ps, const char *name, diag_loc name_loc,
-                     parse_vec args, diag_loc loc);
-ast_expr *parse_index(parse_state *ps, ast_expr *base, parse_vec items,
-                      diag_loc loc);
-ast_expr *parse_list(parse_state *ps, ast_expr_kind kind, parse_vec items,
+ast_expr *parse_unary(parse_state *ps, ast_op op, ast_expr *operand, diag_loc loc);
+ast_expr *parse_binary(parse_state *ps, ast_op op, ast_expr *lhs, ast_expr *rhs);
+ast_expr *parse_ternary(parse_state *ps, ast_expr *c, ast_expr *a, ast_expr *b);
+ast_expr *parse_call(parse_state *ps, const char *name, diag_loc name_loc, parse_vec args,
                      diag_loc loc);
+ast_expr *parse_index(parse_state *ps, ast_expr *base, parse_vec items, diag_loc loc);
+ast_expr *parse_list(parse_state *ps, ast_expr_kind kind, parse_vec items, diag_loc loc);
 /* x.suffix: only .T (transpose) exists. */
-ast_expr *parse_suffix(parse_state *ps, ast_expr *base, const char *suffix,
-                       diag_loc suffix_loc, diag_loc loc);
+ast_expr *parse_suffix(parse_state *ps, ast_expr *base, const char *suffix, diag_loc suffix_loc,
+                       diag_loc loc);
 
 /* Parameters: resolves the type name (reports unknown types). */
 ast_type parse_type(parse_state *ps, const char *name, diag_loc loc);
 
 /* Items and declarations. */
-ast_item *parse_item(parse_state *ps, ast_item_kind kind, diag_loc loc,
-                     const char *name, diag_loc name_loc, ast_expr *value);
+ast_item *parse_item(parse_state *ps, ast_item_kind kind, diag_loc loc, const char *name,
+                     diag_loc name_loc, ast_expr *value);
 /* Checks that no dimension of a weight is `..`. */
 void parse_check_dims(parse_state *ps, parse_vec dims);
 /* `every [N] unit`: unit must be epoch(s) or step(s), N positive. */
-void parse_eval_period(parse_state *ps, ast_item *it, long long n,
-                       bool has_n, const char *unit, diag_loc loc);
-ast_decl *parse_decl(parse_state *ps, ast_decl_kind kind, diag_loc loc,
-                     const char *name, diag_loc name_loc);
+void parse_eval_period(parse_state *ps, ast_item *it, long long n, bool has_n, const char *unit,
+                       diag_loc loc);
+ast_decl *parse_decl(parse_state *ps, ast_decl_kind kind, diag_loc loc, const char *name,
+                     diag_loc name_loc);
 void parse_set_params(ast_decl *d, parse_params params);
 /* Stores the block's items and reports the ones this kind may not hold. */
 void parse_set_items(parse_state *ps, ast_decl *d, parse_vec items);

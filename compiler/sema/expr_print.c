@@ -23,32 +23,47 @@ enum {
 
 static int binary_prec(ast_op op) {
   switch (op) {
-  case AST_OP_SEQ: return P_SEQ;
-  case AST_OP_OR: return P_OR;
-  case AST_OP_AND: return P_AND;
+  case AST_OP_SEQ:
+    return P_SEQ;
+  case AST_OP_OR:
+    return P_OR;
+  case AST_OP_AND:
+    return P_AND;
   case AST_OP_EQ:
-  case AST_OP_NE: return P_EQ;
+  case AST_OP_NE:
+    return P_EQ;
   case AST_OP_LT:
   case AST_OP_LE:
   case AST_OP_GT:
-  case AST_OP_GE: return P_REL;
+  case AST_OP_GE:
+    return P_REL;
   case AST_OP_ADD:
-  case AST_OP_SUB: return P_ADD;
-  case AST_OP_POW: return P_POW;
-  default: return P_MUL;
+  case AST_OP_SUB:
+    return P_ADD;
+  case AST_OP_POW:
+    return P_POW;
+  default:
+    return P_MUL;
   }
 }
 
 static int prec(const ast_expr *e) {
   switch (e->kind) {
-  case AST_TERNARY: return P_TERNARY;
-  case AST_BINARY: return binary_prec(e->binary.op);
-  case AST_UNARY: return e->unary.op == AST_OP_TRANSPOSE ? P_POSTFIX : P_PREFIX;
-  case AST_INT: return e->ival < 0 ? P_PREFIX : P_PRIMARY;
-  case AST_FLOAT: return e->fval < 0 ? P_PREFIX : P_PRIMARY;
+  case AST_TERNARY:
+    return P_TERNARY;
+  case AST_BINARY:
+    return binary_prec(e->binary.op);
+  case AST_UNARY:
+    return e->unary.op == AST_OP_TRANSPOSE ? P_POSTFIX : P_PREFIX;
+  case AST_INT:
+    return e->ival < 0 ? P_PREFIX : P_PRIMARY;
+  case AST_FLOAT:
+    return e->fval < 0 ? P_PREFIX : P_PRIMARY;
   case AST_CALL:
-  case AST_INDEX: return P_POSTFIX;
-  default: return P_PRIMARY;
+  case AST_INDEX:
+    return P_POSTFIX;
+  default:
+    return P_PRIMARY;
   }
 }
 
@@ -95,13 +110,27 @@ static void print_list(FILE *out, ast_expr **items, int n) {
 
 static void print_inner(FILE *out, const ast_expr *e) {
   switch (e->kind) {
-  case AST_INT: fprintf(out, "%lld", e->ival); break;
-  case AST_FLOAT: print_float(out, e->fval); break;
-  case AST_STRING: print_string(out, e->str.s, e->str.len); break;
-  case AST_BOOL: fputs(e->bval ? "true" : "false", out); break;
-  case AST_NAME: fputs(e->name, out); break;
-  case AST_ELLIPSIS: fputs("..", out); break;
-  case AST_ERROR: fputs("<error>", out); break;
+  case AST_INT:
+    fprintf(out, "%lld", e->ival);
+    break;
+  case AST_FLOAT:
+    print_float(out, e->fval);
+    break;
+  case AST_STRING:
+    print_string(out, e->str.s, e->str.len);
+    break;
+  case AST_BOOL:
+    fputs(e->bval ? "true" : "false", out);
+    break;
+  case AST_NAME:
+    fputs(e->name, out);
+    break;
+  case AST_ELLIPSIS:
+    fputs("..", out);
+    break;
+  case AST_ERROR:
+    fputs("<error>", out);
+    break;
   case AST_UNARY:
     if (e->unary.op == AST_OP_TRANSPOSE) {
       print(out, e->unary.operand, P_POSTFIX);

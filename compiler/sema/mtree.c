@@ -7,13 +7,20 @@
 
 const char *mt_kind_name(mt_kind k) {
   switch (k) {
-  case MT_ATOM: return "atom";
-  case MT_BOND: return "bond";
-  case MT_SEQ: return "sequence";
-  case MT_TUPLE: return "tuple";
-  case MT_SUM: return "sum";
-  case MT_SCALE: return "scale";
-  case MT_IDENTITY: return "identity";
+  case MT_ATOM:
+    return "atom";
+  case MT_BOND:
+    return "bond";
+  case MT_SEQ:
+    return "sequence";
+  case MT_TUPLE:
+    return "tuple";
+  case MT_SUM:
+    return "sum";
+  case MT_SCALE:
+    return "scale";
+  case MT_IDENTITY:
+    return "identity";
   }
   return "?";
 }
@@ -31,10 +38,18 @@ double mt_value_num(mt_value v) {
 
 void mt_value_print(FILE *out, mt_value v) {
   switch (v.kind) {
-  case MT_INT: fprintf(out, "%lld", v.i); break;
-  case MT_FLOAT: fprintf(out, "%.6g", v.f); break;
-  case MT_BOOL: fputs(v.b ? "true" : "false", out); break;
-  case MT_STRING: fprintf(out, "\"%s\"", v.s); break;
+  case MT_INT:
+    fprintf(out, "%lld", v.i);
+    break;
+  case MT_FLOAT:
+    fprintf(out, "%.6g", v.f);
+    break;
+  case MT_BOOL:
+    fputs(v.b ? "true" : "false", out);
+    break;
+  case MT_STRING:
+    fprintf(out, "\"%s\"", v.s);
+    break;
   case MT_INTS:
     fputc('[', out);
     for (int i = 0; i < v.ints.n; i++)

@@ -83,15 +83,7 @@ typedef struct mt_binding {
   mt_value value;
 } mt_binding;
 
-typedef enum mt_kind {
-  MT_ATOM,
-  MT_BOND,
-  MT_SEQ,
-  MT_TUPLE,
-  MT_SUM,
-  MT_SCALE,
-  MT_IDENTITY
-} mt_kind;
+typedef enum mt_kind { MT_ATOM, MT_BOND, MT_SEQ, MT_TUPLE, MT_SUM, MT_SCALE, MT_IDENTITY } mt_kind;
 
 typedef struct mt_node mt_node;
 
@@ -101,32 +93,32 @@ typedef struct mt_weight {
   const char *path;     /* e.g. "model.MLP[0].Linear.W" */
   const ast_item *decl; /* the `weight` item: dims, and `value` = init expr */
   int rank;
-  long long *dims;      /* concrete shape, rank entries, each >= 1 */
-  long long numel;      /* product of dims */
-  mt_node *atom;        /* the owning atom instance */
-  int index;            /* position in mt_model.weights */
+  long long *dims; /* concrete shape, rank entries, each >= 1 */
+  long long numel; /* product of dims */
+  mt_node *atom;   /* the owning atom instance */
+  int index;       /* position in mt_model.weights */
 } mt_weight;
 
 struct mt_node {
   mt_kind kind;
   const char *path;
-  diag_loc loc;      /* the expression that created the node */
-  mt_node *parent;   /* NULL for the root */
-  int nchildren;     /* SEQ, TUPLE, SUM: >= 2; SCALE: 1; others 0 */
+  diag_loc loc;    /* the expression that created the node */
+  mt_node *parent; /* NULL for the root */
+  int nchildren;   /* SEQ, TUPLE, SUM: >= 2; SCALE: 1; others 0 */
   mt_node **children;
-  double factor;     /* SCALE: the scalar a in a * m */
+  double factor; /* SCALE: the scalar a in a * m */
 
   /* ATOM and BOND */
-  const ast_decl *decl;  /* the atom or bond declaration */
-  int nparams;           /* every declared parameter, in declaration order, */
-  mt_binding *params;    /* bound to a constant (defaults applied) */
+  const ast_decl *decl;    /* the atom or bond declaration */
+  int nparams;             /* every declared parameter, in declaration order, */
+  mt_binding *params;      /* bound to a constant (defaults applied) */
   const ast_item *forward; /* the forward(...) definition */
   /* ATOM only (NULL / 0 otherwise) */
   const ast_item *norm;    /* `norm = ...` */
   const ast_item *dualize; /* `dualize(...) = ...` */
   int nweights;
-  mt_weight *weights;      /* in declaration order */
-  int atom_index;          /* position in mt_model.atoms */
+  mt_weight *weights; /* in declaration order */
+  int atom_index;     /* position in mt_model.atoms */
 
   double mass, sens; /* see NUMBERS above */
   double share;      /* step share (target norm) reaching this node */
@@ -135,7 +127,7 @@ struct mt_node {
 typedef struct mt_model {
   mt_node *root;
   int natoms;
-  mt_node **atoms;     /* every atom instance, in data-flow (path) order */
+  mt_node **atoms; /* every atom instance, in data-flow (path) order */
   int nweights;
   mt_weight **weights; /* every weight, atoms' order then declaration order */
   long long nparams;   /* total number of weight elements */

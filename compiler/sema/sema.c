@@ -50,8 +50,7 @@ sema_experiment *sema_build_experiment(sema_result *r, const ast_decl *exp, int 
   return sema_build(&c, exp, noverrides, overrides);
 }
 
-bool sema_eval_const(const sema_result *r, const mt_node *scope, const ast_expr *e,
-                     mt_value *out) {
+bool sema_eval_const(const sema_result *r, const mt_node *scope, const ast_expr *e, mt_value *out) {
   sema_ctx c;
   sema_ctx_init(&c, (sema_result *)r);
   c.d = diag_new(); /* failures are an answer here, not an error */

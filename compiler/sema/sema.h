@@ -61,40 +61,40 @@
 
 /* An optimizer declaration bound to arguments. */
 typedef struct sema_optimizer {
-  const ast_decl *decl;   /* the `optimizer` declaration */
-  int nargs;              /* every parameter of decl, in declaration order, */
-  mt_binding *args;       /* bound (defaults applied) */
-  diag_loc loc;           /* the expression that chose it */
-  const char *group;      /* NULL: the experiment's default optimizer;
+  const ast_decl *decl; /* the `optimizer` declaration */
+  int nargs;            /* every parameter of decl, in declaration order, */
+  mt_binding *args;     /* bound (defaults applied) */
+  diag_loc loc;         /* the expression that chose it */
+  const char *group;    /* NULL: the experiment's default optimizer;
                              otherwise the atom kind or path glob */
   bool is_glob;
-  diag_loc group_loc;     /* where the group is written */
-  const char *via;        /* the composite optimizer that assigned it, or NULL */
-  bool uses_dualize;      /* its body calls dualize(...) */
+  diag_loc group_loc; /* where the group is written */
+  const char *via;    /* the composite optimizer that assigned it, or NULL */
+  bool uses_dualize;  /* its body calls dualize(...) */
 } sema_optimizer;
 
 /* `data name = source(args)`. */
 typedef struct sema_data {
-  const char *name;       /* e.g. "train" */
-  const char *source;     /* the data source function, e.g. "fashion_mnist" */
+  const char *name;   /* e.g. "train" */
+  const char *source; /* the data source function, e.g. "fashion_mnist" */
   int nargs;
-  mt_binding *args;       /* the arguments given, named by parameter */
+  mt_binding *args; /* the arguments given, named by parameter */
   diag_loc loc;
-  long long seed;         /* the experiment's: synthetic sources draw from it */
+  long long seed; /* the experiment's: synthetic sources draw from it */
 } sema_data;
 
 /* One piece of a schedule `warmup(100) >> linear_decay`. */
 typedef struct sema_sched_piece {
-  const char *name;       /* "warmup", "linear_decay", ... */
-  int nargs;              /* the piece's parameters, in order; */
-  double *args;           /* NaN where an argument was not given */
+  const char *name; /* "warmup", "linear_decay", ... */
+  int nargs;        /* the piece's parameters, in order; */
+  double *args;     /* NaN where an argument was not given */
   diag_loc loc;
 } sema_sched_piece;
 
 /* `metric(data)` of an `eval` item, e.g. accuracy(test). */
 typedef struct sema_metric {
-  const char *name;       /* "accuracy" or "loss" */
-  const char *data;       /* a data binding name */
+  const char *name; /* "accuracy" or "loss" */
+  const char *data; /* a data binding name */
   diag_loc loc;
 } sema_metric;
 
@@ -123,7 +123,7 @@ typedef struct sema_spectrum {
  * exactly that head's contribution to the output. The eval item also logs
  * loss(data), the loss the increases are measured from. */
 typedef struct sema_ablation {
-  const char *data;          /* a data binding name */
+  const char *data; /* a data binding name */
   const char *glob;
   diag_loc loc;
   int nweights;
@@ -135,7 +135,7 @@ typedef struct sema_eval {
   ast_period_unit unit;
   long long every;
   int nmetrics;
-  sema_metric *metrics;   /* metrics of a data set */
+  sema_metric *metrics; /* metrics of a data set */
   int nspectra;
   sema_spectrum *spectra; /* metrics of the weights */
   int nablations;
@@ -146,18 +146,18 @@ typedef struct sema_eval {
 typedef struct sema_experiment {
   const ast_decl *decl;
   const char *name;
-  mt_model *model;        /* derived (derive_model has run) */
-  derive_norm *norm;      /* the model's modular norm */
-  const char *loss;       /* "cross_entropy", "mse", ... */
+  mt_model *model;   /* derived (derive_model has run) */
+  derive_norm *norm; /* the model's modular norm */
+  const char *loss;  /* "cross_entropy", "mse", ... */
   diag_loc loss_loc;
-  sema_optimizer *optimizer;  /* the default */
+  sema_optimizer *optimizer; /* the default */
   int ngroups;
-  sema_optimizer *groups;     /* `optimizer for ...`: a composite's, then the
+  sema_optimizer *groups;            /* `optimizer for ...`: a composite's, then the
                                  experiment's, each in source order */
   const sema_optimizer **weight_opt; /* per model weight: the one applying */
   long long batch;
-  long long epochs;       /* 0 when steps is set */
-  long long steps;        /* 0 when epochs is set */
+  long long epochs; /* 0 when steps is set */
+  long long steps;  /* 0 when epochs is set */
   long long seed;
   int nsched;
   sema_sched_piece *sched; /* empty: constant schedule */
@@ -176,24 +176,24 @@ typedef struct sema_experiment {
 typedef struct sema_override {
   const char *key;
   const ast_expr *value;
-  diag_loc loc;           /* where the key is written (file NULL: none) */
+  diag_loc loc; /* where the key is written (file NULL: none) */
 } sema_override;
 
 /* A checked `compare` or `sweep`. Its variants set one value of every axis
  * (decl->axes; a sweep runs the product): build each with
  * sema_build_experiment, one override {axis key, value} per axis. */
 typedef struct sema_study {
-  const ast_decl *decl;   /* the compare or sweep declaration */
+  const ast_decl *decl; /* the compare or sweep declaration */
   const ast_decl *experiment;
 } sema_study;
 
 struct sema_sym;
 
 typedef struct sema_result {
-  arena *arena;           /* not owned */
-  diag_ctx *diag;         /* not owned */
+  arena *arena;   /* not owned */
+  diag_ctx *diag; /* not owned */
   const ast_program *program;
-  int nsyms;              /* the symbol table (internal to sema) */
+  int nsyms; /* the symbol table (internal to sema) */
   struct sema_sym *syms;
   int nexperiments;
   sema_experiment **experiments; /* in source order; NULL entries never */
@@ -208,16 +208,14 @@ sema_result *sema_check(arena *a, diag_ctx *d, const ast_program *p);
 
 /* Builds experiment `exp` again with settings replaced (for --set, compare
  * and sweep). Returns NULL after reporting errors. */
-sema_experiment *sema_build_experiment(sema_result *r, const ast_decl *exp,
-                                       int noverrides,
+sema_experiment *sema_build_experiment(sema_result *r, const ast_decl *exp, int noverrides,
                                        const sema_override *overrides);
 
 /* Evaluates a compile-time expression inside an atom or bond instance (its
  * parameters and `let`s are in scope), e.g. `sqrt(in / out)` of a norm.
  * Returns false, reporting nothing, when e is not a compile-time constant
  * (it reads a tensor or calls a tensor function) or fails to evaluate. */
-bool sema_eval_const(const sema_result *r, const mt_node *scope,
-                     const ast_expr *e, mt_value *out);
+bool sema_eval_const(const sema_result *r, const mt_node *scope, const ast_expr *e, mt_value *out);
 
 /* Infix source form of an expression (minimal parentheses), as written. */
 void sema_print_expr(FILE *out, const ast_expr *e);

@@ -16,9 +16,10 @@ typedef struct scope {
 static void scope_add(sema_ctx *c, scope *s, const char *name, diag_loc loc) {
   if (s->n == s->cap) {
     int cap = s->cap ? 2 * s->cap : 16;
-    s->names = arena_grow(c->a, s->names, (size_t)s->n * sizeof *s->names,
-                          (size_t)cap * sizeof *s->names);
-    s->locs = arena_grow(c->a, s->locs, (size_t)s->n * sizeof *s->locs, (size_t)cap * sizeof *s->locs);
+    s->names =
+        arena_grow(c->a, s->names, (size_t)s->n * sizeof *s->names, (size_t)cap * sizeof *s->names);
+    s->locs =
+        arena_grow(c->a, s->locs, (size_t)s->n * sizeof *s->locs, (size_t)cap * sizeof *s->locs);
     s->cap = cap;
   }
   s->names[s->n] = name;
@@ -101,9 +102,8 @@ static bool check_call(body_ctx *b, const ast_expr *e) {
     }
     return check_args(b, e);
   }
-  const sema_builtin *bt = scope_find(b->sc, e->call.name) < 0
-                               ? sema_builtin_find(e->call.name, b->uses)
-                               : NULL;
+  const sema_builtin *bt =
+      scope_find(b->sc, e->call.name) < 0 ? sema_builtin_find(e->call.name, b->uses) : NULL;
   if (!bt) {
     unknown_function(b, e);
     check_args(b, e);
@@ -139,9 +139,12 @@ static bool check_name(body_ctx *b, const ast_expr *e) {
 static bool check_body(body_ctx *b, const ast_expr *e) {
   bool ok = true;
   switch (e->kind) {
-  case AST_NAME: return check_name(b, e);
-  case AST_CALL: return check_call(b, e);
-  case AST_UNARY: return check_body(b, e->unary.operand);
+  case AST_NAME:
+    return check_name(b, e);
+  case AST_CALL:
+    return check_call(b, e);
+  case AST_UNARY:
+    return check_body(b, e->unary.operand);
   case AST_BINARY:
     ok = check_body(b, e->binary.lhs);
     return check_body(b, e->binary.rhs) && ok;
@@ -159,8 +162,10 @@ static bool check_body(body_ctx *b, const ast_expr *e) {
     for (int i = 0; i < e->list.n; i++)
       ok = check_body(b, e->list.items[i]) && ok;
     return ok;
-  case AST_ERROR: return false;
-  default: return true;
+  case AST_ERROR:
+    return false;
+  default:
+    return true;
   }
 }
 
@@ -335,7 +340,8 @@ static bool module_name(sema_ctx *c, const char *name, diag_loc loc, bool call, 
     return true;
   }
   sema_sym *s = sema_lookup(c, name);
-  if (s && (s->decl->kind == AST_ATOM || s->decl->kind == AST_BOND || s->decl->kind == AST_MODULE)) {
+  if (s &&
+      (s->decl->kind == AST_ATOM || s->decl->kind == AST_BOND || s->decl->kind == AST_MODULE)) {
     if (s->decl->kind == AST_MODULE)
       add_ref(c, refs, s, loc);
     return true;
@@ -366,13 +372,15 @@ static bool module_name(sema_ctx *c, const char *name, diag_loc loc, bool call, 
 static bool check_module_expr(sema_ctx *c, const ast_expr *e, const scope *sc, module_refs *refs) {
   bool ok = true;
   switch (e->kind) {
-  case AST_NAME: return module_name(c, e->name, e->loc, false, sc, refs);
+  case AST_NAME:
+    return module_name(c, e->name, e->loc, false, sc, refs);
   case AST_CALL:
     ok = module_name(c, e->call.name, e->call.name_loc, true, sc, refs);
     for (int i = 0; i < e->call.nargs; i++)
       ok = check_module_expr(c, e->call.args[i].value, sc, refs) && ok;
     return ok;
-  case AST_UNARY: return check_module_expr(c, e->unary.operand, sc, refs);
+  case AST_UNARY:
+    return check_module_expr(c, e->unary.operand, sc, refs);
   case AST_BINARY:
     ok = check_module_expr(c, e->binary.lhs, sc, refs);
     return check_module_expr(c, e->binary.rhs, sc, refs) && ok;
@@ -388,8 +396,10 @@ static bool check_module_expr(sema_ctx *c, const ast_expr *e, const scope *sc, m
   case AST_INDEX:
     diag_error(c->d, e->loc, "indexing is a tensor operation and cannot appear in a module");
     return false;
-  case AST_ERROR: return false;
-  default: return true;
+  case AST_ERROR:
+    return false;
+  default:
+    return true;
   }
 }
 
@@ -457,9 +467,12 @@ static void dfs(cycle_search *cs, int k) {
 
 static void check_recursion(sema_ctx *c, module_refs *refs) {
   int n = c->nsyms;
-  cycle_search cs = {c, refs, arena_alloc(c->a, (size_t)n * sizeof(int)),
+  cycle_search cs = {c,
+                     refs,
                      arena_alloc(c->a, (size_t)n * sizeof(int)),
-                     arena_alloc(c->a, (size_t)n * sizeof(diag_loc)), 0};
+                     arena_alloc(c->a, (size_t)n * sizeof(int)),
+                     arena_alloc(c->a, (size_t)n * sizeof(diag_loc)),
+                     0};
   for (int k = 0; k < n; k++)
     if (cs.state[k] == 0 && c->syms[k].decl->kind == AST_MODULE)
       dfs(&cs, k);
@@ -490,8 +503,8 @@ static bool check_assign_target(sema_ctx *c, const ast_item *it, const scope *as
   if (best)
     diag_hint(c->d, "did you mean '%s'?", best);
   else
-    diag_hint(c->d, "declare a local with 'let %s = ...' or a buffer with 'state %s = 0'",
-              it->name, it->name);
+    diag_hint(c->d, "declare a local with 'let %s = ...' or a buffer with 'state %s = 0'", it->name,
+              it->name);
   return false;
 }
 
@@ -513,8 +526,9 @@ static bool check_optimizer(sema_ctx *c, sema_sym *s) {
       ok = check_assign_target(c, it, &assignable, d) && ok;
       assigns_weight |= strcmp(it->name, "weight") == 0;
     } else {
-      ok = declare(c, &sc, it->name, it->name_loc, it->kind == AST_ITEM_STATE ? "state" : "local") &&
-           ok;
+      ok =
+          declare(c, &sc, it->name, it->name_loc, it->kind == AST_ITEM_STATE ? "state" : "local") &&
+          ok;
       scope_add(c, &assignable, it->name, it->name_loc);
     }
   }

@@ -51,12 +51,18 @@ static bool integral(sv v) {
 
 const char *sema_describe(sema_ctx *c, sv v) {
   switch (v.kind) {
-  case SV_INT: return arena_printf(c->a, "int %lld", v.i);
-  case SV_FLOAT: return arena_printf(c->a, "float %g", v.f);
-  case SV_BOOL: return v.b ? "bool true" : "bool false";
-  case SV_STRING: return arena_printf(c->a, "string \"%s\"", v.s);
-  case SV_TENSOR: return "a tensor";
-  case SV_ERROR: return "an error";
+  case SV_INT:
+    return arena_printf(c->a, "int %lld", v.i);
+  case SV_FLOAT:
+    return arena_printf(c->a, "float %g", v.f);
+  case SV_BOOL:
+    return v.b ? "bool true" : "bool false";
+  case SV_STRING:
+    return arena_printf(c->a, "string \"%s\"", v.s);
+  case SV_TENSOR:
+    return "a tensor";
+  case SV_ERROR:
+    return "an error";
   case SV_MODULE:
     if (v.mod.e->kind == AST_CALL)
       return arena_printf(c->a, "module '%s'", v.mod.e->call.name);
@@ -69,11 +75,20 @@ const char *sema_describe(sema_ctx *c, sv v) {
 
 bool sema_to_mt(sv v, mt_value *out) {
   switch (v.kind) {
-  case SV_INT: *out = (mt_value){.kind = MT_INT, .i = v.i}; return true;
-  case SV_FLOAT: *out = (mt_value){.kind = MT_FLOAT, .f = v.f}; return true;
-  case SV_BOOL: *out = (mt_value){.kind = MT_BOOL, .b = v.b}; return true;
-  case SV_STRING: *out = (mt_value){.kind = MT_STRING, .s = v.s}; return true;
-  default: return false;
+  case SV_INT:
+    *out = (mt_value){.kind = MT_INT, .i = v.i};
+    return true;
+  case SV_FLOAT:
+    *out = (mt_value){.kind = MT_FLOAT, .f = v.f};
+    return true;
+  case SV_BOOL:
+    *out = (mt_value){.kind = MT_BOOL, .b = v.b};
+    return true;
+  case SV_STRING:
+    *out = (mt_value){.kind = MT_STRING, .s = v.s};
+    return true;
+  default:
+    return false;
   }
 }
 
@@ -134,7 +149,8 @@ static sv eval_name(sema_ctx *c, const ast_expr *e, sema_env *env) {
       b->lazy = NULL;
     }
     if (b->val.kind == SV_TENSOR) {
-      diag_error(c->d, e->loc, "'%s' is a tensor, but a compile-time value is needed here", e->name);
+      diag_error(c->d, e->loc, "'%s' is a tensor, but a compile-time value is needed here",
+                 e->name);
       return err();
     }
     return b->val;
@@ -224,12 +240,18 @@ static sv compare(sema_ctx *c, const ast_expr *e, ast_op op, sv l, sv r) {
   if (is_num(l) && is_num(r)) {
     double a = num(l), b = num(r);
     switch (op) {
-    case AST_OP_EQ: return mk_bool(a == b);
-    case AST_OP_NE: return mk_bool(a != b);
-    case AST_OP_LT: return mk_bool(a < b);
-    case AST_OP_LE: return mk_bool(a <= b);
-    case AST_OP_GT: return mk_bool(a > b);
-    default: return mk_bool(a >= b);
+    case AST_OP_EQ:
+      return mk_bool(a == b);
+    case AST_OP_NE:
+      return mk_bool(a != b);
+    case AST_OP_LT:
+      return mk_bool(a < b);
+    case AST_OP_LE:
+      return mk_bool(a <= b);
+    case AST_OP_GT:
+      return mk_bool(a > b);
+    default:
+      return mk_bool(a >= b);
     }
   }
   bool eq_op = op == AST_OP_EQ || op == AST_OP_NE;
@@ -345,8 +367,10 @@ static sv const_call(sema_ctx *c, const sema_builtin *b, const ast_expr *e, sema
   for (int j = 0; j < b->nparams; j++) {
     const ast_expr *a = sema_builtin_arg(b, e, j);
     if (!a) {
-      diag_error(c->d, e->loc, "%s of one argument is a tensor reduction; a compile-time %s "
-                 "takes two numbers", b->name, b->name);
+      diag_error(c->d, e->loc,
+                 "%s of one argument is a tensor reduction; a compile-time %s "
+                 "takes two numbers",
+                 b->name, b->name);
       return err();
     }
     v[j] = sema_evaluate(c, a, env);
@@ -369,7 +393,7 @@ static sv const_call(sema_ctx *c, const sema_builtin *b, const ast_expr *e, sema
   }
   if (strcmp(n, "abs") == 0)
     return v[0].kind == SV_INT && v[0].i != LLONG_MIN ? mk_int(v[0].i < 0 ? -v[0].i : v[0].i)
-                                                       : mk_float(fabs(x));
+                                                      : mk_float(fabs(x));
   if (strcmp(n, "floor") == 0 || strcmp(n, "ceil") == 0) {
     double r = n[0] == 'f' ? floor(x) : ceil(x);
     if (fabs(r) > 9e15) {
@@ -485,7 +509,8 @@ static sv eval_unary(sema_ctx *c, const ast_expr *e, sema_env *env) {
     return mk_int(-v.i);
   if (v.kind == SV_FLOAT)
     return mk_float(-v.f);
-  diag_error(c->d, e->unary.operand->loc, "expected a number after '-', got %s", sema_describe(c, v));
+  diag_error(c->d, e->unary.operand->loc, "expected a number after '-', got %s",
+             sema_describe(c, v));
   if (v.kind == SV_MODULE)
     diag_hint(c->d, "write '-1 * m' for a negative multiple of a module");
   return err();
@@ -517,17 +542,26 @@ sv sema_evaluate(sema_ctx *c, const ast_expr *e, sema_env *env) {
 
 static sv evaluate(sema_ctx *c, const ast_expr *e, sema_env *env) {
   switch (e->kind) {
-  case AST_INT: return mk_int(e->ival);
-  case AST_FLOAT: return mk_float(e->fval);
-  case AST_BOOL: return mk_bool(e->bval);
-  case AST_STRING: return (sv){.kind = SV_STRING, .s = e->str.s};
-  case AST_NAME: return eval_name(c, e, env);
-  case AST_UNARY: return eval_unary(c, e, env);
-  case AST_BINARY: return eval_binary(c, e, env);
-  case AST_CALL: return eval_call(c, e, env);
+  case AST_INT:
+    return mk_int(e->ival);
+  case AST_FLOAT:
+    return mk_float(e->fval);
+  case AST_BOOL:
+    return mk_bool(e->bval);
+  case AST_STRING:
+    return (sv){.kind = SV_STRING, .s = e->str.s};
+  case AST_NAME:
+    return eval_name(c, e, env);
+  case AST_UNARY:
+    return eval_unary(c, e, env);
+  case AST_BINARY:
+    return eval_binary(c, e, env);
+  case AST_CALL:
+    return eval_call(c, e, env);
   case AST_TERNARY: {
     bool cond;
-    if (!want_bool(c, sema_evaluate(c, e->ternary.cond, env), e->ternary.cond, "the condition", &cond))
+    if (!want_bool(c, sema_evaluate(c, e->ternary.cond, env), e->ternary.cond, "the condition",
+                   &cond))
       return err();
     return sema_evaluate(c, cond ? e->ternary.then_e : e->ternary.else_e, env);
   }
@@ -539,7 +573,8 @@ static sv evaluate(sema_ctx *c, const ast_expr *e, sema_env *env) {
       if (v.kind != SV_MODULE) {
         diag_error(c->d, e->list.items[i]->loc, "expected a module in a tuple, got %s",
                    sema_describe(c, v));
-        diag_hint(c->d, "a tuple of modules runs them side by side; tuples of numbers are not values");
+        diag_hint(c->d,
+                  "a tuple of modules runs them side by side; tuples of numbers are not values");
         return err();
       }
     }
@@ -565,30 +600,46 @@ typedef enum { KIND_ANY, KIND_INT, KIND_NUM, KIND_BOOL, KIND_STRING, KIND_MODULE
 
 static param_kind kind_of_param(const ast_param *p) {
   switch (p->type) {
-  case AST_TYPE_INT: return KIND_INT;
-  case AST_TYPE_FLOAT: return KIND_NUM;
-  case AST_TYPE_BOOL: return KIND_BOOL;
-  case AST_TYPE_STRING: return KIND_STRING;
-  case AST_TYPE_MODULE: return KIND_MODULE;
-  case AST_TYPE_NONE: break;
+  case AST_TYPE_INT:
+    return KIND_INT;
+  case AST_TYPE_FLOAT:
+    return KIND_NUM;
+  case AST_TYPE_BOOL:
+    return KIND_BOOL;
+  case AST_TYPE_STRING:
+    return KIND_STRING;
+  case AST_TYPE_MODULE:
+    return KIND_MODULE;
+  case AST_TYPE_NONE:
+    break;
   }
   switch (p->def ? p->def->kind : AST_ERROR) {
   case AST_INT:
-  case AST_FLOAT: return KIND_NUM;
-  case AST_BOOL: return KIND_BOOL;
-  case AST_STRING: return KIND_STRING;
-  default: return KIND_ANY;
+  case AST_FLOAT:
+    return KIND_NUM;
+  case AST_BOOL:
+    return KIND_BOOL;
+  case AST_STRING:
+    return KIND_STRING;
+  default:
+    return KIND_ANY;
   }
 }
 
 static const char *kind_word(param_kind k) {
   switch (k) {
-  case KIND_INT: return "an int";
-  case KIND_NUM: return "a number";
-  case KIND_BOOL: return "a bool";
-  case KIND_STRING: return "a string";
-  case KIND_MODULE: return "a module";
-  case KIND_ANY: break;
+  case KIND_INT:
+    return "an int";
+  case KIND_NUM:
+    return "a number";
+  case KIND_BOOL:
+    return "a bool";
+  case KIND_STRING:
+    return "a string";
+  case KIND_MODULE:
+    return "a module";
+  case KIND_ANY:
+    break;
   }
   return "a value";
 }
@@ -601,17 +652,29 @@ static bool fit_param(sema_ctx *c, const ast_decl *decl, const ast_param *p, sv 
   bool constant = decl->kind != AST_MODULE;
   bool ok;
   switch (k) {
-  case KIND_INT: ok = integral(*v); break;
-  case KIND_NUM: ok = is_num(*v); break;
-  case KIND_BOOL: ok = v->kind == SV_BOOL; break;
-  case KIND_STRING: ok = v->kind == SV_STRING; break;
-  case KIND_MODULE: ok = v->kind == SV_MODULE; break;
-  default: ok = !(constant && v->kind == SV_MODULE); break;
+  case KIND_INT:
+    ok = integral(*v);
+    break;
+  case KIND_NUM:
+    ok = is_num(*v);
+    break;
+  case KIND_BOOL:
+    ok = v->kind == SV_BOOL;
+    break;
+  case KIND_STRING:
+    ok = v->kind == SV_STRING;
+    break;
+  case KIND_MODULE:
+    ok = v->kind == SV_MODULE;
+    break;
+  default:
+    ok = !(constant && v->kind == SV_MODULE);
+    break;
   }
   if (!ok) {
     diag_error(c->d, at->loc, "expected %s for '%s' of %s %s, got %s",
-               k == KIND_ANY ? "a constant" : kind_word(k), p->name,
-               ast_decl_kind_name(decl->kind), decl->name, sema_describe(c, *v));
+               k == KIND_ANY ? "a constant" : kind_word(k), p->name, ast_decl_kind_name(decl->kind),
+               decl->name, sema_describe(c, *v));
     return false;
   }
   if (p->type == AST_TYPE_FLOAT && v->kind == SV_INT)

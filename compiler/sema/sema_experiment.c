@@ -19,8 +19,8 @@ typedef enum setting {
   NSETTINGS
 } setting;
 
-static const char *const setting_names[NSETTINGS] = {
-    "model", "loss", "optimizer", "batch", "epochs", "steps", "seed", "schedule"};
+static const char *const setting_names[NSETTINGS] = {"model",  "loss",  "optimizer", "batch",
+                                                     "epochs", "steps", "seed",      "schedule"};
 
 typedef struct settings {
   const ast_expr *value[NSETTINGS];
@@ -201,7 +201,7 @@ static int split_key(sema_ctx *c, const char *key, const char *parts[4]) {
 /* Why no call matched: the parameters of the setting's own callee, if any. */
 static void no_such_param(sema_ctx *c, const sema_override *ov, const char *setting,
                           const ast_expr *value, const char *callee, const char *param) {
-  const char *name = value->kind == AST_CALL ? value->call.name
+  const char *name = value->kind == AST_CALL   ? value->call.name
                      : value->kind == AST_NAME ? value->name
                                                : NULL;
   sema_sym *s = name && !callee ? sema_lookup(c, name) : NULL;
@@ -240,8 +240,7 @@ static bool apply_override(sema_ctx *c, settings *st, const sema_override *ov) {
     if (sema_closest(parts[0], setting_names, NSETTINGS))
       sema_hint_closest(c, parts[0], setting_names, NSETTINGS);
     else if (n == 1)
-      diag_hint(c->d, "'%s' is neither a setting nor a parameter of a call in the model",
-                parts[0]);
+      diag_hint(c->d, "'%s' is neither a setting nor a parameter of a call in the model", parts[0]);
     return false;
   }
   if (n == 1) {
@@ -249,9 +248,10 @@ static bool apply_override(sema_ctx *c, settings *st, const sema_override *ov) {
     return true;
   }
   if (n > 3 || !st->value[k]) {
-    diag_error(c->d, ov->loc, n > 3 ? "'%s' has too many parts: write setting.param or "
-                                      "setting.Module.param"
-                                    : "'%s' cannot be set: the experiment has no '%s'",
+    diag_error(c->d, ov->loc,
+               n > 3 ? "'%s' has too many parts: write setting.param or "
+                       "setting.Module.param"
+                     : "'%s' cannot be set: the experiment has no '%s'",
                ov->key, parts[0]);
     return false;
   }
@@ -276,7 +276,8 @@ static const sema_builtin *want_builtin(sema_ctx *c, const ast_expr *e, unsigned
   }
   const sema_builtin *b = sema_builtin_find(name, use);
   if (!b) {
-    diag_error(c->d, e->kind == AST_CALL ? e->call.name_loc : e->loc, "unknown %s '%s'", what, name);
+    diag_error(c->d, e->kind == AST_CALL ? e->call.name_loc : e->loc, "unknown %s '%s'", what,
+               name);
     const char *cands[64];
     int n = 0;
     for (int i = 0; i < sema_builtin_count() && n < 64; i++)
@@ -298,7 +299,8 @@ static bool bind_int_list(sema_ctx *c, const ast_expr *a, mt_value *out) {
   bool ok = true;
   for (int i = 0; i < a->list.n; i++)
     ok = sema_want_int(c, sema_evaluate(c, a->list.items[i], NULL), a->list.items[i],
-                       "an item of the list", &v[i]) && ok;
+                       "an item of the list", &v[i]) &&
+         ok;
   *out = (mt_value){.kind = MT_INTS, .ints = {v, a->list.n}};
   return ok;
 }
@@ -362,8 +364,8 @@ static bool bind_schedule(sema_ctx *c, const ast_expr *e, sema_experiment *x) {
       ok = false;
     }
   }
-  x->sched = arena_grow(c->a, x->sched, (size_t)x->nsched * sizeof p,
-                        (size_t)(x->nsched + 1) * sizeof p);
+  x->sched =
+      arena_grow(c->a, x->sched, (size_t)x->nsched * sizeof p, (size_t)(x->nsched + 1) * sizeof p);
   x->sched[x->nsched++] = p;
   return ok;
 }
@@ -441,8 +443,7 @@ static bool add_group(sema_ctx *c, sema_experiment *x, const ast_item *it, sema_
                       const char *via) {
   sema_sym *s = optimizer_sym(c, it->value);
   if (s && sema_is_composite(s->decl)) {
-    diag_error(c->d, it->value->loc, "composite optimizer %s cannot be given to a group",
-               s->name);
+    diag_error(c->d, it->value->loc, "composite optimizer %s cannot be given to a group", s->name);
     diag_hint(c->d, "use it as the experiment's 'optimizer = %s(...)'", s->name);
     return false;
   }
@@ -512,7 +513,8 @@ static bool bind_group(sema_ctx *c, const ast_item *it, sema_experiment *x) {
 }
 
 static bool group_matches(const sema_optimizer *g, const mt_weight *w) {
-  return g->is_glob ? sema_glob_match(g->group, w->path) : strcmp(g->group, w->atom->decl->name) == 0;
+  return g->is_glob ? sema_glob_match(g->group, w->path)
+                    : strcmp(g->group, w->atom->decl->name) == 0;
 }
 
 /* Every weight gets the last group that matches it, or the default; a
@@ -659,9 +661,14 @@ static bool bind_evals(sema_ctx *c, const ast_decl *exp, sema_experiment *x) {
     if (it->kind != AST_ITEM_EVAL)
       continue;
     size_t n = (size_t)it->eval.nmetrics;
-    sema_eval ev = {it->eval.unit, it->eval.every, 0, arena_alloc(c->a, n * sizeof(sema_metric)),
-                    0, arena_alloc(c->a, n * sizeof(sema_spectrum)),
-                    0, arena_alloc(c->a, n * sizeof(sema_ablation))};
+    sema_eval ev = {it->eval.unit,
+                    it->eval.every,
+                    0,
+                    arena_alloc(c->a, n * sizeof(sema_metric)),
+                    0,
+                    arena_alloc(c->a, n * sizeof(sema_spectrum)),
+                    0,
+                    arena_alloc(c->a, n * sizeof(sema_ablation))};
     for (int j = 0; j < it->eval.nmetrics; j++) {
       const ast_expr *m = it->eval.metrics[j];
       const sema_builtin *b = want_builtin(c, m, BT_METRIC, "metric");
@@ -767,8 +774,10 @@ static bool resolve_ablations(sema_ctx *c, sema_experiment *x) {
         } else if (w->dims[w->rank - 1] % h->i != 0) {
           char shape[96];
           shape_text(shape, sizeof shape, w);
-          diag_error(c->d, ab->loc, "head_ablation: the last axis of %s %s does not split into "
-                     "%lld heads", w->path, shape, h->i);
+          diag_error(c->d, ab->loc,
+                     "head_ablation: the last axis of %s %s does not split into "
+                     "%lld heads",
+                     w->path, shape, h->i);
           ok = false;
         } else {
           total += h->i;
@@ -780,8 +789,10 @@ static bool resolve_ablations(sema_ctx *c, sema_experiment *x) {
         no_match(c, ab->loc, "head_ablation", ab->glob, m);
         ok = false;
       } else if (total > SEMA_MAX_ABLATED_HEADS) {
-        diag_error(c->d, ab->loc, "head_ablation(%s, \"%s\") matches %lld heads; at most %d "
-                   "are ablated", ab->data, ab->glob, total, SEMA_MAX_ABLATED_HEADS);
+        diag_error(c->d, ab->loc,
+                   "head_ablation(%s, \"%s\") matches %lld heads; at most %d "
+                   "are ablated",
+                   ab->data, ab->glob, total, SEMA_MAX_ABLATED_HEADS);
         ok = false;
       }
     }
@@ -885,8 +896,7 @@ static void check_axis(sema_ctx *c, const ast_decl *exp, const ast_axis *ax) {
       shaped = shaped && (ov[k].value = ast_axis_value(ax, j, k)) != NULL;
     if (!shaped) {
       diag_error(c->d, ax->values[j]->loc,
-                 "each value of %s must be a tuple of %d values, one per setting", keys,
-                 ax->nkeys);
+                 "each value of %s must be a tuple of %d values, one per setting", keys, ax->nkeys);
       diag_hint(c->d, "write the values of one variant in parentheses, in the order of %s", keys);
       continue;
     }
@@ -922,8 +932,9 @@ void sema_check_studies(sema_ctx *c) {
       continue; /* its own errors were reported */
     for (int k = 0; k < d->naxes; k++)
       check_axis(c, s->decl, &d->axes[k]);
-    c->res->studies = arena_grow(c->a, c->res->studies, (size_t)c->res->nstudies * sizeof(sema_study),
-                                 (size_t)(c->res->nstudies + 1) * sizeof(sema_study));
+    c->res->studies =
+        arena_grow(c->a, c->res->studies, (size_t)c->res->nstudies * sizeof(sema_study),
+                   (size_t)(c->res->nstudies + 1) * sizeof(sema_study));
     c->res->studies[c->res->nstudies++] = (sema_study){d, s->decl};
   }
 }

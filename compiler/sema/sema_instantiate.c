@@ -37,7 +37,8 @@ static bool within_limit(sema_ctx *c, diag_loc loc) {
   if (++c->nnodes <= SEMA_MAX_NODES)
     return true;
   if (!c->too_big)
-    diag_error(c->d, loc, "the model is too large to expand (the limit is %d modules)", SEMA_MAX_NODES);
+    diag_error(c->d, loc, "the model is too large to expand (the limit is %d modules)",
+               SEMA_MAX_NODES);
   c->too_big = true;
   return false;
 }
@@ -88,11 +89,13 @@ static bool collect_power(sema_ctx *c, const ast_expr *e, sema_env *env, thunks 
   if (m.kind == SV_ERROR)
     return false;
   if (m.kind != SV_MODULE) {
-    diag_error(c->d, e->binary.lhs->loc, "expected a module to repeat, got %s", sema_describe(c, m));
+    diag_error(c->d, e->binary.lhs->loc, "expected a module to repeat, got %s",
+               sema_describe(c, m));
     return false;
   }
   long long n;
-  if (!sema_want_int(c, sema_evaluate(c, e->binary.rhs, env), e->binary.rhs, "a repetition count", &n))
+  if (!sema_want_int(c, sema_evaluate(c, e->binary.rhs, env), e->binary.rhs, "a repetition count",
+                     &n))
     return false;
   if (n < 0 || n > SEMA_MAX_NODES) {
     diag_error(c->d, e->binary.rhs->loc, "repetition count %lld is out of range (0 to %d)", n,
@@ -195,7 +198,8 @@ static bool instance_number(sema_ctx *c, const ast_item *it, double dflt, sema_e
 static bool check_mass_sens(sema_ctx *c, const sema_sym *s, mt_node *n, const ast_expr *call) {
   bool ok = true;
   if (!(n->mass >= 0) || !isfinite(n->mass)) {
-    diag_error(c->d, call->loc, "%s has mass %g; a mass must be zero or positive", n->path, n->mass);
+    diag_error(c->d, call->loc, "%s has mass %g; a mass must be zero or positive", n->path,
+               n->mass);
     if (s->mass)
       diag_note(c->d, s->mass->value->loc, "the mass of %s is declared here", s->name);
     ok = false;
@@ -265,8 +269,8 @@ static bool make_weight(sema_ctx *c, mt_node *n, const ast_item *it, sema_env *e
   return true;
 }
 
-static mt_node *make_instance(sema_ctx *c, const sema_sym *s, const ast_expr *call,
-                              sema_env *args, const char *path) {
+static mt_node *make_instance(sema_ctx *c, const sema_sym *s, const ast_expr *call, sema_env *args,
+                              const char *path) {
   const ast_decl *d = s->decl;
   mt_node *n = new_node(c, d->kind == AST_ATOM ? MT_ATOM : MT_BOND, path, call->loc);
   if (!n)
@@ -395,14 +399,16 @@ static mt_node *expand(sema_ctx *c, const ast_expr *e, sema_env *env, const char
     if (b && b->val.kind == SV_MODULE)
       return inst(c, b->val.mod.e, b->val.mod.env, path);
     sema_sym *s = b ? NULL : sema_lookup(c, e->name);
-    if (s && (s->decl->kind == AST_ATOM || s->decl->kind == AST_BOND || s->decl->kind == AST_MODULE))
+    if (s &&
+        (s->decl->kind == AST_ATOM || s->decl->kind == AST_BOND || s->decl->kind == AST_MODULE))
       return inst_call(c, s, e, env, path);
     return not_a_module(c, e, env);
   }
   case AST_CALL: {
     bool local = sema_env_find(env, e->call.name) != NULL;
     sema_sym *s = local ? NULL : sema_lookup(c, e->call.name);
-    if (s && (s->decl->kind == AST_ATOM || s->decl->kind == AST_BOND || s->decl->kind == AST_MODULE))
+    if (s &&
+        (s->decl->kind == AST_ATOM || s->decl->kind == AST_BOND || s->decl->kind == AST_MODULE))
       return inst_call(c, s, e, env, path);
     const sema_builtin *b = local || s ? NULL : sema_builtin_find(e->call.name, BT_MODULE);
     if (b)
@@ -418,7 +424,7 @@ static mt_node *expand(sema_ctx *c, const ast_expr *e, sema_env *env, const char
       if (v.kind != SV_MODULE)
         return not_a_module(c, e, env);
     }
-    return op == AST_OP_ADD ? sum(c, e, env, path)
+    return op == AST_OP_ADD   ? sum(c, e, env, path)
            : op == AST_OP_MUL ? scale(c, e, env, path)
                               : sequence(c, e, env, path);
   }

@@ -25,8 +25,8 @@ enum {
 typedef struct sema_sym {
   const char *name;
   ast_decl *decl;
-  bool bad;        /* its declaration had errors: uses are not re-reported */
-  bool recursive;  /* MODULE: part of a cycle of module definitions */
+  bool bad;       /* its declaration had errors: uses are not re-reported */
+  bool recursive; /* MODULE: part of a cycle of module definitions */
   /* ATOM and BOND: the defining items (NULL when absent) */
   const ast_item *forward, *norm, *dualize, *mass, *sens;
   /* OPTIMIZER */
@@ -36,13 +36,13 @@ typedef struct sema_sym {
 /* ---- compile-time values ----------------------------------------------- */
 
 typedef enum sv_kind {
-  SV_ERROR,   /* evaluation failed; the error was reported */
+  SV_ERROR, /* evaluation failed; the error was reported */
   SV_INT,
   SV_FLOAT,
   SV_BOOL,
   SV_STRING,
-  SV_MODULE,  /* an unexpanded module expression and its environment */
-  SV_TENSOR   /* a name of a run-time tensor (weight, input): not constant */
+  SV_MODULE, /* an unexpanded module expression and its environment */
+  SV_TENSOR  /* a name of a run-time tensor (weight, input): not constant */
 } sv_kind;
 
 typedef struct sema_env sema_env;
@@ -92,10 +92,10 @@ typedef enum sema_bt_use {
 
 typedef struct sema_builtin {
   const char *name;
-  unsigned use;        /* sema_bt_use bits */
-  int nrequired;       /* leading required parameters */
+  unsigned use;  /* sema_bt_use bits */
+  int nrequired; /* leading required parameters */
   int nparams;
-  bool variadic;       /* any number of further positional arguments */
+  bool variadic;         /* any number of further positional arguments */
   const char *params[6]; /* parameter names (keyword arguments) */
 } sema_builtin;
 
@@ -113,13 +113,13 @@ typedef struct sema_ctx {
   const ast_program *prog;
   sema_result *res;
   int nsyms;
-  sema_sym *syms;       /* arena-owned, one per named declaration */
+  sema_sym *syms; /* arena-owned, one per named declaration */
   /* model expansion state (one model at a time) */
-  int nnodes;           /* expansion work done (nodes and flattening steps) */
-  int expansion;        /* current depth of nested module calls */
-  bool too_big;         /* the node limit error was reported */
-  int depth;            /* current nesting of evaluation and expansion */
-  bool too_deep;        /* the depth limit error was reported */
+  int nnodes;    /* expansion work done (nodes and flattening steps) */
+  int expansion; /* current depth of nested module calls */
+  bool too_big;  /* the node limit error was reported */
+  int depth;     /* current nesting of evaluation and expansion */
+  bool too_deep; /* the depth limit error was reported */
 } sema_ctx;
 
 /* sema_names.c: symbols, lookups and "did you mean" hints. */
@@ -152,8 +152,7 @@ bool sema_want_num(sema_ctx *c, sv v, const ast_expr *e, const char *what, doubl
 /* Binds a call's arguments (or none, for a bare name) to `decl`'s
  * parameters, evaluating them in `caller`. Returns the new environment (its
  * parent is NULL: globals) or NULL after reporting errors. */
-sema_env *sema_bind_args(sema_ctx *c, const ast_decl *decl, const ast_expr *call,
-                         sema_env *caller);
+sema_env *sema_bind_args(sema_ctx *c, const ast_decl *decl, const ast_expr *call, sema_env *caller);
 /* Arguments of a call checked against a builtin's parameter list: reports
  * arity and keyword errors. */
 bool sema_check_builtin_args(sema_ctx *c, const sema_builtin *b, const ast_expr *call);
@@ -174,8 +173,7 @@ bool sema_is_composite(const ast_decl *d);
 mt_model *sema_instantiate_model(sema_ctx *c, const ast_expr *e, sema_env *env);
 
 /* sema_experiment.c: experiments, optimizers, compare and sweep. */
-sema_experiment *sema_build(sema_ctx *c, const ast_decl *exp, int nov,
-                            const sema_override *ov);
+sema_experiment *sema_build(sema_ctx *c, const ast_decl *exp, int nov, const sema_override *ov);
 void sema_check_studies(sema_ctx *c);
 
 /* A context over an existing result (for sema_build_experiment). */

@@ -14,12 +14,12 @@
 #define GC_MAX_INPUTS 32
 
 typedef struct gc_env {
-    ir_program *p;
-    ir_graph *g;
-    int int_hi[GC_MAX_INPUTS];   /* int inputs: values in [0, hi) */
-    double lo[GC_MAX_INPUTS];    /* real inputs: uniform in [lo, hi) */
-    double hi[GC_MAX_INPUTS];
-    int nw;                      /* weights made by gc_wsum in this graph */
+  ir_program *p;
+  ir_graph *g;
+  int int_hi[GC_MAX_INPUTS]; /* int inputs: values in [0, hi) */
+  double lo[GC_MAX_INPUTS];  /* real inputs: uniform in [lo, hi) */
+  double hi[GC_MAX_INPUTS];
+  int nw; /* weights made by gc_wsum in this graph */
 } gc_env;
 
 typedef ir_node *(*gc_build)(gc_env *env);
@@ -27,8 +27,7 @@ typedef ir_node *(*gc_build)(gc_env *env);
 /* Parameter (declared on first use) read in the current graph. */
 ir_node *gc_param(gc_env *env, const char *name, int rank, const long *shape);
 /* Real input with values uniform in [lo, hi). */
-ir_node *gc_input(gc_env *env, const char *name, int rank, const long *shape, double lo,
-                  double hi);
+ir_node *gc_input(gc_env *env, const char *name, int rank, const long *shape, double lo, double hi);
 /* Index input with values in [0, hi). */
 ir_node *gc_index(gc_env *env, const char *name, int rank, const long *shape, int hi);
 /* sum(y * w) with a random weight input of y's shape: a generic scalar. */

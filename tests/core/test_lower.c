@@ -14,359 +14,352 @@
 #include "lower.h"
 #include "tc.h"
 
-static int count_kind(const kp_entry *e, kp_kind k)
-{
-    int n = 0;
-    for (int i = 0; i < e->ninstr; i++)
-        n += e->instr[i].kind == k;
-    return n;
+static int count_kind(const kp_entry *e, kp_kind k) {
+  int n = 0;
+  for (int i = 0; i < e->ninstr; i++)
+    n += e->instr[i].kind == k;
+  return n;
 }
 
 /* Y := relu(x * a + b) * c with x [R, C], a [C], b [R, C], c a scalar input. */
-static void test_fused_chain(check_ctx *t)
-{
-    enum { R = 33, C = 70 };
-    ir_program *p = ir_program_new(IR_F32);
-    long xs[2] = {R, C}, as[1] = {C};
-    ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
-    int ix = tc_decl(p, ir_input(p, "x", IR_F32, 2, xs));
-    int ia = tc_decl(p, ir_input(p, "a", IR_F32, 1, as));
-    int ib = tc_decl(p, ir_input(p, "b", IR_F32, 2, xs));
-    int ic = tc_decl(p, ir_scalar(p, "c"));
-    int iy = tc_decl(p, ir_state(p, "Y", 2, xs, zero));
-    ir_graph *g = ir_entry(p, "f");
-    ir_node *x = ir_input_ref(g, ix), *a = ir_input_ref(g, ia), *b = ir_input_ref(g, ib);
-    ir_node *y = ir_mul(g, ir_unary(g, IR_RELU, ir_add(g, ir_mul(g, x, a), b)), ir_scalar_ref(g, ic));
-    check(t, ir_assign_add(g, iy, tc_ok(g, y)) == 0, "assign: %s", ir_error(g));
-    core_exe *exe = tc_compile(p);
-    const kp_entry *e = &core_kernels(exe)->entries[0];
-    check(t, e->ninstr == 1 && e->instr[0].kind == KP_LOOP,
-          "relu(x*a+b)*c: expected 1 loop instruction, got %d instructions", e->ninstr);
-    if (e->ninstr == 1)
-        check(t, e->instr[0].u.loop.nin == 3 && e->instr[0].u.loop.rank == 2,
-              "fused loop: expected 3 inputs and rank 2, got %d and %d", e->instr[0].u.loop.nin,
-              e->instr[0].u.loop.rank);
-    float *xv = malloc(sizeof(float) * R * C), *av = malloc(sizeof(float) * C),
-          *bv = malloc(sizeof(float) * R * C);
-    tc_fill_f(t, xv, R * C, -1, 1);
-    tc_fill_f(t, av, C, -1, 1);
-    tc_fill_f(t, bv, R * C, -1, 1);
-    double cv = 1.5;
-    void *in[3] = {xv, av, bv};
-    char *arena = core_arena_alloc(exe);
-    core_run(exe, 0, arena, in, &cv, NULL);
-    float *Y = core_tensor_data(exe, arena, "Y", NULL);
-    double worst = 0;
-    for (int i = 0; i < R; i++)
-        for (int j = 0; j < C; j++) {
-            float v = xv[i * C + j] * av[j] + bv[i * C + j];
-            double want = (v > 0 ? v : 0) * (float)cv;
-            worst = fmax(worst, fabs(Y[i * C + j] - want));
-        }
-    check(t, worst <= 1e-6, "fused chain values: max error %g", worst);
-    printf("fused chain: %d instruction(s), max error %g\n", e->ninstr, worst);
-    free(arena);
-    free(xv);
-    free(av);
-    free(bv);
-    core_free(exe);
-    ir_program_free(p);
+static void test_fused_chain(check_ctx *t) {
+  enum { R = 33, C = 70 };
+  ir_program *p = ir_program_new(IR_F32);
+  long xs[2] = {R, C}, as[1] = {C};
+  ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
+  int ix = tc_decl(p, ir_input(p, "x", IR_F32, 2, xs));
+  int ia = tc_decl(p, ir_input(p, "a", IR_F32, 1, as));
+  int ib = tc_decl(p, ir_input(p, "b", IR_F32, 2, xs));
+  int ic = tc_decl(p, ir_scalar(p, "c"));
+  int iy = tc_decl(p, ir_state(p, "Y", 2, xs, zero));
+  ir_graph *g = ir_entry(p, "f");
+  ir_node *x = ir_input_ref(g, ix), *a = ir_input_ref(g, ia), *b = ir_input_ref(g, ib);
+  ir_node *y = ir_mul(g, ir_unary(g, IR_RELU, ir_add(g, ir_mul(g, x, a), b)), ir_scalar_ref(g, ic));
+  check(t, ir_assign_add(g, iy, tc_ok(g, y)) == 0, "assign: %s", ir_error(g));
+  core_exe *exe = tc_compile(p);
+  const kp_entry *e = &core_kernels(exe)->entries[0];
+  check(t, e->ninstr == 1 && e->instr[0].kind == KP_LOOP,
+        "relu(x*a+b)*c: expected 1 loop instruction, got %d instructions", e->ninstr);
+  if (e->ninstr == 1)
+    check(t, e->instr[0].u.loop.nin == 3 && e->instr[0].u.loop.rank == 2,
+          "fused loop: expected 3 inputs and rank 2, got %d and %d", e->instr[0].u.loop.nin,
+          e->instr[0].u.loop.rank);
+  float *xv = malloc(sizeof(float) * R * C), *av = malloc(sizeof(float) * C),
+        *bv = malloc(sizeof(float) * R * C);
+  tc_fill_f(t, xv, R * C, -1, 1);
+  tc_fill_f(t, av, C, -1, 1);
+  tc_fill_f(t, bv, R * C, -1, 1);
+  double cv = 1.5;
+  void *in[3] = {xv, av, bv};
+  char *arena = core_arena_alloc(exe);
+  core_run(exe, 0, arena, in, &cv, NULL);
+  float *Y = core_tensor_data(exe, arena, "Y", NULL);
+  double worst = 0;
+  for (int i = 0; i < R; i++)
+    for (int j = 0; j < C; j++) {
+      float v = xv[i * C + j] * av[j] + bv[i * C + j];
+      double want = (v > 0 ? v : 0) * (float)cv;
+      worst = fmax(worst, fabs(Y[i * C + j] - want));
+    }
+  check(t, worst <= 1e-6, "fused chain values: max error %g", worst);
+  printf("fused chain: %d instruction(s), max error %g\n", e->ninstr, worst);
+  free(arena);
+  free(xv);
+  free(av);
+  free(bv);
+  core_free(exe);
+  ir_program_free(p);
 }
 
 /* s = sum over rows of (x - m)^2: one reduction loop with the square fused. */
-static void test_fused_reduction(check_ctx *t)
-{
-    enum { R = 17, C = 40 };
-    ir_program *p = ir_program_new(IR_F64);
-    long xs[2] = {R, C}, ms[1] = {C};
-    ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
-    int ix = tc_decl(p, ir_input(p, "x", IR_F64, 2, xs));
-    int is = tc_decl(p, ir_state(p, "S", 1, ms, zero));
-    ir_graph *g = ir_entry(p, "f");
-    ir_node *x = ir_input_ref(g, ix);
-    int ax0 = 0;
-    ir_node *m = ir_mean(g, x, 1, &ax0, 1);
-    ir_node *d = ir_unary(g, IR_SQUARE, ir_sub(g, x, m));
-    ir_node *s = ir_sum(g, d, 1, &ax0, 0);
-    check(t, ir_assign_add(g, is, tc_ok(g, s)) == 0, "assign");
-    ir_node *tot = ir_sum_all(g, x);
-    check(t, ir_output_add(g, "total", tc_ok(g, tot)) == 0, "output");
-    core_exe *exe = tc_compile(p);
-    const kp_entry *e = &core_kernels(exe)->entries[0];
-    int sums = 0;
-    for (int i = 0; i < e->ninstr; i++)
-        sums += e->instr[i].kind == KP_LOOP && e->instr[i].u.loop.reduce == KP_SUM;
-    /* mean (sum + scale), variance sum with (x - m)^2 fused, total */
-    check(t, sums == 3 && count_kind(e, KP_LOOP) == 4,
-          "expected 3 sum loops of 4 loops, got %d of %d", sums, count_kind(e, KP_LOOP));
-    double *xv = malloc(sizeof(double) * R * C), out = 0;
-    tc_fill(t, xv, R * C, -2, 2);
-    void *in[1] = {xv};
-    char *arena = core_arena_alloc(exe);
-    core_run(exe, 0, arena, in, NULL, &out);
-    double *S = core_tensor_data(exe, arena, "S", NULL), total = 0, worst = 0;
-    for (int j = 0; j < C; j++) {
-        double mu = 0, v = 0;
-        for (int i = 0; i < R; i++)
-            mu += xv[i * C + j] / R;
-        for (int i = 0; i < R; i++)
-            v += (xv[i * C + j] - mu) * (xv[i * C + j] - mu);
-        worst = fmax(worst, fabs(S[j] - v));
-    }
-    for (int i = 0; i < R * C; i++)
-        total += xv[i];
-    check(t, worst < 1e-12, "column variances: max error %g", worst);
-    check_close(t, out, total, 1e-12, "sum of all elements");
-    free(arena);
-    free(xv);
-    core_free(exe);
-    ir_program_free(p);
+static void test_fused_reduction(check_ctx *t) {
+  enum { R = 17, C = 40 };
+  ir_program *p = ir_program_new(IR_F64);
+  long xs[2] = {R, C}, ms[1] = {C};
+  ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
+  int ix = tc_decl(p, ir_input(p, "x", IR_F64, 2, xs));
+  int is = tc_decl(p, ir_state(p, "S", 1, ms, zero));
+  ir_graph *g = ir_entry(p, "f");
+  ir_node *x = ir_input_ref(g, ix);
+  int ax0 = 0;
+  ir_node *m = ir_mean(g, x, 1, &ax0, 1);
+  ir_node *d = ir_unary(g, IR_SQUARE, ir_sub(g, x, m));
+  ir_node *s = ir_sum(g, d, 1, &ax0, 0);
+  check(t, ir_assign_add(g, is, tc_ok(g, s)) == 0, "assign");
+  ir_node *tot = ir_sum_all(g, x);
+  check(t, ir_output_add(g, "total", tc_ok(g, tot)) == 0, "output");
+  core_exe *exe = tc_compile(p);
+  const kp_entry *e = &core_kernels(exe)->entries[0];
+  int sums = 0;
+  for (int i = 0; i < e->ninstr; i++)
+    sums += e->instr[i].kind == KP_LOOP && e->instr[i].u.loop.reduce == KP_SUM;
+  /* mean (sum + scale), variance sum with (x - m)^2 fused, total */
+  check(t, sums == 3 && count_kind(e, KP_LOOP) == 4,
+        "expected 3 sum loops of 4 loops, got %d of %d", sums, count_kind(e, KP_LOOP));
+  double *xv = malloc(sizeof(double) * R * C), out = 0;
+  tc_fill(t, xv, R * C, -2, 2);
+  void *in[1] = {xv};
+  char *arena = core_arena_alloc(exe);
+  core_run(exe, 0, arena, in, NULL, &out);
+  double *S = core_tensor_data(exe, arena, "S", NULL), total = 0, worst = 0;
+  for (int j = 0; j < C; j++) {
+    double mu = 0, v = 0;
+    for (int i = 0; i < R; i++)
+      mu += xv[i * C + j] / R;
+    for (int i = 0; i < R; i++)
+      v += (xv[i * C + j] - mu) * (xv[i * C + j] - mu);
+    worst = fmax(worst, fabs(S[j] - v));
+  }
+  for (int i = 0; i < R * C; i++)
+    total += xv[i];
+  check(t, worst < 1e-12, "column variances: max error %g", worst);
+  check_close(t, out, total, 1e-12, "sum of all elements");
+  free(arena);
+  free(xv);
+  core_free(exe);
+  ir_program_free(p);
 }
 
 /* a = 3x feeds P := exp(a) and Q := a + x: recomputed in both loops;
  * b = tanh(x) feeds R := b + 1 and S := 2b: stored once. 2 + 3 loops. */
-static void test_recompute(check_ctx *t)
-{
-    enum { N = 37 };
-    ir_program *p = ir_program_new(IR_F32);
-    long s[1] = {N};
-    ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
-    int ix = tc_decl(p, ir_input(p, "x", IR_F32, 1, s));
-    const char *names[4] = {"P", "Q", "R", "S"};
-    int out[4];
-    for (int k = 0; k < 4; k++)
-        out[k] = tc_decl(p, ir_state(p, names[k], 1, s, zero));
-    ir_graph *g = ir_entry(p, "f");
-    ir_node *x = ir_input_ref(g, ix);
-    ir_node *a = ir_scale(g, 3, x), *b = ir_unary(g, IR_TANH, x);
-    ir_assign_add(g, out[0], ir_unary(g, IR_EXP, a));
-    ir_assign_add(g, out[1], ir_add(g, a, x));
-    ir_assign_add(g, out[2], ir_add(g, b, ir_const(g, 1)));
-    ir_assign_add(g, out[3], ir_scale(g, 2, b));
-    check(t, g->nassigns == 4, "4 assignments: %s", ir_error(g));
-    core_exe *exe = tc_compile(p);
-    const kp_entry *e = &core_kernels(exe)->entries[0];
-    check(t, count_kind(e, KP_LOOP) == 5 && e->ninstr == 5,
-          "3x recomputed, tanh(x) stored: expected 5 loops, got %d of %d instructions",
-          count_kind(e, KP_LOOP), e->ninstr);
-    float xv[N];
-    tc_fill_f(t, xv, N, -1, 1);
-    void *in[1] = {xv};
-    char *arena = core_arena_alloc(exe);
-    core_run(exe, 0, arena, in, NULL, NULL);
-    double worst = 0;
-    for (int i = 0; i < N; i++) {
-        double want[4] = {exp(3.0 * xv[i]), 4.0 * xv[i], tanh(xv[i]) + 1, 2 * tanh(xv[i])};
-        for (int k = 0; k < 4; k++) {
-            float got = ((float *)core_tensor_data(exe, arena, names[k], NULL))[i];
-            worst = fmax(worst, fabs(got - want[k]) / fmax(1, fabs(want[k])));
-        }
+static void test_recompute(check_ctx *t) {
+  enum { N = 37 };
+  ir_program *p = ir_program_new(IR_F32);
+  long s[1] = {N};
+  ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
+  int ix = tc_decl(p, ir_input(p, "x", IR_F32, 1, s));
+  const char *names[4] = {"P", "Q", "R", "S"};
+  int out[4];
+  for (int k = 0; k < 4; k++)
+    out[k] = tc_decl(p, ir_state(p, names[k], 1, s, zero));
+  ir_graph *g = ir_entry(p, "f");
+  ir_node *x = ir_input_ref(g, ix);
+  ir_node *a = ir_scale(g, 3, x), *b = ir_unary(g, IR_TANH, x);
+  ir_assign_add(g, out[0], ir_unary(g, IR_EXP, a));
+  ir_assign_add(g, out[1], ir_add(g, a, x));
+  ir_assign_add(g, out[2], ir_add(g, b, ir_const(g, 1)));
+  ir_assign_add(g, out[3], ir_scale(g, 2, b));
+  check(t, g->nassigns == 4, "4 assignments: %s", ir_error(g));
+  core_exe *exe = tc_compile(p);
+  const kp_entry *e = &core_kernels(exe)->entries[0];
+  check(t, count_kind(e, KP_LOOP) == 5 && e->ninstr == 5,
+        "3x recomputed, tanh(x) stored: expected 5 loops, got %d of %d instructions",
+        count_kind(e, KP_LOOP), e->ninstr);
+  float xv[N];
+  tc_fill_f(t, xv, N, -1, 1);
+  void *in[1] = {xv};
+  char *arena = core_arena_alloc(exe);
+  core_run(exe, 0, arena, in, NULL, NULL);
+  double worst = 0;
+  for (int i = 0; i < N; i++) {
+    double want[4] = {exp(3.0 * xv[i]), 4.0 * xv[i], tanh(xv[i]) + 1, 2 * tanh(xv[i])};
+    for (int k = 0; k < 4; k++) {
+      float got = ((float *)core_tensor_data(exe, arena, names[k], NULL))[i];
+      worst = fmax(worst, fabs(got - want[k]) / fmax(1, fabs(want[k])));
     }
-    check(t, worst <= 1e-5, "recomputed values: max relative error %g", worst);
-    printf("recompute: %d loops, max relative error %g\n", count_kind(e, KP_LOOP), worst);
-    free(arena);
-    core_free(exe);
-    ir_program_free(p);
+  }
+  check(t, worst <= 1e-5, "recomputed values: max relative error %g", worst);
+  printf("recompute: %d loops, max relative error %g\n", count_kind(e, KP_LOOP), worst);
+  free(arena);
+  core_free(exe);
+  ir_program_free(p);
 }
 
 /* h <- tanh(h @ W_i) for L layers: 2L temporaries of [N, D], few live at once. */
-static void test_arena_reuse(check_ctx *t)
-{
-    enum { N = 32, D = 48, L = 12 };
-    ir_program *p = ir_program_new(IR_F64);
-    long hs[2] = {N, D}, ws[2] = {D, D};
-    ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
-    int ix = tc_decl(p, ir_input(p, "x", IR_F64, 2, hs));
-    int iw = tc_decl(p, ir_input(p, "W", IR_F64, 2, ws));
-    int io = tc_decl(p, ir_state(p, "out", 2, hs, zero));
-    ir_graph *g = ir_entry(p, "f");
-    ir_node *h = ir_input_ref(g, ix), *w = ir_input_ref(g, iw);
-    for (int i = 0; i < L; i++)
-        h = ir_unary(g, IR_TANH, ir_matmul(g, h, w, 0, 0));
-    check(t, ir_assign_add(g, io, tc_ok(g, h)) == 0, "assign");
-    core_exe *exe = tc_compile(p);
-    const kp_entry *e = &core_kernels(exe)->entries[0];
-    long one = (long)sizeof(double) * N * D, sum = 2L * L * one;
-    check(t, e->temp_bytes <= 3 * one && e->temp_bytes < sum / 4,
-          "arena reuse: temporaries take %ld bytes for %ld bytes of values (one = %ld)",
-          e->temp_bytes, sum, one);
-    printf("arena: %ld bytes of temporaries for %d values of %ld bytes (sum %ld)\n",
-           e->temp_bytes, 2 * L, one, sum);
-    double *xv = malloc(sizeof(double) * N * D), *wv = malloc(sizeof(double) * D * D);
-    double *ref = malloc(sizeof(double) * N * D), *tmp = malloc(sizeof(double) * N * D);
-    tc_fill(t, xv, N * D, -1, 1);
-    tc_fill(t, wv, D * D, -0.3, 0.3);
-    memcpy(ref, xv, sizeof(double) * N * D);
-    for (int l = 0; l < L; l++) {
-        for (int i = 0; i < N; i++)
-            for (int j = 0; j < D; j++) {
-                double s = 0;
-                for (int k = 0; k < D; k++)
-                    s += ref[i * D + k] * wv[k * D + j];
-                tmp[i * D + j] = tanh(s);
-            }
-        memcpy(ref, tmp, sizeof(double) * N * D);
-    }
-    void *in[2] = {xv, wv};
-    char *arena = core_arena_alloc(exe);
-    core_run(exe, 0, arena, in, NULL, NULL);
-    double *out = core_tensor_data(exe, arena, "out", NULL), worst = 0;
-    for (int i = 0; i < N * D; i++)
-        worst = fmax(worst, fabs(out[i] - ref[i]));
-    check(t, worst < 1e-12, "tanh-matmul chain: max error %g", worst);
-    free(arena);
-    free(xv);
-    free(wv);
-    free(ref);
-    free(tmp);
-    core_free(exe);
-    ir_program_free(p);
+static void test_arena_reuse(check_ctx *t) {
+  enum { N = 32, D = 48, L = 12 };
+  ir_program *p = ir_program_new(IR_F64);
+  long hs[2] = {N, D}, ws[2] = {D, D};
+  ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
+  int ix = tc_decl(p, ir_input(p, "x", IR_F64, 2, hs));
+  int iw = tc_decl(p, ir_input(p, "W", IR_F64, 2, ws));
+  int io = tc_decl(p, ir_state(p, "out", 2, hs, zero));
+  ir_graph *g = ir_entry(p, "f");
+  ir_node *h = ir_input_ref(g, ix), *w = ir_input_ref(g, iw);
+  for (int i = 0; i < L; i++)
+    h = ir_unary(g, IR_TANH, ir_matmul(g, h, w, 0, 0));
+  check(t, ir_assign_add(g, io, tc_ok(g, h)) == 0, "assign");
+  core_exe *exe = tc_compile(p);
+  const kp_entry *e = &core_kernels(exe)->entries[0];
+  long one = (long)sizeof(double) * N * D, sum = 2L * L * one;
+  check(t, e->temp_bytes <= 3 * one && e->temp_bytes < sum / 4,
+        "arena reuse: temporaries take %ld bytes for %ld bytes of values (one = %ld)",
+        e->temp_bytes, sum, one);
+  printf("arena: %ld bytes of temporaries for %d values of %ld bytes (sum %ld)\n", e->temp_bytes,
+         2 * L, one, sum);
+  double *xv = malloc(sizeof(double) * N * D), *wv = malloc(sizeof(double) * D * D);
+  double *ref = malloc(sizeof(double) * N * D), *tmp = malloc(sizeof(double) * N * D);
+  tc_fill(t, xv, N * D, -1, 1);
+  tc_fill(t, wv, D * D, -0.3, 0.3);
+  memcpy(ref, xv, sizeof(double) * N * D);
+  for (int l = 0; l < L; l++) {
+    for (int i = 0; i < N; i++)
+      for (int j = 0; j < D; j++) {
+        double s = 0;
+        for (int k = 0; k < D; k++)
+          s += ref[i * D + k] * wv[k * D + j];
+        tmp[i * D + j] = tanh(s);
+      }
+    memcpy(ref, tmp, sizeof(double) * N * D);
+  }
+  void *in[2] = {xv, wv};
+  char *arena = core_arena_alloc(exe);
+  core_run(exe, 0, arena, in, NULL, NULL);
+  double *out = core_tensor_data(exe, arena, "out", NULL), worst = 0;
+  for (int i = 0; i < N * D; i++)
+    worst = fmax(worst, fabs(out[i] - ref[i]));
+  check(t, worst < 1e-12, "tanh-matmul chain: max error %g", worst);
+  free(arena);
+  free(xv);
+  free(wv);
+  free(ref);
+  free(tmp);
+  core_free(exe);
+  ir_program_free(p);
 }
 
 /* A := B, B := A (swap); C := 2 C + A (reads old A); D := C (old C);
  * E := E + 1 computed in place. */
-static void test_simultaneous(check_ctx *t)
-{
-    enum { N = 9 };
-    ir_program *p = ir_program_new(IR_F32);
-    long s[1] = {N};
-    ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
-    int A = tc_decl(p, ir_state(p, "A", 1, s, zero)), B = tc_decl(p, ir_state(p, "B", 1, s, zero));
-    int C = tc_decl(p, ir_state(p, "C", 1, s, zero)), D = tc_decl(p, ir_state(p, "D", 1, s, zero));
-    int E = tc_decl(p, ir_state(p, "E", 1, s, zero));
-    ir_graph *g = ir_entry(p, "step");
-    ir_assign_add(g, A, ir_tensor_ref(g, B));
-    ir_assign_add(g, B, ir_tensor_ref(g, A));
-    ir_assign_add(g, C, ir_add(g, ir_scale(g, 2, ir_tensor_ref(g, C)), ir_tensor_ref(g, A)));
-    ir_assign_add(g, D, ir_tensor_ref(g, C));
-    ir_assign_add(g, E, ir_add(g, ir_tensor_ref(g, E), ir_const(g, 1)));
-    check(t, g->nassigns == 5, "5 assignments: %s", ir_error(g));
-    core_exe *exe = tc_compile(p);
-    char *arena = core_arena_alloc(exe);
-    float *v[5];
-    const char *names[5] = {"A", "B", "C", "D", "E"};
-    for (int k = 0; k < 5; k++) {
-        v[k] = core_tensor_data(exe, arena, names[k], NULL);
-        for (int i = 0; i < N; i++)
-            v[k][i] = (float)(10 * k + i);
-    }
-    core_run(exe, 0, arena, NULL, NULL, NULL);
-    int ok = 1;
-    for (int i = 0; i < N; i++) {
-        ok &= v[0][i] == 10 + i && v[1][i] == i;
-        ok &= v[2][i] == 2 * (20 + i) + i && v[3][i] == 20 + i && v[4][i] == 40 + i + 1;
-    }
-    check(t, ok, "simultaneous assignments: A=%g B=%g C=%g D=%g E=%g at 0", v[0][0], v[1][0],
-          v[2][0], v[3][0], v[4][0]);
-    /* E := E + 1 reads E only at the element it writes: no write-back copy */
-    const kp_entry *e = &core_kernels(exe)->entries[0];
-    const kp_tensor *te = &core_kernels(exe)->tensors[4];
-    int direct = 0;
-    for (int i = 0; i < e->ninstr; i++)
-        direct |= e->instr[i].kind == KP_LOOP && e->instr[i].u.loop.out.ref.off == te->off;
-    check(t, direct, "E := E + 1 should be computed in place");
-    free(arena);
-    core_free(exe);
-    ir_program_free(p);
+static void test_simultaneous(check_ctx *t) {
+  enum { N = 9 };
+  ir_program *p = ir_program_new(IR_F32);
+  long s[1] = {N};
+  ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
+  int A = tc_decl(p, ir_state(p, "A", 1, s, zero)), B = tc_decl(p, ir_state(p, "B", 1, s, zero));
+  int C = tc_decl(p, ir_state(p, "C", 1, s, zero)), D = tc_decl(p, ir_state(p, "D", 1, s, zero));
+  int E = tc_decl(p, ir_state(p, "E", 1, s, zero));
+  ir_graph *g = ir_entry(p, "step");
+  ir_assign_add(g, A, ir_tensor_ref(g, B));
+  ir_assign_add(g, B, ir_tensor_ref(g, A));
+  ir_assign_add(g, C, ir_add(g, ir_scale(g, 2, ir_tensor_ref(g, C)), ir_tensor_ref(g, A)));
+  ir_assign_add(g, D, ir_tensor_ref(g, C));
+  ir_assign_add(g, E, ir_add(g, ir_tensor_ref(g, E), ir_const(g, 1)));
+  check(t, g->nassigns == 5, "5 assignments: %s", ir_error(g));
+  core_exe *exe = tc_compile(p);
+  char *arena = core_arena_alloc(exe);
+  float *v[5];
+  const char *names[5] = {"A", "B", "C", "D", "E"};
+  for (int k = 0; k < 5; k++) {
+    v[k] = core_tensor_data(exe, arena, names[k], NULL);
+    for (int i = 0; i < N; i++)
+      v[k][i] = (float)(10 * k + i);
+  }
+  core_run(exe, 0, arena, NULL, NULL, NULL);
+  int ok = 1;
+  for (int i = 0; i < N; i++) {
+    ok &= v[0][i] == 10 + i && v[1][i] == i;
+    ok &= v[2][i] == 2 * (20 + i) + i && v[3][i] == 20 + i && v[4][i] == 40 + i + 1;
+  }
+  check(t, ok, "simultaneous assignments: A=%g B=%g C=%g D=%g E=%g at 0", v[0][0], v[1][0], v[2][0],
+        v[3][0], v[4][0]);
+  /* E := E + 1 reads E only at the element it writes: no write-back copy */
+  const kp_entry *e = &core_kernels(exe)->entries[0];
+  const kp_tensor *te = &core_kernels(exe)->tensors[4];
+  int direct = 0;
+  for (int i = 0; i < e->ninstr; i++)
+    direct |= e->instr[i].kind == KP_LOOP && e->instr[i].u.loop.out.ref.off == te->off;
+  check(t, direct, "E := E + 1 should be computed in place");
+  free(arena);
+  core_free(exe);
+  ir_program_free(p);
 }
 
 /* S := x for a large input: a plain copy (memcpy resolved from the process). */
-static void test_large_copy(check_ctx *t)
-{
-    enum { N = 300000 };
-    ir_program *p = ir_program_new(IR_F32);
-    long s[1] = {N};
-    int ix = tc_decl(p, ir_input(p, "x", IR_F32, 1, s));
-    int is = tc_decl(p, ir_state(p, "S", 1, s, (ir_init){IR_INIT_ZEROS, 0, 0, 0}));
-    ir_graph *g = ir_entry(p, "f");
-    ir_assign_add(g, is, ir_input_ref(g, ix));
-    core_exe *exe = tc_compile(p);
-    const kp_entry *e = &core_kernels(exe)->entries[0];
-    check(t, e->ninstr == 1 && e->instr[0].kind == KP_COPY, "input assignment is one copy");
-    float *x = malloc(sizeof(float) * N);
-    tc_fill_f(t, x, N, -1, 1);
-    void *in[1] = {x};
-    char *arena = core_arena_alloc(exe);
-    core_run(exe, 0, arena, in, NULL, NULL);
-    check(t, memcmp(core_tensor_data(exe, arena, "S", NULL), x, sizeof(float) * N) == 0,
-          "copied input");
-    free(x);
-    free(arena);
-    core_free(exe);
-    ir_program_free(p);
+static void test_large_copy(check_ctx *t) {
+  enum { N = 300000 };
+  ir_program *p = ir_program_new(IR_F32);
+  long s[1] = {N};
+  int ix = tc_decl(p, ir_input(p, "x", IR_F32, 1, s));
+  int is = tc_decl(p, ir_state(p, "S", 1, s, (ir_init){IR_INIT_ZEROS, 0, 0, 0}));
+  ir_graph *g = ir_entry(p, "f");
+  ir_assign_add(g, is, ir_input_ref(g, ix));
+  core_exe *exe = tc_compile(p);
+  const kp_entry *e = &core_kernels(exe)->entries[0];
+  check(t, e->ninstr == 1 && e->instr[0].kind == KP_COPY, "input assignment is one copy");
+  float *x = malloc(sizeof(float) * N);
+  tc_fill_f(t, x, N, -1, 1);
+  void *in[1] = {x};
+  char *arena = core_arena_alloc(exe);
+  core_run(exe, 0, arena, in, NULL, NULL);
+  check(t, memcmp(core_tensor_data(exe, arena, "S", NULL), x, sizeof(float) * N) == 0,
+        "copied input");
+  free(x);
+  free(arena);
+  core_free(exe);
+  ir_program_free(p);
 }
 
 /* eval: loss and correct count of scores = x W^T. kp_entry_scores finds the
  * scores; "eval_scores" runs the instructions before them only and leaves
  * them in the arena, with the values of x W^T. */
-static void test_scores_entry(check_ctx *t)
-{
-    enum { B = 5, D = 7, K = 4 };
-    ir_program *p = ir_program_new(IR_F32);
-    long xs[2] = {B, D}, ys[1] = {B}, ws[2] = {K, D};
-    ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
-    int ix = tc_decl(p, ir_input(p, "x", IR_F32, 2, xs));
-    int iy = tc_decl(p, ir_input(p, "y", IR_I32, 1, ys));
-    int iw = tc_decl(p, ir_param(p, "W", 2, ws, zero));
-    ir_graph *g = ir_entry(p, "eval");
-    ir_node *scores = ir_matmul(g, ir_input_ref(g, ix), ir_tensor_ref(g, iw), 0, 1);
-    ir_node *y = ir_input_ref(g, iy);
-    check(t, ir_output_add(g, "loss", tc_ok(g, ir_softmax_xent(g, scores, y))) == 0 &&
-                 ir_output_add(g, "correct", tc_ok(g, ir_count_correct(g, scores, y))) == 0,
-          "outputs: %s", ir_error(g));
-    char err[256];
-    core_exe *exe = core_compile_predict(p, err, sizeof err);
-    check(t, exe != NULL, "core_compile_predict: %s", err);
-    if (!exe) {
-        ir_program_free(p);
-        return;
-    }
-    const kp_program *kp = core_kernels(exe);
-    int whole = core_entry(exe, "eval"), part = core_entry(exe, "eval_scores");
-    kp_scores at = {0};
-    check(t, whole >= 0 && part >= 0 && kp_entry_scores(&kp->entries[whole], &at),
-          "eval has class scores and an entry eval_scores");
-    if (part < 0 || whole < 0) {
-        core_free(exe);
-        ir_program_free(p);
-        return;
-    }
-    check(t, at.rows == B && at.classes == K && kp->entries[part].ninstr == at.split &&
-                 kp->entries[part].noutputs == 0 && !kp_entry_scores(&kp->entries[part], &at),
-          "scores %ld x %ld; eval_scores: instructions before them (%d of %d), no outputs",
-          at.rows, at.classes, kp->entries[part].ninstr, kp->entries[whole].ninstr);
-    float xv[B * D];
-    int32_t yv[B] = {0};
-    tc_fill_f(t, xv, B * D, -1, 1);
-    char *arena = core_arena_alloc(exe);
-    float *W = core_tensor_data(exe, arena, "W", NULL);
-    tc_fill_f(t, W, K * D, -1, 1);
-    void *in[2] = {xv, yv};
-    core_run(exe, part, arena, in, NULL, NULL);
-    const float *got = (const float *)(arena + at.off);
-    double worst = 0;
-    for (int i = 0; i < B; i++)
-        for (int k = 0; k < K; k++) {
-            double want = 0;
-            for (int j = 0; j < D; j++)
-                want += (double)xv[i * D + j] * W[k * D + j];
-            worst = fmax(worst, fabs(got[i * K + k] - want));
-        }
-    check(t, worst <= 1e-5, "eval_scores leaves x W^T in the arena: max error %g", worst);
-    free(arena);
+static void test_scores_entry(check_ctx *t) {
+  enum { B = 5, D = 7, K = 4 };
+  ir_program *p = ir_program_new(IR_F32);
+  long xs[2] = {B, D}, ys[1] = {B}, ws[2] = {K, D};
+  ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
+  int ix = tc_decl(p, ir_input(p, "x", IR_F32, 2, xs));
+  int iy = tc_decl(p, ir_input(p, "y", IR_I32, 1, ys));
+  int iw = tc_decl(p, ir_param(p, "W", 2, ws, zero));
+  ir_graph *g = ir_entry(p, "eval");
+  ir_node *scores = ir_matmul(g, ir_input_ref(g, ix), ir_tensor_ref(g, iw), 0, 1);
+  ir_node *y = ir_input_ref(g, iy);
+  check(t,
+        ir_output_add(g, "loss", tc_ok(g, ir_softmax_xent(g, scores, y))) == 0 &&
+            ir_output_add(g, "correct", tc_ok(g, ir_count_correct(g, scores, y))) == 0,
+        "outputs: %s", ir_error(g));
+  char err[256];
+  core_exe *exe = core_compile_predict(p, err, sizeof err);
+  check(t, exe != NULL, "core_compile_predict: %s", err);
+  if (!exe) {
+    ir_program_free(p);
+    return;
+  }
+  const kp_program *kp = core_kernels(exe);
+  int whole = core_entry(exe, "eval"), part = core_entry(exe, "eval_scores");
+  kp_scores at = {0};
+  check(t, whole >= 0 && part >= 0 && kp_entry_scores(&kp->entries[whole], &at),
+        "eval has class scores and an entry eval_scores");
+  if (part < 0 || whole < 0) {
     core_free(exe);
     ir_program_free(p);
+    return;
+  }
+  check(t,
+        at.rows == B && at.classes == K && kp->entries[part].ninstr == at.split &&
+            kp->entries[part].noutputs == 0 && !kp_entry_scores(&kp->entries[part], &at),
+        "scores %ld x %ld; eval_scores: instructions before them (%d of %d), no outputs", at.rows,
+        at.classes, kp->entries[part].ninstr, kp->entries[whole].ninstr);
+  float xv[B * D];
+  int32_t yv[B] = {0};
+  tc_fill_f(t, xv, B * D, -1, 1);
+  char *arena = core_arena_alloc(exe);
+  float *W = core_tensor_data(exe, arena, "W", NULL);
+  tc_fill_f(t, W, K * D, -1, 1);
+  void *in[2] = {xv, yv};
+  core_run(exe, part, arena, in, NULL, NULL);
+  const float *got = (const float *)(arena + at.off);
+  double worst = 0;
+  for (int i = 0; i < B; i++)
+    for (int k = 0; k < K; k++) {
+      double want = 0;
+      for (int j = 0; j < D; j++)
+        want += (double)xv[i * D + j] * W[k * D + j];
+      worst = fmax(worst, fabs(got[i * K + k] - want));
+    }
+  check(t, worst <= 1e-5, "eval_scores leaves x W^T in the arena: max error %g", worst);
+  free(arena);
+  core_free(exe);
+  ir_program_free(p);
 }
 
-int main(void)
-{
-    check_ctx t = {.rng = 42};
-    test_scores_entry(&t);
-    test_fused_chain(&t);
-    test_fused_reduction(&t);
-    test_recompute(&t);
-    test_arena_reuse(&t);
-    test_simultaneous(&t);
-    test_large_copy(&t);
-    return check_done(&t, "test_lower");
+int main(void) {
+  check_ctx t = {.rng = 42};
+  test_scores_entry(&t);
+  test_fused_chain(&t);
+  test_fused_reduction(&t);
+  test_recompute(&t);
+  test_arena_reuse(&t);
+  test_simultaneous(&t);
+  test_large_copy(&t);
+  return check_done(&t, "test_lower");
 }

@@ -16,204 +16,196 @@
 #include "rt_kernels.h"
 #include "tc.h"
 
-static double max_abs_diff(const double *a, const double *b, long n)
-{
-    double w = 0;
-    for (long i = 0; i < n; i++)
-        w = fmax(w, fabs(a[i] - b[i]));
-    return w;
+static double max_abs_diff(const double *a, const double *b, long n) {
+  double w = 0;
+  for (long i = 0; i < n; i++)
+    w = fmax(w, fabs(a[i] - b[i]));
+  return w;
 }
 
 /* polar_svd(G), spectral_norm(G) (summed into an output) and spd_pow(A). */
-static void test_matrix_functions(check_ctx *t)
-{
-    enum { B = 2, M = 5, N = 7 };
-    ir_program *p = ir_program_new(IR_F64);
-    ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
-    int iG = tc_decl(p, ir_input(p, "G", IR_F64, 3, (long[]){B, M, N}));
-    int iX = tc_decl(p, ir_state(p, "X", 3, (long[]){B, M, N}, zero));
-    int iP = tc_decl(p, ir_state(p, "P", 3, (long[]){B, M, M}, zero));
-    ir_graph *g = ir_entry(p, "f");
-    ir_node *G = ir_input_ref(g, iG);
-    ir_assign_add(g, iX, ir_polar_svd(g, G));
-    /* A = G G^T + I is symmetric positive definite */
-    ir_node *A = ir_add(g, ir_matmul(g, G, G, 0, 1), ir_const(g, 0));
-    ir_node *eye = ir_input_ref(g, tc_decl(p, ir_input(p, "I", IR_F64, 2, (long[]){M, M})));
-    ir_assign_add(g, iP, ir_spd_pow(g, ir_add(g, A, eye), -0.5, 1e-12));
-    ir_node *norms = ir_spectral_norm(g, G);
-    ir_output_add(g, "sn0", tc_ok(g, ir_reshape(g, ir_slice(g, norms, 0, 0, 1), 0, NULL)));
-    ir_output_add(g, "sn1", tc_ok(g, ir_reshape(g, ir_slice(g, norms, 0, 1, 1), 0, NULL)));
-    core_exe *exe = tc_compile(p);
-    char *arena = core_arena_alloc(exe);
-    double Gv[B * M * N], I[M * M] = {0}, out[2];
-    tc_fill(t, Gv, B * M * N, -1, 1);
-    for (int i = 0; i < M; i++)
-        I[i * M + i] = 1;
-    void *in[2] = {Gv, I};
-    core_run(exe, 0, arena, in, NULL, out);
+static void test_matrix_functions(check_ctx *t) {
+  enum { B = 2, M = 5, N = 7 };
+  ir_program *p = ir_program_new(IR_F64);
+  ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
+  int iG = tc_decl(p, ir_input(p, "G", IR_F64, 3, (long[]){B, M, N}));
+  int iX = tc_decl(p, ir_state(p, "X", 3, (long[]){B, M, N}, zero));
+  int iP = tc_decl(p, ir_state(p, "P", 3, (long[]){B, M, M}, zero));
+  ir_graph *g = ir_entry(p, "f");
+  ir_node *G = ir_input_ref(g, iG);
+  ir_assign_add(g, iX, ir_polar_svd(g, G));
+  /* A = G G^T + I is symmetric positive definite */
+  ir_node *A = ir_add(g, ir_matmul(g, G, G, 0, 1), ir_const(g, 0));
+  ir_node *eye = ir_input_ref(g, tc_decl(p, ir_input(p, "I", IR_F64, 2, (long[]){M, M})));
+  ir_assign_add(g, iP, ir_spd_pow(g, ir_add(g, A, eye), -0.5, 1e-12));
+  ir_node *norms = ir_spectral_norm(g, G);
+  ir_output_add(g, "sn0", tc_ok(g, ir_reshape(g, ir_slice(g, norms, 0, 0, 1), 0, NULL)));
+  ir_output_add(g, "sn1", tc_ok(g, ir_reshape(g, ir_slice(g, norms, 0, 1, 1), 0, NULL)));
+  core_exe *exe = tc_compile(p);
+  char *arena = core_arena_alloc(exe);
+  double Gv[B * M * N], I[M * M] = {0}, out[2];
+  tc_fill(t, Gv, B * M * N, -1, 1);
+  for (int i = 0; i < M; i++)
+    I[i * M + i] = 1;
+  void *in[2] = {Gv, I};
+  core_run(exe, 0, arena, in, NULL, out);
 
-    double X[B * M * N], Apd[B * M * M], P[B * M * M], sn[B];
-    double *ws = malloc(sizeof(double) * (rt_polar_svd_ws_f64(M, N) + rt_spectral_norm_ws_f64(M, N) +
-                                          rt_spd_pow_ws_f64(M)));
-    rt_polar_svd_f64(Gv, X, B, M, N, ws);
-    rt_spectral_norm_f64(Gv, sn, B, M, N, ws);
-    for (int b = 0; b < B; b++)
-        for (int i = 0; i < M; i++)
-            for (int j = 0; j < M; j++) {
-                double s = i == j;
-                for (int k = 0; k < N; k++)
-                    s += Gv[(b * M + i) * N + k] * Gv[(b * M + j) * N + k];
-                Apd[(b * M + i) * M + j] = s;
-            }
-    rt_spd_pow_f64(Apd, P, B, M, -0.5, 1e-12, ws);
-    double ex = max_abs_diff(core_tensor_data(exe, arena, "X", NULL), X, B * M * N);
-    double ep = max_abs_diff(core_tensor_data(exe, arena, "P", NULL), P, B * M * M);
-    check(t, ex < 1e-12, "polar_svd: max difference %g", ex);
-    check(t, ep < 1e-10, "spd_pow: max difference %g", ep);
-    check_close(t, out[0], sn[0], 1e-12, "spectral_norm[0]");
-    check_close(t, out[1], sn[1], 1e-12, "spectral_norm[1]");
-    printf("polar_svd %.1e, spd_pow %.1e, spectral norms %.6f %.6f\n", ex, ep, out[0], out[1]);
-    free(ws);
-    free(arena);
-    core_free(exe);
-    ir_program_free(p);
+  double X[B * M * N], Apd[B * M * M], P[B * M * M], sn[B];
+  double *ws = malloc(sizeof(double) * (rt_polar_svd_ws_f64(M, N) + rt_spectral_norm_ws_f64(M, N) +
+                                        rt_spd_pow_ws_f64(M)));
+  rt_polar_svd_f64(Gv, X, B, M, N, ws);
+  rt_spectral_norm_f64(Gv, sn, B, M, N, ws);
+  for (int b = 0; b < B; b++)
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < M; j++) {
+        double s = i == j;
+        for (int k = 0; k < N; k++)
+          s += Gv[(b * M + i) * N + k] * Gv[(b * M + j) * N + k];
+        Apd[(b * M + i) * M + j] = s;
+      }
+  rt_spd_pow_f64(Apd, P, B, M, -0.5, 1e-12, ws);
+  double ex = max_abs_diff(core_tensor_data(exe, arena, "X", NULL), X, B * M * N);
+  double ep = max_abs_diff(core_tensor_data(exe, arena, "P", NULL), P, B * M * M);
+  check(t, ex < 1e-12, "polar_svd: max difference %g", ex);
+  check(t, ep < 1e-10, "spd_pow: max difference %g", ep);
+  check_close(t, out[0], sn[0], 1e-12, "spectral_norm[0]");
+  check_close(t, out[1], sn[1], 1e-12, "spectral_norm[1]");
+  printf("polar_svd %.1e, spd_pow %.1e, spectral norms %.6f %.6f\n", ex, ep, out[0], out[1]);
+  free(ws);
+  free(arena);
+  core_free(exe);
+  ir_program_free(p);
 }
 
 /* tokens [B, T+1]: x = tokens[:, :T], y = tokens[:, 1:]; logits = E[x] E^T. */
-static void test_next_token(check_ctx *t)
-{
-    enum { B = 3, T = 6, V = 11, D = 4 };
-    ir_program *p = ir_program_new(IR_F64);
-    int iE = tc_decl(p, ir_param(p, "E", 2, (long[]){V, D}, (ir_init){IR_INIT_ZEROS, 0, 0, 0}));
-    int itok = tc_decl(p, ir_input(p, "tokens", IR_I32, 2, (long[]){B, T + 1}));
-    int ic = tc_decl(p, ir_scalar(p, "c"));
-    ir_graph *g = ir_entry(p, "loss");
-    ir_node *tok = ir_input_ref(g, itok), *E = ir_tensor_ref(g, iE);
-    ir_node *x = ir_slice(g, tok, 1, 0, T), *y = ir_slice(g, tok, 1, 1, T);
-    ir_node *h = ir_embedding(g, E, x);                              /* [B, T, D] */
-    ir_node *logits = ir_matmul(g, h, E, 0, 1);                      /* [B, T, V] */
-    ir_node *l2 = ir_reshape(g, logits, 2, (long[]){B * T, V});
-    ir_node *y1 = ir_reshape(g, y, 1, (long[]){B * T});
-    ir_output_add(g, "loss", tc_ok(g, ir_softmax_xent(g, l2, y1)));
-    ir_output_add(g, "two_c", ir_scale(g, 2, ir_scalar_ref(g, ic)));
-    ir_output_add(g, "c", ir_scalar_ref(g, ic));
-    ir_output_add(g, "pi", ir_const(g, 3.25));
-    check(t, g->noutputs == 4, "outputs: %s", ir_error(g));
-    core_exe *exe = tc_compile(p);
-    char *arena = core_arena_alloc(exe);
-    double *Ev = core_tensor_data(exe, arena, "E", NULL);
-    tc_fill(t, Ev, V * D, -1, 1);
-    int32_t tokv[B * (T + 1)];
-    for (int i = 0; i < B * (T + 1); i++)
-        tokv[i] = (int32_t)check_uniform(t, 0, V);
-    void *in[1] = {tokv};
-    double c = 1.25, out[4];
-    core_run(exe, 0, arena, in, &c, out);
-    double ref = 0;
-    for (int b = 0; b < B; b++)
-        for (int s = 0; s < T; s++) {
-            const double *e = Ev + D * tokv[b * (T + 1) + s];
-            double z[V], mx = -INFINITY, sum = 0;
-            for (int v = 0; v < V; v++) {
-                z[v] = 0;
-                for (int k = 0; k < D; k++)
-                    z[v] += e[k] * Ev[v * D + k];
-                mx = fmax(mx, z[v]);
-            }
-            for (int v = 0; v < V; v++)
-                sum += exp(z[v] - mx);
-            ref += (log(sum) + mx - z[tokv[b * (T + 1) + s + 1]]) / (B * T);
-        }
-    check_close(t, out[0], ref, 1e-12, "next-token loss");
-    check(t, out[1] == 2.5 && out[2] == 1.25 && out[3] == 3.25,
-          "scalar outputs: 2c = %g, c = %g, const = %g", out[1], out[2], out[3]);
-    printf("next-token loss %.9f (reference %.9f)\n", out[0], ref);
-    free(arena);
-    core_free(exe);
-    ir_program_free(p);
+static void test_next_token(check_ctx *t) {
+  enum { B = 3, T = 6, V = 11, D = 4 };
+  ir_program *p = ir_program_new(IR_F64);
+  int iE = tc_decl(p, ir_param(p, "E", 2, (long[]){V, D}, (ir_init){IR_INIT_ZEROS, 0, 0, 0}));
+  int itok = tc_decl(p, ir_input(p, "tokens", IR_I32, 2, (long[]){B, T + 1}));
+  int ic = tc_decl(p, ir_scalar(p, "c"));
+  ir_graph *g = ir_entry(p, "loss");
+  ir_node *tok = ir_input_ref(g, itok), *E = ir_tensor_ref(g, iE);
+  ir_node *x = ir_slice(g, tok, 1, 0, T), *y = ir_slice(g, tok, 1, 1, T);
+  ir_node *h = ir_embedding(g, E, x);         /* [B, T, D] */
+  ir_node *logits = ir_matmul(g, h, E, 0, 1); /* [B, T, V] */
+  ir_node *l2 = ir_reshape(g, logits, 2, (long[]){B * T, V});
+  ir_node *y1 = ir_reshape(g, y, 1, (long[]){B * T});
+  ir_output_add(g, "loss", tc_ok(g, ir_softmax_xent(g, l2, y1)));
+  ir_output_add(g, "two_c", ir_scale(g, 2, ir_scalar_ref(g, ic)));
+  ir_output_add(g, "c", ir_scalar_ref(g, ic));
+  ir_output_add(g, "pi", ir_const(g, 3.25));
+  check(t, g->noutputs == 4, "outputs: %s", ir_error(g));
+  core_exe *exe = tc_compile(p);
+  char *arena = core_arena_alloc(exe);
+  double *Ev = core_tensor_data(exe, arena, "E", NULL);
+  tc_fill(t, Ev, V * D, -1, 1);
+  int32_t tokv[B * (T + 1)];
+  for (int i = 0; i < B * (T + 1); i++)
+    tokv[i] = (int32_t)check_uniform(t, 0, V);
+  void *in[1] = {tokv};
+  double c = 1.25, out[4];
+  core_run(exe, 0, arena, in, &c, out);
+  double ref = 0;
+  for (int b = 0; b < B; b++)
+    for (int s = 0; s < T; s++) {
+      const double *e = Ev + D * tokv[b * (T + 1) + s];
+      double z[V], mx = -INFINITY, sum = 0;
+      for (int v = 0; v < V; v++) {
+        z[v] = 0;
+        for (int k = 0; k < D; k++)
+          z[v] += e[k] * Ev[v * D + k];
+        mx = fmax(mx, z[v]);
+      }
+      for (int v = 0; v < V; v++)
+        sum += exp(z[v] - mx);
+      ref += (log(sum) + mx - z[tokv[b * (T + 1) + s + 1]]) / (B * T);
+    }
+  check_close(t, out[0], ref, 1e-12, "next-token loss");
+  check(t, out[1] == 2.5 && out[2] == 1.25 && out[3] == 3.25,
+        "scalar outputs: 2c = %g, c = %g, const = %g", out[1], out[2], out[3]);
+  printf("next-token loss %.9f (reference %.9f)\n", out[0], ref);
+  free(arena);
+  core_free(exe);
+  ir_program_free(p);
 }
 
 /* Initializers: normal, uniform, orthogonal per tap of a conv weight. */
-static ir_program *init_program(void)
-{
-    ir_program *p = ir_program_new(IR_F32);
-    ir_param(p, "N", 1, (long[]){20000}, (ir_init){IR_INIT_NORMAL, 0.5, 0, 0});
-    ir_param(p, "U", 1, (long[]){20000}, (ir_init){IR_INIT_UNIFORM, -2, 1, 0});
-    ir_param(p, "K", 4, (long[]){6, 4, 3, 3}, (ir_init){IR_INIT_ORTHOGONAL, 2, 0, 0xC});
-    ir_state(p, "m", 2, (long[]){3, 3}, (ir_init){IR_INIT_ONES, 0, 0, 0});
-    ir_build_init(p);
-    return p;
+static ir_program *init_program(void) {
+  ir_program *p = ir_program_new(IR_F32);
+  ir_param(p, "N", 1, (long[]){20000}, (ir_init){IR_INIT_NORMAL, 0.5, 0, 0});
+  ir_param(p, "U", 1, (long[]){20000}, (ir_init){IR_INIT_UNIFORM, -2, 1, 0});
+  ir_param(p, "K", 4, (long[]){6, 4, 3, 3}, (ir_init){IR_INIT_ORTHOGONAL, 2, 0, 0xC});
+  ir_state(p, "m", 2, (long[]){3, 3}, (ir_init){IR_INIT_ONES, 0, 0, 0});
+  ir_build_init(p);
+  return p;
 }
 
-static void test_init(check_ctx *t)
-{
-    ir_program *p = init_program();
-    core_exe *exe = tc_compile(p);
-    char *a = core_arena_alloc(exe), *b = core_arena_alloc(exe), *c = core_arena_alloc(exe);
-    core_init(exe, a, 7);
-    core_init(exe, b, 7);
-    core_init(exe, c, 8);
-    size_t n = (size_t)core_kernels(exe)->persistent_bytes;
-    check(t, memcmp(a, b, n) == 0, "same seed: identical persistent tensors");
-    check(t, memcmp(a, c, n) != 0, "different seeds: different tensors");
-    long cnt;
-    const float *N = core_tensor_data(exe, a, "N", &cnt), *U = core_tensor_data(exe, a, "U", NULL);
-    double m = 0, v = 0, lo = 1e9, hi = -1e9;
-    for (long i = 0; i < cnt; i++) {
-        m += N[i] / cnt;
-        v += N[i] * N[i] / cnt;
-        lo = fmin(lo, U[i]);
-        hi = fmax(hi, U[i]);
-    }
-    check(t, fabs(m) < 0.02 && fabs(sqrt(v) - 0.5) < 0.02, "normal(0.5): mean %g std %g", m,
-          sqrt(v));
-    check(t, lo >= -2 && hi <= 1 && lo < -1.99 && hi > 0.99, "uniform(-2, 1): range [%g, %g]", lo,
-          hi);
-    /* K [6, 4, 3, 3]: each tap K[:, :, i, j] is 6 x 4 with orthogonal columns times 2 */
-    const float *K = core_tensor_data(exe, a, "K", NULL);
-    double dev = 0;
-    for (int tap = 0; tap < 9; tap++)
-        for (int c1 = 0; c1 < 4; c1++)
-            for (int c2 = 0; c2 < 4; c2++) {
-                double d = 0;
-                for (int o = 0; o < 6; o++)
-                    d += (double)K[(o * 4 + c1) * 9 + tap] * K[(o * 4 + c2) * 9 + tap];
-                dev = fmax(dev, fabs(d - 4.0 * (c1 == c2)));
-            }
-    check(t, dev < 1e-5, "per-tap orthogonal init: |K_ij^T K_ij - 4 I| = %g", dev);
-    const float *ones = core_tensor_data(exe, a, "m", NULL);
-    check(t, ones[0] == 1 && ones[8] == 1, "ones init");
-    free(a);
-    free(b);
-    free(c);
-    core_free(exe);
-    ir_program_free(p);
+static void test_init(check_ctx *t) {
+  ir_program *p = init_program();
+  core_exe *exe = tc_compile(p);
+  char *a = core_arena_alloc(exe), *b = core_arena_alloc(exe), *c = core_arena_alloc(exe);
+  core_init(exe, a, 7);
+  core_init(exe, b, 7);
+  core_init(exe, c, 8);
+  size_t n = (size_t)core_kernels(exe)->persistent_bytes;
+  check(t, memcmp(a, b, n) == 0, "same seed: identical persistent tensors");
+  check(t, memcmp(a, c, n) != 0, "different seeds: different tensors");
+  long cnt;
+  const float *N = core_tensor_data(exe, a, "N", &cnt), *U = core_tensor_data(exe, a, "U", NULL);
+  double m = 0, v = 0, lo = 1e9, hi = -1e9;
+  for (long i = 0; i < cnt; i++) {
+    m += N[i] / cnt;
+    v += N[i] * N[i] / cnt;
+    lo = fmin(lo, U[i]);
+    hi = fmax(hi, U[i]);
+  }
+  check(t, fabs(m) < 0.02 && fabs(sqrt(v) - 0.5) < 0.02, "normal(0.5): mean %g std %g", m, sqrt(v));
+  check(t, lo >= -2 && hi <= 1 && lo < -1.99 && hi > 0.99, "uniform(-2, 1): range [%g, %g]", lo,
+        hi);
+  /* K [6, 4, 3, 3]: each tap K[:, :, i, j] is 6 x 4 with orthogonal columns times 2 */
+  const float *K = core_tensor_data(exe, a, "K", NULL);
+  double dev = 0;
+  for (int tap = 0; tap < 9; tap++)
+    for (int c1 = 0; c1 < 4; c1++)
+      for (int c2 = 0; c2 < 4; c2++) {
+        double d = 0;
+        for (int o = 0; o < 6; o++)
+          d += (double)K[(o * 4 + c1) * 9 + tap] * K[(o * 4 + c2) * 9 + tap];
+        dev = fmax(dev, fabs(d - 4.0 * (c1 == c2)));
+      }
+  check(t, dev < 1e-5, "per-tap orthogonal init: |K_ij^T K_ij - 4 I| = %g", dev);
+  const float *ones = core_tensor_data(exe, a, "m", NULL);
+  check(t, ones[0] == 1 && ones[8] == 1, "ones init");
+  free(a);
+  free(b);
+  free(c);
+  core_free(exe);
+  ir_program_free(p);
 }
 
 /* emit-llvm text: entry functions and vector code for a fused loop. */
-static void test_emit_llvm(check_ctx *t)
-{
-    ir_program *p = init_program();
-    char err[256];
-    kp_program *kp = lower_program(p, err, sizeof err);
-    check(t, kp != NULL, "lower: %s", err);
-    char *ir = kp ? cg_llvm_emit_ir(kp, 1, err, sizeof err) : NULL;
-    check(t, ir && strstr(ir, "define void @duet_entry_init(") != NULL, "emit-llvm entry: %s",
-          ir ? "missing" : err);
-    check(t, ir && strstr(ir, "x float>") != NULL, "the ones fill loop should be vectorized");
-    check(t, ir && strstr(ir, "declare void @rt_init_orthogonal_f32(") != NULL,
-          "runtime kernels are declared");
-    free(ir);
-    kp_free(kp);
-    ir_program_free(p);
+static void test_emit_llvm(check_ctx *t) {
+  ir_program *p = init_program();
+  char err[256];
+  kp_program *kp = lower_program(p, err, sizeof err);
+  check(t, kp != NULL, "lower: %s", err);
+  char *ir = kp ? cg_llvm_emit_ir(kp, 1, err, sizeof err) : NULL;
+  check(t, ir && strstr(ir, "define void @duet_entry_init(") != NULL, "emit-llvm entry: %s",
+        ir ? "missing" : err);
+  check(t, ir && strstr(ir, "x float>") != NULL, "the ones fill loop should be vectorized");
+  check(t, ir && strstr(ir, "declare void @rt_init_orthogonal_f32(") != NULL,
+        "runtime kernels are declared");
+  free(ir);
+  kp_free(kp);
+  ir_program_free(p);
 }
 
-int main(void)
-{
-    check_ctx t = {.rng = 13};
-    test_matrix_functions(&t);
-    test_next_token(&t);
-    test_init(&t);
-    test_emit_llvm(&t);
-    return check_done(&t, "test_ops");
+int main(void) {
+  check_ctx t = {.rng = 13};
+  test_matrix_functions(&t);
+  test_next_token(&t);
+  test_init(&t);
+  test_emit_llvm(&t);
+  return check_done(&t, "test_ops");
 }

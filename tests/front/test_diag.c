@@ -80,14 +80,13 @@ int main(void) {
   }
   expect_int(t, "should stop after the cap", 1, diag_should_stop(d));
   out = render(d);
-  const char *capped =
-      "c.duet:1:1: error: error 0\nab\n^~\n"
-      "c.duet:1:2: note: note 0\nab\n ^\n"
-      "c.duet:1:1: error: error 1\nab\n^~\n"
-      "c.duet:1:2: note: note 1\nab\n ^\n"
-      "c.duet:1:1: error: error 2\nab\n^~\n"
-      "c.duet:1:2: note: note 2\nab\n ^\n"
-      "duet: error: too many errors; stopping after 3\n";
+  const char *capped = "c.duet:1:1: error: error 0\nab\n^~\n"
+                       "c.duet:1:2: note: note 0\nab\n ^\n"
+                       "c.duet:1:1: error: error 1\nab\n^~\n"
+                       "c.duet:1:2: note: note 1\nab\n ^\n"
+                       "c.duet:1:1: error: error 2\nab\n^~\n"
+                       "c.duet:1:2: note: note 2\nab\n ^\n"
+                       "duet: error: too many errors; stopping after 3\n";
   expect_str(t, "error cap", capped, out);
   free(out);
   diag_free(d);

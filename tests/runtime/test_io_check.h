@@ -11,18 +11,17 @@
 
 #include "check.h"
 
-#define CHECK(t, cond, ...)                                                    \
-    do {                                                                       \
-        if (!check_count((t), (cond))) {                                       \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);    \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fputc('\n', stderr);                                               \
-        }                                                                      \
-    } while (0)
+#define CHECK(t, cond, ...)                                           \
+  do {                                                                \
+    if (!check_count((t), (cond))) {                                  \
+      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+      fprintf(stderr, __VA_ARGS__);                                   \
+      fputc('\n', stderr);                                            \
+    }                                                                 \
+  } while (0)
 
 /* Checks that got equals expected exactly. */
-#define CHECK_STR(t, got, expected)                                            \
-    CHECK(t, strcmp((got), (expected)) == 0, "expected \"%s\", got \"%s\"",    \
-          (expected), (got))
+#define CHECK_STR(t, got, expected) \
+  CHECK(t, strcmp((got), (expected)) == 0, "expected \"%s\", got \"%s\"", (expected), (got))
 
 #endif

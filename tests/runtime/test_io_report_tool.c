@@ -10,124 +10,116 @@
 
 #include "rt_io.h"
 
-static int fail(const rt_error *err)
-{
-    printf("error: %s\n", err->msg);
-    return 1;
+static int fail(const rt_error *err) {
+  printf("error: %s\n", err->msg);
+  return 1;
 }
 
-static int write_metrics(const char *dir)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
-    rt_metrics m;
-    rt_error err;
-    float loss = 2.3025851f;
-    if (rt_metrics_open(&m, path, 0, &err))
-        return fail(&err);
-    rt_field first[] = {RT_INT("step", 0), RT_INT("epoch", 0),
-                        RT_NUM("loss", loss), RT_NUM("lr", 0.02),
-                        RT_NUM("ms_per_step", 12.5),
-                        RT_STR("name", "dual \"q\"\n\t\\ \xc3\xa9")};
-    rt_field eval[] = {RT_NUM("test_loss", 0.45f), RT_NUM("test_accuracy", 0.8812)};
-    rt_field second[] = {RT_INT("step", 100), RT_NUM("loss", NAN),
-                         RT_NUM("grad_norm", INFINITY),
-                         RT_NUM("update_norm", -INFINITY),
-                         RT_OBJ("eval", eval, 2)};
-    if (rt_metrics_log(&m, first, 6, &err) || rt_metrics_log(&m, second, 5, &err) ||
-        rt_metrics_close(&m, &err))
-        return fail(&err);
-    /* a resumed run appends */
-    rt_field third[] = {RT_INT("step", 9007199254740993LL), RT_NUM("tiny", 1e-45f),
-                        RT_NUM("huge", 1e300), RT_NUM("third", 1.0f / 3.0f)};
-    if (rt_metrics_open(&m, path, 1, &err) || rt_metrics_log(&m, third, 4, &err) ||
-        rt_metrics_close(&m, &err))
-        return fail(&err);
-    return 0;
+static int write_metrics(const char *dir) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+  rt_metrics m;
+  rt_error err;
+  float loss = 2.3025851f;
+  if (rt_metrics_open(&m, path, 0, &err))
+    return fail(&err);
+  rt_field first[] = {RT_INT("step", 0),           RT_INT("epoch", 0),
+                      RT_NUM("loss", loss),        RT_NUM("lr", 0.02),
+                      RT_NUM("ms_per_step", 12.5), RT_STR("name", "dual \"q\"\n\t\\ \xc3\xa9")};
+  rt_field eval[] = {RT_NUM("test_loss", 0.45f), RT_NUM("test_accuracy", 0.8812)};
+  rt_field second[] = {RT_INT("step", 100), RT_NUM("loss", NAN), RT_NUM("grad_norm", INFINITY),
+                       RT_NUM("update_norm", -INFINITY), RT_OBJ("eval", eval, 2)};
+  if (rt_metrics_log(&m, first, 6, &err) || rt_metrics_log(&m, second, 5, &err) ||
+      rt_metrics_close(&m, &err))
+    return fail(&err);
+  /* a resumed run appends */
+  rt_field third[] = {RT_INT("step", 9007199254740993LL), RT_NUM("tiny", 1e-45f),
+                      RT_NUM("huge", 1e300), RT_NUM("third", 1.0f / 3.0f)};
+  if (rt_metrics_open(&m, path, 1, &err) || rt_metrics_log(&m, third, 4, &err) ||
+      rt_metrics_close(&m, &err))
+    return fail(&err);
+  return 0;
 }
 
-static int write_summary(const char *dir)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    rt_error err;
-    rt_field config[] = {RT_NUM("lr", 0.02), RT_INT("batch", 256)};
-    rt_field fields[] = {RT_STR("experiment", "fashion_mlp"),
-                         RT_INT("steps", 2340),
-                         RT_NUM("train_loss", 0.2718f),
-                         RT_NUM("test_accuracy", 0.9031),
-                         RT_OBJ("config", config, 2),
-                         RT_OBJ("extra", NULL, 0),
-                         RT_NUM("val_loss", NAN)};
-    return rt_summary_write(path, fields, 7, &err) ? fail(&err) : 0;
+static int write_summary(const char *dir) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/summary.json", dir);
+  rt_error err;
+  rt_field config[] = {RT_NUM("lr", 0.02), RT_INT("batch", 256)};
+  rt_field fields[] = {RT_STR("experiment", "fashion_mlp"),
+                       RT_INT("steps", 2340),
+                       RT_NUM("train_loss", 0.2718f),
+                       RT_NUM("test_accuracy", 0.9031),
+                       RT_OBJ("config", config, 2),
+                       RT_OBJ("extra", NULL, 0),
+                       RT_NUM("val_loss", NAN)};
+  return rt_summary_write(path, fields, 7, &err) ? fail(&err) : 0;
 }
 
-static int write_plots(const char *dir)
-{
-    char path[1024];
-    rt_error err;
-    double step[100], train[100], tstep[10], test[10];
-    for (int i = 0; i < 100; i++) {
-        step[i] = 10.0 * i;
-        train[i] = 2.3 * exp(-i / 30.0) + 0.2;
-    }
-    for (int i = 0; i < 10; i++) {
-        tstep[i] = 100.0 * i + 90;
-        test[i] = i == 5 ? NAN : 2.0 * exp(-i / 3.0) + 0.3;
-    }
-    rt_series loss[] = {{"train", step, train, 100},
-                        {"test <&> \"quoted\"", tstep, test, 10}};
-    snprintf(path, sizeof path, "%s/loss.svg", dir);
-    if (rt_svg_loss_plot(path, loss, 2, 0, &err))
-        return fail(&err);
+static int write_plots(const char *dir) {
+  char path[1024];
+  rt_error err;
+  double step[100], train[100], tstep[10], test[10];
+  for (int i = 0; i < 100; i++) {
+    step[i] = 10.0 * i;
+    train[i] = 2.3 * exp(-i / 30.0) + 0.2;
+  }
+  for (int i = 0; i < 10; i++) {
+    tstep[i] = 100.0 * i + 90;
+    test[i] = i == 5 ? NAN : 2.0 * exp(-i / 3.0) + 0.3;
+  }
+  rt_series loss[] = {{"train", step, train, 100}, {"test <&> \"quoted\"", tstep, test, 10}};
+  snprintf(path, sizeof path, "%s/loss.svg", dir);
+  if (rt_svg_loss_plot(path, loss, 2, 0, &err))
+    return fail(&err);
 
-    double sv[3][40], x[40];
-    for (int i = 0; i < 40; i++) {
-        x[i] = i;
-        for (int k = 0; k < 3; k++)
-            sv[k][i] = pow(10, k - 1.5) * (1 + i);
-    }
-    sv[1][20] = 0; /* not drawable on a log axis: breaks the line */
-    sv[2][38] = NAN; /* leaves an isolated last point */
-    rt_series svs[] = {{"s1", x, sv[0], 40}, {"s2", x, sv[1], 40},
-                       {"s3", x, sv[2], 40}};
-    rt_plot_opts opts = {.title = "singular values", .xlabel = "step",
-                         .ylabel = "sigma", .log_y = 1, .width = 800,
-                         .height = 500};
-    snprintf(path, sizeof path, "%s/sv.svg", dir);
-    if (rt_svg_plot(path, &opts, svs, 3, &err))
-        return fail(&err);
-    rt_plot_opts bare = {0};
-    snprintf(path, sizeof path, "%s/empty.svg", dir);
-    return rt_svg_plot(path, &bare, NULL, 0, &err) ? fail(&err) : 0;
+  double sv[3][40], x[40];
+  for (int i = 0; i < 40; i++) {
+    x[i] = i;
+    for (int k = 0; k < 3; k++)
+      sv[k][i] = pow(10, k - 1.5) * (1 + i);
+  }
+  sv[1][20] = 0;   /* not drawable on a log axis: breaks the line */
+  sv[2][38] = NAN; /* leaves an isolated last point */
+  rt_series svs[] = {{"s1", x, sv[0], 40}, {"s2", x, sv[1], 40}, {"s3", x, sv[2], 40}};
+  rt_plot_opts opts = {.title = "singular values",
+                       .xlabel = "step",
+                       .ylabel = "sigma",
+                       .log_y = 1,
+                       .width = 800,
+                       .height = 500};
+  snprintf(path, sizeof path, "%s/sv.svg", dir);
+  if (rt_svg_plot(path, &opts, svs, 3, &err))
+    return fail(&err);
+  rt_plot_opts bare = {0};
+  snprintf(path, sizeof path, "%s/empty.svg", dir);
+  return rt_svg_plot(path, &bare, NULL, 0, &err) ? fail(&err) : 0;
 }
 
 /* Diagnostics for paths that cannot be written, one line each. */
-static void print_errors(const char *dir)
-{
-    char path[1024];
-    rt_error err;
-    rt_metrics m;
-    rt_field f = RT_INT("x", 1);
-    snprintf(path, sizeof path, "%s/missing/metrics.jsonl", dir);
-    if (rt_metrics_open(&m, path, 0, &err))
-        printf("error: %s\n", err.msg);
-    snprintf(path, sizeof path, "%s/missing/summary.json", dir);
-    if (rt_summary_write(path, &f, 1, &err))
-        printf("error: %s\n", err.msg);
-    snprintf(path, sizeof path, "%s/missing/loss.svg", dir);
-    if (rt_svg_loss_plot(path, NULL, 0, 0, &err))
-        printf("error: %s\n", err.msg);
+static void print_errors(const char *dir) {
+  char path[1024];
+  rt_error err;
+  rt_metrics m;
+  rt_field f = RT_INT("x", 1);
+  snprintf(path, sizeof path, "%s/missing/metrics.jsonl", dir);
+  if (rt_metrics_open(&m, path, 0, &err))
+    printf("error: %s\n", err.msg);
+  snprintf(path, sizeof path, "%s/missing/summary.json", dir);
+  if (rt_summary_write(path, &f, 1, &err))
+    printf("error: %s\n", err.msg);
+  snprintf(path, sizeof path, "%s/missing/loss.svg", dir);
+  if (rt_svg_loss_plot(path, NULL, 0, 0, &err))
+    printf("error: %s\n", err.msg);
 }
 
-int main(int argc, char **argv)
-{
-    if (argc != 3 || strcmp(argv[1], "write") != 0) {
-        fprintf(stderr, "usage: %s write DIR\n", argv[0]);
-        return 2;
-    }
-    if (write_metrics(argv[2]) || write_summary(argv[2]) || write_plots(argv[2]))
-        return 1;
-    print_errors(argv[2]);
-    return 0;
+int main(int argc, char **argv) {
+  if (argc != 3 || strcmp(argv[1], "write") != 0) {
+    fprintf(stderr, "usage: %s write DIR\n", argv[0]);
+    return 2;
+  }
+  if (write_metrics(argv[2]) || write_summary(argv[2]) || write_plots(argv[2]))
+    return 1;
+  print_errors(argv[2]);
+  return 0;
 }

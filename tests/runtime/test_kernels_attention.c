@@ -15,192 +15,180 @@
 static const double fd_h = 1e-5, fd_tol = 1e-6;
 
 typedef struct {
-    int B, H, T, D;
-    double scale;
+  int B, H, T, D;
+  double scale;
 } att_case;
 
-static void att_ref(const att_case *a, const double *q, const double *k,
-                    const double *v, double *out, double *probs)
-{
-    const int T = a->T, D = a->D;
-    for (int p = 0; p < a->B * a->H; p++) {
-        const double *qp = q + (long)p * T * D, *kp = k + (long)p * T * D;
-        const double *vp = v + (long)p * T * D;
-        double *P = probs + (long)p * T * T, *op = out + (long)p * T * D;
-        for (int i = 0; i < T; i++) {
-            double m = -INFINITY, sum = 0;
-            for (int j = 0; j < T; j++) {
-                double s = 0;
-                for (int d = 0; d < D; d++)
-                    s += qp[i * D + d] * kp[j * D + d];
-                P[i * T + j] = a->scale * s;
-                if (j <= i && P[i * T + j] > m)
-                    m = P[i * T + j];
-            }
-            for (int j = 0; j < T; j++) {
-                P[i * T + j] = j <= i ? exp(P[i * T + j] - m) : 0;
-                sum += P[i * T + j];
-            }
-            for (int j = 0; j < T; j++)
-                P[i * T + j] /= sum;
-            for (int d = 0; d < D; d++) {
-                double s = 0;
-                for (int j = 0; j < T; j++)
-                    s += P[i * T + j] * vp[j * D + d];
-                op[i * D + d] = s;
-            }
-        }
+static void att_ref(const att_case *a, const double *q, const double *k, const double *v,
+                    double *out, double *probs) {
+  const int T = a->T, D = a->D;
+  for (int p = 0; p < a->B * a->H; p++) {
+    const double *qp = q + (long)p * T * D, *kp = k + (long)p * T * D;
+    const double *vp = v + (long)p * T * D;
+    double *P = probs + (long)p * T * T, *op = out + (long)p * T * D;
+    for (int i = 0; i < T; i++) {
+      double m = -INFINITY, sum = 0;
+      for (int j = 0; j < T; j++) {
+        double s = 0;
+        for (int d = 0; d < D; d++)
+          s += qp[i * D + d] * kp[j * D + d];
+        P[i * T + j] = a->scale * s;
+        if (j <= i && P[i * T + j] > m)
+          m = P[i * T + j];
+      }
+      for (int j = 0; j < T; j++) {
+        P[i * T + j] = j <= i ? exp(P[i * T + j] - m) : 0;
+        sum += P[i * T + j];
+      }
+      for (int j = 0; j < T; j++)
+        P[i * T + j] /= sum;
+      for (int d = 0; d < D; d++) {
+        double s = 0;
+        for (int j = 0; j < T; j++)
+          s += P[i * T + j] * vp[j * D + d];
+        op[i * D + d] = s;
+      }
     }
+  }
 }
 
 /* <w, attention(q, k, v)> as a function of one of q, k, v. */
 typedef struct {
-    const att_case *a;
-    const double *q, *k, *v, *w;
-    int which; /* 0: q, 1: k, 2: v */
-    double *out, *probs;
+  const att_case *a;
+  const double *q, *k, *v, *w;
+  int which; /* 0: q, 1: k, 2: v */
+  double *out, *probs;
 } att_fd;
 
-static double att_loss(void *ctx, const double *x)
-{
-    att_fd *f = ctx;
-    const att_case *a = f->a;
-    rt_attention_fwd_f64(f->which == 0 ? x : f->q, f->which == 1 ? x : f->k,
-                         f->which == 2 ? x : f->v, f->out, f->probs, a->B,
-                         a->H, a->T, a->D, a->scale);
-    return tk_dot(f->w, f->out, (size_t)a->B * a->H * a->T * a->D);
+static double att_loss(void *ctx, const double *x) {
+  att_fd *f = ctx;
+  const att_case *a = f->a;
+  rt_attention_fwd_f64(f->which == 0 ? x : f->q, f->which == 1 ? x : f->k, f->which == 2 ? x : f->v,
+                       f->out, f->probs, a->B, a->H, a->T, a->D, a->scale);
+  return tk_dot(f->w, f->out, (size_t)a->B * a->H * a->T * a->D);
 }
 
-static void att_check(check_ctx *t, const att_case *a, uint64_t stream)
-{
-    const size_t nx = (size_t)a->B * a->H * a->T * a->D;
-    const size_t np = (size_t)a->B * a->H * a->T * a->T;
-    const size_t nws = rt_attention_ws_f64(a->B, a->H, a->T, a->D);
-    double *in[3], *grad[3], *fd[3];
-    float *in32[3], *grad32[3];
-    for (int i = 0; i < 3; i++) {
-        in[i] = tk_alloc(nx), grad[i] = tk_alloc(nx), fd[i] = tk_alloc(nx);
-        tk_rand(in[i], nx, -1, 1, stream + i);
-        in32[i] = tk_to32(in[i], nx);
-        grad32[i] = tk_alloc32(nx);
-    }
-    double *w = tk_alloc(nx), *out = tk_alloc(nx), *probs = tk_alloc(np);
-    double *ref = tk_alloc(nx), *pref = tk_alloc(np), *ws = tk_alloc(nws);
-    tk_rand(w, nx, -1, 1, stream + 3);
-    float *w32 = tk_to32(w, nx), *out32 = tk_alloc32(nx);
-    float *probs32 = tk_alloc32(np), *ws32 = tk_alloc32(nws);
-    char name[80];
-    snprintf(name, sizeof name, "attention B%d H%d T%d D%d", a->B, a->H, a->T,
-             a->D);
+static void att_check(check_ctx *t, const att_case *a, uint64_t stream) {
+  const size_t nx = (size_t)a->B * a->H * a->T * a->D;
+  const size_t np = (size_t)a->B * a->H * a->T * a->T;
+  const size_t nws = rt_attention_ws_f64(a->B, a->H, a->T, a->D);
+  double *in[3], *grad[3], *fd[3];
+  float *in32[3], *grad32[3];
+  for (int i = 0; i < 3; i++) {
+    in[i] = tk_alloc(nx), grad[i] = tk_alloc(nx), fd[i] = tk_alloc(nx);
+    tk_rand(in[i], nx, -1, 1, stream + i);
+    in32[i] = tk_to32(in[i], nx);
+    grad32[i] = tk_alloc32(nx);
+  }
+  double *w = tk_alloc(nx), *out = tk_alloc(nx), *probs = tk_alloc(np);
+  double *ref = tk_alloc(nx), *pref = tk_alloc(np), *ws = tk_alloc(nws);
+  tk_rand(w, nx, -1, 1, stream + 3);
+  float *w32 = tk_to32(w, nx), *out32 = tk_alloc32(nx);
+  float *probs32 = tk_alloc32(np), *ws32 = tk_alloc32(nws);
+  char name[80];
+  snprintf(name, sizeof name, "attention B%d H%d T%d D%d", a->B, a->H, a->T, a->D);
 
-    att_ref(a, in[0], in[1], in[2], ref, pref);
-    for (size_t i = 0; i < np; i++) /* above-diagonal entries must be set */
-        probs[i] = probs32[i] = NAN;
-    rt_attention_fwd_f64(in[0], in[1], in[2], out, probs, a->B, a->H, a->T,
-                         a->D, a->scale);
-    rt_attention_fwd_f32(in32[0], in32[1], in32[2], out32, probs32, a->B,
-                         a->H, a->T, a->D, (float)a->scale);
-    tk_check(t, tk_err(out, ref, nx), 1e-13, "%s fwd out f64", name);
-    tk_check(t, tk_err(probs, pref, np), 1e-13, "%s fwd probs f64", name);
-    tk_check(t, tk_err32(out32, ref, nx), 5e-6, "%s fwd out f32", name);
-    tk_check(t, tk_err32(probs32, pref, np), 5e-6, "%s fwd probs f32", name);
+  att_ref(a, in[0], in[1], in[2], ref, pref);
+  for (size_t i = 0; i < np; i++) /* above-diagonal entries must be set */
+    probs[i] = probs32[i] = NAN;
+  rt_attention_fwd_f64(in[0], in[1], in[2], out, probs, a->B, a->H, a->T, a->D, a->scale);
+  rt_attention_fwd_f32(in32[0], in32[1], in32[2], out32, probs32, a->B, a->H, a->T, a->D,
+                       (float)a->scale);
+  tk_check(t, tk_err(out, ref, nx), 1e-13, "%s fwd out f64", name);
+  tk_check(t, tk_err(probs, pref, np), 1e-13, "%s fwd probs f64", name);
+  tk_check(t, tk_err32(out32, ref, nx), 5e-6, "%s fwd out f32", name);
+  tk_check(t, tk_err32(probs32, pref, np), 5e-6, "%s fwd probs f32", name);
 
-    rt_attention_bwd_f64(in[0], in[1], in[2], probs, w, grad[0], grad[1],
-                         grad[2], a->B, a->H, a->T, a->D, a->scale, ws);
-    rt_attention_bwd_f32(in32[0], in32[1], in32[2], probs32, w32, grad32[0],
-                         grad32[1], grad32[2], a->B, a->H, a->T, a->D,
-                         (float)a->scale, ws32);
-    static const char *names[3] = {"dq", "dk", "dv"};
-    for (int i = 0; i < 3; i++) {
-        att_fd f = {a, in[0], in[1], in[2], w, i, out, probs};
-        tk_fd_grad(att_loss, &f, in[i], nx, fd_h, fd[i]);
-        tk_check(t, tk_err(grad[i], fd[i], nx), fd_tol, "%s bwd %s f64 vs FD",
-                 name, names[i]);
-        tk_check(t, tk_err32(grad32[i], grad[i], nx), 2e-5,
-                 "%s bwd %s f32 vs f64", name, names[i]);
-    }
-    for (int i = 0; i < 3; i++)
-        free(in[i]), free(grad[i]), free(fd[i]), free(in32[i]), free(grad32[i]);
-    free(w), free(out), free(probs), free(ref), free(pref), free(ws);
-    free(w32), free(out32), free(probs32), free(ws32);
+  rt_attention_bwd_f64(in[0], in[1], in[2], probs, w, grad[0], grad[1], grad[2], a->B, a->H, a->T,
+                       a->D, a->scale, ws);
+  rt_attention_bwd_f32(in32[0], in32[1], in32[2], probs32, w32, grad32[0], grad32[1], grad32[2],
+                       a->B, a->H, a->T, a->D, (float)a->scale, ws32);
+  static const char *names[3] = {"dq", "dk", "dv"};
+  for (int i = 0; i < 3; i++) {
+    att_fd f = {a, in[0], in[1], in[2], w, i, out, probs};
+    tk_fd_grad(att_loss, &f, in[i], nx, fd_h, fd[i]);
+    tk_check(t, tk_err(grad[i], fd[i], nx), fd_tol, "%s bwd %s f64 vs FD", name, names[i]);
+    tk_check(t, tk_err32(grad32[i], grad[i], nx), 2e-5, "%s bwd %s f32 vs f64", name, names[i]);
+  }
+  for (int i = 0; i < 3; i++)
+    free(in[i]), free(grad[i]), free(fd[i]), free(in32[i]), free(grad32[i]);
+  free(w), free(out), free(probs), free(ref), free(pref), free(ws);
+  free(w32), free(out32), free(probs32), free(ws32);
 }
 
 /* ---- RoPE ---------------------------------------------------------------- */
 
 typedef struct {
-    int B, H, T, D;
-    double base;
+  int B, H, T, D;
+  double base;
 } rope_case;
 
-static void rope_ref(const rope_case *r, const double *x, double *y)
-{
-    for (int p = 0; p < r->B * r->H; p++)
-        for (int tt = 0; tt < r->T; tt++)
-            for (int i = 0; i < r->D / 2; i++) {
-                const double th = tt * pow(r->base, -2.0 * i / r->D);
-                const long at = ((long)p * r->T + tt) * r->D + 2 * i;
-                y[at] = x[at] * cos(th) - x[at + 1] * sin(th);
-                y[at + 1] = x[at] * sin(th) + x[at + 1] * cos(th);
-            }
+static void rope_ref(const rope_case *r, const double *x, double *y) {
+  for (int p = 0; p < r->B * r->H; p++)
+    for (int tt = 0; tt < r->T; tt++)
+      for (int i = 0; i < r->D / 2; i++) {
+        const double th = tt * pow(r->base, -2.0 * i / r->D);
+        const long at = ((long)p * r->T + tt) * r->D + 2 * i;
+        y[at] = x[at] * cos(th) - x[at + 1] * sin(th);
+        y[at + 1] = x[at] * sin(th) + x[at + 1] * cos(th);
+      }
 }
 
 typedef struct {
-    const rope_case *r;
-    const double *w;
-    double *y;
+  const rope_case *r;
+  const double *w;
+  double *y;
 } rope_fd;
 
-static double rope_loss(void *ctx, const double *x)
-{
-    rope_fd *f = ctx;
-    const rope_case *r = f->r;
-    rt_rope_fwd_f64(x, f->y, r->B, r->H, r->T, r->D, r->base);
-    return tk_dot(f->w, f->y, (size_t)r->B * r->H * r->T * r->D);
+static double rope_loss(void *ctx, const double *x) {
+  rope_fd *f = ctx;
+  const rope_case *r = f->r;
+  rt_rope_fwd_f64(x, f->y, r->B, r->H, r->T, r->D, r->base);
+  return tk_dot(f->w, f->y, (size_t)r->B * r->H * r->T * r->D);
 }
 
-static void rope_check(check_ctx *t, const rope_case *r, uint64_t stream)
-{
-    const size_t n = (size_t)r->B * r->H * r->T * r->D;
-    double *x = tk_alloc(n), *w = tk_alloc(n), *y = tk_alloc(n);
-    double *ref = tk_alloc(n), *dx = tk_alloc(n), *fdx = tk_alloc(n);
-    tk_rand(x, n, -1, 1, stream);
-    tk_rand(w, n, -1, 1, stream + 1);
-    float *x32 = tk_to32(x, n), *y32 = tk_alloc32(n);
-    char name[80];
-    snprintf(name, sizeof name, "rope B%d H%d T%d D%d base %g", r->B, r->H,
-             r->T, r->D, r->base);
-    rope_ref(r, x, ref);
-    rt_rope_fwd_f64(x, y, r->B, r->H, r->T, r->D, r->base);
-    rt_rope_fwd_f32(x32, y32, r->B, r->H, r->T, r->D, (float)r->base);
-    tk_check(t, tk_err(y, ref, n), 1e-13, "%s fwd f64", name);
-    tk_check(t, tk_err32(y32, ref, n), 2e-6, "%s fwd f32", name);
-    rope_fd f = {r, w, tk_alloc(n)};
-    tk_fd_grad(rope_loss, &f, x, n, fd_h, fdx);
-    rt_rope_bwd_f64(w, dx, r->B, r->H, r->T, r->D, r->base);
-    tk_check(t, tk_err(dx, fdx, n), fd_tol, "%s bwd f64 vs FD", name);
-    /* in place: rotating back recovers x */
-    rt_rope_bwd_f64(y, y, r->B, r->H, r->T, r->D, r->base);
-    tk_check(t, tk_err(y, x, n), 1e-14, "%s bwd(fwd(x)) == x in place", name);
-    free(f.y), free(x), free(w), free(y), free(ref), free(dx), free(fdx);
-    free(x32), free(y32);
+static void rope_check(check_ctx *t, const rope_case *r, uint64_t stream) {
+  const size_t n = (size_t)r->B * r->H * r->T * r->D;
+  double *x = tk_alloc(n), *w = tk_alloc(n), *y = tk_alloc(n);
+  double *ref = tk_alloc(n), *dx = tk_alloc(n), *fdx = tk_alloc(n);
+  tk_rand(x, n, -1, 1, stream);
+  tk_rand(w, n, -1, 1, stream + 1);
+  float *x32 = tk_to32(x, n), *y32 = tk_alloc32(n);
+  char name[80];
+  snprintf(name, sizeof name, "rope B%d H%d T%d D%d base %g", r->B, r->H, r->T, r->D, r->base);
+  rope_ref(r, x, ref);
+  rt_rope_fwd_f64(x, y, r->B, r->H, r->T, r->D, r->base);
+  rt_rope_fwd_f32(x32, y32, r->B, r->H, r->T, r->D, (float)r->base);
+  tk_check(t, tk_err(y, ref, n), 1e-13, "%s fwd f64", name);
+  tk_check(t, tk_err32(y32, ref, n), 2e-6, "%s fwd f32", name);
+  rope_fd f = {r, w, tk_alloc(n)};
+  tk_fd_grad(rope_loss, &f, x, n, fd_h, fdx);
+  rt_rope_bwd_f64(w, dx, r->B, r->H, r->T, r->D, r->base);
+  tk_check(t, tk_err(dx, fdx, n), fd_tol, "%s bwd f64 vs FD", name);
+  /* in place: rotating back recovers x */
+  rt_rope_bwd_f64(y, y, r->B, r->H, r->T, r->D, r->base);
+  tk_check(t, tk_err(y, x, n), 1e-14, "%s bwd(fwd(x)) == x in place", name);
+  free(f.y), free(x), free(w), free(y), free(ref), free(dx), free(fdx);
+  free(x32), free(y32);
 }
 
-int main(void)
-{
-    check_ctx t = {0};
-    rt_set_threads(1);
-    static const att_case atts[] = {
-        {1, 1, 1, 1, 1.0}, {2, 3, 7, 5, 0.447}, {1, 2, 13, 8, 0.35},
-        {1, 1, 70, 3, 0.577}, /* two query blocks */
-        {1, 1, 130, 2, 0.9},  /* three blocks, last partial */
-    };
-    for (size_t i = 0; i < sizeof atts / sizeof atts[0]; i++)
-        att_check(&t, &atts[i], 10 * (i + 1));
-    static const rope_case ropes[] = {
-        {1, 1, 1, 2, 10000}, {2, 3, 7, 6, 10000}, {1, 2, 5, 130, 10000},
-        {1, 1, 300, 4, 500},
-    };
-    for (size_t i = 0; i < sizeof ropes / sizeof ropes[0]; i++)
-        rope_check(&t, &ropes[i], 100 + 10 * i);
-    return check_done(&t, "test_kernels_attention");
+int main(void) {
+  check_ctx t = {0};
+  rt_set_threads(1);
+  static const att_case atts[] = {
+      {1, 1, 1, 1, 1.0},   {2, 3, 7, 5, 0.447},
+      {1, 2, 13, 8, 0.35}, {1, 1, 70, 3, 0.577}, /* two query blocks */
+      {1, 1, 130, 2, 0.9},                       /* three blocks, last partial */
+  };
+  for (size_t i = 0; i < sizeof atts / sizeof atts[0]; i++)
+    att_check(&t, &atts[i], 10 * (i + 1));
+  static const rope_case ropes[] = {
+      {1, 1, 1, 2, 10000},
+      {2, 3, 7, 6, 10000},
+      {1, 2, 5, 130, 10000},
+      {1, 1, 300, 4, 500},
+  };
+  for (size_t i = 0; i < sizeof ropes / sizeof ropes[0]; i++)
+    rope_check(&t, &ropes[i], 100 + 10 * i);
+  return check_done(&t, "test_kernels_attention");
 }

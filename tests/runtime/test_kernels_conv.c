@@ -16,259 +16,235 @@
 static const double fd_h = 1e-6, fd_tol = 1e-6;
 
 typedef struct {
-    int n, c, h, w, o, kh, kw, stride, pad;
+  int n, c, h, w, o, kh, kw, stride, pad;
 } conv_case;
 
-static int out_dim(int in, int k, int stride, int pad)
-{
-    return (in + 2 * pad - k) / stride + 1;
-}
+static int out_dim(int in, int k, int stride, int pad) { return (in + 2 * pad - k) / stride + 1; }
 
-static void conv_ref(const conv_case *s, const double *x, const double *W,
-                     double *y)
-{
-    const int ho = out_dim(s->h, s->kh, s->stride, s->pad);
-    const int wo = out_dim(s->w, s->kw, s->stride, s->pad);
-    for (int i = 0; i < s->n; i++)
-        for (int oc = 0; oc < s->o; oc++)
-            for (int oh = 0; oh < ho; oh++)
-                for (int ow = 0; ow < wo; ow++) {
-                    double acc = 0;
-                    for (int ci = 0; ci < s->c; ci++)
-                        for (int ki = 0; ki < s->kh; ki++)
-                            for (int kj = 0; kj < s->kw; kj++) {
-                                const int ih = oh * s->stride - s->pad + ki;
-                                const int iw = ow * s->stride - s->pad + kj;
-                                if (ih < 0 || ih >= s->h || iw < 0 || iw >= s->w)
-                                    continue;
-                                acc += x[((i * s->c + ci) * s->h + ih) * s->w + iw] *
-                                       W[((oc * s->c + ci) * s->kh + ki) * s->kw + kj];
-                            }
-                    y[((i * s->o + oc) * ho + oh) * wo + ow] = acc;
-                }
+static void conv_ref(const conv_case *s, const double *x, const double *W, double *y) {
+  const int ho = out_dim(s->h, s->kh, s->stride, s->pad);
+  const int wo = out_dim(s->w, s->kw, s->stride, s->pad);
+  for (int i = 0; i < s->n; i++)
+    for (int oc = 0; oc < s->o; oc++)
+      for (int oh = 0; oh < ho; oh++)
+        for (int ow = 0; ow < wo; ow++) {
+          double acc = 0;
+          for (int ci = 0; ci < s->c; ci++)
+            for (int ki = 0; ki < s->kh; ki++)
+              for (int kj = 0; kj < s->kw; kj++) {
+                const int ih = oh * s->stride - s->pad + ki;
+                const int iw = ow * s->stride - s->pad + kj;
+                if (ih < 0 || ih >= s->h || iw < 0 || iw >= s->w)
+                  continue;
+                acc += x[((i * s->c + ci) * s->h + ih) * s->w + iw] *
+                       W[((oc * s->c + ci) * s->kh + ki) * s->kw + kj];
+              }
+          y[((i * s->o + oc) * ho + oh) * wo + ow] = acc;
+        }
 }
 
 /* Context of the finite-difference losses <wy, conv(x, W)>. */
 typedef struct {
-    const conv_case *s;
-    const double *x, *W, *wy;
-    double *y, *ws;
-    size_t ny;
+  const conv_case *s;
+  const double *x, *W, *wy;
+  double *y, *ws;
+  size_t ny;
 } conv_fd;
 
-static double loss_wrt_x(void *ctx, const double *x)
-{
-    conv_fd *f = ctx;
-    const conv_case *s = f->s;
-    rt_conv2d_fwd_f64(x, f->W, f->y, s->n, s->c, s->h, s->w, s->o, s->kh,
-                      s->kw, s->stride, s->pad, f->ws);
-    return tk_dot(f->wy, f->y, f->ny);
+static double loss_wrt_x(void *ctx, const double *x) {
+  conv_fd *f = ctx;
+  const conv_case *s = f->s;
+  rt_conv2d_fwd_f64(x, f->W, f->y, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad,
+                    f->ws);
+  return tk_dot(f->wy, f->y, f->ny);
 }
 
-static double loss_wrt_W(void *ctx, const double *W)
-{
-    conv_fd *f = ctx;
-    const conv_case *s = f->s;
-    rt_conv2d_fwd_f64(f->x, W, f->y, s->n, s->c, s->h, s->w, s->o, s->kh,
-                      s->kw, s->stride, s->pad, f->ws);
-    return tk_dot(f->wy, f->y, f->ny);
+static double loss_wrt_W(void *ctx, const double *W) {
+  conv_fd *f = ctx;
+  const conv_case *s = f->s;
+  rt_conv2d_fwd_f64(f->x, W, f->y, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad,
+                    f->ws);
+  return tk_dot(f->wy, f->y, f->ny);
 }
 
-static void conv_check(check_ctx *t, const conv_case *s, uint64_t stream)
-{
-    const int ho = out_dim(s->h, s->kh, s->stride, s->pad);
-    const int wo = out_dim(s->w, s->kw, s->stride, s->pad);
-    const size_t nx = (size_t)s->n * s->c * s->h * s->w;
-    const size_t nW = (size_t)s->o * s->c * s->kh * s->kw;
-    const size_t ny = (size_t)s->n * s->o * ho * wo;
-    const size_t nws = rt_conv2d_ws_f64(s->n, s->c, s->h, s->w, s->o, s->kh,
-                                        s->kw, s->stride, s->pad);
-    tk_equal(t,
-             (long long)rt_conv2d_ws_f32(s->n, s->c, s->h, s->w, s->o, s->kh,
-                                         s->kw, s->stride, s->pad),
-             (long long)nws, "conv2d ws: f32 count == f64 count");
-    double *x = tk_alloc(nx), *W = tk_alloc(nW), *wy = tk_alloc(ny);
-    double *ref = tk_alloc(ny), *y = tk_alloc(ny), *ws = tk_alloc(nws);
-    tk_rand(x, nx, -1, 1, stream);
-    tk_rand(W, nW, -1, 1, stream + 1);
-    tk_rand(wy, ny, -1, 1, stream + 2);
-    float *x32 = tk_to32(x, nx), *W32 = tk_to32(W, nW), *wy32 = tk_to32(wy, ny);
-    float *y32 = tk_alloc32(ny), *ws32 = tk_alloc32(nws);
-    char name[96];
-    snprintf(name, sizeof name, "conv2d n%d c%d %dx%d o%d k%dx%d s%d p%d", s->n,
-             s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad);
+static void conv_check(check_ctx *t, const conv_case *s, uint64_t stream) {
+  const int ho = out_dim(s->h, s->kh, s->stride, s->pad);
+  const int wo = out_dim(s->w, s->kw, s->stride, s->pad);
+  const size_t nx = (size_t)s->n * s->c * s->h * s->w;
+  const size_t nW = (size_t)s->o * s->c * s->kh * s->kw;
+  const size_t ny = (size_t)s->n * s->o * ho * wo;
+  const size_t nws =
+      rt_conv2d_ws_f64(s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad);
+  tk_equal(
+      t, (long long)rt_conv2d_ws_f32(s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad),
+      (long long)nws, "conv2d ws: f32 count == f64 count");
+  double *x = tk_alloc(nx), *W = tk_alloc(nW), *wy = tk_alloc(ny);
+  double *ref = tk_alloc(ny), *y = tk_alloc(ny), *ws = tk_alloc(nws);
+  tk_rand(x, nx, -1, 1, stream);
+  tk_rand(W, nW, -1, 1, stream + 1);
+  tk_rand(wy, ny, -1, 1, stream + 2);
+  float *x32 = tk_to32(x, nx), *W32 = tk_to32(W, nW), *wy32 = tk_to32(wy, ny);
+  float *y32 = tk_alloc32(ny), *ws32 = tk_alloc32(nws);
+  char name[96];
+  snprintf(name, sizeof name, "conv2d n%d c%d %dx%d o%d k%dx%d s%d p%d", s->n, s->c, s->h, s->w,
+           s->o, s->kh, s->kw, s->stride, s->pad);
 
-    conv_ref(s, x, W, ref);
-    rt_conv2d_fwd_f64(x, W, y, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw,
-                      s->stride, s->pad, ws);
-    rt_conv2d_fwd_f32(x32, W32, y32, s->n, s->c, s->h, s->w, s->o, s->kh,
-                      s->kw, s->stride, s->pad, ws32);
-    tk_check(t, tk_err(y, ref, ny), 1e-14, "%s fwd f64", name);
-    tk_check(t, tk_err32(y32, ref, ny), 1e-6, "%s fwd f32", name);
+  conv_ref(s, x, W, ref);
+  rt_conv2d_fwd_f64(x, W, y, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad, ws);
+  rt_conv2d_fwd_f32(x32, W32, y32, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad,
+                    ws32);
+  tk_check(t, tk_err(y, ref, ny), 1e-14, "%s fwd f64", name);
+  tk_check(t, tk_err32(y32, ref, ny), 1e-6, "%s fwd f32", name);
 
-    conv_fd f = {s, x, W, wy, y, ws, ny};
-    double *dx = tk_alloc(nx), *dW = tk_alloc(nW);
-    double *fdx = tk_alloc(nx), *fdW = tk_alloc(nW);
-    float *dx32 = tk_alloc32(nx), *dW32 = tk_alloc32(nW);
-    tk_fd_grad(loss_wrt_x, &f, x, nx, fd_h, fdx);
-    tk_fd_grad(loss_wrt_W, &f, W, nW, fd_h, fdW);
-    rt_conv2d_bwd_data_f64(wy, W, dx, s->n, s->c, s->h, s->w, s->o, s->kh,
-                           s->kw, s->stride, s->pad, ws);
-    rt_conv2d_bwd_weight_f64(x, wy, dW, s->n, s->c, s->h, s->w, s->o, s->kh,
-                             s->kw, s->stride, s->pad, ws);
-    rt_conv2d_bwd_data_f32(wy32, W32, dx32, s->n, s->c, s->h, s->w, s->o,
-                           s->kh, s->kw, s->stride, s->pad, ws32);
-    rt_conv2d_bwd_weight_f32(x32, wy32, dW32, s->n, s->c, s->h, s->w, s->o,
-                             s->kh, s->kw, s->stride, s->pad, ws32);
-    tk_check(t, tk_err(dx, fdx, nx), fd_tol, "%s bwd_data f64 vs FD", name);
-    tk_check(t, tk_err(dW, fdW, nW), fd_tol, "%s bwd_weight f64 vs FD", name);
-    tk_check(t, tk_err32(dx32, dx, nx), 2e-6, "%s bwd_data f32 vs f64", name);
-    tk_check(t, tk_err32(dW32, dW, nW), 2e-6, "%s bwd_weight f32 vs f64", name);
+  conv_fd f = {s, x, W, wy, y, ws, ny};
+  double *dx = tk_alloc(nx), *dW = tk_alloc(nW);
+  double *fdx = tk_alloc(nx), *fdW = tk_alloc(nW);
+  float *dx32 = tk_alloc32(nx), *dW32 = tk_alloc32(nW);
+  tk_fd_grad(loss_wrt_x, &f, x, nx, fd_h, fdx);
+  tk_fd_grad(loss_wrt_W, &f, W, nW, fd_h, fdW);
+  rt_conv2d_bwd_data_f64(wy, W, dx, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad,
+                         ws);
+  rt_conv2d_bwd_weight_f64(x, wy, dW, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad,
+                           ws);
+  rt_conv2d_bwd_data_f32(wy32, W32, dx32, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride,
+                         s->pad, ws32);
+  rt_conv2d_bwd_weight_f32(x32, wy32, dW32, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride,
+                           s->pad, ws32);
+  tk_check(t, tk_err(dx, fdx, nx), fd_tol, "%s bwd_data f64 vs FD", name);
+  tk_check(t, tk_err(dW, fdW, nW), fd_tol, "%s bwd_weight f64 vs FD", name);
+  tk_check(t, tk_err32(dx32, dx, nx), 2e-6, "%s bwd_data f32 vs f64", name);
+  tk_check(t, tk_err32(dW32, dW, nW), 2e-6, "%s bwd_weight f32 vs f64", name);
 
-    free(x), free(W), free(wy), free(ref), free(y), free(ws);
-    free(x32), free(W32), free(wy32), free(y32), free(ws32);
-    free(dx), free(dW), free(fdx), free(fdW), free(dx32), free(dW32);
+  free(x), free(W), free(wy), free(ref), free(y), free(ws);
+  free(x32), free(W32), free(wy32), free(y32), free(ws32);
+  free(dx), free(dW), free(fdx), free(fdW), free(dx32), free(dW32);
 }
 
-static void test_conv(check_ctx *t)
-{
-    static const conv_case cases[] = {
-        {1, 1, 1, 1, 1, 1, 1, 1, 0},   /* scalar */
-        {2, 3, 7, 13, 5, 3, 3, 1, 1},  /* "same" 3x3 */
-        {3, 2, 8, 9, 4, 1, 1, 1, 0},   /* pointwise: no im2col */
-        {1, 3, 13, 11, 7, 5, 3, 2, 2}, /* rectangular kernel, stride 2 */
-        {2, 1, 5, 5, 2, 3, 3, 3, 0},   /* stride 3 */
-        {1, 2, 4, 6, 3, 2, 2, 2, 1},   /* even kernel, stride 2, pad 1 */
-        {2, 2, 3, 3, 3, 2, 2, 1, 2},   /* pad >= kernel: empty borders */
-        {1, 2, 7, 7, 3, 1, 1, 2, 1},   /* 1x1 with stride and pad */
-        /* stride 1 with output width == input width: contiguous runs */
-        {2, 3, 9, 11, 4, 5, 5, 1, 2}, /* "same" 5x5 */
-        {1, 2, 6, 9, 3, 3, 5, 1, 2},  /* taller output than input */
-        {2, 2, 7, 5, 3, 3, 1, 1, 0},  /* 3x1, no padding */
-        {1, 1, 2, 1, 2, 4, 1, 1, 1},  /* 1-wide image, pad wider than it */
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        conv_check(t, &cases[i], 10 * (i + 1));
+static void test_conv(check_ctx *t) {
+  static const conv_case cases[] = {
+      {1, 1, 1, 1, 1, 1, 1, 1, 0},   /* scalar */
+      {2, 3, 7, 13, 5, 3, 3, 1, 1},  /* "same" 3x3 */
+      {3, 2, 8, 9, 4, 1, 1, 1, 0},   /* pointwise: no im2col */
+      {1, 3, 13, 11, 7, 5, 3, 2, 2}, /* rectangular kernel, stride 2 */
+      {2, 1, 5, 5, 2, 3, 3, 3, 0},   /* stride 3 */
+      {1, 2, 4, 6, 3, 2, 2, 2, 1},   /* even kernel, stride 2, pad 1 */
+      {2, 2, 3, 3, 3, 2, 2, 1, 2},   /* pad >= kernel: empty borders */
+      {1, 2, 7, 7, 3, 1, 1, 2, 1},   /* 1x1 with stride and pad */
+      /* stride 1 with output width == input width: contiguous runs */
+      {2, 3, 9, 11, 4, 5, 5, 1, 2}, /* "same" 5x5 */
+      {1, 2, 6, 9, 3, 3, 5, 1, 2},  /* taller output than input */
+      {2, 2, 7, 5, 3, 3, 1, 1, 0},  /* 3x1, no padding */
+      {1, 1, 2, 1, 2, 4, 1, 1, 1},  /* 1-wide image, pad wider than it */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    conv_check(t, &cases[i], 10 * (i + 1));
 }
 
 /* ---- pooling ------------------------------------------------------------ */
 
 typedef struct {
-    int n, c, h, w, k, stride, is_max;
+  int n, c, h, w, k, stride, is_max;
 } pool_case;
 
-static void pool_ref(const pool_case *p, const double *x, double *y)
-{
-    const int ho = (p->h - p->k) / p->stride + 1;
-    const int wo = (p->w - p->k) / p->stride + 1;
-    for (int pl = 0; pl < p->n * p->c; pl++)
-        for (int oh = 0; oh < ho; oh++)
-            for (int ow = 0; ow < wo; ow++) {
-                double acc = p->is_max ? -1e300 : 0;
-                for (int ki = 0; ki < p->k; ki++)
-                    for (int kj = 0; kj < p->k; kj++) {
-                        const double v = x[((long)pl * p->h + oh * p->stride + ki) *
-                                               p->w + ow * p->stride + kj];
-                        acc = p->is_max ? (v > acc ? v : acc) : acc + v;
-                    }
-                y[((long)pl * ho + oh) * wo + ow] =
-                    p->is_max ? acc : acc / (p->k * p->k);
-            }
+static void pool_ref(const pool_case *p, const double *x, double *y) {
+  const int ho = (p->h - p->k) / p->stride + 1;
+  const int wo = (p->w - p->k) / p->stride + 1;
+  for (int pl = 0; pl < p->n * p->c; pl++)
+    for (int oh = 0; oh < ho; oh++)
+      for (int ow = 0; ow < wo; ow++) {
+        double acc = p->is_max ? -1e300 : 0;
+        for (int ki = 0; ki < p->k; ki++)
+          for (int kj = 0; kj < p->k; kj++) {
+            const double v =
+                x[((long)pl * p->h + oh * p->stride + ki) * p->w + ow * p->stride + kj];
+            acc = p->is_max ? (v > acc ? v : acc) : acc + v;
+          }
+        y[((long)pl * ho + oh) * wo + ow] = p->is_max ? acc : acc / (p->k * p->k);
+      }
 }
 
 typedef struct {
-    const pool_case *p;
-    const double *wy;
-    double *y;
-    size_t ny;
+  const pool_case *p;
+  const double *wy;
+  double *y;
+  size_t ny;
 } pool_fd;
 
-static void pool_fwd64(const pool_case *p, const double *x, double *y)
-{
-    (p->is_max ? rt_maxpool2d_fwd_f64 : rt_avgpool2d_fwd_f64)(
-        x, y, p->n, p->c, p->h, p->w, p->k, p->stride);
+static void pool_fwd64(const pool_case *p, const double *x, double *y) {
+  (p->is_max ? rt_maxpool2d_fwd_f64 : rt_avgpool2d_fwd_f64)(x, y, p->n, p->c, p->h, p->w, p->k,
+                                                            p->stride);
 }
 
-static double pool_loss(void *ctx, const double *x)
-{
-    pool_fd *f = ctx;
-    pool_fwd64(f->p, x, f->y);
-    return tk_dot(f->wy, f->y, f->ny);
+static double pool_loss(void *ctx, const double *x) {
+  pool_fd *f = ctx;
+  pool_fwd64(f->p, x, f->y);
+  return tk_dot(f->wy, f->y, f->ny);
 }
 
-static void pool_check(check_ctx *t, const pool_case *p, uint64_t stream)
-{
-    const int ho = (p->h - p->k) / p->stride + 1;
-    const int wo = (p->w - p->k) / p->stride + 1;
-    const size_t nx = (size_t)p->n * p->c * p->h * p->w;
-    const size_t ny = (size_t)p->n * p->c * ho * wo;
-    double *x = tk_alloc(nx), *wy = tk_alloc(ny), *ref = tk_alloc(ny);
-    double *y = tk_alloc(ny), *dx = tk_alloc(nx), *fdx = tk_alloc(nx);
-    tk_rand(x, nx, -1, 1, stream);
-    tk_rand(wy, ny, -1, 1, stream + 1);
-    float *x32 = tk_to32(x, nx), *wy32 = tk_to32(wy, ny);
-    float *y32 = tk_alloc32(ny), *dx32 = tk_alloc32(nx);
-    char name[96];
-    snprintf(name, sizeof name, "%spool n%d c%d %dx%d k%d s%d",
-             p->is_max ? "max" : "avg", p->n, p->c, p->h, p->w, p->k,
-             p->stride);
+static void pool_check(check_ctx *t, const pool_case *p, uint64_t stream) {
+  const int ho = (p->h - p->k) / p->stride + 1;
+  const int wo = (p->w - p->k) / p->stride + 1;
+  const size_t nx = (size_t)p->n * p->c * p->h * p->w;
+  const size_t ny = (size_t)p->n * p->c * ho * wo;
+  double *x = tk_alloc(nx), *wy = tk_alloc(ny), *ref = tk_alloc(ny);
+  double *y = tk_alloc(ny), *dx = tk_alloc(nx), *fdx = tk_alloc(nx);
+  tk_rand(x, nx, -1, 1, stream);
+  tk_rand(wy, ny, -1, 1, stream + 1);
+  float *x32 = tk_to32(x, nx), *wy32 = tk_to32(wy, ny);
+  float *y32 = tk_alloc32(ny), *dx32 = tk_alloc32(nx);
+  char name[96];
+  snprintf(name, sizeof name, "%spool n%d c%d %dx%d k%d s%d", p->is_max ? "max" : "avg", p->n, p->c,
+           p->h, p->w, p->k, p->stride);
 
-    pool_ref(p, x, ref);
-    pool_fwd64(p, x, y);
-    (p->is_max ? rt_maxpool2d_fwd_f32 : rt_avgpool2d_fwd_f32)(
-        x32, y32, p->n, p->c, p->h, p->w, p->k, p->stride);
-    tk_check(t, tk_err(y, ref, ny), 1e-15, "%s fwd f64", name);
-    tk_check(t, tk_err32(y32, ref, ny), 1e-7, "%s fwd f32", name);
+  pool_ref(p, x, ref);
+  pool_fwd64(p, x, y);
+  (p->is_max ? rt_maxpool2d_fwd_f32 : rt_avgpool2d_fwd_f32)(x32, y32, p->n, p->c, p->h, p->w, p->k,
+                                                            p->stride);
+  tk_check(t, tk_err(y, ref, ny), 1e-15, "%s fwd f64", name);
+  tk_check(t, tk_err32(y32, ref, ny), 1e-7, "%s fwd f32", name);
 
-    pool_fd f = {p, wy, y, ny};
-    tk_fd_grad(pool_loss, &f, x, nx, fd_h, fdx);
-    if (p->is_max) {
-        rt_maxpool2d_bwd_f64(x, wy, dx, p->n, p->c, p->h, p->w, p->k, p->stride);
-        rt_maxpool2d_bwd_f32(x32, wy32, dx32, p->n, p->c, p->h, p->w, p->k,
-                             p->stride);
-    } else {
-        rt_avgpool2d_bwd_f64(wy, dx, p->n, p->c, p->h, p->w, p->k, p->stride);
-        rt_avgpool2d_bwd_f32(wy32, dx32, p->n, p->c, p->h, p->w, p->k,
-                             p->stride);
-    }
-    tk_check(t, tk_err(dx, fdx, nx), fd_tol, "%s bwd f64 vs FD", name);
-    tk_check(t, tk_err32(dx32, dx, nx), 1e-6, "%s bwd f32 vs f64", name);
-    free(x), free(wy), free(ref), free(y), free(dx), free(fdx);
-    free(x32), free(wy32), free(y32), free(dx32);
+  pool_fd f = {p, wy, y, ny};
+  tk_fd_grad(pool_loss, &f, x, nx, fd_h, fdx);
+  if (p->is_max) {
+    rt_maxpool2d_bwd_f64(x, wy, dx, p->n, p->c, p->h, p->w, p->k, p->stride);
+    rt_maxpool2d_bwd_f32(x32, wy32, dx32, p->n, p->c, p->h, p->w, p->k, p->stride);
+  } else {
+    rt_avgpool2d_bwd_f64(wy, dx, p->n, p->c, p->h, p->w, p->k, p->stride);
+    rt_avgpool2d_bwd_f32(wy32, dx32, p->n, p->c, p->h, p->w, p->k, p->stride);
+  }
+  tk_check(t, tk_err(dx, fdx, nx), fd_tol, "%s bwd f64 vs FD", name);
+  tk_check(t, tk_err32(dx32, dx, nx), 1e-6, "%s bwd f32 vs f64", name);
+  free(x), free(wy), free(ref), free(y), free(dx), free(fdx);
+  free(x32), free(wy32), free(y32), free(dx32);
 }
 
 /* Ties: the first maximum of each window (row-major scan) gets dy. */
-static void test_maxpool_ties(check_ctx *t)
-{
-    const double x[16] = {1, 1, 0, 2,  /* window (0,0): first 1 at (0,0) */
-                          1, 0, 2, 2,  /* window (0,1): first 2 at (0,3) */
-                          3, 5, 4, 4,  /* window (1,0): 5 at (2,1) */
-                          5, 0, 4, 4}; /* window (1,1): first 4 at (2,2) */
-    const double dy[4] = {1, 2, 3, 4};
-    double dx[16];
-    const double want[16] = {1, 0, 0, 2, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 0};
-    rt_maxpool2d_bwd_f64(x, dy, dx, 1, 1, 4, 4, 2, 2);
-    tk_check(t, tk_err(dx, want, 16), 0,
-             "maxpool bwd routes ties to the first maximum");
+static void test_maxpool_ties(check_ctx *t) {
+  const double x[16] = {1, 1, 0, 2,  /* window (0,0): first 1 at (0,0) */
+                        1, 0, 2, 2,  /* window (0,1): first 2 at (0,3) */
+                        3, 5, 4, 4,  /* window (1,0): 5 at (2,1) */
+                        5, 0, 4, 4}; /* window (1,1): first 4 at (2,2) */
+  const double dy[4] = {1, 2, 3, 4};
+  double dx[16];
+  const double want[16] = {1, 0, 0, 2, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 0};
+  rt_maxpool2d_bwd_f64(x, dy, dx, 1, 1, 4, 4, 2, 2);
+  tk_check(t, tk_err(dx, want, 16), 0, "maxpool bwd routes ties to the first maximum");
 }
 
-static void test_pool(check_ctx *t)
-{
-    static const pool_case cases[] = {
-        {2, 3, 7, 9, 2, 2, 1}, {1, 1, 5, 5, 3, 1, 1}, {2, 2, 8, 6, 3, 2, 1},
-        {1, 1, 1, 1, 1, 1, 1}, {2, 3, 7, 9, 2, 2, 0}, {1, 1, 5, 5, 3, 1, 0},
-        {2, 2, 8, 6, 3, 2, 0}, {1, 2, 13, 7, 4, 3, 0},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        pool_check(t, &cases[i], 500 + 10 * i);
-    test_maxpool_ties(t);
+static void test_pool(check_ctx *t) {
+  static const pool_case cases[] = {
+      {2, 3, 7, 9, 2, 2, 1}, {1, 1, 5, 5, 3, 1, 1}, {2, 2, 8, 6, 3, 2, 1}, {1, 1, 1, 1, 1, 1, 1},
+      {2, 3, 7, 9, 2, 2, 0}, {1, 1, 5, 5, 3, 1, 0}, {2, 2, 8, 6, 3, 2, 0}, {1, 2, 13, 7, 4, 3, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    pool_check(t, &cases[i], 500 + 10 * i);
+  test_maxpool_ties(t);
 }
 
-int main(void)
-{
-    check_ctx t = {0};
-    rt_set_threads(1);
-    test_conv(&t);
-    test_pool(&t);
-    return check_done(&t, "test_kernels_conv");
+int main(void) {
+  check_ctx t = {0};
+  rt_set_threads(1);
+  test_conv(&t);
+  test_pool(&t);
+  return check_done(&t, "test_kernels_conv");
 }

@@ -15,163 +15,149 @@
  * padded (a gap of 3 elements between items). */
 enum { DENSE, ZERO, PADDED };
 
-static long stride_of(int kind, long size)
-{
-    return kind == ZERO ? 0 : kind == DENSE ? size : size + 3;
+static long stride_of(int kind, long size) {
+  return kind == ZERO ? 0 : kind == DENSE ? size : size + 3;
 }
 
 typedef struct {
-    int ta, tb, m, n, k, batch, sa_kind, sb_kind, sc_kind;
-    double alpha, beta;
+  int ta, tb, m, n, k, batch, sa_kind, sb_kind, sc_kind;
+  double alpha, beta;
 } gemm_case;
 
 /* op(X)[i][j] of a stored matrix with `cols` columns. */
-static double at(const double *X, int trans, int cols, int i, int j)
-{
-    return trans ? X[(long)j * cols + i] : X[(long)i * cols + j];
+static double at(const double *X, int trans, int cols, int i, int j) {
+  return trans ? X[(long)j * cols + i] : X[(long)i * cols + j];
 }
 
-static void gemm_ref(const gemm_case *g, const double *A, long sa,
-                     const double *B, long sb, double *C, long sc)
-{
-    const int lda = g->ta ? g->m : g->k, ldb = g->tb ? g->k : g->n;
-    for (int b = 0; b < g->batch; b++) {
-        double *Cb = C + b * sc;
-        const double beta = (sc == 0 && b > 0) ? 1 : g->beta;
-        for (int i = 0; i < g->m; i++)
-            for (int j = 0; j < g->n; j++) {
-                double s = 0;
-                for (int p = 0; p < g->k; p++)
-                    s += at(A + b * sa, g->ta, lda, i, p) *
-                         at(B + b * sb, g->tb, ldb, p, j);
-                double *c = &Cb[(long)i * g->n + j];
-                *c = g->alpha * s + (beta == 0 ? 0 : beta * *c);
-            }
-    }
+static void gemm_ref(const gemm_case *g, const double *A, long sa, const double *B, long sb,
+                     double *C, long sc) {
+  const int lda = g->ta ? g->m : g->k, ldb = g->tb ? g->k : g->n;
+  for (int b = 0; b < g->batch; b++) {
+    double *Cb = C + b * sc;
+    const double beta = (sc == 0 && b > 0) ? 1 : g->beta;
+    for (int i = 0; i < g->m; i++)
+      for (int j = 0; j < g->n; j++) {
+        double s = 0;
+        for (int p = 0; p < g->k; p++)
+          s += at(A + b * sa, g->ta, lda, i, p) * at(B + b * sb, g->tb, ldb, p, j);
+        double *c = &Cb[(long)i * g->n + j];
+        *c = g->alpha * s + (beta == 0 ? 0 : beta * *c);
+      }
+  }
 }
 
-static void gemm_check(check_ctx *t, const gemm_case *g, uint64_t stream)
-{
-    const long sa = stride_of(g->sa_kind, (long)g->m * g->k);
-    const long sb = stride_of(g->sb_kind, (long)g->k * g->n);
-    const long sc = stride_of(g->sc_kind, (long)g->m * g->n);
-    const size_t na = (g->batch - 1) * sa + (long)g->m * g->k;
-    const size_t nb = (g->batch - 1) * sb + (long)g->k * g->n;
-    const size_t nc = (g->batch - 1) * sc + (long)g->m * g->n;
-    double *A = tk_alloc(na), *B = tk_alloc(nb), *C0 = tk_alloc(nc);
-    double *ref = tk_alloc(nc), *C64 = tk_alloc(nc);
-    tk_rand(A, na, -1, 1, stream);
-    tk_rand(B, nb, -1, 1, stream + 1);
-    tk_rand(C0, nc, -1, 1, stream + 2);
-    if (g->beta == 0) /* must not be read */
-        for (size_t i = 0; i < nc; i++)
-            C0[i] = NAN;
-    memcpy(ref, C0, nc * sizeof(double));
-    memcpy(C64, C0, nc * sizeof(double));
-    gemm_ref(g, A, sa, B, sb, ref, sc); /* padding gaps keep C0 */
+static void gemm_check(check_ctx *t, const gemm_case *g, uint64_t stream) {
+  const long sa = stride_of(g->sa_kind, (long)g->m * g->k);
+  const long sb = stride_of(g->sb_kind, (long)g->k * g->n);
+  const long sc = stride_of(g->sc_kind, (long)g->m * g->n);
+  const size_t na = (g->batch - 1) * sa + (long)g->m * g->k;
+  const size_t nb = (g->batch - 1) * sb + (long)g->k * g->n;
+  const size_t nc = (g->batch - 1) * sc + (long)g->m * g->n;
+  double *A = tk_alloc(na), *B = tk_alloc(nb), *C0 = tk_alloc(nc);
+  double *ref = tk_alloc(nc), *C64 = tk_alloc(nc);
+  tk_rand(A, na, -1, 1, stream);
+  tk_rand(B, nb, -1, 1, stream + 1);
+  tk_rand(C0, nc, -1, 1, stream + 2);
+  if (g->beta == 0) /* must not be read */
+    for (size_t i = 0; i < nc; i++)
+      C0[i] = NAN;
+  memcpy(ref, C0, nc * sizeof(double));
+  memcpy(C64, C0, nc * sizeof(double));
+  gemm_ref(g, A, sa, B, sb, ref, sc); /* padding gaps keep C0 */
 
-    float *A32 = tk_to32(A, na), *B32 = tk_to32(B, nb), *C32 = tk_to32(C0, nc);
-    rt_gemm_f64(g->ta, g->tb, g->m, g->n, g->k, g->alpha, A, sa, B, sb,
-                g->beta, C64, sc, g->batch);
-    rt_gemm_f32(g->ta, g->tb, g->m, g->n, g->k, (float)g->alpha, A32, sa, B32,
-                sb, (float)g->beta, C32, sc, g->batch);
-    static const char *kind[] = {"dense", "zero", "pad"};
-    char what[160];
-    snprintf(what, sizeof what, "gemm %c%c %dx%dx%d b%d s(%s,%s,%s) beta %g",
-             g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', g->m, g->n, g->k,
-             g->batch, kind[g->sa_kind], kind[g->sb_kind], kind[g->sc_kind],
-             g->beta);
-    tk_check(t, tk_err(C64, ref, nc), 1e-13, "%s f64", what);
-    tk_check(t, tk_err32(C32, ref, nc), 2e-6, "%s f32", what);
-    free(A), free(B), free(C0), free(ref), free(C64);
-    free(A32), free(B32), free(C32);
+  float *A32 = tk_to32(A, na), *B32 = tk_to32(B, nb), *C32 = tk_to32(C0, nc);
+  rt_gemm_f64(g->ta, g->tb, g->m, g->n, g->k, g->alpha, A, sa, B, sb, g->beta, C64, sc, g->batch);
+  rt_gemm_f32(g->ta, g->tb, g->m, g->n, g->k, (float)g->alpha, A32, sa, B32, sb, (float)g->beta,
+              C32, sc, g->batch);
+  static const char *kind[] = {"dense", "zero", "pad"};
+  char what[160];
+  snprintf(what, sizeof what, "gemm %c%c %dx%dx%d b%d s(%s,%s,%s) beta %g", g->ta ? 'T' : 'N',
+           g->tb ? 'T' : 'N', g->m, g->n, g->k, g->batch, kind[g->sa_kind], kind[g->sb_kind],
+           kind[g->sc_kind], g->beta);
+  tk_check(t, tk_err(C64, ref, nc), 1e-13, "%s f64", what);
+  tk_check(t, tk_err32(C32, ref, nc), 2e-6, "%s f32", what);
+  free(A), free(B), free(C0), free(ref), free(C64);
+  free(A32), free(B32), free(C32);
 }
 
-static void test_gemm(check_ctx *t)
-{
-    static const int shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {13, 1, 17},
-                                    {33, 9, 1}, {17, 31, 23}, {3, 4, 0}};
-    uint64_t stream = 100;
-    for (int ta = 0; ta < 2; ta++)
-        for (int tb = 0; tb < 2; tb++)
-            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-                const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
-                const gemm_case cases[] = {
-                    {ta, tb, m, n, k, 1, DENSE, DENSE, DENSE, 1, 0},
-                    {ta, tb, m, n, k, 1, DENSE, DENSE, DENSE, -0.7, 1},
-                    {ta, tb, m, n, k, 3, DENSE, DENSE, DENSE, 1.3, 0},
-                    {ta, tb, m, n, k, 3, ZERO, PADDED, DENSE, 1, 0.5},
-                    {ta, tb, m, n, k, 3, DENSE, ZERO, DENSE, 1, 1},
-                    {ta, tb, m, n, k, 3, PADDED, PADDED, PADDED, 0.9, 0},
-                    {ta, tb, m, n, k, 3, DENSE, DENSE, ZERO, 1, 0},
-                    {ta, tb, m, n, k, 3, ZERO, DENSE, ZERO, 1, 1},
-                };
-                for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
-                    gemm_check(t, &cases[c], stream += 3);
-            }
+static void test_gemm(check_ctx *t) {
+  static const int shapes[][3] = {{1, 1, 1},  {7, 13, 5},   {13, 1, 17},
+                                  {33, 9, 1}, {17, 31, 23}, {3, 4, 0}};
+  uint64_t stream = 100;
+  for (int ta = 0; ta < 2; ta++)
+    for (int tb = 0; tb < 2; tb++)
+      for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        const gemm_case cases[] = {
+            {ta, tb, m, n, k, 1, DENSE, DENSE, DENSE, 1, 0},
+            {ta, tb, m, n, k, 1, DENSE, DENSE, DENSE, -0.7, 1},
+            {ta, tb, m, n, k, 3, DENSE, DENSE, DENSE, 1.3, 0},
+            {ta, tb, m, n, k, 3, ZERO, PADDED, DENSE, 1, 0.5},
+            {ta, tb, m, n, k, 3, DENSE, ZERO, DENSE, 1, 1},
+            {ta, tb, m, n, k, 3, PADDED, PADDED, PADDED, 0.9, 0},
+            {ta, tb, m, n, k, 3, DENSE, DENSE, ZERO, 1, 0},
+            {ta, tb, m, n, k, 3, ZERO, DENSE, ZERO, 1, 1},
+        };
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+          gemm_check(t, &cases[c], stream += 3);
+      }
 }
 
-static void test_reductions(check_ctx *t)
-{
-    static const long shapes[][3] = {{1, 1, 1},  {3, 7, 1}, {2, 13, 5},
-                                     {4, 1, 3},  {1, 100, 1}, {5, 17, 9}};
-    uint64_t stream = 900;
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        const long outer = shapes[s][0], n = shapes[s][1], inner = shapes[s][2];
-        const size_t nx = outer * n * inner, ny = outer * inner;
-        double *x = tk_alloc(nx), *y0 = tk_alloc(ny);
-        double *sum_ref = tk_alloc(ny), *max_ref = tk_alloc(ny);
-        tk_rand(x, nx, -2, 2, stream++);
-        tk_rand(y0, ny, -1, 1, stream++);
-        float *x32 = tk_to32(x, nx);
-        for (int bi = 0; bi < 2; bi++) {
-            const double alpha = 1.5, beta = bi ? 0.5 : 0;
-            for (long o = 0; o < outer; o++)
-                for (long i = 0; i < inner; i++) {
-                    double sm = 0, mx = -INFINITY;
-                    for (long j = 0; j < n; j++) {
-                        const double v = x[(o * n + j) * inner + i];
-                        sm += v;
-                        mx = v > mx ? v : mx;
-                    }
-                    sum_ref[o * inner + i] = alpha * sm + beta * y0[o * inner + i];
-                    max_ref[o * inner + i] = mx;
-                }
-            double *y64 = tk_alloc(ny);
-            float *y32 = tk_to32(y0, ny);
-            for (size_t i = 0; i < ny; i++)
-                y64[i] = beta == 0 ? NAN : y0[i];
-            if (beta == 0)
-                for (size_t i = 0; i < ny; i++)
-                    y32[i] = NAN;
-            rt_sum_axis_f64(x, y64, outer, n, inner, alpha, beta);
-            rt_sum_axis_f32(x32, y32, outer, n, inner, (float)alpha, (float)beta);
-            tk_check(t, tk_err(y64, sum_ref, ny), 1e-14,
-                     "sum_axis [%ld,%ld,%ld] beta %g f64", outer, n, inner,
-                     beta);
-            tk_check(t, tk_err32(y32, sum_ref, ny), 1e-6,
-                     "sum_axis [%ld,%ld,%ld] beta %g f32", outer, n, inner,
-                     beta);
-            free(y64), free(y32);
+static void test_reductions(check_ctx *t) {
+  static const long shapes[][3] = {{1, 1, 1}, {3, 7, 1},   {2, 13, 5},
+                                   {4, 1, 3}, {1, 100, 1}, {5, 17, 9}};
+  uint64_t stream = 900;
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    const long outer = shapes[s][0], n = shapes[s][1], inner = shapes[s][2];
+    const size_t nx = outer * n * inner, ny = outer * inner;
+    double *x = tk_alloc(nx), *y0 = tk_alloc(ny);
+    double *sum_ref = tk_alloc(ny), *max_ref = tk_alloc(ny);
+    tk_rand(x, nx, -2, 2, stream++);
+    tk_rand(y0, ny, -1, 1, stream++);
+    float *x32 = tk_to32(x, nx);
+    for (int bi = 0; bi < 2; bi++) {
+      const double alpha = 1.5, beta = bi ? 0.5 : 0;
+      for (long o = 0; o < outer; o++)
+        for (long i = 0; i < inner; i++) {
+          double sm = 0, mx = -INFINITY;
+          for (long j = 0; j < n; j++) {
+            const double v = x[(o * n + j) * inner + i];
+            sm += v;
+            mx = v > mx ? v : mx;
+          }
+          sum_ref[o * inner + i] = alpha * sm + beta * y0[o * inner + i];
+          max_ref[o * inner + i] = mx;
         }
-        double *m64 = tk_alloc(ny);
-        float *m32 = tk_alloc32(ny);
-        rt_max_axis_f64(x, m64, outer, n, inner);
-        rt_max_axis_f32(x32, m32, outer, n, inner);
-        tk_check(t, tk_err(m64, max_ref, ny), 0, "max_axis [%ld,%ld,%ld] f64",
-                 outer, n, inner);
-        tk_check(t, tk_err32(m32, max_ref, ny), 1e-7,
-                 "max_axis [%ld,%ld,%ld] f32", outer, n, inner);
-        free(x), free(y0), free(sum_ref), free(max_ref), free(x32);
-        free(m64), free(m32);
+      double *y64 = tk_alloc(ny);
+      float *y32 = tk_to32(y0, ny);
+      for (size_t i = 0; i < ny; i++)
+        y64[i] = beta == 0 ? NAN : y0[i];
+      if (beta == 0)
+        for (size_t i = 0; i < ny; i++)
+          y32[i] = NAN;
+      rt_sum_axis_f64(x, y64, outer, n, inner, alpha, beta);
+      rt_sum_axis_f32(x32, y32, outer, n, inner, (float)alpha, (float)beta);
+      tk_check(t, tk_err(y64, sum_ref, ny), 1e-14, "sum_axis [%ld,%ld,%ld] beta %g f64", outer, n,
+               inner, beta);
+      tk_check(t, tk_err32(y32, sum_ref, ny), 1e-6, "sum_axis [%ld,%ld,%ld] beta %g f32", outer, n,
+               inner, beta);
+      free(y64), free(y32);
     }
+    double *m64 = tk_alloc(ny);
+    float *m32 = tk_alloc32(ny);
+    rt_max_axis_f64(x, m64, outer, n, inner);
+    rt_max_axis_f32(x32, m32, outer, n, inner);
+    tk_check(t, tk_err(m64, max_ref, ny), 0, "max_axis [%ld,%ld,%ld] f64", outer, n, inner);
+    tk_check(t, tk_err32(m32, max_ref, ny), 1e-7, "max_axis [%ld,%ld,%ld] f32", outer, n, inner);
+    free(x), free(y0), free(sum_ref), free(max_ref), free(x32);
+    free(m64), free(m32);
+  }
 }
 
-int main(void)
-{
-    check_ctx t = {0};
-    rt_set_threads(1);
-    test_gemm(&t);
-    test_reductions(&t);
-    return check_done(&t, "test_kernels_gemm");
+int main(void) {
+  check_ctx t = {0};
+  rt_set_threads(1);
+  test_gemm(&t);
+  test_reductions(&t);
+  return check_done(&t, "test_kernels_gemm");
 }

@@ -38,8 +38,7 @@ int tk_equal(check_ctx *t, long long got, long long want, const char *fmt, ...)
 /* A scalar function of x, for finite differences. */
 typedef double (*tk_loss_fn)(void *ctx, const double *x);
 /* grad[i] = (f(x + h e_i) - f(x - h e_i)) / 2h; x is restored. */
-void tk_fd_grad(tk_loss_fn f, void *ctx, double *x, size_t n, double h,
-                double *grad);
+void tk_fd_grad(tk_loss_fn f, void *ctx, double *x, size_t n, double h, double *grad);
 /* <a, b>. */
 double tk_dot(const double *a, const double *b, size_t n);
 

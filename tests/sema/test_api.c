@@ -31,18 +31,17 @@ static const mt_value *arg(const sema_optimizer *o, const char *name) {
   return NULL;
 }
 
-static const char program[] =
-    "use std.nn\nuse std.optim\n"
-    "experiment t {\n"
-    "  data train = fashion_mnist(\"train\")\n"
-    "  model = MLP(784, 64, 10)\n"
-    "  loss = cross_entropy\n"
-    "  optimizer = Dual(lr = 0.05)\n"
-    "  optimizer for Linear = Muon\n"
-    "  optimizer for \"*MLP[4]*\" = AdamW(lr = 0.003)\n"
-    "  batch = 256\n"
-    "}\n"
-    "sweep t over optimizer.lr in [0.5], width in [128], batch in [32]\n";
+static const char program[] = "use std.nn\nuse std.optim\n"
+                              "experiment t {\n"
+                              "  data train = fashion_mnist(\"train\")\n"
+                              "  model = MLP(784, 64, 10)\n"
+                              "  loss = cross_entropy\n"
+                              "  optimizer = Dual(lr = 0.05)\n"
+                              "  optimizer for Linear = Muon\n"
+                              "  optimizer for \"*MLP[4]*\" = AdamW(lr = 0.003)\n"
+                              "  batch = 256\n"
+                              "}\n"
+                              "sweep t over optimizer.lr in [0.5], width in [128], batch in [32]\n";
 
 /* The sweep's axes applied one at a time and all together. */
 static void test_overrides(check_ctx *t) {
@@ -67,7 +66,8 @@ static void test_overrides(check_ctx *t) {
   const ast_decl *sw = u.r->studies[0].decl;
   sema_override ov[3];
   for (int i = 0; i < 3; i++)
-    ov[i] = (sema_override){sw->axes[i].keys[0].key, sw->axes[i].values[0], sw->axes[i].keys[0].loc};
+    ov[i] =
+        (sema_override){sw->axes[i].keys[0].key, sw->axes[i].values[0], sw->axes[i].keys[0].loc};
   const sema_experiment *y = sema_build_experiment(u.r, x->decl, 3, ov);
   check(t, y != NULL, "rebuilt with optimizer.lr, model.width and batch set");
   if (y) {
@@ -101,12 +101,14 @@ static void test_override_paths(check_ctx *t) {
   const ast_decl *sw = u.r->studies[0].decl;
   sema_override ov[3];
   for (int i = 0; i < 3; i++)
-    ov[i] = (sema_override){sw->axes[i].keys[0].key, sw->axes[i].values[0], sw->axes[i].keys[0].loc};
+    ov[i] =
+        (sema_override){sw->axes[i].keys[0].key, sw->axes[i].values[0], sw->axes[i].keys[0].loc};
   const sema_experiment *y = sema_build_experiment(u.r, u.r->experiments[0]->decl, 3, ov);
   check(t, y != NULL, "rebuilt with model.width, model.Linear.fan_out and optimizer.lr");
   if (y) {
     const mt_model *m = y->model;
-    const char *want[] = {"model[1][0].MLP[0].Linear.W [32, 784]", "model[1][0].MLP[2].Linear.W [32, 32]",
+    const char *want[] = {"model[1][0].MLP[0].Linear.W [32, 784]",
+                          "model[1][0].MLP[2].Linear.W [32, 32]",
                           "model[1][0].MLP[4].Linear.W [10, 32]", "model[1][1].Linear.W [7, 784]",
                           "model[2].Linear.W [7, 10]"};
     for (int i = 0; i < m->nweights && i < 5; i++) {

@@ -276,7 +276,8 @@ static void test_zero_sensitivity(check_ctx *t) {
   printf("-- zero sensitivity: model = Linear(4, 4) >> 0 * Linear(4, 4)\n");
   const sema_experiment *x = load(&u, "", "Linear(4, 4) >> 0 * Linear(4, 4)");
   char *text = tunit_diagnostics(&u);
-  const char *want = "case.duet:6:27: error: module model[1] has sensitivity 0: it is multiplied by 0";
+  const char *want =
+      "case.duet:6:27: error: module model[1] has sensitivity 0: it is multiplied by 0";
   check(t, !x && strstr(text, want), "rejected with: %s", want);
   if (!strstr(text, want))
     printf("got:\n%s", text);

@@ -8,11 +8,11 @@
 #ifndef DUET_PORTABLE_ZLIB_H
 #define DUET_PORTABLE_ZLIB_H
 
-#define Z_OK 0
-#define Z_ERRNO (-1)
+#define Z_OK         0
+#define Z_ERRNO      (-1)
 #define Z_DATA_ERROR (-3)
-#define Z_MEM_ERROR (-4)
-#define Z_BUF_ERROR (-5)
+#define Z_MEM_ERROR  (-4)
+#define Z_BUF_ERROR  (-5)
 
 typedef struct gz_state *gzFile;
 

@@ -24,8 +24,7 @@ void cblas_dgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRA
 /* y = alpha op(A) x + beta y, A m x n (trans: op(A) = A^T); strides incx,
  * incy >= 1 (beta 0: y is not read). */
 void cblas_sgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans, int m, int n, float alpha,
-                 const float *A, int lda, const float *x, int incx, float beta, float *y,
-                 int incy);
+                 const float *A, int lda, const float *x, int incx, float beta, float *y, int incy);
 void cblas_dgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans, int m, int n, double alpha,
                  const double *A, int lda, const double *x, int incx, double beta, double *y,
                  int incy);

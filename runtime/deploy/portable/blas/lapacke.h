@@ -11,8 +11,8 @@
 
 typedef int lapack_int;
 
-#define LAPACK_ROW_MAJOR 101
-#define LAPACK_COL_MAJOR 102
+#define LAPACK_ROW_MAJOR         101
+#define LAPACK_COL_MAJOR         102
 #define LAPACK_WORK_MEMORY_ERROR -1010
 
 /* Householder QR of the m x n a: R in the upper triangle, the reflectors
@@ -36,8 +36,7 @@ lapack_int LAPACKE_sgesdd_work(int layout, char jobz, lapack_int m, lapack_int n
                                lapack_int ldvt, float *work, lapack_int lwork, lapack_int *iwork);
 lapack_int LAPACKE_dgesdd_work(int layout, char jobz, lapack_int m, lapack_int n, double *a,
                                lapack_int lda, double *s, double *u, lapack_int ldu, double *vt,
-                               lapack_int ldvt, double *work, lapack_int lwork,
-                               lapack_int *iwork);
+                               lapack_int ldvt, double *work, lapack_int lwork, lapack_int *iwork);
 
 /* Eigenvalues w (ascending) of the symmetric n x n a, read from its `uplo`
  * triangle, and for jobz 'V' the eigenvectors as the columns of a. Cyclic
