@@ -501,7 +501,7 @@ static int write_dir(emitter *m) {
   if (rc == 0)
     rc = copy_runtime(m, &runtime);
   char src[4200], dst[4200];
-  snprintf(src, sizeof src, "%s/compiler/core/kp_math.h", m->tree);
+  snprintf(src, sizeof src, "%s/compiler/lower/kp_math.h", m->tree);
   drv_rundir_file(dst, sizeof dst, m->o.out, "runtime/kp_math.h");
   if (rc == 0)
     rc = copy_file(src, dst);

@@ -4,7 +4,7 @@
  * JIT-compiled with ORC LLJIT.
  *
  * Runtime kernels (rt_*) are bound to their addresses in this process from a
- * table compiled into duet_core (which also keeps the linker from dropping
+ * table compiled into duet_llvm (which also keeps the linker from dropping
  * them); other external symbols the optimized code may need (libm, memcpy)
  * resolve through a search of the host process's loaded libraries.
  */
