@@ -74,6 +74,7 @@ typedef struct lower_ctx {
 } lower_ctx;
 
 int lower_fail(lower_ctx *c, const char *fmt, ...);
+kp_dtype lower_dtype(ir_dtype t);
 int lower_temp(lower_ctx *c, long bytes);
 kp_ref lower_vref(int vb, long off_bytes);
 kp_instr *lower_emit(lower_ctx *c, kp_kind kind, const ir_node *src);
@@ -86,6 +87,35 @@ kp_scalar lower_scalar(lower_ctx *c, const ir_node *x);
 /* Buffer of a node that owns one (V_BUF with offset 0). */
 kp_ref lower_own(lower_ctx *c, const ir_node *x);
 char *lower_fn_name(lower_ctx *c, const char *base);
+
+/* lower_loop.c: strides, buffers and fused loops. */
+void lower_rowmajor(const ir_shape *s, long *st);
+int lower_contiguous(const val *v, const ir_shape *s);
+/* Strides of a value of shape xs (strides xst) read in the loop space
+ * `loop` (numpy broadcasting, right-aligned). */
+void lower_map_strides(const ir_shape *xs, const long *xst, const ir_shape *loop, long *out);
+/* n gets its own contiguous temporary. */
+void lower_set_own(lower_ctx *c, const ir_node *n);
+/* x (broadcast to shape) copied into vbuf vb at off_bytes, contiguous. */
+void lower_copy_into(lower_ctx *c, const ir_node *x, const ir_shape *shape, int vb, long off_bytes,
+                     const ir_node *src);
+/* The loop operation of an elementwise IR operation. */
+kp_eop lower_eop(ir_op op);
+/* A uniform value as a scalar operand. */
+kp_scalar lower_uniform_scalar(const val *v);
+void lower_map_loop(lower_ctx *c, const ir_node *n);
+void lower_reduce_loop(lower_ctx *c, const ir_node *n);
+void lower_concat_loop(lower_ctx *c, const ir_node *n);
+
+/* lower_fuse.c: the fusion schedule. */
+/* Fills uses, user and absorbable of every node; needed[] (zeroed, one
+ * per node) marks the nodes outputs and assignments reach. */
+void lower_count_uses(lower_ctx *c, unsigned char *needed);
+/* Whether elementwise n is computed inline by its consumers (records its
+ * inline cost). */
+int lower_fusible(lower_ctx *c, const ir_node *n);
+/* Whether every operand of n is uniform (n becomes a derived scalar). */
+int lower_all_uniform(const lower_ctx *c, const ir_node *n);
 
 int lower_call(lower_ctx *c, const ir_node *n);
 int lower_plan(lower_ctx *c, kp_entry *e);

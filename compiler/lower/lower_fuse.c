@@ -1,0 +1,96 @@
+/*
+ * lower_fuse.c - the fusion schedule: which elementwise nodes are computed
+ * inside their consumers' loops instead of being stored, from use counts,
+ * whether every consumer can absorb the node, and the node's inline cost.
+ */
+#include "lower_int.h"
+
+/* Whether consumer u can compute its operand n inside its own loop: an
+ * elementwise operation over as many elements (no recomputation under
+ * broadcasting) or a reduction (its loop runs over n's elements). */
+static int absorbs(const ir_node *u, const ir_node *n) {
+  if (ir_op_kind(u->op) == IR_K_REDUCE)
+    return 1;
+  return ir_is_elementwise(u->op) && ir_numel(&u->shape) == ir_numel(&n->shape);
+}
+
+void lower_count_uses(lower_ctx *c, unsigned char *needed) {
+  const ir_graph *g = c->g;
+  for (int i = 0; i < g->noutputs; i++)
+    needed[g->outputs[i].node->id] = 1;
+  for (int i = 0; i < g->nassigns; i++)
+    needed[g->assigns[i].node->id] = 1;
+  for (int i = g->nnodes - 1; i >= 0; i--)
+    if (needed[i])
+      for (int j = 0; j < g->nodes[i]->nin; j++)
+        needed[g->nodes[i]->in[j]->id] = 1;
+  for (int i = 0; i < g->nnodes; i++) {
+    c->user[i] = -1;
+    c->absorbable[i] = 1;
+  }
+  for (int i = 0; i < g->nnodes; i++)
+    if (needed[i])
+      for (int j = 0; j < g->nodes[i]->nin; j++) {
+        const ir_node *x = g->nodes[i]->in[j];
+        c->user[x->id] = c->uses[x->id]++ ? -1 : i;
+        c->absorbable[x->id] &= absorbs(g->nodes[i], x);
+      }
+  for (int i = 0; i < g->noutputs; i++) {
+    c->uses[g->outputs[i].node->id] += 2;
+    c->absorbable[g->outputs[i].node->id] = 0;
+  }
+  for (int i = 0; i < g->nassigns; i++) {
+    c->uses[g->assigns[i].node->id] += 2;
+    c->absorbable[g->assigns[i].node->id] = 0;
+  }
+}
+
+/* Operations an elementwise node costs when computed inline, and the most
+ * a node with several consumers may cost to be recomputed in each of their
+ * loops instead of being stored once and loaded by each: a few arithmetic
+ * operations are cheaper than the round trip through memory, a
+ * transcendental function is not. */
+enum { RECOMPUTE_MAX_COST = 8 };
+
+static int op_cost(ir_op op) {
+  switch (op) {
+  case IR_EXP:
+  case IR_LOG:
+  case IR_TANH:
+  case IR_SIGMOID:
+  case IR_GELU:
+  case IR_GELU_GRAD:
+  case IR_POW:
+    return RECOMPUTE_MAX_COST + 1;
+  case IR_DIV:
+  case IR_SQRT:
+  case IR_RSQRT:
+  case IR_RECIP:
+    return 4;
+  default:
+    return 1;
+  }
+}
+
+/* Computed inside its consumers' loops instead of stored: used once by a
+ * loop that can absorb it, or by several such loops (or several times by
+ * one) when its inline cost, including the operands computed inline with
+ * it, is small. */
+int lower_fusible(lower_ctx *c, const ir_node *n) {
+  int cost = op_cost(n->op);
+  for (int i = 0; i < n->nin; i++)
+    if (c->val[n->in[i]->id].kind == V_INLINE)
+      cost += c->inline_cost[n->in[i]->id];
+  c->inline_cost[n->id] = cost;
+  if (!c->absorbable[n->id] || c->uses[n->id] == 0)
+    return 0;
+  return c->uses[n->id] == 1 || cost <= RECOMPUTE_MAX_COST;
+}
+
+/* An elementwise operation on uniform operands only: a derived scalar. */
+int lower_all_uniform(const lower_ctx *c, const ir_node *n) {
+  for (int i = 0; i < n->nin; i++)
+    if (c->val[n->in[i]->id].kind != V_UNIFORM)
+      return 0;
+  return 1;
+}
