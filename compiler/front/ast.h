@@ -340,4 +340,11 @@ const char *ast_decl_kind_name(ast_decl_kind k); /* "atom", "module", ... */
 void ast_dump_file(FILE *out, const ast_file *f);
 void ast_dump_expr(FILE *out, const ast_expr *e);
 
+/* Literals as source text (the dump and the infix printer of sema): a
+ * string quoted, with the escapes the lexer reads (\n \t \r \\ \") and other
+ * control bytes as \xNN; a float as the shortest text that reads back as
+ * the same double, always with a '.' or an 'e' (or inf, nan). */
+void ast_print_string(FILE *out, const char *s, size_t len);
+void ast_print_float(FILE *out, double v);
+
 #endif

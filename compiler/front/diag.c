@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
+
 enum {
   LINE_WINDOW = 120, /* longest source line shown in full */
   WINDOW_BEFORE = 40 /* bytes shown before the span in a long line */
@@ -28,36 +30,15 @@ struct diag_ctx {
   bool last_dropped; /* the previous report was dropped by the cap */
 };
 
-static void *xrealloc(void *p, size_t n) {
-  p = realloc(p, n ? n : 1);
-  if (!p) {
-    fputs("duet: internal error: out of memory\n", stderr);
-    exit(2);
-  }
-  return p;
-}
-
 static char *xstrndup(const char *s, size_t n) {
-  char *p = xrealloc(NULL, n + 1);
+  char *p = arena_heap_realloc(NULL, n + 1);
   memcpy(p, s, n);
   p[n] = 0;
   return p;
 }
 
-static char *vformat(const char *fmt, va_list ap) {
-  va_list ap2;
-  va_copy(ap2, ap);
-  int n = vsnprintf(NULL, 0, fmt, ap2);
-  va_end(ap2);
-  if (n < 0)
-    n = 0;
-  char *p = xrealloc(NULL, (size_t)n + 1);
-  vsnprintf(p, (size_t)n + 1, fmt, ap);
-  return p;
-}
-
 diag_ctx *diag_new(void) {
-  diag_ctx *d = xrealloc(NULL, sizeof *d);
+  diag_ctx *d = arena_heap_realloc(NULL, sizeof *d);
   memset(d, 0, sizeof *d);
   d->max_errors = DIAG_DEFAULT_MAX_ERRORS;
   return d;
@@ -90,11 +71,11 @@ void diag_set_max_errors(diag_ctx *d, int max_errors) {
 }
 
 const diag_file *diag_add_file(diag_ctx *d, const char *path, const char *text, size_t len) {
-  diag_file *f = xrealloc(NULL, sizeof *f);
+  diag_file *f = arena_heap_realloc(NULL, sizeof *f);
   f->path = xstrndup(path, strlen(path));
   f->text = xstrndup(text, len);
   f->len = len;
-  d->files = xrealloc(d->files, sizeof(*d->files) * (size_t)(d->nfiles + 1));
+  d->files = arena_heap_realloc(d->files, sizeof(*d->files) * (size_t)(d->nfiles + 1));
   d->files[d->nfiles++] = f;
   return f;
 }
@@ -118,12 +99,12 @@ void diag_reportv(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt,
   d->last_dropped = false;
   if (d->nentries == d->capentries) {
     d->capentries = d->capentries ? 2 * d->capentries : 16;
-    d->entries = xrealloc(d->entries, sizeof(*d->entries) * (size_t)d->capentries);
+    d->entries = arena_heap_realloc(d->entries, sizeof(*d->entries) * (size_t)d->capentries);
   }
   diag_entry *e = &d->entries[d->nentries++];
   e->sev = sev;
   e->loc = loc;
-  e->msg = vformat(fmt, ap);
+  e->msg = arena_heap_vprintf(fmt, ap);
   e->hint = NULL;
 }
 
@@ -153,7 +134,7 @@ void diag_hint(diag_ctx *d, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   free(e->hint);
-  e->hint = vformat(fmt, ap);
+  e->hint = arena_heap_vprintf(fmt, ap);
   va_end(ap);
 }
 

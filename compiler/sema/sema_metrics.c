@@ -118,14 +118,6 @@ bool sema_bind_evals(sema_ctx *c, const ast_decl *exp, sema_experiment *x) {
   return ok;
 }
 
-static void shape_text(char *out, size_t cap, const mt_weight *w) {
-  size_t len = (size_t)snprintf(out, cap, "[");
-  for (int i = 0; i < w->rank && len < cap; i++)
-    len += (size_t)snprintf(out + len, cap - len, "%s%lld", i ? ", " : "", w->dims[i]);
-  if (len < cap)
-    snprintf(out + len, cap - len, "]");
-}
-
 static void no_match(sema_ctx *c, diag_loc loc, const char *metric, const char *glob,
                      const mt_model *m) {
   diag_error(c->d, loc, "%s(\"%s\") matches no weight", metric, glob);
@@ -150,12 +142,12 @@ bool sema_resolve_spectra(sema_ctx *c, sema_experiment *x) {
           continue;
         const mt_weight *prev = sp->nweights ? sp->weights[sp->nweights - 1] : NULL;
         char a[96], b[96];
-        shape_text(a, sizeof a, w);
+        sema_shape_text(a, sizeof a, w);
         if (w->rank != 2) {
           diag_error(c->d, sp->loc, "singular_values: %s %s is not a matrix", w->path, a);
           ok = false;
         } else if (prev && w->dims[1] != prev->dims[0]) {
-          shape_text(b, sizeof b, prev);
+          sema_shape_text(b, sizeof b, prev);
           diag_error(c->d, sp->loc, "singular_values: %s %s cannot multiply %s %s", w->path, a,
                      prev->path, b);
           diag_hint(c->d, "the product is W_k ... W_1 in data-flow order: each [out, in] "
@@ -200,7 +192,7 @@ bool sema_resolve_ablations(sema_ctx *c, sema_experiment *x) {
           ok = false;
         } else if (w->dims[w->rank - 1] % h->i != 0) {
           char shape[96];
-          shape_text(shape, sizeof shape, w);
+          sema_shape_text(shape, sizeof shape, w);
           diag_error(c->d, ab->loc,
                      "head_ablation: the last axis of %s %s does not split into "
                      "%lld heads",
