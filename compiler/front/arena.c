@@ -19,7 +19,6 @@ typedef struct chunk {
 
 struct arena {
   chunk *head; /* owned list of chunks, newest first */
-  size_t total;
 };
 
 void arena_out_of_memory(void) {
@@ -91,7 +90,6 @@ void *arena_alloc(arena *a, size_t size) {
   }
   void *p = (char *)c->data + c->used;
   c->used += size;
-  a->total += size;
   return p;
 }
 
@@ -122,5 +120,3 @@ char *arena_printf(arena *a, const char *fmt, ...) {
   va_end(ap2);
   return p;
 }
-
-size_t arena_used(const arena *a) { return a->total; }

@@ -42,7 +42,4 @@ void *arena_heap_realloc(void *p, size_t n);
 char *arena_heap_vprintf(const char *fmt, va_list ap);
 _Noreturn void arena_out_of_memory(void);
 
-/* Total bytes handed out so far (for tests and statistics). */
-size_t arena_used(const arena *a);
-
 #endif

@@ -24,16 +24,6 @@ const char *ast_type_name(ast_type t) {
   return names[t];
 }
 
-const char *ast_expr_kind_name(ast_expr_kind k) {
-  static const char *const names[] = {
-      [AST_INT] = "int",     [AST_FLOAT] = "float",   [AST_STRING] = "string",
-      [AST_BOOL] = "bool",   [AST_NAME] = "name",     [AST_ELLIPSIS] = "..",
-      [AST_UNARY] = "unary", [AST_BINARY] = "binary", [AST_TERNARY] = "ternary",
-      [AST_CALL] = "call",   [AST_INDEX] = "index",   [AST_LIST] = "list",
-      [AST_TUPLE] = "tuple", [AST_ERROR] = "error"};
-  return names[k];
-}
-
 const char *ast_item_kind_name(ast_item_kind k) {
   static const char *const names[] = {[AST_ITEM_WEIGHT] = "weight",
                                       [AST_ITEM_DEFINE] = "define",

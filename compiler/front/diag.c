@@ -4,6 +4,7 @@
  * as '?' so the caret stays aligned. */
 #include "diag.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,7 +81,9 @@ const diag_file *diag_add_file(diag_ctx *d, const char *path, const char *text, 
   return f;
 }
 
-void diag_reportv(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt, va_list ap) {
+/* Records one diagnostic for the reporters below: counts it, drops errors
+ * past the cap and the notes that follow a dropped report. */
+static void report(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt, va_list ap) {
   if (sev == DIAG_NOTE) {
     if (d->last_dropped)
       return;
@@ -108,18 +111,11 @@ void diag_reportv(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt,
   e->hint = NULL;
 }
 
-void diag_report(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  diag_reportv(d, sev, loc, fmt, ap);
-  va_end(ap);
-}
-
 #define DEFINE_REPORTER(fn, sev)                             \
   void fn(diag_ctx *d, diag_loc loc, const char *fmt, ...) { \
     va_list ap;                                              \
     va_start(ap, fmt);                                       \
-    diag_reportv(d, sev, loc, fmt, ap);                      \
+    report(d, sev, loc, fmt, ap);                            \
     va_end(ap);                                              \
   }
 DEFINE_REPORTER(diag_error, DIAG_ERROR)
