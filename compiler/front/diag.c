@@ -151,8 +151,9 @@ diag_loc diag_loc_join(diag_loc a, diag_loc b) {
 
 /* ---- printing ---------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence (2..4 bytes) at p, or 0. */
-static size_t utf8_len(const unsigned char *p, size_t avail) {
+size_t diag_utf8_len(const unsigned char *p, size_t avail) {
+  if (p[0] < 0x80)
+    return 1;
   size_t n;
   unsigned min;
   if (p[0] >= 0xc2 && p[0] <= 0xdf)
@@ -212,7 +213,7 @@ static void print_snippet(FILE *out, const unsigned char *s, size_t len, size_t 
   if (w0 > 0)
     fputs(prefix, out);
   for (size_t i = w0; i < w1;) {
-    size_t n = s[i] >= 0x80 ? utf8_len(s + i, w1 - i) : 0;
+    size_t n = s[i] >= 0x80 ? diag_utf8_len(s + i, w1 - i) : 0;
     if (n) {
       fwrite(s + i, 1, n, out);
       i += n;
@@ -230,7 +231,7 @@ static void print_snippet(FILE *out, const unsigned char *s, size_t len, size_t 
   bool first = true;
   size_t i = w0;
   for (; i < w1 && i <= c1;) {
-    size_t n = s[i] >= 0x80 ? utf8_len(s + i, w1 - i) : 0;
+    size_t n = s[i] >= 0x80 ? diag_utf8_len(s + i, w1 - i) : 0;
     if (n == 0)
       n = 1;
     if (i < c0)

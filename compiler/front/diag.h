@@ -79,4 +79,9 @@ void diag_print(diag_ctx *d, FILE *out);
 /* The smallest span covering both (a and b in the same file, a first). */
 diag_loc diag_loc_join(diag_loc a, diag_loc b);
 
+/* Length of the valid UTF-8 sequence at p (1 for ASCII), or 0 if it is not
+ * valid UTF-8 within the `avail` bytes (for the lexer and for printing
+ * source lines). */
+size_t diag_utf8_len(const unsigned char *p, size_t avail);
+
 #endif
