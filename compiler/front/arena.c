@@ -19,19 +19,40 @@ typedef struct chunk {
 
 struct arena {
   chunk *head; /* owned list of chunks, newest first */
-  size_t total;
 };
 
-static void *xcalloc(size_t n) {
+void arena_out_of_memory(void) {
+  fputs("duet: internal error: out of memory\n", stderr);
+  exit(2);
+}
+
+void *arena_heap_calloc(size_t n) {
   void *p = calloc(1, n);
-  if (!p) {
-    fputs("duet: internal error: out of memory\n", stderr);
-    exit(2);
-  }
+  if (!p)
+    arena_out_of_memory();
   return p;
 }
 
-arena *arena_new(void) { return xcalloc(sizeof(arena)); }
+void *arena_heap_realloc(void *p, size_t n) {
+  p = realloc(p, n ? n : 1);
+  if (!p)
+    arena_out_of_memory();
+  return p;
+}
+
+char *arena_heap_vprintf(const char *fmt, va_list ap) {
+  va_list ap2;
+  va_copy(ap2, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap2);
+  va_end(ap2);
+  if (n < 0)
+    n = 0;
+  char *p = arena_heap_realloc(NULL, (size_t)n + 1);
+  vsnprintf(p, (size_t)n + 1, fmt, ap);
+  return p;
+}
+
+arena *arena_new(void) { return arena_heap_calloc(sizeof(arena)); }
 
 void arena_free(arena *a) {
   if (!a)
@@ -53,11 +74,9 @@ void *arena_alloc(arena *a, size_t size) {
   chunk *c = a->head;
   if (!c || c->size - c->used < size) {
     size_t cap = size > CHUNK_SIZE / 4 ? size : CHUNK_SIZE;
-    if (cap > SIZE_MAX - sizeof(chunk)) {
-      fputs("duet: internal error: out of memory\n", stderr);
-      exit(2);
-    }
-    chunk *n = xcalloc(sizeof(chunk) + cap);
+    if (cap > SIZE_MAX - sizeof(chunk))
+      arena_out_of_memory();
+    chunk *n = arena_heap_calloc(sizeof(chunk) + cap);
     n->size = cap;
     if (c && size == cap) {
       /* a big block: keep the current chunk open for small requests */
@@ -71,7 +90,6 @@ void *arena_alloc(arena *a, size_t size) {
   }
   void *p = (char *)c->data + c->used;
   c->used += size;
-  a->total += size;
   return p;
 }
 
@@ -102,5 +120,3 @@ char *arena_printf(arena *a, const char *fmt, ...) {
   va_end(ap2);
   return p;
 }
-
-size_t arena_used(const arena *a) { return a->total; }

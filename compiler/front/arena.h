@@ -5,6 +5,7 @@
 #ifndef DUET_ARENA_H
 #define DUET_ARENA_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 typedef struct arena arena;
@@ -31,7 +32,14 @@ char *arena_strndup(arena *a, const char *s, size_t n);
 /* printf into a new arena string. */
 char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Total bytes handed out so far (for tests and statistics). */
-size_t arena_used(const arena *a);
+/* Heap memory outside any arena (the diagnostics store, the scanner state,
+ * the cells of `duet explain`; each freed by its owner): calloc and realloc
+ * that never return NULL. Out of memory anywhere ends the process with
+ * "duet: internal error: out of memory" and exit status 2. */
+void *arena_heap_calloc(size_t n);
+void *arena_heap_realloc(void *p, size_t n);
+/* vprintf into a new heap string (the caller frees it). */
+char *arena_heap_vprintf(const char *fmt, va_list ap);
+_Noreturn void arena_out_of_memory(void);
 
 #endif

@@ -9,8 +9,7 @@
  * in the arena passed to parse_file()/parse_string() and is released together
  * by arena_free(); never free anything in the tree on its own. Source texts
  * and paths (diag_file) belong to the diag_ctx of the same compilation. The
- * tree is immutable after parsing except for the `info` fields, which later
- * passes may set (to arena memory of their own); the parser leaves them NULL.
+ * tree is immutable after parsing.
  *
  * LISTS are (count, pointer) pairs; the pointer is NULL when the count is 0.
  * Strings are NUL-terminated. Names are never NULL where documented as set.
@@ -118,8 +117,7 @@ typedef struct ast_arg {
 struct ast_expr {
   ast_expr_kind kind;
   diag_loc loc;
-  int depth;  /* height of this subtree (a leaf is 1) */
-  void *info; /* for later passes; NULL after parsing */
+  int depth; /* height of this subtree (a leaf is 1) */
   union {
     long long ival;
     double fval;
@@ -207,7 +205,6 @@ typedef enum ast_period_unit { AST_EVERY_EPOCH, AST_EVERY_STEP } ast_period_unit
 struct ast_item {
   ast_item_kind kind;
   diag_loc loc; /* the whole item */
-  void *info;   /* for later passes; NULL after parsing */
   /* WEIGHT, DEFINE, ASSIGN, LET, STATE: the defined name or setting key
    * (ASSIGN in an experiment: `optimizer`, `model`, `batch`, ...).
    * NULL for DATA, OPTIMIZER_FOR, EVAL. */
@@ -288,7 +285,6 @@ static inline const ast_expr *ast_axis_value(const ast_axis *ax, int i, int k) {
 struct ast_decl {
   ast_decl_kind kind;
   diag_loc loc;   /* whole declaration */
-  void *info;     /* for later passes; NULL after parsing */
   ast_file *file; /* the file the declaration is written in */
   /* The declared name; for COMPARE and SWEEP the experiment it refers to;
    * NULL for USE. */
@@ -331,7 +327,6 @@ typedef struct ast_program {
 
 const char *ast_op_name(ast_op op);              /* ">>", "+", "-", ".T", ... */
 const char *ast_type_name(ast_type t);           /* "int", ..., "" for NONE */
-const char *ast_expr_kind_name(ast_expr_kind k); /* "int", "name", "call", ... */
 const char *ast_item_kind_name(ast_item_kind k); /* "weight", "define", ... */
 const char *ast_decl_kind_name(ast_decl_kind k); /* "atom", "module", ... */
 
@@ -339,5 +334,12 @@ const char *ast_decl_kind_name(ast_decl_kind k); /* "atom", "module", ... */
  * tests). Declarations and items print their position as @line:col. */
 void ast_dump_file(FILE *out, const ast_file *f);
 void ast_dump_expr(FILE *out, const ast_expr *e);
+
+/* Literals as source text (the dump and the infix printer of sema): a
+ * string quoted, with the escapes the lexer reads (\n \t \r \\ \") and other
+ * control bytes as \xNN; a float as the shortest text that reads back as
+ * the same double, always with a '.' or an 'e' (or inf, nan). */
+void ast_print_string(FILE *out, const char *s, size_t len);
+void ast_print_float(FILE *out, double v);
 
 #endif

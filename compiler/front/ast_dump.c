@@ -1,6 +1,7 @@
-/* ast_dump.c: names of AST enums and the stable S-expression dump used by
- * `duet check --dump-ast` and the golden tests. Declarations, items and
- * parameters print their position as @line:col; expressions print inline. */
+/* ast_dump.c: names of AST enums, literals as source text and the stable
+ * S-expression dump used by `duet check --dump-ast` and the golden tests.
+ * Declarations, items and parameters print their position as @line:col;
+ * expressions print inline. */
 #include "ast.h"
 
 #include <stdlib.h>
@@ -23,16 +24,6 @@ const char *ast_type_name(ast_type t) {
   return names[t];
 }
 
-const char *ast_expr_kind_name(ast_expr_kind k) {
-  static const char *const names[] = {
-      [AST_INT] = "int",     [AST_FLOAT] = "float",   [AST_STRING] = "string",
-      [AST_BOOL] = "bool",   [AST_NAME] = "name",     [AST_ELLIPSIS] = "..",
-      [AST_UNARY] = "unary", [AST_BINARY] = "binary", [AST_TERNARY] = "ternary",
-      [AST_CALL] = "call",   [AST_INDEX] = "index",   [AST_LIST] = "list",
-      [AST_TUPLE] = "tuple", [AST_ERROR] = "error"};
-  return names[k];
-}
-
 const char *ast_item_kind_name(ast_item_kind k) {
   static const char *const names[] = {[AST_ITEM_WEIGHT] = "weight",
                                       [AST_ITEM_DEFINE] = "define",
@@ -53,11 +44,9 @@ const char *ast_decl_kind_name(ast_decl_kind k) {
   return names[k];
 }
 
-/* ---- dump -------------------------------------------------------------- */
+/* ---- literals ---------------------------------------------------------- */
 
-static void pos(FILE *out, diag_loc l) { fprintf(out, " @%d:%d", l.line, l.col); }
-
-static void string_lit(FILE *out, const char *s, size_t len) {
+void ast_print_string(FILE *out, const char *s, size_t len) {
   fputc('"', out);
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
@@ -77,8 +66,7 @@ static void string_lit(FILE *out, const char *s, size_t len) {
   fputc('"', out);
 }
 
-/* Shortest text that reads back as the same double; always has '.' or 'e'. */
-static void float_lit(FILE *out, double v) {
+void ast_print_float(FILE *out, double v) {
   char buf[40];
   for (int prec = 1; prec <= 17; prec++) {
     snprintf(buf, sizeof buf, "%.*g", prec, v);
@@ -89,6 +77,10 @@ static void float_lit(FILE *out, double v) {
   if (!strpbrk(buf, ".eni"))
     fputs(".0", out);
 }
+
+/* ---- dump -------------------------------------------------------------- */
+
+static void pos(FILE *out, diag_loc l) { fprintf(out, " @%d:%d", l.line, l.col); }
 
 static void exprs(FILE *out, ast_expr **v, int n) {
   for (int i = 0; i < n; i++) {
@@ -103,10 +95,10 @@ void ast_dump_expr(FILE *out, const ast_expr *e) {
     fprintf(out, "%lld", e->ival);
     break;
   case AST_FLOAT:
-    float_lit(out, e->fval);
+    ast_print_float(out, e->fval);
     break;
   case AST_STRING:
-    string_lit(out, e->str.s, e->str.len);
+    ast_print_string(out, e->str.s, e->str.len);
     break;
   case AST_BOOL:
     fputs(e->bval ? "true" : "false", out);
@@ -197,7 +189,7 @@ static void item(FILE *out, const ast_item *it) {
   case AST_ITEM_OPTIMIZER_FOR:
     fputc(' ', out);
     if (it->optfor.is_glob)
-      string_lit(out, it->optfor.group, strlen(it->optfor.group));
+      ast_print_string(out, it->optfor.group, strlen(it->optfor.group));
     else
       fputs(it->optfor.group, out);
     break;
@@ -253,7 +245,7 @@ static void decl(FILE *out, const ast_decl *d) {
     if (d->use.is_std)
       fputs(" std", out);
     fputc(' ', out);
-    string_lit(out, d->use.path, strlen(d->use.path));
+    ast_print_string(out, d->use.path, strlen(d->use.path));
   } else {
     fprintf(out, " %s", d->name);
   }
@@ -282,7 +274,7 @@ static void decl(FILE *out, const ast_decl *d) {
 
 void ast_dump_file(FILE *out, const ast_file *f) {
   fputs("(file ", out);
-  string_lit(out, f->source->path, strlen(f->source->path));
+  ast_print_string(out, f->source->path, strlen(f->source->path));
   for (int i = 0; i < f->ndecls; i++)
     decl(out, f->decls[i]);
   fputs(")\n", out);

@@ -4,8 +4,11 @@
  * as '?' so the caret stays aligned. */
 #include "diag.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "arena.h"
 
 enum {
   LINE_WINDOW = 120, /* longest source line shown in full */
@@ -28,36 +31,15 @@ struct diag_ctx {
   bool last_dropped; /* the previous report was dropped by the cap */
 };
 
-static void *xrealloc(void *p, size_t n) {
-  p = realloc(p, n ? n : 1);
-  if (!p) {
-    fputs("duet: internal error: out of memory\n", stderr);
-    exit(2);
-  }
-  return p;
-}
-
 static char *xstrndup(const char *s, size_t n) {
-  char *p = xrealloc(NULL, n + 1);
+  char *p = arena_heap_realloc(NULL, n + 1);
   memcpy(p, s, n);
   p[n] = 0;
   return p;
 }
 
-static char *vformat(const char *fmt, va_list ap) {
-  va_list ap2;
-  va_copy(ap2, ap);
-  int n = vsnprintf(NULL, 0, fmt, ap2);
-  va_end(ap2);
-  if (n < 0)
-    n = 0;
-  char *p = xrealloc(NULL, (size_t)n + 1);
-  vsnprintf(p, (size_t)n + 1, fmt, ap);
-  return p;
-}
-
 diag_ctx *diag_new(void) {
-  diag_ctx *d = xrealloc(NULL, sizeof *d);
+  diag_ctx *d = arena_heap_realloc(NULL, sizeof *d);
   memset(d, 0, sizeof *d);
   d->max_errors = DIAG_DEFAULT_MAX_ERRORS;
   return d;
@@ -90,16 +72,18 @@ void diag_set_max_errors(diag_ctx *d, int max_errors) {
 }
 
 const diag_file *diag_add_file(diag_ctx *d, const char *path, const char *text, size_t len) {
-  diag_file *f = xrealloc(NULL, sizeof *f);
+  diag_file *f = arena_heap_realloc(NULL, sizeof *f);
   f->path = xstrndup(path, strlen(path));
   f->text = xstrndup(text, len);
   f->len = len;
-  d->files = xrealloc(d->files, sizeof(*d->files) * (size_t)(d->nfiles + 1));
+  d->files = arena_heap_realloc(d->files, sizeof(*d->files) * (size_t)(d->nfiles + 1));
   d->files[d->nfiles++] = f;
   return f;
 }
 
-void diag_reportv(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt, va_list ap) {
+/* Records one diagnostic for the reporters below: counts it, drops errors
+ * past the cap and the notes that follow a dropped report. */
+static void report(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt, va_list ap) {
   if (sev == DIAG_NOTE) {
     if (d->last_dropped)
       return;
@@ -118,27 +102,20 @@ void diag_reportv(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt,
   d->last_dropped = false;
   if (d->nentries == d->capentries) {
     d->capentries = d->capentries ? 2 * d->capentries : 16;
-    d->entries = xrealloc(d->entries, sizeof(*d->entries) * (size_t)d->capentries);
+    d->entries = arena_heap_realloc(d->entries, sizeof(*d->entries) * (size_t)d->capentries);
   }
   diag_entry *e = &d->entries[d->nentries++];
   e->sev = sev;
   e->loc = loc;
-  e->msg = vformat(fmt, ap);
+  e->msg = arena_heap_vprintf(fmt, ap);
   e->hint = NULL;
-}
-
-void diag_report(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  diag_reportv(d, sev, loc, fmt, ap);
-  va_end(ap);
 }
 
 #define DEFINE_REPORTER(fn, sev)                             \
   void fn(diag_ctx *d, diag_loc loc, const char *fmt, ...) { \
     va_list ap;                                              \
     va_start(ap, fmt);                                       \
-    diag_reportv(d, sev, loc, fmt, ap);                      \
+    report(d, sev, loc, fmt, ap);                            \
     va_end(ap);                                              \
   }
 DEFINE_REPORTER(diag_error, DIAG_ERROR)
@@ -153,7 +130,7 @@ void diag_hint(diag_ctx *d, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   free(e->hint);
-  e->hint = vformat(fmt, ap);
+  e->hint = arena_heap_vprintf(fmt, ap);
   va_end(ap);
 }
 
@@ -174,8 +151,9 @@ diag_loc diag_loc_join(diag_loc a, diag_loc b) {
 
 /* ---- printing ---------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence (2..4 bytes) at p, or 0. */
-static size_t utf8_len(const unsigned char *p, size_t avail) {
+size_t diag_utf8_len(const unsigned char *p, size_t avail) {
+  if (p[0] < 0x80)
+    return 1;
   size_t n;
   unsigned min;
   if (p[0] >= 0xc2 && p[0] <= 0xdf)
@@ -235,7 +213,7 @@ static void print_snippet(FILE *out, const unsigned char *s, size_t len, size_t 
   if (w0 > 0)
     fputs(prefix, out);
   for (size_t i = w0; i < w1;) {
-    size_t n = s[i] >= 0x80 ? utf8_len(s + i, w1 - i) : 0;
+    size_t n = s[i] >= 0x80 ? diag_utf8_len(s + i, w1 - i) : 0;
     if (n) {
       fwrite(s + i, 1, n, out);
       i += n;
@@ -253,7 +231,7 @@ static void print_snippet(FILE *out, const unsigned char *s, size_t len, size_t 
   bool first = true;
   size_t i = w0;
   for (; i < w1 && i <= c1;) {
-    size_t n = s[i] >= 0x80 ? utf8_len(s + i, w1 - i) : 0;
+    size_t n = s[i] >= 0x80 ? diag_utf8_len(s + i, w1 - i) : 0;
     if (n == 0)
       n = 1;
     if (i < c0)

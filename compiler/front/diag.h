@@ -5,7 +5,6 @@
 #ifndef DUET_DIAG_H
 #define DUET_DIAG_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -52,9 +51,6 @@ const diag_file *diag_add_file(diag_ctx *d, const char *path, const char *text, 
 
 /* Reports a diagnostic at `loc` (printf-style message, no trailing newline,
  * no leading capital by convention). Errors past the cap are dropped. */
-void diag_report(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-void diag_reportv(diag_ctx *d, diag_severity sev, diag_loc loc, const char *fmt, va_list ap);
 void diag_error(diag_ctx *d, diag_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void diag_warning(diag_ctx *d, diag_loc loc, const char *fmt, ...)
@@ -82,5 +78,10 @@ void diag_print(diag_ctx *d, FILE *out);
 
 /* The smallest span covering both (a and b in the same file, a first). */
 diag_loc diag_loc_join(diag_loc a, diag_loc b);
+
+/* Length of the valid UTF-8 sequence at p (1 for ASCII), or 0 if it is not
+ * valid UTF-8 within the `avail` bytes (for the lexer and for printing
+ * source lines). */
+size_t diag_utf8_len(const unsigned char *p, size_t avail);
 
 #endif

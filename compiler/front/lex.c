@@ -10,11 +10,9 @@
 #include "parse.h"
 
 lex_state *lex_open(arena *a, diag_ctx *d, const diag_file *f) {
-  lex_state *lx = calloc(1, sizeof *lx);
-  if (!lx || lex_yylex_init_extra(lx, &lx->scanner) != 0) {
-    fputs("duet: internal error: out of memory\n", stderr);
-    exit(2);
-  }
+  lex_state *lx = arena_heap_calloc(sizeof *lx);
+  if (lex_yylex_init_extra(lx, &lx->scanner) != 0)
+    arena_out_of_memory();
   lx->a = a;
   lx->d = d;
   lx->file = f;
@@ -51,36 +49,6 @@ diag_loc lex_diag_loc(const lex_state *lx, const YYLTYPE *loc) {
   return (diag_loc){lx->file, loc->first_line, loc->first_column, loc->last_line, loc->last_column};
 }
 
-/* A line ending with one of these tokens continues on the next line. */
-static bool ends_incomplete(int tok) {
-  switch (tok) {
-  case SHR:
-  case EQ:
-  case NE:
-  case LE:
-  case GE:
-  case AND:
-  case OR:
-  case '+':
-  case '-':
-  case '*':
-  case '/':
-  case '^':
-  case '@':
-  case '<':
-  case '>':
-  case '=':
-  case '!':
-  case '?':
-  case ':':
-  case ',':
-  case '.':
-    return true;
-  default:
-    return false;
-  }
-}
-
 /* A line starting with one of these binary operators continues the
  * previous line (no statement or item starts with them). */
 static bool starts_continuation(int tok) {
@@ -106,6 +74,12 @@ static bool starts_continuation(int tok) {
   default:
     return false;
   }
+}
+
+/* A line ending with a binary operator, '=', '!', ',' or '.' continues on
+ * the next line. */
+static bool ends_incomplete(int tok) {
+  return starts_continuation(tok) || tok == '=' || tok == '!' || tok == ',' || tok == '.';
 }
 
 /* Tokens that never occur inside ( ) or [ ]: seeing one means a bracket was

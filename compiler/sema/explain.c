@@ -14,24 +14,11 @@ static const char *const headers[NCOLS] = {"weight", "shape",     "mass", "sens"
 
 /* ---- cells: malloc'd strings ------------------------------------------- */
 
-static void *xmalloc(size_t n) {
-  void *p = malloc(n);
-  if (!p) {
-    fputs("duet: internal error: out of memory\n", stderr);
-    exit(2);
-  }
-  return p;
-}
-
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 static char *fmt(const char *f, ...) {
-  va_list ap, ap2;
+  va_list ap;
   va_start(ap, f);
-  va_copy(ap2, ap);
-  int n = vsnprintf(NULL, 0, f, ap);
-  char *s = xmalloc((size_t)(n > 0 ? n : 0) + 1);
-  vsnprintf(s, (size_t)(n > 0 ? n : 0) + 1, f, ap2);
-  va_end(ap2);
+  char *s = arena_heap_vprintf(f, ap);
   va_end(ap);
   return s;
 }
@@ -46,10 +33,8 @@ typedef struct sink {
 static FILE *sink_open(sink *s) {
   s->text = NULL;
   s->f = open_memstream(&s->text, &s->len);
-  if (!s->f) {
-    fputs("duet: internal error: out of memory\n", stderr);
-    exit(2);
-  }
+  if (!s->f)
+    arena_out_of_memory();
   return s->f;
 }
 
@@ -73,12 +58,6 @@ static char *dualize_text(const ast_item *it) {
     fprintf(f, "%s%s", i ? ", " : "", it->define.inputs[i].name);
   fputs(") = ", f);
   sema_print_expr(f, it->value);
-  return sink_close(&s);
-}
-
-static char *shape_text(const mt_weight *w) {
-  sink s;
-  mt_shape_print(sink_open(&s), w);
   return sink_close(&s);
 }
 
@@ -112,7 +91,8 @@ static void fill_row(char **row, const sema_experiment *x, const mt_weight *w) {
   const mt_node *a = w->atom;
   const sema_optimizer *o = x->weight_opt[w->index];
   row[0] = fmt("%s", w->path);
-  row[1] = shape_text(w);
+  row[1] = arena_heap_realloc(NULL, SEMA_SHAPE_TEXT_CAP(w->rank));
+  sema_shape_text(row[1], SEMA_SHAPE_TEXT_CAP(w->rank), w);
   row[2] = fmt("%.6g", a->mass);
   row[3] = fmt("%.6g", a->sens);
   row[4] = fmt("%.6g", a->share);
@@ -145,7 +125,7 @@ static void print_table(FILE *out, char **cells, int rows) {
 static void print_weights(FILE *out, const sema_experiment *x) {
   const mt_model *m = x->model;
   int rows = m->nweights + 1;
-  char **cells = xmalloc((size_t)rows * NCOLS * sizeof *cells);
+  char **cells = arena_heap_realloc(NULL, (size_t)rows * NCOLS * sizeof *cells);
   for (int k = 0; k < NCOLS; k++)
     cells[k] = fmt("%s", headers[k]);
   for (int i = 0; i < m->nweights; i++)

@@ -1,8 +1,6 @@
-/* expr_print.c: prints an expression in duet's infix syntax with the fewest
- * parentheses that keep its meaning (the precedence table of ast.h), for
- * `duet explain` and for messages that quote a declaration. */
-#include <stdlib.h>
-#include <string.h>
+/* expr_print.c: source text for `duet explain` and for messages: an
+ * expression in duet's infix syntax with the fewest parentheses that keep
+ * its meaning (the precedence table of ast.h), and a weight's shape. */
 
 #include "sema.h"
 
@@ -67,37 +65,6 @@ static int prec(const ast_expr *e) {
   }
 }
 
-/* The shortest decimal form that reads back as the same double. */
-static void print_float(FILE *out, double f) {
-  char buf[40];
-  for (int p = 1; p <= 17; p++) {
-    snprintf(buf, sizeof buf, "%.*g", p, f);
-    if (strtod(buf, NULL) == f)
-      break;
-  }
-  fputs(buf, out);
-  if (!strpbrk(buf, ".eEin"))
-    fputs(".0", out);
-}
-
-static void print_string(FILE *out, const char *s, size_t len) {
-  fputc('"', out);
-  for (size_t i = 0; i < len; i++) {
-    char ch = s[i];
-    if (ch == '"' || ch == '\\')
-      fprintf(out, "\\%c", ch);
-    else if (ch == '\n')
-      fputs("\\n", out);
-    else if (ch == '\t')
-      fputs("\\t", out);
-    else if (ch == '\r')
-      fputs("\\r", out);
-    else
-      fputc(ch, out);
-  }
-  fputc('"', out);
-}
-
 static void print(FILE *out, const ast_expr *e, int min);
 
 static void print_list(FILE *out, ast_expr **items, int n) {
@@ -114,10 +81,10 @@ static void print_inner(FILE *out, const ast_expr *e) {
     fprintf(out, "%lld", e->ival);
     break;
   case AST_FLOAT:
-    print_float(out, e->fval);
+    ast_print_float(out, e->fval);
     break;
   case AST_STRING:
-    print_string(out, e->str.s, e->str.len);
+    ast_print_string(out, e->str.s, e->str.len);
     break;
   case AST_BOOL:
     fputs(e->bval ? "true" : "false", out);
@@ -196,3 +163,11 @@ static void print(FILE *out, const ast_expr *e, int min) {
 }
 
 void sema_print_expr(FILE *out, const ast_expr *e) { print(out, e, P_TERNARY); }
+
+void sema_shape_text(char *out, size_t cap, const mt_weight *w) {
+  size_t len = (size_t)snprintf(out, cap, "[");
+  for (int i = 0; i < w->rank && len < cap; i++)
+    len += (size_t)snprintf(out + len, cap - len, "%s%lld", i ? ", " : "", w->dims[i]);
+  if (len < cap)
+    snprintf(out + len, cap - len, "]");
+}

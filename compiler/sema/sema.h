@@ -220,6 +220,12 @@ bool sema_eval_const(const sema_result *r, const mt_node *scope, const ast_expr 
 /* Infix source form of an expression (minimal parentheses), as written. */
 void sema_print_expr(FILE *out, const ast_expr *e);
 
+/* A weight's shape as written in messages, "[784, 512]", into out (cap
+ * bytes, cut short if it does not fit; SEMA_SHAPE_TEXT_CAP(rank) always
+ * fits). */
+void sema_shape_text(char *out, size_t cap, const mt_weight *w);
+#define SEMA_SHAPE_TEXT_CAP(rank) (3 + 21 * (size_t)(rank)) /* "[]", NUL, "19 digits, " */
+
 /* Whether `glob` (`*` matches any run of characters) matches the whole
  * `path` or its end from any '.': "head*" matches model[3].head.Linear.W,
  * "Linear.W" every weight W of a Linear, "model" no weight. */

@@ -172,8 +172,59 @@ bool sema_is_composite(const ast_decl *d);
 /* sema_instantiate.c: expands a model expression into a module tree. */
 mt_model *sema_instantiate_model(sema_ctx *c, const ast_expr *e, sema_env *env);
 
-/* sema_experiment.c: experiments, optimizers, compare and sweep. */
+/* sema_settings.c: an experiment's settings and their overrides. */
+typedef enum sema_setting {
+  SETTING_MODEL,
+  SETTING_LOSS,
+  SETTING_OPTIMIZER,
+  SETTING_BATCH,
+  SETTING_EPOCHS,
+  SETTING_STEPS,
+  SETTING_SEED,
+  SETTING_SCHEDULE,
+  SETTING_COUNT
+} sema_setting;
+/* The key of each setting: "model", "loss", ... */
+extern const char *const sema_setting_names[SETTING_COUNT];
+/* The value of each setting as written (NULL: not given). */
+typedef struct sema_settings {
+  const ast_expr *value[SETTING_COUNT];
+  diag_loc loc[SETTING_COUNT]; /* the key as written */
+} sema_settings;
+/* Reads the `key = value` items of an experiment: known keys, each once. */
+bool sema_read_settings(sema_ctx *c, const ast_decl *exp, sema_settings *st);
+/* Applies one override (`setting`, `setting.param`, `setting.Name.param`
+ * or a bare model parameter) to the settings; false after reporting. */
+bool sema_apply_override(sema_ctx *c, sema_settings *st, const sema_override *ov);
+
+/* sema_experiment.c: binds an experiment (NULL after reporting errors). */
 sema_experiment *sema_build(sema_ctx *c, const ast_decl *exp, int nov, const sema_override *ov);
+/* The builtin usable as `use` that e names or calls, its arguments checked;
+ * NULL after reporting ("unknown <what> 'x'", ...). */
+const sema_builtin *sema_want_builtin(sema_ctx *c, const ast_expr *e, unsigned use,
+                                      const char *what);
+
+/* sema_data.c: the experiment's `data` items into x->data. */
+bool sema_bind_all_data(sema_ctx *c, const ast_decl *exp, sema_experiment *x);
+
+/* sema_optimizers.c: the default optimizer (`optimizer = e`), the
+ * experiment's `optimizer for` groups, and, once the model exists, the
+ * optimizer of every weight. */
+bool sema_bind_default(sema_ctx *c, const ast_expr *e, sema_experiment *x);
+bool sema_bind_groups(sema_ctx *c, const ast_decl *exp, sema_experiment *x);
+void sema_assign_optimizers(sema_ctx *c, sema_experiment *x);
+
+/* sema_schedule.c: the `schedule` setting into x->sched. */
+bool sema_bind_schedule(sema_ctx *c, const ast_expr *e, sema_experiment *x);
+
+/* sema_metrics.c: the experiment's `eval` items into x->evals, then, once
+ * x->model exists, the weights of their spectra and ablations. */
+bool sema_bind_evals(sema_ctx *c, const ast_decl *exp, sema_experiment *x);
+bool sema_resolve_spectra(sema_ctx *c, sema_experiment *x);
+bool sema_resolve_ablations(sema_ctx *c, sema_experiment *x);
+
+/* sema_studies.c: checks compare and sweep declarations against the
+ * experiments they vary. */
 void sema_check_studies(sema_ctx *c);
 
 /* A context over an existing result (for sema_build_experiment). */

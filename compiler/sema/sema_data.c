@@ -1,0 +1,84 @@
+/* sema_data.c: the data bindings of an experiment (`data train = ...`):
+ * each a data source with constant arguments, each name bound once, one of
+ * them the training data. */
+#include <string.h>
+
+#include "sema_internal.h"
+
+/* A data-source argument written as a list of integers, `[1, -1, 2]`. */
+static bool bind_int_list(sema_ctx *c, const ast_expr *a, mt_value *out) {
+  long long *v = arena_alloc(c->a, (size_t)(a->list.n ? a->list.n : 1) * sizeof *v);
+  bool ok = true;
+  for (int i = 0; i < a->list.n; i++)
+    ok = sema_want_int(c, sema_evaluate(c, a->list.items[i], NULL), a->list.items[i],
+                       "an item of the list", &v[i]) &&
+         ok;
+  *out = (mt_value){.kind = MT_INTS, .ints = {v, a->list.n}};
+  return ok;
+}
+
+/* Argument a of parameter j of data source b, a constant. */
+static bool bind_constant(sema_ctx *c, const sema_builtin *b, int j, const ast_expr *a,
+                          mt_value *out) {
+  sv v = sema_evaluate(c, a, NULL);
+  if (v.kind == SV_ERROR)
+    return false;
+  if (sema_to_mt(v, out))
+    return true;
+  diag_error(c->d, a->loc, "expected a constant for '%s' of %s, got %s", b->params[j], b->name,
+             sema_describe(c, v));
+  return false;
+}
+
+static bool bind_data(sema_ctx *c, const ast_arg *bnd, sema_data *out) {
+  out->name = bnd->name;
+  out->loc = bnd->value->loc;
+  const sema_builtin *b = sema_want_builtin(c, bnd->value, BT_DATA, "data source");
+  if (!b)
+    return false;
+  out->source = b->name;
+  out->args = arena_alloc(c->a, (size_t)b->nparams * sizeof *out->args);
+  bool ok = true;
+  for (int j = 0; j < b->nparams; j++) {
+    const ast_expr *a = sema_builtin_arg(b, bnd->value, j);
+    if (!a)
+      continue;
+    mt_binding *m = &out->args[out->nargs];
+    m->name = b->params[j];
+    if (a->kind == AST_LIST ? bind_int_list(c, a, &m->value) : bind_constant(c, b, j, a, &m->value))
+      out->nargs++;
+    else
+      ok = false;
+  }
+  return ok;
+}
+
+bool sema_bind_all_data(sema_ctx *c, const ast_decl *exp, sema_experiment *x) {
+  bool ok = true, train = false;
+  for (int i = 0; i < exp->nitems; i++) {
+    const ast_item *it = exp->items[i];
+    if (it->kind != AST_ITEM_DATA)
+      continue;
+    for (int j = 0; j < it->data.nbindings; j++) {
+      const ast_arg *b = &it->data.bindings[j];
+      for (int k = 0; k < x->ndata; k++)
+        if (strcmp(x->data[k].name, b->name) == 0) {
+          diag_error(c->d, b->name_loc, "data '%s' is bound twice", b->name);
+          ok = false;
+        }
+      x->data = arena_grow(c->a, x->data, (size_t)x->ndata * sizeof *x->data,
+                           (size_t)(x->ndata + 1) * sizeof *x->data);
+      if (bind_data(c, b, &x->data[x->ndata]))
+        x->ndata++;
+      else
+        ok = false;
+      train |= strcmp(b->name, "train") == 0;
+    }
+  }
+  if (!train && ok) {
+    diag_error(c->d, exp->name_loc, "experiment %s has no training data", exp->name);
+    diag_hint(c->d, "add e.g. 'data train = fashion_mnist(\"train\")'");
+    ok = false;
+  }
+  return ok;
+}
