@@ -1,10 +1,11 @@
 /* cmd_gradcheck.c: `duet gradcheck FILE [EXPERIMENT] [--batch N] [--tol X]
- * [--directions K] [--step H]`: compiles the experiment's model in double precision
- * at a small batch and compares its reverse-mode gradients with central
- * finite differences of the loss, per weight: along K random unit
- * directions (all coordinates at once) and along the 3 coordinates of
- * largest gradient. Prints the worst relative error of every weight; exit
- * 1 when one exceeds the bound. */
+ * [--directions K] [--step H]`: compiles the experiment's model in double
+ * precision at a small batch and compares its reverse-mode gradients with
+ * central finite differences of the loss (drv_fd_check), per weight: along K
+ * random unit directions and along the coordinates of largest gradient, each
+ * difference with its estimated error. Prints one verdict per weight (ok,
+ * too small to resolve, wrong) and the wrong derivatives; exit 1 when one
+ * is wrong. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,17 +16,10 @@
 #include "drv_data.h"
 #include "drv_gradient.h"
 #include "drv_machine.h"
-#include "rt_kernels.h"
-
-enum { TOP_COORDS = 3 };
-
-/* Both derivatives below this count as zero (relative error 0). */
-#define ZERO_GRAD 1e-13
 
 typedef struct gc_opts {
-  long batch, directions;
-  double tol;
-  double step; /* finite-difference step, relative to max(1, RMS of the weight) */
+  long batch;
+  drv_fd_settings fd;
 } gc_opts;
 
 static int gc_option(void *ctx, int i, int argc, char **argv) {
@@ -48,91 +42,18 @@ static int gc_option(void *ctx, int i, int argc, char **argv) {
   if (strcmp(opt, "--batch") == 0)
     g->batch = (long)v;
   else if (strcmp(opt, "--directions") == 0)
-    g->directions = (long)v;
+    g->fd.directions = (long)v;
   else if (strcmp(opt, "--tol") == 0)
-    g->tol = v;
+    g->fd.tol = v;
   else
-    g->step = v;
+    g->fd.step = v;
   return 2;
 }
 
 typedef struct checker {
   drv_machine m;
   int loss_entry;
-  uint64_t seed;
 } checker;
-
-static double loss_at(checker *c) {
-  double out[DRV_MAX_OUTPUTS];
-  drv_machine_run(&c->m, c->loss_entry, out);
-  return out[0];
-}
-
-static double rel_error(double a, double b) {
-  double scale = fmax(fabs(a), fabs(b));
-  return scale < ZERO_GRAD ? 0 : fabs(a - b) / scale;
-}
-
-/* Central difference of the loss along v (n values) from w, step h; w is
- * restored from `saved`. */
-static double central(checker *c, double *w, const double *saved, const double *v, long n,
-                      double h) {
-  for (long i = 0; i < n; i++)
-    w[i] = saved[i] + h * v[i];
-  double up = loss_at(c);
-  for (long i = 0; i < n; i++)
-    w[i] = saved[i] - h * v[i];
-  double down = loss_at(c);
-  memcpy(w, saved, (size_t)n * sizeof *w);
-  return (up - down) / (2 * h);
-}
-
-/* Worst relative error of the gradient g of weight w (n values). */
-static double check_weight(checker *c, double *w, const double *g, long n, const gc_opts *o,
-                           uint64_t stream) {
-  double *saved = malloc((size_t)n * sizeof *saved), *v = malloc((size_t)n * sizeof *v);
-  if (!saved || !v)
-    abort();
-  memcpy(saved, w, (size_t)n * sizeof *w);
-  double ss = 0;
-  for (long i = 0; i < n; i++)
-    ss += w[i] * w[i];
-  double h = o->step * fmax(1, sqrt(ss / (double)n)), worst = 0;
-  for (long k = 0; k < o->directions; k++) {
-    rt_init_normal_f64(v, (size_t)n, 0, 1, c->seed, stream * 64 + (uint64_t)k);
-    double norm = 0, ad = 0;
-    for (long i = 0; i < n; i++)
-      norm += v[i] * v[i];
-    norm = sqrt(norm);
-    for (long i = 0; i < n; i++) {
-      v[i] /= norm;
-      ad += g[i] * v[i];
-    }
-    worst = fmax(worst, rel_error(central(c, w, saved, v, n, h), ad));
-  }
-  /* the coordinates of largest |g|: one at a time */
-  long top[TOP_COORDS];
-  int ntop = 0;
-  for (long i = 0; i < n; i++) {
-    if (ntop == TOP_COORDS && fabs(g[i]) <= fabs(g[top[ntop - 1]]))
-      continue;
-    int pos = ntop < TOP_COORDS ? ntop++ : TOP_COORDS - 1;
-    while (pos > 0 && fabs(g[i]) > fabs(g[top[pos - 1]])) {
-      top[pos] = top[pos - 1];
-      pos--;
-    }
-    top[pos] = i;
-  }
-  memset(v, 0, (size_t)n * sizeof *v);
-  for (int k = 0; k < ntop; k++) {
-    v[top[k]] = 1;
-    worst = fmax(worst, rel_error(central(c, w, saved, v, n, h), g[top[k]]));
-    v[top[k]] = 0;
-  }
-  free(saved);
-  free(v);
-  return worst;
-}
 
 static const sema_data *train_binding(const sema_experiment *e) {
   for (int i = 0; i < e->ndata; i++)
@@ -167,8 +88,7 @@ static int prepare(drv_source *s, const sema_experiment *e, const gc_opts *o, ch
   if (!drv_machine_init(&c->m, p))
     return 2;
   c->loss_entry = core_entry(c->m.exe, "gradcheck_loss");
-  c->seed = (uint64_t)e->seed;
-  core_init(c->m.exe, c->m.arena, c->seed);
+  core_init(c->m.exe, c->m.arena, (uint64_t)e->seed);
   uint32_t *idx = malloc((size_t)batch * sizeof *idx);
   if (!idx)
     abort();
@@ -179,18 +99,86 @@ static int prepare(drv_source *s, const sema_experiment *e, const gc_opts *o, ch
   return 0;
 }
 
+/* "[24, 11]": a shape, or with flat >= 0 the index of that element. */
+static void index_str(const mt_weight *w, long flat, char *buf, size_t len) {
+  long idx[IR_MAX_RANK];
+  for (int d = w->rank - 1; d >= 0; d--) {
+    idx[d] = flat < 0 ? w->dims[d] : flat % w->dims[d];
+    flat = flat < 0 ? flat : flat / w->dims[d];
+  }
+  int n = 0;
+  for (int d = 0; d < w->rank; d++)
+    n += snprintf(buf + n, len - (size_t)n, "%s%ld", d ? ", " : "[", idx[d]);
+  snprintf(buf + n, len - (size_t)n, "]");
+}
+
+/* The row of one weight: |grad|, the worst relative error and the worst
+ * relative finite-difference error of its derivatives that are not too
+ * small to resolve, the verdict; then a line per wrong derivative. */
+static void print_row(const mt_weight *w, int width, const drv_fd_result *r, double tol,
+                      double *worst) {
+  double rel = -1, fd = 0, floor = INFINITY;
+  for (int k = 0; k < r->nprobes; k++) {
+    const drv_fd_probe *p = &r->probes[k];
+    floor = fmin(floor, DRV_FD_MARGIN * p->error);
+    if (drv_fd_probe_verdict(p, tol) == DRV_FD_TOO_SMALL)
+      continue;
+    double size = fmax(fabs(p->ad), fabs(p->fd));
+    rel = fmax(rel, fabs(p->fd - p->ad) / size);
+    fd = fmax(fd, p->error / size);
+  }
+  char shape[64], rs[16] = "-", fs[16] = "-", verdict[64];
+  index_str(w, -1, shape, sizeof shape);
+  if (rel >= 0) {
+    snprintf(rs, sizeof rs, "%.2e", rel);
+    snprintf(fs, sizeof fs, "%.2e", fd);
+    *worst = fmax(*worst, rel);
+  }
+  if (r->verdict == DRV_FD_TOO_SMALL)
+    snprintf(verdict, sizeof verdict, "too small to resolve (floor %.1e)", floor);
+  else
+    snprintf(verdict, sizeof verdict, "%s", r->verdict == DRV_FD_OK ? "ok" : "WRONG");
+  printf("%-*s  %-16s %11.4e %10s %10s  %s\n", width, w->path, shape, r->grad_norm, rs, fs,
+         verdict);
+  for (int k = 0; k < r->nprobes; k++) {
+    const drv_fd_probe *p = &r->probes[k];
+    if (drv_fd_probe_verdict(p, tol) != DRV_FD_WRONG)
+      continue;
+    char where[80];
+    if (p->coord < 0)
+      snprintf(where, sizeof where, "random direction %d", k + 1);
+    else
+      index_str(w, p->coord, where, sizeof where);
+    printf("    %s: reverse mode %.6e, finite differences %.6e +- %.1e (step %.1e)\n", where, p->ad,
+           p->fd, p->error, p->step);
+  }
+}
+
 static int check_all(const sema_experiment *e, const gc_opts *o, checker *c) {
   double out[DRV_MAX_OUTPUTS];
   drv_machine_run(&c->m, core_entry(c->m.exe, "gradcheck_grad"), out);
-  printf("gradcheck %s: float64, batch %ld, loss %.10g, %ld random directions and the %d largest "
-         "gradient coordinates per weight\n",
-         e->name, o->batch, out[0], o->directions, TOP_COORDS);
-  printf("%-44s %-16s %12s %12s\n", "weight", "shape", "|grad|", "rel. error");
-  double worst = 0;
+  printf("gradcheck %s: float64, batch %ld, loss %.10g\n", e->name, o->batch, out[0]);
+  if (o->fd.step > 0)
+    printf("per weight: %ld random unit directions and the %d largest gradient coordinates, "
+           "central differences at step %g x max(1, RMS of the weight)\n",
+           o->fd.directions, DRV_FD_COORDS, o->fd.step);
+  else
+    printf("per weight: %ld random unit directions and the %d largest gradient coordinates, "
+           "central differences at the step of least estimated error\n",
+           o->fd.directions, DRV_FD_COORDS);
+  printf("wrong: a difference above %g relative + %g x the estimated finite-difference error\n",
+         o->fd.tol, DRV_FD_MARGIN);
   const mt_model *m = e->model;
+  int width = 6, count[3] = {0};
+  for (int i = 0; i < m->nweights; i++)
+    if ((int)strlen(m->weights[i]->path) > width)
+      width = (int)strlen(m->weights[i]->path);
+  printf("%-*s  %-16s %11s %10s %10s  %s\n", width, "weight", "shape", "|grad|", "rel. error",
+         "fd error", "verdict");
+  double worst = -1;
   for (int i = 0; i < m->nweights; i++) {
     const mt_weight *w = m->weights[i];
-    char gname[1024], shape[64];
+    char gname[1024];
     snprintf(gname, sizeof gname, DRV_GRAD_PREFIX "%s", w->path);
     long n, ng;
     double *wd = core_tensor_data(c->m.exe, c->m.arena, w->path, &n);
@@ -199,25 +187,24 @@ static int check_all(const sema_experiment *e, const gc_opts *o, checker *c) {
       fprintf(stderr, "duet: internal error: no gradient for %s\n", w->path);
       return 2;
     }
-    double gn = 0;
-    for (long k = 0; k < n; k++)
-      gn += gd[k] * gd[k];
-    double err = check_weight(c, wd, gd, n, o, (uint64_t)i + 1);
-    int len = 0;
-    for (int d = 0; d < w->rank; d++)
-      len +=
-          snprintf(shape + len, sizeof shape - (size_t)len, "%s%lld", d ? ", " : "[", w->dims[d]);
-    snprintf(shape + len, sizeof shape - (size_t)len, "]");
-    printf("%-44s %-16s %12.4e %12.3e\n", w->path, shape, sqrt(gn), err);
-    worst = fmax(worst, err);
+    drv_fd_result r;
+    drv_fd_check(&c->m, c->loss_entry, wd, gd, n, &o->fd, (uint64_t)i + 1, &r);
+    print_row(w, width, &r, o->fd.tol, &worst);
+    count[r.verdict]++;
+    drv_fd_free(&r);
   }
-  bool ok = worst <= o->tol;
-  printf("worst relative error %.3e (bound %.1e): %s\n", worst, o->tol, ok ? "ok" : "FAILED");
-  return ok ? 0 : 1;
+  printf("%d weight%s: %d ok, %d too small to resolve, %d wrong; ", m->nweights,
+         m->nweights == 1 ? "" : "s", count[DRV_FD_OK], count[DRV_FD_TOO_SMALL],
+         count[DRV_FD_WRONG]);
+  if (worst >= 0)
+    printf("worst relative error %.3e where resolved", worst);
+  else
+    printf("no derivative resolved");
+  printf(": %s\n", count[DRV_FD_WRONG] ? "FAILED" : "ok");
+  return count[DRV_FD_WRONG] ? 1 : 0;
 }
-
 int drv_cmd_gradcheck(int argc, char **argv) {
-  gc_opts o = {.batch = 4, .directions = 3, .tol = 1e-5, .step = 1e-5};
+  gc_opts o = {.batch = 4, .fd = {.directions = 3, .tol = 1e-6}};
   drv_cli cli;
   int rc = drv_cli_parse(&cli, "gradcheck", argc, argv, gc_option, &o);
   drv_source s = {0};
@@ -226,6 +213,8 @@ int drv_cmd_gradcheck(int argc, char **argv) {
   drv_data train = {0};
   if (rc == 0)
     rc = drv_cli_experiment(&cli, &s, &e);
+  if (rc == 0)
+    o.fd.seed = (uint64_t)e->seed;
   if (rc == 0)
     rc = prepare(&s, e, &o, &c, &train);
   if (rc == 0)

@@ -367,6 +367,13 @@ ir_node *ir_spectral_lanczos(ir_graph *g, ir_node *x, ir_node *v, int steps);
 ir_node *ir_spd_pow(ir_graph *g, ir_node *a, double p, double eps);
 /* Part i of a tuple node (the parts directly follow the tuple). */
 ir_node *ir_part(const ir_graph *g, const ir_node *tuple, int i);
+/* Copies into dst the nodes of src (another entry of the same program) that
+ * the n roots depend on, in src's order, with their attributes and
+ * locations; copies[i] receives the copy of roots[i]. Outputs and
+ * assignments are not copied. Returns 0, or -1 with a message in dst->err
+ * (ir_clone.c). */
+int ir_graph_copy(ir_graph *dst, const ir_graph *src, int n, ir_node *const *roots,
+                  ir_node **copies);
 
 /* ---- checking and printing (ir_verify.c, ir_dump.c) --------------------- */
 /* Checks the structural invariants (operands precede their users and belong
