@@ -313,13 +313,26 @@ int rt_metrics_close(rt_metrics *m, rt_error *err);
 /* Writes one pretty-printed JSON object (2-space indent) atomically. */
 int rt_summary_write(const char *path, const rt_field *fields, size_t n, rt_error *err);
 
+/* ---- numbers as text -------------------------------------------------------
+ * The one format of numbers shown to people (tables, end-of-run lines, the
+ * progress line): 4 significant digits, "%.4g": 2.7e-11, 0.9091, 1.235,
+ * 1.234e+04, nan, inf. Returns buf. */
+#define RT_NUM_CHARS 32
+const char *rt_num_text(char buf[RT_NUM_CHARS], double v);
+
 /* ---- progress display ------------------------------------------------------
- * On a terminal: one line redrawn in place with '\r' (bar, step/total, epoch,
- * loss, steps/s, ETA), at most every bar_interval_s seconds. Otherwise: a
- * plain line every line_every_steps steps or line_every_s seconds, whichever
- * comes first. Rates count the steps since rt_progress_init (a resumed run
- * starts at first_step). The caller passes the time (rt_now_s()); output
- * depends only on the arguments and the struct. */
+ * On a terminal: one line redrawn in place with '\r', at most every
+ * bar_interval_s seconds, never wider than the terminal (one column less:
+ * the width is read at each redraw, so a resized terminal is followed):
+ *   [####........] step 450/1000 (45%) | epoch 1.28/2 | loss 1.235
+ *     | 25.0 steps/s | elapsed 0:18 | ETA 0:22
+ * As it narrows, the fields are dropped in this order: bar, rate, epoch,
+ * percentage, elapsed time, ETA, loss (the step stays; below its width
+ * the line is cut). Otherwise (a file or pipe): the same fields without the
+ * bar, as a plain line each time the run passes a multiple of 5% of its
+ * steps, and at the last step. The epoch is step / steps_per_epoch, shown
+ * with 2 decimals; rates count the steps since rt_progress_init (a resumed
+ * run starts at first_step). The caller passes the time (rt_now_s()). */
 typedef enum rt_progress_mode {
   RT_PROGRESS_AUTO, /* bar when out is a terminal, else lines */
   RT_PROGRESS_BAR,
@@ -329,13 +342,12 @@ typedef enum rt_progress_mode {
 typedef struct rt_progress {
   FILE *out; /* not owned */
   int bar;   /* 1: redrawn bar, 0: plain lines */
+  int columns; /* bar: the width to fit; 0 (default): the terminal's */
   long total_steps;
-  int total_epochs; /* 0: epochs not shown */
+  long steps_per_epoch; /* 0: epochs not shown */
   long first_step;
   double start_s;
   double bar_interval_s; /* default 0.1 */
-  long line_every_steps; /* default total_steps / 20 (at least 1) */
-  double line_every_s;   /* default 30 */
   long last_step;        /* last step shown */
   double last_s;         /* when it was shown */
   int bar_visible;       /* a bar line is on screen without newline */
@@ -343,17 +355,19 @@ typedef struct rt_progress {
 
 /* Monotonic clock in seconds. */
 double rt_now_s(void);
+/* The width of the terminal behind out: TIOCGWINSZ, else $COLUMNS, else 80. */
+int rt_terminal_columns(FILE *out);
 
 void rt_progress_init(rt_progress *p, FILE *out, rt_progress_mode mode, long first_step,
-                      long total_steps, int total_epochs, double now_s);
-/* The status text for step (steps done) and epoch (shown as given, 1-based
- * by convention), without '\r' or newline, into buf[cap]; returns its length
+                      long total_steps, long steps_per_epoch, double now_s);
+/* The status text for step (steps done) at most width characters wide
+ * (0: no limit), without '\r' or newline, into buf[cap]; returns its length
  * (as snprintf). */
-int rt_progress_format(const rt_progress *p, char *buf, size_t cap, long step, int epoch,
+int rt_progress_format(const rt_progress *p, char *buf, size_t cap, int width, long step,
                        double loss, double now_s);
 /* Shows the status if it is due (or step == total_steps). Returns 1 when
  * something was written. */
-int rt_progress_update(rt_progress *p, long step, int epoch, double loss, double now_s);
+int rt_progress_update(rt_progress *p, long step, double loss, double now_s);
 /* Prints a full line of text (e.g. evaluation results) without garbling the
  * bar: the bar line is cleared first and redrawn at the next update. */
 void rt_progress_message(rt_progress *p, const char *line);

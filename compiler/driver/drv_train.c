@@ -409,7 +409,7 @@ static int train_steps(trainer *t) {
     if (rc != 0)
       return rc;
     if (t->show)
-      rt_progress_update(&t->progress, s, (int)(epoch + 1), loss, rt_now_s());
+      rt_progress_update(&t->progress, s, loss, rt_now_s());
   }
   if (t->show)
     rt_progress_end(&t->progress);
@@ -460,8 +460,8 @@ static int open_logs(trainer *t) {
     return io_error(&err);
   t->log_step = t->step;
   if (t->show)
-    rt_progress_init(&t->progress, stderr, RT_PROGRESS_AUTO, t->step, t->total,
-                     (int)((t->total + t->bpe - 1) / t->bpe), rt_now_s());
+    rt_progress_init(&t->progress, stderr, RT_PROGRESS_AUTO, t->step, t->total, t->bpe,
+                     rt_now_s());
   return 0;
 }
 
