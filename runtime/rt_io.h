@@ -386,26 +386,41 @@ double rt_schedule_at(const char *const *names, const double *args, int n, long 
 
 /* ---- SVG line plots ---------------------------------------------------------
  * A self-contained SVG file, replaced atomically: axes with ticks and labels,
- * a title, a legend, one polyline per series (colors cycle through 10).
- * Points with a non-finite coordinate (or y <= 0 on a log axis) are skipped
- * and break the line; a plot with nothing to draw still gets its axes. */
+ * a title, one polyline per series (colors cycle through 10, optionally
+ * dashed) over an optional shaded band, and a legend to the right of the
+ * plot area (the picture grows by its width; names longer than 48
+ * characters are cut). Points with a non-finite coordinate (or y <= 0 on a
+ * log axis; with a band, also when its bounds are not drawable) are
+ * skipped and break the line; a plot with nothing to draw still gets its
+ * axes. */
+#define RT_COLOR_GRAY (-1)
+
 typedef struct rt_series {
-  const char *name;
-  const double *x, *y; /* [n] each; not owned */
+  const char *name;    /* legend text; NULL: not in the legend */
+  const double *x, *y; /* [n] each; not owned. n = 0: only a legend entry */
   size_t n;
+  const double *lo, *hi; /* [n] each: a band drawn under the line, or NULL */
+  int color;             /* 0: by position in the list; k > 0: color k - 1 of
+                            the palette; RT_COLOR_GRAY */
+  int dash;              /* 0 solid, 1 dashed, 2 dotted, 3 dash-dotted */
 } rt_series;
+
+typedef enum rt_scale {
+  RT_SCALE_AUTO, /* log when every finite y is positive and max/min > 100 */
+  RT_SCALE_LINEAR,
+  RT_SCALE_LOG
+} rt_scale;
 
 typedef struct rt_plot_opts {
   const char *title, *xlabel, *ylabel; /* NULL: none */
-  int log_y;
-  int width, height; /* pixels; 0: 720 x 450 */
+  rt_scale y_scale;
+  int log_x;         /* x on a log axis (points with x <= 0 skipped) */
+  int width, height; /* pixels of the plot with its axes, legend not counted;
+                        0: 720 x 450 */
 } rt_plot_opts;
 
 int rt_svg_plot(const char *path, const rt_plot_opts *opts, const rt_series *series, size_t nseries,
                 rt_error *err);
-/* Loss curves: title "loss", x label "step", y label "loss". */
-int rt_svg_loss_plot(const char *path, const rt_series *series, size_t nseries, int log_y,
-                     rt_error *err);
 
 /* ---- non-finite detection ---------------------------------------------------
  * Index of the first NaN or +-Inf in x[0..n), or -1 when all are finite. */

@@ -17,6 +17,7 @@
 #include "drv_eval.h"
 #include "drv_heads.h"
 #include "drv_machine.h"
+#include "drv_plot.h"
 #include "drv_schedule.h"
 #include "drv_spectrum.h"
 #include "drv_state.h"
@@ -312,7 +313,8 @@ static bool eval_due(const sema_eval *ev, long s, long bpe) {
 static void add_metric(rt_field *f, size_t *n, char *line, size_t cap, const char *key, double v) {
   f[(*n)++] = RT_NUM(key, v);
   size_t len = strlen(line);
-  snprintf(line + len, cap - len, " %s %.4f", key, v);
+  char num[RT_NUM_CHARS];
+  snprintf(line + len, cap - len, " %s %s", key, rt_num_text(num, v));
 }
 
 /* Evaluates the metrics due at step s (all of them when `all`), logs them
@@ -460,8 +462,7 @@ static int open_logs(trainer *t) {
     return io_error(&err);
   t->log_step = t->step;
   if (t->show)
-    rt_progress_init(&t->progress, stderr, RT_PROGRESS_AUTO, t->step, t->total, t->bpe,
-                     rt_now_s());
+    rt_progress_init(&t->progress, stderr, RT_PROGRESS_AUTO, t->step, t->total, t->bpe, rt_now_s());
   return 0;
 }
 
@@ -498,7 +499,7 @@ static int finish(trainer *t, drv_run_result *res) {
   if (drv_summary_write(path, &res->summary, &res->history, &err) < 0)
     return io_error(&err);
   drv_rundir_file(path, sizeof path, t->dir, "loss.svg");
-  if (drv_plot_losses(path, &res->history, &err) < 0)
+  if (drv_plot_losses(path, t->e->name, &res->history, &err) < 0)
     return io_error(&err);
   const drv_history *runs[1] = {&res->history};
   drv_rundir_file(path, sizeof path, t->dir, "singular_values.svg");
