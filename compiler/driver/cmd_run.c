@@ -49,11 +49,12 @@ static long *count_option(run_args *a, const char *opt) {
   return NULL;
 }
 
-/* Options with a string value. */
+/* Options with a string value (--resume: `duet run` only). */
 static const char **string_option(run_args *a, const char *opt) {
-  static const char *const names[] = {"--out", "--resume", "--dump-batches"};
-  const char **slots[] = {&a->o.out_dir, &a->o.resume_dir, &a->o.dump_batches};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+  static const char *const names[] = {"--out", "--dump-batches", "--resume"};
+  const char **slots[] = {&a->o.out_dir, &a->o.dump_batches, &a->o.resume_dir};
+  size_t n = sizeof names / sizeof names[0] - (strcmp(a->cmd, "run") != 0);
+  for (size_t i = 0; i < n; i++)
     if (strcmp(opt, names[i]) == 0)
       return slots[i];
   return NULL;
