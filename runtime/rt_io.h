@@ -298,17 +298,60 @@ typedef struct rt_field {
 #define RT_STR(k, v)    ((rt_field){.key = (k), .kind = RT_FIELD_STR, .str = (v)})
 #define RT_OBJ(k, f, n) ((rt_field){.key = (k), .kind = RT_FIELD_OBJ, .sub = (f), .nsub = (n)})
 
+/* Other formats a metrics log also goes to (rt_metrics_formats). */
+enum {
+  RT_LOG_CSV = 1,        /* metrics.csv, written from metrics.jsonl when the
+                            log is closed (rt_metrics_csv) */
+  RT_LOG_TENSORBOARD = 2 /* events.out.tfevents.<time>.<host>.<pid>.<n> (n:
+                            0, or the first number not taken): an Event per
+                            log line, as it is logged (rt_tb_*) */
+};
+
+typedef struct rt_tb_writer rt_tb_writer;
+
 typedef struct rt_metrics {
-  FILE *f;    /* owned; closed by rt_metrics_close */
-  char *path; /* owned copy, for messages */
+  FILE *f;          /* owned; closed by rt_metrics_close */
+  char *path;       /* owned copy, for messages */
+  unsigned formats; /* RT_LOG_* */
+  rt_tb_writer *tb; /* owned, with RT_LOG_TENSORBOARD */
 } rt_metrics;
 
 /* Opens path for writing (truncating), or for appending when append != 0
  * (a resumed run). */
 int rt_metrics_open(rt_metrics *m, const char *path, int append, rt_error *err);
-/* Writes one JSON object on one line and flushes it. */
+/* Also writes the log as the RT_LOG_* formats, into the directory of
+ * path: a new event file for TensorBoard (a resumed run adds one), and on
+ * closing metrics.csv from the whole of path. */
+int rt_metrics_formats(rt_metrics *m, unsigned formats, rt_error *err);
+/* Writes one JSON object on one line and flushes it (and an Event). */
 int rt_metrics_log(rt_metrics *m, const rt_field *fields, size_t n, rt_error *err);
+/* Closes the log (and the event file) and writes metrics.csv. */
 int rt_metrics_close(rt_metrics *m, rt_error *err);
+
+/* The RT_LOG_* flags of a comma-separated list of format names ("jsonl",
+ * always written, "csv", "tensorboard") into *formats. */
+int rt_log_formats_parse(const char *list, unsigned *formats, rt_error *err);
+
+/* metrics.csv from metrics.jsonl, replaced atomically: a header row, then
+ * one row per step (the lines of a step merged, in order of first
+ * appearance), a column per key in order of first appearance ("step"
+ * first; a nested object's keys as "<object>/<key>"). Numbers as in the
+ * JSON, a non-finite one as nan, inf or -inf (not its _nonfinite field),
+ * strings quoted when they hold a comma, quote or line break; an empty cell
+ * where a step has no value. */
+int rt_metrics_csv(const char *jsonl_path, const char *csv_path, rt_error *err);
+
+/* TensorBoard event files: TFRecord framing (length, masked CRC-32C of the
+ * length, data, masked CRC-32C of the data), a first Event with
+ * file_version "brain.Event:2", then Events with wall_time, step and a
+ * Summary of simple_value scalars (float32), tagged by key. */
+rt_tb_writer *rt_tb_open(const char *path, rt_error *err);
+/* One Event at `step`: every numeric field but "step" (a nested object's
+ * as "<object>/<key>"). Flushed. */
+int rt_tb_write(rt_tb_writer *w, long long step, const rt_field *fields, size_t n, rt_error *err);
+int rt_tb_close(rt_tb_writer *w, rt_error *err);
+/* The CRC-32C (Castagnoli) of data, before the masking of TFRecord. */
+uint32_t rt_crc32c(const void *data, size_t len);
 
 /* Writes one pretty-printed JSON object (2-space indent) atomically. */
 int rt_summary_write(const char *path, const rt_field *fields, size_t n, rt_error *err);
@@ -340,8 +383,8 @@ typedef enum rt_progress_mode {
 } rt_progress_mode;
 
 typedef struct rt_progress {
-  FILE *out; /* not owned */
-  int bar;   /* 1: redrawn bar, 0: plain lines */
+  FILE *out;   /* not owned */
+  int bar;     /* 1: redrawn bar, 0: plain lines */
   int columns; /* bar: the width to fit; 0 (default): the terminal's */
   long total_steps;
   long steps_per_epoch; /* 0: epochs not shown */

@@ -455,7 +455,8 @@ static int open_logs(trainer *t) {
   rt_error err;
   if (t->o->resume && drv_metrics_trim(path, t->step, &err) < 0)
     return io_error(&err);
-  if (rt_metrics_open(&t->metrics, path, t->o->resume != NULL, &err) < 0)
+  if (rt_metrics_open(&t->metrics, path, t->o->resume != NULL, &err) < 0 ||
+      rt_metrics_formats(&t->metrics, t->o->log_formats, &err) < 0)
     return io_error(&err);
   if (rt_batcher_init(&t->bt, (uint32_t)t->sets[0].n, (uint32_t)t->batch, 1,
                       (uint64_t)t->e->seed ^ RT_BATCH_SEED_MIX, &err) < 0)

@@ -48,6 +48,9 @@ static const drv_option run_options[] = {
         "stop after step N, resumably (the schedule still spans the whole run)"),
     OPT("--log-every", "N", DRV_ARG_TEXT,
         "write a metrics line every N steps (default 10, and at the last step)"),
+    CHOICE("--log-format", "LIST", "jsonl csv tensorboard",
+           "also write the metrics as csv (metrics.csv) and tensorboard (an event file): "
+           "a comma-separated list; metrics.jsonl is always written"),
     OPT("--threads", "N", DRV_ARG_TEXT,
         "BLAS threads (default: OpenBLAS's own, $OPENBLAS_NUM_THREADS or all cores)"),
     FLAG("--quiet", "no progress display and no evaluation lines"),
@@ -59,7 +62,7 @@ static const drv_option run_options[] = {
 static const drv_option resume_options[] = {
     OPT("--resume", "RUN_DIR", DRV_ARG_DIR,
         "continue a run from its checkpoint; only --steps, --stop-after, --log-every, "
-        "--threads and --quiet may go with it"),
+        "--log-format, --threads and --quiet may go with it"),
     END};
 
 static const drv_option check_options[] = {

@@ -98,15 +98,16 @@ for cmd in commands:
         args = [opt]
         if value:
             choice = re.match(r"([a-z0-9]+)\|", value)
-            args.append({"--set": "x=1"}.get(opt, choice.group(1) if choice else "1"))
+            args.append({"--log-format": "csv", "--set": "x=1"}.get(
+                opt, choice.group(1) if choice else "1"))
         if cmd not in ("completion", "help"):
             args = ["/nonexistent/x.duet" if cmd != "sample" else "/nonexistent", *args]
         p = duet(cmd, *args)
         t.check("unknown option" not in p.stderr, f"duet {cmd} accepts {opt}", "accepted",
                 p.stderr.strip())
 
-t.equal("run --help lists --stdlib, --stop-after and --log-every", True,
-        {"--stdlib", "--stop-after", "--log-every"} <= set(helps["run"]))
+t.equal("run --help lists --stdlib, --stop-after, --log-every and --log-format", True,
+        {"--stdlib", "--stop-after", "--log-every", "--log-format"} <= set(helps["run"]))
 for cmd in ("compare", "sweep"):
     t.equal(f"{cmd}: the options of run but --resume", set(helps["run"]) - RUN_ONLY,
             set(helps[cmd]))
@@ -130,7 +131,10 @@ for args, expected in [
         (["sample", "rundir", "--set", "x=1"], "duet: error: unknown option '--set'\n"
          "  hint: run 'duet sample --help' for usage\n"),
         (["check", "x.duet", "--stdlib"], "duet: error: --stdlib needs a value\n"
-         "  hint: run 'duet check --help' for usage\n")]:
+         "  hint: run 'duet check --help' for usage\n"),
+        (["run", "x.duet", "--log-format", "csv,parquet"],
+         "duet: error: --log-format: unknown log format 'parquet' (the formats are jsonl, csv "
+         "and tensorboard)\n  hint: run 'duet run --help' for usage\n")]:
     p = duet(*args)
     t.check(p.returncode == 1 and p.stderr == expected, f"duet {' '.join(args)}",
             expected, (p.returncode, p.stderr))
@@ -164,6 +168,8 @@ for cmd in commands:
 t.equal("run: a .duet file or a directory", ["a.duet", "rundir"], complete("run", ""))
 t.equal("sample: directories", ["rundir"], complete("sample", ""))
 t.equal("--dtype: its values", ["f32", "f64"], complete("run", "a.duet", "--dtype", ""))
+t.equal("--log-format: the next item of the list", ["csv,tensorboard"],
+        complete("run", "a.duet", "--log-format", "csv,t"))
 t.equal("--steps: no completion for a number", [], complete("run", "a.duet", "--steps", ""))
 t.equal("help: command names", ["sample", "sweep"], complete("help", "s"))
 t.equal("completion: the shells", ["bash", "zsh"], complete("completion", ""))

@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 """test_io_report.py - metrics.jsonl and summary.json parsed back with json
-(values, key order, float32 round trip, non-finite flags), and SVG plots parsed with xml.etree (structure, legend outside the plot
+(values, key order, float32 round trip, non-finite flags); metrics.csv
+against metrics.jsonl and the TensorBoard event files decoded by an
+independent reader (logreaders.py: checksums, Event fields, every value);
+and SVG plots parsed with xml.etree (structure, legend outside the plot
 area, linear and log ticks, the automatic scale, dash styles, bands, and
 that every point and tick sits where the axis mapping puts it).
 
@@ -11,9 +14,11 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from logreaders import compare_csv, flatten, read_events, same_number  # noqa: E402
 from testcheck import Tally, f32  # noqa: E402
 
 TOOL = sys.argv[1]
@@ -51,6 +56,46 @@ def check_metrics(path):
     equal("subnormal float32", f32(1e-45), f32(third["tiny"]))
     equal("large double", 1e300, third["huge"])
     equal("float32 1/3", f32(1 / 3), f32(third["third"]))
+
+
+def float32(v):
+    """v as a float32 simple_value holds it (beyond its range: infinite)."""
+    if math.isfinite(v) and abs(v) > 3.4028234663852886e38:
+        return math.copysign(math.inf, v)
+    return f32(v)
+
+
+def check_logs(tmp, t0, t1):
+    jsonl = os.path.join(tmp, "metrics.jsonl")
+    compare_csv(jsonl, os.path.join(tmp, "metrics.csv"), check)
+    with open(os.path.join(tmp, "metrics.csv"), newline="") as f:
+        text = f.read()
+    check('"dual ""q""\n\t\\ \u00e9"' in text, "metrics.csv: a string with a quote and a line "
+          "break is quoted", '"dual ""q""..."', text)
+    files = sorted(f for f in os.listdir(tmp) if f.startswith("events.out.tfevents."))
+    equal("an event file per opening of the log", 2, len(files))
+    events = []
+    for name in files:
+        try:
+            evs = read_events(os.path.join(tmp, name))
+        except ValueError as e:
+            check(False, f"{name}: TFRecord framing and checksums", "valid", str(e))
+            continue
+        equal(f"{name}: first event: file_version", "brain.Event:2", evs[0]["file_version"])
+        events += evs[1:]
+        check(all(t0 - 1 <= e["wall_time"] <= t1 + 1 for e in evs),
+              f"{name}: wall times within the run", (t0, t1), [e["wall_time"] for e in evs])
+    with open(jsonl) as f:
+        lines = [json.loads(x) for x in f]
+    equal("an event per metrics line", len(lines), len(events))
+    for line, ev in zip(lines, events):
+        expected = {k: float32(float(v)) for k, v in flatten(line)
+                    if k != "step" and not isinstance(v, str)}
+        got = ev["values"]
+        ok = ev["step"] == line["step"] and sorted(expected) == sorted(got) and all(
+            same_number(expected[k], got[k]) for k in expected)
+        check(ok, f"event of step {line['step']}: its values", (line["step"], expected),
+              (ev["step"], got))
 
 
 def check_summary(path):
@@ -254,7 +299,9 @@ def check_empty_svg(path):
 
 
 with tempfile.TemporaryDirectory() as tmp:
+    t0 = time.time()
     p = subprocess.run([TOOL, "write", tmp], capture_output=True, text=True)
+    t1 = time.time()
     equal("tool exit code", 0, p.returncode)
     equal("diagnostics for a missing directory", [
         f"error: {tmp}/missing/metrics.jsonl: cannot open for writing: No such "
@@ -264,6 +311,7 @@ with tempfile.TemporaryDirectory() as tmp:
         f"error: {tmp}/missing/loss.svg.tmp: cannot create: No such file or "
         "directory"], p.stdout.strip().split("\n"))
     check_metrics(os.path.join(tmp, "metrics.jsonl"))
+    check_logs(tmp, t0, t1)
     check_summary(os.path.join(tmp, "summary.json"))
     check_loss_svg(os.path.join(tmp, "loss.svg"))
     check_sv_svg(os.path.join(tmp, "sv.svg"))

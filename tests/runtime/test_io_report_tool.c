@@ -15,13 +15,16 @@ static int fail(const rt_error *err) {
   return 1;
 }
 
+/* metrics.jsonl also goes to metrics.csv and TensorBoard event files. */
+#define LOG_FORMATS (RT_LOG_CSV | RT_LOG_TENSORBOARD)
+
 static int write_metrics(const char *dir) {
   char path[1024];
   snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
   rt_metrics m;
   rt_error err;
   float loss = 2.3025851f;
-  if (rt_metrics_open(&m, path, 0, &err))
+  if (rt_metrics_open(&m, path, 0, &err) || rt_metrics_formats(&m, LOG_FORMATS, &err))
     return fail(&err);
   rt_field first[] = {RT_INT("step", 0),           RT_INT("epoch", 0),
                       RT_NUM("loss", loss),        RT_NUM("lr", 0.02),
@@ -35,8 +38,8 @@ static int write_metrics(const char *dir) {
   /* a resumed run appends */
   rt_field third[] = {RT_INT("step", 9007199254740993LL), RT_NUM("tiny", 1e-45f),
                       RT_NUM("huge", 1e300), RT_NUM("third", 1.0f / 3.0f)};
-  if (rt_metrics_open(&m, path, 1, &err) || rt_metrics_log(&m, third, 4, &err) ||
-      rt_metrics_close(&m, &err))
+  if (rt_metrics_open(&m, path, 1, &err) || rt_metrics_formats(&m, LOG_FORMATS, &err) ||
+      rt_metrics_log(&m, third, 4, &err) || rt_metrics_close(&m, &err))
     return fail(&err);
   return 0;
 }
