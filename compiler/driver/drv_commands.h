@@ -15,6 +15,7 @@ int drv_cmd_predict(int argc, char **argv);
 int drv_cmd_gradcheck(int argc, char **argv);
 int drv_cmd_explain(int argc, char **argv);
 int drv_cmd_sample(int argc, char **argv);
+int drv_cmd_plot(int argc, char **argv);
 int drv_cmd_completion(int argc, char **argv);
 int drv_cmd_help(int argc, char **argv);
 

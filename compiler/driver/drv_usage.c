@@ -111,6 +111,14 @@ static const drv_option gradcheck_options[] = {
         "finite-difference step, relative to max(1, RMS of the weight) (default 1e-5)"),
     END};
 
+static const drv_option plot_options[] = {
+    REPEATED(
+        "--metric", "KEY", DRV_ARG_TEXT,
+        "a metric of metrics.jsonl to draw (repeatable; default: loss and the evaluated losses)"),
+    FLAG("--log", "a logarithmic y axis"),
+    FLAG("--linear", "a linear y axis (default: logarithmic when the values span more than 100x)"),
+    OPT("-o", "FILE", DRV_ARG_FILE, "the SVG file to write (default plot.svg)"), END};
+
 static const drv_option *const no_groups[] = {NULL};
 static const drv_option *const check_groups[] = {check_options, NULL};
 static const drv_option *const stdlib_groups[] = {stdlib_option, NULL};
@@ -122,6 +130,7 @@ static const drv_option *const emit_llvm_groups[] = {experiment_options, emit_ll
 static const drv_option *const emit_c_groups[] = {experiment_options, emit_c_options, NULL};
 static const drv_option *const predict_groups[] = {experiment_options, predict_options, NULL};
 static const drv_option *const gradcheck_groups[] = {experiment_options, gradcheck_options, NULL};
+static const drv_option *const plot_groups[] = {plot_options, NULL};
 
 /* ---- the commands -------------------------------------------------------- */
 
@@ -150,6 +159,10 @@ const drv_command drv_command_table[] = {
      "Run the last sweep of FILE the same way; also sweep.svg. A swept seed is\n"
      "drawn as the mean and a band of one standard deviation.",
      DRV_ARG_SOURCE, NULL, study_groups},
+    {"plot", drv_cmd_plot, "draw metrics of runs into an SVG file", "plot RUN_DIR... [options]",
+     "Draw metrics of runs from their metrics.jsonl into one SVG file: a color per\n"
+     "run, a line style per metric. A compare or sweep directory stands for its runs.",
+     DRV_ARG_DIR, NULL, plot_groups},
     {"sample", drv_cmd_sample, "continue a text with the language model a run trained",
      "sample RUN_DIR --prompt TEXT [options]",
      "Continue TEXT with bytes drawn from the language model a run trained.", DRV_ARG_DIR, NULL,

@@ -23,6 +23,7 @@ PARSERS = {
     "run": ["cmd_run.c", "drv_cli.c"],
     "compare": ["cmd_run.c", "drv_cli.c"],
     "sweep": ["cmd_run.c", "drv_cli.c"],
+    "plot": ["cmd_plot.c"],
     "sample": ["cmd_sample.c"],
     "emit-llvm": ["cmd_emit_llvm.c", "drv_cli.c"],
     "emit-c": ["cmd_emit_c.c", "drv_cli.c"],
@@ -69,8 +70,10 @@ commands = re.findall(r"^  ([a-z][a-z-]*)\s{2,}", overview.stdout.split("command
                       re.M)
 t.equal("the overview lists every command", sorted(PARSERS), sorted(commands))
 
-# A directory for the completion of directories.
+# A run directory for `duet plot` to accept.
 os.makedirs(t.path("rundir"))
+with open(t.path("rundir", "metrics.jsonl"), "w") as f:
+    f.write('{"step":1,"loss":2.5}\n{"step":2,"loss":1.5}\n')
 
 helps = {}
 for cmd in commands:
@@ -98,9 +101,11 @@ for cmd in commands:
         args = [opt]
         if value:
             choice = re.match(r"([a-z0-9]+)\|", value)
-            args.append({"--log-format": "csv", "--set": "x=1"}.get(
+            args.append({"--log-format": "csv", "--metric": "loss", "--set": "x=1"}.get(
                 opt, choice.group(1) if choice else "1"))
-        if cmd not in ("completion", "help"):
+        if cmd == "plot":
+            args = ["rundir", *args, "-o", "x.svg"] if opt != "-o" else ["rundir", *args]
+        elif cmd not in ("completion", "help"):
             args = ["/nonexistent/x.duet" if cmd != "sample" else "/nonexistent", *args]
         p = duet(cmd, *args)
         t.check("unknown option" not in p.stderr, f"duet {cmd} accepts {opt}", "accepted",
@@ -126,12 +131,12 @@ for args, expected in [
          "  hint: did you mean '--steps'?\n"),
         (["emit-c", "x.duet", "--outt", "d"], "duet: error: unknown option '--outt'\n"
          "  hint: did you mean '--out'?\n"),
-        (["gradcheck", "x.duet", "--directoins", "2"], "duet: error: unknown option "
-         "'--directoins'\n  hint: did you mean '--directions'?\n"),
+        (["plot", "rundir", "--liner"], "duet: error: unknown option '--liner'\n"
+         "  hint: did you mean '--linear'?\n"),
         (["sample", "rundir", "--set", "x=1"], "duet: error: unknown option '--set'\n"
          "  hint: run 'duet sample --help' for usage\n"),
-        (["check", "x.duet", "--stdlib"], "duet: error: --stdlib needs a value\n"
-         "  hint: run 'duet check --help' for usage\n"),
+        (["plot", "rundir", "--metric", "los"], "duet: error: no run has the metric 'los'\n"
+         "  hint: did you mean 'loss'?\n"),
         (["run", "x.duet", "--log-format", "csv,parquet"],
          "duet: error: --log-format: unknown log format 'parquet' (the formats are jsonl, csv "
          "and tensorboard)\n  hint: run 'duet run --help' for usage\n")]:
@@ -166,7 +171,7 @@ for cmd in commands:
     t.equal(f"the options of {cmd}", sorted(set(helps[cmd]) | {"--help"}),
             complete(cmd, "-"))
 t.equal("run: a .duet file or a directory", ["a.duet", "rundir"], complete("run", ""))
-t.equal("sample: directories", ["rundir"], complete("sample", ""))
+t.equal("plot: directories", ["rundir"], complete("plot", ""))
 t.equal("--dtype: its values", ["f32", "f64"], complete("run", "a.duet", "--dtype", ""))
 t.equal("--log-format: the next item of the list", ["csv,tensorboard"],
         complete("run", "a.duet", "--log-format", "csv,t"))
