@@ -1,13 +1,16 @@
 /*
  * metrics.c - training metrics as JSON lines (one flushed object per log
- * step) and the pretty-printed summary.json, both from caller-ordered field
- * lists. Non-finite numbers become null plus a "<key>_nonfinite" field.
+ * step; on request also as a TensorBoard event file and metrics.csv) and the
+ * pretty-printed summary.json, both from caller-ordered field lists.
+ * Non-finite numbers become null plus a "<key>_nonfinite" field.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "rt_io_internal.h"
 
@@ -80,6 +83,39 @@ int rt_metrics_open(rt_metrics *m, const char *path, int append, rt_error *err) 
   return 0;
 }
 
+/* "<directory of path>/<name>" into out[cap]. */
+static void sibling(char *out, size_t cap, const char *path, const char *name) {
+  const char *slash = strrchr(path, '/');
+  if (slash)
+    snprintf(out, cap, "%.*s/%s", (int)(slash - path), path, name);
+  else
+    snprintf(out, cap, "%s", name);
+}
+
+int rt_metrics_formats(rt_metrics *m, unsigned formats, rt_error *err) {
+  m->formats = formats;
+  if (!(formats & RT_LOG_TENSORBOARD) || m->tb)
+    return 0;
+  char host[256] = "localhost", name[512], path[4096];
+  gethostname(host, sizeof host - 1);
+  int k = 0;
+  do { /* the first name not taken */
+    snprintf(name, sizeof name, "events.out.tfevents.%lld.%s.%ld.%d", (long long)time(NULL), host,
+             (long)getpid(), k++);
+    sibling(path, sizeof path, m->path, name);
+  } while (access(path, F_OK) == 0);
+  m->tb = rt_tb_open(path, err);
+  return m->tb ? 0 : -1;
+}
+
+/* The step of a log line: its "step" field, or 0. */
+static long long line_step(const rt_field *f, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (f[i].kind == RT_FIELD_INT && strcmp(f[i].key, "step") == 0)
+      return f[i].i;
+  return 0;
+}
+
 int rt_metrics_log(rt_metrics *m, const rt_field *fields, size_t n, rt_error *err) {
   rt_strbuf sb = {0};
   put_object(&sb, fields, n, (layout){-1, 0});
@@ -93,6 +129,8 @@ int rt_metrics_log(rt_metrics *m, const rt_field *fields, size_t n, rt_error *er
     rc = -1;
   }
   rt_sb_free(&sb);
+  if (rc == 0 && m->tb)
+    rc = rt_tb_write(m->tb, line_step(fields, n), fields, n, err);
   return rc;
 }
 
@@ -101,6 +139,13 @@ int rt_metrics_close(rt_metrics *m, rt_error *err) {
   if (m->f && fclose(m->f) != 0) {
     rt_error_set(err, "%s: close failed: %s", m->path, strerror(errno));
     rc = -1;
+  }
+  if (m->tb && rt_tb_close(m->tb, err) < 0)
+    rc = -1;
+  if (rc == 0 && m->f && (m->formats & RT_LOG_CSV)) {
+    char csv[4096];
+    sibling(csv, sizeof csv, m->path, "metrics.csv");
+    rc = rt_metrics_csv(m->path, csv, err);
   }
   free(m->path);
   *m = (rt_metrics){0};

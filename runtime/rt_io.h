@@ -298,28 +298,84 @@ typedef struct rt_field {
 #define RT_STR(k, v)    ((rt_field){.key = (k), .kind = RT_FIELD_STR, .str = (v)})
 #define RT_OBJ(k, f, n) ((rt_field){.key = (k), .kind = RT_FIELD_OBJ, .sub = (f), .nsub = (n)})
 
+/* Other formats a metrics log also goes to (rt_metrics_formats). */
+enum {
+  RT_LOG_CSV = 1,        /* metrics.csv, written from metrics.jsonl when the
+                            log is closed (rt_metrics_csv) */
+  RT_LOG_TENSORBOARD = 2 /* events.out.tfevents.<time>.<host>.<pid>.<n> (n:
+                            0, or the first number not taken): an Event per
+                            log line, as it is logged (rt_tb_*) */
+};
+
+typedef struct rt_tb_writer rt_tb_writer;
+
 typedef struct rt_metrics {
-  FILE *f;    /* owned; closed by rt_metrics_close */
-  char *path; /* owned copy, for messages */
+  FILE *f;          /* owned; closed by rt_metrics_close */
+  char *path;       /* owned copy, for messages */
+  unsigned formats; /* RT_LOG_* */
+  rt_tb_writer *tb; /* owned, with RT_LOG_TENSORBOARD */
 } rt_metrics;
 
 /* Opens path for writing (truncating), or for appending when append != 0
  * (a resumed run). */
 int rt_metrics_open(rt_metrics *m, const char *path, int append, rt_error *err);
-/* Writes one JSON object on one line and flushes it. */
+/* Also writes the log as the RT_LOG_* formats, into the directory of
+ * path: a new event file for TensorBoard (a resumed run adds one), and on
+ * closing metrics.csv from the whole of path. */
+int rt_metrics_formats(rt_metrics *m, unsigned formats, rt_error *err);
+/* Writes one JSON object on one line and flushes it (and an Event). */
 int rt_metrics_log(rt_metrics *m, const rt_field *fields, size_t n, rt_error *err);
+/* Closes the log (and the event file) and writes metrics.csv. */
 int rt_metrics_close(rt_metrics *m, rt_error *err);
+
+/* The RT_LOG_* flags of a comma-separated list of format names ("jsonl",
+ * always written, "csv", "tensorboard") into *formats. */
+int rt_log_formats_parse(const char *list, unsigned *formats, rt_error *err);
+
+/* metrics.csv from metrics.jsonl, replaced atomically: a header row, then
+ * one row per step (the lines of a step merged, in order of first
+ * appearance), a column per key in order of first appearance ("step"
+ * first; a nested object's keys as "<object>/<key>"). Numbers as in the
+ * JSON, a non-finite one as nan, inf or -inf (not its _nonfinite field),
+ * strings quoted when they hold a comma, quote or line break; an empty cell
+ * where a step has no value. */
+int rt_metrics_csv(const char *jsonl_path, const char *csv_path, rt_error *err);
+
+/* TensorBoard event files: TFRecord framing (length, masked CRC-32C of the
+ * length, data, masked CRC-32C of the data), a first Event with
+ * file_version "brain.Event:2", then Events with wall_time, step and a
+ * Summary of simple_value scalars (float32), tagged by key. */
+rt_tb_writer *rt_tb_open(const char *path, rt_error *err);
+/* One Event at `step`: every numeric field but "step" (a nested object's
+ * as "<object>/<key>"). Flushed. */
+int rt_tb_write(rt_tb_writer *w, long long step, const rt_field *fields, size_t n, rt_error *err);
+int rt_tb_close(rt_tb_writer *w, rt_error *err);
+/* The CRC-32C (Castagnoli) of data, before the masking of TFRecord. */
+uint32_t rt_crc32c(const void *data, size_t len);
 
 /* Writes one pretty-printed JSON object (2-space indent) atomically. */
 int rt_summary_write(const char *path, const rt_field *fields, size_t n, rt_error *err);
 
+/* ---- numbers as text -------------------------------------------------------
+ * The one format of numbers shown to people (tables, end-of-run lines, the
+ * progress line): 4 significant digits, "%.4g": 2.7e-11, 0.9091, 1.235,
+ * 1.234e+04, nan, inf. Returns buf. */
+#define RT_NUM_CHARS 32
+const char *rt_num_text(char buf[RT_NUM_CHARS], double v);
+
 /* ---- progress display ------------------------------------------------------
- * On a terminal: one line redrawn in place with '\r' (bar, step/total, epoch,
- * loss, steps/s, ETA), at most every bar_interval_s seconds. Otherwise: a
- * plain line every line_every_steps steps or line_every_s seconds, whichever
- * comes first. Rates count the steps since rt_progress_init (a resumed run
- * starts at first_step). The caller passes the time (rt_now_s()); output
- * depends only on the arguments and the struct. */
+ * On a terminal: one line redrawn in place with '\r', at most every
+ * bar_interval_s seconds, never wider than the terminal (one column less:
+ * the width is read at each redraw, so a resized terminal is followed):
+ *   [####........] step 450/1000 (45%) | epoch 1.28/2 | loss 1.235
+ *     | 25.0 steps/s | elapsed 0:18 | ETA 0:22
+ * As it narrows, the fields are dropped in this order: bar, rate, epoch,
+ * percentage, elapsed time, ETA, loss (the step stays; below its width
+ * the line is cut). Otherwise (a file or pipe): the same fields without the
+ * bar, as a plain line each time the run passes a multiple of 5% of its
+ * steps, and at the last step. The epoch is step / steps_per_epoch, shown
+ * with 2 decimals; rates count the steps since rt_progress_init (a resumed
+ * run starts at first_step). The caller passes the time (rt_now_s()). */
 typedef enum rt_progress_mode {
   RT_PROGRESS_AUTO, /* bar when out is a terminal, else lines */
   RT_PROGRESS_BAR,
@@ -327,15 +383,14 @@ typedef enum rt_progress_mode {
 } rt_progress_mode;
 
 typedef struct rt_progress {
-  FILE *out; /* not owned */
-  int bar;   /* 1: redrawn bar, 0: plain lines */
+  FILE *out;   /* not owned */
+  int bar;     /* 1: redrawn bar, 0: plain lines */
+  int columns; /* bar: the width to fit; 0 (default): the terminal's */
   long total_steps;
-  int total_epochs; /* 0: epochs not shown */
+  long steps_per_epoch; /* 0: epochs not shown */
   long first_step;
   double start_s;
   double bar_interval_s; /* default 0.1 */
-  long line_every_steps; /* default total_steps / 20 (at least 1) */
-  double line_every_s;   /* default 30 */
   long last_step;        /* last step shown */
   double last_s;         /* when it was shown */
   int bar_visible;       /* a bar line is on screen without newline */
@@ -343,17 +398,19 @@ typedef struct rt_progress {
 
 /* Monotonic clock in seconds. */
 double rt_now_s(void);
+/* The width of the terminal behind out: TIOCGWINSZ, else $COLUMNS, else 80. */
+int rt_terminal_columns(FILE *out);
 
 void rt_progress_init(rt_progress *p, FILE *out, rt_progress_mode mode, long first_step,
-                      long total_steps, int total_epochs, double now_s);
-/* The status text for step (steps done) and epoch (shown as given, 1-based
- * by convention), without '\r' or newline, into buf[cap]; returns its length
+                      long total_steps, long steps_per_epoch, double now_s);
+/* The status text for step (steps done) at most width characters wide
+ * (0: no limit), without '\r' or newline, into buf[cap]; returns its length
  * (as snprintf). */
-int rt_progress_format(const rt_progress *p, char *buf, size_t cap, long step, int epoch,
+int rt_progress_format(const rt_progress *p, char *buf, size_t cap, int width, long step,
                        double loss, double now_s);
 /* Shows the status if it is due (or step == total_steps). Returns 1 when
  * something was written. */
-int rt_progress_update(rt_progress *p, long step, int epoch, double loss, double now_s);
+int rt_progress_update(rt_progress *p, long step, double loss, double now_s);
 /* Prints a full line of text (e.g. evaluation results) without garbling the
  * bar: the bar line is cleared first and redrawn at the next update. */
 void rt_progress_message(rt_progress *p, const char *line);
@@ -372,26 +429,41 @@ double rt_schedule_at(const char *const *names, const double *args, int n, long 
 
 /* ---- SVG line plots ---------------------------------------------------------
  * A self-contained SVG file, replaced atomically: axes with ticks and labels,
- * a title, a legend, one polyline per series (colors cycle through 10).
- * Points with a non-finite coordinate (or y <= 0 on a log axis) are skipped
- * and break the line; a plot with nothing to draw still gets its axes. */
+ * a title, one polyline per series (colors cycle through 10, optionally
+ * dashed) over an optional shaded band, and a legend to the right of the
+ * plot area (the picture grows by its width; names longer than 48
+ * characters are cut). Points with a non-finite coordinate (or y <= 0 on a
+ * log axis; with a band, also when its bounds are not drawable) are
+ * skipped and break the line; a plot with nothing to draw still gets its
+ * axes. */
+#define RT_COLOR_GRAY (-1)
+
 typedef struct rt_series {
-  const char *name;
-  const double *x, *y; /* [n] each; not owned */
+  const char *name;    /* legend text; NULL: not in the legend */
+  const double *x, *y; /* [n] each; not owned. n = 0: only a legend entry */
   size_t n;
+  const double *lo, *hi; /* [n] each: a band drawn under the line, or NULL */
+  int color;             /* 0: by position in the list; k > 0: color k - 1 of
+                            the palette; RT_COLOR_GRAY */
+  int dash;              /* 0 solid, 1 dashed, 2 dotted, 3 dash-dotted */
 } rt_series;
+
+typedef enum rt_scale {
+  RT_SCALE_AUTO, /* log when every finite y is positive and max/min > 100 */
+  RT_SCALE_LINEAR,
+  RT_SCALE_LOG
+} rt_scale;
 
 typedef struct rt_plot_opts {
   const char *title, *xlabel, *ylabel; /* NULL: none */
-  int log_y;
-  int width, height; /* pixels; 0: 720 x 450 */
+  rt_scale y_scale;
+  int log_x;         /* x on a log axis (points with x <= 0 skipped) */
+  int width, height; /* pixels of the plot with its axes, legend not counted;
+                        0: 720 x 450 */
 } rt_plot_opts;
 
 int rt_svg_plot(const char *path, const rt_plot_opts *opts, const rt_series *series, size_t nseries,
                 rt_error *err);
-/* Loss curves: title "loss", x label "step", y label "loss". */
-int rt_svg_loss_plot(const char *path, const rt_series *series, size_t nseries, int log_y,
-                     rt_error *err);
 
 /* ---- non-finite detection ---------------------------------------------------
  * Index of the first NaN or +-Inf in x[0..n), or -1 when all are finite. */

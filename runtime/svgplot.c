@@ -1,7 +1,8 @@
 /*
  * svgplot.c - multi-series line plots as standalone SVG (loss curves,
  * optimizer comparisons, singular values over steps): "nice" linear or
- * logarithmic axes with ticks, grid, labels, a title and a legend.
+ * logarithmic axes with ticks, grid, labels and a title, lines in colors and
+ * dash patterns, shaded bands, and a legend to the right of the plot area.
  */
 #include <math.h>
 #include <stdio.h>
@@ -14,10 +15,20 @@
 #define MARGIN_RIGHT  24
 #define MARGIN_TOP    40
 #define MARGIN_BOTTOM 56
+#define LEGEND_GAP    16 /* between the plot area and the legend */
+#define LEGEND_CHARS  48 /* longer legend names are cut */
+#define LEGEND_ROW    18
+#define CHAR_WIDTH    7.0 /* of the 12-pixel font, for sizing the legend */
+#define AUTO_LOG_SPAN 100 /* RT_SCALE_AUTO: log when max / min exceeds this */
 
 static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 #define PALETTE_SIZE (sizeof palette / sizeof palette[0])
+#define GRAY         "#555555"
+
+/* stroke-dasharray of the dash styles 1, 2, 3 (0 is solid) */
+static const char *const dashes[] = {"6 4", "2 3", "8 3 2 3"};
+#define NDASHES (sizeof dashes / sizeof dashes[0])
 
 /* One axis: its range (in log10 units for a log axis) and tick values. */
 typedef struct axis {
@@ -84,19 +95,43 @@ static void log_axis(axis *a, double lo, double hi) {
         a->ticks[a->nticks++] = m * pow(10, e);
 }
 
-/* Range of the usable coordinates of every series along one axis. */
+/* Whether point i of a series can be drawn, and its band when it has one. */
+static int point_ok(const axis *xa, const axis *ya, const rt_series *s, size_t i) {
+  return usable(xa, s->x[i]) && usable(ya, s->y[i]) &&
+         (!s->lo || (usable(ya, s->lo[i]) && usable(ya, s->hi[i])));
+}
+
+/* Range of the usable coordinates of every series (bands included) along
+ * one axis. */
 static void data_range(const rt_series *s, size_t ns, int want_y, const axis *xa, const axis *ya,
                        double *lo, double *hi) {
   *lo = INFINITY;
   *hi = -INFINITY;
   for (size_t k = 0; k < ns; k++)
     for (size_t i = 0; i < s[k].n; i++) {
-      if (!usable(xa, s[k].x[i]) || !usable(ya, s[k].y[i]))
+      if (!point_ok(xa, ya, &s[k], i))
         continue;
       double v = want_y ? s[k].y[i] : s[k].x[i];
-      *lo = fmin(*lo, v);
-      *hi = fmax(*hi, v);
+      double a = want_y && s[k].lo ? s[k].lo[i] : v, b = want_y && s[k].hi ? s[k].hi[i] : v;
+      *lo = fmin(*lo, fmin(v, a));
+      *hi = fmax(*hi, fmax(v, b));
     }
+}
+
+/* RT_SCALE_AUTO: log when every finite y is positive and they span more
+ * than AUTO_LOG_SPAN. */
+static int auto_log(const rt_series *s, size_t ns) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t k = 0; k < ns; k++)
+    for (size_t i = 0; i < s[k].n; i++)
+      for (int b = 0; b < 3; b++) {
+        const double *v = b == 0 ? s[k].y : b == 1 ? s[k].lo : s[k].hi;
+        if (!v || !isfinite(v[i]))
+          continue;
+        lo = fmin(lo, v[i]);
+        hi = fmax(hi, v[i]);
+      }
+  return lo > 0 && hi / lo > AUTO_LOG_SPAN;
 }
 
 static double to_px(const axis *a, double v, double p0, double p1) {
@@ -195,81 +230,151 @@ static void put_axes(rt_strbuf *sb, const frame *f, const rt_plot_opts *o, int w
   }
 }
 
-/* Polylines through the usable points, broken where points are skipped; an
- * isolated point is drawn as a dot. */
-static void put_series(rt_strbuf *sb, const frame *f, const rt_series *s, const char *color) {
-  size_t i = 0;
-  while (i < s->n) {
-    while (i < s->n && !(usable(&f->xa, s->x[i]) && usable(&f->ya, s->y[i])))
-      i++;
-    size_t start = i;
-    while (i < s->n && usable(&f->xa, s->x[i]) && usable(&f->ya, s->y[i]))
-      i++;
-    if (i - start == 1) {
-      rt_sb_printf(sb,
-                   "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2\" "
-                   "fill=\"%s\"/>\n",
-                   px_x(f, s->x[start]), px_y(f, s->y[start]), color);
-    } else if (i > start) {
-      rt_sb_printf(sb,
-                   "<polyline fill=\"none\" stroke=\"%s\" "
-                   "stroke-width=\"1.5\" points=\"",
-                   color);
-      for (size_t j = start; j < i; j++)
-        rt_sb_printf(sb, "%s%.2f,%.2f", j > start ? " " : "", px_x(f, s->x[j]), px_y(f, s->y[j]));
-      rt_sb_puts(sb, "\"/>\n");
-    }
+static const char *color_of(const rt_series *s, size_t position) {
+  if (s->color == RT_COLOR_GRAY)
+    return GRAY;
+  return palette[(s->color > 0 ? (size_t)s->color - 1 : position) % PALETTE_SIZE];
+}
+
+/* ' stroke-dasharray="..."' for a dashed style, else nothing. */
+static void put_dash(rt_strbuf *sb, int dash) {
+  if (dash > 0)
+    rt_sb_printf(sb, " stroke-dasharray=\"%s\"", dashes[(size_t)(dash - 1) % NDASHES]);
+}
+
+/* The runs of drawable points: [*start, *end) from i on; false when none. */
+static int next_run(const frame *f, const rt_series *s, size_t *i, size_t *start, size_t *end) {
+  while (*i < s->n && !point_ok(&f->xa, &f->ya, s, *i))
+    (*i)++;
+  *start = *i;
+  while (*i < s->n && point_ok(&f->xa, &f->ya, s, *i))
+    (*i)++;
+  *end = *i;
+  return *end > *start;
+}
+
+/* The band of a series as a filled polygon per run of drawable points:
+ * along hi, then back along lo. */
+static void put_band(rt_strbuf *sb, const frame *f, const rt_series *s, const char *color) {
+  size_t i = 0, start, end;
+  while (s->lo && next_run(f, s, &i, &start, &end)) {
+    rt_sb_printf(sb, "<polygon class=\"band\" fill=\"%s\" fill-opacity=\"0.2\" points=\"", color);
+    for (size_t j = start; j < end; j++)
+      rt_sb_printf(sb, "%.2f,%.2f ", px_x(f, s->x[j]), px_y(f, s->hi[j]));
+    for (size_t j = end; j-- > start;)
+      rt_sb_printf(sb, "%.2f,%.2f%s", px_x(f, s->x[j]), px_y(f, s->lo[j]), j > start ? " " : "");
+    rt_sb_puts(sb, "\"/>\n");
   }
 }
 
-static void put_legend(rt_strbuf *sb, const frame *f, const rt_series *s, size_t ns) {
-  size_t longest = 0;
-  for (size_t k = 0; k < ns; k++) {
-    size_t len = strlen(s[k].name ? s[k].name : "");
-    longest = len > longest ? len : longest;
+/* Polylines through the usable points, broken where points are skipped; an
+ * isolated point is drawn as a dot. */
+static void put_series(rt_strbuf *sb, const frame *f, const rt_series *s, const char *color) {
+  size_t i = 0, start, end;
+  while (next_run(f, s, &i, &start, &end)) {
+    if (end - start == 1) {
+      rt_sb_printf(sb, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2\" fill=\"%s\"/>\n",
+                   px_x(f, s->x[start]), px_y(f, s->y[start]), color);
+      continue;
+    }
+    rt_sb_printf(sb, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"", color);
+    put_dash(sb, s->dash);
+    rt_sb_puts(sb, " points=\"");
+    for (size_t j = start; j < end; j++)
+      rt_sb_printf(sb, "%s%.2f,%.2f", j > start ? " " : "", px_x(f, s->x[j]), px_y(f, s->y[j]));
+    rt_sb_puts(sb, "\"/>\n");
   }
-  double w = 40 + 7.0 * (double)longest, h = 8 + 18.0 * (double)ns;
-  double x = f->x1 - w - 8, y = f->y0 + 8;
+}
+
+/* Characters of a legend name as shown (cut to LEGEND_CHARS). */
+static size_t shown_chars(const char *name) {
+  size_t n = strlen(name);
+  return n > LEGEND_CHARS ? LEGEND_CHARS : n;
+}
+
+static size_t legend_rows(const rt_series *s, size_t ns) {
+  size_t rows = 0;
+  for (size_t k = 0; k < ns; k++)
+    rows += s[k].name != NULL;
+  return rows;
+}
+
+static double legend_width(const rt_series *s, size_t ns) {
+  size_t longest = 0;
+  for (size_t k = 0; k < ns; k++)
+    if (s[k].name && shown_chars(s[k].name) > longest)
+      longest = shown_chars(s[k].name);
+  return legend_rows(s, ns) ? 40 + CHAR_WIDTH * (double)longest : 0;
+}
+
+/* The legend right of the plot area: a sample of each named series' line
+ * (and band) and its name. */
+static void put_legend(rt_strbuf *sb, const frame *f, const rt_series *s, size_t ns) {
+  double w = legend_width(s, ns), h = 8 + LEGEND_ROW * (double)legend_rows(s, ns);
+  double x = f->x1 + LEGEND_GAP, y = f->y0;
   rt_sb_printf(sb,
-               "<g class=\"legend\">\n<rect x=\"%.2f\" y=\"%.2f\" "
-               "width=\"%.2f\" height=\"%.2f\" fill=\"white\" "
-               "fill-opacity=\"0.85\" stroke=\"#999\"/>\n",
+               "<g class=\"legend\">\n<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
+               "fill=\"white\" stroke=\"#999\"/>\n",
                x, y, w, h);
+  double ly = y + 17;
   for (size_t k = 0; k < ns; k++) {
-    double ly = y + 17 + 18.0 * (double)k;
-    const char *color = palette[k % PALETTE_SIZE];
+    if (!s[k].name)
+      continue;
+    const char *color = color_of(&s[k], k);
+    if (s[k].lo)
+      rt_sb_printf(sb,
+                   "<rect x=\"%.2f\" y=\"%.2f\" width=\"24\" height=\"10\" fill=\"%s\" "
+                   "fill-opacity=\"0.2\"/>\n",
+                   x + 6, ly - 9, color);
     rt_sb_printf(sb,
-                 "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" "
-                 "y2=\"%.2f\" stroke=\"%s\" stroke-width=\"2\"/>\n",
+                 "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
+                 "stroke-width=\"2\"",
                  x + 6, ly - 4, x + 30, ly - 4, color);
-    rt_sb_printf(sb, "<text x=\"%.2f\" y=\"%.2f\">", x + 36, ly);
-    put_text(sb, s[k].name ? s[k].name : "");
+    put_dash(sb, s[k].dash);
+    rt_sb_printf(sb, "/>\n<text x=\"%.2f\" y=\"%.2f\">", x + 36, ly);
+    size_t n = shown_chars(s[k].name);
+    char name[LEGEND_CHARS + 1];
+    memcpy(name, s[k].name, n);
+    name[n] = '\0';
+    if (n < strlen(s[k].name))
+      memcpy(name + n - 3, "...", 3);
+    put_text(sb, name);
     rt_sb_puts(sb, "</text>\n");
+    ly += LEGEND_ROW;
   }
   rt_sb_puts(sb, "</g>\n");
 }
 
 static void render(rt_strbuf *sb, const rt_plot_opts *o, const rt_series *s, size_t ns) {
-  int width = o->width > 0 ? o->width : 720;
+  int plot_w = o->width > 0 ? o->width : 720;
   int height = o->height > 0 ? o->height : 450;
+  double legend_w = legend_width(s, ns);
+  double legend_h = 8 + LEGEND_ROW * (double)legend_rows(s, ns) + MARGIN_TOP + 8;
+  if (legend_h > height)
+    height = (int)ceil(legend_h);
+  int width = plot_w + (legend_w > 0 ? (int)ceil(legend_w) + LEGEND_GAP : 0);
   frame f = {.x0 = MARGIN_LEFT,
-             .x1 = width - MARGIN_RIGHT,
+             .x1 = plot_w - MARGIN_RIGHT,
              .y0 = MARGIN_TOP,
              .y1 = height - MARGIN_BOTTOM};
-  f.ya.log = o->log_y;
+  f.xa.log = o->log_x;
+  f.ya.log = o->y_scale == RT_SCALE_LOG || (o->y_scale == RT_SCALE_AUTO && auto_log(s, ns));
   double lo, hi;
   data_range(s, ns, 0, &f.xa, &f.ya, &lo, &hi);
   if (lo > hi) { /* nothing to draw */
-    lo = 0;
-    hi = 1;
+    lo = 1;
+    hi = f.xa.log ? 10 : 2;
   }
-  linear_axis(&f.xa, lo, hi);
+  if (f.xa.log)
+    log_axis(&f.xa, lo, hi);
+  else
+    linear_axis(&f.xa, lo, hi);
   data_range(s, ns, 1, &f.xa, &f.ya, &lo, &hi);
   if (lo > hi) {
     lo = 1;
-    hi = o->log_y ? 10 : 2;
+    hi = f.ya.log ? 10 : 2;
   }
-  if (o->log_y)
+  if (f.ya.log)
     log_axis(&f.ya, lo, hi);
   else
     linear_axis(&f.ya, lo, hi);
@@ -281,16 +386,18 @@ static void render(rt_strbuf *sb, const rt_plot_opts *o, const rt_series *s, siz
                "font-size=\"12\">\n<rect width=\"%d\" height=\"%d\" "
                "fill=\"white\"/>\n",
                width, height, width, height, width, height);
-  put_axes(sb, &f, o, width, height);
+  put_axes(sb, &f, o, plot_w, height);
   rt_sb_printf(sb,
                "<defs><clipPath id=\"plot-area\"><rect x=\"%.2f\" "
                "y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"/></clipPath></defs>\n"
                "<g class=\"series\" clip-path=\"url(#plot-area)\">\n",
                f.x0, f.y0, f.x1 - f.x0, f.y1 - f.y0);
+  for (size_t k = 0; k < ns; k++) /* bands under every line */
+    put_band(sb, &f, &s[k], color_of(&s[k], k));
   for (size_t k = 0; k < ns; k++)
-    put_series(sb, &f, &s[k], palette[k % PALETTE_SIZE]);
+    put_series(sb, &f, &s[k], color_of(&s[k], k));
   rt_sb_puts(sb, "</g>\n");
-  if (ns > 0)
+  if (legend_w > 0)
     put_legend(sb, &f, s, ns);
   rt_sb_puts(sb, "</svg>\n");
 }
@@ -309,10 +416,4 @@ int rt_svg_plot(const char *path, const rt_plot_opts *opts, const rt_series *ser
   }
   rt_sb_free(&sb);
   return rc;
-}
-
-int rt_svg_loss_plot(const char *path, const rt_series *series, size_t nseries, int log_y,
-                     rt_error *err) {
-  rt_plot_opts o = {.title = "loss", .xlabel = "step", .ylabel = "loss", .log_y = log_y};
-  return rt_svg_plot(path, &o, series, nseries, err);
 }

@@ -7,6 +7,7 @@
 
 #include "drv_commands.h"
 #include "drv_front.h"
+#include "drv_usage.h"
 
 int drv_cmd_check(int argc, char **argv) {
   const char *path = NULL, *stdlib = NULL;
@@ -16,10 +17,12 @@ int drv_cmd_check(int argc, char **argv) {
       dump = true;
     else if (strcmp(argv[i], "--parse-only") == 0)
       parse_only = true;
-    else if (strcmp(argv[i], "--stdlib") == 0 && i + 1 < argc)
+    else if (strcmp(argv[i], "--stdlib") == 0 && i + 1 == argc)
+      return drv_usage_error("check", "--stdlib needs a value");
+    else if (strcmp(argv[i], "--stdlib") == 0)
       stdlib = argv[++i];
     else if (argv[i][0] == '-' && argv[i][1] != 0)
-      return drv_usage_error("check", "unknown option '%s'", argv[i]);
+      return drv_unknown_option("check", argv[i]);
     else if (path)
       return drv_usage_error("check", "more than one file given");
     else

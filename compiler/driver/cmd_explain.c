@@ -7,15 +7,18 @@
 
 #include "drv_commands.h"
 #include "drv_front.h"
+#include "drv_usage.h"
 #include "explain.h"
 
 int drv_cmd_explain(int argc, char **argv) {
   const char *path = NULL, *stdlib = NULL;
   for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "--stdlib") == 0 && i + 1 < argc)
+    if (strcmp(argv[i], "--stdlib") == 0 && i + 1 == argc)
+      return drv_usage_error("explain", "--stdlib needs a value");
+    else if (strcmp(argv[i], "--stdlib") == 0)
       stdlib = argv[++i];
     else if (argv[i][0] == '-' && argv[i][1] != 0)
-      return drv_usage_error("explain", "unknown option '%s'", argv[i]);
+      return drv_unknown_option("explain", argv[i]);
     else if (path)
       return drv_usage_error("explain", "more than one file given");
     else

@@ -10,13 +10,15 @@
 #include "drv_origin.h"
 #include "drv_study.h"
 #include "drv_train.h"
+#include "rt_io.h"
 #include "rt_kernels.h"
 
 typedef struct run_args {
   const char *cmd;
-  drv_cli cli;       /* FILE, EXPERIMENT, --set, --stdlib */
-  long threads;      /* 0: the BLAS default */
-  drv_origin origin; /* of a resumed run (owns its --set array) */
+  drv_cli cli;            /* FILE, EXPERIMENT, --set, --stdlib */
+  long threads;           /* 0: the BLAS default */
+  drv_origin origin;      /* of a resumed run (owns its --set array) */
+  const char *log_format; /* --log-format LIST, or NULL */
   drv_run_opts o;
 } run_args;
 
@@ -49,11 +51,12 @@ static long *count_option(run_args *a, const char *opt) {
   return NULL;
 }
 
-/* Options with a string value. */
+/* Options with a string value (--resume: `duet run` only). */
 static const char **string_option(run_args *a, const char *opt) {
-  static const char *const names[] = {"--out", "--resume", "--dump-batches"};
-  const char **slots[] = {&a->o.out_dir, &a->o.resume_dir, &a->o.dump_batches};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+  static const char *const names[] = {"--out", "--dump-batches", "--log-format", "--resume"};
+  const char **slots[] = {&a->o.out_dir, &a->o.dump_batches, &a->log_format, &a->o.resume_dir};
+  size_t n = sizeof names / sizeof names[0] - (strcmp(a->cmd, "run") != 0);
+  for (size_t i = 0; i < n; i++)
     if (strcmp(opt, names[i]) == 0)
       return slots[i];
   return NULL;
@@ -102,6 +105,9 @@ static int parse_args(const char *cmd, int argc, char **argv, run_args *a) {
     return drv_usage_error(cmd, "give --steps or --epochs, not both");
   if (a->o.epochs == 0)
     return drv_usage_error(cmd, "--epochs must be at least 1");
+  rt_error err;
+  if (a->log_format && rt_log_formats_parse(a->log_format, &a->o.log_formats, &err) < 0)
+    return drv_usage_error(cmd, "--log-format: %s", err.msg);
   if (a->o.resume_dir &&
       (a->cli.file || a->o.nsets || a->o.out_dir || a->o.epochs >= 0 || a->o.f64))
     return drv_usage_error(cmd, "--resume takes the run directory alone: the file, experiment and "

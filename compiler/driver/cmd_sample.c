@@ -21,6 +21,7 @@
 #include "drv_report.h"
 #include "drv_sampler.h"
 #include "drv_state.h"
+#include "drv_usage.h"
 #include "elab_logits.h"
 #include "rt_kernels.h"
 
@@ -90,7 +91,7 @@ static int parse_args(int argc, char **argv, sample_args *a) {
     while (o < NOPTIONS && strcmp(arg, option_names[o]) != 0)
       o++;
     if (o == NOPTIONS && arg[0] == '-' && arg[1])
-      return drv_usage_error("sample", "unknown option '%s'", arg);
+      return drv_unknown_option("sample", arg);
     if (o == NOPTIONS && a->dir)
       return drv_usage_error("sample", "too many arguments ('%s')", arg);
     if (o == NOPTIONS)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "drv_commands.h"
+#include "drv_usage.h"
 
 int drv_cli_parse(drv_cli *c, const char *cmd, int argc, char **argv, drv_cli_option own,
                   void *ctx) {
@@ -27,7 +28,7 @@ int drv_cli_parse(drv_cli *c, const char *cmd, int argc, char **argv, drv_cli_op
     } else if (strcmp(arg, "--stdlib") == 0) {
       c->stdlib = argv[++i];
     } else if (arg[0] == '-' && arg[1]) {
-      return drv_usage_error(cmd, "unknown option '%s'", arg);
+      return drv_unknown_option(cmd, arg);
     } else if (!c->file) {
       c->file = arg;
     } else if (!c->name) {

@@ -1,7 +1,7 @@
 /* drv_history.c: a run's history read back from metrics.jsonl (every
  * numeric field of every line, as a series over steps), so that the report
- * and plots of a resumed run cover the whole run; the loss plot and the
- * plot of a family of tracked series (singular values, head ablations). */
+ * and plots of a resumed run cover the whole run; and the plot of a family
+ * of tracked series (singular values, head ablations). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -110,30 +110,6 @@ bool drv_is_eval_key(const char *key) {
   return ends_with(key, "_loss") || ends_with(key, "_accuracy");
 }
 
-int drv_plot_losses(const char *path, const drv_history *h, rt_error *err) {
-  rt_series *series = calloc((size_t)h->n + 1, sizeof *series);
-  char(*names)[96] = calloc((size_t)h->n + 1, sizeof *names);
-  if (!series || !names)
-    abort();
-  size_t n = 0;
-  for (int i = 0; i < h->n; i++) {
-    const drv_series *s = &h->s[i];
-    bool train = strcmp(s->key, "loss") == 0;
-    if (!train && !ends_with(s->key, "_loss"))
-      continue;
-    if (train)
-      snprintf(names[n], sizeof names[n], "train loss");
-    else
-      snprintf(names[n], sizeof names[n], "%.*s loss", (int)(strlen(s->key) - 5), s->key);
-    series[n] = (rt_series){names[n], s->x, s->y, (size_t)s->n};
-    n++;
-  }
-  int rc = rt_svg_loss_plot(path, series, n, 0, err);
-  free(series);
-  free(names);
-  return rc;
-}
-
 int drv_plot_family(const char *path, const rt_plot_opts *po, bool (*member)(const char *key),
                     const drv_history *const *runs, const char *const *labels, int n,
                     rt_error *err) {
@@ -154,7 +130,7 @@ int drv_plot_family(const char *path, const rt_plot_opts *po, bool (*member)(con
         snprintf(names[ns], sizeof names[ns], "%s %s", labels[r], s->key);
       else
         snprintf(names[ns], sizeof names[ns], "%s", s->key);
-      series[ns] = (rt_series){names[ns], s->x, s->y, (size_t)s->n};
+      series[ns] = (rt_series){.name = names[ns], .x = s->x, .y = s->y, .n = (size_t)s->n};
       ns++;
     }
   int rc = ns ? rt_svg_plot(path, po, series, ns, err) : 0;

@@ -47,10 +47,12 @@ int drv_summary_write(const char *path, const drv_summary *s, const drv_history 
 void drv_print_result(const drv_summary *s, const drv_history *h, const char *dir) {
   printf("%s: %ld steps (%.2f epochs) in %.1f s; compile %.2f s, %.2f ms/step\n", s->experiment,
          s->steps, s->epochs, s->wall_s, s->compile_s, s->ms_per_step);
-  printf("  train_loss %.4f (mean of the last %ld steps)", s->train_loss, s->train_loss_steps);
+  char num[RT_NUM_CHARS];
+  printf("  train_loss %s (mean of the last %ld steps)", rt_num_text(num, s->train_loss),
+         s->train_loss_steps);
   for (int i = 0; i < h->n; i++)
     if (drv_is_eval_key(h->s[i].key) && h->s[i].n > 0)
-      printf("  %s %.4f", h->s[i].key, h->s[i].y[h->s[i].n - 1]);
+      printf("  %s %s", h->s[i].key, rt_num_text(num, h->s[i].y[h->s[i].n - 1]));
   printf("\n  run directory: %s\n", dir);
   fflush(stdout);
 }

@@ -1,6 +1,7 @@
 /* drv_report.h: what a run leaves behind besides its checkpoint: the run
  * directory, the history read back from metrics.jsonl, summary.json, the
- * loss plot, and the lines printed at the end. */
+ * plots of tracked families (drv_plot.h: the others), and the lines printed
+ * at the end. */
 #ifndef DUET_DRV_REPORT_H
 #define DUET_DRV_REPORT_H
 
@@ -47,9 +48,6 @@ void drv_history_free(drv_history *h);
 
 /* Whether key is an evaluation metric: "<data>_loss" or "<data>_accuracy". */
 bool drv_is_eval_key(const char *key);
-
-/* loss.svg: the training loss and every evaluated loss against steps. */
-int drv_plot_losses(const char *path, const drv_history *h, rt_error *err);
 
 /* A plot of the series of n runs (NULL entries skipped) whose keys belong
  * to a family (`member`, such as sv1, sv2, ...) against steps, each named

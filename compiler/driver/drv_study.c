@@ -1,12 +1,11 @@
 /* drv_study.c: compare and sweep: enumerate the variants (the product of
  * the axes' values, last axis fastest), train each one as its own run with
  * the axis values as extra `--set` settings, and report them side by side:
- * a table on stdout, compare.json, compare.svg (training loss of every
- * variant), singular_values.svg and heads.svg when the experiment tracks
- * them and, for a sweep, sweep.svg (final training loss against the last
- * axis, one line per combination of the other axes). */
+ * a table on stdout, compare.json, compare.svg and sweep.svg (drv_plot.h),
+ * and singular_values.svg and heads.svg when the experiment tracks them. */
 #include "drv_study.h"
 #include "drv_heads.h"
+#include "drv_plot.h"
 #include "drv_spectrum.h"
 
 #include <assert.h>
@@ -19,9 +18,8 @@
 enum { MAX_VARIANT_FIELDS = 32 };
 
 typedef struct variant {
-  const char *label;    /* shown in the table and plots (arena) */
-  char **sets;          /* o->sets, then one "key=value" per axis (arena) */
-  const ast_expr *last; /* value of the last axis */
+  const char *label; /* shown in the table and plots (arena) */
+  char **sets;       /* o->sets, then one "key=value" per axis (arena) */
   int rc;
   drv_run_result res;
 } variant;
@@ -87,7 +85,6 @@ static void build_variants(drv_source *s, const ast_decl *d, const drv_run_opts 
                     ? arena_printf(a, "%s%s%s", label, sep, text)
                     : arena_printf(a, "%s%s%s=%s", label, sep, ax->keys[key].key, text);
       }
-      v[i].last = ax->values[j];
     }
     v[i].label = label;
   }
@@ -131,15 +128,9 @@ static void print_table(const variant *v, int nv, const char *acc, const char *l
     final_best(&v[i].res, acc, &fa, &ba);
     final_best(&v[i].res, loss, &fl, &bl);
     const drv_summary *s = &v[i].res.summary;
-    if (acc)
-      printf(" %14.4f %8.4f", fa, ba);
-    else
-      printf(" %14s %8s", "-", "-");
-    printf(" %10.4f", s->train_loss);
-    if (loss)
-      printf(" %12.4f", fl);
-    else
-      printf(" %12s", "-");
+    char n1[RT_NUM_CHARS], n2[RT_NUM_CHARS], n3[RT_NUM_CHARS], n4[RT_NUM_CHARS];
+    printf(" %14s %8s %10s %12s", acc ? rt_num_text(n1, fa) : "-", acc ? rt_num_text(n2, ba) : "-",
+           rt_num_text(n3, s->train_loss), loss ? rt_num_text(n4, fl) : "-");
     printf(" %8.1f %8.2f\n", s->wall_s, s->ms_per_step);
   }
   fflush(stdout);
@@ -188,18 +179,17 @@ static int write_json(const char *path, const ast_decl *d, const variant *v, int
   return rc;
 }
 
-static int plot_curves(const char *path, const variant *v, int nv, rt_error *err) {
-  rt_series *series = calloc((size_t)nv + 1, sizeof *series);
-  if (!series)
+/* compare.svg and sweep.svg (drv_plot_study). */
+static int plot_study(const char *root, const ast_decl *d, const variant *v, int nv,
+                      rt_error *err) {
+  drv_study_result *r = calloc((size_t)nv, sizeof *r);
+  if (!r)
     abort();
-  size_t n = 0;
-  for (int i = 0; i < nv; i++) {
-    const drv_series *s = v[i].rc == 0 ? drv_history_get(&v[i].res.history, "loss") : NULL;
-    if (s)
-      series[n++] = (rt_series){v[i].label, s->x, s->y, (size_t)s->n};
-  }
-  int rc = rt_svg_loss_plot(path, series, n, 0, err);
-  free(series);
+  for (int i = 0; i < nv; i++)
+    r[i] = (drv_study_result){v[i].label, v[i].rc == 0 ? &v[i].res.history : NULL,
+                              v[i].res.summary.train_loss};
+  int rc = drv_plot_study(root, d, r, nv, err);
+  free(r);
   return rc;
 }
 
@@ -221,60 +211,6 @@ static int plot_variants(const char *path, plot_runs_fn plot, const variant *v, 
   int rc = plot(path, runs, labels, nv, err);
   free(runs);
   free(labels);
-  return rc;
-}
-
-static bool numeric(const ast_expr *e, double *out) {
-  bool neg = e->kind == AST_UNARY && e->unary.op == AST_OP_NEG;
-  const ast_expr *x = neg ? e->unary.operand : e;
-  if (x->kind != AST_INT && x->kind != AST_FLOAT)
-    return false;
-  double v = x->kind == AST_INT ? (double)x->ival : x->fval;
-  *out = neg ? -v : v;
-  return true;
-}
-
-/* sweep.svg: final training loss against the last axis (log10 when its
- * values are positive and span a factor of 10 or more), one line per
- * combination of the other axes. Skipped when the last axis is not
- * numeric. */
-static int plot_sweep(const char *path, const ast_decl *d, const variant *v, int nv,
-                      rt_error *err) {
-  const ast_axis *last = &d->axes[d->naxes - 1];
-  int per = last->nvalues, lines = nv / per;
-  double lo = INFINITY, hi = -INFINITY, x = 0;
-  for (int j = 0; j < per; j++) {
-    if (!numeric(last->values[j], &x))
-      return 0;
-    lo = fmin(lo, x);
-    hi = fmax(hi, x);
-  }
-  bool logx = lo > 0 && hi >= 10 * lo;
-  double *xs = calloc((size_t)nv, sizeof *xs), *ys = calloc((size_t)nv, sizeof *ys);
-  rt_series *series = calloc((size_t)lines, sizeof *series);
-  char(*names)[128] = calloc((size_t)lines, sizeof *names);
-  if (!xs || !ys || !series || !names)
-    abort();
-  for (int l = 0; l < lines; l++) {
-    for (int j = 0; j < per; j++) {
-      const variant *w = &v[l * per + j];
-      numeric(w->last, &x);
-      xs[l * per + j] = logx ? log10(x) : x;
-      ys[l * per + j] = w->rc == 0 ? w->res.summary.train_loss : NAN;
-    }
-    const char *label = v[l * per].label, *cut = strrchr(label, ',');
-    snprintf(names[l], sizeof names[l], "%.*s", cut ? (int)(cut - label) : 0, label);
-    series[l] = (rt_series){d->naxes > 1 ? names[l] : "final train loss", xs + l * per,
-                            ys + l * per, (size_t)per};
-  }
-  char xlabel[160];
-  snprintf(xlabel, sizeof xlabel, logx ? "log10(%s)" : "%s", last->keys[0].key);
-  rt_plot_opts po = {.title = "final training loss", .xlabel = xlabel, .ylabel = "train loss"};
-  int rc = rt_svg_plot(path, &po, series, (size_t)lines, err);
-  free(xs);
-  free(ys);
-  free(series);
-  free(names);
   return rc;
 }
 
@@ -315,10 +251,7 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
   int rc = 0;
   drv_rundir_file(path, sizeof path, root, "compare.json");
   rc = rc || write_json(path, d, v, nv, &err) < 0;
-  drv_rundir_file(path, sizeof path, root, "compare.svg");
-  rc = rc || plot_curves(path, v, nv, &err) < 0;
-  drv_rundir_file(path, sizeof path, root, "sweep.svg");
-  rc = rc || (d->kind == AST_SWEEP && plot_sweep(path, d, v, nv, &err) < 0);
+  rc = rc || plot_study(root, d, v, nv, &err) < 0;
   drv_rundir_file(path, sizeof path, root, "singular_values.svg");
   rc = rc || plot_variants(path, drv_plot_spectra, v, nv, &err) < 0;
   drv_rundir_file(path, sizeof path, root, "heads.svg");

@@ -17,6 +17,7 @@
 #include "drv_eval.h"
 #include "drv_heads.h"
 #include "drv_machine.h"
+#include "drv_plot.h"
 #include "drv_schedule.h"
 #include "drv_spectrum.h"
 #include "drv_state.h"
@@ -312,7 +313,8 @@ static bool eval_due(const sema_eval *ev, long s, long bpe) {
 static void add_metric(rt_field *f, size_t *n, char *line, size_t cap, const char *key, double v) {
   f[(*n)++] = RT_NUM(key, v);
   size_t len = strlen(line);
-  snprintf(line + len, cap - len, " %s %.4f", key, v);
+  char num[RT_NUM_CHARS];
+  snprintf(line + len, cap - len, " %s %s", key, rt_num_text(num, v));
 }
 
 /* Evaluates the metrics due at step s (all of them when `all`), logs them
@@ -409,7 +411,7 @@ static int train_steps(trainer *t) {
     if (rc != 0)
       return rc;
     if (t->show)
-      rt_progress_update(&t->progress, s, (int)(epoch + 1), loss, rt_now_s());
+      rt_progress_update(&t->progress, s, loss, rt_now_s());
   }
   if (t->show)
     rt_progress_end(&t->progress);
@@ -453,15 +455,15 @@ static int open_logs(trainer *t) {
   rt_error err;
   if (t->o->resume && drv_metrics_trim(path, t->step, &err) < 0)
     return io_error(&err);
-  if (rt_metrics_open(&t->metrics, path, t->o->resume != NULL, &err) < 0)
+  if (rt_metrics_open(&t->metrics, path, t->o->resume != NULL, &err) < 0 ||
+      rt_metrics_formats(&t->metrics, t->o->log_formats, &err) < 0)
     return io_error(&err);
   if (rt_batcher_init(&t->bt, (uint32_t)t->sets[0].n, (uint32_t)t->batch, 1,
                       (uint64_t)t->e->seed ^ RT_BATCH_SEED_MIX, &err) < 0)
     return io_error(&err);
   t->log_step = t->step;
   if (t->show)
-    rt_progress_init(&t->progress, stderr, RT_PROGRESS_AUTO, t->step, t->total,
-                     (int)((t->total + t->bpe - 1) / t->bpe), rt_now_s());
+    rt_progress_init(&t->progress, stderr, RT_PROGRESS_AUTO, t->step, t->total, t->bpe, rt_now_s());
   return 0;
 }
 
@@ -498,7 +500,7 @@ static int finish(trainer *t, drv_run_result *res) {
   if (drv_summary_write(path, &res->summary, &res->history, &err) < 0)
     return io_error(&err);
   drv_rundir_file(path, sizeof path, t->dir, "loss.svg");
-  if (drv_plot_losses(path, &res->history, &err) < 0)
+  if (drv_plot_losses(path, t->e->name, &res->history, &err) < 0)
     return io_error(&err);
   const drv_history *runs[1] = {&res->history};
   drv_rundir_file(path, sizeof path, t->dir, "singular_values.svg");

@@ -35,6 +35,7 @@ typedef struct drv_run_opts {
   long stop_after;          /* --stop-after N: stop (resumable) after step N, or -1 */
   long log_every;           /* --log-every N, or 0: 10 */
   bool quiet;               /* no progress display and evaluation lines */
+  unsigned log_formats;     /* --log-format: RT_LOG_* besides metrics.jsonl */
   const char *dump_batches; /* --dump-batches DIR: each step's x, y, or NULL */
   bool f64;                 /* --dtype f64: train in double precision */
   const char *resume_dir;   /* --resume RUN_DIR, or NULL */

@@ -1,7 +1,8 @@
 """test_compare.py - a compare of three optimizers and a 2 x 2 sweep on a
 small MLP (few steps): one run directory per variant, the table with every
 variant, compare.json with each variant's final and best accuracy, and
-well-formed compare.svg and sweep.svg; a compare whose variants set two
+compare.svg with the training (solid) and test (dashed) losses of each
+variant, sweep.svg; a compare whose variants set two
 settings at once (each run holds both); and
 examples/compare_optimizers.duet shortened to 2 steps per optimizer."""
 import json
@@ -34,9 +35,12 @@ def check_study(out, labels, steps=20):
     t.check(all(l in texts for l in labels), f"{out}: compare.svg names every variant", labels,
             texts)
     if steps >= 20:  # two logged points or more make a line
-        t.check(len(list(root.iter(SVG + "polyline"))) == len(labels),
-                f"{out}: one loss curve per variant", len(labels),
-                len(list(root.iter(SVG + "polyline"))))
+        lines = list(root.iter(SVG + "polyline"))
+        solid = [x.get("stroke") for x in lines if not x.get("stroke-dasharray")]
+        dashed = [x.get("stroke") for x in lines if x.get("stroke-dasharray")]
+        t.check(len(set(solid)) == len(labels) and sorted(solid) == sorted(dashed),
+                f"{out}: a training loss curve (solid) and a test loss curve (dashed, the same "
+                "color) per variant", len(labels), (solid, dashed))
 
 
 compare = ["Dual(lr = 0.1)", "AdamW(lr = 0.003)", "SGD(lr = 0.1, momentum = 0.9)"]

@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 """test_io_report.py - metrics.jsonl and summary.json parsed back with json
-(values, key order, float32 round trip, non-finite flags), and SVG plots
-parsed with xml.etree (structure, legend, ticks, and that every point and
-tick sits where the axis mapping puts it).
+(values, key order, float32 round trip, non-finite flags); metrics.csv
+against metrics.jsonl and the TensorBoard event files decoded by an
+independent reader (logreaders.py: checksums, Event fields, every value);
+and SVG plots parsed with xml.etree (structure, legend outside the plot
+area, linear and log ticks, the automatic scale, dash styles, bands, and
+that every point and tick sits where the axis mapping puts it).
 
 usage: test_io_report.py TOOL"""
 import json
@@ -11,9 +14,11 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from logreaders import compare_csv, flatten, read_events, same_number  # noqa: E402
 from testcheck import Tally, f32  # noqa: E402
 
 TOOL = sys.argv[1]
@@ -51,6 +56,46 @@ def check_metrics(path):
     equal("subnormal float32", f32(1e-45), f32(third["tiny"]))
     equal("large double", 1e300, third["huge"])
     equal("float32 1/3", f32(1 / 3), f32(third["third"]))
+
+
+def float32(v):
+    """v as a float32 simple_value holds it (beyond its range: infinite)."""
+    if math.isfinite(v) and abs(v) > 3.4028234663852886e38:
+        return math.copysign(math.inf, v)
+    return f32(v)
+
+
+def check_logs(tmp, t0, t1):
+    jsonl = os.path.join(tmp, "metrics.jsonl")
+    compare_csv(jsonl, os.path.join(tmp, "metrics.csv"), check)
+    with open(os.path.join(tmp, "metrics.csv"), newline="") as f:
+        text = f.read()
+    check('"dual ""q""\n\t\\ \u00e9"' in text, "metrics.csv: a string with a quote and a line "
+          "break is quoted", '"dual ""q""..."', text)
+    files = sorted(f for f in os.listdir(tmp) if f.startswith("events.out.tfevents."))
+    equal("an event file per opening of the log", 2, len(files))
+    events = []
+    for name in files:
+        try:
+            evs = read_events(os.path.join(tmp, name))
+        except ValueError as e:
+            check(False, f"{name}: TFRecord framing and checksums", "valid", str(e))
+            continue
+        equal(f"{name}: first event: file_version", "brain.Event:2", evs[0]["file_version"])
+        events += evs[1:]
+        check(all(t0 - 1 <= e["wall_time"] <= t1 + 1 for e in evs),
+              f"{name}: wall times within the run", (t0, t1), [e["wall_time"] for e in evs])
+    with open(jsonl) as f:
+        lines = [json.loads(x) for x in f]
+    equal("an event per metrics line", len(lines), len(events))
+    for line, ev in zip(lines, events):
+        expected = {k: float32(float(v)) for k, v in flatten(line)
+                    if k != "step" and not isinstance(v, str)}
+        got = ev["values"]
+        ok = ev["step"] == line["step"] and sorted(expected) == sorted(got) and all(
+            same_number(expected[k], got[k]) for k in expected)
+        check(ok, f"event of step {line['step']}: its values", (line["step"], expected),
+              (ev["step"], got))
 
 
 def check_summary(path):
@@ -122,6 +167,7 @@ def check_loss_svg(path):
           [t.text for t in legend.iter(SVG + "text")])
     lines = list(root.iter(SVG + "polyline"))
     equal("polylines: train + test broken at its NaN", 3, len(lines))
+    check_legend_outside(root, "loss.svg")
     train = points(lines[0])
     equal("train points", 100, len(train))
     xs = [10.0 * i for i in range(100)]
@@ -158,7 +204,9 @@ def check_loss_svg(path):
 
 def check_sv_svg(path):
     root = ET.parse(path).getroot()
-    equal("size", ("800", "500"), (root.get("width"), root.get("height")))
+    equal("height", "500", root.get("height"))
+    equal("plot area right edge: the width asked for, less the margin", 776, frame_of(root)[2])
+    check_legend_outside(root, "sv.svg")
     equal("title", "singular values", texts(root, "title")[0][0])
     lines = list(root.iter(SVG + "polyline"))
     circles = list(root.iter(SVG + "circle"))
@@ -184,6 +232,66 @@ def check_sv_svg(path):
     check_mapping("isolated point", [math.log10(10 ** 0.5 * 40)], [cy], ay, by)
 
 
+def check_legend_outside(root, what):
+    x0, y0, x1, y1 = frame_of(root)
+    legend = [g for g in root.iter(SVG + "g") if g.get("class") == "legend"][0]
+    box = legend.find(SVG + "rect")
+    lx, lw = float(box.get("x")), float(box.get("width"))
+    check(lx > x1 and lx + lw <= float(root.get("width")),
+          f"{what}: legend right of the plot area, inside the picture",
+          f"{x1} < x, x + w <= {root.get('width')}", (lx, lw))
+
+
+def decade_ticks(root):
+    values = [float(v) for v, _ in texts(root, "ytick")]
+    return [v for v in values if v > 0 and abs(math.log10(v) - round(math.log10(v))) < 1e-9]
+
+
+def check_scales(tmp):
+    root = ET.parse(os.path.join(tmp, "auto_log.svg")).getroot()
+    equal("auto scale: title", "toy_quadratic compare: loss", texts(root, "title")[0][0])
+    decades = decade_ticks(root)
+    check(len(decades) >= 5 and min(decades) <= 2.7e-11 and max(decades) >= 2.3,
+          "auto scale: 2.3 .. 2.7e-11 on a log axis with decade ticks", "1e-11 .. 10", decades)
+    lines = list(root.iter(SVG + "polyline"))
+    fast = points(lines[0])
+    logs = [math.log10(2.3 * (2.7e-11 / 2.3) ** (i / 29)) for i in range(30)]
+    ay, by = affine_fit(logs, [p[1] for p in fast])
+    check_mapping("auto scale: points on the log mapping", logs, [p[1] for p in fast], ay, by)
+    equal("dash styles: solid, dashed", [None, "6 4"],
+          [x.get("stroke-dasharray") for x in lines])
+    legend = [g for g in root.iter(SVG + "g") if g.get("class") == "legend"][0]
+    equal("legend samples carry the dash styles", [None, "6 4"],
+          [x.get("stroke-dasharray") for x in legend.iter(SVG + "line")])
+    check_legend_outside(root, "auto_log.svg")
+
+    root = ET.parse(os.path.join(tmp, "forced_linear.svg")).getroot()
+    yv = check_ticks("forced linear: y ticks", texts(root, "ytick"), False)
+    check(yv[0] <= 0 and yv[-1] >= 2.3, "forced linear: ticks from 0 to 2.3", "[<= 0, >= 2.3]", yv)
+
+    root = ET.parse(os.path.join(tmp, "band.svg")).getroot()
+    check_ticks("band: a span below 100 stays linear", texts(root, "ytick"), False)
+    bands = [p for p in root.iter(SVG + "polygon") if p.get("class") == "band"]
+    equal("band: one polygon", 1, len(bands))
+    pts = points(bands[0])
+    equal("band: along hi and back along lo", 60, len(pts))
+    line = points(list(root.iter(SVG + "polyline"))[0])
+    xs = [10.0 * (i + 1) for i in range(30)]
+    ys = [2.3 - 0.05 * i for i in range(30)]
+    ax, bx = affine_fit(xs, [p[0] for p in line])
+    ay, by = affine_fit(ys, [p[1] for p in line])
+    check_mapping("band: upper edge", [y + 0.2 for y in ys], [p[1] for p in pts[:30]], ay, by)
+    check_mapping("band: lower edge, reversed", [y - 0.1 for y in reversed(ys)],
+                  [p[1] for p in pts[30:]], ay, by)
+    check_mapping("band: x", xs + xs[::-1], [p[0] for p in pts], ax, bx)
+    legend = [g for g in root.iter(SVG + "g") if g.get("class") == "legend"][0]
+    equal("band: legend names, the key entry too", ["plain (mean of 3)", "key"],
+          [t.text for t in legend.iter(SVG + "text")])
+    equal("band: the key entry is gray and dotted", ("#555555", "2 3"),
+          (list(legend.iter(SVG + "line"))[1].get("stroke"),
+           list(legend.iter(SVG + "line"))[1].get("stroke-dasharray")))
+
+
 def check_empty_svg(path):
     root = ET.parse(path).getroot()
     equal("empty plot: no lines", 0, len(list(root.iter(SVG + "polyline"))))
@@ -191,7 +299,9 @@ def check_empty_svg(path):
 
 
 with tempfile.TemporaryDirectory() as tmp:
+    t0 = time.time()
     p = subprocess.run([TOOL, "write", tmp], capture_output=True, text=True)
+    t1 = time.time()
     equal("tool exit code", 0, p.returncode)
     equal("diagnostics for a missing directory", [
         f"error: {tmp}/missing/metrics.jsonl: cannot open for writing: No such "
@@ -201,8 +311,10 @@ with tempfile.TemporaryDirectory() as tmp:
         f"error: {tmp}/missing/loss.svg.tmp: cannot create: No such file or "
         "directory"], p.stdout.strip().split("\n"))
     check_metrics(os.path.join(tmp, "metrics.jsonl"))
+    check_logs(tmp, t0, t1)
     check_summary(os.path.join(tmp, "summary.json"))
     check_loss_svg(os.path.join(tmp, "loss.svg"))
     check_sv_svg(os.path.join(tmp, "sv.svg"))
     check_empty_svg(os.path.join(tmp, "empty.svg"))
+    check_scales(tmp)
 tally.done()

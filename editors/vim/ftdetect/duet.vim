@@ -1,0 +1,2 @@
+" duet files: *.duet
+autocmd BufRead,BufNewFile *.duet setfiletype duet
