@@ -38,8 +38,8 @@ build = read("compiler/front/parse_build.c")
 items = set()
 for body in re.findall(r"(?:atom|bond)_(?:assign|define)\[\] = \{([^}]*)\}", build):
     items |= set(re.findall(r'"(\w+)"', body))
-settings = re.search(r"setting_names\[NSETTINGS\] = \{([^}]*)\}",
-                     read("compiler/sema/sema_experiment.c")).group(1)
+settings = re.search(r"sema_setting_names\[SETTING_COUNT\] = \{([^}]*)\}",
+                     read("compiler/sema/sema_settings.c")).group(1)
 items |= set(re.findall(r'"(\w+)"', settings))
 types = set(re.findall(r'\{"(\w+)", AST_TYPE_', build))
 t.check(len(keywords) >= 20 and len(builtins) >= 60 and {"forward", "schedule"} <= items and
