@@ -6,8 +6,7 @@
  * them and, for a sweep, sweep.svg (final training loss against the last
  * axis, one line per combination of the other axes). */
 #include "drv_study.h"
-#include "drv_heads.h"
-#include "drv_spectrum.h"
+#include "host_evaluate.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -23,7 +22,7 @@ typedef struct variant {
   char **sets;          /* o->sets, then one "key=value" per axis (arena) */
   const ast_expr *last; /* value of the last axis */
   int rc;
-  drv_run_result res;
+  host_run_result res;
 } variant;
 
 /* Source text of an expression, in the arena. */
@@ -99,15 +98,15 @@ static const char *eval_key(const variant *v, int nv, const char *suffix) {
     for (int k = 0; v[i].rc == 0 && k < v[i].res.history.n; k++) {
       const char *key = v[i].res.history.s[k].key;
       size_t n = strlen(key), m = strlen(suffix);
-      if (n > m && strcmp(key + n - m, suffix) == 0 && drv_is_eval_key(key))
+      if (n > m && strcmp(key + n - m, suffix) == 0 && host_is_eval_key(key))
         return key;
     }
   return NULL;
 }
 
 /* Final and best value of a history key (NaN when absent). */
-static void final_best(const drv_run_result *r, const char *key, double *final, double *best) {
-  const drv_series *s = key ? drv_history_get(&r->history, key) : NULL;
+static void final_best(const host_run_result *r, const char *key, double *final, double *best) {
+  const host_series *s = key ? host_history_get(&r->history, key) : NULL;
   *final = *best = NAN;
   for (long i = 0; s && i < s->n; i++) {
     *final = s->y[i];
@@ -130,7 +129,7 @@ static void print_table(const variant *v, int nv, const char *acc, const char *l
     double fa, ba, fl, bl;
     final_best(&v[i].res, acc, &fa, &ba);
     final_best(&v[i].res, loss, &fl, &bl);
-    const drv_summary *s = &v[i].res.summary;
+    const host_summary *s = &v[i].res.summary;
     if (acc)
       printf(" %14.4f %8.4f", fa, ba);
     else
@@ -158,12 +157,12 @@ static int write_json(const char *path, const ast_decl *d, const variant *v, int
     f[n++] = RT_STR("dir", v[i].res.dir);
     f[n++] = RT_STR("status", v[i].rc == 0 ? "ok" : "failed");
     if (v[i].rc == 0) {
-      const drv_summary *s = &v[i].res.summary;
+      const host_summary *s = &v[i].res.summary;
       f[n++] = RT_INT("steps", s->steps);
       f[n++] = RT_NUM("train_loss", s->train_loss);
       for (int k = 0; k < v[i].res.history.n && n + 4 < MAX_VARIANT_FIELDS; k++) {
         const char *key = v[i].res.history.s[k].key;
-        if (!drv_is_eval_key(key))
+        if (!host_is_eval_key(key))
           continue;
         double fin, b;
         final_best(&v[i].res, key, &fin, &b);
@@ -194,7 +193,7 @@ static int plot_curves(const char *path, const variant *v, int nv, rt_error *err
     abort();
   size_t n = 0;
   for (int i = 0; i < nv; i++) {
-    const drv_series *s = v[i].rc == 0 ? drv_history_get(&v[i].res.history, "loss") : NULL;
+    const host_series *s = v[i].rc == 0 ? host_history_get(&v[i].res.history, "loss") : NULL;
     if (s)
       series[n++] = (rt_series){v[i].label, s->x, s->y, (size_t)s->n};
   }
@@ -203,14 +202,14 @@ static int plot_curves(const char *path, const variant *v, int nv, rt_error *err
   return rc;
 }
 
-/* A plot of a tracked family of series (drv_plot_spectra, drv_plot_heads)
+/* A plot of a tracked family of series (host_plot_spectra, host_plot_heads)
  * of every variant. */
-typedef int (*plot_runs_fn)(const char *path, const drv_history *const *runs,
+typedef int (*plot_runs_fn)(const char *path, const host_history *const *runs,
                             const char *const *labels, int n, rt_error *err);
 
 static int plot_variants(const char *path, plot_runs_fn plot, const variant *v, int nv,
                          rt_error *err) {
-  const drv_history **runs = calloc((size_t)nv, sizeof *runs);
+  const host_history **runs = calloc((size_t)nv, sizeof *runs);
   const char **labels = calloc((size_t)nv, sizeof *labels);
   if (!runs || !labels)
     abort();
@@ -286,8 +285,8 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
   char root[3072];
   rt_error err;
   const char *kind = ast_decl_kind_name(d->kind);
-  if (drv_rundir_create(root, sizeof root, o->out_dir,
-                        arena_printf(s->unit.arena, "%s-%s", d->name, kind), &err) < 0) {
+  if (host_rundir_create(root, sizeof root, o->run.out_dir,
+                         arena_printf(s->unit.arena, "%s-%s", d->name, kind), &err) < 0) {
     fprintf(stderr, "duet: error: %s\n", err.msg);
     return 1;
   }
@@ -302,7 +301,7 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
     drv_run_opts vo = *o;
     vo.sets = v[i].sets;
     vo.nsets = o->nsets + keys_per_variant(d);
-    vo.out_dir = dir;
+    vo.run.out_dir = dir;
     printf("== %s %s: variant %d of %d: %s\n", kind, d->name, i + 1, nv, v[i].label);
     fflush(stdout);
     v[i].rc = drv_train(s, t->experiment, &vo, &v[i].res);
@@ -313,23 +312,23 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
   print_table(v, nv, eval_key(v, nv, "_accuracy"), eval_key(v, nv, "_loss"));
   char path[4200];
   int rc = 0;
-  drv_rundir_file(path, sizeof path, root, "compare.json");
+  host_rundir_file(path, sizeof path, root, "compare.json");
   rc = rc || write_json(path, d, v, nv, &err) < 0;
-  drv_rundir_file(path, sizeof path, root, "compare.svg");
+  host_rundir_file(path, sizeof path, root, "compare.svg");
   rc = rc || plot_curves(path, v, nv, &err) < 0;
-  drv_rundir_file(path, sizeof path, root, "sweep.svg");
+  host_rundir_file(path, sizeof path, root, "sweep.svg");
   rc = rc || (d->kind == AST_SWEEP && plot_sweep(path, d, v, nv, &err) < 0);
-  drv_rundir_file(path, sizeof path, root, "singular_values.svg");
-  rc = rc || plot_variants(path, drv_plot_spectra, v, nv, &err) < 0;
-  drv_rundir_file(path, sizeof path, root, "heads.svg");
-  rc = rc || plot_variants(path, drv_plot_heads, v, nv, &err) < 0;
+  host_rundir_file(path, sizeof path, root, "singular_values.svg");
+  rc = rc || plot_variants(path, host_plot_spectra, v, nv, &err) < 0;
+  host_rundir_file(path, sizeof path, root, "heads.svg");
+  rc = rc || plot_variants(path, host_plot_heads, v, nv, &err) < 0;
   if (rc)
     fprintf(stderr, "duet: error: %s\n", err.msg);
   else
     printf("%s directory: %s\n", kind, root);
   for (int i = 0; i < nv; i++)
     if (v[i].rc == 0)
-      drv_history_free(&v[i].res.history);
+      host_history_free(&v[i].res.history);
   free(v);
   return rc || failed ? 1 : 0;
 }

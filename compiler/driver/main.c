@@ -49,7 +49,8 @@ static const command commands[] = {
      "      and a Makefile (make, or make BLAS=openblas) into DIR"},
     {"predict", drv_cmd_predict,
      "predict FILE [EXPERIMENT] [--set key=value]... --weights FILE [--threads N] [--repeat K]\n"
-     "           [--predictions OUT] (--idx IMAGES [LABELS] | --text FILE)",
+     "           [--predictions OUT] (--idx IMAGES [LABELS] | --raw EXAMPLES [LABELS] | --text "
+     "FILE)",
      "the classes the model predicts for the examples of a file (with labels: the\n"
      "      accuracy and mean loss), as the predict program of emit-c prints them"},
     {"gradcheck", drv_cmd_gradcheck,

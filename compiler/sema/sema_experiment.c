@@ -338,7 +338,7 @@ static bool bind_data(sema_ctx *c, const ast_arg *bnd, sema_data *out) {
     else
       ok = false;
   }
-  return ok;
+  return ok && sema_check_data(c, out);
 }
 
 static bool bind_schedule(sema_ctx *c, const ast_expr *e, sema_experiment *x) {
