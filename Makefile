@@ -5,8 +5,9 @@ BUILD   ?= build
 TYPE    ?= Release
 JOBS    ?= 2
 EXAMPLE ?= examples/fashion_mlp.duet
+PREFIX  ?= /usr/local
 
-.PHONY: all deps configure build run test sanitize format clean
+.PHONY: all deps configure build run test install sanitize format clean
 
 all: build
 
@@ -24,6 +25,11 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# duet in $(PREFIX)/bin, its stdlib and what emit-c copies in
+# $(PREFIX)/share/duet; DESTDIR is honoured.
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # ASan + UBSan build of everything, tests included, in build-san/.
 sanitize: deps

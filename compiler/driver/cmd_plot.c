@@ -1,6 +1,6 @@
 /* cmd_plot.c: `duet plot RUN_DIR... [--metric KEY]... [--log | --linear]
  * [-o FILE]`: draws metrics of runs, read back from their metrics.jsonl,
- * into one SVG file (drv_plot_runs): a color per run, a line style per
+ * into one SVG file (host_plot_runs): a color per run, a line style per
  * metric. A directory without metrics.jsonl stands for the runs in its
  * subdirectories (a compare or sweep directory), in the order of their
  * variant numbers. */
@@ -28,7 +28,7 @@ typedef struct plot_args {
 /* A run directory: one that holds metrics.jsonl. */
 static bool is_run(const char *dir) {
   char path[4200];
-  drv_rundir_file(path, sizeof path, dir, "metrics.jsonl");
+  host_rundir_file(path, sizeof path, dir, "metrics.jsonl");
   struct stat st;
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
@@ -61,7 +61,7 @@ static int add_runs(plot_args *a, const char *dir) {
   int n = 0;
   for (struct dirent *e; (e = readdir(d)) && n < MAX_RUNS;) {
     char sub[4200];
-    drv_rundir_file(sub, sizeof sub, dir, e->d_name);
+    host_rundir_file(sub, sizeof sub, dir, e->d_name);
     if (e->d_name[0] != '.' && is_run(sub) && !(names[n++] = strdup(e->d_name)))
       abort();
   }
@@ -74,7 +74,7 @@ static int add_runs(plot_args *a, const char *dir) {
   int rc = 0;
   for (int i = 0; i < n; i++) {
     char sub[4200];
-    drv_rundir_file(sub, sizeof sub, dir, names[i]);
+    host_rundir_file(sub, sizeof sub, dir, names[i]);
     rc = rc ? rc : add_dir(a, sub);
     free(names[i]);
   }
@@ -110,7 +110,7 @@ static int parse_args(int argc, char **argv, plot_args *a) {
  * a run stopped early). */
 static void experiment_of(const char *dir, char *out, size_t cap) {
   char path[4200];
-  drv_rundir_file(path, sizeof path, dir, "summary.json");
+  host_rundir_file(path, sizeof path, dir, "summary.json");
   out[0] = '\0';
   FILE *f = fopen(path, "r");
   if (!f)
@@ -134,7 +134,7 @@ static const char *base_name(char *dir) {
 }
 
 /* Checks that some run has each metric asked for. */
-static int check_keys(const plot_args *a, const drv_history *h) {
+static int check_keys(const plot_args *a, const host_history *h) {
   for (int k = 0; k < a->nkeys; k++) {
     const char *cands[256];
     int n = 0;
@@ -176,17 +176,17 @@ static void make_title(const plot_args *a, char *title, size_t cap) {
 int drv_cmd_plot(int argc, char **argv) {
   plot_args a;
   int rc = parse_args(argc, argv, &a);
-  drv_history *h = calloc((size_t)a.ndirs + 1, sizeof *h);
-  drv_plot_run *runs = calloc((size_t)a.ndirs + 1, sizeof *runs);
+  host_history *h = calloc((size_t)a.ndirs + 1, sizeof *h);
+  host_plot_run *runs = calloc((size_t)a.ndirs + 1, sizeof *runs);
   if (!h || !runs)
     abort();
   rt_error err;
   for (int r = 0; rc == 0 && r < a.ndirs; r++) {
     char path[4200];
-    drv_rundir_file(path, sizeof path, a.dirs[r], "metrics.jsonl");
-    if (drv_history_read(&h[r], path, &err) < 0)
+    host_rundir_file(path, sizeof path, a.dirs[r], "metrics.jsonl");
+    if (host_history_read(&h[r], path, &err) < 0)
       rc = drv_error("%s", err.msg);
-    runs[r] = (drv_plot_run){.h = &h[r]};
+    runs[r] = (host_plot_run){.h = &h[r]};
   }
   rc = rc ? rc : check_keys(&a, h);
   char title[512];
@@ -194,14 +194,14 @@ int drv_cmd_plot(int argc, char **argv) {
     make_title(&a, title, sizeof title);
     for (int r = 0; r < a.ndirs; r++)
       runs[r].label = base_name(a.dirs[r]);
-    drv_plot_spec spec = {.title = title, .keys = a.keys, .nkeys = a.nkeys, .y_scale = a.scale};
-    if (drv_plot_runs(a.out, &spec, runs, a.ndirs, &err) < 0)
+    host_plot_spec spec = {.title = title, .keys = a.keys, .nkeys = a.nkeys, .y_scale = a.scale};
+    if (host_plot_runs(a.out, &spec, runs, a.ndirs, &err) < 0)
       rc = drv_error("%s", err.msg);
   }
   if (rc == 0)
     printf("wrote %s (%d run%s)\n", a.out, a.ndirs, a.ndirs == 1 ? "" : "s");
   for (int r = 0; r < a.ndirs; r++) {
-    drv_history_free(&h[r]);
+    host_history_free(&h[r]);
     free(a.dirs[r]);
   }
   free(h);

@@ -9,7 +9,7 @@
 #include "drv_commands.h"
 #include "drv_origin.h"
 #include "drv_study.h"
-#include "drv_train.h"
+#include "drv_run.h"
 #include "rt_io.h"
 #include "rt_kernels.h"
 
@@ -44,7 +44,8 @@ static bool dtype_arg(const char *s, bool *f64) {
 static long *count_option(run_args *a, const char *opt) {
   static const char *const names[] = {"--steps", "--epochs", "--stop-after", "--log-every",
                                       "--threads"};
-  long *slots[] = {&a->o.steps, &a->o.epochs, &a->o.stop_after, &a->o.log_every, &a->threads};
+  long *slots[] = {&a->o.run.steps, &a->o.run.epochs, &a->o.run.stop_after, &a->o.run.log_every,
+                   &a->threads};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (strcmp(opt, names[i]) == 0)
       return slots[i];
@@ -54,7 +55,8 @@ static long *count_option(run_args *a, const char *opt) {
 /* Options with a string value (--resume: `duet run` only). */
 static const char **string_option(run_args *a, const char *opt) {
   static const char *const names[] = {"--out", "--dump-batches", "--log-format", "--resume"};
-  const char **slots[] = {&a->o.out_dir, &a->o.dump_batches, &a->log_format, &a->o.resume_dir};
+  const char **slots[] = {&a->o.run.out_dir, &a->o.run.dump_batches, &a->log_format,
+                          &a->o.run.resume_dir};
   size_t n = sizeof names / sizeof names[0] - (strcmp(a->cmd, "run") != 0);
   for (size_t i = 0; i < n; i++)
     if (strcmp(opt, names[i]) == 0)
@@ -67,7 +69,7 @@ static int run_option(void *ctx, int i, int argc, char **argv) {
   run_args *a = ctx;
   const char *opt = argv[i];
   if (strcmp(opt, "--quiet") == 0) {
-    a->o.quiet = true;
+    a->o.run.quiet = true;
     return 1;
   }
   long *count = count_option(a, opt);
@@ -94,25 +96,30 @@ static int run_option(void *ctx, int i, int argc, char **argv) {
 }
 
 static int parse_args(const char *cmd, int argc, char **argv, run_args *a) {
-  *a = (run_args){.cmd = cmd, .o = {.steps = -1, .epochs = -1, .stop_after = -1}};
+  *a = (run_args){.cmd = cmd,
+                  .o = {.run = {.prog = "duet",
+                                .resume_cmd = "duet run",
+                                .steps = -1,
+                                .epochs = -1,
+                                .stop_after = -1}}};
   int rc = drv_cli_parse(&a->cli, cmd, argc, argv, run_option, a);
   if (rc != 0)
     return rc;
   a->o.stdlib = a->cli.stdlib;
   a->o.nsets = a->cli.nsets;
   a->o.sets = a->cli.sets;
-  if (a->o.steps >= 0 && a->o.epochs >= 0)
+  if (a->o.run.steps >= 0 && a->o.run.epochs >= 0)
     return drv_usage_error(cmd, "give --steps or --epochs, not both");
-  if (a->o.epochs == 0)
+  if (a->o.run.epochs == 0)
     return drv_usage_error(cmd, "--epochs must be at least 1");
   rt_error err;
-  if (a->log_format && rt_log_formats_parse(a->log_format, &a->o.log_formats, &err) < 0)
+  if (a->log_format && rt_log_formats_parse(a->log_format, &a->o.run.log_formats, &err) < 0)
     return drv_usage_error(cmd, "--log-format: %s", err.msg);
-  if (a->o.resume_dir &&
-      (a->cli.file || a->o.nsets || a->o.out_dir || a->o.epochs >= 0 || a->o.f64))
+  if (a->o.run.resume_dir &&
+      (a->cli.file || a->o.nsets || a->o.run.out_dir || a->o.run.epochs >= 0 || a->o.f64))
     return drv_usage_error(cmd, "--resume takes the run directory alone: the file, experiment and "
                                 "settings come from its checkpoint");
-  if (!a->o.resume_dir && !a->cli.file)
+  if (!a->o.run.resume_dir && !a->cli.file)
     return drv_usage_error(cmd, "no file given");
   if (a->threads > 0)
     rt_set_threads((int)a->threads);
@@ -123,7 +130,7 @@ static int parse_args(const char *cmd, int argc, char **argv, run_args *a) {
  * --set arguments and dtype of the run from its metadata. */
 static int read_resume(run_args *a, rt_st_file *f) {
   rt_error err;
-  if (drv_origin_read(a->o.resume_dir, f, &a->origin, &err) < 0) {
+  if (drv_origin_read(a->o.run.resume_dir, f, &a->origin, &err) < 0) {
     fprintf(stderr, "duet: error: cannot resume: %s\n", err.msg);
     return 1;
   }
@@ -134,7 +141,7 @@ static int read_resume(run_args *a, rt_st_file *f) {
     a->o.stdlib = a->origin.stdlib;
   a->o.nsets = a->origin.nsets;
   a->o.sets = a->origin.sets;
-  a->o.resume = f;
+  a->o.run.resume = f;
   return 0;
 }
 
@@ -144,19 +151,19 @@ static int run(const char *cmd, drv_target_kind kind, int argc, char **argv) {
   drv_source s = {0};
   drv_target t;
   int rc = parse_args(cmd, argc, argv, &a);
-  if (rc == 0 && a.o.resume_dir)
+  if (rc == 0 && a.o.run.resume_dir)
     rc = read_resume(&a, &ckpt);
   if (rc == 0)
     rc = drv_source_load(&s, a.cli.file, drv_stdlib_dir(a.o.stdlib));
   if (rc == 0)
-    rc = drv_find_target(&s, a.cli.name, a.o.resume_dir ? DRV_TARGET_ANY : kind, &t);
+    rc = drv_find_target(&s, a.cli.name, a.o.run.resume_dir ? DRV_TARGET_ANY : kind, &t);
   if (rc == 0 && t.study) {
     rc = drv_study_run(&s, &t, &a.o);
   } else if (rc == 0) {
-    drv_run_result res;
+    host_run_result res;
     rc = drv_train(&s, t.experiment, &a.o, &res);
     if (rc == 0)
-      drv_history_free(&res.history);
+      host_history_free(&res.history);
   }
   drv_source_free(&s);
   rt_st_file_free(&ckpt);

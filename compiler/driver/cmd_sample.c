@@ -18,9 +18,9 @@
 #include "drv_commands.h"
 #include "drv_machine.h"
 #include "drv_origin.h"
-#include "drv_report.h"
+#include "host_report.h"
 #include "drv_sampler.h"
-#include "drv_state.h"
+#include "host_state.h"
 #include "drv_usage.h"
 #include "elab_logits.h"
 #include "rt_kernels.h"
@@ -133,7 +133,7 @@ static int load_model(model *md, const sample_args *a) {
   if (drv_origin_read(a->dir, &md->ckpt, &md->origin, &err) < 0) {
     cannot("%s", err.msg);
     char study[4200];
-    drv_rundir_file(study, sizeof study, a->dir, "compare.json");
+    host_rundir_file(study, sizeof study, a->dir, "compare.json");
     if (access(study, F_OK) == 0)
       fprintf(stderr,
               "  hint: %s holds a compare or sweep: give the directory of one of its "
@@ -164,7 +164,10 @@ static int load_model(model *md, const sample_args *a) {
   md->context = p->inputs[md->x].shape.d[1];
   if (!drv_machine_init(&md->m, p))
     return 2;
-  if (drv_state_restore_params(&md->ckpt, md->m.exe, md->m.arena, &err) < 0)
+  host_model hm;
+  if (drv_machine_host(&md->m, &hm) != 0)
+    return 2;
+  if (host_state_restore(&md->ckpt, &hm, true, false, &err) < 0)
     return cannot("%s/model.safetensors: %s", a->dir, err.msg);
   md->entry = core_entry(md->m.exe, ELAB_LOGITS_ENTRY);
   long count;

@@ -2,21 +2,22 @@
  * stopping at the first pass that reports errors. */
 #include "drv_front.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "parse.h"
 #include "sema.h"
 
-#ifndef DUET_STDLIB_DIR
-#error "DUET_STDLIB_DIR must be defined by the build"
-#endif
-
 const char *drv_stdlib_dir(const char *override) {
   if (override)
     return override;
   const char *env = getenv("DUET_STDLIB");
-  return env && *env ? env : DUET_STDLIB_DIR;
+  if (env && *env)
+    return env;
+  static char dir[4200];
+  snprintf(dir, sizeof dir, "%s/stdlib", drv_share_dir());
+  return dir;
 }
 
 /* Every check after parsing goes here, in pipeline order; a pass runs only

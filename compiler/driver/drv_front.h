@@ -22,9 +22,11 @@ typedef struct drv_unit {
                                parsing failed */
 } drv_unit;
 
-/* The stdlib directory: `override` if not NULL, else $DUET_STDLIB, else the
- * directory configured at build time. */
+/* The stdlib directory: `override` if not NULL, else $DUET_STDLIB, else
+ * <share>/stdlib. */
 const char *drv_stdlib_dir(const char *override);
+/* duet's files: <directory of the executable>/../share/duet (drv_share.c). */
+const char *drv_share_dir(void);
 
 /* Parse and check (semantic analysis) a file / text in memory into a fresh
  * unit. True when no error was reported (warnings allowed). Diagnostics stay

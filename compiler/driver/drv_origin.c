@@ -6,19 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drv_report.h"
-#include "drv_train.h"
+#include "host_report.h"
+#include "drv_run.h"
 
 int drv_origin_read(const char *dir, rt_st_file *f, drv_origin *o, rt_error *err) {
   *o = (drv_origin){0};
   char path[4200];
-  drv_rundir_file(path, sizeof path, dir, "model.safetensors");
+  host_rundir_file(path, sizeof path, dir, "model.safetensors");
   if (rt_safetensors_read(f, path, err) < 0)
     return -1;
-  o->source = rt_st_meta(f, DRV_META_SOURCE);
-  o->experiment = rt_st_meta(f, DRV_META_EXPERIMENT);
+  o->source = rt_st_meta(f, HOST_META_SOURCE);
+  o->experiment = rt_st_meta(f, HOST_META_EXPERIMENT);
   o->stdlib = rt_st_meta(f, DRV_META_STDLIB);
-  const char *n = rt_st_meta(f, DRV_META_NSETS), *dtype = rt_st_meta(f, DRV_META_DTYPE);
+  const char *n = rt_st_meta(f, DRV_META_NSETS), *dtype = rt_st_meta(f, HOST_META_DTYPE);
   bool known = dtype && (strcmp(dtype, "f32") == 0 || strcmp(dtype, "f64") == 0);
   if (!o->source || !o->experiment || !n || atoi(n) < 0 || !known) {
     rt_error_set(err, "%s was not written by duet run", path);

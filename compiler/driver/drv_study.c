@@ -4,9 +4,8 @@
  * a table on stdout, compare.json, compare.svg and sweep.svg (drv_plot.h),
  * and singular_values.svg and heads.svg when the experiment tracks them. */
 #include "drv_study.h"
-#include "drv_heads.h"
 #include "drv_plot.h"
-#include "drv_spectrum.h"
+#include "host_evaluate.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -21,7 +20,7 @@ typedef struct variant {
   const char *label; /* shown in the table and plots (arena) */
   char **sets;       /* o->sets, then one "key=value" per axis (arena) */
   int rc;
-  drv_run_result res;
+  host_run_result res;
 } variant;
 
 /* Source text of an expression, in the arena. */
@@ -96,15 +95,15 @@ static const char *eval_key(const variant *v, int nv, const char *suffix) {
     for (int k = 0; v[i].rc == 0 && k < v[i].res.history.n; k++) {
       const char *key = v[i].res.history.s[k].key;
       size_t n = strlen(key), m = strlen(suffix);
-      if (n > m && strcmp(key + n - m, suffix) == 0 && drv_is_eval_key(key))
+      if (n > m && strcmp(key + n - m, suffix) == 0 && host_is_eval_key(key))
         return key;
     }
   return NULL;
 }
 
 /* Final and best value of a history key (NaN when absent). */
-static void final_best(const drv_run_result *r, const char *key, double *final, double *best) {
-  const drv_series *s = key ? drv_history_get(&r->history, key) : NULL;
+static void final_best(const host_run_result *r, const char *key, double *final, double *best) {
+  const host_series *s = key ? host_history_get(&r->history, key) : NULL;
   *final = *best = NAN;
   for (long i = 0; s && i < s->n; i++) {
     *final = s->y[i];
@@ -127,7 +126,7 @@ static void print_table(const variant *v, int nv, const char *acc, const char *l
     double fa, ba, fl, bl;
     final_best(&v[i].res, acc, &fa, &ba);
     final_best(&v[i].res, loss, &fl, &bl);
-    const drv_summary *s = &v[i].res.summary;
+    const host_summary *s = &v[i].res.summary;
     char n1[RT_NUM_CHARS], n2[RT_NUM_CHARS], n3[RT_NUM_CHARS], n4[RT_NUM_CHARS];
     printf(" %14s %8s %10s %12s", acc ? rt_num_text(n1, fa) : "-", acc ? rt_num_text(n2, ba) : "-",
            rt_num_text(n3, s->train_loss), loss ? rt_num_text(n4, fl) : "-");
@@ -149,12 +148,12 @@ static int write_json(const char *path, const ast_decl *d, const variant *v, int
     f[n++] = RT_STR("dir", v[i].res.dir);
     f[n++] = RT_STR("status", v[i].rc == 0 ? "ok" : "failed");
     if (v[i].rc == 0) {
-      const drv_summary *s = &v[i].res.summary;
+      const host_summary *s = &v[i].res.summary;
       f[n++] = RT_INT("steps", s->steps);
       f[n++] = RT_NUM("train_loss", s->train_loss);
       for (int k = 0; k < v[i].res.history.n && n + 4 < MAX_VARIANT_FIELDS; k++) {
         const char *key = v[i].res.history.s[k].key;
-        if (!drv_is_eval_key(key))
+        if (!host_is_eval_key(key))
           continue;
         double fin, b;
         final_best(&v[i].res, key, &fin, &b);
@@ -193,14 +192,14 @@ static int plot_study(const char *root, const ast_decl *d, const variant *v, int
   return rc;
 }
 
-/* A plot of a tracked family of series (drv_plot_spectra, drv_plot_heads)
+/* A plot of a tracked family of series (host_plot_spectra, host_plot_heads)
  * of every variant. */
-typedef int (*plot_runs_fn)(const char *path, const drv_history *const *runs,
+typedef int (*plot_runs_fn)(const char *path, const host_history *const *runs,
                             const char *const *labels, int n, rt_error *err);
 
 static int plot_variants(const char *path, plot_runs_fn plot, const variant *v, int nv,
                          rt_error *err) {
-  const drv_history **runs = calloc((size_t)nv, sizeof *runs);
+  const host_history **runs = calloc((size_t)nv, sizeof *runs);
   const char **labels = calloc((size_t)nv, sizeof *labels);
   if (!runs || !labels)
     abort();
@@ -222,8 +221,8 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
   char root[3072];
   rt_error err;
   const char *kind = ast_decl_kind_name(d->kind);
-  if (drv_rundir_create(root, sizeof root, o->out_dir,
-                        arena_printf(s->unit.arena, "%s-%s", d->name, kind), &err) < 0) {
+  if (host_rundir_create(root, sizeof root, o->run.out_dir,
+                         arena_printf(s->unit.arena, "%s-%s", d->name, kind), &err) < 0) {
     fprintf(stderr, "duet: error: %s\n", err.msg);
     return 1;
   }
@@ -238,7 +237,7 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
     drv_run_opts vo = *o;
     vo.sets = v[i].sets;
     vo.nsets = o->nsets + keys_per_variant(d);
-    vo.out_dir = dir;
+    vo.run.out_dir = dir;
     printf("== %s %s: variant %d of %d: %s\n", kind, d->name, i + 1, nv, v[i].label);
     fflush(stdout);
     v[i].rc = drv_train(s, t->experiment, &vo, &v[i].res);
@@ -249,20 +248,20 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
   print_table(v, nv, eval_key(v, nv, "_accuracy"), eval_key(v, nv, "_loss"));
   char path[4200];
   int rc = 0;
-  drv_rundir_file(path, sizeof path, root, "compare.json");
+  host_rundir_file(path, sizeof path, root, "compare.json");
   rc = rc || write_json(path, d, v, nv, &err) < 0;
   rc = rc || plot_study(root, d, v, nv, &err) < 0;
-  drv_rundir_file(path, sizeof path, root, "singular_values.svg");
-  rc = rc || plot_variants(path, drv_plot_spectra, v, nv, &err) < 0;
-  drv_rundir_file(path, sizeof path, root, "heads.svg");
-  rc = rc || plot_variants(path, drv_plot_heads, v, nv, &err) < 0;
+  host_rundir_file(path, sizeof path, root, "singular_values.svg");
+  rc = rc || plot_variants(path, host_plot_spectra, v, nv, &err) < 0;
+  host_rundir_file(path, sizeof path, root, "heads.svg");
+  rc = rc || plot_variants(path, host_plot_heads, v, nv, &err) < 0;
   if (rc)
     fprintf(stderr, "duet: error: %s\n", err.msg);
   else
     printf("%s directory: %s\n", kind, root);
   for (int i = 0; i < nv; i++)
     if (v[i].rc == 0)
-      drv_history_free(&v[i].res.history);
+      host_history_free(&v[i].res.history);
   free(v);
   return rc || failed ? 1 : 0;
 }

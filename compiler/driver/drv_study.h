@@ -6,7 +6,7 @@
 #define DUET_DRV_STUDY_H
 
 #include "drv_build.h"
-#include "drv_train.h"
+#include "drv_run.h"
 
 /* Runs every variant of t->study into <out>/<i>-<label>, where <out> is
  * o->out_dir or runs/<experiment>-<compare|sweep>-<time>. The variants

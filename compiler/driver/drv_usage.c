@@ -33,7 +33,7 @@ static const drv_option experiment_options[] = {
         "--set", "KEY=VALUE", DRV_ARG_TEXT,
         "replace a setting before building (repeatable): --set optimizer.lr=0.02, --set batch=512"),
     OPT("--stdlib", "DIR", DRV_ARG_DIR,
-        "the standard library directory (default: $DUET_STDLIB, else the build's stdlib/)"),
+        "the standard library directory (default: $DUET_STDLIB, else the installed one)"),
     END};
 
 /* cmd_run.c: run, compare and sweep. */
@@ -96,6 +96,8 @@ static const drv_option predict_options[] = {
     OPT("--weights", "FILE", DRV_ARG_FILE, "the checkpoint whose parameters to use (required)"),
     OPT("--idx", "IMAGES [LABELS]", DRV_ARG_FILE,
         "IDX images (gzip or plain) and optionally their labels"),
+    OPT("--raw", "EXAMPLES [LABELS]", DRV_ARG_FILE,
+        "raw little-endian examples in the model's layout, and optionally int32 labels"),
     OPT("--text", "FILE", DRV_ARG_FILE,
         "the bytes of a file, in consecutive windows of the context"),
     OPT("--predictions", "OUT", DRV_ARG_FILE, "also write the predicted classes to OUT"),
@@ -178,6 +180,7 @@ const drv_command drv_command_table[] = {
      DRV_ARG_SOURCE, NULL, emit_c_groups},
     {"predict", drv_cmd_predict, "the model's predictions for the examples of a file",
      "predict FILE [EXPERIMENT] --weights W --idx IMAGES [LABELS]\n"
+     "predict FILE [EXPERIMENT] --weights W --raw EXAMPLES [LABELS]\n"
      "predict FILE [EXPERIMENT] --weights W --text FILE",
      "The classes the model predicts for the examples of a file (with labels: the\n"
      "accuracy and mean loss), as the predict program of emit-c prints them.",

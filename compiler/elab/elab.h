@@ -69,6 +69,7 @@
 
 #include "diag.h"
 #include "ir.h"
+#include "data_sources.h"
 #include "sema.h"
 
 typedef struct elab_options {
@@ -79,22 +80,9 @@ typedef struct elab_options {
   bool no_logged;       /* leave out train_step_logged */
 } elab_options;
 
-/* What one example of a data source looks like. The data-source table in
- * elab_data.c is the one place this is defined; the driver loads data with
- * runtime/rt_io.h accordingly. */
-typedef struct elab_data_info {
-  const char *source; /* "fashion_mnist", "kjv" */
-  bool x_tokens;      /* x is int32 token ids; else real features */
-  int x_rank;         /* shape of one example (batch axis excluded) */
-  long x_dims[3];
-  bool y_labels; /* y is int32 class ids; else real targets */
-  int y_rank;
-  long y_dims[3];
-  int classes;     /* number of classes (vocabulary for text); 0 for
-                      real targets */
-  bool classifier; /* evaluation counts correct predictions */
-  long context;    /* text: the window length; else 0 */
-} elab_data_info;
+/* What one example of a data source looks like: the row of the
+ * data-source table (host/data_sources.h) with the binding's sizes. */
+typedef host_example elab_data_info;
 
 /* Fills *out for a data binding (`fashion_mnist("train")`). Reports an error
  * and returns false for a source without an entry in the table. */

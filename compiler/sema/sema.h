@@ -83,6 +83,17 @@ typedef struct sema_data {
   long long seed; /* the experiment's: synthetic sources draw from it */
 } sema_data;
 
+/* A checked data binding as a binding of the data-source table
+ * (host/data_sources.h); args receives its arguments (pointing into the
+ * sema arena). */
+struct host_arg;
+struct host_binding;
+struct host_example;
+void sema_data_binding(const sema_data *d, struct host_arg *args, struct host_binding *out);
+/* The shape of one example of d (the table's row with d's sizes); false
+ * after reporting an argument the table rejects at d's location. */
+bool sema_data_example(const sema_data *d, struct host_example *out, diag_ctx *dg);
+
 /* One piece of a schedule `warmup(100) >> linear_decay`. */
 typedef struct sema_sched_piece {
   const char *name; /* "warmup", "linear_decay", ... */

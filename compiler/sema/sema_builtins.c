@@ -3,6 +3,7 @@
  * data sources, losses, schedules, metrics) and its parameter names. A
  * builtin without required parameters may also be written as a bare name
  * (`init orthogonal`, `loss = cross_entropy`, `linear_decay`). */
+#include <assert.h>
 #include <string.h>
 
 #include "sema_internal.h"
@@ -73,16 +74,7 @@ static const sema_builtin builtins[] = {
     {"ones", BT_INIT, 0, 0, false, {0}},
     /* modules: with_mass(m, 5) rescales the masses of m's atoms to sum to 5 */
     {"with_mass", BT_MODULE, 2, 2, false, {"m", "mass"}},
-    /* experiments */
-    {"fashion_mnist", BT_DATA, 1, 1, false, {"split"}},
-    {"kjv", BT_DATA, 1, 2, false, {"split", "context"}},
-    /* synthetic toy problems, drawn from the experiment's seed */
-    {"linreg", BT_DATA, 1, 5, false, {"split", "n", "d", "k", "noise"}},
-    {"quadratic", BT_DATA, 1, 4, false, {"split", "rows", "cols", "cond"}},
-    {"clusters", BT_DATA, 1, 5, false, {"split", "n", "d", "k", "sep"}},
-    {"spectrum", BT_DATA, 1, 5, false, {"split", "n", "dim", "top", "ratio"}},
-    /* the cycle task: every sequence x_t = (x_0 + s t) mod n of the skips s */
-    {"cycle", BT_DATA, 1, 3, false, {"skips", "n", "length"}},
+    /* experiments (the data sources come from host/data_sources.c) */
     {"cross_entropy", BT_LOSS, 0, 0, false, {0}},
     {"mse", BT_LOSS, 0, 0, false, {0}},
     {"constant", BT_SCHED, 0, 0, false, {0}},
@@ -100,15 +92,34 @@ static const sema_builtin builtins[] = {
 #undef T
 #undef C
 
-enum { NBUILTINS = sizeof builtins / sizeof builtins[0] };
+enum { NBUILTINS = sizeof builtins / sizeof builtins[0], MAX_DATA_SOURCES = 32 };
+
+/* The data sources of host/data_sources.c as builtins, filled on first use. */
+static sema_builtin data_sources[MAX_DATA_SOURCES];
+static int ndata_sources = -1;
+
+static void fill_data_sources(void) {
+  if (ndata_sources >= 0)
+    return;
+  ndata_sources = sema_data_builtin_count();
+  assert(ndata_sources <= MAX_DATA_SOURCES);
+  for (int i = 0; i < ndata_sources; i++)
+    sema_data_builtin(i, &data_sources[i]);
+}
 
 const sema_builtin *sema_builtin_find(const char *name, unsigned use) {
-  for (int i = 0; i < NBUILTINS; i++)
-    if ((builtins[i].use & use) && strcmp(builtins[i].name, name) == 0)
-      return &builtins[i];
+  for (int i = 0; i < sema_builtin_count(); i++)
+    if ((sema_builtin_at(i)->use & use) && strcmp(sema_builtin_at(i)->name, name) == 0)
+      return sema_builtin_at(i);
   return NULL;
 }
 
-int sema_builtin_count(void) { return NBUILTINS; }
+int sema_builtin_count(void) {
+  fill_data_sources();
+  return NBUILTINS + ndata_sources;
+}
 
-const sema_builtin *sema_builtin_at(int i) { return &builtins[i]; }
+const sema_builtin *sema_builtin_at(int i) {
+  fill_data_sources();
+  return i < NBUILTINS ? &builtins[i] : &data_sources[i - NBUILTINS];
+}

@@ -162,6 +162,13 @@ const ast_expr *sema_builtin_arg(const sema_builtin *b, const ast_expr *call, in
 sema_env *sema_instance_env(sema_ctx *c, const mt_node *n);
 bool sema_to_mt(sv v, mt_value *out);
 
+/* sema_data.c: data source i of the table (host/data_sources.h) as a
+ * builtin usable as BT_DATA, and their number; the check of a bound data
+ * binding's arguments against the table (false after reporting). */
+void sema_data_builtin(int i, sema_builtin *out);
+int sema_data_builtin_count(void);
+bool sema_check_data(sema_ctx *c, const sema_data *d);
+
 /* sema_decls.c: checks of every declaration (bodies, items, recursion). */
 void sema_check_decls(sema_ctx *c);
 /* Whether d is a composite optimizer: an optimizer whose body assigns

@@ -1,9 +1,9 @@
-/* drv_report.h: what a run leaves behind besides its checkpoint: the run
+/* host_report.h: what a run leaves behind besides its checkpoint: the run
  * directory, the history read back from metrics.jsonl, summary.json, the
- * plots of tracked families (drv_plot.h: the others), and the lines printed
+ * plots of tracked families (host_plot.h: the others), and the lines printed
  * at the end. */
-#ifndef DUET_DRV_REPORT_H
-#define DUET_DRV_REPORT_H
+#ifndef DUET_HOST_REPORT_H
+#define DUET_HOST_REPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,51 +15,51 @@
 /* Chooses and creates the run directory into out[cap]: `given`, or
  * runs/<experiment>-<YYYYmmdd-HHMMSS>. Fails when it already holds a run
  * (metrics.jsonl or model.safetensors). */
-int drv_rundir_create(char *out, size_t cap, const char *given, const char *experiment,
-                      rt_error *err);
+int host_rundir_create(char *out, size_t cap, const char *given, const char *experiment,
+                       rt_error *err);
 /* "<dir>/<file>" into out[cap]. */
-void drv_rundir_file(char *out, size_t cap, const char *dir, const char *file);
+void host_rundir_file(char *out, size_t cap, const char *dir, const char *file);
 /* Creates a directory and its parents (mkdir -p). */
-int drv_mkdirs(const char *path, rt_error *err);
+int host_mkdirs(const char *path, rt_error *err);
 /* Keeps only the lines of metrics.jsonl with "step" <= step (a resumed run
  * continues after its checkpoint). */
-int drv_metrics_trim(const char *path, long step, rt_error *err);
+int host_metrics_trim(const char *path, long step, rt_error *err);
 
 /* ---- history: metrics.jsonl read back ---------------------------------- */
 
 /* The values of one key over the run: (step, value) points. */
-typedef struct drv_series {
+typedef struct host_series {
   char *key; /* owned */
   long n, cap;
   double *x; /* owned: steps */
   double *y; /* owned: values */
-} drv_series;
+} host_series;
 
-typedef struct drv_history {
+typedef struct host_history {
   int n, cap;
-  drv_series *s; /* owned, in order of first appearance */
-} drv_history;
+  host_series *s; /* owned, in order of first appearance */
+} host_history;
 
 /* Reads every numeric field of every line (keyed by name, x = its line's
  * "step"). */
-int drv_history_read(drv_history *h, const char *path, rt_error *err);
-const drv_series *drv_history_get(const drv_history *h, const char *key);
-void drv_history_free(drv_history *h);
+int host_history_read(host_history *h, const char *path, rt_error *err);
+const host_series *host_history_get(const host_history *h, const char *key);
+void host_history_free(host_history *h);
 
 /* Whether key is an evaluation metric: "<data>_loss" or "<data>_accuracy". */
-bool drv_is_eval_key(const char *key);
+bool host_is_eval_key(const char *key);
 
 /* A plot of the series of n runs (NULL entries skipped) whose keys belong
  * to a family (`member`, such as sv1, sv2, ...) against steps, each named
  * by its key, or "<label> <key>" when labels is not NULL. Writes nothing
  * and returns 0 when no run has one. */
-int drv_plot_family(const char *path, const rt_plot_opts *po, bool (*member)(const char *key),
-                    const drv_history *const *runs, const char *const *labels, int n,
-                    rt_error *err);
+int host_plot_family(const char *path, const rt_plot_opts *po, bool (*member)(const char *key),
+                     const host_history *const *runs, const char *const *labels, int n,
+                     rt_error *err);
 
 /* ---- summary ------------------------------------------------------------ */
 
-typedef struct drv_summary {
+typedef struct host_summary {
   const char *experiment, *source;
   const char *dtype; /* "f32" or "f64" */
   long long seed, batch, params;
@@ -69,14 +69,15 @@ typedef struct drv_summary {
   long train_loss_steps;
   double ms_per_step, wall_s, compile_s; /* timing: the only fields that
                                              differ between identical runs */
-} drv_summary;
+} host_summary;
 
 /* summary.json: the fields of s, then for every evaluation metric of the
  * history its final value and, for accuracies, the best one
  * ("best_test_accuracy"), then the timing fields. */
-int drv_summary_write(const char *path, const drv_summary *s, const drv_history *h, rt_error *err);
+int host_summary_write(const char *path, const host_summary *s, const host_history *h,
+                       rt_error *err);
 
 /* Prints the end-of-run lines (final metrics and the run directory). */
-void drv_print_result(const drv_summary *s, const drv_history *h, const char *dir);
+void host_print_result(const host_summary *s, const host_history *h, const char *dir);
 
 #endif

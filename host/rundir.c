@@ -1,4 +1,4 @@
-/* drv_rundir.c: the run directory: its default name, its creation (never
+/* rundir.c: the run directory: its default name, its creation (never
  * mixing two runs in one directory), and trimming metrics.jsonl back to a
  * checkpoint when a run is resumed. */
 #include <errno.h>
@@ -8,13 +8,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "drv_report.h"
+#include "host_report.h"
 
-void drv_rundir_file(char *out, size_t cap, const char *dir, const char *file) {
+void host_rundir_file(char *out, size_t cap, const char *dir, const char *file) {
   snprintf(out, cap, "%s/%s", dir, file);
 }
 
-int drv_mkdirs(const char *path, rt_error *err) {
+int host_mkdirs(const char *path, rt_error *err) {
   char buf[4096];
   if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
     rt_error_set(err, "directory name too long: %s", path);
@@ -37,13 +37,13 @@ int drv_mkdirs(const char *path, rt_error *err) {
 
 static bool exists(const char *dir, const char *file) {
   char path[4096];
-  drv_rundir_file(path, sizeof path, dir, file);
+  host_rundir_file(path, sizeof path, dir, file);
   struct stat st;
   return stat(path, &st) == 0;
 }
 
-int drv_rundir_create(char *out, size_t cap, const char *given, const char *experiment,
-                      rt_error *err) {
+int host_rundir_create(char *out, size_t cap, const char *given, const char *experiment,
+                       rt_error *err) {
   if (given) {
     snprintf(out, cap, "%s", given);
   } else {
@@ -53,7 +53,7 @@ int drv_rundir_create(char *out, size_t cap, const char *given, const char *expe
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime_r(&now, &tm));
     snprintf(out, cap, "runs/%s-%s", experiment, stamp);
   }
-  if (drv_mkdirs(out, err) < 0)
+  if (host_mkdirs(out, err) < 0)
     return -1;
   if (exists(out, "metrics.jsonl") || exists(out, "model.safetensors")) {
     rt_error_set(err,
@@ -70,7 +70,7 @@ static long line_step(const char *line) {
   return p ? strtol(p + 7, NULL, 10) : -1;
 }
 
-int drv_metrics_trim(const char *path, long step, rt_error *err) {
+int host_metrics_trim(const char *path, long step, rt_error *err) {
   FILE *f = fopen(path, "r");
   if (!f) {
     rt_error_set(err, "cannot read %s: %s", path, strerror(errno));

@@ -1,4 +1,4 @@
-/* drv_history.c: a run's history read back from metrics.jsonl (every
+/* history.c: a run's history read back from metrics.jsonl (every
  * numeric field of every line, as a series over steps), so that the report
  * and plots of a resumed run cover the whole run; and the plot of a family
  * of tracked series (singular values, head ablations). */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drv_report.h"
+#include "host_report.h"
 
 static void *grow(void *p, long n, size_t size) {
   void *q = realloc(p, (size_t)n * size);
@@ -17,7 +17,7 @@ static void *grow(void *p, long n, size_t size) {
   return q;
 }
 
-static drv_series *series_for(drv_history *h, const char *key, size_t len) {
+static host_series *series_for(host_history *h, const char *key, size_t len) {
   for (int i = 0; i < h->n; i++)
     if (strlen(h->s[i].key) == len && strncmp(h->s[i].key, key, len) == 0)
       return &h->s[i];
@@ -25,14 +25,14 @@ static drv_series *series_for(drv_history *h, const char *key, size_t len) {
     h->cap = h->cap ? 2 * h->cap : 8;
     h->s = grow(h->s, h->cap, sizeof *h->s);
   }
-  drv_series *s = &h->s[h->n++];
-  *s = (drv_series){.key = grow(NULL, (long)len + 1, 1)};
+  host_series *s = &h->s[h->n++];
+  *s = (host_series){.key = grow(NULL, (long)len + 1, 1)};
   memcpy(s->key, key, len);
   s->key[len] = 0;
   return s;
 }
 
-static void add_point(drv_series *s, double x, double y) {
+static void add_point(host_series *s, double x, double y) {
   if (s->n == s->cap) {
     s->cap = s->cap ? 2 * s->cap : 64;
     s->x = grow(s->x, s->cap, sizeof *s->x);
@@ -44,7 +44,7 @@ static void add_point(drv_series *s, double x, double y) {
 
 /* One flat JSON object as written by rt_metrics_log: "key":value pairs with
  * numbers, null or strings. Numeric fields are added at x = "step". */
-static void read_line(drv_history *h, const char *line) {
+static void read_line(host_history *h, const char *line) {
   const char *sp = strstr(line, "\"step\":");
   if (!sp)
     return;
@@ -68,8 +68,8 @@ static void read_line(drv_history *h, const char *line) {
   }
 }
 
-int drv_history_read(drv_history *h, const char *path, rt_error *err) {
-  *h = (drv_history){0};
+int host_history_read(host_history *h, const char *path, rt_error *err) {
+  *h = (host_history){0};
   FILE *f = fopen(path, "r");
   if (!f) {
     rt_error_set(err, "cannot read %s: %s", path, strerror(errno));
@@ -84,21 +84,21 @@ int drv_history_read(drv_history *h, const char *path, rt_error *err) {
   return 0;
 }
 
-const drv_series *drv_history_get(const drv_history *h, const char *key) {
+const host_series *host_history_get(const host_history *h, const char *key) {
   for (int i = 0; i < h->n; i++)
     if (strcmp(h->s[i].key, key) == 0)
       return &h->s[i];
   return NULL;
 }
 
-void drv_history_free(drv_history *h) {
+void host_history_free(host_history *h) {
   for (int i = 0; i < h->n; i++) {
     free(h->s[i].key);
     free(h->s[i].x);
     free(h->s[i].y);
   }
   free(h->s);
-  *h = (drv_history){0};
+  *h = (host_history){0};
 }
 
 static bool ends_with(const char *s, const char *suffix) {
@@ -106,13 +106,13 @@ static bool ends_with(const char *s, const char *suffix) {
   return n > k && strcmp(s + n - k, suffix) == 0;
 }
 
-bool drv_is_eval_key(const char *key) {
+bool host_is_eval_key(const char *key) {
   return ends_with(key, "_loss") || ends_with(key, "_accuracy");
 }
 
-int drv_plot_family(const char *path, const rt_plot_opts *po, bool (*member)(const char *key),
-                    const drv_history *const *runs, const char *const *labels, int n,
-                    rt_error *err) {
+int host_plot_family(const char *path, const rt_plot_opts *po, bool (*member)(const char *key),
+                     const host_history *const *runs, const char *const *labels, int n,
+                     rt_error *err) {
   size_t cap = 1;
   for (int r = 0; r < n; r++)
     cap += runs[r] ? (size_t)runs[r]->n : 0;
@@ -123,7 +123,7 @@ int drv_plot_family(const char *path, const rt_plot_opts *po, bool (*member)(con
   size_t ns = 0;
   for (int r = 0; r < n; r++)
     for (int i = 0; runs[r] && i < runs[r]->n; i++) {
-      const drv_series *s = &runs[r]->s[i];
+      const host_series *s = &runs[r]->s[i];
       if (!member(s->key))
         continue;
       if (labels)

@@ -1,8 +1,8 @@
-/* drv_heads.c: head ablation, read from and written to a compiled
- * program's state: a head's block of a weight (its columns, the last axis
- * split into equal blocks) is saved, zeroed, the data set evaluated, and
- * the block restored; and the plot of the increases. */
-#include "drv_heads.h"
+/* heads.c: head ablation, read from and written to a model's state: a
+ * head's block of a weight (its columns, the last axis split into equal
+ * blocks) is saved, zeroed, the data set evaluated, and the block
+ * restored; and the plot of the increases. */
+#include "host_evaluate.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -26,27 +26,30 @@ static void block(char *data, char *buf, long rows, long cols, long width, int h
   }
 }
 
-int drv_heads_eval(const drv_evaluator *ev, drv_machine *m, const sema_ablation *ab,
-                   const drv_data *set, drv_head_value *out) {
+int host_heads_eval(const host_model *m, const host_ablation *ab, const host_dataset *set,
+                    host_eval_buffers *b, host_head_value *out, rt_error *err) {
   double base, loss, acc;
-  drv_eval_run(ev, m, set, &base, &acc);
-  const size_t size = m->real == IR_F64 ? sizeof(double) : sizeof(float);
+  if (host_eval_set(m, set, b, &base, &acc, err) < 0)
+    return -1;
+  const size_t size = m->f64 ? sizeof(double) : sizeof(float);
   int k = 0;
   for (int i = 0; i < ab->nweights; i++) {
-    const mt_weight *w = ab->weights[i];
-    long count;
-    char *data = core_tensor_data(m->exe, m->arena, w->path, &count);
-    assert(data && count == w->numel && "every weight is in the state");
-    const long cols = (long)w->dims[w->rank - 1], rows = (long)w->numel / cols;
+    const host_tensor *w = host_model_tensor(m, ab->weights[i]);
+    assert(w && "every matched weight is in the state");
+    const long cols = w->shape[w->rank - 1], rows = w->count / cols;
     const long width = cols / ab->heads[i];
     char *saved = malloc((size_t)(rows * width) * size);
     if (!saved)
       abort();
     for (int h = 0; h < ab->heads[i]; h++) {
-      assert(k < SEMA_MAX_ABLATED_HEADS);
-      block(data, saved, rows, cols, width, h, size, true);
-      drv_eval_run(ev, m, set, &loss, &acc);
-      block(data, saved, rows, cols, width, h, size, false);
+      assert(k < HOST_MAX_HEADS);
+      block(w->data, saved, rows, cols, width, h, size, true);
+      int rc = host_eval_set(m, set, b, &loss, &acc, err);
+      block(w->data, saved, rows, cols, width, h, size, false);
+      if (rc < 0) {
+        free(saved);
+        return -1;
+      }
       snprintf(out[k].key, sizeof out[k].key, "head%d_%d", i + 1, h + 1);
       out[k++].increase = loss - base;
     }
@@ -61,9 +64,9 @@ static bool is_head_key(const char *key) {
   return sscanf(key, "head%d_%d%n", &i, &h, &end) == 2 && key[end] == '\0' && i >= 1 && h >= 1;
 }
 
-int drv_plot_heads(const char *path, const drv_history *const *runs, const char *const *labels,
-                   int n, rt_error *err) {
+int host_plot_heads(const char *path, const host_history *const *runs, const char *const *labels,
+                    int n, rt_error *err) {
   rt_plot_opts po = {
       .title = "loss increase when a head is ablated", .xlabel = "step", .ylabel = "loss increase"};
-  return drv_plot_family(path, &po, is_head_key, runs, labels, n, err);
+  return host_plot_family(path, &po, is_head_key, runs, labels, n, err);
 }

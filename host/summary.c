@@ -1,4 +1,4 @@
-/* drv_report.c: summary.json of a run (its settings, final and best
+/* summary.c: summary.json of a run (its settings, final and best
  * evaluation metrics from the history, and the timing fields last) and the
  * lines printed when a run ends. */
 #include <math.h>
@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drv_report.h"
+#include "host_report.h"
 
 enum { MAX_FIELDS = 64 };
 
-int drv_summary_write(const char *path, const drv_summary *s, const drv_history *h, rt_error *err) {
+int host_summary_write(const char *path, const host_summary *s, const host_history *h,
+                       rt_error *err) {
   rt_field f[MAX_FIELDS];
   char best[MAX_FIELDS][96];
   size_t n = 0;
@@ -25,8 +26,8 @@ int drv_summary_write(const char *path, const drv_summary *s, const drv_history 
   f[n++] = RT_NUM("train_loss", s->train_loss);
   f[n++] = RT_INT("train_loss_steps", s->train_loss_steps);
   for (int i = 0; i < h->n && n + 5 < MAX_FIELDS; i++) {
-    const drv_series *v = &h->s[i];
-    if (!drv_is_eval_key(v->key) || v->n == 0)
+    const host_series *v = &h->s[i];
+    if (!host_is_eval_key(v->key) || v->n == 0)
       continue;
     f[n++] = RT_NUM(v->key, v->y[v->n - 1]);
     if (strstr(v->key, "_accuracy")) {
@@ -44,14 +45,14 @@ int drv_summary_write(const char *path, const drv_summary *s, const drv_history 
   return rt_summary_write(path, f, n, err);
 }
 
-void drv_print_result(const drv_summary *s, const drv_history *h, const char *dir) {
+void host_print_result(const host_summary *s, const host_history *h, const char *dir) {
   printf("%s: %ld steps (%.2f epochs) in %.1f s; compile %.2f s, %.2f ms/step\n", s->experiment,
          s->steps, s->epochs, s->wall_s, s->compile_s, s->ms_per_step);
   char num[RT_NUM_CHARS];
   printf("  train_loss %s (mean of the last %ld steps)", rt_num_text(num, s->train_loss),
          s->train_loss_steps);
   for (int i = 0; i < h->n; i++)
-    if (drv_is_eval_key(h->s[i].key) && h->s[i].n > 0)
+    if (host_is_eval_key(h->s[i].key) && h->s[i].n > 0)
       printf("  %s %s", h->s[i].key, rt_num_text(num, h->s[i].y[h->s[i].n - 1]));
   printf("\n  run directory: %s\n", dir);
   fflush(stdout);

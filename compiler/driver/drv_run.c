@@ -1,0 +1,94 @@
+/* drv_run.c: `duet run`'s side of a training run: the overridden
+ * experiment and its description, the data (load errors reported at the
+ * binding), the program compiled with an evaluation entry for the
+ * remainder of every set, and the checkpoint metadata that lets `duet run
+ * --resume` rebuild it; the host runs the rest. */
+#include "drv_run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "drv_describe.h"
+#include "drv_machine.h"
+
+enum { MAX_META = 3 };
+
+const char *drv_absolute_path(arena *a, const char *path) {
+  char cwd[2048];
+  if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
+    return path;
+  return arena_printf(a, "%s/%s", cwd, path);
+}
+
+int drv_load_sets(drv_source *s, const sema_experiment *e, const host_experiment *x,
+                  host_sets *sets) {
+  host_load_env env = {.seed = x->seed};
+  rt_error err, hint;
+  int failed;
+  if (host_sets_load(sets, x, &env, &failed, &err, &hint) == 0)
+    return 0;
+  diag_loc at = failed >= 0 ? e->data[failed].loc : e->decl->name_loc;
+  diag_error(s->unit.diag, at, "%s", err.msg);
+  if (hint.msg[0])
+    diag_hint(s->unit.diag, "%s", hint.msg);
+  return drv_report_diags(s);
+}
+
+static int build(drv_source *s, const sema_experiment *e, const drv_run_opts *o,
+                 const host_sets *sets, drv_machine *m, host_model *hm) {
+  elab_options eo = {.dtype = o->f64 ? IR_F64 : IR_F32, .eval_batch = e->nevals ? 0 : -1};
+  ir_program *p = drv_elaborate(s, e, &eo);
+  if (!p)
+    return drv_failure_code(s);
+  long sizes[HOST_MAX_SETS];
+  for (int i = 0; i < sets->n; i++)
+    sizes[i] = sets->set[i].n;
+  int rc = e->nevals ? drv_machine_add_evals(p, s, e, sizes, sets->n) : 0;
+  if (rc != 0) {
+    ir_program_free(p);
+    return rc;
+  }
+  if (!drv_machine_init(m, p))
+    return 2;
+  return drv_machine_host(m, hm);
+}
+
+/* The metadata a resumed run is rebuilt from (drv_origin.h). */
+static rt_str_pair *run_meta(arena *a, const drv_run_opts *o, size_t *n) {
+  rt_str_pair *meta = arena_alloc(a, (MAX_META + (size_t)o->nsets) * sizeof *meta);
+  *n = 0;
+  if (o->stdlib)
+    meta[(*n)++] = (rt_str_pair){DRV_META_STDLIB, o->stdlib};
+  meta[(*n)++] = (rt_str_pair){DRV_META_NSETS, arena_printf(a, "%d", o->nsets)};
+  for (int i = 0; i < o->nsets; i++)
+    meta[(*n)++] = (rt_str_pair){arena_printf(a, DRV_META_SET "%d", i), o->sets[i]};
+  return meta;
+}
+
+int drv_train(drv_source *s, const ast_decl *exp, const drv_run_opts *o, host_run_result *res) {
+  sema_override *ov;
+  int rc = drv_parse_sets(s, o->nsets, o->sets, &ov);
+  const sema_experiment *e = rc == 0 ? drv_experiment(s, exp, o->nsets, ov) : NULL;
+  if (rc == 0 && !e)
+    rc = 1;
+  if (rc != 0)
+    return rc;
+  arena *a = s->unit.arena;
+  const host_experiment *x = drv_describe(a, e, drv_absolute_path(a, s->path));
+  host_sets sets;
+  drv_machine m = {0};
+  host_model hm;
+  rc = drv_load_sets(s, e, x, &sets);
+  if (rc == 0)
+    rc = build(s, e, o, &sets, &m, &hm);
+  if (rc == 0) {
+    host_run_opts ro = o->run;
+    ro.meta = run_meta(a, o, &ro.nmeta);
+    rc = host_train(x, &sets, &hm, &ro, res);
+  }
+  drv_machine_free(&m);
+  host_sets_free(&sets);
+  return rc;
+}

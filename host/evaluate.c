@@ -1,0 +1,50 @@
+/* evaluate.c: whole-set evaluation: the model's evaluation on the set's
+ * examples in order, batches of the evaluation size and the remainder,
+ * and the example-weighted means. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "host_evaluate.h"
+
+int host_eval_buffers_init(host_eval_buffers *b, const host_model *m, const host_dataset *d) {
+  const size_t real = m->f64 ? sizeof(double) : sizeof(float);
+  const size_t xs = d->ex.x_tokens ? sizeof(int32_t) : real;
+  const size_t ys = d->ex.y_labels ? sizeof(int32_t) : real;
+  const size_t rows = (size_t)m->eval_batch;
+  b->idx = malloc(rows * sizeof *b->idx);
+  b->x = malloc(rows * (size_t)d->x_numel * xs);
+  b->y = malloc(rows * (size_t)d->y_numel * ys);
+  return b->idx && b->x && b->y ? 0 : -1;
+}
+
+void host_eval_buffers_free(host_eval_buffers *b) {
+  free(b->idx);
+  free(b->x);
+  free(b->y);
+  *b = (host_eval_buffers){0};
+}
+
+int host_eval_set(const host_model *m, const host_dataset *d, host_eval_buffers *b, double *loss,
+                  double *accuracy, rt_error *err) {
+  const long full = m->eval_batch;
+  double sum_loss = 0, sum_correct = 0;
+  for (long first = 0; first < d->n; first += full) {
+    long count = d->n - first < full ? d->n - first : full;
+    for (long i = 0; i < count; i++)
+      b->idx[i] = (uint32_t)(first + i);
+    d->gather(d, b->idx, (uint32_t)count, m->f64, b->x, b->y);
+    double l, c;
+    if (m->eval(m->self, b->x, b->y, count, &l, &c) < 0) {
+      rt_error_set(err,
+                   "the program cannot evaluate a batch of %ld examples of %s (emit it again "
+                   "with this data)",
+                   count, d->name);
+      return -1;
+    }
+    sum_loss += l * (double)count;
+    sum_correct += c; /* NaN when the model counts none */
+  }
+  *loss = sum_loss / (double)d->n;
+  *accuracy = sum_correct / (double)d->n;
+  return 0;
+}

@@ -1,0 +1,67 @@
+/* sets.c: the data sets of a run: `train` and every set an evaluation
+ * reads, loaded through the data-source table, each with examples of the
+ * training set's shape. */
+#include <string.h>
+
+#include "host_train.h"
+
+static const host_binding *binding(const host_experiment *e, const char *name, int *at) {
+  for (int i = 0; i < e->ndata; i++)
+    if (strcmp(e->data[i].name, name) == 0) {
+      *at = i;
+      return &e->data[i];
+    }
+  return NULL;
+}
+
+/* Adds name to names[*n] unless it is there. */
+static void add_name(const char **names, int *n, const char *name) {
+  for (int k = 0; k < *n; k++)
+    if (strcmp(names[k], name) == 0)
+      return;
+  if (*n < HOST_MAX_SETS)
+    names[(*n)++] = name;
+}
+
+int host_sets_load(host_sets *s, const host_experiment *e, const host_load_env *env, int *failed,
+                   rt_error *err, rt_error *hint) {
+  *s = (host_sets){0};
+  hint->msg[0] = 0;
+  const char *names[HOST_MAX_SETS] = {"train"};
+  int n = 1;
+  for (int i = 0; i < e->nevals; i++) {
+    for (int j = 0; j < e->evals[i].nmetrics; j++)
+      add_name(names, &n, e->evals[i].metrics[j].data);
+    if (e->evals[i].ablation)
+      add_name(names, &n, e->evals[i].ablation->data);
+  }
+  for (int i = 0; i < n; i++) {
+    const host_binding *b = binding(e, names[i], failed);
+    if (!b) {
+      *failed = -1;
+      rt_error_set(err, "the experiment has no data '%s'", names[i]);
+      return -1;
+    }
+    if (host_dataset_load(&s->set[s->n], b, env, err, hint) < 0)
+      return -1;
+    s->n++;
+    if (!host_example_same(&s->set[0].ex, &s->set[i].ex)) {
+      rt_error_set(err, "data '%s' has examples of another shape than 'train'", names[i]);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+void host_sets_free(host_sets *s) {
+  for (int i = 0; i < s->n; i++)
+    host_dataset_free(&s->set[i]);
+  *s = (host_sets){0};
+}
+
+const host_dataset *host_sets_find(const host_sets *s, const char *name) {
+  for (int i = 0; i < s->n; i++)
+    if (strcmp(s->set[i].name, name) == 0)
+      return &s->set[i];
+  return NULL;
+}
