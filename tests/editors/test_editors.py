@@ -1,7 +1,7 @@
 """test_editors.py - the editor support against the compiler and in use:
 the Vim syntax file's and the TextMate grammar's keywords (lexer.l),
-builtins (sema_builtins.c), block items and settings (parse_build.c,
-sema_experiment.c) and parameter types are exactly the compiler's; Vim
+builtins and settings (as semantic analysis lists them: words_tool.c),
+block items (parse_build.c) and parameter types are exactly the compiler's; Vim
 itself (headless) gives each token of a sample its group; the TextMate
 grammar, applied by a small interpreter of its rules (match and
 begin/end, with Python's re: the grammar's regexes use nothing where
@@ -9,7 +9,7 @@ Oniguruma differs), gives each token its scope; and the completion
 scripts built with duet, and the editor files, are installed by the
 `editors` install component.
 
-usage: test_editors.py SOURCE_DIR BUILD_DIR DUET WORKDIR"""
+usage: test_editors.py SOURCE_DIR BUILD_DIR DUET WORKDIR WORDS_TOOL"""
 import json
 import os
 import re
@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 
-SRC, BUILD, DUET, WORK = sys.argv[1:5]
+SRC, BUILD, DUET, WORK, WORDS_TOOL = sys.argv[1:6]
 sys.path.insert(0, os.path.join(SRC, "tests", "common"))
 from testcheck import Tally  # noqa: E402
 
@@ -33,14 +33,14 @@ def read(*parts):
 
 # ---- the words of the language, from the compiler ----
 keywords = set(re.findall(r'^"(\w+)"\s+\{ return KW_', read("compiler/front/lexer.l"), re.M))
-builtins = set(re.findall(r'^\s*\{"(\w+)", ', read("compiler/sema/sema_builtins.c"), re.M))
+words = [line.split() for line in subprocess.run([WORDS_TOOL], check=True, capture_output=True,
+                                                 text=True).stdout.splitlines()]
+builtins = {w for kind, w in words if kind == "builtin"}
 build = read("compiler/front/parse_build.c")
 items = set()
 for body in re.findall(r"(?:atom|bond)_(?:assign|define)\[\] = \{([^}]*)\}", build):
     items |= set(re.findall(r'"(\w+)"', body))
-settings = re.search(r"sema_setting_names\[SETTING_COUNT\] = \{([^}]*)\}",
-                     read("compiler/sema/sema_settings.c")).group(1)
-items |= set(re.findall(r'"(\w+)"', settings))
+items |= {w for kind, w in words if kind == "setting"}
 types = set(re.findall(r'\{"(\w+)", AST_TYPE_', build))
 t.check(len(keywords) >= 20 and len(builtins) >= 60 and {"forward", "schedule"} <= items and
         "int" in types, "the compiler's word lists were found",
