@@ -1,17 +1,28 @@
 /*
  * idx.c - reading IDX files (the MNIST container: a 4-byte magic giving the
  * element type and number of dimensions, big-endian uint32 dimensions, then
- * the elements), gzip-compressed or plain, with strict validation.
+ * the big-endian elements), gzip-compressed or plain, with strict
+ * validation; and the unsigned-byte view of them image datasets read.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "rt_io.h"
+#include "rt_data_internal.h"
 
-#define IDX_UBYTE 0x08
+/* The element types: the magic's third byte and what it means. */
+static const struct {
+  uint8_t code;
+  rt_elem elem;
+} types[] = {
+    {0x08, RT_ELEM_U8},  {0x09, RT_ELEM_I8},  {0x0b, RT_ELEM_I16},
+    {0x0c, RT_ELEM_I32}, {0x0d, RT_ELEM_F32}, {0x0e, RT_ELEM_F64},
+};
+enum { NTYPES = sizeof types / sizeof types[0] };
 
 /* Largest single gzread request (its length is an unsigned int). */
 #define READ_CHUNK (1u << 24)
@@ -55,99 +66,89 @@ static uint32_t be32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-/* "60000 x 28 x 28" */
-static void dims_text(const rt_idx *idx, char *buf, size_t cap) {
-  size_t off = 0;
-  for (int i = 0; i < idx->ndim && off < cap; i++)
-    off += (size_t)snprintf(buf + off, cap - off, "%s%u", i ? " x " : "", idx->dims[i]);
-}
-
-/* Reads the magic and dimensions into out (ndim, dims, count). */
-static int read_header(gzFile gz, const char *path, rt_idx *out, rt_error *err) {
-  uint8_t head[4 + 4 * RT_IDX_MAX_DIMS];
+/* Reads the magic and dimensions into out (elem, ndim, shape, count). */
+static int read_header(gzFile gz, const char *path, rt_array *out, rt_error *err) {
+  uint8_t head[4 + 4 * RT_ARRAY_MAX_DIMS];
   size_t got;
   if (read_bytes(gz, path, head, 4, &got, err))
     return -1;
   if (got < 4) {
-    rt_error_set(err, "%s: truncated: the IDX magic needs 4 bytes, got %zu", path, got);
+    rt_error_set(err, "%s: byte %zu: truncated: the file ends inside the 4-byte IDX magic", path,
+                 got);
     return -1;
   }
   if (head[0] != 0 || head[1] != 0) {
     rt_error_set(err,
-                 "%s: not an IDX file: bad magic 0x%08x (expected "
-                 "0x000008NN, NN = number of dimensions)",
+                 "%s: byte 0: not an IDX file: magic 0x%08x does not start with two zero "
+                 "bytes",
                  path, be32(head));
     return -1;
   }
-  if (head[2] != IDX_UBYTE) {
+  int t = 0;
+  while (t < NTYPES && types[t].code != head[2])
+    t++;
+  if (t == NTYPES) {
     rt_error_set(err,
-                 "%s: unsupported IDX element type 0x%02x (only "
-                 "unsigned bytes, 0x08, are supported)",
+                 "%s: byte 2: unsupported IDX element type 0x%02x (supported: 0x08 u8, "
+                 "0x09 i8, 0x0b i16, 0x0c i32, 0x0d f32, 0x0e f64)",
                  path, head[2]);
     return -1;
   }
+  out->elem = types[t].elem;
   int ndim = head[3];
-  if (ndim < 1 || ndim > RT_IDX_MAX_DIMS) {
-    rt_error_set(err, "%s: bad IDX header: %d dimensions (expected 1 to %d)", path, ndim,
-                 RT_IDX_MAX_DIMS);
+  if (ndim < 1 || ndim > RT_ARRAY_MAX_DIMS) {
+    rt_error_set(err, "%s: byte 3: %d dimensions (supported: 1 to %d)", path, ndim,
+                 RT_ARRAY_MAX_DIMS);
     return -1;
   }
   size_t need = 4 * (size_t)ndim;
   if (read_bytes(gz, path, head + 4, need, &got, err))
     return -1;
   if (got < need) {
-    rt_error_set(err, "%s: truncated: the IDX header needs %zu bytes, got %zu", path, 4 + need,
-                 4 + got);
+    rt_error_set(err, "%s: byte %zu: truncated: the file ends inside the %zu-byte IDX header", path,
+                 4 + got, 4 + need);
     return -1;
   }
-  out->ndim = ndim;
+  uint64_t dims[RT_ARRAY_MAX_DIMS];
   for (int i = 0; i < ndim; i++)
-    out->dims[i] = be32(head + 4 + 4 * i);
-  out->count = 1;
-  for (int i = 0; i < ndim; i++) {
-    if (out->dims[i] && out->count > SIZE_MAX / out->dims[i]) {
-      char dims[128];
-      dims_text(out, dims, sizeof dims);
-      rt_error_set(err, "%s: bad IDX header: dimensions %s are too large", path, dims);
-      return -1;
-    }
-    out->count *= out->dims[i];
-  }
-  return 0;
+    dims[i] = be32(head + 4 + 4 * i);
+  out->data_offset = 4 + need;
+  return rt_array_set_shape(out, ndim, dims, "dimensions", 4, err);
 }
 
-/* Reads exactly idx->count payload bytes and checks that nothing follows.
- * The buffer grows as data arrives, so a corrupt header claiming a huge size
+/* Reads exactly the payload's bytes and checks that nothing follows. The
+ * buffer grows as data arrives, so a corrupt header claiming a huge size
  * costs no more memory than the data actually present. */
-static int read_payload(gzFile gz, const char *path, rt_idx *idx, rt_error *err) {
-  size_t cap = idx->count < ((size_t)1 << 20) ? idx->count : (size_t)1 << 20;
+static int read_payload(gzFile gz, const char *path, rt_array *a, rt_error *err) {
+  size_t bytes = rt_array_bytes(a);
+  size_t cap = bytes < ((size_t)1 << 20) ? bytes : (size_t)1 << 20;
   size_t have = 0;
-  idx->data = malloc(cap ? cap : 1);
-  if (!idx->data) {
+  uint8_t *data = a->block = malloc(cap ? cap : 1);
+  if (!data) {
     rt_error_set(err, "%s: out of memory", path);
     return -1;
   }
-  while (have < idx->count) {
+  while (have < bytes) {
     if (have == cap) {
-      cap = idx->count - cap < cap ? idx->count : cap * 2;
-      uint8_t *grown = realloc(idx->data, cap);
+      cap = bytes - cap < cap ? bytes : cap * 2;
+      uint8_t *grown = realloc(data, cap);
       if (!grown) {
         rt_error_set(err, "%s: out of memory (%zu bytes)", path, cap);
         return -1;
       }
-      idx->data = grown;
+      data = a->block = grown;
     }
     size_t got;
-    if (read_bytes(gz, path, idx->data + have, cap - have, &got, err))
+    if (read_bytes(gz, path, data + have, cap - have, &got, err))
       return -1;
     have += got;
     if (have < cap) {
-      char dims[128];
-      dims_text(idx, dims, sizeof dims);
+      char shape[RT_ARRAY_MAX_DIMS * 24];
+      rt_array_shape_text(a, shape, sizeof shape);
       rt_error_set(err,
-                   "%s: truncated: expected %zu bytes of data (%s), "
-                   "got %zu",
-                   path, idx->count, dims, have);
+                   "%s: byte %" PRIu64 ": truncated: the data of %s %s needs %zu bytes, %zu "
+                   "follow the header",
+                   path, a->data_offset + have, shape, rt_elem_name(a->elem), bytes, have);
       return -1;
     }
   }
@@ -159,19 +160,26 @@ static int read_payload(gzFile gz, const char *path, rt_idx *idx, rt_error *err)
     trailing += got;
   } while (got == sizeof extra);
   if (trailing) {
-    rt_error_set(err, "%s: %zu unexpected bytes after the %zu bytes of data", path, trailing,
-                 idx->count);
+    rt_error_set(err, "%s: byte %" PRIu64 ": %zu bytes after the end of the data", path,
+                 a->data_offset + bytes, trailing);
     return -1;
   }
+  a->data = data;
+  rt_swap_bytes(data, a->count, rt_elem_size(a->elem)); /* big-endian to the host's order */
   return 0;
 }
 
-int rt_idx_read(rt_idx *out, const char *path, rt_error *err) {
-  *out = (rt_idx){0};
+int rt_idx_load(rt_array *out, const char *path, rt_error *err) {
+  *out = (rt_array){0};
+  if (!(out->origin = strdup(path))) {
+    rt_error_set(err, "%s: out of memory", path);
+    return -1;
+  }
   errno = 0;
   gzFile gz = gzopen(path, "rb");
   if (!gz) {
     rt_error_set(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+    rt_array_free(out);
     return -1;
   }
   gzbuffer(gz, 1u << 17);
@@ -180,7 +188,34 @@ int rt_idx_read(rt_idx *out, const char *path, rt_error *err) {
     rc = read_payload(gz, path, out, err);
   gzclose(gz);
   if (rc)
-    rt_idx_free(out);
+    rt_array_free(out);
+  return rc;
+}
+
+int rt_idx_read(rt_idx *out, const char *path, rt_error *err) {
+  *out = (rt_idx){0};
+  rt_array a;
+  if (rt_idx_load(&a, path, err))
+    return -1;
+  int rc = -1;
+  if (a.elem != RT_ELEM_U8)
+    rt_error_set(err,
+                 "%s: byte 2: IDX element type %s: images and labels must be unsigned bytes "
+                 "(0x08)",
+                 path, rt_elem_name(a.elem));
+  else if (a.ndim > RT_IDX_MAX_DIMS)
+    rt_error_set(err, "%s: byte 3: %d dimensions: images and labels have at most %d", path, a.ndim,
+                 RT_IDX_MAX_DIMS);
+  else {
+    out->ndim = a.ndim;
+    for (int i = 0; i < a.ndim; i++)
+      out->dims[i] = (uint32_t)a.shape[i];
+    out->count = a.count;
+    out->data = a.block;
+    a.block = NULL;
+    rc = 0;
+  }
+  rt_array_free(&a);
   return rc;
 }
 

@@ -1,7 +1,8 @@
 /*
  * rt_io.h - data, files and training-loop support of the duet runtime:
- * error reporting, IDX datasets and shuffled mini-batches, byte-level text
- * corpora, synthetic toy problems, safetensors checkpoints, metrics
+ * error reporting, the data files users bring (IDX, NumPy .npy and .npz,
+ * token binaries, CSV), image datasets and shuffled mini-batches, byte-level
+ * text corpora, synthetic toy problems, safetensors checkpoints, metrics
  * (JSON lines and summary.json), a progress display, SVG line plots and
  * NaN/Inf detection.
  *
@@ -44,10 +45,81 @@ void rt_error_set(rt_error *err, const char *fmt, ...) RT_PRINTF_LIKE(2, 3);
  * rt_data_path writes "<data dir>/<name>" into out[cap]. */
 int rt_data_path(char *out, size_t cap, const char *name, rt_error *err);
 
-/* ---- IDX files (e.g. MNIST-style datasets), gzip-compressed or plain -------
- * Only the unsigned-byte element type (0x08) is supported. The header's
- * magic, element type and dimensions are validated, the payload must be
- * exactly prod(dims) bytes (truncation and trailing bytes are errors). */
+/* ==== data files users bring ==================================================
+ * Readers of the formats of docs/data.md: IDX (idx.c), NumPy .npy (npy.c)
+ * and .npz (npz.c), token binaries (tokens.c) and CSV (csv.c); the arrays
+ * they return and their conversions (ndarray.c). Every reader validates
+ * the whole file before it returns and never trusts a size it has not
+ * checked against the bytes present. Messages name the file and the place:
+ *   "FILE: byte N: what"                 binary formats: N counts from the
+ *       start of the file (of the uncompressed stream for gzip files);
+ *   "FILE: member M.npy: byte N: what"   inside an .npz member (N counts
+ *       from the member's start); faults of the archive around a member
+ *       are "FILE: byte N: member "M.npy": what";
+ *   "FILE: row R, column C ("NAME"): what"  CSV: records, the header is
+ *       row 1.
+ * The host must be little-endian; files of either byte order are read. */
+
+/* Element types of arrays read from files. */
+typedef enum rt_elem {
+  RT_ELEM_U8,
+  RT_ELEM_I8,
+  RT_ELEM_U16,
+  RT_ELEM_I16,
+  RT_ELEM_U32,
+  RT_ELEM_I32,
+  RT_ELEM_U64,
+  RT_ELEM_I64,
+  RT_ELEM_F32,
+  RT_ELEM_F64
+} rt_elem;
+
+size_t rt_elem_size(rt_elem e);
+const char *rt_elem_name(rt_elem e); /* "u8", "i8", "u16", ..., "f32", "f64" */
+
+/* Files with more dimensions are rejected. */
+#define RT_ARRAY_MAX_DIMS 8
+
+/* A dense array read from a file, in the host's byte order and row-major
+ * (C) order whatever the file's. */
+typedef struct rt_array {
+  rt_elem elem;
+  int ndim; /* 0 (a scalar, .npy only) to RT_ARRAY_MAX_DIMS */
+  size_t shape[RT_ARRAY_MAX_DIMS];
+  size_t count; /* prod(shape) */
+  void *data;   /* [count] elements, aligned for elem; points into block */
+  void *block;  /* malloc-owned storage behind data; rt_array_free */
+  /* Where the elements came from, for messages about them: */
+  char *origin;         /* "FILE" or "FILE: member M.npy", owned */
+  uint64_t data_offset; /* byte offset of the first element in origin */
+  int fortran;          /* the file stores them column-major */
+} rt_array;
+
+void rt_array_free(rt_array *a);
+/* The shape as "60000 x 28 x 28" ("scalar" for ndim 0) into buf[cap]. */
+void rt_array_shape_text(const rt_array *a, char *buf, size_t cap);
+
+/* Every element as float or double, into out[count]. Fails on a NaN, an
+ * infinity, or (float) a value beyond the float range, naming the element
+ * by its index and byte offset. */
+int rt_array_to_f32(const rt_array *a, float *out, rt_error *err);
+int rt_array_to_f64(const rt_array *a, double *out, rt_error *err);
+/* Class ids (or token ids) into out[count]: the array must have an integer
+ * element type and every value must lie in [0, classes) when classes > 0,
+ * in [0, 2^31 - 1) otherwise. *bound receives 1 + the largest value (0 for
+ * an empty array): the number of classes the data shows. */
+int rt_array_to_ids(const rt_array *a, int32_t *out, int64_t classes, int32_t *bound,
+                    rt_error *err);
+
+/* ---- IDX (MNIST family), gzip-compressed or plain ---------------------------
+ * Magic 0x0000TTDD (TT: 0x08 u8, 0x09 i8, 0x0b i16, 0x0c i32, 0x0d f32,
+ * 0x0e f64; DD: 1 to RT_ARRAY_MAX_DIMS dimensions), DD big-endian uint32
+ * sizes, then exactly prod(sizes) big-endian elements: truncation and
+ * trailing bytes are errors. */
+int rt_idx_load(rt_array *out, const char *path, rt_error *err);
+
+/* The images and labels of image datasets: rt_idx_load restricted to
+ * unsigned bytes (0x08) and at most RT_IDX_MAX_DIMS dimensions. */
 #define RT_IDX_MAX_DIMS 4
 
 typedef struct rt_idx {
@@ -62,6 +134,116 @@ void rt_idx_free(rt_idx *idx);
 
 /* Mean and standard deviation (population) of data[i] / 255. */
 void rt_idx_pixel_stats(const rt_idx *idx, double *mean, double *std);
+
+/* ---- NumPy .npy ---------------------------------------------------------------
+ * Format versions 1.0, 2.0 and 3.0; descr '<', '>', '=' or '|' followed by
+ * u1 i1 u2 i2 u4 i4 u8 i8 f4 f8; fortran_order True or False (Fortran
+ * arrays are transposed to row-major); any header padding. The data must be
+ * exactly the shape's bytes. */
+int rt_npy_load(rt_array *out, const char *path, rt_error *err);
+/* The same from a whole .npy image in memory: buf [len] (malloc-owned) is
+ * taken over, on failure too; origin names it in messages. */
+int rt_npy_parse(rt_array *out, void *buf, size_t len, const char *origin, rt_error *err);
+
+/* ---- NumPy .npz (np.savez, np.savez_compressed) -----------------------------
+ * A zip archive of .npy members, stored or deflated, zip64 or not; one
+ * disk, no encryption. Opening reads and checks the central directory;
+ * each member is checked (local header, sizes, CRC-32) when loaded. */
+typedef struct rt_npz_member {
+  char *name; /* "x.npy", owned */
+  uint64_t local_offset, comp_size, size;
+  uint32_t crc;
+  int method; /* 0 stored, 8 deflated */
+} rt_npz_member;
+
+typedef struct rt_npz {
+  char *path; /* owned */
+  FILE *f;    /* open until rt_npz_close; owned */
+  uint64_t file_size;
+  rt_npz_member *members; /* [count], in directory order, owned */
+  size_t count;
+} rt_npz;
+
+int rt_npz_open(rt_npz *z, const char *path, rt_error *err);
+/* The member called name or name + ".npy", or NULL. */
+const rt_npz_member *rt_npz_find(const rt_npz *z, const char *name);
+/* Loads member name (as rt_npz_find); a missing name is an error that
+ * lists the members. */
+int rt_npz_load(const rt_npz *z, const char *name, rt_array *out, rt_error *err);
+void rt_npz_close(rt_npz *z);
+
+/* ---- token binaries -----------------------------------------------------------
+ * A raw file of little-endian token ids (nanoGPT's train.bin: uint16; or
+ * uint32), or an llm.c file: 256 little-endian int32 (magic 20240520,
+ * version 1, token count; uint16 tokens) or (20240801, 7, count; uint32
+ * tokens) before the tokens, recognized by its magic. The file is never
+ * read whole: a window is copied out of a read-only mapping of just the
+ * pages that hold it, made and removed by the call, so the memory in use
+ * stays a few pages whatever the file's size. */
+#define RT_TOKENS_HEADER_BYTES 1024
+
+typedef struct rt_tokens {
+  char *path; /* owned */
+  FILE *f;    /* open until rt_tokens_close; owned */
+  size_t file_size;
+  size_t header_bytes; /* 0 (raw) or RT_TOKENS_HEADER_BYTES (llm.c) */
+  int width;           /* bytes per token: 2 or 4 */
+  size_t count;        /* tokens */
+  uint32_t bound;      /* 1 + the largest id, once scanned (scanned != 0) */
+  int scanned;
+} rt_tokens;
+
+/* width: bytes per token of a raw file, 2 or 4, or 0 for the default (2);
+ * an llm.c file has its own, which a non-zero width must match. */
+int rt_tokens_open(rt_tokens *t, const char *path, int width, rt_error *err);
+/* 1 + the largest token id: one sequential pass over the file, read in
+ * chunks, the first time, then remembered. Callers that know the
+ * vocabulary need not call it. */
+int rt_tokens_bound(rt_tokens *t, uint32_t *bound, rt_error *err);
+/* out[0 .. len) = tokens [pos, pos + len): fails on a window past the end
+ * and on an id >= vocab (vocab 0: no check), naming its byte offset. */
+int rt_tokens_window(const rt_tokens *t, size_t pos, size_t len, uint32_t vocab, int32_t *out,
+                     rt_error *err);
+void rt_tokens_close(rt_tokens *t);
+
+/* ---- CSV ----------------------------------------------------------------------
+ * RFC 4180: comma-separated fields, quoted fields (with doubled quotes,
+ * commas and line breaks inside), CRLF or LF line ends, the last line with
+ * or without one, an optional UTF-8 byte-order mark; a header row of
+ * distinct column names, then rows of as many fields. Selected cells are
+ * decimal numbers, [+-] (digits [. [digits]] | . digits) [(e|E) [+-]
+ * digits], with spaces or tabs around allowed, quoted or not; NaN,
+ * infinities, empty and other cells are errors. */
+typedef enum rt_csv_label {
+  RT_CSV_NO_LABEL, /* no label column */
+  RT_CSV_CLASS,    /* class ids: non-negative integers (below classes if > 0) */
+  RT_CSV_REAL,     /* real targets */
+  RT_CSV_AUTO      /* class ids when every cell is a plain non-negative integer, else real */
+} rt_csv_label;
+
+typedef struct rt_csv_spec {
+  rt_csv_label label_kind;
+  const char *label;           /* the label column's name (unless RT_CSV_NO_LABEL) */
+  int64_t classes;             /* RT_CSV_CLASS: the class count when known, else 0 */
+  const char *const *features; /* feature columns in this order, or NULL: every */
+  int nfeatures;               /*   column but the label, in file order */
+} rt_csv_spec;
+
+typedef struct rt_csv {
+  size_t rows;             /* data rows */
+  int nfeatures;           /* columns of x */
+  char **names;            /* [nfeatures] the feature columns' names, owned */
+  double *x;               /* [rows, nfeatures], owned */
+  rt_csv_label label_kind; /* RT_CSV_CLASS or RT_CSV_REAL (AUTO resolved), or none */
+  int32_t *ids;            /* RT_CSV_CLASS: [rows] class ids, owned */
+  int32_t bound;           /*   1 + the largest id */
+  double *targets;         /* RT_CSV_REAL: [rows], owned */
+} rt_csv;
+
+int rt_csv_load(rt_csv *out, const char *path, const rt_csv_spec *spec, rt_error *err);
+void rt_csv_free(rt_csv *c);
+
+/* ==== end of the data files users bring ==================================== */
 
 /* ---- image classification datasets ----------------------------------------
  * Images are stored as float [n, 1, rows, cols] with
@@ -157,6 +339,9 @@ typedef struct rt_text {
 
 /* val_fraction in [0, 1). Fails on a missing, unreadable or empty file. */
 int rt_text_load(rt_text *t, const char *path, double val_fraction, rt_error *err);
+/* Fails unless the training split, and the validation split when it is not
+ * empty, hold at least one window of context ctx (ctx + 1 bytes). */
+int rt_text_check_context(const rt_text *t, int ctx, rt_error *err);
 void rt_text_free(rt_text *t);
 
 /* batch random windows of the split, each ctx bytes: inputs [batch, ctx] and

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "rt_io.h"
 #include "rt_kernels.h"
@@ -19,7 +20,12 @@ char *rt_read_file(const char *path, size_t *len, rt_error *err) {
     rt_error_set(err, "%s: cannot open: %s", path, strerror(errno));
     return NULL;
   }
+  /* A regular file is read into one buffer of its size (+1, so that the
+   * first read already meets the end); others grow as data arrives. */
+  struct stat st;
   size_t cap = 1 << 16, n = 0;
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size < SIZE_MAX / 2)
+    cap = (size_t)st.st_size + 1;
   char *buf = malloc(cap + 1);
   for (;;) {
     if (!buf) {
@@ -72,6 +78,23 @@ int rt_text_load(rt_text *t, const char *path, double val_fraction, rt_error *er
   }
   t->train_len = t->len - (size_t)((double)t->len * val_fraction);
   return 0;
+}
+
+int rt_text_check_context(const rt_text *t, int ctx, rt_error *err) {
+  if (ctx < 1) {
+    rt_error_set(err, "%s: the context must be at least 1, got %d", t->path, ctx);
+    return -1;
+  }
+  size_t val = t->len - t->train_len, need = (size_t)ctx + 1;
+  int short_train = t->train_len < need;
+  if (!short_train && (val == 0 || val >= need))
+    return 0;
+  rt_error_set(err,
+               "%s: the %s split has %zu bytes (of %zu in the file), fewer than one window of "
+               "context %d needs (%zu)",
+               t->path, short_train ? "training" : "validation", short_train ? t->train_len : val,
+               t->len, ctx, need);
+  return -1;
 }
 
 void rt_text_free(rt_text *t) {

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """test_io_idx.py - the IDX reader and image dataset against an independent
-reading of Fashion-MNIST (gzip + struct + numpy here), and its diagnostics on
-corrupt, truncated and mismatched files written by this script.
+reading of Fashion-MNIST (gzip + struct + numpy here); files of every element
+type, gzipped and plain, against numpy's reading of the same bytes; and the
+diagnostics on corrupt, truncated and mismatched files written by this
+script.
 
-usage: test_io_idx.py TOOL [FASHION_MNIST_DIR]"""
+usage: test_io_idx.py IDX_TOOL FORMATS_TOOL [FASHION_MNIST_DIR]"""
 import functools
 import gzip
 import json
@@ -14,11 +16,15 @@ import tempfile
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+sys.path.insert(0, HERE)
+from formats_tool import Tool, same_bits  # noqa: E402
 from testcheck import Tally, run_tool  # noqa: E402
 
 TOOL = sys.argv[1]
-DIR = sys.argv[2] if len(sys.argv) > 2 else "/usr/share/datasets/fashion-mnist"
+formats = Tool(sys.argv[2])
+DIR = sys.argv[3] if len(sys.argv) > 3 else "/usr/share/datasets/fashion-mnist"
 tally = Tally("test_io_idx")
 check, equal = tally.check, tally.equal
 run = functools.partial(run_tool, TOOL)
@@ -94,27 +100,30 @@ def check_bad_files(tmp):
                   compress=False)
     equal("uncompressed file", (0, "ok 5 15"), run("read", plain))
 
-    cases = [
+    cases = [  # through rt_idx_read, the unsigned-byte reader of image datasets
         ("bad-magic.gz", idx_bytes(b"\1\2\x08\x03", (1, 28, 28), image),
-         "not an IDX file: bad magic 0x01020803 (expected 0x000008NN, "
-         "NN = number of dimensions)"),
+         "byte 0: not an IDX file: magic 0x01020803 does not start with two zero bytes"),
         ("float.gz", idx_bytes(b"\0\0\x0d\x01", (4,), bytes(16)),
-         "unsupported IDX element type 0x0d (only unsigned bytes, 0x08, are "
-         "supported)"),
-        ("seven-dims.gz", idx_bytes(b"\0\0\x08\x07", (1,) * 7, b"\0"),
-         "bad IDX header: 7 dimensions (expected 1 to 4)"),
-        ("short-magic.gz", b"\0\0", "truncated: the IDX magic needs 4 bytes, "
-         "got 2"),
+         "byte 2: IDX element type f32: images and labels must be unsigned bytes (0x08)"),
+        ("five-dims.gz", idx_bytes(b"\0\0\x08\x05", (1,) * 5, b"\0"),
+         "byte 3: 5 dimensions: images and labels have at most 4"),
+        ("bad-type.gz", idx_bytes(b"\0\0\x0a\x01", (4,), bytes(4)),
+         "byte 2: unsupported IDX element type 0x0a (supported: 0x08 u8, 0x09 i8, 0x0b i16, "
+         "0x0c i32, 0x0d f32, 0x0e f64)"),
+        ("nine-dims.gz", idx_bytes(b"\0\0\x08\x09", (1,) * 9, b"\0"),
+         "byte 3: 9 dimensions (supported: 1 to 8)"),
+        ("no-dims.gz", b"\0\0\x08\x00", "byte 3: 0 dimensions (supported: 1 to 8)"),
+        ("short-magic.gz", b"\0\0", "byte 2: truncated: the file ends inside the 4-byte IDX "
+         "magic"),
         ("short-header.gz", b"\0\0\x08\x03" + struct.pack(">I", 60000) + b"\0\0",
-         "truncated: the IDX header needs 16 bytes, got 10"),
+         "byte 10: truncated: the file ends inside the 16-byte IDX header"),
         ("truncated.gz", idx_bytes(b"\0\0\x08\x03", (60000, 28, 28), bytes(1000)),
-         "truncated: expected 47040000 bytes of data (60000 x 28 x 28), "
-         "got 1000"),
+         "byte 1016: truncated: the data of 60000 x 28 x 28 u8 needs 47040000 bytes, 1000 "
+         "follow the header"),
         ("trailing.gz", idx_bytes(b"\0\0\x08\x03", (1, 28, 28), image + bytes(5)),
-         "5 unexpected bytes after the 784 bytes of data"),
+         "byte 800: 5 bytes after the end of the data"),
         ("huge-dims.gz", idx_bytes(b"\0\0\x08\x04", (0xffffffff,) * 4, b""),
-         "bad IDX header: dimensions 4294967295 x 4294967295 x 4294967295 x "
-         "4294967295 are too large"),
+         "byte 4: dimensions 4294967295 x 4294967295 x 4294967295 x 4294967295 are too large"),
     ]
     for name, data, message in cases:
         path = write(name, data)
@@ -154,7 +163,43 @@ def check_bad_files(tmp):
     equal("small pair", (0, "ok 2 8 -2"), run("pair", images2, labels2))
 
 
+IDX_TYPES = {0x08: "u1", 0x09: "i1", 0x0b: "i2", 0x0c: "i4", 0x0d: "f4", 0x0e: "f8"}
+
+
+def check_element_types(tmp):
+    """rt_idx_load on every element type and 1 to 8 dimensions, gzipped
+    and plain: the same values as numpy reading the big-endian data."""
+    rng = np.random.default_rng(3)
+    shapes = [(5,), (3, 4), (2, 3, 4), (1, 2, 1, 3), (2,) * 8, (4, 0, 2)]
+    for code, np_code in IDX_TYPES.items():
+        for shape in shapes:
+            for compress in (False, True):
+                dt = np.dtype(">" + np_code)
+                n = int(np.prod(shape))
+                data = rng.bytes(n * dt.itemsize)
+                path = os.path.join(tmp, f"t{code:02x}.idx")
+                raw = idx_bytes(bytes([0, 0, code, len(shape)]), shape, data)
+                with (gzip.open(path, "wb") if compress else open(path, "wb")) as f:
+                    f.write(raw)
+                want = np.frombuffer(data, dt).astype(dt.newbyteorder("=")).reshape(shape)
+                status, got, _ = formats.array("idx", path)
+                what = f"{np_code} {shape} {'gzip' if compress else 'plain'}"
+                check(status == "ok" and same_bits(want, got), what, want, got)
+    # the real files, all of them, through the general reader
+    dims, pixels = read_idx(f"{DIR}/t10k-images-idx3-ubyte.gz")
+    status, got, _ = formats.array("idx", f"{DIR}/t10k-images-idx3-ubyte.gz")
+    check(status == "ok" and same_bits(pixels.reshape(dims), got), "Fashion-MNIST t10k images")
+    # a bad element in a converted array: offsets count uncompressed bytes
+    path = os.path.join(tmp, "labels.gz")
+    with gzip.open(path, "wb") as f:
+        f.write(idx_bytes(b"\0\0\x0c\x01", (3,), struct.pack(">iii", 1, 2, 10)))
+    equal("label out of range",
+          f"{path}: byte 16: class id 10 at [2]: out of range for 10 classes",
+          formats.error("array", "idx", path, "-", "ids:10"))
+
+
 check_real_files()
 with tempfile.TemporaryDirectory() as tmp:
+    check_element_types(tmp)
     check_bad_files(tmp)
 tally.done()

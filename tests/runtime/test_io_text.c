@@ -1,8 +1,8 @@
 /*
  * test_io_text.c - the byte-level text corpus: split arithmetic, random
  * windows (deterministic per seed and stream, inside their split, targets
- * shifted by one), consecutive evaluation windows, load errors and the data
- * path convention. With a file argument (the KJV text) it also checks that
+ * shifted by one), consecutive evaluation windows, load errors, the check
+ * that the splits hold a window, and the data path convention. With a file argument (the KJV text) it also checks that
  * real corpus.
  */
 #include <stdio.h>
@@ -131,7 +131,36 @@ static void check_errors(check_ctx *tl, const char *dir, const char *path) {
   snprintf(msg, sizeof msg, "%s: validation fraction must be in [0, 1), got 1", path);
   CHECK_STR(tl, err.msg, msg);
 
+  rt_text_load(&t, dir, 0.1, &err);
+  snprintf(msg, sizeof msg, "%s: read error: Is a directory", dir);
+  CHECK_STR(tl, err.msg, msg);
+  snprintf(p, sizeof p, "%s/tiny.txt", dir);
+  write_text(p, 1);
+  CHECK(tl, rt_text_load(&t, p, 0.1, &err) == 0, "load: %s", err.msg);
+  CHECK(tl, rt_text_check_context(&t, CTX, &err) == -1, "a 1-byte file passed the check");
+  snprintf(msg, sizeof msg,
+           "%s: the training split has 1 bytes (of 1 in the file), fewer than one window of "
+           "context 16 needs (17)",
+           p);
+  CHECK_STR(tl, err.msg, msg);
+  CHECK(tl, rt_text_check_context(&t, 0, &err) == -1, "context 0 passed the check");
+  snprintf(msg, sizeof msg, "%s: the context must be at least 1, got 0", p);
+  CHECK_STR(tl, err.msg, msg);
+  rt_text_free(&t);
+  remove(p);
+
+  CHECK(tl, rt_text_load(&t, path, 0.1, &err) == 0, "load: %s", err.msg);
+  CHECK(tl, rt_text_check_context(&t, CTX, &err) == 0, "check: %s", err.msg);
+  CHECK(tl, rt_text_check_context(&t, 99, &err) == 0, "check: %s", err.msg);
+  CHECK(tl, rt_text_check_context(&t, 100, &err) == -1, "context 100 passed the check");
+  rt_text_free(&t);
   CHECK(tl, rt_text_load(&t, path, 0.01, &err) == 0, "load: %s", err.msg);
+  CHECK(tl, rt_text_check_context(&t, CTX, &err) == -1, "a short validation split passed");
+  snprintf(msg, sizeof msg,
+           "%s: the validation split has 10 bytes (of 1000 in the file), fewer than one window "
+           "of context 16 needs (17)",
+           path);
+  CHECK_STR(tl, err.msg, msg);
   int32_t in[4 * CTX], tg[4 * CTX];
   int rc = rt_text_random_windows(&t, RT_SPLIT_VAL, 4, CTX, 1, 0, in, tg, &err);
   snprintf(msg, sizeof msg,
