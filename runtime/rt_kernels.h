@@ -134,6 +134,11 @@ typedef enum {
  *   m > n), X <- aX + (bA + cA^2) X with A = X X^T, `steps` iterations of     \
  *   `schedule` (for a per-step schedule, steps past its length repeat its     \
  *   last triple). X may be the same buffer as G.                              \
+ * polar_ns_bf16: polar_ns with the operands of every product rounded to     \
+ *   bf16 (as Muon's reference runs it: X X^T, its square and the product     \
+ *   with X), accumulated in f32 (oneDNN) or in Real (BLAS on the rounded     \
+ *   values); the normalization and the iterate stay in Real. Same schedules, \
+ *   in-place rule and ws contract as polar_ns.                              \
  * polar_svd: exact U V^T by LAPACK SVD (reference and `polar_exact`).         \
  *   X may be the same buffer as G.                                            \
  * spectral_norm: out[b] = largest singular value of matrix b.                 \
@@ -151,6 +156,9 @@ typedef enum {
   size_t rt_polar_ns_ws##S(int m, int n);                                                          \
   void rt_polar_ns##S(const Real *G, Real *X, int batch, int m, int n, rt_ns_schedule schedule,    \
                       int steps, Real eps, Real *ws);                                              \
+  size_t rt_polar_ns_bf16_ws##S(int m, int n);                                                     \
+  void rt_polar_ns_bf16##S(const Real *G, Real *X, int batch, int m, int n,                        \
+                           rt_ns_schedule schedule, int steps, Real eps, Real *ws);                \
   size_t rt_polar_svd_ws##S(int m, int n);                                                         \
   void rt_polar_svd##S(const Real *G, Real *X, int batch, int m, int n, Real *ws);                 \
   size_t rt_spectral_norm_ws##S(int m, int n);                                                     \
@@ -194,10 +202,10 @@ void rt_permutation(uint32_t *perm, uint32_t n, uint64_t seed, uint64_t stream);
 void rt_set_threads(int n);
 
 /* ---- GEMM backend ----------------------------------------------------------
- * The library behind rt_gemm_f32, the runtime's f32 GEMM entry point.
- * f64 kernels, LAPACK, rt_polar_ns_f32 (its syrk and symm on OpenBLAS were
- * as fast as oneDNN's f32 products), the attention kernels and the Lanczos
- * estimate always use BLAS.
+ * The library behind the runtime's f32 products: rt_gemm_f32 and
+ * rt_polar_ns_bf16_f32. f64 kernels, LAPACK, rt_polar_ns_f32 (with syrk and
+ * symm, OpenBLAS runs it faster than oneDNN's f32 products do), the
+ * attention kernels and the Lanczos estimate always use BLAS.
  *  - RT_GEMM_OPENBLAS: cblas (OpenBLAS; the portable BLAS of emitted C).
  *  - RT_GEMM_ONEDNN: oneDNN primitives for the shapes where they measured
  *    faster than OpenBLAS (docs/benchmarks.md), cblas for the others. Only
