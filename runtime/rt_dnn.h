@@ -1,7 +1,7 @@
 /*
  * rt_dnn.h - the runtime's oneDNN layer, internal to the runtime: matrix
- * products (f32 or bf16 operands, f32 accumulation) run as oneDNN
- * primitives, created once per configuration and cached.
+ * products (f32 or bf16 operands, f32 accumulation) and convolutions run
+ * as oneDNN primitives, created once per configuration and cached.
  *
  * The layer exists only in builds compiled with DUET_ONEDNN (and linked
  * with libdnnl); its files (dnn_*.c) compile to nothing otherwise, and
@@ -63,5 +63,30 @@ typedef struct {
 int rt_dnn_matmul(const rt_dnn_matmul_desc *d, const void *A, const void *B, void *C);
 /* 0 when rt_dnn_matmul(d, ...) will run (its primitive exists now). */
 int rt_dnn_matmul_prepare(const rt_dnn_matmul_desc *d);
+
+/* ---- convolutions (dnn_conv.c) ------------------------------------------------ */
+
+/* One 2-D convolution as rt_kernels.h defines it (NCHW, weights
+ * [o, c, kh, kw], zero padding, no dilation). */
+typedef struct {
+  int n, c, h, w, o, kh, kw, stride, pad;
+} rt_dnn_conv_shape;
+
+/* The passes of a convolution. */
+typedef enum {
+  RT_DNN_CONV_FWD = 0,
+  RT_DNN_CONV_BWD_DATA = 1,
+  RT_DNN_CONV_BWD_WEIGHT = 2
+} rt_dnn_pass;
+
+/* floats of workspace any pass of shape s needs: oneDNN's preferred
+ * (blocked) copies of the tensors whose layout differs from the plain one. */
+size_t rt_dnn_conv_ws(const rt_dnn_conv_shape *s);
+/* One pass: fwd y = conv(x, W) with in = x, W, out = y; bwd data
+ * dx from (dy, W); bwd weight dW from (x, dy). The output is overwritten.
+ * 0 when it ran, -1 when oneDNN has no primitive for it (nothing written).
+ * ws: rt_dnn_conv_ws(s) floats. */
+int rt_dnn_conv(rt_dnn_pass pass, const rt_dnn_conv_shape *s, const float *in0, const float *in1,
+                float *out, float *ws);
 
 #endif

@@ -202,10 +202,11 @@ void rt_permutation(uint32_t *perm, uint32_t n, uint64_t seed, uint64_t stream);
 void rt_set_threads(int n);
 
 /* ---- GEMM backend ----------------------------------------------------------
- * The library behind the runtime's f32 products: rt_gemm_f32 and
- * rt_polar_ns_bf16_f32. f64 kernels, LAPACK, rt_polar_ns_f32 (with syrk and
- * symm, OpenBLAS runs it faster than oneDNN's f32 products do), the
- * attention kernels and the Lanczos estimate always use BLAS.
+ * The library behind the runtime's f32 products: rt_gemm_f32, the f32
+ * convolutions and rt_polar_ns_bf16_f32. f64 kernels, LAPACK,
+ * rt_polar_ns_f32 (with syrk and symm, OpenBLAS runs it faster than
+ * oneDNN's f32 products do), the attention kernels and the Lanczos
+ * estimate always use BLAS.
  *  - RT_GEMM_OPENBLAS: cblas (OpenBLAS; the portable BLAS of emitted C).
  *  - RT_GEMM_ONEDNN: oneDNN primitives for the shapes where they measured
  *    faster than OpenBLAS (docs/benchmarks.md), cblas for the others. Only
