@@ -86,19 +86,22 @@ static int max1(int v) { return v > 1 ? v : 1; }
 #ifdef DUET_ONEDNN
 /* ---- f32 products on oneDNN ------------------------------------------------------
  * Measured against OpenBLAS (OPENBLAS_CORETYPE=Haswell) per shape class
- * (bench/bench_kernels.c, docs/benchmarks.md), one thread: with 16 or
- * more columns in C and m n k >= 2^17, oneDNN's matmul is as fast or
- * faster in every transposition (0.95-1.5x under load, about 2x on a
- * quiet machine); below 2^16 its per-call cost loses (0.1-0.9x), and with
- * fewer columns its kernel fills a fraction of a vector (down to 0.55x at
- * 4, 0.65x at 8, 0.8-1.2x at 10 depending on the transpositions). */
-static int gemm_dnn_pays(int m, int n, int k) { return n >= 16 && (double)m * n * k >= 131072.0; }
+ * (bench/bench_kernels.c, docs/benchmarks.md), one thread, under load:
+ * from m n k = 2^17 on, oneDNN's matmul is 1.05-1.4x faster (about 2x on a
+ * quiet machine) when C has 16 or more columns, or 64 or more with A
+ * transposed (0.88-1.0x at 16-32 columns); below 2^16 its per-call cost
+ * loses (0.1-0.9x), and with fewer columns its kernel fills a fraction of
+ * a vector (0.55-0.95x at 4 and 8 columns, 0.93-1.3x at 10). */
+static int gemm_dnn_pays(int ta, int m, int n, int k) {
+  return n >= (ta ? 64 : 16) && (double)m * n * k >= 131072.0;
+}
 
 /* The product of rt_gemm_f32 on oneDNN: 0 when it ran, -1 when OpenBLAS
  * is to compute it. sc == 0 with a batch accumulates item by item. */
 static int gemm_dnn_f32(int ta, int tb, int m, int n, int k, float alpha, const float *A, long sa,
                         const float *B, long sb, float beta, float *C, long sc, int batch) {
-  if (rt_gemm_get_backend() != RT_GEMM_ONEDNN || k == 0 || alpha == 0 || !gemm_dnn_pays(m, n, k))
+  if (rt_gemm_get_backend() != RT_GEMM_ONEDNN || k == 0 || alpha == 0 ||
+      !gemm_dnn_pays(ta, m, n, k))
     return -1;
   if (batch == 1) /* one cache entry per 2-D product */
     sa = sb = sc = 0;

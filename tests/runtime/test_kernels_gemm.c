@@ -125,8 +125,8 @@ static void test_gemm(check_ctx *t) {
                                  {33, 9, 1}, {17, 31, 23}, {3, 4, 0}};
   gemm_cases(t, small, sizeof small / sizeof small[0], 100);
   /* large enough for oneDNN under its backend (rt_gemm_f32 keeps small
-   * products and those with fewer than 16 columns on OpenBLAS); 16
-   * columns, few rows */
+   * products, and those with fewer than 16 columns, or 64 with A
+   * transposed, on OpenBLAS); 16 columns; few rows */
   static const int large[][3] = {{96, 96, 128}, {130, 16, 1000}, {5, 300, 700}};
   backends_differ = 0;
   gemm_cases(t, large, sizeof large / sizeof large[0], 5000);
