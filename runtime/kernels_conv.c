@@ -57,10 +57,9 @@ static int conv_is_pointwise(const conv_shape *s) {
 #ifdef DUET_ONEDNN
 /* oneDNN's direct convolution (channel-blocked layouts, with reorders from
  * and to NCHW) against im2col + GEMM, f32, one thread, each pass
- * (bench/bench_kernels.c, docs/benchmarks.md): 1.04-1.6x faster with 16 or
- * more input channels. With fewer, its input gradient is 0.1-0.7x, and the
- * other passes range from 0.5x to over 3x as the load changes (against
- * im2col on oneDNN's or OpenBLAS's GEMMs): im2col stays there. */
+ * (bench/bench_kernels.c, docs/benchmarks.md): 1.1-2.3x faster with 16 or
+ * more input channels. With fewer, its input gradient is 0.14-1.1x and
+ * the other passes scatter from 0.3x to 1.9x: im2col stays there. */
 static int conv_dnn_pays(const conv_shape *s, int n) { return s->c >= 16 && n >= 1; }
 
 static rt_dnn_conv_shape dnn_shape(const conv_shape *s, int n) {

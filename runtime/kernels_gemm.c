@@ -91,7 +91,7 @@ static int max1(int v) { return v > 1 ? v : 1; }
  * quiet machine) when C has 16 or more columns, or 64 or more with A
  * transposed (0.88-1.0x at 16-32 columns); below 2^16 its per-call cost
  * loses (0.1-0.9x), and with fewer columns its kernel fills a fraction of
- * a vector (0.55-0.95x at 4 and 8 columns, 0.93-1.3x at 10). */
+ * a vector (0.54-0.76x at 4 and 8 columns, 0.77-1.3x at 10). */
 static int gemm_dnn_pays(int ta, int m, int n, int k) {
   return n >= (ta ? 64 : 16) && (double)m * n * k >= 131072.0;
 }
