@@ -3,13 +3,20 @@
  * GEMM-backed kernels as a fraction of plain cblas_sgemm on the same
  * shapes (MLP matmuls, conv2d), conv2d GFLOP/s, Newton-Schulz against 5x
  * the GEMM cost of one iteration, and the symmetric-product options inside
- * one Newton-Schulz step. Prints markdown tables (medians of repeats).
+ * one Newton-Schulz step, all on OpenBLAS; then OpenBLAS against oneDNN:
+ * GEMM GFLOP/s per backend and operand type (MLP and GPT shapes, shape
+ * classes), Newton-Schulz on the MLP's weights in f32 and bf16, bf16 Gram
+ * product blocking, conv2d per path. Prints markdown tables (medians of
+ * repeats, the compared variants timed in turn).
  */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "kernels_bf16.h"
+#include "kernels_polar_schedule.h"
+#include "rt_dnn.h"
 #include "rt_kernels.h"
 
 /* ---- timing --------------------------------------------------------------- */
@@ -27,35 +34,47 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* Median seconds per call of fn_a and fn_b, timed alternately (so load
- * changes on a shared machine hit both alike): one warm-up each, then at
- * least 5 and at most 41 timed pairs, until 1 s has been spent. fn_b may
- * be NULL. */
-static void median_pair(bench_fn fn_a, bench_fn fn_b, void *ctx, double *ta, double *tb) {
+/* Median seconds per call of each of fns[0..count) (count <= MAX_FNS),
+ * timed in turn within every round, which function goes first rotating,
+ * so that load changes on a shared machine hit all alike: one warm-up
+ * each, then at least 11 and at most 41 rounds, until 1 s has been spent.
+ * speedup[i] (when not NULL): the median over the rounds of t_0 / t_i. */
+enum { MAX_FNS = 6 };
+static void median_n(const bench_fn *fns, int count, void *ctx, double *t, double *speedup) {
   enum { MAX_REPS = 41 };
-  double a[MAX_REPS], b[MAX_REPS], total = 0;
+  double times[MAX_FNS][MAX_REPS], ratio[MAX_FNS][MAX_REPS], total = 0;
   int n = 0;
-  fn_a(ctx);
-  if (fn_b)
-    fn_b(ctx);
-  while (n < MAX_REPS && (n < 5 || total < 1.0)) {
-    double t0 = now();
-    fn_a(ctx);
-    a[n] = now() - t0;
-    b[n] = 0;
-    if (fn_b) {
-      t0 = now();
-      fn_b(ctx);
-      b[n] = now() - t0;
+  for (int f = 0; f < count; f++)
+    fns[f](ctx);
+  while (n < MAX_REPS && (n < 11 || total < 1.0)) {
+    for (int j = 0; j < count; j++) {
+      const int f = (j + n) % count;
+      const double t0 = now();
+      fns[f](ctx);
+      times[f][n] = now() - t0;
+      total += times[f][n];
     }
-    total += a[n] + b[n];
+    for (int f = 0; f < count; f++)
+      ratio[f][n] = times[0][n] / times[f][n];
     n++;
   }
-  qsort(a, n, sizeof(double), cmp_double);
-  qsort(b, n, sizeof(double), cmp_double);
-  *ta = n % 2 ? a[n / 2] : 0.5 * (a[n / 2 - 1] + a[n / 2]);
+  for (int f = 0; f < count; f++) {
+    qsort(times[f], n, sizeof(double), cmp_double);
+    qsort(ratio[f], n, sizeof(double), cmp_double);
+    t[f] = n % 2 ? times[f][n / 2] : 0.5 * (times[f][n / 2 - 1] + times[f][n / 2]);
+    if (speedup)
+      speedup[f] = n % 2 ? ratio[f][n / 2] : 0.5 * (ratio[f][n / 2 - 1] + ratio[f][n / 2]);
+  }
+}
+
+/* Median seconds per call of fn_a and (unless NULL) fn_b, alternated. */
+static void median_pair(bench_fn fn_a, bench_fn fn_b, void *ctx, double *ta, double *tb) {
+  const bench_fn fns[2] = {fn_a, fn_b};
+  double t[2];
+  median_n(fns, fn_b ? 2 : 1, ctx, t, NULL);
+  *ta = t[0];
   if (tb)
-    *tb = n % 2 ? b[n / 2] : 0.5 * (b[n / 2 - 1] + b[n / 2]);
+    *tb = t[1];
 }
 
 static double median_time(bench_fn fn, void *ctx) {
@@ -296,13 +315,423 @@ static void bench_ns(void) {
     printf("| %s | %.2f | %.2f |\n", names[v], 1e3 * prod[0][v], 1e3 * prod[1][v]);
 }
 
+/* ---- (4) the backends: OpenBLAS against oneDNN ---------------------------- */
+
+#ifdef DUET_ONEDNN
+
+static uint16_t *to_bf16(const float *x, size_t n) {
+  uint16_t *b = malloc(sizeof(uint16_t) * (n ? n : 1));
+  if (!b) {
+    fprintf(stderr, "bench_kernels: out of memory\n");
+    exit(2);
+  }
+  for (size_t i = 0; i < n; i++)
+    b[i] = rt_bf16_of(x[i]);
+  return b;
+}
+
+typedef struct {
+  int ta, tb, m, n, k;
+  const float *A, *B;
+  float *C;
+  const uint16_t *Ab, *Bb; /* bf16 copies of A and B */
+} bk_gemm;
+
+static rt_dnn_matmul_desc bk_desc(const bk_gemm *g, rt_dnn_type ab) {
+  const rt_dnn_matmul_desc d = {.ta = g->ta,
+                                .tb = g->tb,
+                                .m = g->m,
+                                .n = g->n,
+                                .k = g->k,
+                                .batch = 1,
+                                .lda = g->ta ? g->m : g->k,
+                                .ldb = g->tb ? g->k : g->n,
+                                .ldc = g->n,
+                                .ab = ab,
+                                .c = RT_DNN_F32,
+                                .alpha = 1};
+  return d;
+}
+
+static void bk_sgemm(void *p) {
+  bk_gemm *g = p;
+  cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
+              g->m, g->n, g->k, 1, g->A, g->ta ? g->m : g->k, g->B, g->tb ? g->k : g->n, 0, g->C,
+              g->n);
+}
+
+static void bk_dnn_f32(void *p) {
+  bk_gemm *g = p;
+  const rt_dnn_matmul_desc d = bk_desc(g, RT_DNN_F32);
+  if (rt_dnn_matmul(&d, g->A, g->B, g->C) != 0)
+    fprintf(stderr, "bench_kernels: no oneDNN f32 product %dx%dx%d\n", g->m, g->n, g->k);
+}
+
+static void bk_dnn_bf16(void *p) {
+  bk_gemm *g = p;
+  const rt_dnn_matmul_desc d = bk_desc(g, RT_DNN_BF16);
+  if (rt_dnn_matmul(&d, g->Ab, g->Bb, g->C) != 0)
+    fprintf(stderr, "bench_kernels: no oneDNN bf16 product %dx%dx%d\n", g->m, g->n, g->k);
+}
+
+/* rt_gemm_f32 as the runtime runs it with the oneDNN backend. */
+static void bk_rt_gemm(void *p) {
+  bk_gemm *g = p;
+  rt_gemm_set_backend(RT_GEMM_ONEDNN);
+  rt_gemm_f32(g->ta, g->tb, g->m, g->n, g->k, 1, g->A, 0, g->B, 0, 0, g->C, 0, 1);
+}
+
+/* Times one product by the four ways; t[4] seconds, speedup[4] over sgemm. */
+static void bk_gemm_time(int ta, int tb, int m, int n, int k, double t[4], double speedup[4]) {
+  float *A = randf((size_t)m * k, 1), *B = randf((size_t)k * n, 2), *C = randf((size_t)m * n, 3);
+  uint16_t *Ab = to_bf16(A, (size_t)m * k), *Bb = to_bf16(B, (size_t)k * n);
+  bk_gemm g = {ta, tb, m, n, k, A, B, C, Ab, Bb};
+  const bench_fn fns[4] = {bk_sgemm, bk_dnn_f32, bk_dnn_bf16, bk_rt_gemm};
+  median_n(fns, 4, &g, t, speedup);
+  free(A), free(B), free(C), free(Ab), free(Bb);
+}
+
+static void bench_backend_gemm(void) {
+  static const struct {
+    const char *model, *product;
+    int ta, tb, m, n, k;
+  } shapes[] = {
+      {"MLP b256 784->512", "y = x W^T", 0, 1, 256, 512, 784},
+      {"MLP b256 784->512", "dx = dy W", 0, 0, 256, 784, 512},
+      {"MLP b256 784->512", "dW = dy^T x", 1, 0, 512, 784, 256},
+      {"MLP b256 512->512", "y = x W^T", 0, 1, 256, 512, 512},
+      {"MLP b256 512->512", "dx = dy W", 0, 0, 256, 512, 512},
+      {"MLP b256 512->512", "dW = dy^T x", 1, 0, 512, 512, 256},
+      {"MLP b256 512->10", "y = x W^T", 0, 1, 256, 10, 512},
+      {"MLP b256 512->10", "dx = dy W", 0, 0, 256, 512, 10},
+      {"MLP b256 512->10", "dW = dy^T x", 1, 0, 10, 512, 256},
+      {"MLP b128 784->512", "y = x W^T", 0, 1, 128, 512, 784},
+      {"MLP b128 512->512", "dW = dy^T x", 1, 0, 512, 512, 128},
+      {"MLP b128 512->10", "y = x W^T", 0, 1, 128, 10, 512},
+      {"GPT 768 tok, q/k/v/o 128->128", "y = x W^T", 0, 1, 768, 128, 128},
+      {"GPT 768 tok, q/k/v/o 128->128", "dx = dy W", 0, 0, 768, 128, 128},
+      {"GPT 768 tok, q/k/v/o 128->128", "dW = dy^T x", 1, 0, 128, 128, 768},
+      {"GPT 768 tok, MLP up 128->512", "y = x W^T", 0, 1, 768, 512, 128},
+      {"GPT 768 tok, MLP up 128->512", "dx = dy W", 0, 0, 768, 128, 512},
+      {"GPT 768 tok, MLP up 128->512", "dW = dy^T x", 1, 0, 512, 128, 768},
+      {"GPT 768 tok, MLP down 512->128", "y = x W^T", 0, 1, 768, 128, 512},
+      {"GPT 768 tok, MLP down 512->128", "dx = dy W", 0, 0, 768, 512, 128},
+      {"GPT 768 tok, MLP down 512->128", "dW = dy^T x", 1, 0, 128, 512, 768},
+      {"GPT 768 tok, head 128->256", "y = x W^T", 0, 1, 768, 256, 128},
+      {"GPT 768 tok, head 128->256", "dx = dy W", 0, 0, 768, 128, 256},
+      {"GPT 768 tok, head 128->256", "dW = dy^T x", 1, 0, 256, 128, 768},
+  };
+  printf("\n### GEMM per backend: GFLOP/s (speed-up over OpenBLAS sgemm)\n\n");
+  printf("| model, layer | product | m x n x k | OpenBLAS sgemm | oneDNN f32 | oneDNN bf16 "
+         "| rt_gemm_f32 (onednn backend) |\n");
+  printf("|---|---|---|---|---|---|---|\n");
+  for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+    double t[4], sp[4];
+    bk_gemm_time(shapes[i].ta, shapes[i].tb, shapes[i].m, shapes[i].n, shapes[i].k, t, sp);
+    const double flop = 2.0 * shapes[i].m * shapes[i].n * shapes[i].k;
+    printf("| %s | %s | %dx%dx%d | %.0f | %.0f (%.2fx) | %.0f (%.2fx) | %.0f (%.2fx) |\n",
+           shapes[i].model, shapes[i].product, shapes[i].m, shapes[i].n, shapes[i].k,
+           1e-9 * flop / t[0], 1e-9 * flop / t[1], sp[1], 1e-9 * flop / t[2], sp[2],
+           1e-9 * flop / t[3], sp[3]);
+  }
+}
+
+/* The shape classes behind rt_gemm_f32's choice of oneDNN: speed-up of
+ * oneDNN f32 over sgemm for each transposition, and of rt_gemm_f32. */
+static void bench_backend_classes(void) {
+  static const int shapes[][3] = {
+      {16, 16, 64},   {32, 32, 32},    {16, 16, 256},   {64, 64, 16},  {32, 64, 64},
+      {64, 64, 64},   {128, 128, 128}, {512, 512, 512}, {256, 4, 256}, {256, 8, 256},
+      {256, 10, 256}, {256, 16, 256},  {4, 256, 256},   {256, 256, 4},
+  };
+  printf("\n### oneDNN f32 over OpenBLAS sgemm by shape class (speed-up; > 1: oneDNN faster)\n\n");
+  printf("| m x n x k | m n k | NN | NT | TN | TT | rt_gemm_f32 NN (onednn backend) |\n");
+  printf("|---|---|---|---|---|---|---|\n");
+  for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+    const int m = shapes[i][0], n = shapes[i][1], k = shapes[i][2];
+    double sp[4], rt = 0;
+    for (int t = 0; t < 4; t++) {
+      double tt[4], s4[4];
+      bk_gemm_time(t >> 1, t & 1, m, n, k, tt, s4);
+      sp[t] = s4[1];
+      if (t == 0)
+        rt = s4[3];
+    }
+    printf("| %dx%dx%d | %.2g | %.2f | %.2f | %.2f | %.2f | %.2f |\n", m, n, k, (double)m * n * k,
+           sp[0], sp[1], sp[2], sp[3], rt);
+  }
+}
+
+/* Newton-Schulz (Muon quintic, 5 steps) by backend and operand type. */
+typedef struct {
+  int m, n, block; /* block: rows per block of the Gram products */
+  float *G, *X, *ws;
+  uint16_t *Xb, *Ab, *Bb; /* bf16 operands of one step */
+  float *A;
+} bk_ns;
+
+static void ns_f32_openblas(void *p) {
+  bk_ns *c = p;
+  rt_gemm_set_backend(RT_GEMM_OPENBLAS);
+  rt_polar_ns_f32(c->G, c->X, 1, c->m, c->n, RT_NS_MUON5, 5, 1e-7f, c->ws);
+}
+
+static void ns_f32_onednn(void *p) {
+  bk_ns *c = p;
+  rt_gemm_set_backend(RT_GEMM_ONEDNN);
+  rt_polar_ns_typed_f32(c->G, c->X, 1, c->m, c->n, RT_NS_MUON5, 5, 1e-7f, 0, c->ws);
+}
+
+static void ns_bf16_onednn(void *p) {
+  bk_ns *c = p;
+  rt_gemm_set_backend(RT_GEMM_ONEDNN);
+  rt_polar_ns_bf16_f32(c->G, c->X, 1, c->m, c->n, RT_NS_MUON5, 5, 1e-7f, c->ws);
+}
+
+static void ns_bf16_openblas(void *p) {
+  bk_ns *c = p;
+  rt_gemm_set_backend(RT_GEMM_OPENBLAS);
+  rt_polar_ns_bf16_f32(c->G, c->X, 1, c->m, c->n, RT_NS_MUON5, 5, 1e-7f, c->ws);
+}
+
+/* What rt_polar_ns_f32 runs with the oneDNN backend. */
+static void ns_rt_onednn(void *p) {
+  bk_ns *c = p;
+  rt_gemm_set_backend(RT_GEMM_ONEDNN);
+  rt_polar_ns_f32(c->G, c->X, 1, c->m, c->n, RT_NS_MUON5, 5, 1e-7f, c->ws);
+}
+
+static void bk_ns_alloc(bk_ns *c, int m, int n) {
+  const int s = m < n ? m : n;
+  size_t ws = rt_polar_ns_ws_f32(m, n);
+  if (rt_polar_ns_bf16_ws_f32(m, n) > ws)
+    ws = rt_polar_ns_bf16_ws_f32(m, n);
+  if (rt_polar_ns_typed_ws_f32(m, n) > ws)
+    ws = rt_polar_ns_typed_ws_f32(m, n);
+  c->m = m, c->n = n;
+  c->G = randf((size_t)m * n, 1), c->X = randf((size_t)m * n, 2), c->ws = randf(ws, 3);
+  c->A = randf((size_t)s * s, 4);
+  c->Xb = to_bf16(c->G, (size_t)m * n);
+  c->Ab = to_bf16(c->A, (size_t)s * s), c->Bb = to_bf16(c->A, (size_t)s * s);
+}
+
+static void bk_ns_free(bk_ns *c) {
+  free(c->G), free(c->X), free(c->ws), free(c->A), free(c->Xb), free(c->Ab), free(c->Bb);
+}
+
+/* The three weights of the MLP, one after the other (one optimizer step). */
+static const int mlp_weights[3][2] = {{512, 784}, {512, 512}, {10, 512}};
+
+typedef struct {
+  bk_ns w[3];
+} bk_ns_mlp;
+
+#define NS_MLP_RUN(name)            \
+  static void name##_mlp(void *p) { \
+    bk_ns_mlp *c = p;               \
+    for (int i = 0; i < 3; i++)     \
+      name(&c->w[i]);               \
+  }
+NS_MLP_RUN(ns_f32_openblas)
+NS_MLP_RUN(ns_f32_onednn)
+NS_MLP_RUN(ns_bf16_onednn)
+NS_MLP_RUN(ns_bf16_openblas)
+NS_MLP_RUN(ns_rt_onednn)
+
+static void print_ns_row(const char *name, const double t[5], const double sp[5]) {
+  printf("| %s | %.2f | %.2f (%.2fx) | %.2f (%.2fx) | %.2f (%.2fx) | %.2f (%.2fx) |\n", name,
+         1e3 * t[0], 1e3 * t[1], sp[1], 1e3 * t[2], sp[2], 1e3 * t[3], sp[3], 1e3 * t[4], sp[4]);
+}
+
+/* Gram product X X^T (s x s of the s x l Xb) on oneDNN in bf16, by block
+ * rows of c->block rows against the columns right of them (upper blocks),
+ * or whole (block >= s); the A^2 product likewise on Ab. */
+static void gram_blocks(const bk_ns *c, int s, int l, const uint16_t *Y, uint16_t *out) {
+  for (int i0 = 0; i0 < s; i0 += c->block) {
+    const int rows = s - i0 < c->block ? s - i0 : c->block;
+    const rt_dnn_matmul_desc d = {.tb = 1,
+                                  .m = rows,
+                                  .n = s - i0,
+                                  .k = l,
+                                  .batch = 1,
+                                  .lda = l,
+                                  .ldb = l,
+                                  .ldc = s,
+                                  .ab = RT_DNN_BF16,
+                                  .c = RT_DNN_BF16,
+                                  .alpha = 1};
+    if (rt_dnn_matmul(&d, Y + (long)i0 * l, Y + (long)i0 * l, out + (long)i0 * s + i0) != 0)
+      fprintf(stderr, "bench_kernels: no oneDNN bf16 Gram block\n");
+  }
+}
+
+static void gram_xxt(void *p) {
+  bk_ns *c = p;
+  gram_blocks(c, c->m, c->n, c->Xb, c->Ab);
+}
+
+static void gram_a2(void *p) {
+  bk_ns *c = p;
+  gram_blocks(c, c->m, c->m, c->Ab, c->Bb);
+}
+
+static void bench_backend_ns(void) {
+  static const char *names[] = {"512x784 (W1)", "512x512 (W2)", "10x512 (W3)"};
+  printf("\n### Newton-Schulz (Muon quintic x5) on the MLP's weights: ms (speed-up over f32 "
+         "OpenBLAS)\n\n");
+  printf("| weight | f32 OpenBLAS (syrk, syrk, symm) | f32 oneDNN | bf16 oneDNN | bf16 on "
+         "OpenBLAS (rounded operands) | rt_polar_ns_f32, onednn backend |\n");
+  printf("|---|---|---|---|---|---|\n");
+  const bench_fn fns[5] = {ns_f32_openblas, ns_f32_onednn, ns_bf16_onednn, ns_bf16_openblas,
+                           ns_rt_onednn};
+  const bench_fn mlp[5] = {ns_f32_openblas_mlp, ns_f32_onednn_mlp, ns_bf16_onednn_mlp,
+                           ns_bf16_openblas_mlp, ns_rt_onednn_mlp};
+  bk_ns_mlp all;
+  for (int i = 0; i < 3; i++) {
+    bk_ns_alloc(&all.w[i], mlp_weights[i][0], mlp_weights[i][1]);
+    double t[5], sp[5];
+    median_n(fns, 5, &all.w[i], t, sp);
+    print_ns_row(names[i], t, sp);
+  }
+  double t[5], sp[5];
+  median_n(mlp, 5, &all, t, sp);
+  print_ns_row("all three (one Dual step)", t, sp);
+
+  printf("\n### bf16 Gram products on oneDNN: whole or by upper block rows (ms)\n\n");
+  static const int blocks[] = {1 << 30, 256, 128, 64, 32};
+  printf("| product | whole | rows of 256 | rows of 128 | rows of 64 | rows of 32 |\n");
+  printf("|---|---|---|---|---|---|\n");
+  rt_gemm_set_backend(RT_GEMM_ONEDNN);
+  for (int i = 0; i < 2; i++) {
+    bk_ns *c = &all.w[i];
+    for (int which = 0; which < 2; which++) {
+      double t1[5];
+      printf("| %s %dx%d |", which ? "A^2, A" : "X X^T, X", which ? c->m : c->m,
+             which ? c->m : c->n);
+      for (int b = 0; b < 5; b++) {
+        c->block = blocks[b];
+        median_pair(which ? gram_a2 : gram_xxt, NULL, c, &t1[b], NULL);
+        printf(" %.2f |", 1e3 * t1[b]);
+      }
+      printf("\n");
+    }
+  }
+  for (int i = 0; i < 3; i++)
+    bk_ns_free(&all.w[i]);
+}
+
+/* conv2d by path: im2col + OpenBLAS GEMM, oneDNN's convolution, and what
+ * rt_conv2d_* runs with the oneDNN backend. */
+typedef struct {
+  rt_dnn_conv_shape s;
+  rt_dnn_pass pass;
+  float *x, *W, *y, *ws;
+} bk_conv;
+
+static void conv_rt(bk_conv *c) {
+  const rt_dnn_conv_shape *s = &c->s;
+  if (c->pass == RT_DNN_CONV_FWD)
+    rt_conv2d_fwd_f32(c->x, c->W, c->y, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride,
+                      s->pad, c->ws);
+  else if (c->pass == RT_DNN_CONV_BWD_DATA)
+    rt_conv2d_bwd_data_f32(c->y, c->W, c->x, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride,
+                           s->pad, c->ws);
+  else
+    rt_conv2d_bwd_weight_f32(c->x, c->y, c->W, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw,
+                             s->stride, s->pad, c->ws);
+}
+
+static void conv_im2col_openblas(void *p) {
+  rt_gemm_set_backend(RT_GEMM_OPENBLAS);
+  conv_rt(p);
+}
+
+static void conv_rt_onednn(void *p) {
+  rt_gemm_set_backend(RT_GEMM_ONEDNN);
+  conv_rt(p);
+}
+
+static void conv_onednn(void *p) {
+  bk_conv *c = p;
+  const float *in[3][2] = {{c->x, c->W}, {c->y, c->W}, {c->x, c->y}};
+  float *out[3] = {c->y, c->x, c->W};
+  if (rt_dnn_conv(c->pass, &c->s, in[c->pass][0], in[c->pass][1], out[c->pass], c->ws) != 0)
+    fprintf(stderr, "bench_kernels: no oneDNN convolution\n");
+}
+
+static void bench_backend_conv(void) {
+  static const struct {
+    const char *name;
+    rt_dnn_conv_shape s;
+  } shapes[] = {
+      {"CNN conv1 b128", {128, 1, 28, 28, 32, 3, 3, 1, 1}},
+      {"CNN conv2 b128", {128, 32, 14, 14, 64, 3, 3, 1, 1}},
+      {"CNN conv1 b16 (last eval batch)", {16, 1, 28, 28, 32, 3, 3, 1, 1}},
+      {"CNN conv2 b16 (last eval batch)", {16, 32, 14, 14, 64, 3, 3, 1, 1}},
+      {"c3 b64", {64, 3, 28, 28, 32, 3, 3, 1, 1}},
+      {"c8 b64", {64, 8, 28, 28, 16, 3, 3, 1, 1}},
+      {"c16 b64", {64, 16, 28, 28, 32, 3, 3, 1, 1}},
+      {"c64 b64", {64, 64, 14, 14, 128, 3, 3, 1, 1}},
+  };
+  static const char *pass[] = {"fwd", "bwd data", "bwd weight"};
+  printf("\n### conv2d by path: ms (speed-up over im2col + OpenBLAS)\n\n");
+  printf("| layer | n c hxw o k | pass | im2col + OpenBLAS | oneDNN convolution | rt_conv2d, "
+         "onednn backend |\n");
+  printf("|---|---|---|---|---|---|\n");
+  for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+    const rt_dnn_conv_shape *s = &shapes[i].s;
+    const int ho = (s->h + 2 * s->pad - s->kh) / s->stride + 1;
+    const size_t ws =
+        rt_conv2d_ws_f32(s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad) +
+        rt_dnn_conv_ws(s);
+    bk_conv c = {*s,
+                 RT_DNN_CONV_FWD,
+                 randf((size_t)s->n * s->c * s->h * s->w, 1),
+                 randf((size_t)s->o * s->c * s->kh * s->kw, 2),
+                 randf((size_t)s->n * s->o * ho * ho, 3),
+                 randf(ws, 4)};
+    const bench_fn fns[3] = {conv_im2col_openblas, conv_onednn, conv_rt_onednn};
+    for (int p = 0; p < 3; p++) {
+      double t[3], sp[3];
+      c.pass = (rt_dnn_pass)p;
+      median_n(fns, 3, &c, t, sp);
+      printf("| %s | %d %d %dx%d %d %d | %s | %.2f | %.2f (%.2fx) | %.2f (%.2fx) |\n",
+             shapes[i].name, s->n, s->c, s->h, s->w, s->o, s->kh, pass[p], 1e3 * t[0], 1e3 * t[1],
+             sp[1], 1e3 * t[2], sp[2]);
+    }
+    free(c.x), free(c.W), free(c.y), free(c.ws);
+  }
+}
+
+static void bench_backends(void) {
+  char impl[256];
+  rt_gemm_set_backend(RT_GEMM_ONEDNN);
+  rt_gemm_backend_describe(impl, sizeof impl);
+  printf("\n## OpenBLAS against oneDNN (1 thread; %s)\n", impl);
+  bench_backend_gemm();
+  bench_backend_classes();
+  bench_backend_ns();
+  bench_backend_conv();
+  rt_gemm_set_backend(RT_GEMM_ONEDNN);
+  rt_gemm_backend_describe(impl, sizeof impl);
+  printf("\nImplementations oneDNN used: %s\n", impl);
+}
+#endif
+
 int main(void) {
   rt_set_threads(1);
   printf("## Runtime kernels (1 thread, median of repeats)\n\n");
   printf("Load average at start: %.2f\n", load_average());
+  /* the entry points' own overhead, on OpenBLAS */
+  rt_gemm_set_backend(RT_GEMM_OPENBLAS);
   bench_mlp();
   bench_conv();
   bench_ns();
+#ifdef DUET_ONEDNN
+  bench_backends();
+#else
+  printf("\n(built without oneDNN: no backend comparison)\n");
+#endif
   printf("\nLoad average at end: %.2f\n", load_average());
   return 0;
 }

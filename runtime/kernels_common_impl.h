@@ -2,8 +2,9 @@
  * kernels_common_impl.h - small generic helpers shared by the kernel bodies:
  * row reductions written with 8 independent partial results (so they
  * vectorize without -ffast-math), a numerically stable softmax row (e^x of
- * kernels_exp.h in float, so that it vectorizes too; libm's in double), and
- * a cache-blocked transpose. Included (per type) by the *_impl.h files.
+ * kernels_exp.h in float, so that it vectorizes too; libm's in double), a
+ * cache-blocked transpose and the mirroring of a symmetric matrix's upper
+ * triangle. Included (per type) by the *_impl.h files.
  */
 #include <string.h>
 
@@ -114,5 +115,19 @@ static inline void FN(transpose)(const REAL *src, REAL *dst, long rows, long col
       for (long c = c0; c < c1; c++)
         for (long r = r0; r < r1; r++)
           dst[c * rows + r] = alpha * src[r * cols + c];
+    }
+}
+
+/* Row-major s x s matrix with only its upper triangle set: copy it into
+ * the lower triangle, in 32 x 32 tiles. */
+static inline void FN(symmetrize_upper)(REAL *A, int s) {
+  enum { TILE = 32 };
+  for (int i0 = 0; i0 < s; i0 += TILE)
+    for (int j0 = 0; j0 <= i0; j0 += TILE) {
+      const int i1 = i0 + TILE < s ? i0 + TILE : s;
+      const int j1 = j0 + TILE < s ? j0 + TILE : s;
+      for (int i = i0; i < i1; i++)
+        for (int j = j0; j < j1 && j < i; j++)
+          A[(long)i * s + j] = A[(long)j * s + i];
     }
 }

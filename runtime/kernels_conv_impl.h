@@ -1,7 +1,8 @@
 /*
- * kernels_conv_impl.h - generic body of the conv2d kernels. One image at a
- * time: the column matrix [c*kh*kw, ho*wo] lives in ws; y_i = W cols_i,
- * cols_i = W^T dy_i (then col2im), dW = sum_i dy_i cols_i^T.
+ * kernels_conv_impl.h - generic body of the conv2d kernels: on oneDNN when
+ * conv_dnn (kernels_conv.c) takes the pass, else one image at a time: the
+ * column matrix [c*kh*kw, ho*wo] lives in ws; y_i = W cols_i, cols_i =
+ * W^T dy_i (then col2im), dW = sum_i dy_i cols_i^T.
  */
 
 /* r[ow] = xr[ow * stride + off] for ow in [lo, hi). Stride 1 is spelled
@@ -96,17 +97,20 @@ static void FN(im2col)(const conv_shape *s, REAL *x, REAL *cols, int scatter) {
       }
 }
 
+/* The larger of the two paths' needs: the backend may change after the
+ * workspace is planned. */
 size_t FN(rt_conv2d_ws)(int n, int c, int h, int w, int o, int kh, int kw, int stride, int pad) {
-  (void)n;
   const conv_shape s = conv_shape_of(c, h, w, o, kh, kw, stride, pad);
-  if (conv_is_pointwise(&s))
-    return 0;
-  return (size_t)c * kh * kw * s.ho * s.wo;
+  const size_t cols = conv_is_pointwise(&s) ? 0 : (size_t)c * kh * kw * s.ho * s.wo;
+  const size_t dnn = FN(conv_dnn_ws)(&s, n);
+  return cols > dnn ? cols : dnn;
 }
 
 void FN(rt_conv2d_fwd)(const REAL *x, const REAL *W, REAL *y, int n, int c, int h, int w, int o,
                        int kh, int kw, int stride, int pad, REAL *ws) {
   const conv_shape s = conv_shape_of(c, h, w, o, kh, kw, stride, pad);
+  if (FN(conv_dnn)(RT_DNN_CONV_FWD, &s, n, x, W, y, ws) == 0)
+    return;
   const int K = c * kh * kw, P = s.ho * s.wo;
   for (int i = 0; i < n; i++) {
     const REAL *xi = x + (long)i * c * h * w;
@@ -122,6 +126,8 @@ void FN(rt_conv2d_fwd)(const REAL *x, const REAL *W, REAL *y, int n, int c, int 
 void FN(rt_conv2d_bwd_data)(const REAL *dy, const REAL *W, REAL *dx, int n, int c, int h, int w,
                             int o, int kh, int kw, int stride, int pad, REAL *ws) {
   const conv_shape s = conv_shape_of(c, h, w, o, kh, kw, stride, pad);
+  if (FN(conv_dnn)(RT_DNN_CONV_BWD_DATA, &s, n, dy, W, dx, ws) == 0)
+    return;
   const int K = c * kh * kw, P = s.ho * s.wo;
   for (int i = 0; i < n; i++) {
     REAL *dxi = dx + (long)i * c * h * w;
@@ -139,6 +145,8 @@ void FN(rt_conv2d_bwd_data)(const REAL *dy, const REAL *W, REAL *dx, int n, int 
 void FN(rt_conv2d_bwd_weight)(const REAL *x, const REAL *dy, REAL *dW, int n, int c, int h, int w,
                               int o, int kh, int kw, int stride, int pad, REAL *ws) {
   const conv_shape s = conv_shape_of(c, h, w, o, kh, kw, stride, pad);
+  if (FN(conv_dnn)(RT_DNN_CONV_BWD_WEIGHT, &s, n, x, dy, dW, ws) == 0)
+    return;
   const int K = c * kh * kw, P = s.ho * s.wo;
   if (n == 0)
     memset(dW, 0, sizeof(REAL) * o * K);

@@ -1,21 +1,24 @@
 /*
- * kernels_gemm_impl.h - generic body of rt_gemm (see rt_kernels.h): one
- * cblas gemm per batch item, or a single taller gemm when the batch items
- * of A and C are consecutive row blocks sharing one B.
+ * kernels_gemm_impl.h - generic body of rt_gemm (see rt_kernels.h): on
+ * oneDNN when gemm_dnn (kernels_gemm.c) takes the product, else one cblas
+ * gemm per batch item, or a single taller gemm when the batch items of A
+ * and C are consecutive row blocks sharing one B (for both).
  */
 void FN(rt_gemm)(int ta, int tb, int m, int n, int k, REAL alpha, const REAL *A, long sa,
                  const REAL *B, long sb, REAL beta, REAL *C, long sc, int batch) {
   assert(m >= 0 && n >= 0 && k >= 0 && batch >= 0);
   if (m == 0 || n == 0 || batch == 0)
     return;
+  /* [A_0; A_1; ...] B = [C_0; C_1; ...]: one product with m * batch rows. */
+  if (!ta && sb == 0 && sa == (long)m * k && sc == (long)m * n && (long)m * batch <= 0x7fffffffL) {
+    m *= batch;
+    batch = 1;
+  }
+  if (FN(gemm_dnn)(ta, tb, m, n, k, alpha, A, sa, B, sb, beta, C, sc, batch) == 0)
+    return;
   const enum CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans;
   const enum CBLAS_TRANSPOSE opb = tb ? CblasTrans : CblasNoTrans;
   const int lda = max1(ta ? m : k), ldb = max1(tb ? k : n);
-  /* [A_0; A_1; ...] B = [C_0; C_1; ...]: one call with m * batch rows. */
-  if (!ta && sb == 0 && sa == (long)m * k && sc == (long)m * n && (long)m * batch <= 0x7fffffffL) {
-    BLAS(gemm)(CblasRowMajor, opa, opb, m * batch, n, k, alpha, A, lda, B, ldb, beta, C, n);
-    return;
-  }
   for (int b = 0; b < batch; b++) {
     const REAL beta_b = (sc == 0 && b > 0) ? 1 : beta;
     BLAS(gemm)

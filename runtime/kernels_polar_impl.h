@@ -12,20 +12,6 @@ static void FN(fill_nan)(REAL *x, size_t count) {
     x[i] = NAN;
 }
 
-/* Row-major s x s matrix with only its upper triangle set: copy it into
- * the lower triangle, in 32 x 32 tiles. */
-static void FN(symmetrize_upper)(REAL *A, int s) {
-  enum { TILE = 32 };
-  for (int i0 = 0; i0 < s; i0 += TILE)
-    for (int j0 = 0; j0 <= i0; j0 += TILE) {
-      const int i1 = i0 + TILE < s ? i0 + TILE : s;
-      const int j1 = j0 + TILE < s ? j0 + TILE : s;
-      for (int i = i0; i < i1; i++)
-        for (int j = j0; j < j1 && j < i; j++)
-          A[(long)i * s + j] = A[(long)j * s + i];
-    }
-}
-
 /* ---- Newton-Schulz -------------------------------------------------------
  * On the smaller Gram side, without transposing: for m <= n, A = X X^T
  * (m x m) and X' = Q X; for m > n, A = X^T X (n x n) and X' = X Q; in both
@@ -51,7 +37,7 @@ static void FN(ns_one)(const REAL *G, REAL *X, int m, int n, rt_ns_schedule sche
   REAL *W = ws, *A = ws + mn, *Q = A + (long)s * s;
 
   const double norm = sqrt((double)FN(row_dot)(G, G, mn));
-  REAL scale = (REAL)(1 / (ns_norm_scale(schedule) * norm + eps));
+  REAL scale = (REAL)(1 / (rt_ns_norm_scale(schedule) * norm + eps));
   if (steps == 0) {
     for (long i = 0; i < mn; i++)
       X[i] = G[i] * scale;
@@ -68,7 +54,7 @@ static void FN(ns_one)(const REAL *G, REAL *X, int m, int n, rt_ns_schedule sche
   for (int step = 0; step < steps; step++) {
     REAL *next = (steps - 1 - step) % 2 ? W : X;
     double abc[3];
-    ns_triple(schedule, step, abc);
+    rt_ns_triple(schedule, step, abc);
     BLAS(syrk)
     (CblasRowMajor, CblasUpper, left ? CblasNoTrans : CblasTrans, s, l, scale * scale, cur, n, 0, A,
      s);

@@ -134,6 +134,11 @@ typedef enum {
  *   m > n), X <- aX + (bA + cA^2) X with A = X X^T, `steps` iterations of     \
  *   `schedule` (for a per-step schedule, steps past its length repeat its     \
  *   last triple). X may be the same buffer as G.                              \
+ * polar_ns_bf16: polar_ns with the operands of every product rounded to     \
+ *   bf16 (as Muon's reference runs it: X X^T, its square and the product     \
+ *   with X), accumulated in f32 (oneDNN) or in Real (BLAS on the rounded     \
+ *   values); the normalization and the iterate stay in Real. Same schedules, \
+ *   in-place rule and ws contract as polar_ns.                              \
  * polar_svd: exact U V^T by LAPACK SVD (reference and `polar_exact`).         \
  *   X may be the same buffer as G.                                            \
  * spectral_norm: out[b] = largest singular value of matrix b.                 \
@@ -151,6 +156,9 @@ typedef enum {
   size_t rt_polar_ns_ws##S(int m, int n);                                                          \
   void rt_polar_ns##S(const Real *G, Real *X, int batch, int m, int n, rt_ns_schedule schedule,    \
                       int steps, Real eps, Real *ws);                                              \
+  size_t rt_polar_ns_bf16_ws##S(int m, int n);                                                     \
+  void rt_polar_ns_bf16##S(const Real *G, Real *X, int batch, int m, int n,                        \
+                           rt_ns_schedule schedule, int steps, Real eps, Real *ws);                \
   size_t rt_polar_svd_ws##S(int m, int n);                                                         \
   void rt_polar_svd##S(const Real *G, Real *X, int batch, int m, int n, Real *ws);                 \
   size_t rt_spectral_norm_ws##S(int m, int n);                                                     \
@@ -187,9 +195,41 @@ void rt_philox4x32(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t ou
 /* A uniformly random permutation of 0..n-1 (Fisher-Yates on Philox). */
 void rt_permutation(uint32_t *perm, uint32_t n, uint64_t seed, uint64_t stream);
 
-/* Thread count for BLAS (OpenBLAS); the runtime's own loops are
- * single-threaded. Until this is called OpenBLAS uses its own default
- * (OPENBLAS_NUM_THREADS, or all cores). */
+/* Thread count for BLAS (OpenBLAS) and oneDNN (its OpenMP threads, for
+ * the calling thread); the runtime's own loops are single-threaded. Until
+ * this is called OpenBLAS uses its own default (OPENBLAS_NUM_THREADS, or
+ * all cores) and oneDNN, on its first use, OpenBLAS's count. */
 void rt_set_threads(int n);
+
+/* ---- GEMM backend ----------------------------------------------------------
+ * The library behind the runtime's f32 products: rt_gemm_f32, the f32
+ * convolutions and rt_polar_ns_bf16_f32. f64 kernels, LAPACK,
+ * rt_polar_ns_f32 (with syrk and symm, OpenBLAS runs it faster than
+ * oneDNN's f32 products do), the attention kernels and the Lanczos
+ * estimate always use BLAS.
+ *  - RT_GEMM_OPENBLAS: cblas (OpenBLAS; the portable BLAS of emitted C).
+ *  - RT_GEMM_ONEDNN: oneDNN primitives for the shapes where they measured
+ *    faster than OpenBLAS (docs/benchmarks.md), cblas for the others. Only
+ *    in builds with oneDNN (DUET_ONEDNN).
+ * The default is RT_GEMM_OPENBLAS, the backend of every build (emitted C
+ * has no oneDNN unless compiled with DUET_ONEDNN and linked with libdnnl).
+ * Results of the two differ by rounding (the order of the sums); with one
+ * backend and thread count they are the same run to run, and `duet run`
+ * and emitted C on the same backend give the same bits. */
+typedef enum { RT_GEMM_OPENBLAS = 0, RT_GEMM_ONEDNN = 1 } rt_gemm_backend;
+/* Selects the backend: 0, or -1 (the backend stays) when this build has no
+ * oneDNN or oneDNN cannot start. Workspace sizes (*_ws()) do not depend on
+ * it. */
+int rt_gemm_set_backend(rt_gemm_backend b);
+rt_gemm_backend rt_gemm_get_backend(void);
+/* "openblas" or "onednn"; parse sets *b from such a name (0) or returns -1. */
+const char *rt_gemm_backend_name(rt_gemm_backend b);
+int rt_gemm_backend_parse(const char *name, rt_gemm_backend *b);
+/* The backend as text, written as snprintf does: "openblas", or "onednn "
+ * and the implementation names (instruction sets) oneDNN picked for the
+ * primitives created so far, e.g. "onednn brg:avx512_core,
+ * brg:avx512_core_bf16" (before the first, the one of a 256 x 256 f32
+ * product). */
+size_t rt_gemm_backend_describe(char *buf, size_t cap);
 
 #endif

@@ -1,13 +1,18 @@
 /*
  * test_kernels_gemm.c - rt_gemm (all transpose combinations, batched with
- * strides including 0, beta 0 on garbage output and beta != 0) and the axis
- * reductions, in f32 and f64, against naive loops in double.
+ * strides including 0 and accumulation over the batch, beta 0 on garbage
+ * output and beta != 0; f32 on each backend, OpenBLAS and oneDNN, at
+ * shapes where each runs) and the axis reductions, in f32 and f64, against
+ * naive loops in double; the oneDNN layer's products on sub-matrices with
+ * bf16 operands and results.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels_bf16.h"
+#include "rt_dnn.h"
 #include "rt_kernels.h"
 #include "test_kernels_util.h"
 
@@ -46,6 +51,11 @@ static void gemm_ref(const gemm_case *g, const double *A, long sa, const double 
   }
 }
 
+/* Elements of f32 results in which the oneDNN backend and OpenBLAS
+ * differ, over all checks: oneDNN sums in another order, so a count of 0
+ * over the large cases would mean its path never ran. */
+static long backends_differ;
+
 static void gemm_check(check_ctx *t, const gemm_case *g, uint64_t stream) {
   const long sa = stride_of(g->sa_kind, (long)g->m * g->k);
   const long sb = stride_of(g->sb_kind, (long)g->k * g->n);
@@ -65,28 +75,35 @@ static void gemm_check(check_ctx *t, const gemm_case *g, uint64_t stream) {
   memcpy(C64, C0, nc * sizeof(double));
   gemm_ref(g, A, sa, B, sb, ref, sc); /* padding gaps keep C0 */
 
-  float *A32 = tk_to32(A, na), *B32 = tk_to32(B, nb), *C32 = tk_to32(C0, nc);
+  float *A32 = tk_to32(A, na), *B32 = tk_to32(B, nb), *C32[2] = {NULL, NULL};
   rt_gemm_f64(g->ta, g->tb, g->m, g->n, g->k, g->alpha, A, sa, B, sb, g->beta, C64, sc, g->batch);
-  rt_gemm_f32(g->ta, g->tb, g->m, g->n, g->k, (float)g->alpha, A32, sa, B32, sb, (float)g->beta,
-              C32, sc, g->batch);
   static const char *kind[] = {"dense", "zero", "pad"};
   char what[160];
   snprintf(what, sizeof what, "gemm %c%c %dx%dx%d b%d s(%s,%s,%s) beta %g", g->ta ? 'T' : 'N',
            g->tb ? 'T' : 'N', g->m, g->n, g->k, g->batch, kind[g->sa_kind], kind[g->sb_kind],
            kind[g->sc_kind], g->beta);
   tk_check(t, tk_err(C64, ref, nc), 1e-13, "%s f64", what);
-  tk_check(t, tk_err32(C32, ref, nc), 2e-6, "%s f32", what);
+  for (int b = 0; b < 2; b++) {
+    const rt_gemm_backend backend = b ? RT_GEMM_ONEDNN : RT_GEMM_OPENBLAS;
+    if (rt_gemm_set_backend(backend) != 0)
+      continue;
+    C32[b] = tk_to32(C0, nc);
+    rt_gemm_f32(g->ta, g->tb, g->m, g->n, g->k, (float)g->alpha, A32, sa, B32, sb, (float)g->beta,
+                C32[b], sc, g->batch);
+    tk_check(t, tk_err32(C32[b], ref, nc), 2e-6, "%s f32 %s", what, rt_gemm_backend_name(backend));
+  }
+  if (C32[1])
+    for (size_t i = 0; i < nc; i++)
+      backends_differ += C32[0][i] != C32[1][i] && !isnan(ref[i]);
   free(A), free(B), free(C0), free(ref), free(C64);
-  free(A32), free(B32), free(C32);
+  free(A32), free(B32), free(C32[0]), free(C32[1]);
 }
 
-static void test_gemm(check_ctx *t) {
-  static const int shapes[][3] = {{1, 1, 1},  {7, 13, 5},   {13, 1, 17},
-                                  {33, 9, 1}, {17, 31, 23}, {3, 4, 0}};
-  uint64_t stream = 100;
+/* Every transposition and batch case on `shapes`. */
+static void gemm_cases(check_ctx *t, const int (*shapes)[3], size_t count, uint64_t stream) {
   for (int ta = 0; ta < 2; ta++)
     for (int tb = 0; tb < 2; tb++)
-      for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+      for (size_t s = 0; s < count; s++) {
         const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
         const gemm_case cases[] = {
             {ta, tb, m, n, k, 1, DENSE, DENSE, DENSE, 1, 0},
@@ -102,6 +119,107 @@ static void test_gemm(check_ctx *t) {
           gemm_check(t, &cases[c], stream += 3);
       }
 }
+
+static void test_gemm(check_ctx *t) {
+  static const int small[][3] = {{1, 1, 1},  {7, 13, 5},   {13, 1, 17},
+                                 {33, 9, 1}, {17, 31, 23}, {3, 4, 0}};
+  gemm_cases(t, small, sizeof small / sizeof small[0], 100);
+  /* large enough for oneDNN under its backend (rt_gemm_f32 keeps small
+   * products, and those with fewer than 16 columns, or 64 with A
+   * transposed, on OpenBLAS); 16 columns; few rows */
+  static const int large[][3] = {{96, 96, 128}, {130, 16, 1000}, {5, 300, 700}};
+  backends_differ = 0;
+  gemm_cases(t, large, sizeof large / sizeof large[0], 5000);
+  if (rt_gemm_set_backend(RT_GEMM_ONEDNN) == 0)
+    tk_check(t, backends_differ > 0 ? 0 : 1, 0,
+             "gemm: the oneDNN backend computed the large cases (%ld elements differ in the last "
+             "bits from OpenBLAS)",
+             backends_differ);
+  rt_gemm_set_backend(RT_GEMM_OPENBLAS);
+}
+
+#ifdef DUET_ONEDNN
+/* ---- the oneDNN layer (rt_dnn.h): sub-matrices and bf16 -----------------------
+ * rt_dnn_matmul with leading dimensions beyond the rows (as the block
+ * rows of Newton-Schulz's Gram products use it), f32 or bf16 operands,
+ * f32 or bf16 results, alpha and beta, against double loops on the
+ * operands as rounded: products of bf16 values are exact in f32, so f32
+ * results are within f32 summation error; a bf16 result is the f32 one
+ * rounded (8 significant bits: within 2^-8 relative). The gaps between the
+ * rows of C stay untouched. */
+
+static uint16_t *bf16_copy(double *x, size_t n) {
+  uint16_t *b = calloc(n ? n : 1, sizeof *b);
+  for (size_t i = 0; i < n; i++) {
+    b[i] = rt_bf16_of((float)x[i]);
+    x[i] = rt_bf16_to_f32(b[i]); /* the value the product sees */
+  }
+  return b;
+}
+
+static void dnn_layer_check(check_ctx *t, int ta, int tb, int m, int n, int k, rt_dnn_type ab,
+                            rt_dnn_type ct, float alpha, float beta, uint64_t stream) {
+  const int ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+  const long lda = ac + 5, ldb = bc + 3, ldc = n + 7;
+  const size_t na = (size_t)ar * lda, nb = (size_t)br * ldb, nc = (size_t)m * ldc;
+  double *A = tk_alloc(na), *B = tk_alloc(nb), *C = tk_alloc(nc), *ref = tk_alloc(nc);
+  tk_rand(A, na, -1, 1, stream);
+  tk_rand(B, nb, -1, 1, stream + 1);
+  tk_rand(C, nc, -1, 1, stream + 2);
+  uint16_t *Ab = ab == RT_DNN_BF16 ? bf16_copy(A, na) : NULL;
+  uint16_t *Bb = ab == RT_DNN_BF16 ? bf16_copy(B, nb) : NULL;
+  uint16_t *Cb = ct == RT_DNN_BF16 ? bf16_copy(C, nc) : NULL;
+  float *A32 = tk_to32(A, na), *B32 = tk_to32(B, nb), *C32 = tk_to32(C, nc);
+  memcpy(ref, C, sizeof(double) * nc);
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++) {
+      double acc = 0;
+      for (int p = 0; p < k; p++)
+        acc += (ta ? A[(long)p * lda + i] : A[(long)i * lda + p]) *
+               (tb ? B[(long)j * ldb + p] : B[(long)p * ldb + j]);
+      ref[i * ldc + j] = alpha * acc + (beta == 0 ? 0 : beta * C[i * ldc + j]);
+    }
+  const rt_dnn_matmul_desc d = {.ta = ta,
+                                .tb = tb,
+                                .m = m,
+                                .n = n,
+                                .k = k,
+                                .batch = 1,
+                                .lda = lda,
+                                .ldb = ldb,
+                                .ldc = ldc,
+                                .ab = ab,
+                                .c = ct,
+                                .alpha = alpha,
+                                .beta = beta};
+  const int rc =
+      rt_dnn_matmul(&d, Ab ? (void *)Ab : A32, Bb ? (void *)Bb : B32, Cb ? (void *)Cb : C32);
+  tk_equal(t, rc, 0, "rt_dnn_matmul runs");
+  if (Cb)
+    for (size_t i = 0; i < nc; i++)
+      C32[i] = rt_bf16_to_f32(Cb[i]);
+  tk_check(t, tk_err32(C32, ref, nc), ct == RT_DNN_BF16 ? 0x1p-8 + 2e-6 : 2e-6,
+           "rt_dnn_matmul %c%c %dx%dx%d ld (%ld,%ld,%ld) %s -> %s alpha %g beta %g", ta ? 'T' : 'N',
+           tb ? 'T' : 'N', m, n, k, lda, ldb, ldc, ab == RT_DNN_BF16 ? "bf16" : "f32",
+           ct == RT_DNN_BF16 ? "bf16" : "f32", alpha, beta);
+  free(A), free(B), free(C), free(ref), free(Ab), free(Bb), free(Cb);
+  free(A32), free(B32), free(C32);
+}
+
+static void test_dnn_layer(check_ctx *t) {
+  static const int shapes[][3] = {{37, 29, 53}, {1, 16, 5}, {64, 200, 3}};
+  static const rt_dnn_type types[][2] = {
+      {RT_DNN_F32, RT_DNN_F32}, {RT_DNN_BF16, RT_DNN_F32}, {RT_DNN_BF16, RT_DNN_BF16}};
+  static const float ab[][2] = {{1, 0}, {-0.5f, 0.75f}};
+  uint64_t stream = 7000;
+  for (int tr = 0; tr < 4; tr++)
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+      for (int ty = 0; ty < 3; ty++)
+        for (int c = 0; c < 2; c++)
+          dnn_layer_check(t, tr >> 1, tr & 1, shapes[s][0], shapes[s][1], shapes[s][2],
+                          types[ty][0], types[ty][1], ab[c][0], ab[c][1], stream += 3);
+}
+#endif
 
 static void test_reductions(check_ctx *t) {
   static const long shapes[][3] = {{1, 1, 1}, {3, 7, 1},   {2, 13, 5},
@@ -158,6 +276,9 @@ int main(void) {
   check_ctx t = {0};
   rt_set_threads(1);
   test_gemm(&t);
+#ifdef DUET_ONEDNN
+  test_dnn_layer(&t);
+#endif
   test_reductions(&t);
   return check_done(&t, "test_kernels_gemm");
 }

@@ -1,10 +1,13 @@
 /*
  * test_kernels_polar.c - orthogonalization kernels on matrices with a known
  * SVD G = U diag(sigma) V^T (sigma log-spaced over two decades):
- *  - Newton-Schulz, every schedule, square / tall / wide, f32 and f64:
- *    the singular values of the output (LAPACK SVD) must lie in the
- *    schedule's band, and the output must equal U p(sigma / norm) V^T for
- *    the composed scalar polynomial p (singular vectors untouched);
+ *  - Newton-Schulz, every schedule, square / tall / wide, f32 and f64, and
+ *    with bf16 operands (rt_polar_ns_bf16, f32 and f64), f32 on each
+ *    backend (OpenBLAS, oneDNN): the singular values of the output (LAPACK
+ *    SVD) must lie in the schedule's band, the output must equal
+ *    U p(sigma / norm) V^T for the composed scalar polynomial p (singular
+ *    vectors untouched), and for the converging schedules the polar factor
+ *    U V^T (f64 SVD) within the band; bf16 batches and in-place calls;
  *  - exact polar factor (SVD) against U V^T; spectral norm against
  *    max sigma; spd_pow: A^-1/2 A A^-1/2 = I, (A^1/2)^2 = A, eigenvalue
  *    clamping; batches and in-place calls;
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels_polar_schedule.h"
 #include "rt_kernels.h"
 #include "test_kernels_util.h"
 
@@ -116,24 +120,65 @@ static double ns_scalar(rt_ns_schedule sch, int steps, double x) {
  * normalized singular values span [~4e-3, ~0.4]; composing the scalar
  * polynomials over [3e-3, 1] gives Muon5 [0.682, 1.202], You6
  * [0.9956, 0.9993], PolarExpress5 [0.870, 1.124] and PolarExpress8
- * [1 - 1e-15, 1 + 1e-15]; the asserted bands add rounding margin. */
+ * [1 - 1e-15, 1 + 1e-15]; the asserted bands add rounding margin. With
+ * bf16 operands (rt_polar_ns_bf16) the bands measured over these matrices
+ * are Muon5 [0.680, 1.203], You6 [0.991, 1.004], PolarExpress5
+ * [0.868, 1.125], PolarExpress8 [0.9955, 1.0057], You6 x8 [0.990,
+ * 1.004]: the rounding of the operands to 8 significant bits (2^-8
+ * relative) keeps the converging schedules about 0.5% from 1. */
 typedef struct {
   rt_ns_schedule schedule;
   int steps;
   const char *name;
   double lo, hi;     /* asserted band */
   double lo32, hi32; /* f32 */
+  double lo16, hi16; /* bf16 operands */
 } ns_band;
 
 static const ns_band bands[] = {
-    {RT_NS_MUON5, 5, "muon5 x5", 0.6, 1.25, 0.6, 1.25},
-    {RT_NS_YOU6, 6, "you6 x6", 0.995, 1.0, 0.995, 1.0005},
-    {RT_NS_POLAR_EXPRESS, 5, "polar-express x5", 0.86, 1.13, 0.86, 1.13},
-    {RT_NS_POLAR_EXPRESS, 8, "polar-express x8", 1 - 1e-9, 1 + 1e-9, 1 - 2e-5, 1 + 2e-5},
-    {RT_NS_YOU6, 8, "you6 x8 (repeats last)", 0.99, 1.01, 0.99, 1.01},
+    {RT_NS_MUON5, 5, "muon5 x5", 0.6, 1.25, 0.6, 1.25, 0.6, 1.25},
+    {RT_NS_YOU6, 6, "you6 x6", 0.995, 1.0, 0.995, 1.0005, 0.985, 1.01},
+    {RT_NS_POLAR_EXPRESS, 5, "polar-express x5", 0.86, 1.13, 0.86, 1.13, 0.86, 1.13},
+    {RT_NS_POLAR_EXPRESS, 8, "polar-express x8", 1 - 1e-9, 1 + 1e-9, 1 - 2e-5, 1 + 2e-5, 0.99,
+     1.01},
+    {RT_NS_YOU6, 8, "you6 x8 (repeats last)", 0.99, 1.01, 0.99, 1.01, 0.985, 1.01},
 };
 
-static void ns_check(check_ctx *t, const ns_band *bd, svd_matrix *a, int f32) {
+/* The iteration ns_check runs: rt_polar_ns in f64 or f32, rt_polar_ns_bf16
+ * in f32 or f64, and the iteration of rt_polar_ns_bf16 with f32 operands
+ * (kernels_polar_schedule.h; on oneDNN, bench_kernels compares it with
+ * rt_polar_ns_f32). */
+typedef enum { NS_F64, NS_F32, NS_BF16_F32, NS_BF16_F64, NS_TYPED_F32 } ns_precision;
+static const char *const precision_name[] = {"f64", "f32", "bf16/f32", "bf16/f64", "typed f32"};
+
+/* X = the iteration's result for G (m x n), computed in precision pr. */
+static void ns_run(const ns_band *bd, ns_precision pr, const double *G, double *X, int m, int n) {
+  const size_t mn = (size_t)m * n;
+  if (pr == NS_F64 || pr == NS_BF16_F64) {
+    const int bf16 = pr == NS_BF16_F64;
+    double *ws = tk_alloc(bf16 ? rt_polar_ns_bf16_ws_f64(m, n) : rt_polar_ns_ws_f64(m, n));
+    (bf16 ? rt_polar_ns_bf16_f64 : rt_polar_ns_f64)(G, X, 1, m, n, bd->schedule, bd->steps, 0, ws);
+    free(ws);
+    return;
+  }
+  float *G32 = tk_to32(G, mn), *X32 = tk_alloc32(mn);
+  if (pr == NS_TYPED_F32) {
+    float *ws = tk_alloc32(rt_polar_ns_typed_ws_f32(m, n));
+    rt_polar_ns_typed_f32(G32, X32, 1, m, n, bd->schedule, bd->steps, 0, 0, ws);
+    free(ws);
+  } else {
+    const int bf16 = pr == NS_BF16_F32;
+    float *ws = tk_alloc32(bf16 ? rt_polar_ns_bf16_ws_f32(m, n) : rt_polar_ns_ws_f32(m, n));
+    (bf16 ? rt_polar_ns_bf16_f32 : rt_polar_ns_f32)(G32, X32, 1, m, n, bd->schedule, bd->steps, 0,
+                                                    ws);
+    free(ws);
+  }
+  for (size_t i = 0; i < mn; i++)
+    X[i] = X32[i];
+  free(G32), free(X32);
+}
+
+static void ns_check(check_ctx *t, const ns_band *bd, svd_matrix *a, ns_precision pr) {
   const int m = a->m, n = a->n, s = a->s;
   const size_t mn = (size_t)m * n;
   double *X = tk_alloc(mn), *ref = tk_alloc(mn), *p = tk_alloc(s);
@@ -145,28 +190,35 @@ static void ns_check(check_ctx *t, const ns_band *bd, svd_matrix *a, int f32) {
   for (int k = 0; k < s; k++)
     p[k] = ns_scalar(bd->schedule, bd->steps, a->sigma[k] / norm);
   usv(a->U, p, a->V, m, n, s, ref);
-  if (f32) {
-    float *G32 = tk_to32(a->G, mn), *X32 = tk_alloc32(mn);
-    float *ws = tk_alloc32(rt_polar_ns_ws_f32(m, n));
-    rt_polar_ns_f32(G32, X32, 1, m, n, bd->schedule, bd->steps, 0, ws);
-    for (size_t i = 0; i < mn; i++)
-      X[i] = X32[i];
-    free(G32), free(X32), free(ws);
-  } else {
-    double *ws = tk_alloc(rt_polar_ns_ws_f64(m, n));
-    rt_polar_ns_f64(a->G, X, 1, m, n, bd->schedule, bd->steps, 0, ws);
-    free(ws);
-  }
+  ns_run(bd, pr, a->G, X, m, n);
   singular_values(X, m, n, sv);
   double lo = INFINITY, hi = -INFINITY;
   for (int k = 0; k < s; k++)
     lo = fmin(lo, sv[k]), hi = fmax(hi, sv[k]);
-  const double blo = f32 ? bd->lo32 : bd->lo, bhi = f32 ? bd->hi32 : bd->hi;
+  const int bf16 = pr == NS_BF16_F32 || pr == NS_BF16_F64;
+  const int f32 = pr == NS_F32 || pr == NS_TYPED_F32;
+  const double blo = bf16 ? bd->lo16 : f32 ? bd->lo32 : bd->lo;
+  const double bhi = bf16 ? bd->hi16 : f32 ? bd->hi32 : bd->hi;
+  const char *backend = f32 || pr == NS_BF16_F32 ? rt_gemm_backend_name(rt_gemm_get_backend()) : "";
   /* err: how far the band reaches outside the asserted one */
-  tk_check(t, fmax(0, fmax(blo - lo, hi - bhi)), 0, "ns %s %dx%d %s: band [%.6f, %.6f] in [%g, %g]",
-           bd->name, m, n, f32 ? "f32" : "f64", lo, hi, blo, bhi);
-  tk_check(t, tk_err(X, ref, mn), f32 ? 3e-5 : 1e-10, "ns %s %dx%d %s == U p(S) V^T", bd->name, m,
-           n, f32 ? "f32" : "f64");
+  tk_check(t, fmax(0, fmax(blo - lo, hi - bhi)), 0,
+           "ns %s %dx%d %s %s: band [%.6f, %.6f] in [%g, %g]", bd->name, m, n, precision_name[pr],
+           backend, lo, hi, blo, bhi);
+  /* bf16: observed <= 0.041 (the operands' 8 bits, amplified by up to
+   * eight steps of polynomials with slope up to 8 near 0) */
+  const double tol = bf16 ? 0.06 : f32 ? 3e-5 : 1e-10;
+  tk_check(t, tk_err(X, ref, mn), tol, "ns %s %dx%d %s %s == U p(S) V^T", bd->name, m, n,
+           precision_name[pr], backend);
+  /* a converging schedule: X within its band of the polar factor, as the
+   * f64 SVD (LAPACK) computes it */
+  if (bhi - blo < 0.05) {
+    double *polar = tk_alloc(mn), *ws = tk_alloc(rt_polar_svd_ws_f64(m, n));
+    rt_polar_svd_f64(a->G, polar, 1, m, n, ws);
+    const double dev = fmax(1 - blo, bhi - 1);
+    tk_check(t, tk_err(X, polar, mn), dev + tol, "ns %s %dx%d %s %s == SVD polar factor", bd->name,
+             m, n, precision_name[pr], backend);
+    free(polar), free(ws);
+  }
   free(X), free(ref), free(p), free(sv);
 }
 
@@ -199,6 +251,57 @@ static void ns_batch_check(check_ctx *t) {
   double zeros[12] = {0};
   tk_check(t, tk_err(zero, zeros, 12), 0, "ns of the zero matrix is zero");
   free(G), free(X), free(one), free(ws), free(W);
+}
+
+/* Every schedule in every precision, f32 on each backend, on a. */
+static void ns_checks(check_ctx *t, svd_matrix *a) {
+  for (size_t b = 0; b < sizeof bands / sizeof bands[0]; b++) {
+    ns_check(t, &bands[b], a, NS_F64);
+    ns_check(t, &bands[b], a, NS_BF16_F64);
+    for (int backend = 0; backend < 2; backend++)
+      if (rt_gemm_set_backend((rt_gemm_backend)backend) == 0) {
+        ns_check(t, &bands[b], a, NS_F32);
+        ns_check(t, &bands[b], a, NS_TYPED_F32);
+        ns_check(t, &bands[b], a, NS_BF16_F32);
+      }
+  }
+}
+
+/* rt_polar_ns_bf16_f32 on the current backend: batches and in-place calls
+ * give the bits of single calls, the zero matrix stays zero. */
+static void ns_bf16_batch_check(check_ctx *t) {
+  const int m = 24, n = 9, batch = 3;
+  const size_t mn = (size_t)m * n;
+  const char *backend = rt_gemm_backend_name(rt_gemm_get_backend());
+  double *G64 = tk_alloc(batch * mn);
+  tk_rand(G64, batch * mn, -1, 1, 4244);
+  float *G = tk_to32(G64, batch * mn), *X = tk_alloc32(batch * mn), *one = tk_alloc32(mn);
+  float *ws = tk_alloc32(rt_polar_ns_bf16_ws_f32(n, m));
+  double err = 0;
+  rt_polar_ns_bf16_f32(G, X, batch, m, n, RT_NS_POLAR_EXPRESS, 6, 1e-7f, ws);
+  for (int b = 0; b < batch; b++) {
+    rt_polar_ns_bf16_f32(G + b * mn, one, 1, m, n, RT_NS_POLAR_EXPRESS, 6, 1e-7f, ws);
+    for (size_t i = 0; i < mn; i++)
+      err = fmax(err, fabs(X[b * mn + i] - one[i]));
+  }
+  tk_check(t, err, 0, "ns bf16 %s: batch of 3 (24x9) == 3 single calls", backend);
+  for (int wide = 0; wide < 2; wide++) {
+    const int r = wide ? n : m, c = wide ? m : n;
+    rt_polar_ns_bf16_f32(G, one, 1, r, c, RT_NS_MUON5, 5, 1e-7f, ws);
+    memcpy(X, G, sizeof(float) * mn);
+    rt_polar_ns_bf16_f32(X, X, 1, r, c, RT_NS_MUON5, 5, 1e-7f, ws);
+    err = 0;
+    for (size_t i = 0; i < mn; i++)
+      err = fmax(err, fabs(X[i] - one[i]));
+    tk_check(t, err, 0, "ns bf16 %s: in place (X == G), %s", backend, wide ? "wide" : "tall");
+  }
+  float zero[12] = {0};
+  rt_polar_ns_bf16_f32(zero, zero, 1, 3, 4, RT_NS_YOU6, 6, 1e-7f, ws);
+  err = 0;
+  for (int i = 0; i < 12; i++)
+    err = fmax(err, fabs(zero[i]));
+  tk_check(t, err, 0, "ns bf16 %s: the zero matrix stays zero", backend);
+  free(G64), free(G), free(X), free(one), free(ws);
 }
 
 /* ---- exact polar factor and spectral norm --------------------------------- */
@@ -411,14 +514,22 @@ int main(void) {
   static const int shapes[][2] = {{64, 64}, {128, 32}, {32, 128}, {13, 7}, {1, 5}};
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
     svd_matrix a = svd_matrix_make(shapes[s][0], shapes[s][1], 3.7, 10 * s + 1);
-    for (size_t b = 0; b < sizeof bands / sizeof bands[0]; b++)
-      for (int f32 = 0; f32 < 2; f32++)
-        ns_check(&t, &bands[b], &a, f32);
+    ns_checks(&t, &a);
     svd_kernels_check(&t, &a);
     lanczos_check(&t, &a);
     svd_matrix_free(&a);
   }
+  /* Newton-Schulz only: Gram products by block rows on oneDNN */
+  static const int ns_shapes[][2] = {{150, 100}, {100, 150}};
+  for (size_t s = 0; s < sizeof ns_shapes / sizeof ns_shapes[0]; s++) {
+    svd_matrix a = svd_matrix_make(ns_shapes[s][0], ns_shapes[s][1], 3.7, 100 + 10 * s);
+    ns_checks(&t, &a);
+    svd_matrix_free(&a);
+  }
   ns_batch_check(&t);
+  for (int backend = 0; backend < 2; backend++)
+    if (rt_gemm_set_backend((rt_gemm_backend)backend) == 0)
+      ns_bf16_batch_check(&t);
   spectral_batch_check(&t);
   lanczos_special_check(&t);
   spd_check(&t, 1, 501);

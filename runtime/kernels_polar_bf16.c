@@ -1,0 +1,75 @@
+/*
+ * kernels_polar_bf16.c - Newton-Schulz on typed operands: the products'
+ * operands rounded to bf16 (rt_polar_ns_bf16, as Muon's reference runs
+ * the iteration) or in f32 on oneDNN (what rt_polar_ns_f32 runs when
+ * oneDNN is the backend). The iteration is kernels_polar_bf16_impl.h;
+ * this file decides where its products run.
+ */
+#include <assert.h>
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels_bf16.h"
+#include "kernels_polar_schedule.h"
+#include "rt_dnn.h"
+#include "rt_kernels.h"
+
+/* Byte offsets of the workspace parts are multiples of this. */
+enum { NS_ALIGN = 64 };
+
+/* Rows per block of a symmetric product on oneDNN: the upper triangle is
+ * computed by block rows (rows [i0, i0 + NS_DNN_BLOCK) against columns
+ * [i0, s)), then mirrored. */
+enum { NS_DNN_BLOCK = 64 };
+
+static size_t align_up(size_t bytes) { return (bytes + NS_ALIGN - 1) / NS_ALIGN * NS_ALIGN; }
+
+static void *aligned_in(void *ws) {
+  const uintptr_t p = ((uintptr_t)ws + NS_ALIGN - 1) / NS_ALIGN * NS_ALIGN;
+  return (void *)p;
+}
+
+/* Whether the products of an iteration on operands of type `bf16` (for
+ * the real type float) run on oneDNN: it is the backend, and it has
+ * bf16 products on this machine when asked for them. */
+static int ns_on_dnn(int bf16) {
+#ifdef DUET_ONEDNN
+  if (rt_gemm_get_backend() != RT_GEMM_ONEDNN)
+    return 0;
+  if (!bf16)
+    return 1;
+  const rt_dnn_matmul_desc probe = {.tb = 1,
+                                    .m = 32,
+                                    .n = 32,
+                                    .k = 32,
+                                    .batch = 1,
+                                    .lda = 32,
+                                    .ldb = 32,
+                                    .ldc = 32,
+                                    .ab = RT_DNN_BF16,
+                                    .c = RT_DNN_BF16,
+                                    .alpha = 1};
+  return rt_dnn_matmul_prepare(&probe) == 0;
+#else
+  (void)bf16;
+  return 0;
+#endif
+}
+
+#ifdef DUET_ONEDNN
+/* A product the iteration cannot do without: oneDNN has bf16 and f32
+ * products here (ns_on_dnn), so a failure is an internal error. */
+static void ns_dnn_run(const rt_dnn_matmul_desc *d, const void *A, const void *B, void *C) {
+  if (rt_dnn_matmul(d, A, B, C) == 0)
+    return;
+  fprintf(stderr, "duet runtime: no oneDNN product %dx%dx%d for Newton-Schulz\n", d->m, d->n, d->k);
+  abort();
+}
+#endif
+
+#define RT_IMPL "kernels_polar_bf16_impl.h"
+#include "kernels_instantiate.h"
