@@ -24,11 +24,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Coefficient schedules for Newton-Schulz orthogonalization. */
+/* Coefficient schedules for Newton-Schulz orthogonalization, one table for
+ * the runtime, the compiler and the language: X(id, name, steps) gives the
+ * enumerator RT_NS_<id>, the name a program writes (polar(G, schedule =
+ * "you")) and the default number of steps.
+ *   MUON5          quintic (3.4445, -4.7750, 2.0315), fixed per step
+ *   YOU6           You's 6-step schedule (Modula), per-step triples
+ *   POLAR_EXPRESS  Polar Express per-iteration coefficients */
+#define RT_NS_SCHEDULES(X) \
+  X(MUON5, "muon", 5)      \
+  X(YOU6, "you", 6)        \
+  X(POLAR_EXPRESS, "polar_express", 5)
+
 typedef enum {
-  RT_NS_MUON5 = 0,        /* quintic (3.4445, -4.7750, 2.0315), fixed per step */
-  RT_NS_YOU6 = 1,         /* You's 6-step schedule (Modula), per-step triples   */
-  RT_NS_POLAR_EXPRESS = 2 /* Polar Express per-iteration coefficients        */
+#define RT_NS_ENUM(id, name, steps) RT_NS_##id,
+  RT_NS_SCHEDULES(RT_NS_ENUM)
+#undef RT_NS_ENUM
+      RT_NS_COUNT
 } rt_ns_schedule;
 
 #define RT_KERNELS(Real, S)                                                                        \

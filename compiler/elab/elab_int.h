@@ -9,6 +9,7 @@
 
 #include "ad.h"
 #include "elab.h"
+#include "ops.h"
 
 /* ---- values ------------------------------------------------------------ */
 
@@ -137,8 +138,10 @@ ev el_binop(el_tx *x, diag_loc loc, ir_op op, ev a, ev b);
 bool el_want_int(el_tx *x, ev v, diag_loc loc, const char *what, long long *out);
 bool el_want_tensor(el_tx *x, ev v, diag_loc loc, const char *what);
 
-/* elab_builtins.c: the tensor builtins. */
+/* elab_builtins.c: calls of the registry's builtins. */
 ev el_call_builtin(el_tx *x, const ast_expr *call, el_env *env);
+/* A value as the registry's builders see it (a tuple: its size only). */
+ops_val el_to_ops(ev v);
 
 /* elab_init.c: parameters and initializers. */
 bool el_declare_params(el_ctx *c);

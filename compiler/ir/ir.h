@@ -51,101 +51,29 @@ typedef struct ir_loc {
   int line, col, end_line, end_col;
 } ir_loc;
 
-/* Operations. The comment gives inputs and the attributes used (see ir_attr). */
+/* Operations: IR_<ID> for every OPS_OP(ID, ...) of the operation registry
+ * (compiler/ops, one .def file per family), which declares each one's
+ * operands, attributes, shape rule, gradient and lowering. */
 typedef enum {
-  /* leaves */
-  IR_CONST,           /* scalar constant: value */
-  IR_SCALAR,          /* scalar input: index */
-  IR_TENSOR,          /* persistent tensor (value before the step): index */
-  IR_INPUT,           /* per-step input: index */
-  IR_RAND_NORMAL,     /* (seed) normal(0, value) of shape target, stream index */
-  IR_RAND_UNIFORM,    /* (seed) uniform(value, value2), shape target, stream index */
-  IR_RAND_ORTHOGONAL, /* (seed) [batch.., m, n] orthogonal * value, stream index */
-  /* elementwise unary */
-  IR_NEG,
-  IR_EXP,
-  IR_LOG,
-  IR_SQRT,
-  IR_RSQRT,
-  IR_TANH,
-  IR_SIGMOID,
-  IR_ABS,
-  IR_SIGN,
-  IR_RELU,
-  IR_GELU,
-  IR_SQUARE,
-  IR_RECIP,
-  IR_GELU_GRAD, /* derivative of gelu at x */
-  /* elementwise binary, numpy broadcasting; comparisons give 1 or 0 */
-  IR_ADD,
-  IR_SUB,
-  IR_MUL,
-  IR_DIV,
-  IR_MAX,
-  IR_MIN,
-  IR_POW,
-  IR_LT,
-  IR_LE,
-  IR_GT,
-  IR_GE,
-  IR_EQ,
-  IR_NE,
-  IR_SELECT, /* (cond, a, b): cond != 0 ? a : b, broadcasting */
-  /* reductions over the axes bitmask, keepdims */
-  IR_SUM,
-  IR_RMAX,
-  /* shape */
-  IR_RESHAPE,   /* target */
-  IR_PERMUTE,   /* perm: output axis i is input axis perm[i] */
-  IR_BROADCAST, /* target (numpy rules) */
-  IR_SLICE,     /* axis, start, len */
-  IR_CONCAT,    /* (x0, x1, ...) along axis */
-  /* linear algebra and neural-network operations (runtime calls) */
-  IR_MATMUL,            /* (a, b) trans_a, trans_b; batch dims broadcast */
-  IR_CONV2D,            /* (x [n,c,h,w], W [o,c,kh,kw]) stride, pad */
-  IR_CONV2D_BWD_DATA,   /* (dy, W) stride, pad, target = x shape */
-  IR_CONV2D_BWD_WEIGHT, /* (x, dy) stride, pad, target = W shape */
-  IR_MAXPOOL2D,         /* (x) k, stride */
-  IR_MAXPOOL2D_BWD,     /* (x, dy) k, stride */
-  IR_AVGPOOL2D,         /* (x) k, stride */
-  IR_AVGPOOL2D_BWD,     /* (dy) k, stride, target = x shape */
-  IR_XENT,              /* (logits [N,C], labels i32 [N]) -> mean loss */
-  IR_XENT_BWD,          /* (logits, labels, dloss scalar) */
-  IR_CORRECT,           /* (logits, labels) -> count of argmax == label */
-  IR_MSE,               /* (a, b) -> mean squared difference */
-  IR_MSE_BWD,           /* (a, b, dloss scalar) -> d/da */
-  IR_SOFTMAX,           /* (x) over the last axis of value * x */
-  IR_SOFTMAX_BWD,       /* (y, dy) value = scale */
-  IR_RMSNORM,           /* tuple (x) eps value: parts y, rstd [rows] */
-  IR_RMSNORM_BWD,       /* (x, rstd, dy) */
-  IR_LAYERNORM,         /* tuple (x) eps value: parts y, mean, rstd */
-  IR_LAYERNORM_BWD,     /* (x, mean, rstd, dy) */
-  IR_ATTENTION,         /* tuple (q, k, v [B,H,T,D]) scale value: parts out, probs */
-  IR_ATTENTION_BWD,     /* tuple (q, k, v, probs, dout): parts dq, dk, dv */
-  IR_ROPE,              /* (x [B,H,T,D]) base value */
-  IR_ROPE_BWD,          /* (dy) base value */
-  IR_EMBED,             /* (E [V,D], tokens i32 [..]) -> [.., D] */
-  IR_EMBED_BWD,         /* (tokens, dy) target = E shape */
-  IR_POLAR_NS,          /* (G [.., m, n]) schedule, steps, eps value */
-  IR_POLAR_SVD,         /* (G [.., m, n]) */
-  IR_SPECTRAL_NORM,     /* (W [.., m, n]) -> [..] */
-  IR_SPECTRAL_LANCZOS,  /* tuple (W [.., m, n], v [.., min(m, n)]) steps: parts
-                          estimate [..], v' (rt_spectral_lanczos) */
-  IR_SPD_POW,           /* (A [.., n, n]) p = value2, eps = value */
-  IR_PART,              /* (tuple) output index */
+#define OPS_OP(id, ...) IR_##id,
+#define OPS_BUILTIN(...)
+#include "ops_all.def"
+#undef OPS_OP
+#undef OPS_BUILTIN
   IR_NUM_OPS
 } ir_op;
 
+/* Attributes; the registry names those each operation uses. */
 typedef struct ir_attr {
-  double value; /* see ir_op */
+  double value;
   double value2;
   int index;
   int axis;
   long start, len;
   int trans_a, trans_b;
   int k, stride, pad;
-  int schedule, steps;
-  unsigned axes; /* bit i set: reduce axis i */
+  int schedule, steps; /* schedule: rt_ns_schedule */
+  unsigned axes;       /* bit i set: reduce axis i */
   int keepdims;
   int perm[IR_MAX_RANK];
   ir_shape target;

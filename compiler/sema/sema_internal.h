@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "../ops/ops_lang.h"
 #include "sema.h"
 
 /* Everything below lives in the compilation arena; AST pointers point into
@@ -80,24 +81,19 @@ struct sema_env {
 /* ---- builtins ---------------------------------------------------------- */
 
 typedef enum sema_bt_use {
-  BT_CONST = 1,   /* compile-time numeric function (module args, dims, ...) */
-  BT_TENSOR = 2,  /* tensor function in forward/norm/dualize/optimizer bodies */
-  BT_INIT = 4,    /* weight initializer */
-  BT_DATA = 8,    /* data source of an experiment */
-  BT_LOSS = 16,   /* loss of an experiment */
-  BT_SCHED = 32,  /* schedule piece */
-  BT_METRIC = 64, /* metric of an eval item */
-  BT_MODULE = 128 /* module function (in model expressions) */
+  BT_CONST = OPS_USE_CONST,   /* compile-time numeric function (module args, dims, ...) */
+  BT_TENSOR = OPS_USE_TENSOR, /* tensor function in forward/norm/dualize/optimizer bodies */
+  BT_INIT = 4,                /* weight initializer */
+  BT_DATA = 8,                /* data source of an experiment */
+  BT_LOSS = 16,               /* loss of an experiment */
+  BT_SCHED = 32,              /* schedule piece */
+  BT_METRIC = 64,             /* metric of an eval item */
+  BT_MODULE = 128             /* module function (in model expressions) */
 } sema_bt_use;
 
-typedef struct sema_builtin {
-  const char *name;
-  unsigned use;  /* sema_bt_use bits */
-  int nrequired; /* leading required parameters */
-  int nparams;
-  bool variadic;         /* any number of further positional arguments */
-  const char *params[6]; /* parameter names (keyword arguments) */
-} sema_builtin;
+/* A builtin: name, uses (sema_bt_use bits), required and named parameters
+ * (ops_lang.h). */
+typedef ops_lang sema_builtin;
 
 /* The builtin called `name` usable as `use`, or NULL. */
 const sema_builtin *sema_builtin_find(const char *name, unsigned use);

@@ -1,0 +1,7 @@
+/*
+ * ops_index.c - rules, gradients and builders of the operations on
+ * indices (int32 tensors).
+ */
+#include "ops_family.h"
+
+#include "ops_index.def"
