@@ -138,6 +138,23 @@ typedef enum {
   void rt_embed_bwd##S(const int32_t *tokens, const Real *dy, Real *dE, long n, long vocab,        \
                        long dim);                                                                  \
                                                                                                    \
+  /* ---- indices (int32) along the last axis ---------------------------------  \
+ * Order of values: a before b when a > b, or when b is NaN and a is not;     \
+ * equal values keep the order of their columns.                             \
+ * argmax: idx[r] = the first column of row r of x [rows, cols] that no      \
+ *   other column comes before.                                              \
+ * one_hot: y [count, n] is 0 except y[i, index[i]] = 1 (an index outside    \
+ *   [0, n) gives a row of zeros).                                           \
+ * topk: the first k (1 <= k <= cols) columns of each row in that order:     \
+ *   values [rows, k] and their columns indices [rows, k].                   \
+ * topk_bwd: dx [rows, cols] is 0 except dx[r, indices[r, j]] = dvalues[r, j] \
+ *   (overwritten).                                                      */  \
+  void rt_argmax##S(const Real *x, int32_t *idx, long rows, long cols);                            \
+  void rt_one_hot##S(const int32_t *index, Real *y, long count, long n);                           \
+  void rt_topk##S(const Real *x, Real *values, int32_t *indices, long rows, long cols, int k);     \
+  void rt_topk_bwd##S(const int32_t *indices, const Real *dvalues, Real *dx, long rows, long cols, \
+                      int k);                                                                      \
+                                                                                                   \
   /* ---- orthogonalization and small matrix functions ------------------------  \
  * All operate on `batch` contiguous m x n matrices.                           \
  * polar_ns: X ~ U V^T of G = U S V^T by Newton-Schulz: X0 = G / (s ||G||_F +  \

@@ -31,6 +31,14 @@ bool el_want_int(el_tx *x, ev v, diag_loc loc, const char *what, long long *out)
   return true;
 }
 
+bool el_want_real(el_tx *x, ev v, diag_loc loc, const char *op) {
+  if (v.kind != EV_TENSOR || v.node->dtype != IR_I32)
+    return true;
+  el_fail(x, loc, "'%s' needs real operands, got %s", op, el_describe(x, v));
+  diag_hint(x->c->d, "one_hot(i, n) turns int32 indices into real numbers");
+  return false;
+}
+
 bool el_want_tensor(el_tx *x, ev v, diag_loc loc, const char *what) {
   if (v.kind == EV_ERR)
     return false;
@@ -167,6 +175,8 @@ ev el_binop(el_tx *x, diag_loc loc, ir_op op, ev a, ev b) {
     if (v.kind != EV_NUM && v.kind != EV_TENSOR)
       return el_fail(x, loc, "expected a number or a tensor as operand of '%s', got %s",
                      op_symbol(op), el_describe(x, v));
+    if (!el_want_real(x, v, loc, op_symbol(op)))
+      return ev_err();
   }
   if (a.kind == EV_NUM && b.kind == EV_NUM)
     return fold(x, loc, op, a, b);
@@ -234,7 +244,8 @@ static ev unary(el_tx *x, const ast_expr *e, el_env *env) {
       v.num = -v.num;
       return v;
     }
-    if (!el_want_tensor(x, v, e->unary.operand->loc, "'-'"))
+    if (!el_want_tensor(x, v, e->unary.operand->loc, "'-'") ||
+        !el_want_real(x, v, e->unary.operand->loc, "-"))
       return ev_err();
     return el_ir(x, e->loc, ir_unary(x->g, IR_NEG, v.node));
   default:

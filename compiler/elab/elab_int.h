@@ -137,6 +137,9 @@ ev el_binop(el_tx *x, diag_loc loc, ir_op op, ev a, ev b);
 /* Requires a compile-time integer. */
 bool el_want_int(el_tx *x, ev v, diag_loc loc, const char *what, long long *out);
 bool el_want_tensor(el_tx *x, ev v, diag_loc loc, const char *what);
+/* Arithmetic takes real values: an int32 tensor (labels, argmax, topk's
+ * indices) as an operand of op is an error. */
+bool el_want_real(el_tx *x, ev v, diag_loc loc, const char *op);
 
 /* elab_builtins.c: calls of the registry's builtins. */
 ev el_call_builtin(el_tx *x, const ast_expr *call, el_env *env);

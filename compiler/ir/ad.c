@@ -87,9 +87,10 @@ static void mark(ad_ctx *c, ir_node *loss, int nw, ir_node *const *wrt) {
     abort();
   for (int i = 0; i < nw; i++)
     from[wrt[i]->id] = 1;
+  /* int32 values (indices) carry no derivative */
   for (int i = 0; i < c->n; i++) {
     ir_node *x = c->g->nodes[i];
-    for (int j = 0; j < x->nin && !from[i]; j++)
+    for (int j = 0; j < x->nin && !from[i] && x->dtype != IR_I32; j++)
       from[i] = from[x->in[j]->id];
   }
   to[loss->id] = 1;

@@ -156,6 +156,8 @@ static void bind_gemm(binder *b) {
 static void bind_attrs(binder *b) {
   for (int i = 0; i < OPS_MAX_ATTRS && b->d->attrs[i].name; i++) {
     const ops_attr *at = &b->d->attrs[i];
+    if (find(b, at->name, (int)strlen(at->name)) >= 0)
+      continue; /* also a layout dimension (one_hot's n, topk's k) */
     double v = ops_attr_value(&b->n->attr, at->field);
     kp_arg arg =
         at->field == OPS_F_VALUE || at->field == OPS_F_VALUE2 ? imm_arg(v) : long_arg((long)v);

@@ -105,6 +105,18 @@ static int grad_recip(ad_ctx *c, ir_node *n, ir_node *gy) {
   return 0;
 }
 
+static int grad_sin(ad_ctx *c, ir_node *n, ir_node *gy) {
+  ir_graph *g = ad_graph(c);
+  ad_acc(c, n->in[0], ir_mul(g, gy, ir_unary(g, IR_COS, n->in[0])));
+  return 0;
+}
+
+static int grad_cos(ad_ctx *c, ir_node *n, ir_node *gy) {
+  ir_graph *g = ad_graph(c);
+  ad_acc(c, n->in[0], ir_neg(g, ir_mul(g, gy, ir_unary(g, IR_SIN, n->in[0]))));
+  return 0;
+}
+
 static int grad_add(ad_ctx *c, ir_node *n, ir_node *gy) {
   ad_acc_unbroadcast(c, n->in[0], gy);
   ad_acc_unbroadcast(c, n->in[1], gy);
@@ -186,6 +198,11 @@ static ops_val build_unary(ops_args *a) {
     return ops_result(a, ir_unary(a->g, a->b->op, ops_node(a, &a->arg[0])));
   if (!ops_tensor_arg(a, 0, &t))
     return ops_err();
+  if (t->dtype == IR_I32) {
+    char buf[128];
+    return ops_report(a, 0, "%s needs a real tensor, got %s (one_hot(i, n) makes indices real)",
+                      a->b->lang.name, ops_describe(&a->arg[0], buf, sizeof buf));
+  }
   return ops_result(a, ir_unary(a->g, a->b->op, t));
 }
 
