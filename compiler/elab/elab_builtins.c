@@ -44,7 +44,7 @@ static int lanczos_state(void *ctx, int rank, const long *dims) {
 ops_val el_to_ops(ev v) {
   switch (v.kind) {
   case EV_NUM:
-    return ops_num_val(v.num, v.is_int);
+    return ops_num_val(v.num);
   case EV_BOOL:
     return (ops_val){.kind = OPS_V_BOOL, .b = v.b};
   case EV_STR:
@@ -63,7 +63,7 @@ ops_val el_to_ops(ev v) {
 static ev from_ops(el_tx *x, ops_val v) {
   switch (v.kind) {
   case OPS_V_NUM:
-    return (ev){.kind = EV_NUM, .num = v.num, .is_int = v.is_int};
+    return ev_cnum(v.num);
   case OPS_V_BOOL:
     return ev_bool(v.b);
   case OPS_V_STR:

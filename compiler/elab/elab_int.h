@@ -25,8 +25,7 @@ typedef enum ev_kind {
 
 typedef struct ev {
   ev_kind kind;
-  bool is_int; /* EV_NUM: integral (int arithmetic rules) */
-  double num;
+  cnum num; /* EV_NUM (cnum.h: exact int64 or double) */
   bool b;
   const char *s;
   ir_node *node;
@@ -35,10 +34,9 @@ typedef struct ev {
 } ev;
 
 static inline ev ev_err(void) { return (ev){.kind = EV_ERR}; }
-static inline ev ev_num(double v) { return (ev){.kind = EV_NUM, .num = v}; }
-static inline ev ev_int(long long v) {
-  return (ev){.kind = EV_NUM, .num = (double)v, .is_int = true};
-}
+static inline ev ev_cnum(cnum v) { return (ev){.kind = EV_NUM, .num = v}; }
+static inline ev ev_num(double v) { return ev_cnum(cnum_float(v)); }
+static inline ev ev_int(long long v) { return ev_cnum(cnum_int(v)); }
 static inline ev ev_bool(bool b) { return (ev){.kind = EV_BOOL, .b = b}; }
 static inline ev ev_tensor(ir_node *n) { return n ? (ev){.kind = EV_TENSOR, .node = n} : ev_err(); }
 

@@ -19,7 +19,7 @@
  *                                 the builtin `name`: its builder, the
  *                                 operation the builder makes (for builders
  *                                 shared by several; 0 when unused), its
- *                                 value on numbers, the defaults of its
+ *                                 value on numbers (a cnum_fn), the defaults of its
  *                                 optional parameters (OPS_DEFAULTS([j] =
  *                                 OPS_REAL(1e-6), ...) or OPS_NO_DEFAULTS),
  *                                 then its ops_lang
@@ -226,8 +226,7 @@ typedef enum ops_vkind {
 
 typedef struct ops_val {
   ops_vkind kind;
-  bool is_int; /* OPS_V_NUM: integral */
-  double num;
+  cnum num; /* OPS_V_NUM */
   bool b;
   const char *s;
   ir_node *node;
@@ -265,15 +264,19 @@ typedef enum ops_dkind { OPS_D_NONE, OPS_D_INT, OPS_D_REAL, OPS_D_BOOL, OPS_D_ST
 
 typedef struct ops_default {
   ops_dkind kind;
-  double num; /* OPS_D_INT (integral), OPS_D_REAL */
+  cnum num; /* OPS_D_INT, OPS_D_REAL */
   bool b;
   const char *s;
 } ops_default;
 
-#define OPS_INT(v) \
-  { .kind = OPS_D_INT, .num = (v) }
-#define OPS_REAL(v) \
-  { .kind = OPS_D_REAL, .num = (v) }
+#define OPS_INT(v)                                        \
+  {                                                       \
+    .kind = OPS_D_INT, .num = {.is_int = true, .i = (v) } \
+  }
+#define OPS_REAL(v)                        \
+  {                                        \
+    .kind = OPS_D_REAL, .num = {.f = (v) } \
+  }
 #define OPS_BOOL(v) \
   { .kind = OPS_D_BOOL, .b = (v) }
 #define OPS_STR(v) \
@@ -283,7 +286,7 @@ struct op_builtin {
   ops_lang lang;
   ops_build_fn build; /* NULL: compile-time only */
   ir_op op;           /* the operation build makes, for builders shared by several */
-  ops_fold fold;      /* its value when the arguments are numbers */
+  cnum_fn fold;       /* its value when the arguments are numbers */
   ops_default defaults[OPS_MAX_PARAMS];
 };
 
@@ -296,7 +299,7 @@ const op_builtin *ops_builtin_at(int i);
  * a->fail and returns false (or an OPS_V_ERR value). */
 ops_val ops_err(void);
 ops_val ops_tensor_val(ir_node *n);
-ops_val ops_num_val(double v, bool is_int);
+ops_val ops_num_val(cnum v);
 ops_val ops_report(ops_args *a, int where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The node, or the graph's message reported at the call. */
@@ -315,8 +318,6 @@ ir_node *ops_node(ops_args *a, const ops_val *v);
 bool ops_axis(ops_args *a, int where, long long ax, const ir_node *t, int *out);
 /* t has rank >= lo (message at the call). */
 bool ops_need_rank_arg(ops_args *a, const ir_node *t, int lo);
-/* Value of a builtin's fold on numbers (OPS_FOLD_MIN/MAX: two numbers). */
-ops_val ops_fold_apply(ops_fold f, const ops_val *x, const ops_val *y);
 /* The value of a call: the builtin's fold when its arguments are numbers,
  * else its builder. */
 ops_val ops_apply(ops_args *a);

@@ -5,7 +5,6 @@
  * of a builtin (its fold on numbers, else its builder).
  */
 #include <assert.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -17,9 +16,7 @@ ops_val ops_tensor_val(ir_node *n) {
   return n ? (ops_val){.kind = OPS_V_TENSOR, .node = n} : ops_err();
 }
 
-ops_val ops_num_val(double v, bool is_int) {
-  return (ops_val){.kind = OPS_V_NUM, .num = v, .is_int = is_int};
-}
+ops_val ops_num_val(cnum v) { return (ops_val){.kind = OPS_V_NUM, .num = v}; }
 
 ops_val ops_report(ops_args *a, int where, const char *fmt, ...) {
   char msg[1024];
@@ -82,7 +79,7 @@ bool ops_real_arg(ops_args *a, int j, double *out) {
   if (v->kind == OPS_V_NONE) {
     const ops_default *d = &a->b->defaults[j];
     assert(d->kind == OPS_D_REAL || d->kind == OPS_D_INT);
-    *out = d->num;
+    *out = cnum_to_double(d->num);
     return true;
   }
   if (v->kind == OPS_V_ERR)
@@ -92,7 +89,7 @@ bool ops_real_arg(ops_args *a, int j, double *out) {
                param_what(a, j, what, sizeof what), ops_describe(v, buf, sizeof buf));
     return false;
   }
-  *out = v->num;
+  *out = cnum_to_double(v->num);
   return true;
 }
 
@@ -100,20 +97,21 @@ bool ops_want_int(ops_args *a, const ops_val *v, int where, const char *what, lo
   char buf[128];
   if (v->kind == OPS_V_ERR)
     return false;
-  if (v->kind != OPS_V_NUM || v->num != floor(v->num) || fabs(v->num) > 9e15) {
+  int64_t i;
+  if (v->kind != OPS_V_NUM || !cnum_integral(v->num, &i)) {
     ops_report(a, where, "expected a compile-time integer for %s, got %s", what,
                ops_describe(v, buf, sizeof buf));
     return false;
   }
-  *out = (long long)v->num;
+  *out = i;
   return true;
 }
 
 bool ops_int_arg(ops_args *a, int j, long long *out) {
   if (a->arg[j].kind == OPS_V_NONE) {
     const ops_default *d = &a->b->defaults[j];
-    assert(d->kind == OPS_D_INT);
-    *out = (long long)d->num;
+    assert(d->kind == OPS_D_INT && d->num.is_int);
+    *out = d->num.i;
     return true;
   }
   char what[64];
@@ -125,7 +123,7 @@ ir_node *ops_node(ops_args *a, const ops_val *v) {
   case OPS_V_TENSOR:
     return v->node;
   case OPS_V_NUM:
-    return ir_const(a->g, v->num);
+    return ir_const(a->g, cnum_to_double(v->num));
   case OPS_V_BOOL:
     return ir_const(a->g, v->b ? 1 : 0);
   default:
@@ -154,52 +152,17 @@ bool ops_need_rank_arg(ops_args *a, const ir_node *t, int lo) {
   return false;
 }
 
-/* ---- folds ------------------------------------------------------------------- */
-
-ops_val ops_fold_apply(ops_fold f, const ops_val *x, const ops_val *y) {
-  double v = x->num;
-  switch (f) {
-  case OPS_FOLD_SQRT:
-    return ops_num_val(sqrt(v), false);
-  case OPS_FOLD_EXP:
-    return ops_num_val(exp(v), false);
-  case OPS_FOLD_LOG:
-    return ops_num_val(log(v), false);
-  case OPS_FOLD_ABS:
-    return ops_num_val(fabs(v), false);
-  case OPS_FOLD_RSQRT:
-    return ops_num_val(1 / sqrt(v), false);
-  case OPS_FOLD_TANH:
-    return ops_num_val(tanh(v), false);
-  case OPS_FOLD_SIGMOID:
-    return ops_num_val(1 / (1 + exp(-v)), false);
-  case OPS_FOLD_SIGN:
-    return ops_num_val((v > 0) - (v < 0), false);
-  case OPS_FOLD_RELU:
-    return ops_num_val(v > 0 ? v : 0, false);
-  case OPS_FOLD_SQUARE:
-    return ops_num_val(v * v, false);
-  case OPS_FOLD_MIN:
-  case OPS_FOLD_MAX: {
-    double r = f == OPS_FOLD_MIN ? (v < y->num ? v : y->num) : (v > y->num ? v : y->num);
-    return ops_num_val(r, x->is_int && y->is_int && fabs(r) <= 9e15);
-  }
-  case OPS_FOLD_FLOOR:
-    return ops_num_val(floor(v), true);
-  case OPS_FOLD_CEIL:
-    return ops_num_val(ceil(v), true);
-  case OPS_FOLD_NONE:
-    break;
-  }
-  return ops_err();
-}
-
 ops_val ops_apply(ops_args *a) {
   const op_builtin *b = a->b;
-  bool binary = b->fold == OPS_FOLD_MIN || b->fold == OPS_FOLD_MAX;
-  if (b->fold != OPS_FOLD_NONE && a->arg[0].kind == OPS_V_NUM &&
-      (!binary || a->arg[1].kind == OPS_V_NUM))
-    return ops_fold_apply(b->fold, &a->arg[0], &a->arg[1]);
+  int n = cnum_fn_arity(b->fold);
+  if (b->fold != CNUM_FN_NONE && a->arg[0].kind == OPS_V_NUM &&
+      (n == 1 || a->arg[1].kind == OPS_V_NUM)) {
+    cnum args[2] = {a->arg[0].num, a->arg[n - 1].num}, v;
+    char err[160];
+    if (!cnum_call(b->fold, args, &v, err, sizeof err))
+      return ops_report(a, OPS_AT_CALL, "%s", err);
+    return ops_num_val(v);
+  }
   if (!b->build)
     return ops_report(a, OPS_AT_CALL, "'%s' is not a tensor function", b->lang.name);
   return a->b->build(a);

@@ -4,12 +4,15 @@
  * (name, where it may be used, parameters) and its value on numbers.
  * Semantic analysis reads only this part: it includes the family
  * declarations (ops_all.def) with OPS_OP empty and OPS_BUILTIN expanding to
- * an ops_lang (and its fold). Nothing here refers to the graph IR.
+ * an ops_lang (and its fold, a cnum_fn: the value on numbers is computed
+ * by cnum.h in every phase). Nothing here refers to the graph IR.
  */
 #ifndef DUET_OPS_LANG_H
 #define DUET_OPS_LANG_H
 
 #include <stdbool.h>
+
+#include "cnum.h"
 
 /* Where a builtin may be used (the low bits of sema's builtin uses). */
 enum {
@@ -18,25 +21,6 @@ enum {
 };
 
 #define OPS_MAX_PARAMS 6
-
-/* The value of a builtin on numbers, computed at compile time. */
-typedef enum ops_fold {
-  OPS_FOLD_NONE,
-  OPS_FOLD_SQRT,
-  OPS_FOLD_EXP,
-  OPS_FOLD_LOG,
-  OPS_FOLD_ABS,
-  OPS_FOLD_RSQRT,
-  OPS_FOLD_TANH,
-  OPS_FOLD_SIGMOID,
-  OPS_FOLD_SIGN,
-  OPS_FOLD_RELU,
-  OPS_FOLD_SQUARE,
-  OPS_FOLD_MIN, /* of two numbers */
-  OPS_FOLD_MAX,
-  OPS_FOLD_FLOOR,
-  OPS_FOLD_CEIL
-} ops_fold;
 
 /* How a builtin is called: the variadic part of an OPS_BUILTIN entry, and
  * what sema knows of every builtin (sema_builtin). */

@@ -2,8 +2,6 @@
  * ops_reduce.c - rules of the reductions (sum and maximum over an axes
  * bitmask), their gradients, and the builders of sum, mean and rms.
  */
-#include <math.h>
-
 #include "ops_family.h"
 
 static int infer_reduce(ops_infer *c, int nin, ir_node *const *in, const ir_attr *a,
@@ -68,8 +66,13 @@ typedef enum red_kind { RED_SUM, RED_MEAN, RED_RMS } red_kind;
 /* sum, mean, rms over everything, or over one axis kept as size 1. */
 static ops_val reduce(ops_args *a, red_kind k) {
   ir_node *t;
-  if (a->arg[0].kind == OPS_V_NUM && a->arg[1].kind == OPS_V_NONE)
-    return k == RED_RMS ? ops_num_val(fabs(a->arg[0].num), false) : a->arg[0];
+  if (a->arg[0].kind == OPS_V_NUM && a->arg[1].kind == OPS_V_NONE) {
+    cnum v = a->arg[0].num;
+    char err[160];
+    if (k == RED_RMS && !cnum_call(CNUM_FN_ABS, &v, &v, err, sizeof err))
+      return ops_report(a, OPS_AT_CALL, "%s", err);
+    return ops_num_val(v);
+  }
   if (!ops_tensor_arg(a, 0, &t))
     return ops_err();
   ir_graph *g = a->g;

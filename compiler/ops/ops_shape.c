@@ -162,7 +162,7 @@ static ops_val build_dim(ops_args *a) {
   int i;
   if (!ops_tensor_arg(a, 0, &t) || !ops_int_arg(a, 1, &ax) || !ops_axis(a, 1, ax, t, &i))
     return ops_err();
-  return ops_num_val((double)t->shape.d[i], true);
+  return ops_num_val(cnum_int(t->shape.d[i]));
 }
 
 static ops_val build_permute(ops_args *a) {

@@ -19,6 +19,15 @@ static const sema_builtin op_builtins[] = {
 #undef OPS_BUILTIN
 };
 
+/* Their values on numbers, in the same order. */
+static const cnum_fn op_folds[] = {
+#define OPS_OP(...)
+#define OPS_BUILTIN(nm, build, op, fold, ...) fold,
+#include "../ops/ops_all.def"
+#undef OPS_OP
+#undef OPS_BUILTIN
+};
+
 /* Builtins that are not tensor or compile-time functions. */
 static const sema_builtin other_builtins[] = {
     /* weight initializers */
@@ -68,6 +77,10 @@ const sema_builtin *sema_builtin_find(const char *name, unsigned use) {
 }
 
 int sema_builtin_count(void) { return NOPS + NOTHERS; }
+
+cnum_fn sema_builtin_fold(const sema_builtin *b) {
+  return b >= op_builtins && b < op_builtins + NOPS ? op_folds[b - op_builtins] : CNUM_FN_NONE;
+}
 
 const sema_builtin *sema_builtin_at(int i) {
   return i < NOPS ? &op_builtins[i] : &other_builtins[i - NOPS];

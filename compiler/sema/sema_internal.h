@@ -38,8 +38,7 @@ typedef struct sema_sym {
 
 typedef enum sv_kind {
   SV_ERROR, /* evaluation failed; the error was reported */
-  SV_INT,
-  SV_FLOAT,
+  SV_NUM,   /* a compile-time number (cnum.h: exact int64 or double) */
   SV_BOOL,
   SV_STRING,
   SV_MODULE, /* an unexpanded module expression and its environment */
@@ -51,8 +50,7 @@ typedef struct sema_env sema_env;
 typedef struct sv {
   sv_kind kind;
   union {
-    long long i;
-    double f;
+    cnum num;
     bool b;
     const char *s;
     struct {
@@ -100,6 +98,9 @@ const sema_builtin *sema_builtin_find(const char *name, unsigned use);
 /* All builtins (for hints): count and table. */
 int sema_builtin_count(void);
 const sema_builtin *sema_builtin_at(int i);
+/* The value of builtin b on numbers (CNUM_FN_NONE: not a function of
+ * numbers). */
+cnum_fn sema_builtin_fold(const sema_builtin *b);
 
 /* ---- the analysis context ---------------------------------------------- */
 
@@ -144,6 +145,8 @@ const char *sema_describe(sema_ctx *c, sv v);
 /* Requires an integer (integral floats accepted); reports "expected ... for
  * what". */
 bool sema_want_int(sema_ctx *c, sv v, const ast_expr *e, const char *what, long long *out);
+/* The number of a numeric value (as a double). */
+double sema_num(sv v);
 bool sema_want_num(sema_ctx *c, sv v, const ast_expr *e, const char *what, double *out);
 /* Binds a call's arguments (or none, for a bare name) to `decl`'s
  * parameters, evaluating them in `caller`. Returns the new environment (its

@@ -261,7 +261,7 @@ static void check_builtin(check_ctx *t, const op_builtin *b) {
   if (l->use & OPS_USE_TENSOR)
     check(t, b->build != NULL, "%s: a tensor function needs a builder", l->name);
   else
-    check(t, b->fold != OPS_FOLD_NONE, "%s: a compile-time function needs a fold", l->name);
+    check(t, b->fold != CNUM_FN_NONE, "%s: a compile-time function needs a fold", l->name);
   check(t, ops_builtin_find(l->name) == b, "%s: declared twice", l->name);
 }
 
