@@ -239,9 +239,6 @@ ir_node *ir_sub(ir_graph *g, ir_node *a, ir_node *b);
 ir_node *ir_mul(ir_graph *g, ir_node *a, ir_node *b);
 ir_node *ir_div(ir_graph *g, ir_node *a, ir_node *b);
 ir_node *ir_scale(ir_graph *g, double s, ir_node *x); /* s * x */
-ir_node *ir_pow(ir_graph *g, ir_node *a, ir_node *b);
-ir_node *ir_maximum(ir_graph *g, ir_node *a, ir_node *b);
-ir_node *ir_minimum(ir_graph *g, ir_node *a, ir_node *b);
 /* Named unary operations (ir_unary with the matching op). gelu is the tanh
  * approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
 ir_node *ir_neg(ir_graph *g, ir_node *x);
@@ -250,13 +247,9 @@ ir_node *ir_log(ir_graph *g, ir_node *x);
 ir_node *ir_sqrt(ir_graph *g, ir_node *x);
 ir_node *ir_rsqrt(ir_graph *g, ir_node *x);
 ir_node *ir_tanh(ir_graph *g, ir_node *x);
-ir_node *ir_sigmoid(ir_graph *g, ir_node *x);
-ir_node *ir_abs(ir_graph *g, ir_node *x);
 ir_node *ir_sign(ir_graph *g, ir_node *x);
-ir_node *ir_relu(ir_graph *g, ir_node *x);
 ir_node *ir_gelu(ir_graph *g, ir_node *x);
 ir_node *ir_square(ir_graph *g, ir_node *x);
-ir_node *ir_recip(ir_graph *g, ir_node *x);
 /* Reductions: axes may be negative (counted from the end). */
 ir_node *ir_sum(ir_graph *g, ir_node *x, int naxes, const int *axes, int keepdims);
 ir_node *ir_mean(ir_graph *g, ir_node *x, int naxes, const int *axes, int keepdims);

@@ -322,12 +322,7 @@ bool ops_need_rank_arg(ops_args *a, const ir_node *t, int lo);
  * else its builder. */
 ops_val ops_apply(ops_args *a);
 
-/* ---- Newton-Schulz schedules (rt_kernels.h RT_NS_SCHEDULES) -------------- */
-
-/* The schedule called name ("muon", "you", "polar_express"), or -1. */
-int ops_ns_schedule(const char *name);
+/* The name of a Newton-Schulz schedule (rt_kernels.h RT_NS_SCHEDULES). */
 const char *ops_ns_schedule_name(int schedule);
-int ops_ns_schedule_steps(int schedule); /* its default number of steps */
-int ops_ns_schedule_count(void);
 
 #endif

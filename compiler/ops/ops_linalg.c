@@ -21,9 +21,8 @@ static const struct {
 #undef OPS_NS_ENTRY
 };
 
-int ops_ns_schedule_count(void) { return RT_NS_COUNT; }
-
-int ops_ns_schedule(const char *name) {
+/* The schedule called name, or -1. */
+static int ns_schedule(const char *name) {
   for (int i = 0; i < RT_NS_COUNT; i++)
     if (strcmp(NS_SCHEDULES[i].name, name) == 0)
       return i;
@@ -33,8 +32,6 @@ int ops_ns_schedule(const char *name) {
 const char *ops_ns_schedule_name(int s) {
   return s >= 0 && s < RT_NS_COUNT ? NS_SCHEDULES[s].name : "?";
 }
-
-int ops_ns_schedule_steps(int s) { return NS_SCHEDULES[s].steps; }
 
 /* ---- shape rules ------------------------------------------------------------ */
 
@@ -218,7 +215,7 @@ static ops_val build_polar(ops_args *a) {
   const char *name = s->kind == OPS_V_NONE ? a->b->defaults[2].s : s->kind == OPS_V_STR ? s->s : "";
   if (strcmp(name, "exact") == 0)
     return ops_result(a, ir_polar_svd(a->g, t));
-  int sched = ops_ns_schedule(name);
+  int sched = ns_schedule(name);
   if (sched < 0) {
     char list[256];
     size_t n = 0;
