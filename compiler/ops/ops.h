@@ -165,7 +165,6 @@ typedef enum ops_ctype {
 
 typedef struct ops_param {
   ops_ctype ctype;
-  char type[48]; /* as written, e.g. "const Real *" (one space between tokens) */
   char name[24];
 } ops_param;
 

@@ -1,16 +1,23 @@
 /*
  * ops_sig.c - the C parameter lists of runtime kernels as the registry
- * writes them ("const Real *x, long rows, Real eps"): parsed into types and
- * names for lowering and for the check against rt_kernels.h.
+ * writes them ("const Real *x, long rows, Real eps"): parsed into argument
+ * classes and names for lowering (once per call node, so without
+ * formatting).
  */
 #include <ctype.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "ops.h"
 
-/* The argument class of a type written as base tokens and a pointer star. */
-static int ctype_of(const char *base, int ptr, ops_ctype *out) {
+typedef struct tok {
+  const char *s;
+  size_t n;
+} tok;
+
+static int is(tok t, const char *word) { return t.n == strlen(word) && !memcmp(t.s, word, t.n); }
+
+/* The argument class of a type written as a base token and a pointer star. */
+static int ctype_of(tok base, int ptr, ops_ctype *out) {
   static const struct {
     const char *name;
     ops_ctype t;
@@ -18,19 +25,19 @@ static int ctype_of(const char *base, int ptr, ops_ctype *out) {
                  {"Real", OPS_C_REAL}, {"uint64_t", OPS_C_U64}, {"rt_ns_schedule", OPS_C_INT}};
   if (ptr) {
     *out = OPS_C_PTR;
-    return strcmp(base, "Real") == 0 || strcmp(base, "int32_t") == 0 ? 0 : -1;
+    return is(base, "Real") || is(base, "int32_t") ? 0 : -1;
   }
   for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
-    if (strcmp(base, scalars[i].name) == 0) {
+    if (is(base, scalars[i].name)) {
       *out = scalars[i].t;
       return 0;
     }
   return -1;
 }
 
-/* One parameter from [s, e): type tokens, optional '*', then the name. */
+/* One parameter from [s, e): [const] type [*] name. */
 static int parse_one(const char *s, const char *e, ops_param *p) {
-  char tok[4][32];
+  tok t[4];
   int n = 0, ptr = 0, star_at = -1;
   while (s < e) {
     if (isspace((unsigned char)*s)) {
@@ -43,19 +50,19 @@ static int parse_one(const char *s, const char *e, ops_param *p) {
       const char *b = s;
       while (s < e && (isalnum((unsigned char)*s) || *s == '_'))
         s++;
-      if (n == 4 || (size_t)(s - b) >= sizeof tok[0])
+      if (n == 4)
         return -1;
-      snprintf(tok[n++], sizeof tok[0], "%.*s", (int)(s - b), b);
+      t[n++] = (tok){b, (size_t)(s - b)};
     } else {
       return -1;
     }
   }
-  int konst = n >= 1 && strcmp(tok[0], "const") == 0;
+  int konst = n >= 1 && is(t[0], "const");
   if (n != 2 + konst || ptr > 1 || (ptr && star_at != n - 1) || (konst && !ptr) ||
-      ctype_of(tok[konst], ptr, &p->ctype) < 0 || strlen(tok[n - 1]) >= sizeof p->name)
+      ctype_of(t[konst], ptr, &p->ctype) < 0 || t[n - 1].n >= sizeof p->name)
     return -1;
-  snprintf(p->type, sizeof p->type, "%s%s%s", konst ? "const " : "", tok[konst], ptr ? " *" : "");
-  snprintf(p->name, sizeof p->name, "%s", tok[n - 1]);
+  memcpy(p->name, t[n - 1].s, t[n - 1].n);
+  p->name[t[n - 1].n] = 0;
   return 0;
 }
 
