@@ -13,8 +13,9 @@
  *  - Every node has a static shape (rank <= IR_MAX_RANK, dims >= 1; rank 0 is
  *    a scalar) and a dtype: the program's real dtype (F32, or F64 for
  *    gradient checking) for all real values, I32 for index tensors (labels,
- *    tokens), VOID for tuple nodes (multi-output runtime operations whose
- *    results are the IR_PART nodes that directly follow them).
+ *    tokens, argmax, topk's indices; they carry no derivative), VOID for
+ *    tuple nodes (multi-output runtime operations whose results are the
+ *    IR_PART nodes that directly follow them).
  *  - Nodes are values (no mutation). Persistent tensors are read through
  *    IR_TENSOR nodes, which always denote the value from before the entry
  *    point runs. An entry point writes persistent tensors only through its
