@@ -19,10 +19,10 @@
  *                                 the builtin `name`: its builder, the
  *                                 operation the builder makes (for builders
  *                                 shared by several; 0 when unused), its
- *                                 value on numbers (a cnum_fn), the defaults of its
- *                                 optional parameters (OPS_DEFAULTS([j] =
- *                                 OPS_REAL(1e-6), ...) or OPS_NO_DEFAULTS),
- *                                 then its ops_lang
+ *                                 value on numbers (a cnum_fn), the
+ *                                 defaults of its optional parameters
+ *                                 (OPS_DEFAULTS([j] = OPS_REAL(1e-6), ...)
+ *                                 or OPS_NO_DEFAULTS), then its ops_lang
  * and the family's .c file defines the functions its entries name.
  *
  * RUNTIME CALLS. An operation that runs a runtime kernel names it with
@@ -38,7 +38,8 @@
  *   - `ws`: a workspace of the size the `ws` kernel (OPS_RT) returns for
  *     its parameters, bound the same way.
  * A kernel returning long stores its result, converted to the real type,
- * as the operation's value.
+ * as the operation's value. GEMM's sizes and batch strides are the one
+ * binding lowering computes itself (lower_call.c, bind_gemm).
  */
 #ifndef DUET_OPS_H
 #define DUET_OPS_H
