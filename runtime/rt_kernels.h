@@ -24,11 +24,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Coefficient schedules for Newton-Schulz orthogonalization. */
+/* Coefficient schedules for Newton-Schulz orthogonalization, one table for
+ * the runtime, the compiler and the language: X(id, name, steps) gives the
+ * enumerator RT_NS_<id>, the name a program writes (polar(G, schedule =
+ * "you")) and the default number of steps.
+ *   MUON5          quintic (3.4445, -4.7750, 2.0315), fixed per step
+ *   YOU6           You's 6-step schedule (Modula), per-step triples
+ *   POLAR_EXPRESS  Polar Express per-iteration coefficients */
+#define RT_NS_SCHEDULES(X) \
+  X(MUON5, "muon", 5)      \
+  X(YOU6, "you", 6)        \
+  X(POLAR_EXPRESS, "polar_express", 5)
+
 typedef enum {
-  RT_NS_MUON5 = 0,        /* quintic (3.4445, -4.7750, 2.0315), fixed per step */
-  RT_NS_YOU6 = 1,         /* You's 6-step schedule (Modula), per-step triples   */
-  RT_NS_POLAR_EXPRESS = 2 /* Polar Express per-iteration coefficients        */
+#define RT_NS_ENUM(id, name, steps) RT_NS_##id,
+  RT_NS_SCHEDULES(RT_NS_ENUM)
+#undef RT_NS_ENUM
+      RT_NS_COUNT
 } rt_ns_schedule;
 
 #define RT_KERNELS(Real, S)                                                                        \
@@ -125,6 +137,23 @@ typedef enum {
                        long dim);                                                                  \
   void rt_embed_bwd##S(const int32_t *tokens, const Real *dy, Real *dE, long n, long vocab,        \
                        long dim);                                                                  \
+                                                                                                   \
+  /* ---- indices (int32) along the last axis ---------------------------------  \
+ * Order of values: a before b when a > b, or when b is NaN and a is not;     \
+ * equal values keep the order of their columns.                             \
+ * argmax: idx[r] = the first column of row r of x [rows, cols] that no      \
+ *   other column comes before.                                              \
+ * one_hot: y [count, n] is 0 except y[i, index[i]] = 1 (an index outside    \
+ *   [0, n) gives a row of zeros).                                           \
+ * topk: the first k (1 <= k <= cols) columns of each row in that order:     \
+ *   values [rows, k] and their columns indices [rows, k].                   \
+ * topk_bwd: dx [rows, cols] is 0 except dx[r, indices[r, j]] = dvalues[r, j] \
+ *   (overwritten).                                                      */  \
+  void rt_argmax##S(const Real *x, int32_t *idx, long rows, long cols);                            \
+  void rt_one_hot##S(const int32_t *index, Real *y, long count, long n);                           \
+  void rt_topk##S(const Real *x, Real *values, int32_t *indices, long rows, long cols, int k);     \
+  void rt_topk_bwd##S(const int32_t *indices, const Real *dvalues, Real *dx, long rows, long cols, \
+                      int k);                                                                      \
                                                                                                    \
   /* ---- orthogonalization and small matrix functions ------------------------  \
  * All operate on `batch` contiguous m x n matrices.                           \

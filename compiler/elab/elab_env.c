@@ -54,9 +54,8 @@ el_bind *el_env_find(el_env *env, const char *name, el_env **where) {
 ev el_value_of_mt(mt_value v) {
   switch (v.kind) {
   case MT_INT:
-    return ev_int(v.i);
   case MT_FLOAT:
-    return ev_num(v.f);
+    return ev_cnum(mt_value_cnum(v));
   case MT_BOOL:
     return ev_bool(v.b);
   case MT_STRING:

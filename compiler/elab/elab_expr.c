@@ -1,8 +1,10 @@
 /* elab_expr.c: translation of body expressions (forward, norm, dualize,
  * optimizer) into IR nodes. Numbers and bools stay compile-time values and
- * are folded; an operation with a tensor operand becomes IR, with numbers
- * turned into constants; calls go to the builtin table (elab_builtins.c). */
-#include <math.h>
+ * are folded with cnum.h's arithmetic (sema's: exact int64, overflow an
+ * error); an operation with a tensor operand becomes IR, with numbers
+ * turned into constants; calls go to the registry's builtins
+ * (elab_builtins.c). */
+#include <assert.h>
 #include <string.h>
 
 #include "elab_int.h"
@@ -12,7 +14,7 @@ ir_node *el_node(el_tx *x, ev v) {
   case EV_TENSOR:
     return v.node;
   case EV_NUM:
-    return ir_const(x->g, v.num);
+    return ir_const(x->g, cnum_to_double(v.num));
   case EV_BOOL:
     return ir_const(x->g, v.b ? 1 : 0);
   default:
@@ -23,12 +25,21 @@ ir_node *el_node(el_tx *x, ev v) {
 bool el_want_int(el_tx *x, ev v, diag_loc loc, const char *what, long long *out) {
   if (v.kind == EV_ERR)
     return false;
-  if (v.kind != EV_NUM || v.num != floor(v.num) || fabs(v.num) > 9e15) {
+  int64_t i;
+  if (v.kind != EV_NUM || !cnum_integral(v.num, &i)) {
     el_fail(x, loc, "expected a compile-time integer for %s, got %s", what, el_describe(x, v));
     return false;
   }
-  *out = (long long)v.num;
+  *out = i;
   return true;
+}
+
+bool el_want_real(el_tx *x, ev v, diag_loc loc, const char *op) {
+  if (v.kind != EV_TENSOR || v.node->dtype != IR_I32)
+    return true;
+  el_fail(x, loc, "'%s' needs real operands, got %s", op, el_describe(x, v));
+  diag_hint(x->c->d, "one_hot(i, n) turns int32 indices into real numbers");
+  return false;
 }
 
 bool el_want_tensor(el_tx *x, ev v, diag_loc loc, const char *what) {
@@ -59,51 +70,43 @@ static const char *op_symbol(ir_op op) {
   return ir_op_name(op); /* max, min */
 }
 
+/* op of two numbers, with sema's arithmetic (cnum.h). */
 static ev fold(el_tx *x, diag_loc loc, ir_op op, ev a, ev b) {
-  double l = a.num, r = b.num, v;
-  bool ints = a.is_int && b.is_int;
+  cnum v;
+  char msg[160];
+  int o = cnum_compare(a.num, b.num);
   switch (op) {
-  case IR_ADD:
-    v = l + r;
-    break;
-  case IR_SUB:
-    v = l - r;
-    break;
-  case IR_MUL:
-    v = l * r;
-    break;
-  case IR_DIV:
-    if (r == 0)
-      return el_fail(x, loc, "division by zero");
-    return ev_num(l / r);
-  case IR_POW:
-    v = pow(l, r);
-    ints = ints && r >= 0;
-    break;
-  case IR_MAX:
-    v = l > r ? l : r;
-    break;
-  case IR_MIN:
-    v = l < r ? l : r;
-    break;
   case IR_LT:
-    return ev_bool(l < r);
+    return ev_bool(o == -1);
   case IR_LE:
-    return ev_bool(l <= r);
+    return ev_bool(o == -1 || o == 0);
   case IR_GT:
-    return ev_bool(l > r);
+    return ev_bool(o == 1);
   case IR_GE:
-    return ev_bool(l >= r);
+    return ev_bool(o == 1 || o == 0);
   case IR_EQ:
-    return ev_bool(l == r);
+    return ev_bool(o == 0);
   case IR_NE:
-    return ev_bool(l != r);
-  default:
-    return el_fail(x, loc, "operation %s on numbers", ir_op_name(op));
+    return ev_bool(o != 0);
+  case IR_MAX:
+  case IR_MIN: {
+    cnum args[2] = {a.num, b.num};
+    if (!cnum_call(op == IR_MAX ? CNUM_FN_MAX : CNUM_FN_MIN, args, &v, msg, sizeof msg))
+      return el_fail(x, loc, "%s", msg);
+    return ev_cnum(v);
   }
-  ev out = ev_num(v);
-  out.is_int = ints && fabs(v) <= 9e15;
-  return out;
+  default: {
+    cnum_op cop = op == IR_ADD   ? CNUM_ADD
+                  : op == IR_SUB ? CNUM_SUB
+                  : op == IR_MUL ? CNUM_MUL
+                  : op == IR_DIV ? CNUM_DIV
+                                 : CNUM_POW;
+    assert(op == IR_ADD || op == IR_SUB || op == IR_MUL || op == IR_DIV || op == IR_POW);
+    if (!cnum_arith(cop, a.num, b.num, &v, msg, sizeof msg))
+      return el_fail(x, loc, "%s", msg);
+    return ev_cnum(v);
+  }
+  }
 }
 
 /* ---- algebraic identities -------------------------------------------------- */
@@ -113,7 +116,7 @@ static ir_shape shape_of(ev v) { return v.kind == EV_TENSOR ? v.node->shape : (i
 /* A number equal to c, or (for c = 0) a zero tensor made by simplify. */
 static bool equals(ev v, double c) {
   if (v.kind == EV_NUM)
-    return v.num == c;
+    return cnum_to_double(v.num) == c;
   const ir_node *n = v.node->op == IR_BROADCAST ? v.node->in[0] : v.node;
   return c == 0 && n->op == IR_CONST && n->attr.value == 0;
 }
@@ -137,12 +140,12 @@ static bool simplify(el_tx *x, ir_op op, ev a, ev b, ev *out) {
   bool b_in_a = fits_into(sb, sa), a_in_b = fits_into(sa, sb);
   if (b_in_a &&
       ((equals(b, 0) && (op == IR_ADD || op == IR_SUB)) ||
-       (b.kind == EV_NUM && b.num == 1 && (op == IR_MUL || op == IR_DIV || op == IR_POW)))) {
+       (b.kind == EV_NUM && equals(b, 1) && (op == IR_MUL || op == IR_DIV || op == IR_POW)))) {
     *out = a;
     return true;
   }
   if (a_in_b &&
-      ((equals(a, 0) && op == IR_ADD) || (a.kind == EV_NUM && a.num == 1 && op == IR_MUL))) {
+      ((equals(a, 0) && op == IR_ADD) || (a.kind == EV_NUM && equals(a, 1) && op == IR_MUL))) {
     *out = b;
     return true;
   }
@@ -167,15 +170,17 @@ ev el_binop(el_tx *x, diag_loc loc, ir_op op, ev a, ev b) {
     if (v.kind != EV_NUM && v.kind != EV_TENSOR)
       return el_fail(x, loc, "expected a number or a tensor as operand of '%s', got %s",
                      op_symbol(op), el_describe(x, v));
+    if (!el_want_real(x, v, loc, op_symbol(op)))
+      return ev_err();
   }
   if (a.kind == EV_NUM && b.kind == EV_NUM)
     return fold(x, loc, op, a, b);
   ev s;
   if (simplify(x, op, a, b, &s))
     return s;
-  if (op == IR_POW && a.kind == EV_TENSOR && b.kind == EV_NUM && (b.num == 2 || b.num == 3)) {
+  if (op == IR_POW && a.kind == EV_TENSOR && b.kind == EV_NUM && (equals(b, 2) || equals(b, 3))) {
     ir_node *sq = ir_unary(x->g, IR_SQUARE, a.node); /* exact and cheap */
-    return el_ir(x, loc, b.num == 2 ? sq : ir_mul(x->g, a.node, sq));
+    return el_ir(x, loc, equals(b, 2) ? sq : ir_mul(x->g, a.node, sq));
   }
   return el_ir(x, loc, ir_binary(x->g, op, el_node(x, a), el_node(x, b)));
 }
@@ -231,10 +236,11 @@ static ev unary(el_tx *x, const ast_expr *e, el_env *env) {
   }
   case AST_OP_NEG:
     if (v.kind == EV_NUM) {
-      v.num = -v.num;
-      return v;
+      char msg[160];
+      return cnum_neg(v.num, &v.num, msg, sizeof msg) ? v : el_fail(x, e->loc, "%s", msg);
     }
-    if (!el_want_tensor(x, v, e->unary.operand->loc, "'-'"))
+    if (!el_want_tensor(x, v, e->unary.operand->loc, "'-'") ||
+        !el_want_real(x, v, e->unary.operand->loc, "-"))
       return ev_err();
     return el_ir(x, e->loc, ir_unary(x->g, IR_NEG, v.node));
   default:

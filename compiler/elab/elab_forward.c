@@ -71,7 +71,7 @@ static bool match(el_tx *x, const mt_node *n, const ast_pattern *p, ev v, el_env
       /* bound here by an earlier occurrence of the same name */
       el_bind *b = el_env_find(env, p->dims[i]->name, NULL);
       if (b)
-        ok = b->val.kind == EV_NUM && b->val.num == (double)actual;
+        ok = b->val.kind == EV_NUM && cnum_compare(b->val.num, cnum_int(actual)) == 0;
       else
         el_env_set(x->c->a, env, p->dims[i]->name, ev_int(actual));
       continue;

@@ -43,7 +43,7 @@ static bool number(el_tx *x, const ast_expr *e, const mt_node *scope, el_env *en
             el_describe(x, v));
     return false;
   }
-  *out = v.num;
+  *out = cnum_to_double(v.num);
   return true;
 }
 

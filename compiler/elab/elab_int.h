@@ -9,6 +9,7 @@
 
 #include "ad.h"
 #include "elab.h"
+#include "ops.h"
 
 /* ---- values ------------------------------------------------------------ */
 
@@ -24,8 +25,7 @@ typedef enum ev_kind {
 
 typedef struct ev {
   ev_kind kind;
-  bool is_int; /* EV_NUM: integral (int arithmetic rules) */
-  double num;
+  cnum num; /* EV_NUM (cnum.h: exact int64 or double) */
   bool b;
   const char *s;
   ir_node *node;
@@ -34,10 +34,9 @@ typedef struct ev {
 } ev;
 
 static inline ev ev_err(void) { return (ev){.kind = EV_ERR}; }
-static inline ev ev_num(double v) { return (ev){.kind = EV_NUM, .num = v}; }
-static inline ev ev_int(long long v) {
-  return (ev){.kind = EV_NUM, .num = (double)v, .is_int = true};
-}
+static inline ev ev_cnum(cnum v) { return (ev){.kind = EV_NUM, .num = v}; }
+static inline ev ev_num(double v) { return ev_cnum(cnum_float(v)); }
+static inline ev ev_int(long long v) { return ev_cnum(cnum_int(v)); }
 static inline ev ev_bool(bool b) { return (ev){.kind = EV_BOOL, .b = b}; }
 static inline ev ev_tensor(ir_node *n) { return n ? (ev){.kind = EV_TENSOR, .node = n} : ev_err(); }
 
@@ -136,9 +135,14 @@ ev el_binop(el_tx *x, diag_loc loc, ir_op op, ev a, ev b);
 /* Requires a compile-time integer. */
 bool el_want_int(el_tx *x, ev v, diag_loc loc, const char *what, long long *out);
 bool el_want_tensor(el_tx *x, ev v, diag_loc loc, const char *what);
+/* Arithmetic takes real values: an int32 tensor (labels, argmax, topk's
+ * indices) as an operand of op is an error. */
+bool el_want_real(el_tx *x, ev v, diag_loc loc, const char *op);
 
-/* elab_builtins.c: the tensor builtins. */
+/* elab_builtins.c: calls of the registry's builtins. */
 ev el_call_builtin(el_tx *x, const ast_expr *call, el_env *env);
+/* A value as the registry's builders see it (a tuple: its size only). */
+ops_val el_to_ops(ev v);
 
 /* elab_init.c: parameters and initializers. */
 bool el_declare_params(el_ctx *c);

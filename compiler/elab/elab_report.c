@@ -40,20 +40,7 @@ void el_set_loc(el_tx *x, diag_loc loc) {
 }
 
 const char *el_describe(el_tx *x, ev v) {
-  char buf[96];
-  switch (v.kind) {
-  case EV_NUM:
-    return "a number";
-  case EV_BOOL:
-    return "a bool";
-  case EV_STR:
-    return "a string";
-  case EV_TUPLE:
-    return arena_printf(x->c->a, "a tuple of %d", v.n);
-  case EV_TENSOR:
-    return arena_printf(x->c->a, "%s%s", v.node->dtype == IR_I32 ? "int32 " : "",
-                        ir_shape_str(&v.node->shape, buf, sizeof buf));
-  default:
-    return "nothing";
-  }
+  char buf[128];
+  ops_val o = el_to_ops(v);
+  return arena_printf(x->c->a, "%s", ops_describe(&o, buf, sizeof buf));
 }

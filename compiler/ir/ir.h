@@ -13,8 +13,9 @@
  *  - Every node has a static shape (rank <= IR_MAX_RANK, dims >= 1; rank 0 is
  *    a scalar) and a dtype: the program's real dtype (F32, or F64 for
  *    gradient checking) for all real values, I32 for index tensors (labels,
- *    tokens), VOID for tuple nodes (multi-output runtime operations whose
- *    results are the IR_PART nodes that directly follow them).
+ *    tokens, argmax, topk's indices; they carry no derivative), VOID for
+ *    tuple nodes (multi-output runtime operations whose results are the
+ *    IR_PART nodes that directly follow them).
  *  - Nodes are values (no mutation). Persistent tensors are read through
  *    IR_TENSOR nodes, which always denote the value from before the entry
  *    point runs. An entry point writes persistent tensors only through its
@@ -51,101 +52,29 @@ typedef struct ir_loc {
   int line, col, end_line, end_col;
 } ir_loc;
 
-/* Operations. The comment gives inputs and the attributes used (see ir_attr). */
+/* Operations: IR_<ID> for every OPS_OP(ID, ...) of the operation registry
+ * (compiler/ops, one .def file per family), which declares each one's
+ * operands, attributes, shape rule, gradient and lowering. */
 typedef enum {
-  /* leaves */
-  IR_CONST,           /* scalar constant: value */
-  IR_SCALAR,          /* scalar input: index */
-  IR_TENSOR,          /* persistent tensor (value before the step): index */
-  IR_INPUT,           /* per-step input: index */
-  IR_RAND_NORMAL,     /* (seed) normal(0, value) of shape target, stream index */
-  IR_RAND_UNIFORM,    /* (seed) uniform(value, value2), shape target, stream index */
-  IR_RAND_ORTHOGONAL, /* (seed) [batch.., m, n] orthogonal * value, stream index */
-  /* elementwise unary */
-  IR_NEG,
-  IR_EXP,
-  IR_LOG,
-  IR_SQRT,
-  IR_RSQRT,
-  IR_TANH,
-  IR_SIGMOID,
-  IR_ABS,
-  IR_SIGN,
-  IR_RELU,
-  IR_GELU,
-  IR_SQUARE,
-  IR_RECIP,
-  IR_GELU_GRAD, /* derivative of gelu at x */
-  /* elementwise binary, numpy broadcasting; comparisons give 1 or 0 */
-  IR_ADD,
-  IR_SUB,
-  IR_MUL,
-  IR_DIV,
-  IR_MAX,
-  IR_MIN,
-  IR_POW,
-  IR_LT,
-  IR_LE,
-  IR_GT,
-  IR_GE,
-  IR_EQ,
-  IR_NE,
-  IR_SELECT, /* (cond, a, b): cond != 0 ? a : b, broadcasting */
-  /* reductions over the axes bitmask, keepdims */
-  IR_SUM,
-  IR_RMAX,
-  /* shape */
-  IR_RESHAPE,   /* target */
-  IR_PERMUTE,   /* perm: output axis i is input axis perm[i] */
-  IR_BROADCAST, /* target (numpy rules) */
-  IR_SLICE,     /* axis, start, len */
-  IR_CONCAT,    /* (x0, x1, ...) along axis */
-  /* linear algebra and neural-network operations (runtime calls) */
-  IR_MATMUL,            /* (a, b) trans_a, trans_b; batch dims broadcast */
-  IR_CONV2D,            /* (x [n,c,h,w], W [o,c,kh,kw]) stride, pad */
-  IR_CONV2D_BWD_DATA,   /* (dy, W) stride, pad, target = x shape */
-  IR_CONV2D_BWD_WEIGHT, /* (x, dy) stride, pad, target = W shape */
-  IR_MAXPOOL2D,         /* (x) k, stride */
-  IR_MAXPOOL2D_BWD,     /* (x, dy) k, stride */
-  IR_AVGPOOL2D,         /* (x) k, stride */
-  IR_AVGPOOL2D_BWD,     /* (dy) k, stride, target = x shape */
-  IR_XENT,              /* (logits [N,C], labels i32 [N]) -> mean loss */
-  IR_XENT_BWD,          /* (logits, labels, dloss scalar) */
-  IR_CORRECT,           /* (logits, labels) -> count of argmax == label */
-  IR_MSE,               /* (a, b) -> mean squared difference */
-  IR_MSE_BWD,           /* (a, b, dloss scalar) -> d/da */
-  IR_SOFTMAX,           /* (x) over the last axis of value * x */
-  IR_SOFTMAX_BWD,       /* (y, dy) value = scale */
-  IR_RMSNORM,           /* tuple (x) eps value: parts y, rstd [rows] */
-  IR_RMSNORM_BWD,       /* (x, rstd, dy) */
-  IR_LAYERNORM,         /* tuple (x) eps value: parts y, mean, rstd */
-  IR_LAYERNORM_BWD,     /* (x, mean, rstd, dy) */
-  IR_ATTENTION,         /* tuple (q, k, v [B,H,T,D]) scale value: parts out, probs */
-  IR_ATTENTION_BWD,     /* tuple (q, k, v, probs, dout): parts dq, dk, dv */
-  IR_ROPE,              /* (x [B,H,T,D]) base value */
-  IR_ROPE_BWD,          /* (dy) base value */
-  IR_EMBED,             /* (E [V,D], tokens i32 [..]) -> [.., D] */
-  IR_EMBED_BWD,         /* (tokens, dy) target = E shape */
-  IR_POLAR_NS,          /* (G [.., m, n]) schedule, steps, eps value */
-  IR_POLAR_SVD,         /* (G [.., m, n]) */
-  IR_SPECTRAL_NORM,     /* (W [.., m, n]) -> [..] */
-  IR_SPECTRAL_LANCZOS,  /* tuple (W [.., m, n], v [.., min(m, n)]) steps: parts
-                          estimate [..], v' (rt_spectral_lanczos) */
-  IR_SPD_POW,           /* (A [.., n, n]) p = value2, eps = value */
-  IR_PART,              /* (tuple) output index */
+#define OPS_OP(id, ...) IR_##id,
+#define OPS_BUILTIN(...)
+#include "ops_all.def"
+#undef OPS_OP
+#undef OPS_BUILTIN
   IR_NUM_OPS
 } ir_op;
 
+/* Attributes; the registry names those each operation uses. */
 typedef struct ir_attr {
-  double value; /* see ir_op */
+  double value;
   double value2;
   int index;
   int axis;
   long start, len;
   int trans_a, trans_b;
   int k, stride, pad;
-  int schedule, steps;
-  unsigned axes; /* bit i set: reduce axis i */
+  int schedule, steps; /* schedule: rt_ns_schedule */
+  unsigned axes;       /* bit i set: reduce axis i */
   int keepdims;
   int perm[IR_MAX_RANK];
   ir_shape target;
@@ -311,9 +240,6 @@ ir_node *ir_sub(ir_graph *g, ir_node *a, ir_node *b);
 ir_node *ir_mul(ir_graph *g, ir_node *a, ir_node *b);
 ir_node *ir_div(ir_graph *g, ir_node *a, ir_node *b);
 ir_node *ir_scale(ir_graph *g, double s, ir_node *x); /* s * x */
-ir_node *ir_pow(ir_graph *g, ir_node *a, ir_node *b);
-ir_node *ir_maximum(ir_graph *g, ir_node *a, ir_node *b);
-ir_node *ir_minimum(ir_graph *g, ir_node *a, ir_node *b);
 /* Named unary operations (ir_unary with the matching op). gelu is the tanh
  * approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
 ir_node *ir_neg(ir_graph *g, ir_node *x);
@@ -322,13 +248,9 @@ ir_node *ir_log(ir_graph *g, ir_node *x);
 ir_node *ir_sqrt(ir_graph *g, ir_node *x);
 ir_node *ir_rsqrt(ir_graph *g, ir_node *x);
 ir_node *ir_tanh(ir_graph *g, ir_node *x);
-ir_node *ir_sigmoid(ir_graph *g, ir_node *x);
-ir_node *ir_abs(ir_graph *g, ir_node *x);
 ir_node *ir_sign(ir_graph *g, ir_node *x);
-ir_node *ir_relu(ir_graph *g, ir_node *x);
 ir_node *ir_gelu(ir_graph *g, ir_node *x);
 ir_node *ir_square(ir_graph *g, ir_node *x);
-ir_node *ir_recip(ir_graph *g, ir_node *x);
 /* Reductions: axes may be negative (counted from the end). */
 ir_node *ir_sum(ir_graph *g, ir_node *x, int naxes, const int *axes, int keepdims);
 ir_node *ir_mean(ir_graph *g, ir_node *x, int naxes, const int *axes, int keepdims);

@@ -124,10 +124,6 @@ ir_node *ir_div(ir_graph *g, ir_node *a, ir_node *b) { return ir_binary(g, IR_DI
 
 ir_node *ir_scale(ir_graph *g, double s, ir_node *x) { return ir_mul(g, ir_const(g, s), x); }
 
-ir_node *ir_pow(ir_graph *g, ir_node *a, ir_node *b) { return ir_binary(g, IR_POW, a, b); }
-ir_node *ir_maximum(ir_graph *g, ir_node *a, ir_node *b) { return ir_binary(g, IR_MAX, a, b); }
-ir_node *ir_minimum(ir_graph *g, ir_node *a, ir_node *b) { return ir_binary(g, IR_MIN, a, b); }
-
 #define NAMED_UNARY(name, op) \
   ir_node *name(ir_graph *g, ir_node *x) { return ir_unary(g, op, x); }
 NAMED_UNARY(ir_neg, IR_NEG)
@@ -136,13 +132,9 @@ NAMED_UNARY(ir_log, IR_LOG)
 NAMED_UNARY(ir_sqrt, IR_SQRT)
 NAMED_UNARY(ir_rsqrt, IR_RSQRT)
 NAMED_UNARY(ir_tanh, IR_TANH)
-NAMED_UNARY(ir_sigmoid, IR_SIGMOID)
-NAMED_UNARY(ir_abs, IR_ABS)
 NAMED_UNARY(ir_sign, IR_SIGN)
-NAMED_UNARY(ir_relu, IR_RELU)
 NAMED_UNARY(ir_gelu, IR_GELU)
 NAMED_UNARY(ir_square, IR_SQUARE)
-NAMED_UNARY(ir_recip, IR_RECIP)
 
 /* ---- reductions ------------------------------------------------------------ */
 

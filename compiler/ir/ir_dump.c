@@ -1,113 +1,44 @@
 /*
  * ir_dump.c - stable textual form of IR programs and graphs, for golden
- * tests and debugging: one line per declaration and per node.
+ * tests and debugging: one line per declaration and per node, with the
+ * attributes the operation registry names.
  */
 #include "ir.h"
+
+#include "ops.h"
 
 static void shape(FILE *out, const ir_shape *s) {
   char b[96];
   fputs(ir_shape_str(s, b, sizeof b), out);
 }
 
-static void axes(FILE *out, const char *name, unsigned mask, int rank) {
-  fprintf(out, " %s=(", name);
-  const char *sep = "";
-  for (int i = 0; i < rank; i++)
-    if (mask >> i & 1) {
-      fprintf(out, "%s%d", sep, i);
-      sep = ",";
-    }
-  fputc(')', out);
-}
-
-/* Attributes, printed only for the operations that use them. */
+/* Attributes as the registry names them (or its dump hook prints them). */
 static void attrs(FILE *out, const ir_program *p, const ir_node *n) {
-  const ir_attr *a = &n->attr;
-  switch (n->op) {
-  case IR_CONST:
-    fprintf(out, " %.9g", a->value);
-    break;
-  case IR_SCALAR:
-    fprintf(out, " %s", p->scalars[a->index]);
-    break;
-  case IR_TENSOR:
-    fprintf(out, " %s", p->tensors[a->index].name);
-    break;
-  case IR_INPUT:
-    fprintf(out, " %s", p->inputs[a->index].name);
-    break;
-  case IR_RAND_NORMAL:
-    fprintf(out, " std=%.9g stream=%d", a->value, a->index);
-    break;
-  case IR_RAND_UNIFORM:
-    fprintf(out, " lo=%.9g hi=%.9g stream=%d", a->value, a->value2, a->index);
-    break;
-  case IR_RAND_ORTHOGONAL:
-    fprintf(out, " scale=%.9g stream=%d", a->value, a->index);
-    break;
-  case IR_SUM:
-  case IR_RMAX:
-    axes(out, "axes", a->axes, n->in[0]->shape.rank);
-    if (a->keepdims)
-      fputs(" keepdims", out);
-    break;
-  case IR_PERMUTE:
-    fputs(" perm=(", out);
-    for (int i = 0; i < n->shape.rank; i++)
-      fprintf(out, i ? ",%d" : "%d", a->perm[i]);
-    fputc(')', out);
-    break;
-  case IR_SLICE:
-    fprintf(out, " axis=%d start=%ld len=%ld", a->axis, a->start, a->len);
-    break;
-  case IR_CONCAT:
-    fprintf(out, " axis=%d", a->axis);
-    break;
-  case IR_MATMUL:
-    if (a->trans_a)
-      fputs(" trans_a", out);
-    if (a->trans_b)
-      fputs(" trans_b", out);
-    break;
-  case IR_CONV2D:
-  case IR_CONV2D_BWD_DATA:
-  case IR_CONV2D_BWD_WEIGHT:
-    fprintf(out, " stride=%d pad=%d", a->stride, a->pad);
-    break;
-  case IR_MAXPOOL2D:
-  case IR_MAXPOOL2D_BWD:
-  case IR_AVGPOOL2D:
-  case IR_AVGPOOL2D_BWD:
-    fprintf(out, " k=%d stride=%d", a->k, a->stride);
-    break;
-  case IR_SOFTMAX:
-  case IR_SOFTMAX_BWD:
-  case IR_ATTENTION:
-  case IR_ATTENTION_BWD:
-    fprintf(out, " scale=%.9g", a->value);
-    break;
-  case IR_RMSNORM:
-  case IR_LAYERNORM:
-    fprintf(out, " eps=%.9g", a->value);
-    break;
-  case IR_ROPE:
-  case IR_ROPE_BWD:
-    fprintf(out, " base=%.9g", a->value);
-    break;
-  case IR_POLAR_NS:
-    fprintf(out, " schedule=%d steps=%d eps=%.9g", a->schedule, a->steps, a->value);
-    break;
-  case IR_SPD_POW:
-    fprintf(out, " p=%.9g eps=%.9g", a->value2, a->value);
-    break;
-  case IR_SPECTRAL_LANCZOS:
-    fprintf(out, " steps=%d", a->steps);
-    break;
-  case IR_PART:
-    fprintf(out, " %d", a->index);
-    break;
-  default:
-    break;
+  const op_def *d = ops_def(n->op);
+  if (d->dump) {
+    d->dump(out, p, n);
+    return;
+  }
+  for (int i = 0; i < OPS_MAX_ATTRS && d->attrs[i].name; i++) {
+    const ops_attr *at = &d->attrs[i];
+    double v = ops_attr_value(&n->attr, at->field);
+    switch (at->field) {
+    case OPS_F_VALUE:
+    case OPS_F_VALUE2:
+      fprintf(out, " %s=%.9g", at->name, v);
+      break;
+    case OPS_F_SCHEDULE:
+      fprintf(out, " %s=%s", at->name, ops_ns_schedule_name((int)v));
+      break;
+    case OPS_F_FLAG_A:
+    case OPS_F_FLAG_B:
+      if (v != 0)
+        fprintf(out, " %s", at->name);
+      break;
+    default:
+      fprintf(out, " %s=%ld", at->name, (long)v);
+      break;
+    }
   }
 }
 

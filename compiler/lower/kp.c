@@ -100,11 +100,11 @@ void kp_add_scores_entries(kp_program *kp) {
 }
 
 const char *kp_eop_name(kp_eop op) {
-  static const char *names[] = {"load",      "const",  "scalar",  "neg", "exp",  "log",  "sqrt",
-                                "rsqrt",     "tanh",   "sigmoid", "abs", "sign", "relu", "gelu",
-                                "gelu_grad", "square", "recip",   "add", "sub",  "mul",  "div",
-                                "max",       "min",    "pow",     "lt",  "le",   "gt",   "ge",
-                                "eq",        "ne",     "select"};
+  static const char *names[] = {"load",      "const",  "scalar",  "neg", "exp",   "log",  "sqrt",
+                                "rsqrt",     "tanh",   "sigmoid", "abs", "sign",  "relu", "gelu",
+                                "gelu_grad", "square", "recip",   "sin", "cos",   "add",  "sub",
+                                "mul",       "div",    "max",     "min", "pow",   "lt",   "le",
+                                "gt",        "ge",     "eq",      "ne",  "select"};
   return names[op];
 }
 
@@ -140,6 +140,10 @@ double kp_op_f64(kp_eop op, double a, double b, double c) {
     return a * a;
   case KP_E_RECIP:
     return 1.0 / a;
+  case KP_E_SIN:
+    return kp_sin_f64(a);
+  case KP_E_COS:
+    return kp_cos_f64(a);
   case KP_E_ADD:
     return a + b;
   case KP_E_SUB:

@@ -106,7 +106,9 @@ typedef enum {
   KP_E_GELU,
   KP_E_GELU_GRAD,
   KP_E_SQUARE,
-  KP_E_RECIP, /* unary: operand a */
+  KP_E_RECIP,
+  KP_E_SIN,
+  KP_E_COS, /* unary: operand a */
   KP_E_ADD,
   KP_E_SUB,
   KP_E_MUL,

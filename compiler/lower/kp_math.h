@@ -4,7 +4,7 @@
  * must produce bit-identical results: the LLVM back end (cg_math.c) emits
  * the same IEEE operations in the same order with the same constants, and a
  * C back end can compile these functions (ISO C, no FP contraction:
- * -std=c11 or -ffp-contract=off). log and pow are libm's.
+ * -std=c11 or -ffp-contract=off). log, pow, sin and cos are libm's.
  *
  * exp: clamp x to [lo, hi], k = rint(x log2 e), r = (x - k ln2_hi) -
  * k ln2_lo, e^r by Horner on the Taylor coefficients below (degree 7 for
@@ -44,52 +44,55 @@ static const double KP_EXP_COEF[14] = {
     0x1.1eed8eff8d898p-29, 0x1.6124613a86d09p-33,
 };
 
-#define KP_MATH(T, S, I, U, BIAS, MBITS, RINT, FABS, COPYSIGN, SQRT, LOG, POW) \
-  static inline T kp_pow2##S(I k) {                                            \
-    U bits = (U)(k + BIAS) << MBITS;                                           \
-    T r;                                                                       \
-    memcpy(&r, &bits, sizeof r);                                               \
-    return r;                                                                  \
-  }                                                                            \
-  static inline T kp_exp##S(T x) {                                             \
-    x = x < (T)KP_EXP_LO##S ? (T)KP_EXP_LO##S : x;                             \
-    x = x > (T)KP_EXP_HI##S ? (T)KP_EXP_HI##S : x;                             \
-    T k = RINT(x * (T)KP_LOG2E);                                               \
-    k = x != x ? (T)0 : k;                                                     \
-    T r = (x - k * (T)KP_LN2_HI##S) - k * (T)KP_LN2_LO##S;                     \
-    T p = (T)KP_EXP_COEF[KP_EXP_DEG##S];                                       \
-    for (int i = KP_EXP_DEG##S - 1; i >= 0; i--)                               \
-      p = p * r + (T)KP_EXP_COEF[i];                                           \
-    I ki = (I)k, k1 = ki >> 1, k2 = ki - k1;                                   \
-    return (p * kp_pow2##S(k1)) * kp_pow2##S(k2);                              \
-  }                                                                            \
-  static inline T kp_tanh##S(T x) {                                            \
-    T e = kp_exp##S((T)-2 * FABS(x));                                          \
-    return COPYSIGN(((T)1 - e) / ((T)1 + e), x);                               \
-  }                                                                            \
-  static inline T kp_gelu_inner##S(T x) {                                      \
-    return (T)KP_GELU_C0 * (x + (T)KP_GELU_C1 * ((x * x) * x));                \
-  }                                                                            \
-  static inline T kp_gelu##S(T x) {                                            \
-    return ((T)0.5 * x) * ((T)1 + kp_tanh##S(kp_gelu_inner##S(x)));            \
-  }                                                                            \
-  static inline T kp_gelu_grad##S(T x) {                                       \
-    T t = kp_tanh##S(kp_gelu_inner##S(x));                                     \
-    T a = (T)0.5 * ((T)1 + t);                                                 \
-    T du = (T)KP_GELU_C0 * ((T)1 + (T)(3 * KP_GELU_C1) * (x * x));             \
-    T b = ((T)0.5 * x) * ((T)1 - t * t);                                       \
-    return a + b * du;                                                         \
-  }                                                                            \
-  static inline T kp_sigmoid##S(T x) { return (T)1 / ((T)1 + kp_exp##S(-x)); } \
-  static inline T kp_rsqrt##S(T x) { return (T)1 / SQRT(x); }                  \
-  static inline T kp_sign##S(T x) { return (T)(x > 0) - (T)(x < 0); }          \
-  static inline T kp_relu##S(T x) { return x > 0 ? x : (T)0; }                 \
-  static inline T kp_max##S(T a, T b) { return a >= b ? a : b; }               \
-  static inline T kp_min##S(T a, T b) { return a <= b ? a : b; }               \
-  static inline T kp_log##S(T x) { return LOG(x); }                            \
-  static inline T kp_pow##S(T a, T b) { return POW(a, b); }
+#define KP_MATH(T, S, I, U, BIAS, MBITS, RINT, FABS, COPYSIGN, SQRT, LOG, POW, SIN, COS) \
+  static inline T kp_pow2##S(I k) {                                                      \
+    U bits = (U)(k + BIAS) << MBITS;                                                     \
+    T r;                                                                                 \
+    memcpy(&r, &bits, sizeof r);                                                         \
+    return r;                                                                            \
+  }                                                                                      \
+  static inline T kp_exp##S(T x) {                                                       \
+    x = x < (T)KP_EXP_LO##S ? (T)KP_EXP_LO##S : x;                                       \
+    x = x > (T)KP_EXP_HI##S ? (T)KP_EXP_HI##S : x;                                       \
+    T k = RINT(x * (T)KP_LOG2E);                                                         \
+    k = x != x ? (T)0 : k;                                                               \
+    T r = (x - k * (T)KP_LN2_HI##S) - k * (T)KP_LN2_LO##S;                               \
+    T p = (T)KP_EXP_COEF[KP_EXP_DEG##S];                                                 \
+    for (int i = KP_EXP_DEG##S - 1; i >= 0; i--)                                         \
+      p = p * r + (T)KP_EXP_COEF[i];                                                     \
+    I ki = (I)k, k1 = ki >> 1, k2 = ki - k1;                                             \
+    return (p * kp_pow2##S(k1)) * kp_pow2##S(k2);                                        \
+  }                                                                                      \
+  static inline T kp_tanh##S(T x) {                                                      \
+    T e = kp_exp##S((T)-2 * FABS(x));                                                    \
+    return COPYSIGN(((T)1 - e) / ((T)1 + e), x);                                         \
+  }                                                                                      \
+  static inline T kp_gelu_inner##S(T x) {                                                \
+    return (T)KP_GELU_C0 * (x + (T)KP_GELU_C1 * ((x * x) * x));                          \
+  }                                                                                      \
+  static inline T kp_gelu##S(T x) {                                                      \
+    return ((T)0.5 * x) * ((T)1 + kp_tanh##S(kp_gelu_inner##S(x)));                      \
+  }                                                                                      \
+  static inline T kp_gelu_grad##S(T x) {                                                 \
+    T t = kp_tanh##S(kp_gelu_inner##S(x));                                               \
+    T a = (T)0.5 * ((T)1 + t);                                                           \
+    T du = (T)KP_GELU_C0 * ((T)1 + (T)(3 * KP_GELU_C1) * (x * x));                       \
+    T b = ((T)0.5 * x) * ((T)1 - t * t);                                                 \
+    return a + b * du;                                                                   \
+  }                                                                                      \
+  static inline T kp_sigmoid##S(T x) { return (T)1 / ((T)1 + kp_exp##S(-x)); }           \
+  static inline T kp_rsqrt##S(T x) { return (T)1 / SQRT(x); }                            \
+  static inline T kp_sign##S(T x) { return (T)(x > 0) - (T)(x < 0); }                    \
+  static inline T kp_relu##S(T x) { return x > 0 ? x : (T)0; }                           \
+  static inline T kp_max##S(T a, T b) { return a >= b ? a : b; }                         \
+  static inline T kp_min##S(T a, T b) { return a <= b ? a : b; }                         \
+  static inline T kp_log##S(T x) { return LOG(x); }                                      \
+  static inline T kp_pow##S(T a, T b) { return POW(a, b); }                              \
+  static inline T kp_sin##S(T x) { return SIN(x); }                                      \
+  static inline T kp_cos##S(T x) { return COS(x); }
 
-KP_MATH(float, _f32, int32_t, uint32_t, 127, 23, rintf, fabsf, copysignf, sqrtf, logf, powf)
-KP_MATH(double, _f64, int64_t, uint64_t, 1023, 52, rint, fabs, copysign, sqrt, log, pow)
+KP_MATH(float, _f32, int32_t, uint32_t, 127, 23, rintf, fabsf, copysignf, sqrtf, logf, powf, sinf,
+        cosf)
+KP_MATH(double, _f64, int64_t, uint64_t, 1023, 52, rint, fabs, copysign, sqrt, log, pow, sin, cos)
 
 #endif

@@ -1,8 +1,11 @@
 /*
  * lower_call.c - lowering of the IR operations that run in the runtime
- * (rt_kernels.h): GEMM with batch strides, convolution, pooling, losses,
- * normalization, attention, rope, embedding, orthogonalization and random
- * initializers. Workspaces are temporaries sized by the runtime's *_ws().
+ * (rt_kernels.h): the operation's registry entry names the kernel and its C
+ * parameter list, and each parameter is passed by name (ops.h, RUNTIME
+ * CALLS): operand and result buffers, scalars, dimensions of the declared
+ * layouts, attributes, constants and a workspace sized by the kernel's *_ws
+ * function. GEMM's batch strides (and operands broadcast over part of the
+ * batch, materialized) are the one binding computed here (bind_gemm).
  */
 #include "lower_int.h"
 
@@ -10,409 +13,285 @@
 #include <limits.h>
 #include <string.h>
 
-#include "rt_kernels.h"
+#include "ops.h"
 
-#define CALL_MAX_ARGS 24
+enum { MAX_BINDINGS = 32 };
 
-/* Workspace size in elements from the runtime, for the program's dtype. */
-#define WS(c, fn, ...) ((c)->real == KP_F64 ? fn##_f64(__VA_ARGS__) : fn##_f32(__VA_ARGS__))
-
-typedef struct call_b {
+/* Names bound to argument values for one call. */
+typedef struct binder {
   lower_ctx *c;
-  int n;
-  kp_arg a[CALL_MAX_ARGS];
+  const ir_node *n;
+  const op_def *d;
+  int nb;
+  struct {
+    const char *name; /* the registry's layout strings or static names */
+    int len;
+    const ir_node *operand, *result; /* passed as its buffer or its value */
+    kp_arg arg;                      /* else the value (LONG for integers, converted to the type) */
+  } b[MAX_BINDINGS];
   int too_big; /* an int argument overflowed */
-} call_b;
+} binder;
 
-static kp_arg *next(call_b *b, kp_arg_kind kind) {
-  assert(b->n < CALL_MAX_ARGS);
-  kp_arg *a = &b->a[b->n++];
-  memset(a, 0, sizeof *a);
-  a->kind = kind;
-  return a;
+static int find(binder *b, const char *name, int len) {
+  for (int i = 0; i < b->nb; i++)
+    if (b->b[i].len == len && strncmp(b->b[i].name, name, (size_t)len) == 0)
+      return i;
+  return -1;
 }
 
-static void a_ptr(call_b *b, kp_ref r) { next(b, KP_A_PTR)->ref = r; }
-static void a_long(call_b *b, long v) { next(b, KP_A_LONG)->ival = v; }
-static void a_size(call_b *b, long v) { next(b, KP_A_SIZE)->ival = v; }
-static void a_real(call_b *b, kp_scalar s) { next(b, KP_A_REAL)->val = s; }
-static void a_u64(call_b *b, kp_scalar s) { next(b, KP_A_U64)->val = s; }
-
-static void a_int(call_b *b, long v) {
-  b->too_big |= v > INT_MAX || v < INT_MIN;
-  next(b, KP_A_INT)->ival = v;
+static void bind_node(binder *b, const char *name, int len, kp_arg arg, const ir_node *operand,
+                      const ir_node *result) {
+  assert(b->nb < MAX_BINDINGS && find(b, name, len) < 0);
+  b->b[b->nb].name = name;
+  b->b[b->nb].len = len;
+  b->b[b->nb].operand = operand;
+  b->b[b->nb].result = result;
+  b->b[b->nb++].arg = arg;
 }
 
-static void a_imm(call_b *b, double v) {
-  kp_scalar s = {KP_S_IMM, v, 0, {0}};
-  a_real(b, s);
+static void bind(binder *b, const char *name, int len, kp_arg arg) {
+  bind_node(b, name, len, arg, NULL, NULL);
 }
 
-static void a_ints(call_b *b, int n, const long *v) {
-  for (int i = 0; i < n; i++)
-    a_int(b, v[i]);
+static kp_arg long_arg(long v) { return (kp_arg){.kind = KP_A_LONG, .ival = v}; }
+static kp_arg ptr_arg(kp_ref r) { return (kp_arg){.kind = KP_A_PTR, .ref = r}; }
+static kp_arg real_arg(kp_scalar s) { return (kp_arg){.kind = KP_A_REAL, .val = s}; }
+static kp_arg imm_arg(double v) { return real_arg((kp_scalar){KP_S_IMM, v, 0, {0}}); }
+
+/* Binds the dimension names of a layout "x[..rows, cols]" to shape s: a
+ * name after ".." is the product of the leading axes. Returns the length of
+ * the operand's name. */
+static int bind_layout(binder *b, const char *layout, const ir_shape *s) {
+  const char *br = strchr(layout, '[');
+  int namelen = br ? (int)(br - layout) : (int)strlen(layout);
+  if (!br)
+    return namelen;
+  int ndims = 1;
+  for (const char *p = br; *p != ']'; p++)
+    ndims += *p == ',';
+  const char *p = br + 1;
+  for (int i = 0, axis = 0; i < ndims; i++) {
+    while (*p == ' ')
+      p++;
+    int lead = p[0] == '.' && p[1] == '.';
+    p += lead ? 2 : 0;
+    const char *name = p;
+    while (*p != ',' && *p != ']')
+      p++;
+    long v = 1;
+    int naxes = lead ? s->rank - (ndims - 1) : 1;
+    assert(naxes >= 0 && axis + naxes <= s->rank);
+    for (int k = 0; k < naxes; k++)
+      v *= s->d[axis++];
+    int old = find(b, name, (int)(p - name));
+    assert(old < 0 || b->b[old].arg.ival == v); /* the shape rule checked the layouts */
+    if (old < 0)
+      bind(b, name, (int)(p - name), long_arg(v));
+    p++;
+  }
+  return namelen;
 }
 
-/* A workspace temporary of `elems` reals. */
-static void a_ws(call_b *b, size_t elems) {
-  int t = lower_temp(b->c, (long)(elems ? elems : 1) * (long)b->c->esize);
-  a_ptr(b, lower_vref(t, 0));
+/* The operands, results and their dimensions (operands and results are
+ * lowered when passed, in parameter order). */
+static void bind_operands(binder *b) {
+  const op_def *d = b->d;
+  const ir_node *n = b->n;
+  kp_arg none = {0};
+  for (int i = 0; i < n->nin && d->in[i]; i++) {
+    int len = bind_layout(b, d->in[i], &n->in[i]->shape);
+    if (find(b, d->in[i], len) < 0) /* else bound by bind_gemm */
+      bind_node(b, d->in[i], len, none, n->in[i], NULL);
+  }
+  for (int i = 0; i < OPS_MAX_OUT && d->out[i]; i++) {
+    const ir_node *r = d->nparts ? ir_part(b->c->g, n, i) : n;
+    bind_node(b, d->out[i], bind_layout(b, d->out[i], &r->shape), none, NULL, r);
+  }
 }
-
-static kp_call *finish(call_b *b, const char *base, const ir_node *src) {
-  lower_ctx *c = b->c;
-  kp_instr *in = lower_emit(c, KP_CALL, src);
-  in->u.call.fn = lower_fn_name(c, base);
-  in->u.call.nargs = b->n;
-  in->u.call.args = ir_pool_alloc(c->pool, (size_t)b->n * sizeof(kp_arg));
-  memcpy(in->u.call.args, b->a, (size_t)b->n * sizeof(kp_arg));
-  return &in->u.call;
-}
-
-static kp_ref own(call_b *b, const ir_node *n) { return lower_own(b->c, n); }
-static kp_ref opnd(call_b *b, const ir_node *x) { return lower_operand(b->c, x); }
-static kp_ref part(call_b *b, const ir_node *t, int i) { return own(b, ir_part(b->c->g, t, i)); }
-
-/* ---- GEMM ------------------------------------------------------------------- */
 
 /* Batch stride of a matmul operand: 0 for one matrix, else its matrix size;
  * an operand broadcast over only some batch dimensions is materialized. */
-static kp_ref gemm_operand(call_b *b, const ir_node *x, const ir_shape *batch, long *stride) {
+static kp_ref gemm_operand(lower_ctx *c, const ir_node *x, const ir_shape *batch, long *stride) {
   ir_shape xb = ir_shape_of(x->shape.rank - 2, x->shape.d);
   long mat = x->shape.d[x->shape.rank - 1] * x->shape.d[x->shape.rank - 2];
   if (ir_numel(&xb) == 1) {
     *stride = 0;
-    return opnd(b, x);
+    return lower_operand(c, x);
   }
   *stride = mat;
   if (ir_numel(&xb) == ir_numel(batch))
-    return opnd(b, x);
-  /* broadcast x to the full batch */
+    return lower_operand(c, x);
   ir_shape full = *batch;
   full.d[full.rank++] = x->shape.d[x->shape.rank - 2];
   full.d[full.rank++] = x->shape.d[x->shape.rank - 1];
-  return lower_materialize(b->c, x, &full);
+  return lower_materialize(c, x, &full);
 }
 
-static void call_matmul(call_b *b, const ir_node *n) {
-  const ir_node *A = n->in[0], *B = n->in[1];
+/* rt_gemm's operands, sizes and batch strides; [batch, m, k] @ [k, n] is
+ * one GEMM of batch * m rows. */
+static void bind_gemm(binder *b) {
+  const ir_node *n = b->n, *A = n->in[0], *B = n->in[1];
   int ta = n->attr.trans_a, tb = n->attr.trans_b, r = n->shape.rank;
   long m = n->shape.d[r - 2], nn = n->shape.d[r - 1];
   long k = A->shape.d[A->shape.rank - (ta ? 2 : 1)];
   ir_shape batch = ir_shape_of(r - 2, n->shape.d);
   long nb = ir_numel(&batch), sa, sb, sc = m * nn;
-  kp_ref ra = gemm_operand(b, A, &batch, &sa);
-  kp_ref rb = gemm_operand(b, B, &batch, &sb);
+  kp_ref ra = gemm_operand(b->c, A, &batch, &sa);
+  kp_ref rb = gemm_operand(b->c, B, &batch, &sb);
   if (nb > 1 && sb == 0 && !ta) {
-    /* [batch, m, k] rows are contiguous: one GEMM with batch * m rows */
     m *= nb;
     nb = 1;
     sa = 0;
     sc = m * nn;
   }
-  long head[5] = {ta, tb, m, nn, k};
-  a_ints(b, 5, head);
-  a_imm(b, 1);
-  a_ptr(b, ra);
-  a_long(b, sa);
-  a_ptr(b, rb);
-  a_long(b, sb);
-  a_imm(b, 0);
-  a_ptr(b, own(b, n));
-  a_long(b, sc);
-  a_int(b, nb);
-  finish(b, "rt_gemm", n);
+  static const char *names[] = {"ta", "tb", "m", "n", "k", "sa", "sb", "sc", "batch"};
+  long vals[] = {ta, tb, m, nn, k, sa, sb, sc, nb};
+  for (int i = 0; i < 9; i++)
+    bind(b, names[i], (int)strlen(names[i]), long_arg(vals[i]));
+  bind(b, "A", 1, ptr_arg(ra));
+  bind(b, "B", 1, ptr_arg(rb));
 }
 
-/* ---- convolution and pooling -------------------------------------------------- */
-
-static void call_conv(call_b *b, const ir_node *n) {
-  const ir_shape *xs = n->op == IR_CONV2D_BWD_DATA ? &n->shape : &n->in[0]->shape;
-  const ir_shape *ws = n->op == IR_CONV2D            ? &n->in[1]->shape
-                       : n->op == IR_CONV2D_BWD_DATA ? &n->in[1]->shape
-                                                     : &n->shape;
-  int st = n->attr.stride, pad = n->attr.pad;
-  long dims[9] = {xs->d[0], xs->d[1], xs->d[2], xs->d[3], ws->d[0], ws->d[2], ws->d[3], st, pad};
-  static const char *fn[] = {"rt_conv2d_fwd", "rt_conv2d_bwd_data", "rt_conv2d_bwd_weight"};
-  int which = n->op == IR_CONV2D ? 0 : n->op == IR_CONV2D_BWD_DATA ? 1 : 2;
-  a_ptr(b, opnd(b, n->in[0]));
-  a_ptr(b, opnd(b, n->in[1]));
-  a_ptr(b, own(b, n));
-  a_ints(b, 9, dims);
-  a_ws(b, WS(b->c, rt_conv2d_ws, (int)dims[0], (int)dims[1], (int)dims[2], (int)dims[3],
-             (int)dims[4], (int)dims[5], (int)dims[6], st, pad));
-  finish(b, fn[which], n);
-}
-
-static void call_pool(call_b *b, const ir_node *n) {
-  int bwd = n->op == IR_MAXPOOL2D_BWD || n->op == IR_AVGPOOL2D_BWD;
-  const ir_shape *xs = bwd ? &n->shape : &n->in[0]->shape;
-  for (int i = 0; i < n->nin; i++)
-    a_ptr(b, opnd(b, n->in[i]));
-  a_ptr(b, own(b, n));
-  long dims[6] = {xs->d[0], xs->d[1], xs->d[2], xs->d[3], n->attr.k, n->attr.stride};
-  a_ints(b, 6, dims);
-  const char *fn = n->op == IR_MAXPOOL2D       ? "rt_maxpool2d_fwd"
-                   : n->op == IR_MAXPOOL2D_BWD ? "rt_maxpool2d_bwd"
-                   : n->op == IR_AVGPOOL2D     ? "rt_avgpool2d_fwd"
-                                               : "rt_avgpool2d_bwd";
-  finish(b, fn, n);
-}
-
-/* ---- losses and row-wise operations --------------------------------------------- */
-
-static long last_dim(const ir_node *x) { return x->shape.rank ? x->shape.d[x->shape.rank - 1] : 1; }
-
-static void call_xent(call_b *b, const ir_node *n) {
-  const ir_node *logits = n->in[0];
-  a_ptr(b, opnd(b, logits));
-  a_ptr(b, opnd(b, n->in[1]));
-  if (n->op == IR_XENT_BWD)
-    a_real(b, lower_scalar(b->c, n->in[2]));
-  if (n->op != IR_CORRECT)
-    a_ptr(b, own(b, n));
-  a_long(b, logits->shape.d[0]);
-  a_long(b, logits->shape.d[1]);
-  const char *fn = n->op == IR_XENT       ? "rt_softmax_xent_fwd"
-                   : n->op == IR_XENT_BWD ? "rt_softmax_xent_bwd"
-                                          : "rt_count_correct";
-  kp_call *k = finish(b, fn, n);
-  if (n->op == IR_CORRECT) {
-    k->has_ret = 1;
-    k->ret = own(b, n);
+/* The attributes and constants the registry names. */
+static void bind_attrs(binder *b) {
+  for (int i = 0; i < OPS_MAX_ATTRS && b->d->attrs[i].name; i++) {
+    const ops_attr *at = &b->d->attrs[i];
+    if (find(b, at->name, (int)strlen(at->name)) >= 0)
+      continue; /* also a layout dimension (one_hot's n, topk's k) */
+    double v = ops_attr_value(&b->n->attr, at->field);
+    kp_arg arg =
+        at->field == OPS_F_VALUE || at->field == OPS_F_VALUE2 ? imm_arg(v) : long_arg((long)v);
+    bind(b, at->name, (int)strlen(at->name), arg);
   }
+  for (int i = 0; i < 2 && b->d->consts[i].name; i++)
+    bind(b, b->d->consts[i].name, (int)strlen(b->d->consts[i].name),
+         imm_arg(b->d->consts[i].value));
 }
 
-static void call_mse(call_b *b, const ir_node *n) {
-  a_ptr(b, opnd(b, n->in[0]));
-  a_ptr(b, opnd(b, n->in[1]));
-  if (n->op == IR_MSE_BWD)
-    a_real(b, lower_scalar(b->c, n->in[2]));
-  a_ptr(b, own(b, n));
-  a_long(b, ir_numel(&n->in[0]->shape));
-  finish(b, n->op == IR_MSE ? "rt_mse_fwd" : "rt_mse_bwd", n);
+/* The value bound to p's name as an argument of p's C type: an operand's
+ * buffer or (rank 0, passed as a number) value, a result's buffer, or a
+ * bound value converted. */
+static int convert(binder *b, const ops_param *p, kp_arg *out) {
+  int i = find(b, p->name, (int)strlen(p->name));
+  if (i < 0)
+    return lower_fail(b->c, "%s: no value for parameter '%s' of %s", b->d->name, p->name,
+                      b->d->call.name);
+  if (b->b[i].result) {
+    assert(p->ctype == OPS_C_PTR);
+    *out = ptr_arg(lower_own(b->c, b->b[i].result));
+    return 0;
+  }
+  if (b->b[i].operand) {
+    const ir_node *x = b->b[i].operand;
+    if (p->ctype == OPS_C_PTR) {
+      *out = ptr_arg(lower_operand(b->c, x));
+      return 0;
+    }
+    assert(x->shape.rank == 0 && (p->ctype == OPS_C_REAL || p->ctype == OPS_C_U64));
+    *out = real_arg(lower_scalar(b->c, x));
+    out->kind = p->ctype == OPS_C_REAL ? KP_A_REAL : KP_A_U64;
+    return 0;
+  }
+  const kp_arg *v = &b->b[i].arg;
+  *out = *v;
+  switch (p->ctype) {
+  case OPS_C_PTR:
+    assert(v->kind == KP_A_PTR);
+    return 0;
+  case OPS_C_INT:
+    assert(v->kind == KP_A_LONG);
+    b->too_big |= v->ival > INT_MAX || v->ival < INT_MIN;
+    out->kind = KP_A_INT;
+    return 0;
+  case OPS_C_LONG:
+  case OPS_C_SIZE:
+    assert(v->kind == KP_A_LONG);
+    out->kind = p->ctype == OPS_C_LONG ? KP_A_LONG : KP_A_SIZE;
+    return 0;
+  case OPS_C_REAL:
+  case OPS_C_U64:
+    if (v->kind == KP_A_LONG)
+      *out = imm_arg((double)v->ival);
+    assert(out->kind == KP_A_REAL);
+    out->kind = p->ctype == OPS_C_REAL ? KP_A_REAL : KP_A_U64;
+    return 0;
+  }
+  return -1;
 }
 
-/* Operations on rows of the last axis: inputs, outputs, rows, cols, extras. */
-static void call_rows(call_b *b, const ir_node *n) {
-  const ir_node *x = n->in[0];
-  long cols = last_dim(x), rows = ir_numel(&x->shape) / cols;
-  for (int i = 0; i < n->nin; i++)
-    a_ptr(b, opnd(b, n->in[i]));
-  int np = ir_op_nparts(n->op);
-  for (int i = 0; i < np; i++)
-    a_ptr(b, part(b, n, i));
-  if (!np)
-    a_ptr(b, own(b, n));
-  a_long(b, rows);
-  a_long(b, cols);
-  const char *fn;
-  switch (n->op) {
-  case IR_SOFTMAX:
-    fn = "rt_softmax_fwd";
-    a_imm(b, n->attr.value);
-    break;
-  case IR_SOFTMAX_BWD:
-    fn = "rt_softmax_bwd";
-    a_imm(b, n->attr.value);
-    break;
-  case IR_RMSNORM:
-    fn = "rt_rmsnorm_fwd";
-    a_imm(b, n->attr.value);
-    break;
-  case IR_RMSNORM_BWD:
-    fn = "rt_rmsnorm_bwd";
-    break;
-  case IR_LAYERNORM:
-    fn = "rt_layernorm_fwd";
-    a_imm(b, n->attr.value);
-    break;
+/* Calls the workspace-size kernel (int parameters only) for the program's
+ * dtype. */
+static size_t ws_size(binder *b) {
+  const ops_rt *ws = &b->d->ws;
+  ops_param p[OPS_MAX_CPARAMS];
+  int np = ops_parse_params(ws->params, p);
+  int v[9];
+  assert(np >= 1 && np <= 9);
+  for (int i = 0; i < np; i++) {
+    kp_arg a;
+    assert(p[i].ctype == OPS_C_INT);
+    if (convert(b, &p[i], &a) < 0)
+      return 0;
+    v[i] = (int)a.ival;
+  }
+  ops_fnptr f = b->c->real == KP_F64 ? ws->f64 : ws->f32;
+  typedef size_t (*ws1)(int);
+  typedef size_t (*ws2)(int, int);
+  typedef size_t (*ws3)(int, int, int);
+  typedef size_t (*ws4)(int, int, int, int);
+  typedef size_t (*ws9)(int, int, int, int, int, int, int, int, int);
+  switch (np) {
+  case 1:
+    return ((ws1)f)(v[0]);
+  case 2:
+    return ((ws2)f)(v[0], v[1]);
+  case 3:
+    return ((ws3)f)(v[0], v[1], v[2]);
+  case 4:
+    return ((ws4)f)(v[0], v[1], v[2], v[3]);
+  case 9:
+    return ((ws9)f)(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
   default:
-    fn = "rt_layernorm_bwd";
-    break;
+    assert(0);
+    return 0;
   }
-  finish(b, fn, n);
-}
-
-/* ---- attention, rope, embedding ---------------------------------------------------- */
-
-static void call_attention(call_b *b, const ir_node *n) {
-  const ir_shape *s = &n->in[0]->shape;
-  for (int i = 0; i < n->nin; i++)
-    a_ptr(b, opnd(b, n->in[i]));
-  for (int i = 0; i < ir_op_nparts(n->op); i++)
-    a_ptr(b, part(b, n, i));
-  a_ints(b, 4, s->d);
-  a_imm(b, n->attr.value);
-  if (n->op == IR_ATTENTION_BWD)
-    a_ws(b, WS(b->c, rt_attention_ws, (int)s->d[0], (int)s->d[1], (int)s->d[2], (int)s->d[3]));
-  finish(b, n->op == IR_ATTENTION ? "rt_attention_fwd" : "rt_attention_bwd", n);
-}
-
-static void call_rope(call_b *b, const ir_node *n) {
-  a_ptr(b, opnd(b, n->in[0]));
-  a_ptr(b, own(b, n));
-  a_ints(b, 4, n->shape.d);
-  a_imm(b, n->attr.value);
-  finish(b, n->op == IR_ROPE ? "rt_rope_fwd" : "rt_rope_bwd", n);
-}
-
-static void call_embed(call_b *b, const ir_node *n) {
-  int fwd = n->op == IR_EMBED;
-  const ir_node *tokens = n->in[fwd ? 1 : 0];
-  const ir_shape *table = fwd ? &n->in[0]->shape : &n->shape;
-  a_ptr(b, opnd(b, n->in[0]));
-  a_ptr(b, opnd(b, n->in[1]));
-  a_ptr(b, own(b, n));
-  a_long(b, ir_numel(&tokens->shape));
-  a_long(b, table->d[0]);
-  a_long(b, table->d[1]);
-  finish(b, fwd ? "rt_embed_fwd" : "rt_embed_bwd", n);
-}
-
-/* ---- matrix functions and initializers ------------------------------------------ */
-
-static void call_matrix(call_b *b, const ir_node *n) {
-  const ir_shape *s = &n->in[0]->shape;
-  int m = (int)s->d[s->rank - 2], nc = (int)s->d[s->rank - 1];
-  long batch = ir_numel(s) / ((long)m * nc);
-  a_ptr(b, opnd(b, n->in[0]));
-  a_ptr(b, own(b, n));
-  a_int(b, batch);
-  a_int(b, m);
-  switch (n->op) {
-  case IR_POLAR_NS:
-    a_int(b, nc);
-    a_int(b, n->attr.schedule);
-    a_int(b, n->attr.steps);
-    a_imm(b, n->attr.value);
-    a_ws(b, WS(b->c, rt_polar_ns_ws, m, nc));
-    finish(b, "rt_polar_ns", n);
-    return;
-  case IR_POLAR_SVD:
-    a_int(b, nc);
-    a_ws(b, WS(b->c, rt_polar_svd_ws, m, nc));
-    finish(b, "rt_polar_svd", n);
-    return;
-  case IR_SPECTRAL_NORM:
-    a_int(b, nc);
-    a_ws(b, WS(b->c, rt_spectral_norm_ws, m, nc));
-    finish(b, "rt_spectral_norm", n);
-    return;
-  default: /* IR_SPD_POW */
-    a_imm(b, n->attr.value2);
-    a_imm(b, n->attr.value);
-    a_ws(b, WS(b->c, rt_spd_pow_ws, m));
-    finish(b, "rt_spd_pow", n);
-    return;
-  }
-}
-
-static void call_lanczos(call_b *b, const ir_node *n) {
-  const ir_shape *s = &n->in[0]->shape;
-  int m = (int)s->d[s->rank - 2], nc = (int)s->d[s->rank - 1], steps = n->attr.steps;
-  a_ptr(b, opnd(b, n->in[0]));
-  a_ptr(b, opnd(b, n->in[1]));
-  a_ptr(b, part(b, n, 0));
-  a_ptr(b, part(b, n, 1));
-  a_int(b, ir_numel(s) / ((long)m * nc));
-  a_int(b, m);
-  a_int(b, nc);
-  a_int(b, steps);
-  a_ws(b, WS(b->c, rt_spectral_lanczos_ws, m, nc, steps));
-  finish(b, "rt_spectral_lanczos", n);
-}
-
-static void call_rand(call_b *b, const ir_node *n) {
-  kp_scalar seed = lower_scalar(b->c, n->in[0]);
-  kp_scalar stream = {KP_S_IMM, (double)n->attr.index, 0, {0}};
-  a_ptr(b, own(b, n));
-  if (n->op == IR_RAND_ORTHOGONAL) {
-    const ir_shape *s = &n->shape;
-    int m = (int)s->d[s->rank - 2], nc = (int)s->d[s->rank - 1];
-    a_int(b, ir_numel(s) / ((long)m * nc));
-    a_int(b, m);
-    a_int(b, nc);
-    a_imm(b, n->attr.value);
-    a_u64(b, seed);
-    a_u64(b, stream);
-    a_ws(b, WS(b->c, rt_init_orthogonal_ws, m, nc));
-    finish(b, "rt_init_orthogonal", n);
-    return;
-  }
-  a_size(b, ir_numel(&n->shape));
-  a_imm(b, n->op == IR_RAND_NORMAL ? 0 : n->attr.value);
-  a_imm(b, n->op == IR_RAND_NORMAL ? n->attr.value : n->attr.value2);
-  a_u64(b, seed);
-  a_u64(b, stream);
-  finish(b, n->op == IR_RAND_NORMAL ? "rt_init_normal" : "rt_init_uniform", n);
 }
 
 int lower_call(lower_ctx *c, const ir_node *n) {
-  call_b b = {0};
+  binder b = {0};
   b.c = c;
-  switch (n->op) {
-  case IR_MATMUL:
-    call_matmul(&b, n);
-    break;
-  case IR_CONV2D:
-  case IR_CONV2D_BWD_DATA:
-  case IR_CONV2D_BWD_WEIGHT:
-    call_conv(&b, n);
-    break;
-  case IR_MAXPOOL2D:
-  case IR_MAXPOOL2D_BWD:
-  case IR_AVGPOOL2D:
-  case IR_AVGPOOL2D_BWD:
-    call_pool(&b, n);
-    break;
-  case IR_XENT:
-  case IR_XENT_BWD:
-  case IR_CORRECT:
-    call_xent(&b, n);
-    break;
-  case IR_MSE:
-  case IR_MSE_BWD:
-    call_mse(&b, n);
-    break;
-  case IR_SOFTMAX:
-  case IR_SOFTMAX_BWD:
-  case IR_RMSNORM:
-  case IR_RMSNORM_BWD:
-  case IR_LAYERNORM:
-  case IR_LAYERNORM_BWD:
-    call_rows(&b, n);
-    break;
-  case IR_ATTENTION:
-  case IR_ATTENTION_BWD:
-    call_attention(&b, n);
-    break;
-  case IR_ROPE:
-  case IR_ROPE_BWD:
-    call_rope(&b, n);
-    break;
-  case IR_EMBED:
-  case IR_EMBED_BWD:
-    call_embed(&b, n);
-    break;
-  case IR_POLAR_NS:
-  case IR_POLAR_SVD:
-  case IR_SPECTRAL_NORM:
-  case IR_SPD_POW:
-    call_matrix(&b, n);
-    break;
-  case IR_SPECTRAL_LANCZOS:
-    call_lanczos(&b, n);
-    break;
-  case IR_RAND_NORMAL:
-  case IR_RAND_UNIFORM:
-  case IR_RAND_ORTHOGONAL:
-    call_rand(&b, n);
-    break;
-  default:
-    return lower_fail(c, "no lowering for %s", ir_op_name(n->op));
+  b.n = n;
+  b.d = ops_def(n->op);
+  if (!b.d->call.name)
+    return lower_fail(c, "no lowering for %s", b.d->name);
+  if (n->op == IR_MATMUL)
+    bind_gemm(&b);
+  bind_operands(&b);
+  bind_attrs(&b);
+  ops_param p[OPS_MAX_CPARAMS];
+  int np = ops_parse_params(b.d->call.params, p);
+  assert(np >= 0);
+  kp_arg args[OPS_MAX_CPARAMS];
+  for (int i = 0; i < np; i++) {
+    if (strcmp(p[i].name, "ws") == 0) {
+      size_t elems = ws_size(&b);
+      int t = lower_temp(c, (long)(elems ? elems : 1) * (long)c->esize);
+      args[i] = ptr_arg(lower_vref(t, 0));
+    } else if (convert(&b, &p[i], &args[i]) < 0) {
+      return -1;
+    }
   }
   if (b.too_big)
-    return lower_fail(c, "%s: a dimension exceeds the runtime's int range", ir_op_name(n->op));
+    return lower_fail(c, "%s: a dimension exceeds the runtime's int range", b.d->name);
+  kp_instr *in = lower_emit(c, KP_CALL, n);
+  kp_call *k = &in->u.call;
+  k->fn = lower_fn_name(c, b.d->call.name);
+  k->nargs = np;
+  k->args = ir_pool_alloc(c->pool, (size_t)(np ? np : 1) * sizeof(kp_arg));
+  memcpy(k->args, args, (size_t)np * sizeof(kp_arg));
+  if (strcmp(b.d->call.ret, "long") == 0) {
+    k->has_ret = 1;
+    k->ret = lower_own(c, n);
+  }
   return 0;
 }

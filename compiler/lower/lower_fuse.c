@@ -5,6 +5,8 @@
  */
 #include "lower_int.h"
 
+#include "ops.h"
+
 /* Whether consumer u can compute its operand n inside its own loop: an
  * elementwise operation over as many elements (no recomputation under
  * broadcasting) or a reduction (its loop runs over n's elements). */
@@ -45,39 +47,21 @@ void lower_count_uses(lower_ctx *c, unsigned char *needed) {
   }
 }
 
-/* Operations an elementwise node costs when computed inline, and the most
- * a node with several consumers may cost to be recomputed in each of their
+/* The most an elementwise node with several consumers may cost (the
+ * registry's inline cost, OPS_COST_*) to be recomputed in each of their
  * loops instead of being stored once and loaded by each: a few arithmetic
  * operations are cheaper than the round trip through memory, a
  * transcendental function is not. */
 enum { RECOMPUTE_MAX_COST = 8 };
-
-static int op_cost(ir_op op) {
-  switch (op) {
-  case IR_EXP:
-  case IR_LOG:
-  case IR_TANH:
-  case IR_SIGMOID:
-  case IR_GELU:
-  case IR_GELU_GRAD:
-  case IR_POW:
-    return RECOMPUTE_MAX_COST + 1;
-  case IR_DIV:
-  case IR_SQRT:
-  case IR_RSQRT:
-  case IR_RECIP:
-    return 4;
-  default:
-    return 1;
-  }
-}
+_Static_assert((int)OPS_COST_TRANSCENDENTAL > (int)RECOMPUTE_MAX_COST,
+               "a transcendental function is not recomputed");
 
 /* Computed inside its consumers' loops instead of stored: used once by a
  * loop that can absorb it, or by several such loops (or several times by
  * one) when its inline cost, including the operands computed inline with
  * it, is small. */
 int lower_fusible(lower_ctx *c, const ir_node *n) {
-  int cost = op_cost(n->op);
+  int cost = ops_def(n->op)->cost;
   for (int i = 0; i < n->nin; i++)
     if (c->val[n->in[i]->id].kind == V_INLINE)
       cost += c->inline_cost[n->in[i]->id];

@@ -6,6 +6,8 @@
  */
 #include "lower_int.h"
 
+#include "ops.h"
+
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,67 +129,8 @@ static int lb_leaf(loop_b *b, const ir_node *x) {
 }
 
 kp_eop lower_eop(ir_op op) {
-  switch (op) {
-  case IR_NEG:
-    return KP_E_NEG;
-  case IR_EXP:
-    return KP_E_EXP;
-  case IR_LOG:
-    return KP_E_LOG;
-  case IR_SQRT:
-    return KP_E_SQRT;
-  case IR_RSQRT:
-    return KP_E_RSQRT;
-  case IR_TANH:
-    return KP_E_TANH;
-  case IR_SIGMOID:
-    return KP_E_SIGMOID;
-  case IR_ABS:
-    return KP_E_ABS;
-  case IR_SIGN:
-    return KP_E_SIGN;
-  case IR_RELU:
-    return KP_E_RELU;
-  case IR_GELU:
-    return KP_E_GELU;
-  case IR_GELU_GRAD:
-    return KP_E_GELU_GRAD;
-  case IR_SQUARE:
-    return KP_E_SQUARE;
-  case IR_RECIP:
-    return KP_E_RECIP;
-  case IR_ADD:
-    return KP_E_ADD;
-  case IR_SUB:
-    return KP_E_SUB;
-  case IR_MUL:
-    return KP_E_MUL;
-  case IR_DIV:
-    return KP_E_DIV;
-  case IR_MAX:
-    return KP_E_MAX;
-  case IR_MIN:
-    return KP_E_MIN;
-  case IR_POW:
-    return KP_E_POW;
-  case IR_LT:
-    return KP_E_LT;
-  case IR_LE:
-    return KP_E_LE;
-  case IR_GT:
-    return KP_E_GT;
-  case IR_GE:
-    return KP_E_GE;
-  case IR_EQ:
-    return KP_E_EQ;
-  case IR_NE:
-    return KP_E_NE;
-  case IR_SELECT:
-    return KP_E_SELECT;
-  default:
-    assert(0);
-    return KP_E_CONST;
-  }
+  assert(ir_is_elementwise(op));
+  return ops_def(op)->eop;
 }
 
 /* Expression of x: its operation over its operands when x is the loop's own

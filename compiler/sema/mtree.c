@@ -3,6 +3,7 @@
  * textual dump used by golden tests. */
 #include "mtree.h"
 
+#include <assert.h>
 #include <string.h>
 
 const char *mt_kind_name(mt_kind k) {
@@ -32,17 +33,25 @@ const mt_value *mt_param(const mt_node *n, const char *name) {
   return NULL;
 }
 
+cnum mt_value_cnum(mt_value v) {
+  assert(v.kind == MT_INT || v.kind == MT_FLOAT);
+  return v.kind == MT_INT ? cnum_int(v.i) : cnum_float(v.f);
+}
+
+mt_value mt_value_of_cnum(cnum n) {
+  return n.is_int ? (mt_value){.kind = MT_INT, .i = n.i} : (mt_value){.kind = MT_FLOAT, .f = n.f};
+}
+
 double mt_value_num(mt_value v) {
-  return v.kind == MT_INT ? (double)v.i : v.kind == MT_FLOAT ? v.f : 0.0;
+  return v.kind == MT_INT || v.kind == MT_FLOAT ? cnum_to_double(mt_value_cnum(v)) : 0.0;
 }
 
 void mt_value_print(FILE *out, mt_value v) {
+  char buf[64];
   switch (v.kind) {
   case MT_INT:
-    fprintf(out, "%lld", v.i);
-    break;
   case MT_FLOAT:
-    fprintf(out, "%.6g", v.f);
+    fputs(cnum_format(mt_value_cnum(v), buf, sizeof buf), out);
     break;
   case MT_BOOL:
     fputs(v.b ? "true" : "false", out);

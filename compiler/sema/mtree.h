@@ -57,12 +57,16 @@
 #include <stdio.h>
 
 #include "ast.h"
+#include "cnum.h"
 
 /* MT_INTS, a list of integers, is only bound to data-source arguments
  * (`cycle(skips = [1, -1, 2])`); parameters never hold one. */
 typedef enum mt_value_kind { MT_INT, MT_FLOAT, MT_BOOL, MT_STRING, MT_INTS } mt_value_kind;
 
-/* A compile-time constant. */
+/* A compile-time constant. A number is a cnum (cnum.h: exact int64 or
+ * double) stored as its two kinds, MT_INT (i) and MT_FLOAT (f);
+ * mt_value_cnum and mt_value_of_cnum convert, and all arithmetic on it is
+ * cnum's. */
 typedef struct mt_value {
   mt_value_kind kind;
   union {
@@ -142,6 +146,9 @@ const mt_value *mt_param(const mt_node *n, const char *name);
 void mt_value_print(FILE *out, mt_value v);
 /* Numeric value of an int or float constant (bools and strings give 0). */
 double mt_value_num(mt_value v);
+/* The number of an MT_INT or MT_FLOAT, and the constant of a number. */
+cnum mt_value_cnum(mt_value v);
+mt_value mt_value_of_cnum(cnum n);
 
 /* Prints a weight's shape as `[512, 784]`. */
 void mt_shape_print(FILE *out, const mt_weight *w);

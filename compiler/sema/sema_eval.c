@@ -1,7 +1,8 @@
 /* sema_eval.c: compile-time evaluation. Evaluates module arguments,
- * dimensions, masses, sensitivities and settings to ints, floats, bools,
- * strings or unexpanded module expressions (closures over their
- * environment), and binds call arguments to declared parameters. */
+ * dimensions, masses, sensitivities and settings to numbers (cnum.h: exact
+ * int64 or double, the arithmetic of every phase), bools, strings or
+ * unexpanded module expressions (closures over their environment), and
+ * binds call arguments to declared parameters. */
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -36,25 +37,31 @@ static sema_bind *find_in(sema_env *env, const char *name, sema_env **where) {
 sema_bind *sema_env_find(sema_env *env, const char *name) { return find_in(env, name, NULL); }
 
 static sv err(void) { return (sv){.kind = SV_ERROR}; }
-static sv mk_int(long long i) { return (sv){.kind = SV_INT, .i = i}; }
-static sv mk_float(double f) { return (sv){.kind = SV_FLOAT, .f = f}; }
+static sv mk_num(cnum n) { return (sv){.kind = SV_NUM, .num = n}; }
 static sv mk_bool(bool b) { return (sv){.kind = SV_BOOL, .b = b}; }
 static sv mk_module(const ast_expr *e, sema_env *env) {
   return (sv){.kind = SV_MODULE, .mod = {e, env}};
 }
 
-static bool is_num(sv v) { return v.kind == SV_INT || v.kind == SV_FLOAT; }
-static double num(sv v) { return v.kind == SV_INT ? (double)v.i : v.f; }
+static bool is_num(sv v) { return v.kind == SV_NUM; }
+double sema_num(sv v) { return cnum_to_double(v.num); }
 static bool integral(sv v) {
-  return v.kind == SV_INT || (v.kind == SV_FLOAT && v.f == floor(v.f) && fabs(v.f) <= 9e15);
+  int64_t i;
+  return v.kind == SV_NUM && cnum_integral(v.num, &i);
+}
+
+/* A failed cnum operation's message at e. */
+static sv cnum_error(sema_ctx *c, diag_loc loc, const char *msg) {
+  diag_error(c->d, loc, "%s", msg);
+  return err();
 }
 
 const char *sema_describe(sema_ctx *c, sv v) {
+  char buf[64];
   switch (v.kind) {
-  case SV_INT:
-    return arena_printf(c->a, "int %lld", v.i);
-  case SV_FLOAT:
-    return arena_printf(c->a, "float %g", v.f);
+  case SV_NUM:
+    return arena_printf(c->a, "%s %s", v.num.is_int ? "int" : "float",
+                        cnum_format(v.num, buf, sizeof buf));
   case SV_BOOL:
     return v.b ? "bool true" : "bool false";
   case SV_STRING:
@@ -75,11 +82,8 @@ const char *sema_describe(sema_ctx *c, sv v) {
 
 bool sema_to_mt(sv v, mt_value *out) {
   switch (v.kind) {
-  case SV_INT:
-    *out = (mt_value){.kind = MT_INT, .i = v.i};
-    return true;
-  case SV_FLOAT:
-    *out = (mt_value){.kind = MT_FLOAT, .f = v.f};
+  case SV_NUM:
+    *out = mt_value_of_cnum(v.num);
     return true;
   case SV_BOOL:
     *out = (mt_value){.kind = MT_BOOL, .b = v.b};
@@ -99,7 +103,7 @@ bool sema_want_num(sema_ctx *c, sv v, const ast_expr *e, const char *what, doubl
     diag_error(c->d, e->loc, "expected a number for %s, got %s", what, sema_describe(c, v));
     return false;
   }
-  *out = num(v);
+  *out = sema_num(v);
   return true;
 }
 
@@ -107,15 +111,12 @@ bool sema_want_int(sema_ctx *c, sv v, const ast_expr *e, const char *what, long 
   double f;
   if (!sema_want_num(c, v, e, what, &f))
     return false;
-  if (v.kind == SV_INT) {
-    *out = v.i;
-    return true;
-  }
-  if (!integral(v)) {
+  int64_t i;
+  if (!cnum_integral(v.num, &i)) {
     diag_error(c->d, e->loc, "expected an integer for %s, got %s", what, sema_describe(c, v));
     return false;
   }
-  *out = (long long)f;
+  *out = i;
   return true;
 }
 
@@ -178,21 +179,8 @@ static sv eval_name(sema_ctx *c, const ast_expr *e, sema_env *env) {
 
 /* ---- arithmetic -------------------------------------------------------- */
 
-/* base ^ ex for ex >= 0 by repeated squaring, reporting overflow. */
-static sv int_pow(sema_ctx *c, const ast_expr *e, long long base, long long ex) {
-  long long r = 1, b = base;
-  for (long long k = ex; k > 0; k >>= 1) {
-    if ((k & 1) && __builtin_mul_overflow(r, b, &r))
-      goto overflow;
-    if (k > 1 && __builtin_mul_overflow(b, b, &b))
-      goto overflow;
-  }
-  return mk_int(r);
-overflow:
-  diag_error(c->d, e->loc, "integer overflow in %lld ^ %lld", base, ex);
-  return err();
-}
-
+/* + - * / ^ of two numbers (cnum.h); messages at the operator, a division
+ * by zero at the divisor. */
 static sv arith(sema_ctx *c, const ast_expr *e, ast_op op, sv l, sv r) {
   if (!is_num(l) || !is_num(r)) {
     sv bad = is_num(l) ? r : l;
@@ -201,57 +189,34 @@ static sv arith(sema_ctx *c, const ast_expr *e, ast_op op, sv l, sv r) {
                sema_describe(c, bad));
     return err();
   }
-  bool ints = l.kind == SV_INT && r.kind == SV_INT;
-  long long ri;
-  switch (op) {
-  case AST_OP_ADD:
-  case AST_OP_SUB:
-  case AST_OP_MUL:
-    if (ints) {
-      bool ovf = op == AST_OP_ADD   ? __builtin_add_overflow(l.i, r.i, &ri)
-                 : op == AST_OP_SUB ? __builtin_sub_overflow(l.i, r.i, &ri)
-                                    : __builtin_mul_overflow(l.i, r.i, &ri);
-      if (ovf) {
-        diag_error(c->d, e->loc, "integer overflow in compile-time arithmetic");
-        return err();
-      }
-      return mk_int(ri);
-    }
-    return mk_float(op == AST_OP_ADD   ? num(l) + num(r)
-                    : op == AST_OP_SUB ? num(l) - num(r)
-                                       : num(l) * num(r));
-  case AST_OP_DIV:
-    if (num(r) == 0) {
-      diag_error(c->d, e->binary.rhs->loc, "division by zero in a compile-time value");
-      return err();
-    }
-    return mk_float(num(l) / num(r));
-  case AST_OP_POW:
-    if (ints && r.i >= 0)
-      return int_pow(c, e, l.i, r.i);
-    return mk_float(pow(num(l), num(r)));
-  default:
-    break;
-  }
-  return err();
+  cnum_op cop = op == AST_OP_ADD   ? CNUM_ADD
+                : op == AST_OP_SUB ? CNUM_SUB
+                : op == AST_OP_MUL ? CNUM_MUL
+                : op == AST_OP_DIV ? CNUM_DIV
+                                   : CNUM_POW;
+  cnum v;
+  char msg[160];
+  if (!cnum_arith(cop, l.num, r.num, &v, msg, sizeof msg))
+    return cnum_error(c, op == AST_OP_DIV ? e->binary.rhs->loc : e->loc, msg);
+  return mk_num(v);
 }
 
 static sv compare(sema_ctx *c, const ast_expr *e, ast_op op, sv l, sv r) {
   if (is_num(l) && is_num(r)) {
-    double a = num(l), b = num(r);
+    int o = cnum_compare(l.num, r.num);
     switch (op) {
     case AST_OP_EQ:
-      return mk_bool(a == b);
+      return mk_bool(o == 0);
     case AST_OP_NE:
-      return mk_bool(a != b);
+      return mk_bool(o != 0);
     case AST_OP_LT:
-      return mk_bool(a < b);
+      return mk_bool(o == -1);
     case AST_OP_LE:
-      return mk_bool(a <= b);
+      return mk_bool(o == -1 || o == 0);
     case AST_OP_GT:
-      return mk_bool(a > b);
+      return mk_bool(o == 1);
     default:
-      return mk_bool(a >= b);
+      return mk_bool(o == 1 || o == 0);
     }
   }
   bool eq_op = op == AST_OP_EQ || op == AST_OP_NE;
@@ -360,11 +325,13 @@ const ast_expr *sema_builtin_arg(const sema_builtin *b, const ast_expr *call, in
   return NULL;
 }
 
+/* A compile-time builtin (sqrt, min, floor, ...) of numbers: its fold. */
 static sv const_call(sema_ctx *c, const sema_builtin *b, const ast_expr *e, sema_env *env) {
   if (!sema_check_builtin_args(c, b, e))
     return err();
-  sv v[2];
-  for (int j = 0; j < b->nparams; j++) {
+  cnum_fn f = sema_builtin_fold(b);
+  cnum args[2];
+  for (int j = 0; j < cnum_fn_arity(f); j++) {
     const ast_expr *a = sema_builtin_arg(b, e, j);
     if (!a) {
       diag_error(c->d, e->loc,
@@ -373,44 +340,21 @@ static sv const_call(sema_ctx *c, const sema_builtin *b, const ast_expr *e, sema
                  b->name, b->name);
       return err();
     }
-    v[j] = sema_evaluate(c, a, env);
-    if (v[j].kind == SV_ERROR)
+    sv v = sema_evaluate(c, a, env);
+    if (v.kind == SV_ERROR)
       return err();
-    if (!is_num(v[j])) {
+    if (!is_num(v)) {
       diag_error(c->d, a->loc, "expected a number as argument of '%s', got %s", b->name,
-                 sema_describe(c, v[j]));
+                 sema_describe(c, v));
       return err();
     }
+    args[j] = v.num;
   }
-  const char *n = b->name;
-  double x = num(v[0]);
-  if (strcmp(n, "min") == 0 || strcmp(n, "max") == 0) {
-    bool lt = num(v[0]) < num(v[1]);
-    bool first = n[1] == 'i' ? lt : !lt;
-    if (v[0].kind == SV_INT && v[1].kind == SV_INT)
-      return first ? v[0] : v[1];
-    return mk_float(first ? num(v[0]) : num(v[1]));
-  }
-  if (strcmp(n, "abs") == 0)
-    return v[0].kind == SV_INT && v[0].i != LLONG_MIN ? mk_int(v[0].i < 0 ? -v[0].i : v[0].i)
-                                                      : mk_float(fabs(x));
-  if (strcmp(n, "floor") == 0 || strcmp(n, "ceil") == 0) {
-    double r = n[0] == 'f' ? floor(x) : ceil(x);
-    if (fabs(r) > 9e15) {
-      diag_error(c->d, e->loc, "%s(%g) is too large for an integer", n, x);
-      return err();
-    }
-    return mk_int((long long)r);
-  }
-  if (strcmp(n, "sqrt") == 0 && x < 0) {
-    diag_error(c->d, e->loc, "square root of a negative number (%g)", x);
-    return err();
-  }
-  if (strcmp(n, "log") == 0 && x <= 0) {
-    diag_error(c->d, e->loc, "logarithm of a number that is not positive (%g)", x);
-    return err();
-  }
-  return mk_float(n[0] == 's' ? sqrt(x) : n[0] == 'e' ? exp(x) : log(x));
+  cnum v;
+  char msg[160];
+  if (!cnum_call(f, args, &v, msg, sizeof msg))
+    return cnum_error(c, e->loc, msg);
+  return mk_num(v);
 }
 
 static sv eval_call(sema_ctx *c, const ast_expr *e, sema_env *env) {
@@ -505,10 +449,11 @@ static sv eval_unary(sema_ctx *c, const ast_expr *e, sema_env *env) {
     bool b;
     return want_bool(c, v, e->unary.operand, "'!'", &b) ? mk_bool(!b) : err();
   }
-  if (v.kind == SV_INT && v.i != LLONG_MIN)
-    return mk_int(-v.i);
-  if (v.kind == SV_FLOAT)
-    return mk_float(-v.f);
+  if (is_num(v)) {
+    cnum n;
+    char msg[160];
+    return cnum_neg(v.num, &n, msg, sizeof msg) ? mk_num(n) : cnum_error(c, e->loc, msg);
+  }
   diag_error(c->d, e->unary.operand->loc, "expected a number after '-', got %s",
              sema_describe(c, v));
   if (v.kind == SV_MODULE)
@@ -543,9 +488,9 @@ sv sema_evaluate(sema_ctx *c, const ast_expr *e, sema_env *env) {
 static sv evaluate(sema_ctx *c, const ast_expr *e, sema_env *env) {
   switch (e->kind) {
   case AST_INT:
-    return mk_int(e->ival);
+    return mk_num(cnum_int(e->ival));
   case AST_FLOAT:
-    return mk_float(e->fval);
+    return mk_num(cnum_float(e->fval));
   case AST_BOOL:
     return mk_bool(e->bval);
   case AST_STRING:
@@ -677,10 +622,11 @@ static bool fit_param(sema_ctx *c, const ast_decl *decl, const ast_param *p, sv 
                decl->name, sema_describe(c, *v));
     return false;
   }
-  if (p->type == AST_TYPE_FLOAT && v->kind == SV_INT)
-    *v = mk_float((double)v->i);
-  if (p->type == AST_TYPE_INT && v->kind == SV_FLOAT)
-    *v = mk_int((long long)v->f);
+  int64_t i;
+  if (p->type == AST_TYPE_FLOAT && v->num.is_int)
+    *v = mk_num(cnum_float((double)v->num.i));
+  if (p->type == AST_TYPE_INT && cnum_integral(v->num, &i))
+    *v = mk_num(cnum_int(i));
   return true;
 }
 
@@ -766,10 +712,9 @@ sema_env *sema_instance_env(sema_ctx *c, const mt_node *n) {
   sema_env *env = sema_env_new(c, NULL, n->nparams + d->nitems);
   for (int i = 0; i < n->nparams; i++) {
     const mt_value *v = &n->params[i].value;
-    sv s = v->kind == MT_INT     ? mk_int(v->i)
-           : v->kind == MT_FLOAT ? mk_float(v->f)
-           : v->kind == MT_BOOL  ? mk_bool(v->b)
-                                 : (sv){.kind = SV_STRING, .s = v->s};
+    sv s = v->kind == MT_INT || v->kind == MT_FLOAT ? mk_num(mt_value_cnum(*v))
+           : v->kind == MT_BOOL                     ? mk_bool(v->b)
+                                                    : (sv){.kind = SV_STRING, .s = v->s};
     sema_env_add(env, n->params[i].name, s, NULL);
   }
   for (int i = 0; i < d->nitems; i++) {

@@ -166,7 +166,7 @@ static mt_node *scale(sema_ctx *c, const ast_expr *e, sema_env *env, const char 
   mt_node *n = compound(c, MT_SCALE, path, e->loc, 1);
   if (!n)
     return NULL;
-  n->factor = a.kind == SV_INT ? (double)a.i : a.f;
+  n->factor = sema_num(a);
   mt_node *child = inst(c, m.mod.e, m.mod.env, path);
   if (!child)
     return NULL;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "../ops/ops_lang.h"
 #include "sema.h"
 
 /* Everything below lives in the compilation arena; AST pointers point into
@@ -37,8 +38,7 @@ typedef struct sema_sym {
 
 typedef enum sv_kind {
   SV_ERROR, /* evaluation failed; the error was reported */
-  SV_INT,
-  SV_FLOAT,
+  SV_NUM,   /* a compile-time number (cnum.h: exact int64 or double) */
   SV_BOOL,
   SV_STRING,
   SV_MODULE, /* an unexpanded module expression and its environment */
@@ -50,8 +50,7 @@ typedef struct sema_env sema_env;
 typedef struct sv {
   sv_kind kind;
   union {
-    long long i;
-    double f;
+    cnum num;
     bool b;
     const char *s;
     struct {
@@ -80,30 +79,28 @@ struct sema_env {
 /* ---- builtins ---------------------------------------------------------- */
 
 typedef enum sema_bt_use {
-  BT_CONST = 1,   /* compile-time numeric function (module args, dims, ...) */
-  BT_TENSOR = 2,  /* tensor function in forward/norm/dualize/optimizer bodies */
-  BT_INIT = 4,    /* weight initializer */
-  BT_DATA = 8,    /* data source of an experiment */
-  BT_LOSS = 16,   /* loss of an experiment */
-  BT_SCHED = 32,  /* schedule piece */
-  BT_METRIC = 64, /* metric of an eval item */
-  BT_MODULE = 128 /* module function (in model expressions) */
+  BT_CONST = OPS_USE_CONST,   /* compile-time numeric function (module args, dims, ...) */
+  BT_TENSOR = OPS_USE_TENSOR, /* tensor function in forward/norm/dualize/optimizer bodies */
+  BT_INIT = 4,                /* weight initializer */
+  BT_DATA = 8,                /* data source of an experiment */
+  BT_LOSS = 16,               /* loss of an experiment */
+  BT_SCHED = 32,              /* schedule piece */
+  BT_METRIC = 64,             /* metric of an eval item */
+  BT_MODULE = 128             /* module function (in model expressions) */
 } sema_bt_use;
 
-typedef struct sema_builtin {
-  const char *name;
-  unsigned use;  /* sema_bt_use bits */
-  int nrequired; /* leading required parameters */
-  int nparams;
-  bool variadic;         /* any number of further positional arguments */
-  const char *params[6]; /* parameter names (keyword arguments) */
-} sema_builtin;
+/* A builtin: name, uses (sema_bt_use bits), required and named parameters
+ * (ops_lang.h). */
+typedef ops_lang sema_builtin;
 
 /* The builtin called `name` usable as `use`, or NULL. */
 const sema_builtin *sema_builtin_find(const char *name, unsigned use);
 /* All builtins (for hints): count and table. */
 int sema_builtin_count(void);
 const sema_builtin *sema_builtin_at(int i);
+/* The value of builtin b on numbers (CNUM_FN_NONE: not a function of
+ * numbers). */
+cnum_fn sema_builtin_fold(const sema_builtin *b);
 
 /* ---- the analysis context ---------------------------------------------- */
 
@@ -148,6 +145,8 @@ const char *sema_describe(sema_ctx *c, sv v);
 /* Requires an integer (integral floats accepted); reports "expected ... for
  * what". */
 bool sema_want_int(sema_ctx *c, sv v, const ast_expr *e, const char *what, long long *out);
+/* The number of a numeric value (as a double). */
+double sema_num(sv v);
 bool sema_want_num(sema_ctx *c, sv v, const ast_expr *e, const char *what, double *out);
 /* Binds a call's arguments (or none, for a bare name) to `decl`'s
  * parameters, evaluating them in `caller`. Returns the new environment (its

@@ -1,7 +1,8 @@
 /*
  * test_gradcheck.c - autodiff against central finite differences of the
  * JIT-compiled loss, in double precision, for every differentiable operation
- * and for MLP, CNN and residual compositions. Bound: for every sampled
+ * (and the index operations, whose own values are locally constant) and for
+ * MLP, CNN and residual compositions. Bound: for every sampled
  * element, |autodiff - fd| / max(|autodiff|, |fd|, 1e-6) <= 1e-6
  * (step 1e-5).
  */
@@ -23,9 +24,9 @@ static ir_node *acc(gc_env *e, ir_node *total, ir_node *term) {
 }
 
 static ir_node *case_unary(gc_env *e) {
-  static const ir_op ops[] = {IR_NEG,     IR_EXP, IR_LOG,  IR_SQRT, IR_RSQRT,  IR_TANH,
-                              IR_SIGMOID, IR_ABS, IR_RELU, IR_GELU, IR_SQUARE, IR_RECIP};
-  static const double shift[] = {0, 0, 2, 2, 2, 0, 0, 0, 0, 0, 0, 2};
+  static const ir_op ops[] = {IR_NEG, IR_EXP,  IR_LOG,  IR_SQRT,   IR_RSQRT, IR_TANH, IR_SIGMOID,
+                              IR_ABS, IR_RELU, IR_GELU, IR_SQUARE, IR_RECIP, IR_SIN,  IR_COS};
+  static const double shift[] = {0, 0, 2, 2, 2, 0, 0, 0, 0, 0, 0, 2, 0, 0};
   ir_node *loss = NULL;
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     ir_node *x = PARAM(e, ir_op_name(ops[i]), 3, 5);
@@ -158,6 +159,27 @@ static ir_node *case_embedding(gc_env *e) {
   return gc_wsum(e, ir_unary(e->g, IR_TANH, y));
 }
 
+/* topk's values receive the gradient at their columns; argmax, one_hot and
+ * topk's indices are locally constant: W's gradient is the one-hot mask of
+ * the chosen columns, y's is its weight at the argmax, E's the rows it
+ * selects. */
+static ir_node *case_indices(gc_env *e) {
+  ir_graph *g = e->g;
+  ir_node *x = PARAM(e, "topk_x", 4, 7), *y = PARAM(e, "argmax_y", 5, 6);
+  ir_attr ka = {0}, na = {0}, ya = {0};
+  ka.k = 3;
+  na.len = 7;
+  ya.len = 6;
+  ir_node *top = ir_node_new(g, IR_TOPK, 1, &x, &ka);
+  ir_node *idx = ir_part(g, top, 1);
+  ir_node *mask = ir_node_new(g, IR_ONE_HOT, 1, &idx, &na); /* [4, 3, 7] */
+  ir_node *loss = gc_wsum(e, ir_unary(g, IR_TANH, ir_part(g, top, 0)));
+  loss = acc(e, loss, gc_wsum(e, ir_mul(g, mask, PARAM(e, "one_hot_w", 4, 3, 7))));
+  ir_node *am = ir_node_new(g, IR_ARGMAX, 1, &y, NULL); /* [5] */
+  loss = acc(e, loss, gc_wsum(e, ir_mul(g, y, ir_node_new(g, IR_ONE_HOT, 1, &am, &ya))));
+  return acc(e, loss, gc_wsum(e, ir_embedding(g, PARAM(e, "E", 6, 2), am)));
+}
+
 /* x @ W^T + b */
 static ir_node *linear(gc_env *e, ir_node *x, const char *w, const char *b, long in, long out) {
   ir_node *y = ir_matmul(e->g, x, gc_param(e, w, 2, SH(out, in)), 0, 1);
@@ -206,6 +228,7 @@ int main(void) {
   gc_run(&t, "softmax+norms", case_rows, SAMPLES, TOL);
   gc_run(&t, "rope+attention", case_attention, SAMPLES, TOL);
   gc_run(&t, "embedding", case_embedding, SAMPLES, TOL);
+  gc_run(&t, "argmax+one_hot+topk", case_indices, SAMPLES, TOL);
   gc_run(&t, "mlp", case_mlp, SAMPLES, TOL);
   gc_run(&t, "cnn", case_cnn, SAMPLES, TOL);
   gc_run(&t, "residual", case_residual, SAMPLES, TOL);

@@ -3,9 +3,11 @@
  * computations: polar_svd, spectral_norm and spd_pow against the runtime
  * kernels; a next-token language-model loss built from int32 slices of one
  * token tensor (strided index views copied for the runtime) against C;
- * scalar outputs of constants and scalar inputs; and the initializers
+ * scalar outputs of constants and scalar inputs; the initializers
  * (determinism in the seed, per-tap orthogonal conv weights, normal and
- * uniform statistics).
+ * uniform statistics); and argmax, topk and one_hot against an insertion
+ * sort of each row (ties and NaN included), their int32 results feeding
+ * one_hot and an embedding, in both dtypes.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -184,6 +186,115 @@ static void test_init(check_ctx *t) {
   ir_program_free(p);
 }
 
+/* The order of rt_kernels.h: a before b when a > b, or b is NaN and a is
+ * not; ord gets the columns of a row sorted stably by it. */
+static void order_row(const double *x, int n, int *ord) {
+  for (int j = 0; j < n; j++) {
+    int p = j;
+    while (p > 0 && (x[j] > x[ord[p - 1]] || (isnan(x[ord[p - 1]]) && !isnan(x[j])))) {
+      ord[p] = ord[p - 1];
+      p--;
+    }
+    ord[p] = j;
+  }
+}
+
+/* x [R, C]: argmax over the rows of x^T (axis 0 moved last), topk of x
+ * with one_hot of its indices, one_hot(argmax(x)) and E[argmax(x)]. */
+static void test_indices_dtype(check_ctx *t, ir_dtype dt) {
+  enum { R = 6, C = 9, K = 4, D = 3 };
+  ir_program *p = ir_program_new(dt);
+  ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
+  int ix = tc_decl(p, ir_input(p, "x", dt, 2, (long[]){R, C}));
+  int iE = tc_decl(p, ir_input(p, "E", dt, 2, (long[]){C, D}));
+  int sv = tc_decl(p, ir_state(p, "values", 2, (long[]){R, K}, zero));
+  int si = tc_decl(p, ir_state(p, "indices", 3, (long[]){R, K, C}, zero));
+  int sa = tc_decl(p, ir_state(p, "argmax", 2, (long[]){R, C}, zero));
+  int sc = tc_decl(p, ir_state(p, "colmax", 2, (long[]){C, R}, zero));
+  int se = tc_decl(p, ir_state(p, "rows", 2, (long[]){R, D}, zero));
+  ir_graph *g = ir_entry(p, "f");
+  ir_node *x = ir_input_ref(g, ix);
+  ir_attr ka = {0}, ca = {0}, ra = {0};
+  ka.k = K;
+  ca.len = C;
+  ra.len = R;
+  ir_node *top = tc_ok(g, ir_node_new(g, IR_TOPK, 1, &x, &ka));
+  ir_node *idx = ir_part(g, top, 1);
+  ir_assign_add(g, sv, ir_part(g, top, 0));
+  ir_assign_add(g, si, tc_ok(g, ir_node_new(g, IR_ONE_HOT, 1, &idx, &ca)));
+  ir_node *am = tc_ok(g, ir_node_new(g, IR_ARGMAX, 1, &x, NULL));
+  ir_assign_add(g, sa, tc_ok(g, ir_node_new(g, IR_ONE_HOT, 1, &am, &ca)));
+  ir_node *xt = ir_transpose(g, x);
+  ir_node *cm = tc_ok(g, ir_node_new(g, IR_ARGMAX, 1, &xt, NULL));
+  ir_assign_add(g, sc, tc_ok(g, ir_node_new(g, IR_ONE_HOT, 1, &cm, &ra)));
+  ir_assign_add(g, se, tc_ok(g, ir_embedding(g, ir_input_ref(g, iE), am)));
+  check(t, g->nassigns == 5, "index program: %s", ir_error(g));
+  core_exe *exe = tc_compile(p);
+  char *arena = core_arena_alloc(exe);
+  double xv[R * C], Ev[C * D];
+  tc_fill(t, xv, R * C, -3, 3);
+  tc_fill(t, Ev, C * D, -1, 1);
+  /* row 1: ties (the lower column first); row 2: NaN (last); row 3: all
+   * equal; rows are exact in float */
+  for (int j = 0; j < C; j++) {
+    xv[C + j] = (j % 3) * 0.5;
+    xv[3 * C + j] = -1.25;
+  }
+  xv[2 * C + 0] = NAN;
+  xv[2 * C + 5] = NAN;
+  for (int i = 0; i < R * C; i++)
+    if (dt == IR_F32)
+      xv[i] = (float)xv[i];
+  float xf[R * C], Ef[C * D];
+  for (int i = 0; i < R * C; i++)
+    xf[i] = (float)xv[i];
+  for (int i = 0; i < C * D; i++)
+    Ef[i] = (float)Ev[i];
+  void *in[2] = {dt == IR_F32 ? (void *)xf : xv, dt == IR_F32 ? (void *)Ef : Ev};
+  core_run(exe, 0, arena, in, NULL, NULL);
+  int f32 = dt == IR_F32;
+#define AT_(name, i)                                                    \
+  (f32 ? (double)((float *)core_tensor_data(exe, arena, name, NULL))[i] \
+       : ((double *)core_tensor_data(exe, arena, name, NULL))[i])
+  int bad = 0;
+  for (int r = 0; r < R; r++) {
+    int ord[C];
+    order_row(xv + r * C, C, ord);
+    for (int k = 0; k < K; k++) {
+      double want = xv[r * C + ord[k]], got = AT_("values", r * K + k);
+      bad += !(got == want || (isnan(got) && isnan(want)));
+      for (int j = 0; j < C; j++)
+        bad += AT_("indices", (r * K + k) * C + j) != (j == ord[k]);
+    }
+    for (int j = 0; j < C; j++)
+      bad += AT_("argmax", r * C + j) != (j == ord[0]);
+    for (int d = 0; d < D; d++)
+      bad += AT_("rows", r * D + d) != (f32 ? (double)Ef[ord[0] * D + d] : Ev[ord[0] * D + d]);
+  }
+  for (int j = 0; j < C; j++) {
+    double col[R];
+    int ord[R];
+    for (int r = 0; r < R; r++)
+      col[r] = xv[r * C + j];
+    order_row(col, R, ord);
+    for (int r = 0; r < R; r++)
+      bad += AT_("colmax", j * R + r) != (r == ord[0]);
+  }
+#undef AT_
+  check(t, bad == 0, "%s argmax, topk, one_hot and gather: %d values differ from the reference",
+        ir_dtype_name(dt), bad);
+  printf("%s: argmax, topk (k = %d), one_hot and gather of argmax as the reference\n",
+         ir_dtype_name(dt), K);
+  free(arena);
+  core_free(exe);
+  ir_program_free(p);
+}
+
+static void test_indices(check_ctx *t) {
+  test_indices_dtype(t, IR_F64);
+  test_indices_dtype(t, IR_F32);
+}
+
 /* emit-llvm text: entry functions and vector code for a fused loop. */
 static void test_emit_llvm(check_ctx *t) {
   ir_program *p = init_program();
@@ -206,6 +317,7 @@ int main(void) {
   test_matrix_functions(&t);
   test_next_token(&t);
   test_init(&t);
+  test_indices(&t);
   test_emit_llvm(&t);
   return check_done(&t, "test_ops");
 }

@@ -4,7 +4,9 @@
  * JIT-compiled in double precision (also the stdlib's Conv2D and Embed, a
  * language model's logits over a window of tokens, and a bond using most of
  * the tensor builtins: attention, rope, split/merge of heads, the
- * normalizations, reductions over an axis, where, permute and reshape):
+ * normalizations, reductions over an axis, where, permute and reshape; and
+ * sin, cos, argmax over two axes, one_hot and topk, whose tuple of values and
+ * indices feeds a bond of two inputs that puts the values back in place):
  *  - the gradients of train_step (exposed by an optimizer that subtracts the
  *    gradient) match central finite differences of eval_step's loss;
  *  - the derived Dual step applies each atom's own dualize rule times its
@@ -103,6 +105,22 @@ static const char *source =
     "  loss = cross_entropy\n"
     "  optimizer = Probe\n"
     "  batch = 3\n"
+    "}\n"
+    "bond trig { forward(x) = sin(x) * cos(2 * x) + x }\n"
+    "bond peak {\n"
+    "  forward(x[b, t, n]) = x + x * one_hot(argmax(x), n)\n"
+    "    + x * permute(one_hot(argmax(x, 1), t), 0, 2, 1)\n"
+    "}\n"
+    "bond top3 { forward(x) = topk(x, 3) }\n"
+    "bond spread(n: int) {\n"
+    "  forward(v[b, t, k], i) = reshape(reshape(v, b, t, 1, k) @ one_hot(i, n), b, t, n)\n"
+    "}\n"
+    "experiment indices {\n"
+    "  data train = kjv(\"train\", context = 4)\n"
+    "  model = Embed(256, 8) >> trig >> peak >> top3 >> spread(8) >> Linear(8, 256)\n"
+    "  loss = cross_entropy\n"
+    "  optimizer = Probe\n"
+    "  batch = 2\n"
     "}\n"
     "experiment lowrank_probe {\n"
     "  data train = fashion_mnist(\"train\")\n"
@@ -389,6 +407,7 @@ int main(void) {
   gradcheck(&t, &u, "conv", -1, 1, 10, 1e-5);
   gradcheck(&t, &u, "text", 0, 256, 256, 1e-5);
   gradcheck(&t, &u, "attention", 0, 256, 256, 1e-5);
+  gradcheck(&t, &u, "indices", 0, 256, 256, 1e-5);
   derived_step(&t, &u);
   embed_step(&t, &u);
   heads_roundtrip(&t, &u);

@@ -2,8 +2,8 @@
  * cg_math.c - LLVM IR for the scalar operations of fused loops, operation
  * for operation the definitions of kp_math.h (same constants, same order,
  * no fast-math), so results are bit-identical to them. exp is inlined and
- * branch-free so that loops using exp, tanh, sigmoid and gelu vectorize; log
- * and pow are LLVM intrinsics (libm).
+ * branch-free so that loops using exp, tanh, sigmoid and gelu vectorize; log,
+ * pow, sin and cos are LLVM intrinsics (libm).
  */
 #include "cg_int.h"
 #include "kp_math.h"
@@ -152,6 +152,10 @@ LLVMValueRef cg_math(cg_ctx *g, kp_eop op, LLVMValueRef a, LLVMValueRef b, LLVMV
     return mul(g, a, a);
   case KP_E_RECIP:
     return divide(g, one, a);
+  case KP_E_SIN:
+    return intr1(g, "llvm.sin", a);
+  case KP_E_COS:
+    return intr1(g, "llvm.cos", a);
   case KP_E_ADD:
     return add(g, a, b);
   case KP_E_SUB:
