@@ -45,7 +45,7 @@ typedef struct ir_shape {
   long d[IR_MAX_RANK];
 } ir_shape;
 
-/* Opaque source location: module path (e.g. "MLP.layer[2].W") and span. */
+/* Opaque source location: module path (e.g. "model[1].MLP[0].Linear.W") and span. */
 typedef struct ir_loc {
   const char *path; /* NULL when unknown */
   const char *file; /* NULL when unknown */

@@ -1,6 +1,7 @@
 /*
  * kp.h - the kernel program: the output of lowering and the input of every
- * back end (LLVM JIT, C source). Self-contained: it does not refer to the IR.
+ * back end (LLVM JIT, C source). Of the IR it uses only the memory pool that
+ * owns it (ir_pool); runtime calls name the kernels of runtime/rt_kernels.h.
  *
  * Data contract
  *  - Memory is one arena per program, owned by the caller of the compiled

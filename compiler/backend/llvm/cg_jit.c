@@ -18,20 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct cg_jit {
   LLVMOrcLLJITRef jit; /* owned: holds the compiled code */
   int n;
   cg_entry_fn *fns; /* malloc-owned; code owned by jit */
-  double compile_s;
 };
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Consumes an LLVM error into err; returns -1 if there was one. */
 static int take_error(LLVMErrorRef e, const char *what, char *err, size_t errlen) {
@@ -159,7 +151,6 @@ static LLVMOrcLLJITRef create_jit(char *err, size_t errlen) {
 }
 
 cg_jit *cg_llvm_jit(const kp_program *kp, char *err, size_t errlen) {
-  double t0 = now();
   LLVMOrcLLJITRef jit = create_jit(err, errlen);
   if (!jit)
     return NULL;
@@ -200,13 +191,10 @@ cg_jit *cg_llvm_jit(const kp_program *kp, char *err, size_t errlen) {
     cg_jit_free(j);
     return NULL;
   }
-  j->compile_s = now() - t0;
   return j;
 }
 
 cg_entry_fn cg_jit_entry(const cg_jit *j, int i) { return i >= 0 && i < j->n ? j->fns[i] : NULL; }
-
-double cg_jit_compile_seconds(const cg_jit *j) { return j->compile_s; }
 
 void cg_jit_free(cg_jit *j) {
   if (!j)

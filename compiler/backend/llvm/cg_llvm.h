@@ -30,8 +30,6 @@ char *cg_llvm_emit_ir(const kp_program *kp, int optimize, char *err, size_t errl
 cg_jit *cg_llvm_jit(const kp_program *kp, char *err, size_t errlen);
 /* Entry point i (kernel program order). */
 cg_entry_fn cg_jit_entry(const cg_jit *j, int i);
-/* Wall time of IR construction, optimization and machine-code generation. */
-double cg_jit_compile_seconds(const cg_jit *j);
 void cg_jit_free(cg_jit *j);
 
 /* Address of runtime kernel `name` (e.g. "rt_gemm_f32") or NULL. */
