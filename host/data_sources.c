@@ -3,8 +3,10 @@
  * the checks of a binding's arguments against its row. */
 #include "data_sources.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "data_loaders.h"
@@ -264,6 +266,24 @@ int host_data_file(char *out, size_t cap, const host_load_env *env, const char *
   return 0;
 }
 
+const char *host_data_dir(const host_load_env *env) {
+  if (env && env->data_dir)
+    return env->data_dir;
+  const char *dir = getenv("DUET_DATA");
+  return dir && *dir ? dir : NULL;
+}
+
+void host_dataset_add_file(host_dataset *d, const char *path) {
+  for (int i = 0; i < HOST_DATA_FILES; i++)
+    if (!d->files[i]) {
+      d->files[i] = strdup(path);
+      if (!d->files[i])
+        abort();
+      return;
+    }
+  assert(!"more files than HOST_DATA_FILES");
+}
+
 int host_dataset_load(host_dataset *d, const host_binding *b, const host_load_env *env,
                       rt_error *err, rt_error *hint) {
   *d = (host_dataset){.name = b->name};
@@ -281,5 +301,7 @@ int host_dataset_load(host_dataset *d, const host_binding *b, const host_load_en
 void host_dataset_free(host_dataset *d) {
   if (d->free)
     d->free(d);
+  for (int i = 0; i < HOST_DATA_FILES; i++)
+    free(d->files[i]);
   *d = (host_dataset){0};
 }

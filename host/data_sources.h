@@ -70,11 +70,13 @@ typedef struct host_param {
 /* Where loaders find their files and what they draw from. */
 typedef struct host_load_env {
   uint64_t seed;        /* the experiment's: synthetic sources draw from it */
-  const char *data_dir; /* a directory holding the source's files, or NULL:
-                           each source's own place (host_data_dir) */
+  const char *data_dir; /* the data directory, or NULL: $DUET_DATA
+                           (host_data_dir) */
 } host_load_env;
 
 typedef struct host_dataset host_dataset;
+
+enum { HOST_DATA_FILES = 2 }; /* files one binding reads, at most */
 
 /* Fills d->n, d->gather, d->free and d->impl for binding b whose example
  * shape d->ex (and x_numel, y_numel) is already set. Returns 0, or -1 with
@@ -94,6 +96,7 @@ struct host_dataset {
                  void *y);
   void (*free)(host_dataset *d);
   void *impl;
+  char *files[HOST_DATA_FILES]; /* the files read (NULL after the last), owned */
 };
 
 /* One row of the table. */
@@ -134,11 +137,19 @@ void host_dataset_free(host_dataset *d);
 bool host_example_same(const host_example *a, const host_example *b);
 long host_numel(int rank, const long *dims);
 
-/* "<dir>/<file>" into out[cap], dir being env->data_dir when set, else the
- * data directory ($DUET_DATA, else ./data). Fashion-MNIST is read from
- * env->data_dir when set, else from its Debian package's directory
- * (rt_fashion_mnist_load). */
+/* The data directory: env->data_dir when set, else $DUET_DATA when set and
+ * not empty, else NULL. Every file-backed source looks there first:
+ * kjv.txt (default: data/kjv.txt under the working directory), and
+ * fashion-mnist/ with the four IDX files of Fashion-MNIST (default: its
+ * Debian package's directory, RT_FASHION_MNIST_DIR). */
+const char *host_data_dir(const host_load_env *env);
+
+/* "<data directory>/<file>" into out[cap]: under env->data_dir when set,
+ * else rt_data_path ($DUET_DATA, else ./data). */
 int host_data_file(char *out, size_t cap, const host_load_env *env, const char *file,
                    rt_error *err);
+
+/* Records path as one of the files d reads (for the run's provenance). */
+void host_dataset_add_file(host_dataset *d, const char *path);
 
 #endif

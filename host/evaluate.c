@@ -1,10 +1,12 @@
 /* evaluate.c: whole-set evaluation: the model's evaluation on the set's
  * examples in order, batches of the evaluation size and the remainder,
- * and the example-weighted means. */
+ * and the example-weighted means; abandoned between two batches after
+ * SIGINT or SIGTERM. */
 #include <math.h>
 #include <stdlib.h>
 
 #include "host_evaluate.h"
+#include "host_interrupt.h"
 
 int host_eval_buffers_init(host_eval_buffers *b, const host_model *m, const host_dataset *d) {
   const size_t real = m->f64 ? sizeof(double) : sizeof(float);
@@ -29,6 +31,10 @@ int host_eval_set(const host_model *m, const host_dataset *d, host_eval_buffers 
   const long full = m->eval_batch;
   double sum_loss = 0, sum_correct = 0;
   for (long first = 0; first < d->n; first += full) {
+    if (host_interrupt_signal()) {
+      rt_error_set(err, "the evaluation of %s was interrupted", d->name);
+      return HOST_EVAL_INTERRUPTED;
+    }
     long count = d->n - first < full ? d->n - first : full;
     for (long i = 0; i < count; i++)
       b->idx[i] = (uint32_t)(first + i);

@@ -29,8 +29,9 @@ static void block(char *data, char *buf, long rows, long cols, long width, int h
 int host_heads_eval(const host_model *m, const host_ablation *ab, const host_dataset *set,
                     host_eval_buffers *b, host_head_value *out, rt_error *err) {
   double base, loss, acc;
-  if (host_eval_set(m, set, b, &base, &acc, err) < 0)
-    return -1;
+  int rc = host_eval_set(m, set, b, &base, &acc, err);
+  if (rc < 0)
+    return rc;
   const size_t size = m->f64 ? sizeof(double) : sizeof(float);
   int k = 0;
   for (int i = 0; i < ab->nweights; i++) {
@@ -44,11 +45,11 @@ int host_heads_eval(const host_model *m, const host_ablation *ab, const host_dat
     for (int h = 0; h < ab->heads[i]; h++) {
       assert(k < HOST_MAX_HEADS);
       block(w->data, saved, rows, cols, width, h, size, true);
-      int rc = host_eval_set(m, set, b, &loss, &acc, err);
+      rc = host_eval_set(m, set, b, &loss, &acc, err);
       block(w->data, saved, rows, cols, width, h, size, false);
       if (rc < 0) {
         free(saved);
-        return -1;
+        return rc;
       }
       snprintf(out[k].key, sizeof out[k].key, "head%d_%d", i + 1, h + 1);
       out[k++].increase = loss - base;

@@ -20,10 +20,15 @@ typedef struct host_eval_buffers {
 int host_eval_buffers_init(host_eval_buffers *b, const host_model *m, const host_dataset *d);
 void host_eval_buffers_free(host_eval_buffers *b);
 
+/* What host_eval_set and host_heads_eval return after a signal
+ * (host_interrupt.h) stopped them between two batches. */
+#define HOST_EVAL_INTERRUPTED (-2)
+
 /* Mean loss over every example of d in batches of m->eval_batch (the last
  * one shorter), and the fraction classified correctly (NaN when the model
  * counts no correct predictions). Returns -1 with a message when the model
- * cannot evaluate a batch of the remainder's size. */
+ * cannot evaluate a batch of the remainder's size, HOST_EVAL_INTERRUPTED
+ * after SIGINT or SIGTERM. */
 int host_eval_set(const host_model *m, const host_dataset *d, host_eval_buffers *b, double *loss,
                   double *accuracy, rt_error *err);
 
@@ -50,8 +55,9 @@ typedef struct host_head_value {
 
 /* The loss increase of every head of ab on `set` in m's current state,
  * weight by weight and head by head, into out[HOST_MAX_HEADS]; returns how
- * many, or -1 with a message. Each head's block is restored bit for bit
- * after its evaluation. */
+ * many, or -1 with a message (HOST_EVAL_INTERRUPTED after a signal). Each
+ * head's block is restored bit for bit after its evaluation, also when it
+ * is interrupted. */
 int host_heads_eval(const host_model *m, const host_ablation *ab, const host_dataset *set,
                     host_eval_buffers *b, host_head_value *out, rt_error *err);
 

@@ -44,9 +44,41 @@ typedef struct host_eval {
   const host_ablation *ablation; /* or NULL */
 } host_eval;
 
+/* A value of a setting or argument. */
+typedef enum host_value_kind { HOST_VALUE_NUM, HOST_VALUE_BOOL, HOST_VALUE_STR } host_value_kind;
+
+typedef struct host_value {
+  const char *name;
+  host_value_kind kind;
+  double num;      /* NUM, BOOL (0 or 1) */
+  const char *str; /* STR */
+} host_value;
+
+/* An optimizer of the experiment, bound to every argument, and the
+ * weights it updates. */
+typedef struct host_optimizer {
+  const char *group; /* NULL: the experiment's optimizer; else the group of
+                        `optimizer for GROUP`, an atom kind or a quoted glob */
+  const char *name;  /* the optimizer declaration, "Dual" */
+  const char *via;   /* the composite optimizer that assigned it, or NULL */
+  int nargs;
+  const host_value *args;
+  int nweights;
+  const char *const *weights; /* paths */
+} host_optimizer;
+
+/* A file of the program (the .duet file, the files it uses and the
+ * standard library files among them), copied into every run directory. */
+typedef struct host_source_file {
+  const char *path; /* in the run directory: "source/..." or "stdlib/..." */
+  const char *text; /* len bytes */
+  long len;
+} host_source_file;
+
 typedef struct host_experiment {
   const char *name;
-  const char *source; /* the .duet file (absolute path) */
+  const char *source;       /* the .duet file (absolute path) */
+  const char *duet_version; /* of the compiler that built it */
   uint64_t seed;
   long epochs, steps;             /* one of them is 0 */
   double lr;                      /* the default optimizer's lr, or NaN */
@@ -58,6 +90,13 @@ typedef struct host_experiment {
   const host_binding *data;
   int nevals;
   const host_eval *evals;
+  const char *loss; /* "cross_entropy", "mse", ... */
+  int noptimizers;  /* the experiment's optimizer first, then its groups */
+  const host_optimizer *optimizers;
+  int noverrides;
+  const char *const *overrides; /* the --set arguments it was built with */
+  int nfiles;
+  const host_source_file *files; /* the .duet file first */
 } host_experiment;
 
 #endif

@@ -15,7 +15,7 @@ enum { HOST_MAX_RANK = 8 };
 
 /* One persistent tensor (weight or optimizer state) of the model. */
 typedef struct host_tensor {
-  const char *name; /* "model.MLP[0].Linear.W", "...:m" */
+  const char *name; /* its path: "model[1].MLP[0].Linear.W", "...:m" */
   int rank;
   long shape[HOST_MAX_RANK];
   long count;
@@ -28,6 +28,7 @@ typedef struct host_model {
   bool f64;        /* reals are double (else float) */
   long batch;      /* examples of a training step */
   long eval_batch; /* examples of an evaluation or prediction batch, at most */
+  int classes;     /* class scores per label of a prediction (0: none) */
   int ntensors;
   const host_tensor *tensors; /* the persistent tensors, in program order */
   double compile_s;           /* seconds spent compiling (-1: compiled ahead of time) */
@@ -44,9 +45,10 @@ typedef struct host_model {
    * of n examples. */
   int (*eval)(void *self, const void *x, const void *y, long n, double *loss, double *correct);
   /* The predicted class of every label of n <= eval_batch examples (the
-   * first largest score), into pred. Returns -1 when the model predicts no
-   * classes or n is out of range. NULL: no predictions. */
-  int (*predict)(void *self, const void *x, long n, int32_t *pred);
+   * first largest score), into pred, and when scores is not NULL the
+   * scores themselves, `classes` per label. Returns -1 when the model
+   * predicts no classes or n is out of range. NULL: no predictions. */
+  int (*predict)(void *self, const void *x, long n, int32_t *pred, float *scores);
 } host_model;
 
 /* The tensor called `name`, or NULL. */

@@ -13,12 +13,13 @@ typedef struct host_predict_opts {
   const char *weights; /* --weights FILE, or NULL */
   const char *kind;    /* "--idx", "--raw" or "--text" */
   const char *examples, *labels, *predictions;
+  const char *scores;   /* --scores OUT: the class scores as float32, or NULL */
   long threads, repeat; /* repeat: 1 unless --repeat */
 } host_predict_opts;
 
 /* Parses the option at argv[i] if it is one of predict's (--idx IMAGES
  * [LABELS], --raw EXAMPLES [LABELS], --text FILE, --weights FILE, --threads
- * N, --repeat K, --predictions OUT). Returns the number of arguments taken,
+ * N, --repeat K, --predictions OUT, --scores OUT). Returns the number of arguments taken,
  * 0 for another option, or -1 with a message in err. */
 int host_predict_option(host_predict_opts *o, int i, int argc, char **argv, rt_error *err);
 
@@ -36,7 +37,7 @@ int host_examples_load(host_examples *x, const host_predict_opts *o, const host_
 void host_examples_free(host_examples *x);
 
 /* Predicts every example (o->repeat times), writes the classes to
- * o->predictions, prints the classes (without labels) or the accuracy and
+ * o->predictions and the scores to o->scores, prints the classes (without labels) or the accuracy and
  * the mean loss (with labels), and the throughput. Returns the exit code. */
 int host_predict(const host_model *m, const host_predict_opts *o, const host_examples *x);
 

@@ -8,19 +8,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "host_experiment.h"
 #include "rt_io.h"
 
 /* ---- run directory ------------------------------------------------------ */
 
 /* Chooses and creates the run directory into out[cap]: `given`, or
  * runs/<experiment>-<YYYYmmdd-HHMMSS>. Fails when it already holds a run
- * (metrics.jsonl or model.safetensors). */
+ * (metrics.jsonl or a checkpoint). */
 int host_rundir_create(char *out, size_t cap, const char *given, const char *experiment,
                        rt_error *err);
 /* "<dir>/<file>" into out[cap]. */
 void host_rundir_file(char *out, size_t cap, const char *dir, const char *file);
 /* Creates a directory and its parents (mkdir -p). */
 int host_mkdirs(const char *path, rt_error *err);
+/* Writes every file of the program (host_source_file: the .duet file and
+ * the files it uses) at its path under dir. */
+int host_rundir_write_sources(const char *dir, const host_source_file *files, int n, rt_error *err);
 /* Keeps only the lines of metrics.jsonl with "step" <= step (a resumed run
  * continues after its checkpoint). */
 int host_metrics_trim(const char *path, long step, rt_error *err);
@@ -61,21 +65,32 @@ int host_plot_family(const char *path, const rt_plot_opts *po, bool (*member)(co
 
 typedef struct host_summary {
   const char *experiment, *source;
-  const char *dtype; /* "f32" or "f64" */
+  const char *source_copy; /* the copy of the .duet file in the run directory */
+  const char *status;      /* "completed", "stopped" (--stop-after), "interrupted"
+                              (SIGINT, SIGTERM) or "diverged" */
+  long status_step;        /* stopped, interrupted, diverged: at which step */
+  const char *signal;      /* interrupted: "SIGINT" or "SIGTERM" */
+  const char *bad_tensor;  /* diverged: the first tensor that is not finite, or
+                              NULL when only the loss is not */
+  long bad_element;        /* its first element that is not */
+  const char *dtype;       /* "f32" or "f64" */
   long long seed, batch, params;
-  long steps;
+  long steps;        /* steps done */
+  long total_steps;  /* the run's planned length */
   double epochs;     /* steps / steps per epoch */
   double train_loss; /* mean over the last train_loss_steps steps */
   long train_loss_steps;
   double ms_per_step, wall_s, compile_s; /* timing: the only fields that
-                                             differ between identical runs */
+                                             differ between identical runs
+                                             (with "build") */
 } host_summary;
 
 /* summary.json: the fields of s, then for every evaluation metric of the
  * history its final value and, for accuracies, the best one
- * ("best_test_accuracy"), then the timing fields. */
+ * ("best_test_accuracy"), then the `extra` fields (the provenance,
+ * host_provenance.h), then the timing fields. */
 int host_summary_write(const char *path, const host_summary *s, const host_history *h,
-                       rt_error *err);
+                       const rt_field *extra, size_t nextra, rt_error *err);
 
 /* Prints the end-of-run lines (final metrics and the run directory). */
 void host_print_result(const host_summary *s, const host_history *h, const char *dir);

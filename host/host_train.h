@@ -1,9 +1,11 @@
 /* host_train.h: one training run of an experiment on a model (host_model.h)
  * and its loaded data: the step loop with its schedule, logging,
- * evaluation, checkpoints and NaN/Inf stop, resuming from a checkpoint, and
- * the run directory's metrics.jsonl, summary.json, model.safetensors and
- * plots (docs/commands.md). `duet run` and the train program of
- * `duet emit-c` both run it. */
+ * evaluation, periodic checkpoints, the NaN/Inf stop and SIGINT/SIGTERM,
+ * resuming and extending a run, starting from another run's weights, and
+ * the run directory's metrics.jsonl, summary.json, checkpoint
+ * (host_checkpoint.h), source copy and plots (docs/commands.md), with the
+ * options that set them. `duet run` and the train program of `duet emit-c`
+ * both run it. */
 #ifndef DUET_HOST_TRAIN_H
 #define DUET_HOST_TRAIN_H
 
@@ -13,18 +15,6 @@
 #include "host_experiment.h"
 #include "host_model.h"
 #include "host_report.h"
-
-/* Checkpoint metadata keys (all values are strings). */
-#define HOST_META_SOURCE     "duet.source" /* absolute path of the file */
-#define HOST_META_EXPERIMENT "duet.experiment"
-#define HOST_META_STEP       "duet.step"  /* steps done */
-#define HOST_META_EPOCH      "duet.epoch" /* epochs completed */
-#define HOST_META_TOTAL      "duet.total_steps"
-#define HOST_META_LOG_EVERY  "duet.log_every"
-#define HOST_META_SEED       "duet.seed"
-#define HOST_META_DTYPE      "duet.dtype" /* "f32" or "f64" */
-/* The extra F64 tensor with the last (up to 100) step losses. */
-#define HOST_RECENT_LOSSES   "duet.recent_losses"
 
 enum { HOST_MAX_SETS = 8 };
 
@@ -43,23 +33,47 @@ void host_sets_free(host_sets *s);
 /* The set of binding `name`, or NULL. */
 const host_dataset *host_sets_find(const host_sets *s, const char *name);
 
+/* The default period of checkpoints in seconds of training (--checkpoint-every-s). */
+#define HOST_CHECKPOINT_EVERY_S 300.0
+
 typedef struct host_run_opts {
-  const char *prog;         /* "duet", "train": prefix of error messages */
-  const char *resume_cmd;   /* "duet run", "./train": how to continue a run */
-  const char *out_dir;      /* --out DIR, or NULL: runs/<experiment>-<time> */
-  long steps;               /* --steps N (0: only the initial checkpoint), or -1 */
-  long epochs;              /* --epochs N, or -1 */
-  long stop_after;          /* --stop-after N: stop (resumable) after step N, or -1 */
-  long log_every;           /* --log-every N, or 0: the checkpoint's, else 10 */
-  bool quiet;               /* no progress display and evaluation lines */
-  unsigned log_formats;     /* --log-format: RT_LOG_* besides metrics.jsonl */
-  const char *dump_batches; /* --dump-batches DIR: each step's x, y, or NULL */
-  const char *resume_dir;   /* --resume RUN_DIR, or NULL */
-  const rt_st_file *resume; /* its checkpoint (when resume_dir is set) */
-  /* checkpoint metadata of the caller, written after source and experiment */
-  const rt_str_pair *meta;
-  size_t nmeta;
+  const char *prog;          /* "duet", "train": prefix of error messages */
+  const char *resume_cmd;    /* "duet run", "./train": how to continue a run */
+  const char *backend;       /* what compiled the model ("llvm-jit", "c"), for summary.json */
+  const char *compiler;      /* its version, or NULL */
+  const char *out_dir;       /* --out DIR, or NULL: runs/<experiment>-<time> */
+  long steps;                /* --steps N (0: only the initial checkpoint), or -1 */
+  long epochs;               /* --epochs N, or -1 */
+  long stop_after;           /* --stop-after N: stop (resumably) after step N, or -1 */
+  long log_every;            /* --log-every N, or 0: the checkpoint's, else 10 */
+  long extend_steps;         /* --extend-steps N: a resumed run's extra steps, or 0 */
+  long checkpoint_every;     /* --checkpoint-every N: a checkpoint every N steps, or 0 */
+  double checkpoint_every_s; /* --checkpoint-every-s S: after S seconds without one
+                                (default HOST_CHECKPOINT_EVERY_S; 0: never) */
+  long threads;              /* --threads N (BLAS threads), or 0: the library's default */
+  bool quiet;                /* no progress display and evaluation lines */
+  unsigned log_formats;      /* --log-format: RT_LOG_* besides metrics.jsonl */
+  const char *dump_batches;  /* --dump-batches DIR: each step's x, y, or NULL */
+  const char *resume_dir;    /* --resume RUN_DIR, or NULL */
+  const char *init_from;     /* --init-from RUN_DIR or FILE: the first weights, or NULL */
 } host_run_opts;
+
+/* The options of a run as both `duet run` and the emitted train take
+ * them: no file, no --resume or --init-from, lengths from the experiment,
+ * checkpoints every HOST_CHECKPOINT_EVERY_S seconds. */
+void host_run_opts_init(host_run_opts *o, const char *prog, const char *resume_cmd);
+
+/* Parses the run option at argv[i] if it is one (--steps, --epochs,
+ * --stop-after, --log-every, --extend-steps, --checkpoint-every,
+ * --checkpoint-every-s, --threads, --out, --resume, --init-from,
+ * --dump-batches, --log-format, --quiet). Returns the number of arguments
+ * taken, 0 for another argument, or -1 with a message in err. */
+int host_run_option(host_run_opts *o, int i, int argc, char **argv, rt_error *err);
+
+/* The rules between options (--steps or --epochs, --resume without --out
+ * or --init-from, --extend-steps only with --resume). Returns 0, or -1
+ * with a message. */
+int host_run_opts_check(const host_run_opts *o, rt_error *err);
 
 /* What a finished run hands back (used by compare and sweep). */
 typedef struct host_run_result {
@@ -68,13 +82,14 @@ typedef struct host_run_result {
   host_history history; /* owned: host_history_free */
 } host_run_result;
 
-/* Trains model m (its weights initialized here from e's seed, or restored
- * from o->resume) on sets. Returns the exit code (0, 1 for errors of the
- * run, 2 for internal errors); on 0, *res is filled. */
+/* Trains model m (its weights initialized here from e's seed, or from
+ * o->init_from, or restored from the checkpoint of o->resume_dir) on sets.
+ * Returns the exit code: 0 (also for a run stopped by --stop-after), 1 for
+ * errors of the run (a divergence among them), 2 for internal errors, 128
+ * + the signal for a run interrupted by SIGINT or SIGTERM (saved and
+ * resumable); on 0, *res is filled. Every end after the run directory was
+ * made writes summary.json with the run's status. */
 int host_train(const host_experiment *e, const host_sets *sets, const host_model *m,
                const host_run_opts *o, host_run_result *res);
-
-/* Keys of a resumed run's checkpoint as a number, or -1. */
-long host_meta_long(const rt_st_file *f, const char *key);
 
 #endif

@@ -18,7 +18,7 @@ int host_predict_option(host_predict_opts *o, int i, int argc, char **argv, rt_e
   const char *a = argv[i];
   bool source = !strcmp(a, "--idx") || !strcmp(a, "--raw") || !strcmp(a, "--text");
   bool number = !strcmp(a, "--threads") || !strcmp(a, "--repeat");
-  bool path = !strcmp(a, "--weights") || !strcmp(a, "--predictions");
+  bool path = !strcmp(a, "--weights") || !strcmp(a, "--predictions") || !strcmp(a, "--scores");
   if (!source && !number && !path)
     return 0;
   if (i + 1 == argc) {
@@ -26,7 +26,7 @@ int host_predict_option(host_predict_opts *o, int i, int argc, char **argv, rt_e
     return -1;
   }
   if (path) {
-    *(a[2] == 'w' ? &o->weights : &o->predictions) = argv[i + 1];
+    *(a[2] == 'w' ? &o->weights : a[2] == 's' ? &o->scores : &o->predictions) = argv[i + 1];
     return 2;
   }
   if (number) {
@@ -199,6 +199,21 @@ static void print_classes(FILE *f, const host_examples *x, const int32_t *pred) 
       fprintf(f, "%d%c", pred[i * x->y_numel + j], j + 1 < x->y_numel ? ' ' : '\n');
 }
 
+/* The scores as little-endian float32, [examples, labels, classes]. */
+static int write_scores(const host_predict_opts *o, const float *scores, size_t count) {
+  FILE *f = fopen(o->scores, "wb");
+  if (!f) {
+    fprintf(stderr, "%s: error: cannot write %s\n", o->prog, o->scores);
+    return 1;
+  }
+  bool bad = fwrite(scores, sizeof *scores, count, f) != count;
+  if (fclose(f) != 0 || bad) {
+    fprintf(stderr, "%s: error: writing %s failed\n", o->prog, o->scores);
+    return 1;
+  }
+  return 0;
+}
+
 static int write_classes(const host_predict_opts *o, const host_examples *x, const int32_t *pred) {
   FILE *f = fopen(o->predictions, "w");
   if (!f) {
@@ -246,9 +261,13 @@ static int report_accuracy(const host_model *m, const host_predict_opts *o, cons
 }
 
 int host_predict(const host_model *m, const host_predict_opts *o, const host_examples *x) {
-  int32_t *pred = malloc(sizeof *pred * (size_t)(x->n * x->y_numel) + 1);
-  if (!pred)
+  const size_t labels = (size_t)(x->n * x->y_numel);
+  int32_t *pred = malloc(sizeof *pred * labels + 1);
+  float *scores = o->scores ? malloc(sizeof *scores * labels * (size_t)m->classes + 1) : NULL;
+  if (!pred || (o->scores && !scores)) {
+    free(pred);
     return fail(o, "out of memory");
+  }
   if (o->threads > 0)
     rt_set_threads((int)o->threads);
   const long full = m->eval_batch;
@@ -258,13 +277,16 @@ int host_predict(const host_model *m, const host_predict_opts *o, const host_exa
   for (long r = 0; rc == 0 && r < o->repeat; r++)
     for (long first = 0; rc == 0 && first < x->n; first += full) {
       long count = x->n - first < full ? x->n - first : full;
+      float *at = scores ? scores + (size_t)(first * x->y_numel) * (size_t)m->classes : NULL;
       if (!m->predict ||
-          m->predict(m->self, examples_at(x, first), count, pred + first * x->y_numel) < 0)
+          m->predict(m->self, examples_at(x, first), count, pred + first * x->y_numel, at) < 0)
         rc = fail(o, "the model predicts no classes");
     }
   double secs = rt_now_s() - t0, cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
   if (rc == 0 && o->predictions)
     rc = write_classes(o, x, pred);
+  if (rc == 0 && o->scores)
+    rc = write_scores(o, scores, labels * (size_t)m->classes);
   if (rc == 0 && x->y)
     rc = report_accuracy(m, o, x, pred);
   else if (rc == 0)
@@ -280,5 +302,6 @@ int host_predict(const host_model *m, const host_predict_opts *o, const host_exa
     fputc('\n', stderr);
   }
   free(pred);
+  free(scores);
   return rc;
 }

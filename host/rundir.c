@@ -1,6 +1,6 @@
 /* rundir.c: the run directory: its default name, its creation (never
- * mixing two runs in one directory), and trimming metrics.jsonl back to a
- * checkpoint when a run is resumed. */
+ * mixing two runs in one directory), the copy of the program's files, and
+ * trimming metrics.jsonl back to a checkpoint when a run is resumed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "host_checkpoint.h"
+#include "host_experiment.h"
 #include "host_report.h"
 
 void host_rundir_file(char *out, size_t cap, const char *dir, const char *file) {
@@ -55,11 +57,35 @@ int host_rundir_create(char *out, size_t cap, const char *given, const char *exp
   }
   if (host_mkdirs(out, err) < 0)
     return -1;
-  if (exists(out, "metrics.jsonl") || exists(out, "model.safetensors")) {
+  if (exists(out, "metrics.jsonl") || exists(out, HOST_WEIGHTS_FILE) ||
+      exists(out, HOST_STATE_FILE)) {
     rt_error_set(err,
                  "%s already holds a run: continue it with --resume %s, or choose another --out",
                  out, out);
     return -1;
+  }
+  return 0;
+}
+
+int host_rundir_write_sources(const char *dir, const host_source_file *files, int n,
+                              rt_error *err) {
+  for (int i = 0; i < n; i++) {
+    char path[4200];
+    host_rundir_file(path, sizeof path, dir, files[i].path);
+    char *slash = strrchr(path, '/');
+    *slash = 0;
+    int rc = host_mkdirs(path, err);
+    *slash = '/';
+    if (rc < 0)
+      return -1;
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fwrite(files[i].text, 1, (size_t)files[i].len, f) == (size_t)files[i].len;
+    if (f && fclose(f) != 0)
+      ok = false;
+    if (!ok) {
+      rt_error_set(err, "cannot write %s: %s", path, strerror(errno));
+      return -1;
+    }
   }
   return 0;
 }

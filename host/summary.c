@@ -10,18 +10,41 @@
 
 enum { MAX_FIELDS = 64 };
 
+/* The status of s and the fields that go with it, into f. */
+static size_t status_fields(const host_summary *s, rt_field *f) {
+  size_t n = 0;
+  f[n++] = RT_STR("status", s->status);
+  if (strcmp(s->status, "stopped") == 0) {
+    f[n++] = RT_INT("stopped_at_step", s->status_step);
+  } else if (strcmp(s->status, "interrupted") == 0) {
+    f[n++] = RT_INT("interrupted_at_step", s->status_step);
+    f[n++] = RT_STR("signal", s->signal);
+  } else if (strcmp(s->status, "diverged") == 0) {
+    f[n++] = RT_INT("diverged_at_step", s->status_step);
+    f[n++] = RT_STR("nonfinite", s->bad_tensor ? s->bad_tensor : "loss");
+    if (s->bad_tensor)
+      f[n++] = RT_INT("nonfinite_element", s->bad_element);
+  }
+  return n;
+}
+
 int host_summary_write(const char *path, const host_summary *s, const host_history *h,
-                       rt_error *err) {
-  rt_field f[MAX_FIELDS];
+                       const rt_field *extra, size_t nextra, rt_error *err) {
+  rt_field *f = calloc(MAX_FIELDS + nextra, sizeof *f);
+  if (!f)
+    abort();
   char best[MAX_FIELDS][96];
   size_t n = 0;
   f[n++] = RT_STR("experiment", s->experiment);
   f[n++] = RT_STR("source", s->source);
+  f[n++] = RT_STR("source_copy", s->source_copy);
+  n += status_fields(s, f + n);
   f[n++] = RT_STR("dtype", s->dtype);
   f[n++] = RT_INT("seed", s->seed);
   f[n++] = RT_INT("batch", s->batch);
   f[n++] = RT_INT("params", s->params);
   f[n++] = RT_INT("steps", s->steps);
+  f[n++] = RT_INT("total_steps", s->total_steps);
   f[n++] = RT_NUM("epochs", s->epochs);
   f[n++] = RT_NUM("train_loss", s->train_loss);
   f[n++] = RT_INT("train_loss_steps", s->train_loss_steps);
@@ -39,10 +62,14 @@ int host_summary_write(const char *path, const host_summary *s, const host_histo
       f[n++] = RT_NUM(best[k], b);
     }
   }
+  for (size_t i = 0; i < nextra; i++)
+    f[n++] = extra[i];
   f[n++] = RT_NUM("ms_per_step", s->ms_per_step);
   f[n++] = RT_NUM("wall_s", s->wall_s);
   f[n++] = RT_NUM("compile_s", s->compile_s);
-  return rt_summary_write(path, f, n, err);
+  int rc = rt_summary_write(path, f, n, err);
+  free(f);
+  return rc;
 }
 
 void host_print_result(const host_summary *s, const host_history *h, const char *dir) {

@@ -2,22 +2,43 @@
  * batch (s - 1) % B of epoch (s - 1) / B, B = examples / batch (the last
  * partial batch is dropped), in the epoch's shuffled order: every step is a
  * pure function of the checkpoint before it, so a resumed run repeats an
- * uninterrupted one bit for bit. Checkpoints are written at the start, at
- * every evaluation and at the end, and only from finite state. Everything
- * a step needs is allocated before the first one. */
+ * uninterrupted one bit for bit. Checkpoints (host_checkpoint.h) are
+ * written at the start, at every evaluation, every --checkpoint-every
+ * steps, after --checkpoint-every-s seconds without one and at the end,
+ * only from finite state. A run ends completed, stopped (--stop-after),
+ * interrupted (SIGINT or SIGTERM: after the step in progress, or between
+ * two batches of an evaluation, which the resumed run then repeats) or
+ * diverged (a loss or tensor not finite); each end writes the metrics so
+ * far, summary.json with the status and the plots. The schedule spans the
+ * planned steps; the steps an extension adds run at its last value.
+ * Everything a step needs is allocated before the first one. */
 #include "host_train.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "host_checkpoint.h"
 #include "host_evaluate.h"
+#include "host_interrupt.h"
 #include "host_plot.h"
-#include "host_state.h"
+#include "host_provenance.h"
 
-enum { RECENT = 100, DEFAULT_LOG_EVERY = 10, FIXED_META = 8 };
+enum { RECENT = 100, DEFAULT_LOG_EVERY = 10, MAX_META = 24, NUM_CHARS = 40 };
+
+typedef enum run_status {
+  RUN_GOING,
+  RUN_COMPLETED,
+  RUN_STOPPED,
+  RUN_INTERRUPTED,
+  RUN_DIVERGED
+} run_status;
+
+static const char *const status_names[] = {"running", "completed", "stopped", "interrupted",
+                                           "diverged"};
 
 typedef struct trainer {
   const host_experiment *e;
@@ -28,16 +49,30 @@ typedef struct trainer {
   rt_batcher bt;
   void *x, *y; /* one training batch */
   host_eval_buffers eb;
-  long bpe, total, log_every;
+  long bpe;   /* batches per epoch */
+  long total; /* the run's length */
+  long plan;  /* the length the schedule spans */
+  long log_every;
   long step;             /* steps done */
   long saved_step;       /* step of the last checkpoint; -1: none */
+  long logged_step;      /* step of the last training line of metrics.jsonl */
   double recent[RECENT]; /* loss of step s at (s - 1) % RECENT */
   rt_metrics metrics;
   rt_progress progress;
   bool show; /* progress display on */
-  char dir[4096], ckpt[4200];
-  double t_start, train_s, log_train_s;
+  char dir[4096];
+  double t_start, train_s, log_train_s, saved_s;
   long steps_run, log_step;
+  run_status status;
+  int signal;             /* interrupted: the signal */
+  bool eval_pending;      /* the evaluation of `step` is still to do */
+  const char *bad_tensor; /* diverged: the first tensor not finite, or NULL */
+  long bad_element;       /* and its first element that is not */
+  host_checkpoint resume; /* the checkpoint continued (--resume), owned */
+  rt_st_file init;        /* the weights started from (--init-from), owned */
+  const char *init_from;  /* their path (the option, or the resumed state's) */
+  const char *init_exp;   /* their run's experiment, or NULL */
+  long init_step;         /* and step, or -1 */
 } trainer;
 
 static int io_error(const trainer *t, const rt_error *err) {
@@ -45,141 +80,16 @@ static int io_error(const trainer *t, const rt_error *err) {
   return 1;
 }
 
-long host_meta_long(const rt_st_file *f, const char *key) {
-  const char *v = rt_st_meta(f, key);
-  return v ? strtol(v, NULL, 10) : -1;
-}
-
-/* ---- checkpoints ----------------------------------------------------------- */
-
-/* The last min(RECENT, step) losses, oldest first, into out; their count. */
-static long recent_losses(const trainer *t, double *out) {
-  long k = t->step < RECENT ? t->step : RECENT;
-  for (long i = 0; i < k; i++)
-    out[i] = t->recent[(t->step - k + i) % RECENT];
-  return k;
-}
-
-static int diverged(trainer *t, long s, double loss) {
-  const char *prog = t->o->prog;
-  if (t->show)
-    rt_progress_end(&t->progress);
-  long elem;
-  const char *bad = host_state_nonfinite(t->m, &elem);
-  if (isfinite(loss))
-    fprintf(stderr, "%s: error: training diverged at step %ld: a tensor is not finite\n", prog, s);
-  else
-    fprintf(stderr, "%s: error: training diverged at step %ld: the loss is %s\n", prog, s,
-            isnan(loss) ? "nan" : "inf");
-  if (bad) {
-    const host_tensor *w = host_model_tensor(t->m, bad);
-    double v = t->m->f64 ? ((const double *)w->data)[elem] : ((const float *)w->data)[elem];
-    fprintf(stderr, "  first non-finite tensor: %s (element %ld is %s)\n", bad, elem,
-            isnan(v) ? "nan"
-            : v > 0  ? "inf"
-                     : "-inf");
-  } else {
-    fprintf(stderr, "  every weight and optimizer state is still finite\n");
-  }
-  if (t->saved_step >= 0)
-    fprintf(stderr, "  the last good checkpoint (step %ld) is kept in %s\n", t->saved_step,
-            t->ckpt);
-  fprintf(stderr, "  hint: lower the learning rate (e.g. --set optimizer.lr=...)\n");
-  return 1;
-}
-
-static int save_checkpoint(trainer *t) {
-  long elem;
-  if (host_state_nonfinite(t->m, &elem))
-    return diverged(t, t->step, 0);
-  const host_run_opts *o = t->o;
-  rt_str_pair *meta = calloc(FIXED_META + o->nmeta, sizeof *meta);
-  if (!meta)
-    abort();
-  char step[32], epoch[32], total[32], log_every[32], seed[32];
-  snprintf(step, sizeof step, "%ld", t->step);
-  snprintf(epoch, sizeof epoch, "%ld", t->step / t->bpe);
-  snprintf(total, sizeof total, "%ld", t->total);
-  snprintf(log_every, sizeof log_every, "%ld", t->log_every);
-  snprintf(seed, sizeof seed, "%lld", (long long)t->e->seed);
-  size_t n = 0;
-  meta[n++] = (rt_str_pair){HOST_META_SOURCE, t->e->source};
-  meta[n++] = (rt_str_pair){HOST_META_EXPERIMENT, t->e->name};
-  for (size_t i = 0; i < o->nmeta; i++)
-    meta[n++] = o->meta[i];
-  meta[n++] = (rt_str_pair){HOST_META_STEP, step};
-  meta[n++] = (rt_str_pair){HOST_META_EPOCH, epoch};
-  meta[n++] = (rt_str_pair){HOST_META_TOTAL, total};
-  meta[n++] = (rt_str_pair){HOST_META_LOG_EVERY, log_every};
-  meta[n++] = (rt_str_pair){HOST_META_SEED, seed};
-  meta[n++] = (rt_str_pair){HOST_META_DTYPE, t->m->f64 ? "f64" : "f32"};
-  double recent[RECENT];
-  host_extra extra = {HOST_RECENT_LOSSES, recent, recent_losses(t, recent)};
-  rt_error err;
-  int rc = host_state_save(t->ckpt, t->m, &extra, 1, meta, n, &err);
-  free(meta);
-  if (rc < 0)
-    return io_error(t, &err);
-  t->saved_step = t->step;
-  return 0;
-}
-
-/* Fresh weights from the seed, or the state of the checkpoint to resume. */
-static int start_state(trainer *t) {
-  const host_run_opts *o = t->o;
-  rt_error err;
-  if (!o->resume) {
-    t->saved_step = -1;
-    t->m->init(t->m->self, t->e->seed);
-    return save_checkpoint(t);
-  }
-  const rt_st_file *f = o->resume;
-  t->step = t->saved_step = host_meta_long(f, HOST_META_STEP);
-  if (t->step < 0 || t->step > t->total) {
-    fprintf(stderr,
-            "%s: error: %s: the checkpoint's step (%ld) is not within the run's %ld steps\n",
-            o->prog, t->ckpt, t->step, t->total);
-    return 1;
-  }
-  if (host_state_restore(f, t->m, false, false, &err) < 0) {
-    fprintf(stderr, "%s: error: %s: %s\n", o->prog, t->ckpt, err.msg);
-    return 1;
-  }
-  const rt_st_tensor *r = rt_st_find(f, HOST_RECENT_LOSSES);
-  long k = r && r->dtype == RT_F64 && r->ndim == 1 ? (long)r->shape[0] : -1;
-  if (k != (t->step < RECENT ? t->step : RECENT)) {
-    fprintf(stderr, "%s: error: %s: missing or malformed %s\n", o->prog, t->ckpt,
-            HOST_RECENT_LOSSES);
-    return 1;
-  }
-  for (long i = 0; i < k; i++)
-    t->recent[(t->step - k + i) % RECENT] = ((const double *)r->data)[i];
-  return 0;
-}
-
-/* ---- steps ----------------------------------------------------------------- */
-
-/* Writes the step's inputs x and y to <dump dir>/step-<s>.safetensors. */
-static int dump_batch(trainer *t, long s) {
-  const host_example *ex = &t->sets->set[0].ex;
-  const rt_dtype real = t->m->f64 ? RT_F64 : RT_F32;
-  rt_tensor_ref refs[2] = {
-      {.name = "x", .dtype = ex->x_tokens ? RT_I32 : real, .ndim = ex->x_rank + 1, .data = t->x},
-      {.name = "y", .dtype = ex->y_labels ? RT_I32 : real, .ndim = ex->y_rank + 1, .data = t->y}};
-  refs[0].shape[0] = refs[1].shape[0] = t->m->batch;
-  for (int d = 0; d < ex->x_rank; d++)
-    refs[0].shape[d + 1] = ex->x_dims[d];
-  for (int d = 0; d < ex->y_rank; d++)
-    refs[1].shape[d + 1] = ex->y_dims[d];
-  char path[4200];
-  snprintf(path, sizeof path, "%s/step-%06ld.safetensors", t->o->dump_batches, s);
-  rt_error err;
-  return rt_safetensors_write(path, refs, 2, NULL, 0, &err) < 0 ? io_error(t, &err) : 0;
+static bool stopping(const trainer *t) {
+  return t->status == RUN_INTERRUPTED || t->status == RUN_DIVERGED;
 }
 
 static double schedule_at(const trainer *t, long s) {
-  return rt_schedule_at(t->e->sched_names, t->e->sched_args, t->e->nsched, s, t->total);
+  return rt_schedule_at(t->e->sched_names, t->e->sched_args, t->e->nsched,
+                        s < t->plan ? s : t->plan, t->plan);
 }
+
+/* ---- metrics lines ------------------------------------------------------------ */
 
 static int log_step(trainer *t, long s, double loss, const double *norms) {
   rt_field f[8];
@@ -199,8 +109,252 @@ static int log_step(trainer *t, long s, double loss, const double *norms) {
   f[n++] = RT_NUM("ms_per_step", ms);
   t->log_train_s = t->train_s;
   t->log_step = s;
+  t->logged_step = s;
   rt_error err;
   return rt_metrics_log(&t->metrics, f, n, &err) < 0 ? io_error(t, &err) : 0;
+}
+
+/* ---- divergence ---------------------------------------------------------------- */
+
+/* The run stops at step s, whose loss (or a tensor) is not finite: the
+ * step's metrics line, the message; the last good checkpoint is kept. */
+static int diverge(trainer *t, long s, double loss) {
+  if (t->show)
+    rt_progress_end(&t->progress);
+  t->status = RUN_DIVERGED;
+  t->bad_tensor = host_state_nonfinite(t->m, &t->bad_element);
+  const double no_norms[2] = {NAN, NAN};
+  if (t->logged_step != s && log_step(t, s, loss, no_norms) != 0)
+    return 1;
+  const char *prog = t->o->prog;
+  if (isfinite(loss))
+    fprintf(stderr, "%s: error: training diverged at step %ld: a tensor is not finite\n", prog, s);
+  else
+    fprintf(stderr, "%s: error: training diverged at step %ld: the loss is %s\n", prog, s,
+            isnan(loss) ? "nan" : "inf");
+  if (t->bad_tensor) {
+    const host_tensor *w = host_model_tensor(t->m, t->bad_tensor);
+    long i = t->bad_element;
+    double v = t->m->f64 ? ((const double *)w->data)[i] : ((const float *)w->data)[i];
+    fprintf(stderr, "  first non-finite tensor: %s (element %ld is %s)\n", t->bad_tensor, i,
+            isnan(v) ? "nan"
+            : v > 0  ? "inf"
+                     : "-inf");
+  } else {
+    fprintf(stderr, "  every weight and optimizer state is still finite\n");
+  }
+  if (t->saved_step >= 0)
+    fprintf(stderr, "  the last good checkpoint (step %ld) is kept in %s/%s\n", t->saved_step,
+            t->dir, HOST_WEIGHTS_FILE);
+  fprintf(stderr, "  the metrics up to step %ld and summary.json are in %s\n", s, t->dir);
+  fprintf(stderr, "  hint: lower the learning rate (e.g. --set optimizer.lr=...)\n");
+  return 0;
+}
+
+/* ---- checkpoints ----------------------------------------------------------------- */
+
+/* The last min(RECENT, step) losses, oldest first, into out; their count. */
+static long recent_losses(const trainer *t, double *out) {
+  long k = t->step < RECENT ? t->step : RECENT;
+  for (long i = 0; i < k; i++)
+    out[i] = t->recent[(t->step - k + i) % RECENT];
+  return k;
+}
+
+/* Metadata strings: pairs and the text they point to. */
+typedef struct meta_list {
+  rt_str_pair pair[MAX_META];
+  char text[MAX_META][NUM_CHARS];
+  size_t n;
+} meta_list;
+
+static void meta_str(meta_list *l, const char *key, const char *value) {
+  l->pair[l->n++] = (rt_str_pair){key, value};
+}
+
+static void meta_long(meta_list *l, const char *key, long v) {
+  snprintf(l->text[l->n], NUM_CHARS, "%ld", v);
+  meta_str(l, key, l->text[l->n]);
+}
+
+static void meta_real(meta_list *l, const char *key, double v) {
+  snprintf(l->text[l->n], NUM_CHARS, "%.9g", v);
+  meta_str(l, key, l->text[l->n]);
+}
+
+/* What one example of the training data is and, for images, how pixels
+ * become inputs. */
+static void input_meta(const trainer *t, meta_list *l, char *shape, size_t cap) {
+  const host_example *ex = &t->sets->set[0].ex;
+  const host_source *src = host_source_find(ex->source);
+  size_t n = (size_t)snprintf(shape, cap, "[");
+  for (int d = 0; d < ex->x_rank && n < cap; d++)
+    n += (size_t)snprintf(shape + n, cap - n, "%s%ld", d ? ", " : "", ex->x_dims[d]);
+  if (n < cap)
+    snprintf(shape + n, cap - n, "]");
+  meta_str(l, HOST_META_INPUT "source", ex->source);
+  meta_str(l, HOST_META_INPUT "shape", shape);
+  meta_str(l, HOST_META_INPUT "dtype", ex->x_tokens ? "int32" : t->m->f64 ? "f64" : "f32");
+  if (src && src->pixel_std > 0) {
+    meta_str(l, HOST_META_INPUT "normalize", "(pixel / 255 - pixel_mean) / pixel_std");
+    meta_real(l, HOST_META_INPUT "pixel_mean", src->pixel_mean);
+    meta_real(l, HOST_META_INPUT "pixel_std", src->pixel_std);
+  }
+}
+
+/* Writes the checkpoint of the current step, or stops the run as diverged
+ * when the state is not finite (the good checkpoint stays). */
+static int save_checkpoint(trainer *t) {
+  long elem;
+  if (host_state_nonfinite(t->m, &elem))
+    return diverge(t, t->step, t->step ? t->recent[(t->step - 1) % RECENT] : 0);
+  const host_experiment *e = t->e;
+  const char *dtype = t->m->f64 ? "f64" : "f32";
+  meta_list w = {.n = 0}, s = {.n = 0};
+  char shape[128];
+  meta_str(&w, HOST_META_EXPERIMENT, e->name);
+  meta_str(&w, HOST_META_SOURCE, e->source);
+  if (e->nfiles)
+    meta_str(&w, HOST_META_SOURCE_COPY, e->files[0].path);
+  meta_long(&w, HOST_META_NSETS, e->noverrides);
+  meta_str(&w, HOST_META_DTYPE, dtype);
+  meta_long(&w, HOST_META_STEP, t->step);
+  input_meta(t, &w, shape, sizeof shape);
+  rt_str_pair *wmeta = calloc(w.n + (size_t)e->noverrides, sizeof *wmeta);
+  char(*keys)[32] = calloc((size_t)e->noverrides + 1, sizeof *keys);
+  if (!wmeta || !keys)
+    abort();
+  memcpy(wmeta, w.pair, w.n * sizeof *wmeta);
+  for (int i = 0; i < e->noverrides; i++) {
+    snprintf(keys[i], sizeof keys[i], HOST_META_SET "%d", i);
+    wmeta[w.n + (size_t)i] = (rt_str_pair){keys[i], e->overrides[i]};
+  }
+  meta_str(&s, HOST_META_EXPERIMENT, e->name);
+  meta_str(&s, HOST_META_DTYPE, dtype);
+  meta_long(&s, HOST_META_STEP, t->step);
+  meta_long(&s, HOST_META_EPOCH, t->step / t->bpe);
+  meta_long(&s, HOST_META_TOTAL, t->total);
+  meta_long(&s, HOST_META_PLAN, t->plan);
+  meta_long(&s, HOST_META_LOG_EVERY, t->log_every);
+  meta_long(&s, HOST_META_SEED, (long)e->seed);
+  meta_str(&s, HOST_META_EVAL_PENDING, t->eval_pending ? "1" : "0");
+  if (t->init_from) {
+    meta_str(&s, HOST_META_INIT_FROM, t->init_from);
+    meta_str(&s, HOST_META_INIT_EXPERIMENT, t->init_exp ? t->init_exp : "");
+    meta_long(&s, HOST_META_INIT_STEP, t->init_step);
+  }
+  double recent[RECENT];
+  host_extra extra = {HOST_RECENT_LOSSES, recent, recent_losses(t, recent)};
+  rt_error err;
+  int rc = host_checkpoint_save(t->dir, t->m, wmeta, w.n + (size_t)e->noverrides, &extra, 1, s.pair,
+                                s.n, &err);
+  free(wmeta);
+  free(keys);
+  if (rc < 0)
+    return io_error(t, &err);
+  t->saved_step = t->step;
+  t->saved_s = rt_now_s();
+  return 0;
+}
+
+/* Whether step s ends with a checkpoint of its own (--checkpoint-every,
+ * --checkpoint-every-s). */
+static bool checkpoint_due(const trainer *t, long s) {
+  const host_run_opts *o = t->o;
+  if (t->saved_step == s)
+    return false;
+  return (o->checkpoint_every > 0 && s % o->checkpoint_every == 0) ||
+         (o->checkpoint_every_s > 0 && rt_now_s() - t->saved_s >= o->checkpoint_every_s);
+}
+
+/* ---- the first state ------------------------------------------------------------- */
+
+/* The weights of --init-from (a run directory or a weights file) over the
+ * fresh ones: every weight of the model, by public name. */
+static int init_from(trainer *t) {
+  const char *from = t->o->init_from;
+  char path[4200];
+  struct stat st;
+  if (stat(from, &st) == 0 && S_ISDIR(st.st_mode))
+    host_rundir_file(path, sizeof path, from, HOST_WEIGHTS_FILE);
+  else
+    snprintf(path, sizeof path, "%s", from);
+  rt_error err;
+  int unused = 0;
+  if (rt_safetensors_read(&t->init, path, &err) < 0 ||
+      host_weights_load(&t->init, t->m, &unused, &err) < 0) {
+    fprintf(stderr, "%s: error: cannot start from %s: %s\n", t->o->prog, path, err.msg);
+    return 1;
+  }
+  if (unused > 0)
+    fprintf(stderr, "%s: note: %d tensor%s of %s %s not weights of this model\n", t->o->prog,
+            unused, unused == 1 ? "" : "s", path, unused == 1 ? "is" : "are");
+  t->init_from = from;
+  t->init_exp = rt_st_meta(&t->init, HOST_META_EXPERIMENT);
+  t->init_step = host_meta_long(&t->init, HOST_META_STEP);
+  return 0;
+}
+
+/* The counters and state of the checkpoint continued. */
+static int restore(trainer *t) {
+  const host_checkpoint *c = &t->resume;
+  rt_error err;
+  t->step = t->saved_step = c->step;
+  if (host_weights_load(&c->weights, t->m, NULL, &err) < 0 ||
+      host_state_load(&c->state, t->m, &err) < 0) {
+    fprintf(stderr, "%s: error: cannot resume %s: %s\n", t->o->prog, t->dir, err.msg);
+    return 1;
+  }
+  const rt_st_tensor *r = rt_st_find(&c->state, HOST_RECENT_LOSSES);
+  long k = r && r->dtype == RT_F64 && r->ndim == 1 ? (long)r->shape[0] : -1;
+  if (k != (t->step < RECENT ? t->step : RECENT)) {
+    fprintf(stderr, "%s: error: cannot resume %s: missing or malformed %s\n", t->o->prog, t->dir,
+            HOST_RECENT_LOSSES);
+    return 1;
+  }
+  for (long i = 0; i < k; i++)
+    t->recent[(t->step - k + i) % RECENT] = ((const double *)r->data)[i];
+  const char *pending = rt_st_meta(&c->state, HOST_META_EVAL_PENDING);
+  t->eval_pending = pending && strcmp(pending, "1") == 0;
+  t->init_from = rt_st_meta(&c->state, HOST_META_INIT_FROM);
+  t->init_exp = rt_st_meta(&c->state, HOST_META_INIT_EXPERIMENT);
+  t->init_step = host_meta_long(&c->state, HOST_META_INIT_STEP);
+  t->saved_s = rt_now_s();
+  return 0;
+}
+
+/* Fresh weights from the seed (or --init-from) and the first checkpoint
+ * with the program's files beside it, or the state continued. */
+static int start_state(trainer *t) {
+  if (t->o->resume_dir)
+    return restore(t);
+  t->saved_step = -1;
+  t->m->init(t->m->self, t->e->seed);
+  int rc = t->o->init_from ? init_from(t) : 0;
+  rt_error err;
+  if (rc == 0 && host_rundir_write_sources(t->dir, t->e->files, t->e->nfiles, &err) < 0)
+    rc = io_error(t, &err);
+  return rc ? rc : save_checkpoint(t);
+}
+
+/* ---- steps ----------------------------------------------------------------------- */
+
+/* Writes the step's inputs x and y to <dump dir>/step-<s>.safetensors. */
+static int dump_batch(trainer *t, long s) {
+  const host_example *ex = &t->sets->set[0].ex;
+  const rt_dtype real = t->m->f64 ? RT_F64 : RT_F32;
+  rt_tensor_ref refs[2] = {
+      {.name = "x", .dtype = ex->x_tokens ? RT_I32 : real, .ndim = ex->x_rank + 1, .data = t->x},
+      {.name = "y", .dtype = ex->y_labels ? RT_I32 : real, .ndim = ex->y_rank + 1, .data = t->y}};
+  refs[0].shape[0] = refs[1].shape[0] = t->m->batch;
+  for (int d = 0; d < ex->x_rank; d++)
+    refs[0].shape[d + 1] = ex->x_dims[d];
+  for (int d = 0; d < ex->y_rank; d++)
+    refs[1].shape[d + 1] = ex->y_dims[d];
+  char path[4200];
+  snprintf(path, sizeof path, "%s/step-%06ld.safetensors", t->o->dump_batches, s);
+  rt_error err;
+  return rt_safetensors_write(path, refs, 2, NULL, 0, &err) < 0 ? io_error(t, &err) : 0;
 }
 
 static bool eval_due(const host_eval *ev, long s, long bpe) {
@@ -223,6 +377,15 @@ static int set_index(const trainer *t, const char *name) {
     if (strcmp(t->sets->set[i].name, name) == 0)
       return i;
   return -1;
+}
+
+/* An evaluation stopped by a signal: the checkpoint of the step records it
+ * as still to do. */
+static int interrupted_eval(trainer *t) {
+  t->status = RUN_INTERRUPTED;
+  t->signal = host_interrupt_signal();
+  t->eval_pending = true;
+  return save_checkpoint(t);
 }
 
 /* Evaluates the metrics due at step s (all of them when `all`), logs them
@@ -263,7 +426,10 @@ static int evaluate(trainer *t, long s, bool all) {
     if (!want_loss[d] && !want_acc[d])
       continue;
     double loss, acc;
-    if (host_eval_set(t->m, &t->sets->set[d], &t->eb, &loss, &acc, &err) < 0)
+    int rc = host_eval_set(t->m, &t->sets->set[d], &t->eb, &loss, &acc, &err);
+    if (rc == HOST_EVAL_INTERRUPTED)
+      return interrupted_eval(t);
+    if (rc < 0)
       return io_error(t, &err);
     if (want_loss[d])
       add_metric(f, &n, line, sizeof line, t->loss_key[d], loss);
@@ -279,6 +445,8 @@ static int evaluate(trainer *t, long s, bool all) {
   int nheads = ablation ? host_heads_eval(t->m, ablation, host_sets_find(t->sets, ablation->data),
                                           &t->eb, heads, &err)
                         : 0;
+  if (nheads == HOST_EVAL_INTERRUPTED)
+    return interrupted_eval(t);
   if (nheads < 0)
     return io_error(t, &err);
   for (int j = 0; j < nheads; j++)
@@ -287,14 +455,28 @@ static int evaluate(trainer *t, long s, bool all) {
     return io_error(t, &err);
   if (t->show)
     rt_progress_message(&t->progress, line);
+  t->eval_pending = false;
   return save_checkpoint(t);
 }
 
 static int train_steps(trainer *t) {
+  if (stopping(t))
+    return 0;
+  if (t->eval_pending) { /* the evaluation an interrupted run left */
+    int rc = evaluate(t, t->step, t->step == t->total);
+    if (rc != 0 || stopping(t))
+      return rc;
+  }
   long stop = t->o->stop_after >= 0 && t->o->stop_after < t->total ? t->o->stop_after : t->total;
   const host_dataset *train = &t->sets->set[0];
   const host_model *m = t->m;
   for (long s = t->step + 1; s <= stop; s++) {
+    int sig = host_interrupt_signal();
+    if (sig) {
+      t->status = RUN_INTERRUPTED;
+      t->signal = sig;
+      break;
+    }
     double t0 = rt_now_s();
     long epoch = (s - 1) / t->bpe, b = (s - 1) % t->bpe;
     if (b == 0 || s == t->step + 1)
@@ -313,34 +495,81 @@ static int train_steps(trainer *t) {
     t->recent[(s - 1) % RECENT] = loss;
     long elem;
     if (!isfinite(loss) || (logged && host_state_nonfinite(m, &elem)))
-      return diverged(t, s, loss);
+      return diverge(t, s, loss);
     if (logged && log_step(t, s, loss, norms) != 0)
       return 1;
     int rc = t->e->nevals ? evaluate(t, s, s == t->total) : 0;
-    if (rc != 0)
+    if (rc == 0 && !stopping(t) && checkpoint_due(t, s))
+      rc = save_checkpoint(t);
+    if (rc != 0 || stopping(t))
       return rc;
     if (t->show)
       rt_progress_update(&t->progress, s, loss, rt_now_s());
   }
-  if (t->show)
-    rt_progress_end(&t->progress);
-  return t->saved_step == t->step ? 0 : save_checkpoint(t);
+  return 0;
 }
 
-/* ---- the run ---------------------------------------------------------------- */
+/* ---- the run ---------------------------------------------------------------------- */
 
-/* The run directory (a new one, or the one resumed) and its checkpoint. */
+/* The run directory (a new one, or the one resumed with its checkpoint). */
 static int open_rundir(trainer *t) {
   const host_run_opts *o = t->o;
   rt_error err;
-  if (o->resume) {
+  if (o->resume_dir) {
     snprintf(t->dir, sizeof t->dir, "%s", o->resume_dir);
+    if (host_checkpoint_read(&t->resume, t->dir, &err) < 0) {
+      fprintf(stderr, "%s: error: cannot resume: %s\n", o->prog, err.msg);
+      return 1;
+    }
+    const char *exp = rt_st_meta(&t->resume.weights, HOST_META_EXPERIMENT);
+    if (!exp || strcmp(exp, t->e->name) != 0) {
+      fprintf(stderr, "%s: error: cannot resume %s: it is a run of experiment %s, not of %s\n",
+              o->prog, t->dir, exp ? exp : "(unknown)", t->e->name);
+      return 1;
+    }
   } else if (host_rundir_create(t->dir, sizeof t->dir, o->out_dir, t->e->name, &err) < 0) {
     return io_error(t, &err);
   }
-  host_rundir_file(t->ckpt, sizeof t->ckpt, t->dir, "model.safetensors");
   if (o->dump_batches && host_mkdirs(o->dump_batches, &err) < 0)
     return io_error(t, &err);
+  return 0;
+}
+
+/* A resumed run's length: as planned, or longer by --extend-steps; a
+ * length given another way is an error that names the option. */
+static int resumed_length(trainer *t) {
+  const host_run_opts *o = t->o;
+  const rt_st_file *st = &t->resume.state;
+  long planned = host_meta_long(st, HOST_META_TOTAL), plan = host_meta_long(st, HOST_META_PLAN);
+  if (planned < 0 || plan < 0) {
+    fprintf(stderr, "%s: error: cannot resume: the checkpoint of %s has no planned length\n",
+            o->prog, t->dir);
+    return 1;
+  }
+  long asked = o->steps >= 0 ? o->steps : o->epochs > 0 ? o->epochs * t->bpe : planned;
+  if (asked != planned) {
+    fprintf(stderr,
+            "%s: error: the run in %s is planned for %ld steps; --%s asks for %ld: "
+            "--resume continues it as planned\n",
+            o->prog, t->dir, planned, o->steps >= 0 ? "steps" : "epochs", asked);
+    if (asked > planned)
+      fprintf(stderr,
+              "  hint: to train longer, add --extend-steps %ld (the extra steps run at the "
+              "schedule's last value)\n",
+              asked - planned);
+    else
+      fprintf(stderr, "  hint: to stop earlier, give --stop-after %ld\n", asked);
+    return 1;
+  }
+  t->total = planned + o->extend_steps;
+  t->plan = plan > 0 ? plan : t->total; /* a run of 0 steps has no schedule yet */
+  if (t->resume.step > t->total) {
+    fprintf(stderr, "%s: error: %s: the checkpoint's step (%ld) is past the run's %ld steps\n",
+            o->prog, t->dir, t->resume.step, t->total);
+    return 1;
+  }
+  long log = host_meta_long(st, HOST_META_LOG_EVERY);
+  t->log_every = o->log_every > 0 ? o->log_every : log > 0 ? log : DEFAULT_LOG_EVERY;
   return 0;
 }
 
@@ -354,18 +583,18 @@ static int plan_steps(trainer *t) {
             o->prog, t->m->batch, t->sets->set[0].n);
     return 1;
   }
-  long meta_total = o->resume ? host_meta_long(o->resume, HOST_META_TOTAL) : -1;
-  long meta_log = o->resume ? host_meta_long(o->resume, HOST_META_LOG_EVERY) : -1;
-  t->total = o->steps >= 0     ? o->steps
-             : o->epochs > 0   ? o->epochs * t->bpe
-             : meta_total >= 0 ? meta_total
-             : t->e->steps     ? t->e->steps
-                               : t->e->epochs * t->bpe;
-  t->log_every = o->log_every > 0 ? o->log_every : meta_log > 0 ? meta_log : DEFAULT_LOG_EVERY;
   for (int i = 0; i < t->sets->n; i++) {
     snprintf(t->loss_key[i], sizeof t->loss_key[i], "%s_loss", t->sets->set[i].name);
     snprintf(t->acc_key[i], sizeof t->acc_key[i], "%s_accuracy", t->sets->set[i].name);
   }
+  if (o->resume_dir)
+    return resumed_length(t);
+  t->total = o->steps >= 0   ? o->steps
+             : o->epochs > 0 ? o->epochs * t->bpe
+             : t->e->steps   ? t->e->steps
+                             : t->e->epochs * t->bpe;
+  t->plan = t->total;
+  t->log_every = o->log_every > 0 ? o->log_every : DEFAULT_LOG_EVERY;
   return 0;
 }
 
@@ -382,30 +611,22 @@ static int open_logs(trainer *t) {
   char path[4200];
   host_rundir_file(path, sizeof path, t->dir, "metrics.jsonl");
   rt_error err;
-  if (t->o->resume && host_metrics_trim(path, t->step, &err) < 0)
+  if (t->o->resume_dir && host_metrics_trim(path, t->step, &err) < 0)
     return io_error(t, &err);
-  if (rt_metrics_open(&t->metrics, path, t->o->resume != NULL, &err) < 0 ||
+  if (rt_metrics_open(&t->metrics, path, t->o->resume_dir != NULL, &err) < 0 ||
       rt_metrics_formats(&t->metrics, t->o->log_formats, &err) < 0)
     return io_error(t, &err);
   if (rt_batcher_init(&t->bt, (uint32_t)train->n, (uint32_t)t->m->batch, 1,
                       t->e->seed ^ RT_BATCH_SEED_MIX, &err) < 0)
     return io_error(t, &err);
-  t->log_step = t->step;
+  t->log_step = t->logged_step = t->step;
   if (t->show)
     rt_progress_init(&t->progress, stderr, RT_PROGRESS_AUTO, t->step, t->total, t->bpe, rt_now_s());
   return 0;
 }
 
-static int finish(trainer *t, host_run_result *res) {
-  rt_error err;
-  if (rt_metrics_close(&t->metrics, &err) < 0)
-    return io_error(t, &err);
-  *res = (host_run_result){0};
-  snprintf(res->dir, sizeof res->dir, "%s", t->dir);
-  char path[4200];
-  host_rundir_file(path, sizeof path, t->dir, "metrics.jsonl");
-  if (host_history_read(&res->history, path, &err) < 0)
-    return io_error(t, &err);
+/* summary.json with the run's status and provenance. */
+static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
   double recent[RECENT], sum = 0;
   long k = recent_losses(t, recent);
   for (long i = 0; i < k; i++)
@@ -413,11 +634,18 @@ static int finish(trainer *t, host_run_result *res) {
   res->summary = (host_summary){
       .experiment = t->e->name,
       .source = t->e->source,
+      .source_copy = t->e->nfiles ? t->e->files[0].path : "",
+      .status = status_names[t->status],
+      .status_step = t->step,
+      .signal = t->signal ? host_interrupt_name(t->signal) : NULL,
+      .bad_tensor = t->bad_tensor,
+      .bad_element = t->bad_element,
       .dtype = t->m->f64 ? "f64" : "f32",
       .seed = (long long)t->e->seed,
       .batch = t->m->batch,
       .params = t->e->params,
       .steps = t->step,
+      .total_steps = t->total,
       .epochs = (double)t->step / (double)t->bpe,
       .train_loss = k ? sum / (double)k : NAN,
       .train_loss_steps = k,
@@ -425,50 +653,120 @@ static int finish(trainer *t, host_run_result *res) {
       .wall_s = rt_now_s() - t->t_start,
       .compile_s = t->m->compile_s,
   };
+  host_run_facts facts = {.batch = t->m->batch,
+                          .total_steps = t->total,
+                          .plan_steps = t->plan,
+                          .log_every = t->log_every,
+                          .init_from = t->init_from,
+                          .init_experiment = t->init_exp,
+                          .init_step = t->init_step};
+  host_provenance p;
+  int rc = host_provenance_build(&p, t->e, t->sets, t->o, &facts, err);
+  char path[4200];
   host_rundir_file(path, sizeof path, t->dir, "summary.json");
-  if (host_summary_write(path, &res->summary, &res->history, &err) < 0)
+  if (rc == 0)
+    rc = host_summary_write(path, &res->summary, &res->history, p.fields, p.n, err);
+  host_provenance_free(&p);
+  return rc;
+}
+
+/* The lines printed after the results: how the run ended and how to go on. */
+static void print_end(const trainer *t) {
+  const host_run_opts *o = t->o;
+  if (t->status == RUN_STOPPED)
+    printf("  stopped after step %ld of %ld; continue with: %s --resume %s\n", t->step, t->total,
+           o->resume_cmd, t->dir);
+  fflush(stdout);
+  if (t->status == RUN_INTERRUPTED)
+    fprintf(stderr,
+            "%s: interrupted by %s after step %ld of %ld; the run is saved in %s\n"
+            "  checkpoint of step %ld: %s/%s\n"
+            "  continue with: %s --resume %s\n",
+            o->prog, host_interrupt_name(t->signal), t->step, t->total, t->dir, t->saved_step,
+            t->dir, HOST_WEIGHTS_FILE, o->resume_cmd, t->dir);
+}
+
+/* Every end of a run: the last checkpoint, metrics closed, summary.json,
+ * the plots and the closing lines. Returns the exit code. */
+static int finish(trainer *t, host_run_result *res) {
+  if (t->show)
+    rt_progress_end(&t->progress);
+  if (t->status == RUN_GOING)
+    t->status = t->step < t->total ? RUN_STOPPED : RUN_COMPLETED;
+  if (t->status != RUN_DIVERGED && t->saved_step != t->step && save_checkpoint(t) != 0)
+    return 1;
+  rt_error err;
+  if (rt_metrics_close(&t->metrics, &err) < 0)
     return io_error(t, &err);
+  *res = (host_run_result){0};
+  snprintf(res->dir, sizeof res->dir, "%s", t->dir);
+  char path[4200];
+  host_rundir_file(path, sizeof path, t->dir, "metrics.jsonl");
+  int rc = host_history_read(&res->history, path, &err) < 0 ? io_error(t, &err) : 0;
+  if (rc == 0 && write_summary(t, res, &err) < 0)
+    rc = io_error(t, &err);
   host_rundir_file(path, sizeof path, t->dir, "loss.svg");
-  if (host_plot_losses(path, t->e->name, &res->history, &err) < 0)
-    return io_error(t, &err);
+  if (rc == 0 && host_plot_losses(path, t->e->name, &res->history, &err) < 0)
+    rc = io_error(t, &err);
   const host_history *runs[1] = {&res->history};
   host_rundir_file(path, sizeof path, t->dir, "singular_values.svg");
-  if (host_plot_spectra(path, runs, NULL, 1, &err) < 0)
-    return io_error(t, &err);
+  if (rc == 0 && host_plot_spectra(path, runs, NULL, 1, &err) < 0)
+    rc = io_error(t, &err);
   host_rundir_file(path, sizeof path, t->dir, "heads.svg");
-  if (host_plot_heads(path, runs, NULL, 1, &err) < 0)
-    return io_error(t, &err);
-  host_print_result(&res->summary, &res->history, t->dir);
-  if (t->step < t->total)
-    printf("  stopped after step %ld of %ld; continue with: %s --resume %s\n", t->step, t->total,
-           t->o->resume_cmd, t->dir);
-  return 0;
+  if (rc == 0 && host_plot_heads(path, runs, NULL, 1, &err) < 0)
+    rc = io_error(t, &err);
+  if (rc == 0) {
+    host_print_result(&res->summary, &res->history, t->dir);
+    print_end(t);
+  }
+  if (rc == 0 && t->status == RUN_INTERRUPTED)
+    rc = host_interrupt_exit_code(t->signal);
+  if (rc == 0 && t->status == RUN_DIVERGED)
+    rc = 1;
+  if (rc != 0)
+    host_history_free(&res->history);
+  return rc;
 }
 
 int host_train(const host_experiment *e, const host_sets *sets, const host_model *m,
                const host_run_opts *o, host_run_result *res) {
+  int sig = host_interrupt_signal();
+  if (sig) /* a signal before the run began (while compiling a later variant) */
+    return host_interrupt_exit_code(sig);
+  host_interrupt_install();
   trainer *t = calloc(1, sizeof *t);
   if (!t)
     return 2;
-  *t = (trainer){.e = e, .sets = sets, .m = m, .o = o, .t_start = rt_now_s(), .show = !o->quiet};
+  *t = (trainer){.e = e,
+                 .sets = sets,
+                 .m = m,
+                 .o = o,
+                 .t_start = rt_now_s(),
+                 .show = !o->quiet,
+                 .init_step = -1};
   int rc = open_rundir(t);
+  bool started = false;
   if (rc == 0)
     rc = plan_steps(t);
   if (rc == 0)
     rc = start_state(t);
   if (rc == 0)
     rc = open_logs(t);
-  if (rc == 0)
+  if (rc == 0) {
+    started = true;
     rc = train_steps(t);
-  if (rc == 0)
+  }
+  if (started && (rc == 0 || stopping(t)))
     rc = finish(t, res);
-  if (rc != 0 && t->dir[0] && !o->resume)
+  if (rc != 0 && !started && t->dir[0] && !o->resume_dir)
     rmdir(t->dir); /* only removes a run directory left empty */
   rt_error err;
   if (t->metrics.f)
     rt_metrics_close(&t->metrics, &err);
   rt_batcher_free(&t->bt);
   host_eval_buffers_free(&t->eb);
+  host_checkpoint_free(&t->resume);
+  rt_st_file_free(&t->init);
   free(t->x);
   free(t->y);
   free(t);

@@ -20,49 +20,67 @@ typedef struct layout {
   int level;  /* nesting level of the members */
 } layout;
 
-/* Separator, line break and indentation before a member, then its key. */
+/* Separator, line break and indentation before a member (then its key,
+ * unless it is an element of an array: key NULL). */
 static void put_key(rt_strbuf *sb, const char *key, int first, layout lo) {
   if (!first)
     rt_sb_puts(sb, ",");
   if (lo.indent >= 0)
     rt_sb_printf(sb, "\n%*s", lo.indent * lo.level, "");
+  if (!key)
+    return;
   rt_json_put_string(sb, key);
   rt_sb_puts(sb, lo.indent >= 0 ? ": " : ":");
 }
 
 static const char *nonfinite_name(double v) { return isnan(v) ? "nan" : v > 0 ? "inf" : "-inf"; }
 
-static void put_object(rt_strbuf *sb, const rt_field *f, size_t n, layout lo) {
-  rt_sb_puts(sb, "{");
-  layout inner = {lo.indent, lo.level + 1};
-  for (size_t i = 0; i < n; i++) {
-    put_key(sb, f[i].key, i == 0, inner);
-    switch (f[i].kind) {
-    case RT_FIELD_NUM:
-      if (isfinite(f[i].num)) {
-        rt_json_put_number(sb, f[i].num);
-        break;
-      }
-      rt_sb_puts(sb, "null");
-      char flag[256];
-      snprintf(flag, sizeof flag, "%s_nonfinite", f[i].key);
-      put_key(sb, flag, 0, inner);
-      rt_json_put_string(sb, nonfinite_name(f[i].num));
-      break;
-    case RT_FIELD_INT:
-      rt_sb_printf(sb, "%lld", f[i].i);
-      break;
-    case RT_FIELD_STR:
-      rt_json_put_string(sb, f[i].str);
-      break;
-    case RT_FIELD_OBJ:
-      put_object(sb, f[i].sub, f[i].nsub, inner);
+static void put_members(rt_strbuf *sb, const rt_field *f, size_t n, layout lo, int array);
+
+/* The value of field f; a non-finite number in an object also gets its
+ * "<key>_nonfinite" member. */
+static void put_value(rt_strbuf *sb, const rt_field *f, layout lo, int in_array) {
+  switch (f->kind) {
+  case RT_FIELD_NUM:
+    if (isfinite(f->num)) {
+      rt_json_put_number(sb, f->num);
       break;
     }
+    rt_sb_puts(sb, "null");
+    if (in_array)
+      break;
+    char flag[256];
+    snprintf(flag, sizeof flag, "%s_nonfinite", f->key);
+    put_key(sb, flag, 0, lo);
+    rt_json_put_string(sb, nonfinite_name(f->num));
+    break;
+  case RT_FIELD_INT:
+    rt_sb_printf(sb, "%lld", f->i);
+    break;
+  case RT_FIELD_STR:
+    rt_json_put_string(sb, f->str);
+    break;
+  case RT_FIELD_BOOL:
+    rt_sb_puts(sb, f->i ? "true" : "false");
+    break;
+  case RT_FIELD_OBJ:
+  case RT_FIELD_ARR:
+    put_members(sb, f->sub, f->nsub, lo, f->kind == RT_FIELD_ARR);
+    break;
+  }
+}
+
+/* An object of the fields, or an array of their values. */
+static void put_members(rt_strbuf *sb, const rt_field *f, size_t n, layout lo, int array) {
+  rt_sb_puts(sb, array ? "[" : "{");
+  layout inner = {lo.indent, lo.level + 1};
+  for (size_t i = 0; i < n; i++) {
+    put_key(sb, array ? NULL : f[i].key, i == 0, inner);
+    put_value(sb, &f[i], inner, array);
   }
   if (lo.indent >= 0 && n > 0)
     rt_sb_printf(sb, "\n%*s", lo.indent * lo.level, "");
-  rt_sb_puts(sb, "}");
+  rt_sb_puts(sb, array ? "]" : "}");
 }
 
 int rt_metrics_open(rt_metrics *m, const char *path, int append, rt_error *err) {
@@ -118,7 +136,7 @@ static long long line_step(const rt_field *f, size_t n) {
 
 int rt_metrics_log(rt_metrics *m, const rt_field *fields, size_t n, rt_error *err) {
   rt_strbuf sb = {0};
-  put_object(&sb, fields, n, (layout){-1, 0});
+  put_members(&sb, fields, n, (layout){-1, 0}, 0);
   rt_sb_puts(&sb, "\n");
   int rc = 0;
   if (sb.oom) {
@@ -154,7 +172,7 @@ int rt_metrics_close(rt_metrics *m, rt_error *err) {
 
 int rt_summary_write(const char *path, const rt_field *fields, size_t n, rt_error *err) {
   rt_strbuf sb = {0};
-  put_object(&sb, fields, n, (layout){2, 0});
+  put_members(&sb, fields, n, (layout){2, 0}, 0);
   rt_sb_puts(&sb, "\n");
   int rc;
   if (sb.oom) {

@@ -465,23 +465,34 @@ void rt_st_file_free(rt_st_file *f);
  * A log line or summary is a list of fields, written in the given order.
  * Numbers are printed with %.9g (exact round trip for float32); integers in
  * full. A non-finite number is written as null together with a companion
- * field "<key>_nonfinite": "nan" | "inf" | "-inf". */
-typedef enum rt_field_kind { RT_FIELD_NUM, RT_FIELD_INT, RT_FIELD_STR, RT_FIELD_OBJ } rt_field_kind;
+ * field "<key>_nonfinite": "nan" | "inf" | "-inf" (in an array: null
+ * alone). Log lines hold numbers, integers and strings; summaries any kind. */
+typedef enum rt_field_kind {
+  RT_FIELD_NUM,
+  RT_FIELD_INT,
+  RT_FIELD_STR,
+  RT_FIELD_BOOL,
+  RT_FIELD_OBJ,
+  RT_FIELD_ARR
+} rt_field_kind;
 
 typedef struct rt_field {
-  const char *key;
+  const char *key; /* ignored for the elements of an array */
   rt_field_kind kind;
   double num;                 /* RT_FIELD_NUM */
-  long long i;                /* RT_FIELD_INT */
+  long long i;                /* RT_FIELD_INT, RT_FIELD_BOOL (0 or 1) */
   const char *str;            /* RT_FIELD_STR */
-  const struct rt_field *sub; /* RT_FIELD_OBJ: nsub nested fields */
+  const struct rt_field *sub; /* RT_FIELD_OBJ: nsub nested fields; RT_FIELD_ARR:
+                                 nsub elements */
   size_t nsub;
 } rt_field;
 
 #define RT_NUM(k, v)    ((rt_field){.key = (k), .kind = RT_FIELD_NUM, .num = (v)})
 #define RT_INT(k, v)    ((rt_field){.key = (k), .kind = RT_FIELD_INT, .i = (v)})
 #define RT_STR(k, v)    ((rt_field){.key = (k), .kind = RT_FIELD_STR, .str = (v)})
+#define RT_BOOL(k, v)   ((rt_field){.key = (k), .kind = RT_FIELD_BOOL, .i = (v) != 0})
 #define RT_OBJ(k, f, n) ((rt_field){.key = (k), .kind = RT_FIELD_OBJ, .sub = (f), .nsub = (n)})
+#define RT_ARR(k, f, n) ((rt_field){.key = (k), .kind = RT_FIELD_ARR, .sub = (f), .nsub = (n)})
 
 /* Other formats a metrics log also goes to (rt_metrics_formats). */
 enum {

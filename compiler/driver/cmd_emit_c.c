@@ -23,6 +23,7 @@
 #include "drv_machine.h"
 #include "drv_run.h"
 #include "host_report.h"
+#include "host_state.h"
 #include "lower.h"
 
 typedef struct emit_opts {
@@ -222,21 +223,30 @@ static int write_model(const emitter *m) {
 
 /* ---- weights ------------------------------------------------------------------------ */
 
-/* Reads the checkpoint and checks that it holds every parameter. */
+/* Reads the weights file: every weight of the program, by public name
+ * (host_state.h), F32, with the program's shape, finite. */
 static int read_checkpoint(const emitter *m, rt_st_file *ck) {
   rt_error err;
   if (rt_safetensors_read(ck, m->o.checkpoint, &err) < 0)
     return drv_error("%s", err.msg);
   for (int i = 0; i < m->kp->ntensors; i++) {
     const kp_tensor *t = &m->kp->tensors[i];
-    const rt_st_tensor *s = rt_st_find(ck, t->name);
+    if (!t->is_param)
+      continue;
+    char name[512];
+    host_weight_name(t->name, name, sizeof name);
+    const rt_st_tensor *s = rt_st_find(ck, name);
     bool same = s && s->dtype == RT_F32 && s->ndim == t->rank;
     for (int d = 0; same && d < t->rank; d++)
       same = s->shape[d] == t->shape[d];
-    if (t->is_param && !same)
-      return drv_error("%s: %s parameter %s (F32 %s expected)", m->o.checkpoint,
-                       s ? "mismatched" : "no", t->name,
+    if (!same)
+      return drv_error("%s: %s weight %s (%s; F32 %s expected)", m->o.checkpoint,
+                       s ? "mismatched" : "no", name, t->name,
                        shape_text(t->rank, t->shape, (char[96]){0}, 96));
+    long at = rt_find_nonfinite_f32(s->data, (size_t)t->count);
+    if (at >= 0)
+      return drv_error("%s: weight %s (%s) holds a value that is not finite at element %ld",
+                       m->o.checkpoint, name, t->name, at);
   }
   return 0;
 }
@@ -256,15 +266,12 @@ static int write_weights(const emitter *m, const rt_st_file *ck) {
     const kp_tensor *t = &m->kp->tensors[i];
     if (!t->is_param)
       continue;
-    const float *v = rt_st_find(ck, t->name)->data;
+    char name[512];
+    host_weight_name(t->name, name, sizeof name);
+    const float *v = rt_st_find(ck, name)->data; /* checked by read_checkpoint */
     fprintf(f, "/* %s */\nstatic const model_real w%d[%ld] = {", t->name, n++, t->count);
-    for (long j = 0; j < t->count; j++) {
-      if (!isfinite(v[j])) {
-        fclose(f);
-        return drv_error("%s: %s holds a non-finite value", m->o.checkpoint, t->name);
-      }
+    for (long j = 0; j < t->count; j++)
       fprintf(f, "%s%af,", j % 6 ? " " : "\n    ", (double)v[j]); /* exact */
-    }
     fputs("\n};\n\n", f);
   }
   fputs("const model_embedded_tensor model_embedded_weights[] = {\n", f);
@@ -365,7 +372,7 @@ int drv_cmd_emit_c(int argc, char **argv) {
   if (rc == 0)
     rc = drv_cli_experiment(&c, &s, &m->e);
   if (rc == 0) {
-    m->x = drv_describe(s.unit.arena, m->e, drv_absolute_path(s.unit.arena, c.file));
+    m->x = drv_describe_run(&s, m->e, drv_stdlib_dir(c.stdlib), NULL, c.nsets, c.sets);
     rc = drv_load_sets(&s, m->e, m->x, &m->sets);
   }
   if (rc == 0)

@@ -1,22 +1,32 @@
 /* cmd_predict.c: `duet predict FILE [EXPERIMENT] [--set key=value]... --weights FILE
- * [--threads N] [--repeat K] [--predictions OUT] (--idx IMAGES [LABELS] | --raw
- * EXAMPLES [LABELS] | --text FILE)`: the JIT's predictions for the examples of a
- * file through the host's prediction (host_predict.h), which the predict
- * program of `duet emit-c` runs too (docs/deploy.md). The program is
- * compiled with an evaluation entry for the last, shorter batch and entries
- * up to the class scores (core_compile_predict). */
+ * [--threads N] [--repeat K] [--predictions OUT] [--scores OUT] (--idx IMAGES
+ * [LABELS] | --raw EXAMPLES [LABELS] | --text FILE)`, or `duet predict RUN_DIR
+ * ...` (the run's copy of its program, experiment and settings, and its
+ * weights): the JIT's predictions for the examples of a file through the
+ * host's prediction (host_predict.h), which the predict program of `duet
+ * emit-c` runs too (docs/deploy.md). The program is compiled with an
+ * evaluation entry for the last, shorter batch and entries up to the class
+ * scores (core_compile_predict). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "drv_cli.h"
 #include "drv_commands.h"
 #include "drv_machine.h"
+#include "drv_origin.h"
+#include "host_checkpoint.h"
 #include "host_predict.h"
+#include "host_report.h"
 #include "host_state.h"
 
 typedef struct predictor {
   host_predict_opts o;
+  drv_origin origin;  /* with a run directory */
+  rt_st_file meta;    /* its weights file, whose strings origin points into */
+  char weights[4200]; /* its weights file's path */
   drv_source s;       /* owned (drv_source_free) */
   sema_experiment *e; /* in s's arena */
   elab_data_info info;
@@ -60,15 +70,46 @@ static int build(predictor *m) {
   return drv_machine_host(&m->m, &m->hm);
 }
 
-/* The parameters from a checkpoint (optimizer state is not read). */
+/* The weights, by public name, each checked finite. */
 static int load_weights(predictor *m) {
   rt_st_file f;
   rt_error err;
-  if (rt_safetensors_read(&f, m->o.weights, &err) < 0)
+  if (rt_safetensors_read(&f, m->o.weights, &err) < 0) {
+    rt_st_file_free(&f);
     return drv_error("%s", err.msg);
-  int rc = host_state_restore(&f, &m->hm, true, false, &err);
+  }
+  int rc = host_weights_load(&f, &m->hm, NULL, &err);
   rt_st_file_free(&f);
   return rc < 0 ? drv_error("%s: %s", m->o.weights, err.msg) : 0;
+}
+
+/* With a run directory for FILE: the command line of its program, and
+ * its weights unless --weights gives others. */
+static int from_rundir(predictor *m, drv_cli *c) {
+  struct stat st;
+  if (!c->file || stat(c->file, &st) != 0 || !S_ISDIR(st.st_mode))
+    return 0;
+  if (c->name || c->nsets || c->stdlib)
+    return drv_usage_error("predict", "a run directory takes no experiment, --set or --stdlib: "
+                                      "they come from the run");
+  rt_error err;
+  if (drv_origin_read(c->file, &m->meta, &m->origin, &err) < 0)
+    return drv_error("%s", err.msg);
+  if (!m->o.weights) {
+    host_rundir_file(m->weights, sizeof m->weights, c->file, HOST_WEIGHTS_FILE);
+    m->o.weights = m->weights;
+  }
+  drv_cli run = drv_origin_cli(&m->origin, "predict");
+  free(c->sets); /* drv_cli_free frees the copy of the run's array instead */
+  c->sets = calloc((size_t)run.nsets + 1, sizeof *c->sets);
+  if (!c->sets)
+    return 2;
+  memcpy(c->sets, run.sets, (size_t)run.nsets * sizeof *c->sets);
+  c->nsets = run.nsets;
+  c->file = run.file;
+  c->name = run.name;
+  c->stdlib = run.stdlib;
+  return 0;
 }
 
 int drv_cmd_predict(int argc, char **argv) {
@@ -78,6 +119,8 @@ int drv_cmd_predict(int argc, char **argv) {
     return 2;
   m->o = (host_predict_opts){.prog = "duet", .repeat = 1};
   int rc = drv_cli_parse(&c, "predict", argc, argv, predict_option, &m->o);
+  if (rc == 0)
+    rc = from_rundir(m, &c);
   if (rc == 0)
     rc = drv_cli_experiment(&c, &m->s, &m->e);
   if (rc == 0)
@@ -93,6 +136,8 @@ int drv_cmd_predict(int argc, char **argv) {
   if (c.file && (m->s.unit.arena || m->s.sema))
     drv_source_free(&m->s);
   drv_cli_free(&c);
+  drv_origin_free(&m->origin);
+  rt_st_file_free(&m->meta);
   free(m);
   return rc;
 }

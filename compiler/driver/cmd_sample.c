@@ -1,6 +1,6 @@
 /* cmd_sample.c: `duet sample RUN_DIR --prompt TEXT`: rebuilds the model of
- * a run from its checkpoint's metadata, compiles its forward pass at one
- * window (elab_logits_program), loads the trained weights and continues the
+ * a run from the run directory's copy of its program and its weights
+ * file's metadata (drv_origin.h), compiles its forward pass at one window (elab_logits_program), loads the trained weights and continues the
  * prompt byte by byte. Each step feeds the last `context` bytes of the text;
  * a shorter text is padded after its end, which a causal model does not
  * see (checked once), and the next byte is drawn from the logits at the
@@ -23,6 +23,7 @@
 #include "host_state.h"
 #include "drv_usage.h"
 #include "elab_logits.h"
+#include "host_checkpoint.h"
 #include "rt_kernels.h"
 
 enum { DEFAULT_TOKENS = 200, BYTE_TOKENS = 256 };
@@ -141,15 +142,9 @@ static int load_model(model *md, const sample_args *a) {
               a->dir);
     return 1;
   }
-  if (access(md->origin.source, R_OK) != 0)
-    return cannot("%s, the file the run in %s was trained from, cannot be read: %s",
-                  md->origin.source, a->dir, strerror(errno));
-  drv_cli cli = {.cmd = "sample",
-                 .file = md->origin.source,
-                 .name = md->origin.experiment,
-                 .stdlib = a->stdlib ? a->stdlib : md->origin.stdlib,
-                 .nsets = md->origin.nsets,
-                 .sets = md->origin.sets};
+  drv_cli cli = drv_origin_cli(&md->origin, "sample");
+  if (a->stdlib)
+    cli.stdlib = a->stdlib;
   sema_experiment *e;
   int rc = drv_cli_experiment(&cli, &md->src, &e);
   if (rc != 0)
@@ -167,8 +162,8 @@ static int load_model(model *md, const sample_args *a) {
   host_model hm;
   if (drv_machine_host(&md->m, &hm) != 0)
     return 2;
-  if (host_state_restore(&md->ckpt, &hm, true, false, &err) < 0)
-    return cannot("%s/model.safetensors: %s", a->dir, err.msg);
+  if (host_weights_load(&md->ckpt, &hm, NULL, &err) < 0)
+    return cannot("%s/%s: %s", a->dir, HOST_WEIGHTS_FILE, err.msg);
   md->entry = core_entry(md->m.exe, ELAB_LOGITS_ENTRY);
   long count;
   md->logits = core_tensor_data(md->m.exe, md->m.arena, ELAB_LOGITS_TENSOR, &count);

@@ -36,6 +36,9 @@ static bool fits(const ast_decl *d, drv_target_kind kind) {
     return d->kind == AST_COMPARE;
   case DRV_TARGET_SWEEP:
     return d->kind == AST_SWEEP;
+  case DRV_TARGET_EXPERIMENT:
+  case DRV_TARGET_NAMED:
+    return d->kind == AST_EXPERIMENT;
   case DRV_TARGET_ANY:
     break;
   }
@@ -45,7 +48,47 @@ static bool fits(const ast_decl *d, drv_target_kind kind) {
 static const char *kind_text(drv_target_kind kind) {
   return kind == DRV_TARGET_COMPARE ? "compare"
          : kind == DRV_TARGET_SWEEP ? "sweep"
-                                    : "experiment, compare or sweep";
+         : kind == DRV_TARGET_ANY   ? "experiment, compare or sweep"
+                                    : "experiment";
+}
+
+/* What else `duet run FILE` could have run: a note per other kind of
+ * declaration of the root file, with the command that runs it. */
+static void note_others(const drv_source *s, const ast_decl *chosen) {
+  const ast_file *root = s->unit.program->root;
+  const ast_decl *other = NULL, *compare = NULL, *sweep = NULL;
+  for (int i = 0; i < root->ndecls; i++) {
+    const ast_decl *d = root->decls[i];
+    if (d->kind == AST_EXPERIMENT && d != chosen)
+      other = d;
+    compare = d->kind == AST_COMPARE ? d : compare;
+    sweep = d->kind == AST_SWEEP ? d : sweep;
+  }
+  if (!other && !compare && !sweep)
+    return;
+  fprintf(stderr, "duet: note: running experiment %s, the last one %s declares\n", chosen->name,
+          s->path);
+  if (other)
+    fprintf(stderr, "  another experiment runs with: duet run %s %s\n", s->path, other->name);
+  if (compare)
+    fprintf(stderr, "  its compare (of %s) runs with: duet compare %s\n", compare->name, s->path);
+  if (sweep)
+    fprintf(stderr, "  its sweep (of %s) runs with: duet sweep %s\n", sweep->name, s->path);
+}
+
+/* The error when a file declares no target of that kind, with the command
+ * that runs what it declares instead. */
+static int no_target(const drv_source *s, drv_target_kind kind) {
+  fprintf(stderr, "duet: error: %s declares no %s\n", s->path, kind_text(kind));
+  const ast_file *root = s->unit.program->root;
+  for (int i = 0; kind == DRV_TARGET_EXPERIMENT && i < root->ndecls; i++)
+    if (is_study(root->decls[i])) {
+      fprintf(stderr, "  hint: it declares a %s: run it with 'duet %s %s'\n",
+              ast_decl_kind_name(root->decls[i]->kind), ast_decl_kind_name(root->decls[i]->kind),
+              s->path);
+      break;
+    }
+  return 1;
 }
 
 /* The checked study of declaration d, or NULL. */
@@ -69,23 +112,26 @@ int drv_find_target(const drv_source *s, const char *name, drv_target_kind kind,
   const ast_file *root = s->unit.program->root;
   *out = (drv_target){0};
   const ast_decl *chosen = NULL;
-  for (int i = 0; i < root->ndecls; i++) {
+  bool by_name = name && kind != DRV_TARGET_COMPARE && kind != DRV_TARGET_SWEEP;
+  for (int i = 0; i < root->ndecls && !by_name; i++) {
     const ast_decl *d = root->decls[i];
     if (fits(d, kind) && (!name || strcmp(d->name, name) == 0))
       chosen = d;
   }
-  if (name && kind == DRV_TARGET_ANY)
+  if (by_name)
     chosen = experiment_named(r, name);
   if (!chosen) {
-    if (name && kind == DRV_TARGET_ANY)
+    if (by_name)
       fprintf(stderr, "duet: error: %s has no experiment '%s'\n", s->path, name);
     else if (name)
       fprintf(stderr, "duet: error: %s has no %s of experiment '%s'\n", s->path, kind_text(kind),
               name);
     else
-      fprintf(stderr, "duet: error: %s declares no %s\n", s->path, kind_text(kind));
+      return no_target(s, kind);
     return 1;
   }
+  if (kind == DRV_TARGET_EXPERIMENT && !name)
+    note_others(s, chosen);
   if (is_study(chosen)) {
     out->study = study_of(r, chosen);
     if (!out->study) {

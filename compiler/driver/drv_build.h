@@ -33,15 +33,21 @@ typedef struct drv_target {
 
 /* Which declarations a command may target. */
 typedef enum drv_target_kind {
-  DRV_TARGET_ANY,     /* an experiment, compare or sweep */
-  DRV_TARGET_COMPARE, /* a compare */
-  DRV_TARGET_SWEEP    /* a sweep */
+  DRV_TARGET_ANY,        /* an experiment, compare or sweep (the experiment a
+                            compare or sweep varies, for emit-c, predict, ...) */
+  DRV_TARGET_EXPERIMENT, /* an experiment (duet run) */
+  DRV_TARGET_NAMED,      /* the experiment `name` (a resumed run) */
+  DRV_TARGET_COMPARE,    /* a compare */
+  DRV_TARGET_SWEEP       /* a sweep */
 } drv_target_kind;
 
 /* Chooses the target among the root file's declarations of that kind: the
- * last one, or with `name` the one of that experiment (for ANY: the
- * experiment `name` itself, which may also be declared in a used file).
- * Returns 0 or 1 after printing `duet: error: ...`. */
+ * last one, or with `name` the one of that experiment (for ANY,
+ * EXPERIMENT and NAMED: the experiment `name` itself, which may also be
+ * declared in a used file). For EXPERIMENT without a name, a note on
+ * stderr names the experiment run when the file declares more (other
+ * experiments, compares or sweeps) and how to run those. Returns 0 or 1
+ * after printing `duet: error: ...`. */
 int drv_find_target(const drv_source *s, const char *name, drv_target_kind kind, drv_target *out);
 
 /* Parses `--set` arguments "key=value" (value: any duet expression) into

@@ -1,10 +1,16 @@
 /* drv_describe.c: the host's description of an experiment, filled from the
- * checked experiment (its schedule, data bindings and evaluations, weights
- * named by path), and written back as C (see drv_describe.h). */
+ * checked experiment (its schedule, data bindings, evaluations, loss and
+ * optimizers with every argument, weights named by path) with the --set
+ * arguments and the program's files, and written back as C (see
+ * drv_describe.h). */
 #include "drv_describe.h"
 
 #include <math.h>
 #include <string.h>
+
+#ifndef DUET_VERSION
+#error "DUET_VERSION must be defined by the build"
+#endif
 
 #define NEW(a, n, T) ((T *)arena_alloc((a), (size_t)((n) ? (n) : 1) * sizeof(T)))
 
@@ -46,7 +52,37 @@ static void describe_eval(arena *a, const sema_eval *ev, host_eval *out) {
   }
 }
 
-host_experiment *drv_describe(arena *a, const sema_experiment *e, const char *source) {
+static host_value describe_value(const mt_binding *b) {
+  const mt_value *v = &b->value;
+  switch (v->kind) {
+  case MT_BOOL:
+    return (host_value){b->name, HOST_VALUE_BOOL, v->b ? 1 : 0, NULL};
+  case MT_STRING:
+    return (host_value){b->name, HOST_VALUE_STR, 0, v->s};
+  default:
+    return (host_value){b->name, HOST_VALUE_NUM, mt_value_num(*v), NULL};
+  }
+}
+
+/* Optimizer o of e with every argument and the weights it updates. */
+static void describe_optimizer(arena *a, const sema_experiment *e, const sema_optimizer *o,
+                               host_optimizer *out) {
+  host_value *args = NEW(a, o->nargs, host_value);
+  for (int i = 0; i < o->nargs; i++)
+    args[i] = describe_value(&o->args[i]);
+  const mt_model *m = e->model;
+  const char **weights = NEW(a, m->nweights, const char *);
+  int n = 0;
+  for (int i = 0; i < m->nweights; i++)
+    if (e->weight_opt[i] == o)
+      weights[n++] = m->weights[i]->path;
+  const char *group = !o->group    ? NULL
+                      : o->is_glob ? arena_printf(a, "\"%s\"", o->group)
+                                   : o->group;
+  *out = (host_optimizer){group, o->decl->name, o->via, o->nargs, args, n, weights};
+}
+
+host_experiment *drv_describe(arena *a, const sema_experiment *e, const drv_describe_info *info) {
   host_experiment *x = NEW(a, 1, host_experiment);
   const char **names = NEW(a, e->nsched, const char *);
   double *args = NEW(a, e->nsched, double);
@@ -60,8 +96,13 @@ host_experiment *drv_describe(arena *a, const sema_experiment *e, const char *so
   host_eval *evals = NEW(a, e->nevals, host_eval);
   for (int i = 0; i < e->nevals; i++)
     describe_eval(a, &e->evals[i], &evals[i]);
+  host_optimizer *opts = NEW(a, e->ngroups + 1, host_optimizer);
+  describe_optimizer(a, e, e->optimizer, &opts[0]);
+  for (int i = 0; i < e->ngroups; i++)
+    describe_optimizer(a, e, &e->groups[i], &opts[i + 1]);
   *x = (host_experiment){.name = e->name,
-                         .source = source,
+                         .source = info->source,
+                         .duet_version = DUET_VERSION,
                          .seed = (uint64_t)e->seed,
                          .epochs = (long)e->epochs,
                          .steps = (long)e->steps,
@@ -73,7 +114,14 @@ host_experiment *drv_describe(arena *a, const sema_experiment *e, const char *so
                          .ndata = e->ndata,
                          .data = data,
                          .nevals = e->nevals,
-                         .evals = evals};
+                         .evals = evals,
+                         .loss = e->loss,
+                         .noptimizers = e->ngroups + 1,
+                         .optimizers = opts,
+                         .noverrides = info->noverrides,
+                         .overrides = (const char *const *)info->overrides,
+                         .nfiles = info->nfiles,
+                         .files = info->files};
   return x;
 }
 
@@ -86,13 +134,27 @@ static void put_double(FILE *f, double v) {
     fprintf(f, "%.17g", v);
 }
 
-/* A C string literal (the strings here are names, paths and splits). */
-static void put_string(FILE *f, const char *s) {
-  fputc('"', f);
-  for (; *s; s++)
-    fprintf(f, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
-  fputc('"', f);
+/* Text of any bytes as a C string literal, one literal per line of the
+ * text (adjacent literals join); quotes, backslashes, question marks (no
+ * trigraphs) and bytes that are not printable escaped. */
+static void put_text(FILE *f, const char *text, long len) {
+  fputs("\"", f);
+  for (long i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)text[i];
+    if (c == '"' || c == '\\' || c == '?')
+      fprintf(f, "\\%c", c);
+    else if (c == '\n')
+      fputs(i + 1 < len ? "\\n\"\n    \"" : "\\n", f);
+    else if (c < 0x20 || c >= 0x7f)
+      fprintf(f, "\\%03o", c);
+    else
+      fputc(c, f);
+  }
+  fputs("\"", f);
 }
+
+/* A C string literal (names, paths, splits, settings). */
+static void put_string(FILE *f, const char *s) { put_text(f, s, (long)strlen(s)); }
 
 static void put_strings(FILE *f, const char *name, const char *const *v, int n) {
   fprintf(f, "static const char *const %s[] = {", name);
@@ -164,6 +226,60 @@ static void put_eval(FILE *f, const host_eval *ev, int i) {
   }
 }
 
+static void put_optimizers(FILE *f, const host_experiment *x) {
+  for (int i = 0; i < x->noptimizers; i++) {
+    const host_optimizer *o = &x->optimizers[i];
+    fprintf(f, "static const host_value opt%d_args[] = {\n", i);
+    for (int j = 0; j < o->nargs; j++) {
+      const host_value *v = &o->args[j];
+      fputs("    {", f);
+      put_string(f, v->name);
+      fprintf(f, ", %s, ",
+              v->kind == HOST_VALUE_STR    ? "HOST_VALUE_STR"
+              : v->kind == HOST_VALUE_BOOL ? "HOST_VALUE_BOOL"
+                                           : "HOST_VALUE_NUM");
+      put_double(f, v->num);
+      fputs(", ", f);
+      if (v->str)
+        put_string(f, v->str);
+      else
+        fputs("NULL", f);
+      fputs("},\n", f);
+    }
+    fputs(o->nargs ? "};\n" : "    {0}};\n", f);
+    char name[64];
+    snprintf(name, sizeof name, "opt%d_weights", i);
+    put_strings(f, name, o->weights, o->nweights);
+  }
+  fputs("static const host_optimizer optimizers[] = {\n", f);
+  for (int i = 0; i < x->noptimizers; i++) {
+    const host_optimizer *o = &x->optimizers[i];
+    fputs("    {", f);
+    for (int k = 0; k < 3; k++) {
+      const char *v = k == 0 ? o->group : k == 1 ? o->name : o->via;
+      if (v)
+        put_string(f, v);
+      else
+        fputs("NULL", f);
+      fputs(", ", f);
+    }
+    fprintf(f, "%d, opt%d_args, %d, opt%d_weights},\n", o->nargs, i, o->nweights, i);
+  }
+  fputs("};\n", f);
+}
+
+static void put_files(FILE *f, const host_experiment *x) {
+  fputs("static const host_source_file files[] = {\n", f);
+  for (int i = 0; i < x->nfiles; i++) {
+    fputs("    {", f);
+    put_string(f, x->files[i].path);
+    fputs(",\n    ", f);
+    put_text(f, x->files[i].text, x->files[i].len);
+    fprintf(f, ",\n    %ld},\n", x->files[i].len);
+  }
+  fputs(x->nfiles ? "};\n" : "    {0}};\n", f);
+}
+
 void drv_describe_write_c(FILE *f, const host_experiment *x, const char *name) {
   put_strings(f, "sched_names", x->sched_names, x->nsched);
   fputs("static const double sched_args[] = {", f);
@@ -200,12 +316,26 @@ void drv_describe_write_c(FILE *f, const host_experiment *x, const char *name) {
       fputs("NULL},\n", f);
   }
   fputs(x->nevals ? "};\n" : "    {0}};\n", f);
-  fprintf(f, "const host_experiment %s = {\n    ", name);
+  put_optimizers(f, x);
+  put_strings(f, "overrides", x->overrides, x->noverrides);
+  put_files(f, x);
+  fprintf(f, "const host_experiment %s = {\n    .name = ", name);
   put_string(f, x->name);
-  fputs(", ", f);
+  fputs(",\n    .source = ", f);
   put_string(f, x->source);
-  fprintf(f, ",\n    UINT64_C(%llu), %ld, %ld, ", (unsigned long long)x->seed, x->epochs, x->steps);
+  fputs(",\n    .duet_version = ", f);
+  put_string(f, x->duet_version);
+  fprintf(f, ",\n    .seed = UINT64_C(%llu), .epochs = %ld, .steps = %ld, .lr = ",
+          (unsigned long long)x->seed, x->epochs, x->steps);
   put_double(f, x->lr);
-  fprintf(f, ", %ld,\n    %d, sched_names, sched_args, %d, data, %d, evals,\n};\n", x->params,
-          x->nsched, x->ndata, x->nevals);
+  fprintf(f,
+          ", .params = %ld,\n    .nsched = %d, .sched_names = sched_names, .sched_args = "
+          "sched_args,\n    .ndata = %d, .data = data, .nevals = %d, .evals = evals,\n    "
+          ".loss = ",
+          x->params, x->nsched, x->ndata, x->nevals);
+  put_string(f, x->loss);
+  fprintf(f,
+          ",\n    .noptimizers = %d, .optimizers = optimizers,\n    .noverrides = %d, "
+          ".overrides = overrides,\n    .nfiles = %d, .files = files,\n};\n",
+          x->noptimizers, x->noverrides, x->nfiles);
 }

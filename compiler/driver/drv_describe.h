@@ -9,9 +9,18 @@
 #include "host_experiment.h"
 #include "sema.h"
 
-/* e as the host runs it, every part allocated in a; `source` is the path
- * of the .duet file recorded in checkpoints. */
-host_experiment *drv_describe(arena *a, const sema_experiment *e, const char *source);
+/* What a description records besides the experiment itself. */
+typedef struct drv_describe_info {
+  const char *source; /* the .duet file's absolute path */
+  int noverrides;
+  char *const *overrides; /* the --set arguments e was built with */
+  int nfiles;
+  const host_source_file *files; /* the program's files (drv_files.h) */
+} drv_describe_info;
+
+/* e as the host runs it, every part allocated in a (the strings of info
+ * are referred to, not copied). */
+host_experiment *drv_describe(arena *a, const sema_experiment *e, const drv_describe_info *info);
 
 /* Writes x as the C definition `const host_experiment <name> = {...};`
  * (with static arrays before it). */

@@ -150,7 +150,7 @@ static int iface_eval(void *self, const void *x, const void *y, long n, double *
   return 0;
 }
 
-static int iface_predict(void *self, const void *x, long n, int32_t *pred) {
+static int iface_predict(void *self, const void *x, long n, int32_t *pred, float *scores) {
   drv_machine *m = self;
   const drv_eval_entry *e = eval_entry(m, n);
   if (!e || e->scores < 0)
@@ -160,6 +160,8 @@ static int iface_predict(void *self, const void *x, long n, int32_t *pred) {
   m->args[e->y] = m->zeros; /* the scores do not read the labels */
   core_run(m->exe, e->scores, m->arena, m->args, m->scalars, out);
   const float *s = (const float *)((const char *)m->arena + e->at.off);
+  if (scores)
+    memcpy(scores, s, (size_t)(e->at.rows * e->at.classes) * sizeof *s);
   for (long row = 0; row < e->at.rows; row++, s += e->at.classes) {
     long arg = 0;
     for (long j = 1; j < e->at.classes; j++)
@@ -247,6 +249,7 @@ int drv_machine_host(drv_machine *m, host_model *out) {
       .f64 = m->real == IR_F64,
       .batch = batch,
       .eval_batch = m->nevals ? m->evals[0].batch : 0,
+      .classes = m->nevals && m->evals[0].scores >= 0 ? (int)m->evals[0].at.classes : 0,
       .ntensors = kp->ntensors,
       .tensors = m->tensors,
       .compile_s = core_compile_seconds(m->exe),

@@ -1,21 +1,26 @@
-/* drv_origin.h: what a run directory was made from, as its checkpoint's
- * metadata records it (the source file, the experiment, the --set
- * arguments, the stdlib and the precision), so that commands working on a
- * finished run (`run --resume`, `sample`) rebuild the same program. */
+/* drv_origin.h: what a run directory was made from, as its weights file's
+ * metadata records it (the .duet file and its copy in the run directory,
+ * the experiment, the --set arguments and the precision), so that commands
+ * working on a run (`run --resume`, `sample`, `predict RUN_DIR`) rebuild
+ * the same program from the run directory alone: from the copy of the
+ * program's files (drv_files.h), even when the .duet file has changed or
+ * is gone. */
 #ifndef DUET_DRV_ORIGIN_H
 #define DUET_DRV_ORIGIN_H
 
 #include <stdbool.h>
 
+#include "drv_cli.h"
 #include "rt_io.h"
 
 typedef struct drv_origin {
-  const char *source;     /* absolute path of the file (in the checkpoint) */
-  const char *experiment; /* (in the checkpoint) */
-  const char *stdlib;     /* --stdlib of the run, or NULL (in the checkpoint) */
+  const char *source;     /* absolute path of the .duet file (in the file) */
+  const char *experiment; /* (in the file) */
+  char copy[4200];        /* <dir>/source/...: the copy of the .duet file */
+  char stdlib[4200];      /* <dir>/stdlib: the copy of its stdlib files */
   int nsets;
-  char **sets; /* malloc-owned array of the --set arguments, which
-                             are strings of the checkpoint */
+  char **sets; /* malloc-owned array of the --set arguments, which are
+                  strings of the file */
   bool f64;    /* trained in double precision */
 } drv_origin;
 
@@ -24,5 +29,10 @@ typedef struct drv_origin {
  * or -1 with a message naming the file. */
 int drv_origin_read(const char *dir, rt_st_file *f, drv_origin *o, rt_error *err);
 void drv_origin_free(drv_origin *o);
+
+/* The command line that rebuilds the run's experiment: the copy, the
+ * experiment, the --set arguments and the copied stdlib (pointers into
+ * o). */
+drv_cli drv_origin_cli(const drv_origin *o, const char *cmd);
 
 #endif

@@ -1,8 +1,8 @@
 /* drv_run.c: `duet run`'s side of a training run: the overridden
- * experiment and its description, the data (load errors reported at the
- * binding), the program compiled with an evaluation entry for the
- * remainder of every set, and the checkpoint metadata that lets `duet run
- * --resume` rebuild it; the host runs the rest. */
+ * experiment and its description (with the program's files and the --set
+ * arguments it records), the data (load errors reported at the binding),
+ * the program compiled with an evaluation entry for the remainder of every
+ * set; the host runs the rest. */
 #include "drv_run.h"
 
 #include <stdio.h>
@@ -11,15 +11,24 @@
 #include <unistd.h>
 
 #include "drv_describe.h"
+#include "drv_files.h"
 #include "drv_machine.h"
-
-enum { MAX_META = 3 };
 
 const char *drv_absolute_path(arena *a, const char *path) {
   char cwd[2048];
   if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
     return path;
   return arena_printf(a, "%s/%s", cwd, path);
+}
+
+const host_experiment *drv_describe_run(drv_source *s, const sema_experiment *e, const char *stdlib,
+                                        const char *source, int nsets, char *const *sets) {
+  arena *a = s->unit.arena;
+  drv_describe_info info = {.source = source ? source : drv_absolute_path(a, s->path),
+                            .noverrides = nsets,
+                            .overrides = sets};
+  info.files = drv_program_files(s, stdlib, &info.nfiles);
+  return drv_describe(a, e, &info);
 }
 
 int drv_load_sets(drv_source *s, const sema_experiment *e, const host_experiment *x,
@@ -55,18 +64,6 @@ static int build(drv_source *s, const sema_experiment *e, const drv_run_opts *o,
   return drv_machine_host(m, hm);
 }
 
-/* The metadata a resumed run is rebuilt from (drv_origin.h). */
-static rt_str_pair *run_meta(arena *a, const drv_run_opts *o, size_t *n) {
-  rt_str_pair *meta = arena_alloc(a, (MAX_META + (size_t)o->nsets) * sizeof *meta);
-  *n = 0;
-  if (o->stdlib)
-    meta[(*n)++] = (rt_str_pair){DRV_META_STDLIB, o->stdlib};
-  meta[(*n)++] = (rt_str_pair){DRV_META_NSETS, arena_printf(a, "%d", o->nsets)};
-  for (int i = 0; i < o->nsets; i++)
-    meta[(*n)++] = (rt_str_pair){arena_printf(a, DRV_META_SET "%d", i), o->sets[i]};
-  return meta;
-}
-
 int drv_train(drv_source *s, const ast_decl *exp, const drv_run_opts *o, host_run_result *res) {
   sema_override *ov;
   int rc = drv_parse_sets(s, o->nsets, o->sets, &ov);
@@ -75,17 +72,16 @@ int drv_train(drv_source *s, const ast_decl *exp, const drv_run_opts *o, host_ru
     rc = 1;
   if (rc != 0)
     return rc;
-  arena *a = s->unit.arena;
-  const host_experiment *x = drv_describe(a, e, drv_absolute_path(a, s->path));
+  const host_experiment *x = drv_describe_run(s, e, o->stdlib, o->source, o->nsets, o->sets);
   host_sets sets;
   drv_machine m = {0};
   host_model hm;
-  rc = drv_load_sets(s, e, x, &sets);
+  rc = drv_load_sets(s, e, x, &sets) ? DRV_DATA_ERROR : 0;
   if (rc == 0)
     rc = build(s, e, o, &sets, &m, &hm);
   if (rc == 0) {
     host_run_opts ro = o->run;
-    ro.meta = run_meta(a, o, &ro.nmeta);
+    ro.backend = "llvm-jit";
     rc = host_train(x, &sets, &hm, &ro, res);
   }
   drv_machine_free(&m);

@@ -10,13 +10,10 @@
 #include "drv_build.h"
 #include "host_train.h"
 
-/* Checkpoint metadata keys of `duet run` besides the host's (all strings). */
-#define DRV_META_STDLIB "duet.stdlib" /* only when --stdlib was given */
-#define DRV_META_NSETS  "duet.nsets"  /* number of --set arguments */
-#define DRV_META_SET    "duet.set."   /* + index: "key=value" */
-
 typedef struct drv_run_opts {
-  const char *stdlib; /* --stdlib DIR, or NULL */
+  const char *stdlib; /* the standard library directory the source was read with */
+  const char *source; /* the .duet file to record (absolute), or NULL: the
+                         source's own path made absolute */
   int nsets;
   char *const *sets; /* the --set arguments as given */
   bool f64;          /* --dtype f64: train in double precision */
@@ -27,14 +24,26 @@ typedef struct drv_run_opts {
  * can be resumed from anywhere. */
 const char *drv_absolute_path(arena *a, const char *path);
 
+/* The host's description of experiment e of s (drv_describe) with the
+ * program's files, the .duet file `source` (NULL: s's path made absolute)
+ * and the --set arguments. */
+const host_experiment *drv_describe_run(drv_source *s, const sema_experiment *e, const char *stdlib,
+                                        const char *source, int nsets, char *const *sets);
+
 /* Loads the sets of x (described from e) through the data-source table;
  * errors are reported at the binding they concern. Returns 0 or the exit
  * code. */
 int drv_load_sets(drv_source *s, const sema_experiment *e, const host_experiment *x,
                   host_sets *sets);
 
+/* What drv_train returns when the data could not be loaded (after the
+ * message): a study stops there, since its other variants read the same
+ * files. */
+#define DRV_DATA_ERROR 3
+
 /* Trains experiment `exp` of s with the overrides o->sets. Returns the
- * exit code; on 0, *res is filled. */
+ * exit code (DRV_DATA_ERROR, reported as 1, when the data is missing); on
+ * 0, *res is filled. */
 int drv_train(drv_source *s, const ast_decl *exp, const drv_run_opts *o, host_run_result *res);
 
 #endif

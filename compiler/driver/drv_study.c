@@ -6,6 +6,7 @@
 #include "drv_study.h"
 #include "drv_plot.h"
 #include "host_evaluate.h"
+#include "host_interrupt.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -230,8 +231,8 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
   if (!v)
     abort();
   build_variants(s, d, o, v, nv);
-  int failed = 0;
-  for (int i = 0; i < nv; i++) {
+  int failed = 0, ran = 0, stop = 0;
+  for (int i = 0; i < nv && !stop; i++) {
     char dir[sizeof v[i].res.dir];
     variant_dir(dir, sizeof dir, root, i, v[i].label);
     drv_run_opts vo = *o;
@@ -244,6 +245,20 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
     if (v[i].rc != 0)
       snprintf(v[i].res.dir, sizeof v[i].res.dir, "%s", dir);
     failed += v[i].rc != 0;
+    ran++;
+    if (host_interrupt_signal())
+      stop = host_interrupt_exit_code(host_interrupt_signal());
+    else if (v[i].rc == DRV_DATA_ERROR)
+      stop = 1;
+  }
+  if (stop) {
+    fprintf(stderr, "duet: %s %s stopped after variant %d of %d%s\n", kind, d->name, ran, nv,
+            stop == 1 ? ": its data is missing, which the other variants read too" : "");
+    for (int i = 0; i < ran; i++)
+      if (v[i].rc == 0)
+        host_history_free(&v[i].res.history);
+    free(v);
+    return stop;
   }
   print_table(v, nv, eval_key(v, nv, "_accuracy"), eval_key(v, nv, "_loss"));
   char path[4200];

@@ -36,7 +36,7 @@ static const drv_option experiment_options[] = {
         "the standard library directory (default: $DUET_STDLIB, else the installed one)"),
     END};
 
-/* cmd_run.c: run, compare and sweep. */
+/* cmd_run.c and host/run_options.c: run, compare and sweep. */
 static const drv_option run_options[] = {
     OPT("--out", "DIR", DRV_ARG_DIR,
         "the run directory, or the compare's or sweep's (default runs/<name>-<YYYYmmdd-HHMMSS>); "
@@ -48,6 +48,14 @@ static const drv_option run_options[] = {
         "stop after step N, resumably (the schedule still spans the whole run)"),
     OPT("--log-every", "N", DRV_ARG_TEXT,
         "write a metrics line every N steps (default 10, and at the last step)"),
+    OPT("--checkpoint-every", "N", DRV_ARG_TEXT,
+        "also write the checkpoint every N steps (default 0: only at evaluations, by time "
+        "and at the end)"),
+    OPT("--checkpoint-every-s", "S", DRV_ARG_TEXT,
+        "write the checkpoint when S seconds passed without one (default 300; 0: never)"),
+    OPT("--init-from", "RUN_DIR", DRV_ARG_DIR,
+        "start from the weights of another run (or a weights file), matched by name, with a "
+        "fresh optimizer state"),
     CHOICE("--log-format", "LIST", "jsonl csv tensorboard",
            "also write the metrics as csv (metrics.csv) and tensorboard (an event file): "
            "a comma-separated list; metrics.jsonl is always written"),
@@ -61,8 +69,11 @@ static const drv_option run_options[] = {
 
 static const drv_option resume_options[] = {
     OPT("--resume", "RUN_DIR", DRV_ARG_DIR,
-        "continue a run from its checkpoint; only --steps, --stop-after, --log-every, "
-        "--log-format, --threads and --quiet may go with it"),
+        "continue a run from its checkpoint, as planned (the program and settings come from "
+        "the run directory)"),
+    OPT("--extend-steps", "N", DRV_ARG_TEXT,
+        "with --resume: train N steps more than planned; the schedule keeps its planned length "
+        "and the extra steps run at its last value"),
     END};
 
 static const drv_option check_options[] = {
@@ -93,7 +104,8 @@ static const drv_option emit_c_options[] = {
     FLAG("--embed-weights", "also compile the weights in as C arrays (needs --checkpoint)"), END};
 
 static const drv_option predict_options[] = {
-    OPT("--weights", "FILE", DRV_ARG_FILE, "the checkpoint whose parameters to use (required)"),
+    OPT("--weights", "FILE", DRV_ARG_FILE,
+        "the weights file (model.safetensors) to use (required unless RUN_DIR is given)"),
     OPT("--idx", "IMAGES [LABELS]", DRV_ARG_FILE,
         "IDX images (gzip or plain) and optionally their labels"),
     OPT("--raw", "EXAMPLES [LABELS]", DRV_ARG_FILE,
@@ -101,6 +113,8 @@ static const drv_option predict_options[] = {
     OPT("--text", "FILE", DRV_ARG_FILE,
         "the bytes of a file, in consecutive windows of the context"),
     OPT("--predictions", "OUT", DRV_ARG_FILE, "also write the predicted classes to OUT"),
+    OPT("--scores", "OUT", DRV_ARG_FILE,
+        "also write the class scores (logits) to OUT as float32 [examples, labels, classes]"),
     OPT("--threads", "N", DRV_ARG_TEXT, "BLAS threads"),
     OPT("--repeat", "K", DRV_ARG_TEXT, "predict everything K times (for timing)"),
     END};
@@ -146,11 +160,14 @@ const drv_command drv_command_table[] = {
      "Print the optimizer derived for each experiment's model: per weight its shape,\n"
      "mass, sensitivity, step share, effective learning rate, norm and dualize rule.",
      DRV_ARG_SOURCE, NULL, stdlib_groups},
-    {"run", drv_cmd_run, "train an experiment now (or run a compare or sweep)",
+    {"run", drv_cmd_run, "train an experiment now",
      "run FILE [EXPERIMENT] [options]\n"
-     "run --resume RUN_DIR [options]",
-     "Train the experiment now (or run the compare or sweep); the run directory gets\n"
-     "metrics.jsonl, summary.json, model.safetensors and loss.svg.",
+     "run --resume RUN_DIR [--extend-steps N] [options]",
+     "Train the last experiment of FILE (or EXPERIMENT) now; compare and sweep run\n"
+     "the studies. The run directory gets metrics.jsonl, summary.json, the checkpoint\n"
+     "(model.safetensors, train_state.safetensors), a copy of the program, loss.svg.\n"
+     "Ctrl-C (SIGINT) or SIGTERM saves the run and exits with 130 or 143; a second\n"
+     "one exits at once.",
      DRV_ARG_SOURCE, NULL, run_groups},
     {"compare", drv_cmd_compare, "run a compare: one run per variant, a table and plots",
      "compare FILE [EXPERIMENT] [options]",
@@ -181,7 +198,8 @@ const drv_command drv_command_table[] = {
     {"predict", drv_cmd_predict, "the model's predictions for the examples of a file",
      "predict FILE [EXPERIMENT] --weights W --idx IMAGES [LABELS]\n"
      "predict FILE [EXPERIMENT] --weights W --raw EXAMPLES [LABELS]\n"
-     "predict FILE [EXPERIMENT] --weights W --text FILE",
+     "predict FILE [EXPERIMENT] --weights W --text FILE\n"
+     "predict RUN_DIR (--idx ... | --raw ... | --text ...) [options]",
      "The classes the model predicts for the examples of a file (with labels: the\n"
      "accuracy and mean loss), as the predict program of emit-c prints them.",
      DRV_ARG_SOURCE, NULL, predict_groups},

@@ -7,7 +7,7 @@
  * stderr.
  *
  *   predict [--weights FILE | --embedded] [--threads N] [--repeat K]
- *           [--predictions OUT]
+ *           [--predictions OUT] [--scores OUT]
  *           (--idx IMAGES [LABELS] | --raw EXAMPLES [LABELS] | --text FILE)
  *
  * --idx: IDX files (gzip or plain): images [n, rows, cols], normalized as
@@ -20,7 +20,8 @@
  * The weights are read from model.safetensors unless given (or embedded).
  * --repeat K predicts everything K times (for the throughput).
  * --predictions OUT writes the predicted classes (one line per example) to
- * OUT, also when there are labels.
+ * OUT, also when there are labels; --scores OUT the class scores as
+ * float32 [examples, labels, classes].
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ static int parse(host_predict_opts *o, int *embedded, int argc, char **argv) {
     }
     if (n == 0)
       return fail("unknown argument '%s'\nusage: predict [--weights FILE | --embedded] "
-                  "[--threads N] [--repeat K] [--predictions OUT]\n"
+                  "[--threads N] [--repeat K] [--predictions OUT] [--scores OUT]\n"
                   "  (--idx IMAGES [LABELS] | --raw EXAMPLES [LABELS] | --text FILE)",
                   argv[i]);
     i += n;

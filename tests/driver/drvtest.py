@@ -19,8 +19,9 @@ EXAMPLES = os.path.join(ROOT, "examples")
 sys.path.insert(0, os.path.join(ROOT, "tests", "common"))
 from testcheck import Tally  # noqa: E402
 
-# Fields that measure time: the only ones allowed to differ between runs.
-TIMING_KEYS = ("ms_per_step", "wall_s", "compile_s")
+# Fields that measure time (and "build": how the model was compiled): the
+# only ones allowed to differ between runs.
+TIMING_KEYS = ("ms_per_step", "wall_s", "compile_s", "build")
 
 
 class Test(Tally):
@@ -58,6 +59,27 @@ def read_safetensors(path):
         b, e = t["data_offsets"]
         tensors[name] = np.frombuffer(data[b:e], dtype=dtypes[t["dtype"]]).reshape(t["shape"])
     return tensors, meta
+
+
+def read_weights(run_dir):
+    """The weights of a run directory's model.safetensors keyed by their
+    paths (model[1].MLP[0].Linear.W), which its metadata records for each
+    public name ("duet.path.1.0.W")."""
+    tensors, meta = read_safetensors(os.path.join(run_dir, "model.safetensors"))
+    return {meta["duet.path." + name]: v for name, v in tensors.items()}
+
+
+def read_state(run_dir):
+    """(tensors, metadata) of a run directory's train_state.safetensors: the
+    optimizer state under its paths (model[1].MLP[0].Linear.W:m), the recent
+    losses, the trainer's counters."""
+    return read_safetensors(os.path.join(run_dir, "train_state.safetensors"))
+
+
+def read_checkpoint(run_dir):
+    """Every tensor of a run directory's checkpoint keyed by its path: the
+    weights (read_weights), the optimizer state and the recent losses."""
+    return {**read_weights(run_dir), **read_state(run_dir)[0]}
 
 
 def read_jsonl(path, drop=TIMING_KEYS):

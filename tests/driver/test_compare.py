@@ -3,8 +3,10 @@ small MLP (few steps): one run directory per variant, the table with every
 variant, compare.json with each variant's final and best accuracy, and
 compare.svg with the training (solid) and test (dashed) losses of each
 variant, sweep.svg; a compare whose variants set two
-settings at once (each run holds both); and
-examples/compare_optimizers.duet shortened to 2 steps per optimizer."""
+settings at once (each run holds both); examples/compare_optimizers.duet
+shortened to 2 steps per optimizer; and `duet run` of a file with an
+experiment, a compare and a sweep: it trains the experiment and says how to
+run the others."""
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -44,7 +46,7 @@ def check_study(out, labels, steps=20):
 
 
 compare = ["Dual(lr = 0.1)", "AdamW(lr = 0.003)", "SGD(lr = 0.1, momentum = 0.9)"]
-p = t.duet_run("run", src, "--out", "cmp", "--threads", "1", "--quiet")
+p = t.duet_run("compare", src, "--out", "cmp", "--threads", "1", "--quiet")
 table = p.stdout[p.stdout.find("\nvariant"):]
 for label in compare:
     t.check(any(l.startswith(label) and len(l.split()) >= 7 for l in table.splitlines()),
@@ -75,7 +77,19 @@ for label, d, opt, batch in zip(pairs, dirs, ("Dual(lr = 0.1)", "AdamW(lr = 0.00
 
 example = ["Dual(lr = 0.02)", "AdamW(lr = 0.001)", "SGD(lr = 0.1, momentum = 0.9)",
            "MuonAdamW(lr = 0.02, adam_lr = 0.001)"]
-t.duet_run("run", os.path.join(EXAMPLES, "compare_optimizers.duet"), "--steps", "2", "--out", "ex",
-           "--threads", "1", "--quiet")
+t.duet_run("compare", os.path.join(EXAMPLES, "compare_optimizers.duet"), "--steps", "2", "--out",
+           "ex", "--threads", "1", "--quiet")
 check_study("ex", example, steps=2)
+
+# duet run: the experiment, with a note on the studies
+p = t.duet_run("run", src, "--steps", "2", "--out", "exp", "--threads", "1", "--quiet")
+note = (f"duet: note: running experiment tiny, the last one {src} declares\n"
+        f"  its compare (of tiny) runs with: duet compare {src}\n"
+        f"  its sweep (of tiny) runs with: duet sweep {src}\n")
+t.check(p.stderr == note, "duet run of a file with studies: which it runs, how to run the others",
+        note, p.stderr)
+s = read_summary(t.path("exp", "summary.json"))
+t.check(s.get("experiment") == "tiny" and s.get("steps") == 2 and
+        not os.path.exists(t.path("exp", "compare.json")), "duet run trains the experiment",
+        "tiny, 2 steps", s)
 t.done()

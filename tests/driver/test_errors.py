@@ -1,13 +1,14 @@
 """test_errors.py - pinned messages and exit codes of `duet run` on bad
 input: unknown --set keys and parameters, a malformed --set, a run that
 diverges (huge learning rate: stop at the step, name the tensor, exit 1,
-keep the last finite checkpoint), a second run into a used directory, and
+keep the last finite checkpoint, write the metrics line of the step and a
+summary.json that says so), a second run into a used directory, and
 --resume of a directory without a checkpoint."""
 import os
 
 import numpy as np
 
-from drvtest import HERE, Test, read_jsonl, read_safetensors
+from drvtest import HERE, Test, read_jsonl, read_safetensors, read_summary
 
 t = Test("test_errors")
 src = os.path.join(HERE, "small_mlp.duet")
@@ -40,13 +41,22 @@ expect(["run", src, "--out", "nan", "--set", "optimizer.lr=1e30", "--quiet"], 1,
        "duet: error: training diverged at step 2: the loss is nan\n"
        "  first non-finite tensor: model[1].MLP[0].Linear.W (element 0 is nan)\n"
        "  the last good checkpoint (step 0) is kept in nan/model.safetensors\n"
+       "  the metrics up to step 2 and summary.json are in nan\n"
        "  hint: lower the learning rate (e.g. --set optimizer.lr=...)\n", "divergence")
-tensors, meta = read_safetensors(t.path("nan", "model.safetensors"))
-t.check(meta.get("duet.step") == "0", "the kept checkpoint is the last finite one", "0",
-        meta.get("duet.step"))
-t.check(all(np.isfinite(v).all() for v in tensors.values()), "the kept checkpoint is finite")
-t.check(read_jsonl(t.path("nan", "metrics.jsonl")) == [], "no metrics line of a diverged step", [],
-        read_jsonl(t.path("nan", "metrics.jsonl")))
+for name in ("model.safetensors", "train_state.safetensors"):
+    tensors, meta = read_safetensors(t.path("nan", name))
+    t.check(meta.get("duet.step") == "0", f"the kept {name} is the last finite one", "0",
+            meta.get("duet.step"))
+    t.check(all(np.isfinite(v).all() for v in tensors.values()), f"the kept {name} is finite")
+lines = read_jsonl(t.path("nan", "metrics.jsonl"))
+t.check([(d["step"], d.get("loss_nonfinite")) for d in lines] == [(2, "nan")],
+        "metrics.jsonl: the line of the diverged step", [(2, "nan")], lines)
+s = read_summary(t.path("nan", "summary.json"))
+got = {k: s.get(k) for k in ("status", "diverged_at_step", "nonfinite", "nonfinite_element",
+                              "steps")}
+want = {"status": "diverged", "diverged_at_step": 2, "nonfinite": "model[1].MLP[0].Linear.W",
+        "nonfinite_element": 0, "steps": 2}
+t.check(got == want, "summary.json: the divergence", want, got)
 
 expect(["run", src, "--out", "nan"], 1,
        "duet: error: nan already holds a run: continue it with --resume nan, or choose another "

@@ -16,24 +16,27 @@ t = Test("test_help")
 DRIVER = os.path.join(ROOT, "compiler", "driver")
 
 # The C files whose parsers read each command's options (drv_cli.c: --set
-# and --stdlib of the commands that build an experiment).
+# and --stdlib of the commands that build an experiment; the training
+# host's run options and prediction options, which the emitted programs
+# read too).
+RUN_PARSERS = ["cmd_run.c", "drv_cli.c", "../../host/run_options.c"]
 PARSERS = {
     "check": ["cmd_check.c"],
     "explain": ["cmd_explain.c"],
-    "run": ["cmd_run.c", "drv_cli.c"],
-    "compare": ["cmd_run.c", "drv_cli.c"],
-    "sweep": ["cmd_run.c", "drv_cli.c"],
+    "run": RUN_PARSERS,
+    "compare": RUN_PARSERS,
+    "sweep": RUN_PARSERS,
     "plot": ["cmd_plot.c"],
     "sample": ["cmd_sample.c"],
     "emit-llvm": ["cmd_emit_llvm.c", "drv_cli.c"],
     "emit-c": ["cmd_emit_c.c", "drv_cli.c"],
-    "predict": ["cmd_predict.c", "drv_cli.c"],
+    "predict": ["cmd_predict.c", "drv_cli.c", "../../host/predict.c"],
     "gradcheck": ["cmd_gradcheck.c", "drv_cli.c"],
     "completion": [],
     "help": [],
 }
 # Options the parser of cmd_run.c matches only for `duet run`.
-RUN_ONLY = {"--resume"}
+RUN_ONLY = {"--resume", "--extend-steps"}
 
 
 def duet(*args):
@@ -114,11 +117,12 @@ for cmd in commands:
 t.equal("run --help lists --stdlib, --stop-after, --log-every and --log-format", True,
         {"--stdlib", "--stop-after", "--log-every", "--log-format"} <= set(helps["run"]))
 for cmd in ("compare", "sweep"):
-    t.equal(f"{cmd}: the options of run but --resume", set(helps["run"]) - RUN_ONLY,
-            set(helps[cmd]))
-    p = duet(cmd, "x.duet", "--resume", "rundir")
-    t.equal(f"{cmd} refuses --resume", "duet: error: unknown option '--resume'\n"
-            f"  hint: run 'duet {cmd} --help' for usage\n", p.stderr)
+    t.equal(f"{cmd}: the options of run but --resume and --extend-steps",
+            set(helps["run"]) - RUN_ONLY, set(helps[cmd]))
+    for opt in sorted(RUN_ONLY):
+        p = duet(cmd, "x.duet", opt, "rundir")
+        t.check(p.stderr.startswith(f"duet: error: unknown option '{opt}'\n"), f"{cmd} refuses {opt}",
+                f"duet: error: unknown option '{opt}'", p.stderr)
 
 # did you mean
 for args, expected in [

@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from drvtest import EXAMPLES, Test, read_jsonl, read_safetensors
+from drvtest import EXAMPLES, Test, read_jsonl, read_weights
 
 TOL = 1e-5
 LAYERS = [("model[1].MLP[0].Linear.W", 784, 512), ("model[1].MLP[2].Linear.W", 512, 512),
@@ -33,7 +33,7 @@ def run(out, steps, stop=None):
     t.duet_run("run", os.path.join(EXAMPLES, "fashion_mlp.duet"), "--steps", str(steps), *extra,
                "--set", "batch=128", "--set", "optimizer=AdamW(lr = 0.001)", "--out", out,
                "--threads", "1", "--quiet")
-    weights, _ = read_safetensors(t.path(out, "model.safetensors"))
+    weights = read_weights(t.path(out))
     logs = [d for d in read_jsonl(t.path(out, "metrics.jsonl")) if "norm_weights" in d]
     return [weights[name].astype(np.float64) for name, _, _ in LAYERS], logs
 

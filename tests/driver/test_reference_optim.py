@@ -36,7 +36,7 @@ import os
 
 import numpy as np
 
-from drvtest import HERE, Test, read_jsonl, read_safetensors
+from drvtest import HERE, Test, read_jsonl, read_safetensors, read_state, read_weights
 
 TOLERANCE = {"f64": 1e-10, "f32": 1e-6}
 TOLERANCE_M3_F32 = 5e-6
@@ -184,7 +184,7 @@ t = Test("test_reference_optim")
 for dtype, tol in TOLERANCE.items():
     init_dir = f"init-{dtype}"
     t.duet_run("run", SRC, "--steps", "0", "--dtype", dtype, "--out", init_dir, "--quiet")
-    init, _ = read_safetensors(t.path(init_dir, "model.safetensors"))
+    init = read_weights(t.path(init_dir))
     names = sorted((n for n in init if n.endswith(".W")), key=lambda n: -init[n].shape[1])
     t.check([init[n].shape for n in names] == [(32, 784), (10, 32)], "the two Linear weights",
             [(32, 784), (10, 32)], [init[n].shape for n in names])
@@ -204,7 +204,7 @@ for dtype, tol in TOLERANCE.items():
             losses.append(loss)
             w = [rule(w[i], grads[i], states[i], step) for i in range(2)]
 
-        got, _ = read_safetensors(t.path(out, "model.safetensors"))
+        got = {**read_weights(t.path(out)), **read_state(t.path(out))[0]}
         logged = [d["loss"] for d in read_jsonl(t.path(out, "metrics.jsonl")) if "loss" in d]
         errs = [abs(a - b) / b for a, b in zip(logged, losses)]
         t.check(len(logged) == STEPS and max(errs) <= max(vtol, LOSS_DIGITS),

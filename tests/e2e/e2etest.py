@@ -6,7 +6,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "driver"))
 
-from drvtest import EXAMPLES, Test, read_jsonl, read_safetensors, read_summary  # noqa: E402,F401
+from drvtest import EXAMPLES, Test, read_checkpoint, read_jsonl, read_safetensors, read_summary  # noqa: E402,F401,E501
 
 
 def write_experiment(t, name, data, model, loss, batch, extra=""):

@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-from e2etest import EXAMPLES, Test, read_jsonl, read_safetensors, read_summary
+from e2etest import EXAMPLES, Test, read_checkpoint, read_jsonl, read_summary
 
 SRC = os.path.join(EXAMPLES, "fashion_cnn.duet")
 SHORT_STEPS = 300
@@ -58,11 +58,11 @@ def step(opt, out):
     t.duet_run("run", SRC, "--set", f"optimizer={opt}", "--steps", "1", "--dtype", "f64",
                "--threads", "1", "--out", out, "--quiet")
     sched = read_jsonl(t.path(out, "metrics.jsonl"))[0]["schedule"]
-    return read_safetensors(t.path(out, "model.safetensors"))[0], sched
+    return read_checkpoint(t.path(out)), sched
 
 
 t.duet_run("run", SRC, "--steps", "0", "--dtype", "f64", "--out", "init", "--quiet")
-w0 = read_safetensors(t.path("init", "model.safetensors"))[0]
+w0 = read_checkpoint(t.path("init"))
 sgd, sched = step("SGD(lr = 1)", "sgd")
 dual, _ = step("Dual(lr = 0.05)", "dual")
 weights = sorted((n for n in w0 if n.endswith(".W")),

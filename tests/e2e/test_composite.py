@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from e2etest import HERE, Test, read_safetensors
+from e2etest import HERE, Test, read_checkpoint
 
 SRC = os.path.join(HERE, "composite.duet")
 t = Test("test_composite")
@@ -45,7 +45,7 @@ for line in ("  optimizer = Muon(lr = 0.03, beta = 0.95, nesterov = true, wd = 0
 
 def trained(src, name, out, *args):
     t.duet_run("run", src, name, "--dtype", "f64", "--out", out, "--quiet", *args)
-    return read_safetensors(t.path(out, "model.safetensors"))[0]
+    return read_checkpoint(t.path(out))
 
 
 def same(a, b, what):

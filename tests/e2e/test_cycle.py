@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from e2etest import EXAMPLES, Test, first_batch, read_jsonl, read_safetensors, write_experiment
+from e2etest import EXAMPLES, Test, first_batch, read_checkpoint, read_jsonl, write_experiment
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SVG = "{http://www.w3.org/2000/svg}"
@@ -133,7 +133,7 @@ def run_heads(name, *args):
     t.duet_run("run", heads_source(name, 'head_ablation(seen, "*.O")'), "--out", name, "--quiet",
                *args)
     line = [r for r in read_jsonl(t.path(name, "metrics.jsonl")) if "head1_1" in r][-1]
-    ckpt, _ = read_safetensors(t.path(name, "model.safetensors"))
+    ckpt = read_checkpoint(t.path(name))
     w = [[ckpt[f"{m}.{k}"].astype(np.float64) for k in "QKVO"] for m in MODEL]
     return line, w, ckpt
 
@@ -158,7 +158,7 @@ for dtype, tol in (("f64", 1e-8), ("f32", 1e-5)):
 # ablating and restoring leaves training bit for bit as without the metric
 _, _, with_ablation = run_heads("restored")
 t.duet_run("run", heads_source("plain", "loss(seen)"), "--out", "plain", "--quiet")
-plain, _ = read_safetensors(t.path("plain", "model.safetensors"))
+plain = read_checkpoint(t.path("plain"))
 same = all(np.array_equal(plain[k], with_ablation[k]) for k in plain if k.startswith("model"))
 t.check(same, "the weights after training with head_ablation equal those without it")
 root = ET.parse(t.path("restored", "heads.svg")).getroot()

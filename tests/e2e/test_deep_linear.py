@@ -25,7 +25,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from e2etest import EXAMPLES, Test, read_jsonl, read_safetensors, write_experiment
+from e2etest import EXAMPLES, Test, read_checkpoint, read_jsonl, write_experiment
 
 SVG = "{http://www.w3.org/2000/svg}"
 STEPS = 150
@@ -74,7 +74,7 @@ for label, gd in (("SGD(lr = 0.05)", True), ("SpectralGD(lr = 0.05)", False)):
         ok = None not in t50 and t50[3] < t50[2] < t50[1] < t50[0]
         t.check(ok and 0.3 <= t50[3] / t50[0] <= 0.5,
                 f"{label}: 50% smallest first, t50(sv4) / t50(sv1) in [0.3, 0.5]", None, t50)
-    w, _ = read_safetensors(os.path.join(t.work, variants[label]["dir"], "model.safetensors"))
+    w = read_checkpoint(os.path.join(t.work, variants[label]["dir"]))
     sv = np.linalg.svd(w["model[1].SmallLinear.W"].astype(float)
                        @ w["model[0].SmallLinear.W"].astype(float), compute_uv=False)
     err = np.max(np.abs(ratio[-1] * TARGET - sv) / sv)

@@ -14,7 +14,7 @@ and that the data follow the experiment's seed, and the errors for a bad
 split, size and example count."""
 import numpy as np
 
-from e2etest import Test, first_batch, read_jsonl, read_safetensors, write_experiment
+from e2etest import Test, first_batch, read_checkpoint, read_jsonl, write_experiment
 
 t = Test("test_synth_data")
 
@@ -28,7 +28,7 @@ def close(got, want, rel, what):
 src = write_experiment(t, "quad", 'train = quadratic("train", rows = 12, cols = 5, cond = 50)',
                        "Linear(12, 5)", "mse", 12, "  seed = 3\n")
 t.duet_run("run", src, "--steps", "0", "--out", "quad0", "--quiet")
-w0 = read_safetensors(t.path("quad0", "model.safetensors"))[0]["model.Linear.W"].astype(float)
+w0 = read_checkpoint(t.path("quad0"))["model.Linear.W"].astype(float)
 x, y = first_batch(t, src, "quad1", "--log-every", "1")
 H = x.T @ x / 12
 close(np.linalg.eigvalsh(H), 50.0 ** (np.arange(12) / 11), 1e-4, "quadratic: eigenvalues of H")

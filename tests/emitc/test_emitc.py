@@ -15,7 +15,10 @@
     classes `duet predict` does, with duet run's final accuracy (the same
     count of correct predictions) and evaluation loss (1e-5 relative);
   - mlp: with --embed-weights, predict without any weights file predicts
-    the same classes; duet predict's usage errors.
+    the same classes; duet predict's usage errors; predict with a weight
+    that is not finite fails naming it; the emitted train stopped by SIGINT
+    saves the run (exit 130, summary.json "interrupted") and its --resume
+    ends as duet run's run.
 
   - synth: a synthetic source (spectrum) and the singular_values metric
     through the emitted train; a regression model, so nothing is predicted.
@@ -24,9 +27,12 @@ Invoked as  test_emitc.py DUET WORKDIR EXAMPLE CLANG [--full]  (EXAMPLE: mlp,
 cnn, gpt or synth). --full runs the example as written for 100 steps (the whole
 text for the GPT), as docs/deploy.md reports it; the suite runs shortened
 versions."""
+import json
 import os
 import re
 import shutil
+import signal
+import struct
 import subprocess
 import sys
 import time
@@ -97,20 +103,29 @@ def compare_metrics(got_path, want_path, what):
 
 
 def compare_run_dirs(got, want, what):
-    """The final checkpoint's tensors bit for bit, its metadata (but for
-    duet run's --set record), summary.json but for timing, and the files."""
-    (gt, gm), (wt, wm) = read_safetensors(os.path.join(got, "model.safetensors")), \
-        read_safetensors(os.path.join(want, "model.safetensors"))
-    t.check(gt.keys() == wt.keys() and all(gt[k].tobytes() == wt[k].tobytes() for k in wt),
-            f"{what}: the final checkpoint's tensors", sorted(wt), sorted(gt))
-    wm = {k: v for k, v in wm.items() if not k.startswith("duet.set") and k != "duet.nsets"}
-    t.check(gm == wm, f"{what}: the checkpoint's metadata", wm, gm)
+    """The final checkpoint (weights and state) bit for bit with its
+    metadata, summary.json but for timing and build, the program's copy,
+    and the files."""
+    for name in ("model.safetensors", "train_state.safetensors"):
+        (gt, gm), (wt, wm) = read_safetensors(os.path.join(got, name)), \
+            read_safetensors(os.path.join(want, name))
+        t.check(gt.keys() == wt.keys() and all(gt[k].tobytes() == wt[k].tobytes() for k in wt),
+                f"{what}: the final {name}'s tensors", sorted(wt), sorted(gt))
+        t.check(gm == wm, f"{what}: {name}'s metadata", wm, gm)
     t.check(read_summary(os.path.join(got, "summary.json")) ==
             read_summary(os.path.join(want, "summary.json")),
             f"{what}: summary.json", read_summary(os.path.join(want, "summary.json")),
             read_summary(os.path.join(got, "summary.json")))
-    t.check(sorted(os.listdir(got)) == sorted(os.listdir(want)), f"{what}: the run directory",
-            sorted(os.listdir(want)), sorted(os.listdir(got)))
+    def listing(top):
+        return sorted(os.path.relpath(os.path.join(d, f), top) for d, _, fs in os.walk(top)
+                      for f in fs)
+
+    files = listing(got)
+    t.check(files == listing(want), f"{what}: the run directory", listing(want), files)
+    for f in files:
+        if f.startswith(("source/", "stdlib/")):
+            with open(os.path.join(got, f), "rb") as a, open(os.path.join(want, f), "rb") as b:
+                t.check(a.read() == b.read(), f"{what}: the copy of {f}")
 
 
 def accuracy_line(out, what):
@@ -263,4 +278,37 @@ if case.get("embed"):
               "duet predict --text on an image model", rc=1)
     t.check("--text needs a model of token windows" in out, "duet predict: --text on images",
             "--text needs a model of token windows", out)
+
+    # a weight that is not finite, in a valid file
+    with open(checkpoint, "rb") as f:
+        blob = bytearray(f.read())
+    (n,) = struct.unpack("<Q", blob[:8])
+    at = 8 + n + json.loads(blob[8:8 + n])["1.2.W"]["data_offsets"][0] + 4 * 5
+    blob[at:at + 4] = struct.pack("<f", float("inf"))
+    with open(t.path("inf.safetensors"), "wb") as f:
+        f.write(blob)
+    d = t.path("gcc-openblas")
+    out = run([os.path.join(d, "predict"), "--weights", t.path("inf.safetensors"), *examples],
+              "predict with an infinite weight", cwd=d, rc=1)
+    msg = "weight 1.2.W (model[1].MLP[2].Linear.W) holds inf at element 5: not a trained model"
+    t.check(msg in out, "predict: names the weight that is not finite", msg, out)
+
+    # SIGINT: the run is saved; --resume ends as duet run's run
+    proc = subprocess.Popen([os.path.join(d, "train"), "--steps", str(steps), "--log-every", "1",
+                             "--out", t.path("stopped"), "--quiet"], cwd=d, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    metrics = t.path("stopped", "metrics.jsonl")
+    while proc.poll() is None and not (os.path.exists(metrics) and open(metrics).read().count("\n")):
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate()
+    with open(t.path("stopped", "summary.json")) as f:
+        status = json.load(f).get("status")
+    t.check(proc.returncode == 130 and status == "interrupted" and
+            "continue with: ./train --resume " + t.path("stopped") in err,
+            "train: SIGINT saves the run (exit 130)", 130, (proc.returncode, status, err[-500:]))
+    run([os.path.join(d, "train"), "--resume", t.path("stopped"), "--quiet"], "train --resume",
+        cwd=d)
+    compare_metrics(t.path("stopped", "metrics.jsonl"), want_metrics, "train stopped and resumed")
+    compare_run_dirs(t.path("stopped"), t.path("run"), "train stopped and resumed")
 t.done()

@@ -4,9 +4,10 @@ shorter than the context (padded in duet) and of one longer than it (the
 last `context` bytes kept) equals the greedy continuation computed by the
 PyTorch transcription of the model (gpt_reference.py) from the same checkpoint,
 with windows of the text's own length; sampling is a function of the seed,
---top-k 1 is greedy; and the errors: no run directory, no checkpoint, the
-run's source gone, a model that is not a language model, one that is not
-causal, a compare's directory, and bad options.
+--top-k 1 is greedy; a run whose .duet file was deleted, then replaced by
+another, samples the same text from its run directory's copy; and the
+errors: no run directory, no checkpoint, a model that is not a language
+model, one that is not causal, a compare's directory, and bad options.
 
 usage: test_sample.py DUET WORKDIR"""
 import os
@@ -19,7 +20,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "driver"))
-from drvtest import Test, read_safetensors  # noqa: E402
+from drvtest import Test, read_weights  # noqa: E402
 import gpt_reference  # noqa: E402
 
 SRC = os.path.join(HERE, "torch.duet")
@@ -44,7 +45,7 @@ def sample(run, *args):
 
 def torch_greedy(run, prompt):
     """The prompt and TOKENS greedy bytes from the PyTorch model."""
-    ckpt, _ = read_safetensors(t.path(run, "model.safetensors"))
+    ckpt = read_weights(t.path(run))
     w = [torch.tensor(ckpt[n].astype(np.float64)) for n in gpt_reference.weight_names(DEPTH)]
     text = list(prompt.encode())
     with torch.no_grad():
@@ -93,15 +94,20 @@ expect(["empty", "--prompt", "x"], "duet: error: cannot sample: empty/model.safe
        "open: No such file or directory\n  hint: empty holds a compare or sweep: give the "
        "directory of one of its variants\n", "the directory of a compare")
 moved = t.path("moved.duet")
-shutil.copy(MODELS, moved)
-t.duet_run("run", moved, "regression", "--steps", "0", "--out", "moved", "--quiet")
+shutil.copy(SRC, moved)
+t.duet_run("run", moved, "--steps", "60", "--dtype", "f64", "--out", "moved", "--quiet")
+greedy64 = sample("gpt64", "--prompt", "And God", "--temperature", "0")
 os.remove(moved)
-expect(["moved", "--prompt", "x"], f"duet: error: cannot sample: {moved}, the file the run in moved "
-       "was trained from, cannot be read: No such file or directory\n", "the run's source is gone")
+t.check(sample("moved", "--prompt", "And God", "--temperature", "0") == greedy64,
+        "the run's .duet file deleted: the same text from the run directory's copy", greedy64)
+with open(moved, "w") as f:
+    f.write("# another program\n")
+t.check(sample("moved", "--prompt", "And God", "--temperature", "0") == greedy64,
+        "the run's .duet file changed: the same text from the run directory's copy", greedy64)
 
 t.duet_run("run", MODELS, "regression", "--steps", "0", "--out", "regression", "--quiet")
 expect(["regression", "--prompt", "x"],
-       f"{MODELS}:23:16: error: experiment regression is not a language model: its `train` data, "
+       "regression/source/sample.duet:23:16: error: experiment regression is not a language model: its `train` data, "
        "linreg, is not text\n"
        '  data train = linreg("train", n = 64, d = 4, k = 2)\n'
        "               " + "^" + "~" * 36 + "\n"

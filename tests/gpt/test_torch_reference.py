@@ -14,7 +14,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "driver"))
-from drvtest import Test, read_jsonl, read_safetensors  # noqa: E402
+from drvtest import Test, read_checkpoint, read_jsonl, read_safetensors  # noqa: E402
 import gpt_reference  # noqa: E402
 
 SRC = os.path.join(HERE, "torch.duet")
@@ -37,7 +37,7 @@ with open(t.path("kjv.txt"), "w") as f:
 os.environ["DUET_DATA"] = t.work
 for dtype in ("f32", "f64"):
     t.duet_run("run", SRC, "--steps", "0", "--dtype", dtype, "--out", f"init-{dtype}", "--quiet")
-    init, _ = read_safetensors(t.path(f"init-{dtype}", "model.safetensors"))
+    init = read_checkpoint(t.path(f"init-{dtype}"))
     t.duet_run("run", SRC, "--steps", str(STEPS), "--dtype", dtype, "--log-every", "1", "--out",
                f"run-{dtype}", "--quiet", "--dump-batches", f"batches-{dtype}")
     w = [torch.tensor(init[n].astype(np.float64), requires_grad=True) for n in names()]
@@ -60,7 +60,7 @@ for dtype in ("f32", "f64"):
     t.check(len(got) == STEPS and max(errs) <= TOL,
             f"{dtype}: the first {STEPS} losses agree to {TOL} relative", want, got)
     if dtype == "f64":
-        final, _ = read_safetensors(t.path(f"run-{dtype}", "model.safetensors"))
+        final = read_checkpoint(t.path(f"run-{dtype}"))
         worst = max(np.linalg.norm(final[n] - w[i].detach().numpy()) / np.linalg.norm(final[n])
                     for i, n in enumerate(names()))
         t.check(worst <= 1e-8, f"{dtype}: the weights after {STEPS} steps agree to 1e-8",

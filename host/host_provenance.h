@@ -1,0 +1,46 @@
+/* host_provenance.h: what summary.json records of a run besides its
+ * results, so that the run can be told apart and repeated: the
+ * experiment's settings as resolved (loss, every optimizer with all its
+ * arguments and the weights it updates, schedule, batch, length, seed,
+ * evaluations), the --set arguments, the run's length, log period and the
+ * weights it started from, every data binding (source, arguments,
+ * examples, and the files read with their size and FNV-1a hash), the
+ * version of duet and how the model was compiled. */
+#ifndef DUET_HOST_PROVENANCE_H
+#define DUET_HOST_PROVENANCE_H
+
+#include <stdint.h>
+
+#include "host_train.h"
+
+/* What the trainer knows of the run. */
+typedef struct host_run_facts {
+  long batch;
+  long total_steps, plan_steps, log_every;
+  const char *init_from;       /* --init-from, or NULL */
+  const char *init_experiment; /* its checkpoint's experiment and step */
+  long init_step;
+} host_run_facts;
+
+enum { HOST_PROVENANCE_FIELDS = 6 };
+
+/* The fields "settings", "overrides", "run", "data", "duet_version" and
+ * "build", with the storage behind them. */
+typedef struct host_provenance {
+  rt_field fields[HOST_PROVENANCE_FIELDS];
+  size_t n;
+  void **blocks; /* owned: every allocation the fields point into */
+  int nblocks, cap;
+} host_provenance;
+
+/* Builds the fields for experiment e run on sets with options o. Fails
+ * when a data file cannot be read for its hash. */
+int host_provenance_build(host_provenance *p, const host_experiment *e, const host_sets *sets,
+                          const host_run_opts *o, const host_run_facts *f, rt_error *err);
+void host_provenance_free(host_provenance *p);
+
+/* The size of a file and the FNV-1a 64-bit hash of its bytes (offset basis
+ * 0xcbf29ce484222325, prime 0x100000001b3). */
+int host_file_digest(const char *path, long long *bytes, uint64_t *hash, rt_error *err);
+
+#endif
