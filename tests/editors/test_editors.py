@@ -134,19 +134,18 @@ def column(line, token, k):
 sample = os.path.join(WORK, "sample.duet")
 with open(sample, "w") as f:
     f.write(SAMPLE)
-if shutil.which("vim"):
-    out = os.path.join(WORK, "groups.txt")
-    probes = " ".join(f"[{ln},{column(ln, tok, k) + 1}]" for (ln, tok, k), _ in TOKENS)
-    subprocess.run(["vim", "-u", "NONE", "-N", "-es", "-c",
-                    f"set rtp^={os.path.join(SRC, 'editors', 'vim')}", "-c", "filetype on",
-                    "-c", "syntax on", "-c", f"e {sample}", "-c", f"redir! > {out}", "-c",
-                    f'for [l, c] in [{probes.replace(" ", ",")}] | '
-                    'echo synIDattr(synID(l, c, 1), "name") | endfor',
-                    "-c", "redir END", "-c", "q!"], capture_output=True, timeout=60)
-    with open(out) as f:
-        groups = f.read().split("\n")[1:]
-    for i, ((ln, tok, k), (group, _)) in enumerate(TOKENS):
-        t.equal(f"vim: line {ln} '{tok}'", group, groups[i] if i < len(groups) else None)
+out = os.path.join(WORK, "groups.txt")
+probes = " ".join(f"[{ln},{column(ln, tok, k) + 1}]" for (ln, tok, k), _ in TOKENS)
+subprocess.run(["vim", "-u", "NONE", "-N", "-es", "-c",
+                f"set rtp^={os.path.join(SRC, 'editors', 'vim')}", "-c", "filetype on",
+                "-c", "syntax on", "-c", f"e {sample}", "-c", f"redir! > {out}", "-c",
+                f'for [l, c] in [{probes.replace(" ", ",")}] | '
+                'echo synIDattr(synID(l, c, 1), "name") | endfor',
+                "-c", "redir END", "-c", "q!"], capture_output=True, timeout=60)
+with open(out) as f:
+    groups = f.read().split("\n")[1:]
+for i, ((ln, tok, k), (group, _)) in enumerate(TOKENS):
+    t.equal(f"vim: line {ln} '{tok}'", group, groups[i] if i < len(groups) else None)
 
 
 def rules(patterns):
