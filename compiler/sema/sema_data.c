@@ -4,6 +4,8 @@
  * sizes), each name bound once, one of them the training data; the sources
  * as builtins usable as data (BT_DATA), and a checked binding as the
  * table's host_binding. */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <stdlib.h>
 #include <string.h>
 
 #include "data_sources.h"
@@ -39,6 +41,10 @@ void sema_data_binding(const sema_data *d, host_arg *args, host_binding *out) {
 }
 
 bool sema_data_example(const sema_data *d, host_example *out, diag_ctx *dg) {
+  if (d->example) {
+    *out = *d->example;
+    return true;
+  }
   host_arg args[HOST_MAX_PARAMS];
   host_binding b;
   rt_error err, hint;
@@ -51,9 +57,28 @@ bool sema_data_example(const sema_data *d, host_example *out, diag_ctx *dg) {
   return false;
 }
 
-bool sema_check_data(sema_ctx *c, const sema_data *d) {
-  host_example ex;
-  return sema_data_example(d, &ex, c->d);
+bool sema_check_data(sema_ctx *c, sema_data *d) {
+  host_example *ex = arena_alloc(c->a, sizeof *ex);
+  if (!sema_data_example(d, ex, c->d))
+    return false;
+  d->example = ex;
+  return true;
+}
+
+/* A file argument (HOST_PATH) relative to the directory of the .duet file
+ * that binds it: resolved to that directory, so that every phase and the
+ * emitted programs read the same file whatever the working directory. */
+static void resolve_path(sema_ctx *c, const ast_expr *a, mt_value *v) {
+  const char *file = a->loc.file ? a->loc.file->path : NULL;
+  if (v->kind != MT_STRING || !v->s || v->s[0] == '/' || !file)
+    return;
+  const char *slash = strrchr(file, '/');
+  char *dir = realpath(slash ? arena_strndup(c->a, file, (size_t)(slash - file + 1)) : ".", NULL);
+  size_t cap = (dir ? strlen(dir) : 0) + strlen(v->s) + 2;
+  char *out = arena_alloc(c->a, cap);
+  if (dir && host_path_resolve(out, cap, dir, v->s) == 0)
+    v->s = out;
+  free(dir);
 }
 
 /* A data-source argument written as a list of integers, `[1, -1, 2]`. */
@@ -96,10 +121,14 @@ static bool bind_data(sema_ctx *c, const ast_arg *bnd, sema_data *out) {
       continue;
     mt_binding *m = &out->args[out->nargs];
     m->name = b->params[j];
-    if (a->kind == AST_LIST ? bind_int_list(c, a, &m->value) : bind_constant(c, b, j, a, &m->value))
+    if (a->kind == AST_LIST ? bind_int_list(c, a, &m->value)
+                            : bind_constant(c, b, j, a, &m->value)) {
+      if (host_source_find(b->name)->params[j].kind == HOST_PATH)
+        resolve_path(c, a, &m->value);
       out->nargs++;
-    else
+    } else {
       ok = false;
+    }
   }
   return ok && sema_check_data(c, out);
 }

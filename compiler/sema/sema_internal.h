@@ -166,7 +166,7 @@ bool sema_to_mt(sv v, mt_value *out);
  * binding's arguments against the table (false after reporting). */
 void sema_data_builtin(int i, sema_builtin *out);
 int sema_data_builtin_count(void);
-bool sema_check_data(sema_ctx *c, const sema_data *d);
+bool sema_check_data(sema_ctx *c, sema_data *d);
 
 /* sema_decls.c: checks of every declaration (bodies, items, recursion). */
 void sema_check_decls(sema_ctx *c);
