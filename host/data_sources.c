@@ -355,6 +355,11 @@ int host_binding_check(const host_binding *b, host_example *out, rt_error *err, 
   return check(b, out, true, err, hint);
 }
 
+int host_binding_check_args(const host_binding *b, host_example *out, rt_error *err,
+                            rt_error *hint) {
+  return check(b, out, false, err, hint);
+}
+
 long host_numel(int rank, const long *dims) {
   long n = 1;
   for (int i = 0; i < rank; i++)

@@ -137,6 +137,10 @@ const host_source *host_source_find(const char *name);
  * the files (reading their headers). Returns 0, or -1 with a message (and
  * maybe a hint) naming the argument or the file. */
 int host_binding_check(const host_binding *b, host_example *out, rt_error *err, rt_error *hint);
+/* The same without reading files: the arguments only (the shape of a file
+ * source is then its row's, not the files'). */
+int host_binding_check_args(const host_binding *b, host_example *out, rt_error *err,
+                            rt_error *hint);
 
 /* The numeric argument `name` of b, or its default. */
 double host_binding_num(const host_binding *b, const char *name);

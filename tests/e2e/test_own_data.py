@@ -20,7 +20,10 @@ code 1."""
 import gzip
 import json
 import os
+import shutil
 import struct
+import subprocess
+import sys
 
 import numpy as np
 
@@ -245,6 +248,27 @@ c = imc.transpose(1, 0, 2, 3).reshape(2, -1).astype(np.float64)
 t.check(nj["per"] == "channel" and np.allclose(nj["mean"], c.mean(1), rtol=1e-12) and
         np.allclose(nj["std"], c.std(1), rtol=1e-12),
         "normalization: per channel of [C, H, W]", (c.mean(1), c.std(1)), nj)
+
+# ---- the examples, shortened --------------------------------------------------------
+EX = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                  "examples")
+subprocess.run([sys.executable, os.path.join(EX, "own_arrays.py"), t.path("own_arrays")],
+               check=True, capture_output=True)
+shutil.copy(os.path.join(EX, "own_arrays.duet"), t.path("own_arrays.duet"))
+t.duet_run("run", t.path("own_arrays.duet"), "--epochs", "10", "--out", "oa", "--quiet")
+last = [json.loads(line) for line in open(t.path("oa", "metrics.jsonl"))][-1]
+t.check(last.get("test_accuracy", 0) >= 0.8, "own_arrays, 10 epochs: test accuracy >= 0.8",
+        ">= 0.8", last.get("test_accuracy"))
+corpus = os.path.join(os.path.dirname(EX), "docs", "data.md")
+t.duet_run("run", os.path.join(EX, "own_text.duet"), "--set", f'data.file="{corpus}"',
+           "--steps", "1", "--out", "ot0", "--quiet")
+summary = json.load(open(t.path("ot0", "summary.json")))
+t.check(corpus in json.dumps(summary), "own_text: --set data.file reads that file", corpus,
+        json.dumps(summary)[:300])
+t.duet_run("run", os.path.join(EX, "own_text.duet"), "--steps", "150", "--out", "ot", "--quiet")
+last = [json.loads(line) for line in open(t.path("ot", "metrics.jsonl"))][-1]
+t.check(last.get("val_loss", 9) < 3.0, "own_text, 150 steps: validation loss < 3 (uniform: 5.55)",
+        "< 3.0", last.get("val_loss"))
 
 # ---- bad input: the message names the file and the place; exit 1 ---------------
 
