@@ -1,7 +1,8 @@
 /* sema_data.c: the data bindings of an experiment (`data train = ...`):
  * each a data source of the data-source table (host/data_sources.h) with
- * constant arguments, checked against the table (kinds, lists, splits,
- * sizes), each name bound once, one of them the training data; the sources
+ * constant arguments (or the values of `data.param` and `data.name.param`
+ * overrides), checked against the table (kinds, lists, splits, sizes),
+ * each name bound once, one of them the training data; the sources
  * as builtins usable as data (BT_DATA), and a checked binding as the
  * table's host_binding. */
 #include <string.h>
@@ -81,7 +82,26 @@ static bool bind_constant(sema_ctx *c, const sema_builtin *b, int j, const ast_e
   return false;
 }
 
-static bool bind_data(sema_ctx *c, const ast_arg *bnd, sema_data *out) {
+/* The value the data overrides give parameter `param` of binding `name`
+ * (the last one that reaches it), marking them used; NULL when none does. */
+static const ast_expr *overridden(const sema_settings *st, bool *used, const char *name,
+                                  const char *param) {
+  const ast_expr *v = NULL;
+  for (int i = 0; i < st->ndata; i++) {
+    const char *key = st->data[i]->key + strlen("data."), *dot = strchr(key, '.');
+    bool hit = dot ? strncmp(key, name, (size_t)(dot - key)) == 0 && name[dot - key] == 0 &&
+                         strcmp(dot + 1, param) == 0
+                   : strcmp(key, param) == 0;
+    if (hit) {
+      v = st->data[i]->value;
+      used[i] = true;
+    }
+  }
+  return v;
+}
+
+static bool bind_data(sema_ctx *c, const ast_arg *bnd, const sema_settings *st, bool *used,
+                      sema_data *out) {
   out->name = bnd->name;
   out->loc = bnd->value->loc;
   const sema_builtin *b = sema_want_builtin(c, bnd->value, BT_DATA, "data source");
@@ -91,7 +111,9 @@ static bool bind_data(sema_ctx *c, const ast_arg *bnd, sema_data *out) {
   out->args = arena_alloc(c->a, (size_t)b->nparams * sizeof *out->args);
   bool ok = true;
   for (int j = 0; j < b->nparams; j++) {
-    const ast_expr *a = sema_builtin_arg(b, bnd->value, j);
+    const ast_expr *a = overridden(st, used, bnd->name, b->params[j]);
+    if (!a)
+      a = sema_builtin_arg(b, bnd->value, j);
     if (!a)
       continue;
     mt_binding *m = &out->args[out->nargs];
@@ -104,8 +126,10 @@ static bool bind_data(sema_ctx *c, const ast_arg *bnd, sema_data *out) {
   return ok && sema_check_data(c, out);
 }
 
-bool sema_bind_all_data(sema_ctx *c, const ast_decl *exp, sema_experiment *x) {
+bool sema_bind_all_data(sema_ctx *c, const ast_decl *exp, const sema_settings *st,
+                        sema_experiment *x) {
   bool ok = true, train = false;
+  bool *used = arena_alloc(c->a, (size_t)(st->ndata + 1) * sizeof *used);
   for (int i = 0; i < exp->nitems; i++) {
     const ast_item *it = exp->items[i];
     if (it->kind != AST_ITEM_DATA)
@@ -119,13 +143,21 @@ bool sema_bind_all_data(sema_ctx *c, const ast_decl *exp, sema_experiment *x) {
         }
       x->data = arena_grow(c->a, x->data, (size_t)x->ndata * sizeof *x->data,
                            (size_t)(x->ndata + 1) * sizeof *x->data);
-      if (bind_data(c, b, &x->data[x->ndata]))
+      if (bind_data(c, b, st, used, &x->data[x->ndata]))
         x->ndata++;
       else
         ok = false;
       train |= strcmp(b->name, "train") == 0;
     }
   }
+  for (int i = 0; i < st->ndata; i++)
+    if (!used[i]) {
+      diag_error(c->d, st->data[i]->loc, "no data set of experiment %s has '%s'", exp->name,
+                 st->data[i]->key + strlen("data."));
+      diag_hint(c->d, "data.param sets the argument of every data set whose source has that "
+                      "parameter; data.name.param of the data set `name` only");
+      ok = false;
+    }
   if (!train && ok) {
     diag_error(c->d, exp->name_loc, "experiment %s has no training data", exp->name);
     diag_hint(c->d, "add e.g. 'data train = fashion_mnist(\"train\")'");

@@ -80,7 +80,7 @@ sema_experiment *sema_build(sema_ctx *c, const ast_decl *exp, int nov, const sem
   sema_experiment *x = arena_alloc(c->a, sizeof *x);
   x->decl = exp;
   x->name = exp->name;
-  ok = sema_bind_all_data(c, exp, x) && ok;
+  ok = sema_bind_all_data(c, exp, &st, x) && ok;
   ok = required(c, exp, &st, SETTING_MODEL, "model = MLP(784, 512, 10)") && ok;
   ok = required(c, exp, &st, SETTING_LOSS, "loss = cross_entropy") && ok;
   ok = required(c, exp, &st, SETTING_OPTIMIZER, "optimizer = Dual(lr = 0.05)") && ok;

@@ -196,6 +196,10 @@ extern const char *const sema_setting_names[SETTING_COUNT];
 typedef struct sema_settings {
   const ast_expr *value[SETTING_COUNT];
   diag_loc loc[SETTING_COUNT]; /* the key as written */
+  /* overrides of data-source arguments, in order: `data.param` (every
+   * binding whose source has the parameter) or `data.name.param` */
+  int ndata;
+  const sema_override **data;
 } sema_settings;
 /* Reads the `key = value` items of an experiment: known keys, each once. */
 bool sema_read_settings(sema_ctx *c, const ast_decl *exp, sema_settings *st);
@@ -210,8 +214,10 @@ sema_experiment *sema_build(sema_ctx *c, const ast_decl *exp, int nov, const sem
 const sema_builtin *sema_want_builtin(sema_ctx *c, const ast_expr *e, unsigned use,
                                       const char *what);
 
-/* sema_data.c: the experiment's `data` items into x->data. */
-bool sema_bind_all_data(sema_ctx *c, const ast_decl *exp, sema_experiment *x);
+/* sema_data.c: the experiment's `data` items into x->data, with the data
+ * overrides of st applied (each must reach a binding). */
+bool sema_bind_all_data(sema_ctx *c, const ast_decl *exp, const sema_settings *st,
+                        sema_experiment *x);
 
 /* sema_optimizers.c: the default optimizer (`optimizer = e`), the
  * experiment's `optimizer for` groups, and, once the model exists, the
