@@ -252,8 +252,8 @@ int host_load_kjv(host_dataset *d, const host_binding *b, const host_load_env *e
  * the last n. */
 enum { SYNTH_MAX_VALUES = 1 << 27 }; /* floats in one generated set */
 #define STREAM_SPECTRUM_X 0x5500ull  /* inputs of `spectrum` */
-#define STREAM_ROUTING 0x5600ull     /* the codes of `routing` */
-#define STREAM_ICL 0x5700ull         /* tasks and tokens of `icl_linreg` */
+#define STREAM_ROUTING    0x5600ull  /* the codes of `routing` */
+#define STREAM_ICL        0x5700ull  /* tasks and tokens of `icl_linreg` */
 
 /* Every example of the problem (both splits). */
 typedef struct synth_set {
@@ -437,7 +437,8 @@ int host_load_routing(host_dataset *d, const host_binding *b, const host_load_en
                       rt_error *err, rt_error *hint) {
   (void)hint;
   const int K = (int)d->ex.x_dims[0], dim = (int)d->ex.x_dims[2], items = (int)d->ex.y_dims[0];
-  if (items > dim || K < 3 || (double)K * K * items * (double)(d->x_numel + items) > SYNTH_MAX_VALUES) {
+  if (items > dim || K < 3 ||
+      (double)K * K * items * (double)(d->x_numel + items) > SYNTH_MAX_VALUES) {
     rt_error_set(err,
                  "routing: needs at least 3 sources, items <= dim (orthonormal codes) and at "
                  "most %d values; got %d sources, %d items, dim %d",
