@@ -27,7 +27,8 @@ SUMMARY = re.compile(r"^(\d+) weights?: (\d+) ok, (\d+) too small to resolve, (\
                      r".*: (ok|FAILED)$", re.M)
 WEIGHTS = {"compare_optimizers": 3, "cycle_task": 8, "fashion_cnn": 4, "fashion_mlp": 3,
            "toy_deep_linear": 2, "toy_linreg": 1, "toy_logreg": 1, "toy_quadratic": 1,
-           "routing_task": 3, "linear_attention_heads": 3, "cycle_task_n": 8, "lr_transfer": 3}
+           "routing_task": 3, "linear_attention_heads": 3, "cycle_task_n": 8, "lr_transfer": 3,
+           "spurious_pixel": 3}
 SLOW = {"kjv_gpt", "kjv_optimizers", "adam_bias_correction"}  # the byte-level GPT on KJV
 
 t = Test("test_gradcheck")
