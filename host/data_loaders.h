@@ -20,6 +20,12 @@ int host_load_clusters(host_dataset *d, const host_binding *b, const host_load_e
                        rt_error *err, rt_error *hint);
 int host_load_spectrum(host_dataset *d, const host_binding *b, const host_load_env *env,
                        rt_error *err, rt_error *hint);
+int host_load_spurious_pixel(host_dataset *d, const host_binding *b, const host_load_env *env,
+                             rt_error *err, rt_error *hint);
+int host_load_routing(host_dataset *d, const host_binding *b, const host_load_env *env,
+                      rt_error *err, rt_error *hint);
+int host_load_icl_linreg(host_dataset *d, const host_binding *b, const host_load_env *env,
+                         rt_error *err, rt_error *hint);
 int host_load_cycle(host_dataset *d, const host_binding *b, const host_load_env *env, rt_error *err,
                     rt_error *hint);
 

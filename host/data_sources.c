@@ -183,6 +183,59 @@ static const host_source sources[] = {
      0,
      host_load_spectrum,
      NULL},
+    /* Fashion-MNIST with a spurious pixel: images of class c carry a pixel
+     * of intensity `intensity` (1 = white) at row c of column 0 (`set`:
+     * "aligned", "object_only", "misaligned_object", "misaligned_pixel";
+     * data_loaders.c); the first n images of the split (0: all) */
+    {"spurious_pixel",
+     1,
+     4,
+     {SPLIT,
+      {"set", HOST_STRING, 0, NULL},
+      {"intensity", HOST_NUMBER, 1, NULL},
+      {"n", HOST_INT, 0, NULL}},
+     {"train", "test"},
+     {"spurious_pixel", false, 3, {1, 28, 28}, true, 0, {0}, 10, true, 0},
+     RT_FASHION_MNIST_MEAN,
+     RT_FASHION_MNIST_STD,
+     host_load_spurious_pixel,
+     NULL},
+    /* the routing task: `items` items, each source coding them by its own
+     * orthonormal vectors in R^dim; x [sources, sources, dim] holds the
+     * input in row o (the output source), slot s (the input source); y the
+     * item's one-hot target. "train": the pairs (s, s) and (s, s + 1 mod
+     * sources); "test": every other pair (data_loaders.c) */
+    {"routing",
+     1,
+     4,
+     {SPLIT,
+      {"sources", HOST_INT, 4, NULL},
+      {"items", HOST_INT, 4, NULL},
+      {"dim", HOST_INT, 8, NULL}},
+     {"train", "test"},
+     {"routing", false, 3, {A(1), A(1), A(3)}, false, 1, {A(2)}, 0, false, 0},
+     0,
+     0,
+     host_load_routing,
+     NULL},
+    /* in-context linear regression, as the statistic linear attention
+     * reads: x [dim, dim] = x_q s^T (the query and s = (1/context)
+     * sum_n y_n x_n), y [1] = w^T x_q; tokens ~ N(0, diag(ratio^i)),
+     * w ~ N(0, I) per example (data_loaders.c) */
+    {"icl_linreg",
+     1,
+     5,
+     {SPLIT,
+      {"n", HOST_INT, 4096, NULL},
+      {"dim", HOST_INT, 4, NULL},
+      {"context", HOST_INT, 32, NULL},
+      {"ratio", HOST_NUMBER, 0.5, NULL}},
+     {"train", "test"},
+     {"icl_linreg", false, 2, {A(2), A(2)}, false, 1, {1}, 0, false, 0},
+     0,
+     0,
+     host_load_icl_linreg,
+     NULL},
     /* the cycle task: every sequence x_t = (x_0 + s t) mod n of the skips
      * s, a sequence of `length` one-hot tokens [length, n] and the same
      * sequence shifted by one as real targets */

@@ -28,13 +28,22 @@ static bool run_only(const char *opt) {
   return strcmp(opt, "--resume") == 0 || strcmp(opt, "--extend-steps") == 0;
 }
 
-/* The run options (drv_cli_option): the host's, and --dtype. */
+/* The run options (drv_cli_option): the host's, --dtype, and the
+ * studies' --metric. */
 static int run_option(void *ctx, int i, int argc, char **argv) {
   run_args *a = ctx;
   const char *opt = argv[i];
   if (strcmp(a->cmd, "run") != 0 && run_only(opt)) {
     drv_unknown_option(a->cmd, opt);
     return -1;
+  }
+  if (strcmp(a->cmd, "run") != 0 && strcmp(opt, "--metric") == 0) {
+    if (i + 1 == argc) {
+      drv_usage_error(a->cmd, "--metric needs a value");
+      return -1;
+    }
+    a->o.metric = argv[i + 1];
+    return 2;
   }
   if (strcmp(opt, "--dtype") == 0) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -67,6 +67,12 @@ static const drv_option run_options[] = {
         "write each step's inputs to DIR/step-NNNNNN.safetensors (tensors x, y)"),
     END};
 
+static const drv_option study_options[] = {
+    OPT("--metric", "KEY", DRV_ARG_TEXT,
+        "the value to report and plot against the swept setting: train_loss (default), an "
+        "evaluation (test_accuracy: its last value) or best_<evaluation>"),
+    END};
+
 static const drv_option resume_options[] = {
     OPT("--resume", "RUN_DIR", DRV_ARG_DIR,
         "continue a run from its checkpoint, as planned (the program and settings come from "
@@ -142,7 +148,8 @@ static const drv_option *const check_groups[] = {check_options, NULL};
 static const drv_option *const stdlib_groups[] = {stdlib_option, NULL};
 static const drv_option *const run_groups[] = {experiment_options, run_options, resume_options,
                                                NULL};
-static const drv_option *const study_groups[] = {experiment_options, run_options, NULL};
+static const drv_option *const study_groups[] = {experiment_options, run_options, study_options,
+                                                 NULL};
 static const drv_option *const sample_groups[] = {sample_options, NULL};
 static const drv_option *const emit_llvm_groups[] = {experiment_options, emit_llvm_options, NULL};
 static const drv_option *const emit_c_groups[] = {experiment_options, emit_c_options, NULL};
