@@ -11,7 +11,11 @@
  * diverged (a loss or tensor not finite); each end writes the metrics so
  * far, summary.json with the status and the plots. The schedule spans the
  * planned steps; the steps an extension adds run at its last value.
- * Everything a step needs is allocated before the first one. */
+ * Everything a step needs is allocated before the first one. Under mpirun
+ * (host_dist.h) rank r trains on examples [r b, (r + 1) b) of each global
+ * batch (b = batch / ranks), the gradients are summed across the ranks
+ * before every optimizer step, and the ranks agree after every step on
+ * whether to stop; rank 0 alone evaluates and writes the run directory. */
 #include "host_train.h"
 
 #include <math.h>
@@ -22,6 +26,7 @@
 #include <unistd.h>
 
 #include "host_checkpoint.h"
+#include "host_dist.h"
 #include "host_evaluate.h"
 #include "host_interrupt.h"
 #include "host_plot.h"
@@ -49,6 +54,10 @@ typedef struct trainer {
   rt_batcher bt;
   void *x, *y; /* one training batch */
   host_eval_buffers eb;
+  long batch; /* the global batch: the model's times the ranks */
+  int rank, ranks;
+  bool writer; /* rank 0: evaluates, writes the run directory and prints */
+  host_dist_stats dist;
   long bpe;   /* batches per epoch */
   long total; /* the run's length */
   long plan;  /* the length the schedule spans */
@@ -92,6 +101,8 @@ static double schedule_at(const trainer *t, long s) {
 /* ---- metrics lines ------------------------------------------------------------ */
 
 static int log_step(trainer *t, long s, double loss, const double *norms) {
+  if (!t->writer)
+    return 0;
   rt_field f[8];
   size_t n = 0;
   double sched = schedule_at(t, s);
@@ -123,6 +134,8 @@ static int diverge(trainer *t, long s, double loss) {
     rt_progress_end(&t->progress);
   t->status = RUN_DIVERGED;
   t->bad_tensor = host_state_nonfinite(t->m, &t->bad_element);
+  if (!t->writer)
+    return 0;
   const double no_norms[2] = {NAN, NAN};
   if (t->logged_step != s && log_step(t, s, loss, no_norms) != 0)
     return 1;
@@ -205,6 +218,8 @@ static void input_meta(const trainer *t, meta_list *l, char *shape, size_t cap) 
 /* Writes the checkpoint of the current step, or stops the run as diverged
  * when the state is not finite (the good checkpoint stays). */
 static int save_checkpoint(trainer *t) {
+  if (!t->writer)
+    return 0;
   long elem;
   if (host_state_nonfinite(t->m, &elem))
     return diverge(t, t->step, t->step ? t->recent[(t->step - 1) % RECENT] : 0);
@@ -332,7 +347,8 @@ static int start_state(trainer *t) {
   t->m->init(t->m->self, t->e->seed);
   int rc = t->o->init_from ? init_from(t) : 0;
   rt_error err;
-  if (rc == 0 && host_rundir_write_sources(t->dir, t->e->files, t->e->nfiles, &err) < 0)
+  if (rc == 0 && t->writer &&
+      host_rundir_write_sources(t->dir, t->e->files, t->e->nfiles, &err) < 0)
     rc = io_error(t, &err);
   return rc ? rc : save_checkpoint(t);
 }
@@ -459,11 +475,61 @@ static int evaluate(trainer *t, long s, bool all) {
   return save_checkpoint(t);
 }
 
+/* With several ranks: every rank learns whether one of them stops after
+ * this step (a signal any rank received, rank 0's evaluation interrupted,
+ * its checkpoint finding the state not finite, or its error rc). Returns
+ * this rank's exit code so far. */
+static int agree(trainer *t, int rc) {
+  if (t->ranks == 1)
+    return rc;
+  int f[3] = {t->status == RUN_INTERRUPTED ? t->signal : host_interrupt_signal(),
+              t->status == RUN_DIVERGED, rc != 0};
+  host_dist_max(f, 3);
+  if (f[2])
+    return rc ? rc : 1;
+  if (f[1])
+    t->status = RUN_DIVERGED;
+  else if (f[0] && !stopping(t)) {
+    t->status = RUN_INTERRUPTED;
+    t->signal = f[0];
+  }
+  return rc;
+}
+
+/* The weights and state are the same on every rank (--check-ranks): a
+ * hash of them compared after every step. */
+static int check_ranks(trainer *t, long s) {
+  uint64_t h = HOST_FNV_START;
+  size_t real = t->m->f64 ? sizeof(double) : sizeof(float);
+  for (int i = 0; i < t->m->ntensors; i++)
+    h = host_fnv(h, t->m->tensors[i].data, (size_t)t->m->tensors[i].count * real);
+  rt_error err;
+  if (host_dist_agree("state", h, &err))
+    return 0;
+  if (t->writer)
+    fprintf(stderr, "%s: error: --check-ranks: after step %ld, %s\n", t->o->prog, s, err.msg);
+  return 1;
+}
+
+/* One step on this rank's slice of global batch b: its gradients, summed
+ * over the ranks, then the optimizer step; the loss is the mean over the
+ * ranks. */
+static double dist_step(trainer *t, const uint32_t *idx, long s, double *norms) {
+  const host_model *m = t->m;
+  const host_dataset *train = &t->sets->set[0];
+  train->gather(train, idx + t->rank * m->batch, (uint32_t)m->batch, m->f64, t->x, t->y);
+  double loss = m->grad_step(m->self, t->x, t->y);
+  host_dist_sum_tensors(m->grads, m->ngrads, m->f64, 1.0 / t->ranks, &t->dist);
+  host_dist_sum(&loss, 1, true);
+  m->apply_step(m->self, s, schedule_at(t, s), norms);
+  return loss / t->ranks;
+}
+
 static int train_steps(trainer *t) {
   if (stopping(t))
     return 0;
   if (t->eval_pending) { /* the evaluation an interrupted run left */
-    int rc = evaluate(t, t->step, t->step == t->total);
+    int rc = agree(t, t->writer ? evaluate(t, t->step, t->step == t->total) : 0);
     if (rc != 0 || stopping(t))
       return rc;
   }
@@ -471,7 +537,7 @@ static int train_steps(trainer *t) {
   const host_dataset *train = &t->sets->set[0];
   const host_model *m = t->m;
   for (long s = t->step + 1; s <= stop; s++) {
-    int sig = host_interrupt_signal();
+    int sig = t->ranks == 1 ? host_interrupt_signal() : 0; /* else agree() */
     if (sig) {
       t->status = RUN_INTERRUPTED;
       t->signal = sig;
@@ -483,12 +549,16 @@ static int train_steps(trainer *t) {
       rt_batcher_set_epoch(&t->bt, (uint64_t)epoch);
     const uint32_t *idx;
     uint32_t count = rt_batcher_indices(&t->bt, (uint32_t)b, &idx);
-    train->gather(train, idx, count, m->f64, t->x, t->y);
-    if (t->o->dump_batches && dump_batch(t, s) != 0)
-      return 1;
     bool logged = s % t->log_every == 0 || s == t->total;
-    double norms[2];
-    double loss = m->train_step(m->self, t->x, t->y, s, schedule_at(t, s), logged ? norms : NULL);
+    double norms[2], loss;
+    if (t->ranks > 1) {
+      loss = dist_step(t, idx, s, logged ? norms : NULL);
+    } else {
+      train->gather(train, idx, count, m->f64, t->x, t->y);
+      loss = m->train_step(m->self, t->x, t->y, s, schedule_at(t, s), logged ? norms : NULL);
+    }
+    if (t->o->dump_batches && t->writer && dump_batch(t, s) != 0)
+      return 1;
     t->step = s;
     t->steps_run++;
     t->train_s += rt_now_s() - t0;
@@ -498,9 +568,12 @@ static int train_steps(trainer *t) {
       return diverge(t, s, loss);
     if (logged && log_step(t, s, loss, norms) != 0)
       return 1;
-    int rc = t->e->nevals ? evaluate(t, s, s == t->total) : 0;
+    int rc = t->e->nevals && t->writer ? evaluate(t, s, s == t->total) : 0;
     if (rc == 0 && !stopping(t) && checkpoint_due(t, s))
       rc = save_checkpoint(t);
+    rc = agree(t, rc);
+    if (rc == 0 && t->o->check_ranks)
+      rc = check_ranks(t, s);
     if (rc != 0 || stopping(t))
       return rc;
     if (t->show)
@@ -510,6 +583,54 @@ static int train_steps(trainer *t) {
 }
 
 /* ---- the run ---------------------------------------------------------------------- */
+
+/* With several ranks: the model is compiled for them, and every rank runs
+ * the same program (its files and --set arguments) on the same data with
+ * the same build of the trainer. */
+static int same_everywhere(trainer *t) {
+  if (t->ranks == 1)
+    return 0;
+  const char *prog = t->o->prog;
+  if (!t->m->grad_step) {
+    if (t->writer)
+      fprintf(stderr, "%s: error: this model was compiled for one process, not %d ranks\n", prog,
+              t->ranks);
+    return 1;
+  }
+  const host_experiment *e = t->e;
+  uint64_t source = host_fnv(HOST_FNV_START, e->name, strlen(e->name));
+  for (int i = 0; i < e->nfiles; i++)
+    source = host_fnv(source, e->files[i].text, (size_t)e->files[i].len);
+  for (int i = 0; i < e->noverrides; i++)
+    source = host_fnv(source, e->overrides[i], strlen(e->overrides[i]) + 1);
+  uint64_t data = HOST_FNV_START, build = HOST_FNV_START;
+  long long bytes;
+  rt_error err;
+  int rc = 0;
+  for (int i = 0; i < t->sets->n && rc == 0; i++)
+    for (int k = 0; k < HOST_DATA_FILES && t->sets->set[i].files[k] && rc == 0; k++) {
+      uint64_t h;
+      rc = host_file_digest(t->sets->set[i].files[k], &bytes, &h, &err);
+      data = host_fnv(data, &h, sizeof h);
+    }
+  if (rc == 0)
+    rc = host_file_digest("/proc/self/exe", &bytes, &build, &err);
+  if (rc < 0)
+    fprintf(stderr, "%s: error: rank %d: %s\n", prog, t->rank, err.msg);
+  int failed = rc < 0;
+  host_dist_max(&failed, 1);
+  if (failed)
+    return 1;
+  const char *what[3] = {"program (source files or --set)", "data", "build of duet"};
+  uint64_t h[3] = {source, data, build};
+  for (int i = 0; i < 3; i++)
+    if (!host_dist_agree(what[i], h[i], &err)) {
+      if (t->writer)
+        fprintf(stderr, "%s: error: the ranks disagree: %s\n", prog, err.msg);
+      return 1;
+    }
+  return 0;
+}
 
 /* The run directory (a new one, or the one resumed with its checkpoint). */
 static int open_rundir(trainer *t) {
@@ -527,10 +648,11 @@ static int open_rundir(trainer *t) {
               o->prog, t->dir, exp ? exp : "(unknown)", t->e->name);
       return 1;
     }
-  } else if (host_rundir_create(t->dir, sizeof t->dir, o->out_dir, t->e->name, &err) < 0) {
+  } else if (t->writer &&
+             host_rundir_create(t->dir, sizeof t->dir, o->out_dir, t->e->name, &err) < 0) {
     return io_error(t, &err);
   }
-  if (o->dump_batches && host_mkdirs(o->dump_batches, &err) < 0)
+  if (o->dump_batches && t->writer && host_mkdirs(o->dump_batches, &err) < 0)
     return io_error(t, &err);
   return 0;
 }
@@ -577,10 +699,10 @@ static int resumed_length(trainer *t) {
  * then the experiment's. */
 static int plan_steps(trainer *t) {
   const host_run_opts *o = t->o;
-  t->bpe = t->sets->set[0].n / t->m->batch;
+  t->bpe = t->sets->set[0].n / t->batch;
   if (t->bpe < 1) {
     fprintf(stderr, "%s: error: the batch (%ld) is larger than the training set (%ld examples)\n",
-            o->prog, t->m->batch, t->sets->set[0].n);
+            o->prog, t->batch, t->sets->set[0].n);
     return 1;
   }
   for (int i = 0; i < t->sets->n; i++) {
@@ -611,12 +733,12 @@ static int open_logs(trainer *t) {
   char path[4200];
   host_rundir_file(path, sizeof path, t->dir, "metrics.jsonl");
   rt_error err;
-  if (t->o->resume_dir && host_metrics_trim(path, t->step, &err) < 0)
+  if (t->writer && t->o->resume_dir && host_metrics_trim(path, t->step, &err) < 0)
     return io_error(t, &err);
-  if (rt_metrics_open(&t->metrics, path, t->o->resume_dir != NULL, &err) < 0 ||
-      rt_metrics_formats(&t->metrics, t->o->log_formats, &err) < 0)
+  if (t->writer && (rt_metrics_open(&t->metrics, path, t->o->resume_dir != NULL, &err) < 0 ||
+                    rt_metrics_formats(&t->metrics, t->o->log_formats, &err) < 0))
     return io_error(t, &err);
-  if (rt_batcher_init(&t->bt, (uint32_t)train->n, (uint32_t)t->m->batch, 1,
+  if (rt_batcher_init(&t->bt, (uint32_t)train->n, (uint32_t)t->batch, 1,
                       t->e->seed ^ RT_BATCH_SEED_MIX, &err) < 0)
     return io_error(t, &err);
   t->log_step = t->logged_step = t->step;
@@ -642,7 +764,7 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
       .bad_element = t->bad_element,
       .dtype = t->m->f64 ? "f64" : "f32",
       .seed = (long long)t->e->seed,
-      .batch = t->m->batch,
+      .batch = t->batch,
       .params = t->e->params,
       .steps = t->step,
       .total_steps = t->total,
@@ -653,7 +775,7 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
       .wall_s = rt_now_s() - t->t_start,
       .compile_s = t->m->compile_s,
   };
-  host_run_facts facts = {.batch = t->m->batch,
+  host_run_facts facts = {.batch = t->batch,
                           .total_steps = t->total,
                           .plan_steps = t->plan,
                           .log_every = t->log_every,
@@ -693,6 +815,12 @@ static int finish(trainer *t, host_run_result *res) {
     rt_progress_end(&t->progress);
   if (t->status == RUN_GOING)
     t->status = t->step < t->total ? RUN_STOPPED : RUN_COMPLETED;
+  if (!t->writer) {
+    *res = (host_run_result){0};
+    return t->status == RUN_INTERRUPTED ? host_interrupt_exit_code(t->signal)
+           : t->status == RUN_DIVERGED  ? 1
+                                        : 0;
+  }
   if (t->status != RUN_DIVERGED && t->saved_step != t->step && save_checkpoint(t) != 0)
     return 1;
   rt_error err;
@@ -741,10 +869,16 @@ int host_train(const host_experiment *e, const host_sets *sets, const host_model
                  .sets = sets,
                  .m = m,
                  .o = o,
+                 .rank = host_dist_rank(),
+                 .ranks = host_dist_size(),
+                 .writer = host_dist_rank() == 0,
                  .t_start = rt_now_s(),
-                 .show = !o->quiet,
+                 .show = !o->quiet && host_dist_rank() == 0,
                  .init_step = -1};
-  int rc = open_rundir(t);
+  t->batch = m->batch * t->ranks;
+  int rc = same_everywhere(t);
+  if (rc == 0)
+    rc = open_rundir(t);
   bool started = false;
   if (rc == 0)
     rc = plan_steps(t);

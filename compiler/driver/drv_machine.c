@@ -109,6 +109,14 @@ static void iface_init(void *self, uint64_t seed) {
   core_init(m->exe, m->arena, seed);
 }
 
+/* Sets the step number and schedule value of the next step. */
+static void set_step(drv_machine *m, long t, double schedule) {
+  if (m->t_scalar >= 0)
+    m->scalars[m->t_scalar] = (double)t;
+  if (m->s_scalar >= 0)
+    m->scalars[m->s_scalar] = schedule;
+}
+
 static double iface_train_step(void *self, const void *x, const void *y, long t, double schedule,
                                double *norms) {
   drv_machine *m = self;
@@ -116,16 +124,33 @@ static double iface_train_step(void *self, const void *x, const void *y, long t,
   double out[DRV_MAX_OUTPUTS];
   m->args[m->x_in] = (void *)x;
   m->args[m->y_in] = (void *)y;
-  if (m->t_scalar >= 0)
-    m->scalars[m->t_scalar] = (double)t;
-  if (m->s_scalar >= 0)
-    m->scalars[m->s_scalar] = schedule;
+  set_step(m, t, schedule);
   core_run(m->exe, entry, m->arena, m->args, m->scalars, out);
   if (norms) {
     norms[0] = m->out_nw >= 0 ? out[m->out_nw] : NAN;
     norms[1] = m->out_nu >= 0 ? out[m->out_nu] : NAN;
   }
   return out[norms ? m->out_logged_loss : m->out_loss];
+}
+
+static double iface_grad_step(void *self, const void *x, const void *y) {
+  drv_machine *m = self;
+  double out[DRV_MAX_OUTPUTS];
+  m->args[m->x_in] = (void *)x;
+  m->args[m->y_in] = (void *)y;
+  core_run(m->exe, m->grad, m->arena, m->args, m->scalars, out);
+  return out[m->out_grad_loss];
+}
+
+static void iface_apply_step(void *self, long t, double schedule, double *norms) {
+  drv_machine *m = self;
+  double out[DRV_MAX_OUTPUTS];
+  set_step(m, t, schedule);
+  core_run(m->exe, norms ? m->apply_logged : m->apply, m->arena, m->args, m->scalars, out);
+  if (norms) {
+    norms[0] = m->out_nw >= 0 ? out[m->out_nw] : NAN;
+    norms[1] = m->out_nu >= 0 ? out[m->out_nu] : NAN;
+  }
 }
 
 static const drv_eval_entry *eval_entry(const drv_machine *m, long n) {
@@ -211,14 +236,22 @@ int drv_machine_host(drv_machine *m, host_model *out) {
   m->logged = core_entry(m->exe, "train_step_logged");
   m->out_loss = drv_machine_output(m, m->step, "loss");
   m->out_logged_loss = drv_machine_output(m, m->logged, "loss");
-  m->out_nw = drv_machine_output(m, m->logged, "norm_weights");
-  m->out_nu = drv_machine_output(m, m->logged, "norm_update");
+  m->grad = core_entry(m->exe, "grad_step");
+  m->apply = core_entry(m->exe, "apply_step");
+  m->apply_logged = core_entry(m->exe, "apply_step_logged");
+  m->out_grad_loss = drv_machine_output(m, m->grad, "loss");
+  int norms_of = m->logged >= 0 ? m->logged : m->apply_logged;
+  m->out_nw = drv_machine_output(m, norms_of, "norm_weights");
+  m->out_nu = drv_machine_output(m, norms_of, "norm_update");
   m->t_scalar = ir_find_scalar(m->ir, "t");
   m->s_scalar = ir_find_scalar(m->ir, "schedule");
   long batch = 0;
   bool train = m->step >= 0 && m->logged >= 0;
-  if (train && (!elab_entry_inputs(m->ir, "train_step", &m->x_in, &m->y_in, &batch) ||
-                m->out_loss < 0 || m->out_logged_loss < 0)) {
+  bool split = m->grad >= 0 && m->apply >= 0 && m->apply_logged >= 0;
+  if ((train && (!elab_entry_inputs(m->ir, "train_step", &m->x_in, &m->y_in, &batch) ||
+                 m->out_loss < 0 || m->out_logged_loss < 0)) ||
+      (split && (!elab_entry_inputs(m->ir, "grad_step", &m->x_in, &m->y_in, &batch) ||
+                 m->out_grad_loss < 0))) {
     fprintf(stderr, "duet: internal error: the program lacks its training entries\n");
     return 2;
   }
@@ -233,9 +266,12 @@ int drv_machine_host(drv_machine *m, host_model *out) {
     fprintf(stderr, "duet: error: out of memory\n");
     return 1;
   }
+  int npersistent = 0, ngrads = 0;
+  for (int i = 0; i < kp->ntensors; i++)
+    npersistent += !kp->tensors[i].is_grad;
   for (int i = 0; i < kp->ntensors; i++) {
     const kp_tensor *t = &kp->tensors[i];
-    host_tensor *h = &m->tensors[i];
+    host_tensor *h = &m->tensors[t->is_grad ? npersistent + ngrads++ : i - ngrads];
     *h = (host_tensor){.name = t->name,
                        .rank = t->rank,
                        .count = t->count,
@@ -250,13 +286,17 @@ int drv_machine_host(drv_machine *m, host_model *out) {
       .batch = batch,
       .eval_batch = m->nevals ? m->evals[0].batch : 0,
       .classes = m->nevals && m->evals[0].scores >= 0 ? (int)m->evals[0].at.classes : 0,
-      .ntensors = kp->ntensors,
+      .ntensors = npersistent,
       .tensors = m->tensors,
       .compile_s = core_compile_seconds(m->exe),
       .init = iface_init,
       .train_step = train ? iface_train_step : NULL,
       .eval = iface_eval,
       .predict = iface_predict,
+      .grad_step = split ? iface_grad_step : NULL,
+      .apply_step = split ? iface_apply_step : NULL,
+      .ngrads = ngrads,
+      .grads = m->tensors + npersistent,
   };
   return 0;
 }

@@ -34,9 +34,10 @@ typedef struct drv_machine {
   /* the host view (drv_machine_host) */
   void **args; /* owned: the input pointers of one call */
   int step, logged, out_loss, out_logged_loss, out_nw, out_nu, x_in, y_in, t_scalar, s_scalar;
+  int grad, apply, apply_logged, out_grad_loss; /* data-parallel entries, or -1 */
   int nevals;
   drv_eval_entry evals[DRV_MAX_EVALS];
-  host_tensor *tensors; /* owned */
+  host_tensor *tensors; /* owned: the persistent tensors, then the gradients */
   int32_t *zeros;       /* owned: labels of a prediction batch */
 } drv_machine;
 

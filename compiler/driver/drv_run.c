@@ -13,6 +13,7 @@
 #include "drv_describe.h"
 #include "drv_files.h"
 #include "drv_machine.h"
+#include "host_dist.h"
 
 const char *drv_absolute_path(arena *a, const char *path) {
   char cwd[2048];
@@ -45,9 +46,34 @@ int drv_load_sets(drv_source *s, const sema_experiment *e, const host_experiment
   return drv_report_diags(s);
 }
 
+/* The program's options: under mpirun with N ranks, the data-parallel
+ * entries on batch / N examples (N must divide the batch) with the whole
+ * batch for evaluation. Returns 0, or 1 after the error (printed by rank 0). */
+static int program_options(const sema_experiment *e, const drv_run_opts *o, elab_options *eo) {
+  *eo = (elab_options){.dtype = o->f64 ? IR_F64 : IR_F32, .eval_batch = e->nevals ? 0 : -1};
+  long long n = host_dist_size();
+  if (n == 1)
+    return 0;
+  if (e->batch % n != 0) {
+    if (host_dist_rank() == 0)
+      fprintf(stderr,
+              "duet: error: the batch (%lld) cannot be split among %lld ranks: the number of "
+              "ranks must divide the batch\n  hint: choose another number of ranks, or --set "
+              "batch=%lld\n",
+              (long long)e->batch, n, ((long long)e->batch + n - 1) / n * n);
+    return 1;
+  }
+  eo->split = true;
+  eo->batch = e->batch / n;
+  eo->eval_batch = e->nevals ? e->batch : -1;
+  return 0;
+}
+
 static int build(drv_source *s, const sema_experiment *e, const drv_run_opts *o,
                  const host_sets *sets, drv_machine *m, host_model *hm) {
-  elab_options eo = {.dtype = o->f64 ? IR_F64 : IR_F32, .eval_batch = e->nevals ? 0 : -1};
+  elab_options eo;
+  if (program_options(e, o, &eo) != 0)
+    return 1;
   ir_program *p = drv_elaborate(s, e, &eo);
   if (!p)
     return drv_failure_code(s);
