@@ -81,7 +81,7 @@ bool host_dist_agree(const char *what, uint64_t value, rt_error *err) {
       bad = r;
   free(all);
   if (bad)
-    rt_error_set(err, "rank %d has a different %s than rank 0", bad, what);
+    rt_error_set(err, "rank %d differs from rank 0 in its %s", bad, what);
   return bad == 0;
 }
 

@@ -33,7 +33,8 @@ void host_dist_sum(void *data, long n, bool f64);
 void host_dist_max(int *v, int n);
 
 /* Whether every rank has the same value of `what` (a hash); when one
- * differs, err names the first rank that disagrees with rank 0. The same
+ * differs, err names the first rank that disagrees with rank 0 ("rank 1
+ * differs from rank 0 in its WHAT"). The same
  * answer on every rank. */
 bool host_dist_agree(const char *what, uint64_t value, rt_error *err);
 
