@@ -16,7 +16,8 @@
 #endif
 
 static int rank, size = 1;
-static char *bucket; /* the gradient exchange's, allocated at its first use */
+static char *buffer; /* the exchanges', grown to the largest */
+static long buffer_bytes;
 
 uint64_t host_fnv(uint64_t h, const void *data, size_t n) {
   const unsigned char *p = data;
@@ -53,8 +54,9 @@ void host_dist_end(void) {
   if (joined)
     MPI_Finalize();
   joined = false;
-  free(bucket);
-  bucket = NULL;
+  free(buffer);
+  buffer = NULL;
+  buffer_bytes = 0;
 }
 
 void host_dist_sum(void *data, long n, bool f64) {
@@ -100,8 +102,9 @@ int host_dist_start(const char *prog) {
 }
 
 void host_dist_end(void) {
-  free(bucket);
-  bucket = NULL;
+  free(buffer);
+  buffer = NULL;
+  buffer_bytes = 0;
 }
 
 void host_dist_sum(void *data, long n, bool f64) { (void)data, (void)n, (void)f64; }
@@ -119,61 +122,103 @@ int host_dist_rank(void) { return rank; }
 
 int host_dist_size(void) { return size; }
 
-/* Copies n reals between a tensor's data and a bucket, scaling on the way
- * back (`in`: from the bucket). */
-static void pack(void *bucket, void *data, long n, bool f64, bool in, double scale) {
-  if (!in) {
-    memcpy(bucket, data, (size_t)n * (f64 ? sizeof(double) : sizeof(float)));
-  } else if (f64) {
-    const double *b = bucket;
-    double *d = data;
-    for (long i = 0; i < n; i++)
-      d[i] = b[i] * scale;
-  } else {
-    const float *b = bucket;
-    float *d = data, s = (float)scale;
-    for (long i = 0; i < n; i++)
-      d[i] = b[i] * s;
+/* The exchange buffer: every owned tensor packed, rank 0's first; its
+ * pieces (counts[r] reals from displs[r] for rank r). */
+typedef struct layout {
+  int *counts, *displs;
+  long total;
+} layout;
+
+static void lay_out(const host_owned *o, layout *l, size_t real) {
+  l->counts = calloc((size_t)size, sizeof *l->counts);
+  l->displs = calloc((size_t)size, sizeof *l->displs);
+  if (!l->counts || !l->displs)
+    abort();
+  for (int i = 0; i < o->n; i++)
+    if (o->owner[i] >= 0)
+      l->counts[o->owner[i]] += (int)o->t[i].count;
+  l->total = 0;
+  for (int r = 0; r < size; r++) {
+    l->displs[r] = (int)l->total;
+    l->total += l->counts[r];
+  }
+  if ((long)real * l->total > buffer_bytes) {
+    free(buffer);
+    buffer_bytes = (long)real * l->total;
+    if (!(buffer = malloc((size_t)buffer_bytes)))
+      abort();
   }
 }
 
-/* Moves the pieces of the tensors [first, last) that fill one bucket. */
-static void move_bucket(const host_tensor *t, int first, long first_off, long len, char *bucket,
-                        bool f64, bool in, double scale) {
-  size_t real = f64 ? sizeof(double) : sizeof(float);
-  long done = 0;
-  for (int i = first; done < len; i++, first_off = 0) {
-    long take = t[i].count - first_off;
-    if (take > len - done)
-      take = len - done;
-    pack(bucket + (size_t)done * real, (char *)t[i].data + (size_t)first_off * real, take, f64, in,
-         scale);
-    done += take;
-  }
+static void layout_free(layout *l) {
+  free(l->counts);
+  free(l->displs);
 }
 
-void host_dist_sum_tensors(const host_tensor *t, int n, bool f64, double scale,
-                           host_dist_stats *stats) {
+/* Copies the tensors of rank r (every rank's when r < 0) into the buffer
+ * (`out`) or back from it, scaled by `scale`. */
+static void move(const host_owned *o, const layout *l, int r, bool f64, bool out, double scale) {
+  long at[64] = {0}, *pos = size <= 64 ? at : calloc((size_t)size, sizeof *pos);
+  if (!pos)
+    abort();
+  for (int i = 0; i < o->n; i++) {
+    int k = o->owner[i];
+    if (k < 0)
+      continue;
+    long n = o->t[i].count, from = l->displs[k] + pos[k];
+    pos[k] += n;
+    if (r >= 0 && k != r)
+      continue;
+    size_t real = f64 ? sizeof(double) : sizeof(float);
+    char *b = buffer + (size_t)from * real;
+    if (out)
+      memcpy(b, o->t[i].data, (size_t)n * real);
+    else if (f64)
+      for (long j = 0; j < n; j++)
+        ((double *)o->t[i].data)[j] = ((const double *)b)[j] * scale;
+    else
+      for (long j = 0; j < n; j++)
+        ((float *)o->t[i].data)[j] = ((const float *)b)[j] * (float)scale;
+  }
+  if (pos != at)
+    free(pos);
+}
+
+void host_dist_reduce_owned(const host_owned *o, bool f64, double scale, host_dist_stats *stats) {
   double t0 = rt_now_s();
   size_t real = f64 ? sizeof(double) : sizeof(float);
-  long total = 0, cap = HOST_DIST_BUCKET_BYTES / (long)real;
-  for (int i = 0; i < n; i++)
-    total += t[i].count;
-  if (!bucket && !(bucket = malloc((size_t)HOST_DIST_BUCKET_BYTES)))
-    abort();
-  int first = 0;
-  long off = 0; /* reals of t[first] already exchanged */
-  for (long done = 0; done < total;) {
-    long len = total - done < cap ? total - done : cap;
-    move_bucket(t, first, off, len, bucket, f64, false, 1);
-    host_dist_sum(bucket, len, f64);
-    move_bucket(t, first, off, len, bucket, f64, true, scale);
-    done += len;
-    for (off += len; first < n && off >= t[first].count; first++)
-      off -= t[first].count;
-    stats->buckets++;
+  layout l;
+  lay_out(o, &l, real);
+  move(o, &l, -1, f64, true, 1);
+#ifdef DUET_MPI
+  if (size > 1) {
+    MPI_Reduce_scatter(MPI_IN_PLACE, buffer, l.counts, f64 ? MPI_DOUBLE : MPI_FLOAT, MPI_SUM,
+                       MPI_COMM_WORLD);
+    /* this rank's sums are at the start: where its own piece goes */
+    memmove(buffer + (size_t)l.displs[rank] * real, buffer, (size_t)l.counts[rank] * real);
   }
+#endif
+  move(o, &l, rank, f64, false, scale);
   stats->exchanges++;
-  stats->bytes += (double)total * (double)real;
+  stats->bytes += (double)l.total * (double)real;
   stats->seconds += rt_now_s() - t0;
+  layout_free(&l);
+}
+
+void host_dist_gather_owned(const host_owned *o, bool f64, host_dist_stats *stats) {
+  double t0 = rt_now_s();
+  size_t real = f64 ? sizeof(double) : sizeof(float);
+  layout l;
+  lay_out(o, &l, real);
+  move(o, &l, rank, f64, true, 1);
+#ifdef DUET_MPI
+  if (size > 1)
+    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buffer, l.counts, l.displs,
+                   f64 ? MPI_DOUBLE : MPI_FLOAT, MPI_COMM_WORLD);
+#endif
+  move(o, &l, -1, f64, false, 1);
+  stats->exchanges++;
+  stats->bytes += (double)l.counts[rank] * (double)real;
+  stats->seconds += rt_now_s() - t0;
+  layout_free(&l);
 }

@@ -38,22 +38,28 @@ void host_dist_max(int *v, int n);
  * answer on every rank. */
 bool host_dist_agree(const char *what, uint64_t value, rt_error *err);
 
-/* What the gradient exchange did, summed over a run. */
+/* What the exchanges of a run did, summed over it. */
 typedef struct host_dist_stats {
   long exchanges;
-  long buckets;
-  double bytes; /* reals all-reduced by this rank */
-  double seconds;
+  double bytes;   /* reals this rank handed to the collectives, in bytes */
+  double seconds; /* spent in them (with packing) */
 } host_dist_stats;
 
-/* The largest bucket of the gradient exchange, in bytes. */
-#define HOST_DIST_BUCKET_BYTES (4L << 20)
+/* Tensors spread over the ranks: tensor i belongs to rank owner[i] (-1:
+ * to none, it is left alone). */
+typedef struct host_owned {
+  int n;
+  const host_tensor *t;
+  const int *owner;
+} host_owned;
 
-/* Sums the n tensors (the gradients) across the ranks and multiplies the
- * sums by `scale`: packed in order into buckets of at most
- * HOST_DIST_BUCKET_BYTES, each all-reduced as a whole. */
-void host_dist_sum_tensors(const host_tensor *t, int n, bool f64, double scale,
-                           host_dist_stats *stats);
+/* Sums every tensor across the ranks into its owner, times `scale`
+ * (MPI_Reduce_scatter): afterwards this rank's own tensors hold the sums,
+ * the others are unchanged. */
+void host_dist_reduce_owned(const host_owned *o, bool f64, double scale, host_dist_stats *stats);
+
+/* Copies every tensor from its owner to all ranks (MPI_Allgatherv). */
+void host_dist_gather_owned(const host_owned *o, bool f64, host_dist_stats *stats);
 
 /* FNV-1a of n bytes, continued from h (start with HOST_FNV_START). */
 #define HOST_FNV_START 0xcbf29ce484222325ull

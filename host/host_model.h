@@ -54,11 +54,18 @@ typedef struct host_model {
    * returns the loss of `batch` examples and leaves the gradient of the
    * i-th weight in grads[i] (ngrads of them, the weights in program order,
    * which the caller may change); apply_step is the optimizer step of
-   * train_step on those gradients (norms as there). */
+   * train_step on those gradients for the weights this process owns
+   * (owner[i], a rank, for weight i); step_norms gives the norms of a
+   * logged train_step (as there) from the weights before the step, which
+   * the caller copied into before[i], and the weights now. */
   double (*grad_step)(void *self, const void *x, const void *y);
-  void (*apply_step)(void *self, long t, double schedule, double *norms);
+  void (*apply_step)(void *self, long t, double schedule);
+  void (*step_norms)(void *self, double *norms);
   int ngrads;
   const host_tensor *grads;
+  const host_tensor *before;
+  const int *owner;
+  const double *update_flops; /* the estimated cost of each weight's update */
 } host_model;
 
 /* The tensor called `name`, or NULL. */

@@ -52,7 +52,7 @@ typedef struct host_run_opts {
                                 (default HOST_CHECKPOINT_EVERY_S; 0: never) */
   long threads;              /* --threads N (BLAS threads), or 0: the library's default */
   bool quiet;                /* no progress display and evaluation lines */
-  bool check_ranks;          /* --check-ranks: compare the ranks' state after every step */
+  bool check_ranks;          /* --check-ranks: compare the ranks' weights after every step */
   unsigned log_formats;      /* --log-format: RT_LOG_* besides metrics.jsonl */
   const char *dump_batches;  /* --dump-batches DIR: each step's x, y, or NULL */
   const char *resume_dir;    /* --resume RUN_DIR, or NULL */

@@ -13,9 +13,11 @@
  * planned steps; the steps an extension adds run at its last value.
  * Everything a step needs is allocated before the first one. Under mpirun
  * (host_dist.h) rank r trains on examples [r b, (r + 1) b) of each global
- * batch (b = batch / ranks), the gradients are summed across the ranks
- * before every optimizer step, and the ranks agree after every step on
- * whether to stop; rank 0 alone evaluates and writes the run directory. */
+ * batch (b = batch / ranks); the gradient of each weight is summed into
+ * the rank that owns the weight, which steps it and its optimizer state;
+ * the new weights are copied to every rank; the ranks agree after every
+ * step on whether to stop. Rank 0 alone evaluates and writes the run
+ * directory, after collecting the optimizer state from the owners. */
 #include "host_train.h"
 
 #include <math.h>
@@ -56,11 +58,14 @@ typedef struct trainer {
   host_eval_buffers eb;
   long batch; /* the global batch: the model's times the ranks */
   int rank, ranks;
-  bool writer; /* rank 0: evaluates, writes the run directory and prints */
-  host_dist_stats dist;
-  long bpe;   /* batches per epoch */
-  long total; /* the run's length */
-  long plan;  /* the length the schedule spans */
+  bool writer;                       /* rank 0: evaluates, writes the run directory and prints */
+  host_dist_stats dist;              /* the exchanges of the steps (not of checkpoints) */
+  double apply_s;                    /* seconds in this rank's optimizer steps */
+  host_owned grads, weights, states; /* the tensors each rank owns (host_dist.h) */
+  int *state_owner;                  /* owned: states' owners, -1 for estimator state */
+  long bpe;                          /* batches per epoch */
+  long total;                        /* the run's length */
+  long plan;                         /* the length the schedule spans */
   long log_every;
   long step;             /* steps done */
   long saved_step;       /* step of the last checkpoint; -1: none */
@@ -496,13 +501,15 @@ static int agree(trainer *t, int rc) {
   return rc;
 }
 
-/* The weights and state are the same on every rank (--check-ranks): a
- * hash of them compared after every step. */
+/* The weights and the estimator state (all but the optimizer state,
+ * which its owner alone keeps) are the same on every rank (--check-ranks):
+ * a hash of them compared after every step. */
 static int check_ranks(trainer *t, long s) {
   uint64_t h = HOST_FNV_START;
   size_t real = t->m->f64 ? sizeof(double) : sizeof(float);
   for (int i = 0; i < t->m->ntensors; i++)
-    h = host_fnv(h, t->m->tensors[i].data, (size_t)t->m->tensors[i].count * real);
+    if (t->ranks == 1 || t->state_owner[i] < 0)
+      h = host_fnv(h, t->m->tensors[i].data, (size_t)t->m->tensors[i].count * real);
   rt_error err;
   if (host_dist_agree("state", h, &err))
     return 0;
@@ -511,18 +518,83 @@ static int check_ranks(trainer *t, long s) {
   return 1;
 }
 
-/* One step on this rank's slice of global batch b: its gradients, summed
- * over the ranks, then the optimizer step; the loss is the mean over the
- * ranks. */
+/* One step on this rank's slice of a global batch (its indices idx): the
+ * gradients, summed into their weights' owners and averaged; the owners'
+ * optimizer steps; the new weights copied from the owners to every rank;
+ * with norms, those of a logged step. Returns the loss (the mean over the
+ * ranks). */
 static double dist_step(trainer *t, const uint32_t *idx, long s, double *norms) {
   const host_model *m = t->m;
   const host_dataset *train = &t->sets->set[0];
   train->gather(train, idx + t->rank * m->batch, (uint32_t)m->batch, m->f64, t->x, t->y);
   double loss = m->grad_step(m->self, t->x, t->y);
-  host_dist_sum_tensors(m->grads, m->ngrads, m->f64, 1.0 / t->ranks, &t->dist);
+  host_dist_reduce_owned(&t->grads, m->f64, 1.0 / t->ranks, &t->dist);
   host_dist_sum(&loss, 1, true);
-  m->apply_step(m->self, s, schedule_at(t, s), norms);
+  size_t real = m->f64 ? sizeof(double) : sizeof(float);
+  for (int i = 0; norms && i < m->ngrads; i++)
+    memcpy(m->before[i].data, m->tensors[i].data, (size_t)m->tensors[i].count * real);
+  double t0 = rt_now_s();
+  m->apply_step(m->self, s, schedule_at(t, s));
+  t->apply_s += rt_now_s() - t0;
+  host_dist_gather_owned(&t->weights, m->f64, &t->dist);
+  if (norms)
+    m->step_norms(m->self, norms);
   return loss / t->ranks;
+}
+
+/* Whether an evaluation is due after step s (every one at the last). */
+static bool any_eval_due(const trainer *t, long s) {
+  for (int i = 0; i < t->e->nevals; i++)
+    if (s == t->total || eval_due(&t->e->evals[i], s, t->bpe))
+      return true;
+  return false;
+}
+
+/* With several ranks, before rank 0 may write a checkpoint after step s
+ * (an evaluation, or `due`: its own periodic checkpoint): every rank
+ * learns whether it will, and the owners' optimizer state is copied to
+ * every rank. Returns whether the periodic checkpoint is due. */
+static bool collect_state(trainer *t, long s, bool due) {
+  if (t->ranks == 1)
+    return due;
+  int f = due;
+  host_dist_max(&f, 1);
+  host_dist_stats ignored = {0};
+  if (f || any_eval_due(t, s))
+    host_dist_gather_owned(&t->states, t->m->f64, &ignored);
+  return f;
+}
+
+/* Whether tensor i of m is not finite, on any rank. */
+static bool nonfinite_anywhere(trainer *t) {
+  long elem;
+  int bad = host_state_nonfinite(t->m, &elem) != NULL;
+  host_dist_max(&bad, 1);
+  return bad;
+}
+
+/* The tensors each rank owns: the weights (and their gradients) by the
+ * model's owners; each state by the owner of its weight (the path before
+ * its last ':'), estimator state by none. */
+static int own_tensors(trainer *t) {
+  const host_model *m = t->m;
+  if (t->ranks == 1)
+    return 0;
+  t->state_owner = calloc((size_t)m->ntensors + 1, sizeof *t->state_owner);
+  if (!t->state_owner)
+    return 1;
+  for (int i = 0; i < m->ntensors; i++) {
+    const char *name = m->tensors[i].name, *colon = strrchr(name, ':');
+    t->state_owner[i] = -1;
+    for (int k = 0; colon && k < m->ngrads; k++)
+      if (strlen(m->tensors[k].name) == (size_t)(colon - name) &&
+          strncmp(m->tensors[k].name, name, (size_t)(colon - name)) == 0)
+        t->state_owner[i] = m->owner[k];
+  }
+  t->grads = (host_owned){m->ngrads, m->grads, m->owner};
+  t->weights = (host_owned){m->ngrads, m->tensors, m->owner};
+  t->states = (host_owned){m->ntensors, m->tensors, t->state_owner};
+  return 0;
 }
 
 static int train_steps(trainer *t) {
@@ -563,13 +635,13 @@ static int train_steps(trainer *t) {
     t->steps_run++;
     t->train_s += rt_now_s() - t0;
     t->recent[(s - 1) % RECENT] = loss;
-    long elem;
-    if (!isfinite(loss) || (logged && host_state_nonfinite(m, &elem)))
+    if (!isfinite(loss) || (logged && nonfinite_anywhere(t)))
       return diverge(t, s, loss);
     if (logged && log_step(t, s, loss, norms) != 0)
       return 1;
+    bool due = collect_state(t, s, t->writer && checkpoint_due(t, s));
     int rc = t->e->nevals && t->writer ? evaluate(t, s, s == t->total) : 0;
-    if (rc == 0 && !stopping(t) && checkpoint_due(t, s))
+    if (rc == 0 && !stopping(t) && due && t->saved_step != s)
       rc = save_checkpoint(t);
     rc = agree(t, rc);
     if (rc == 0 && t->o->check_ranks)
@@ -781,7 +853,14 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
                           .log_every = t->log_every,
                           .init_from = t->init_from,
                           .init_experiment = t->init_exp,
-                          .init_step = t->init_step};
+                          .init_step = t->init_step,
+                          .ranks = t->ranks,
+                          .model = t->m};
+  if (t->steps_run > 0) {
+    facts.exchange_bytes = t->dist.bytes / (double)t->steps_run;
+    facts.exchange_ms = 1e3 * t->dist.seconds / (double)t->steps_run;
+    facts.apply_ms = 1e3 * t->apply_s / (double)t->steps_run;
+  }
   host_provenance p;
   int rc = host_provenance_build(&p, t->e, t->sets, t->o, &facts, err);
   char path[4200];
@@ -815,6 +894,9 @@ static int finish(trainer *t, host_run_result *res) {
     rt_progress_end(&t->progress);
   if (t->status == RUN_GOING)
     t->status = t->step < t->total ? RUN_STOPPED : RUN_COMPLETED;
+  host_dist_stats ignored = {0};
+  if (t->ranks > 1 && t->status != RUN_DIVERGED)
+    host_dist_gather_owned(&t->states, t->m->f64, &ignored); /* for the last checkpoint */
   if (!t->writer) {
     *res = (host_run_result){0};
     return t->status == RUN_INTERRUPTED ? host_interrupt_exit_code(t->signal)
@@ -878,6 +960,8 @@ int host_train(const host_experiment *e, const host_sets *sets, const host_model
   t->batch = m->batch * t->ranks;
   int rc = same_everywhere(t);
   if (rc == 0)
+    rc = own_tensors(t);
+  if (rc == 0)
     rc = open_rundir(t);
   bool started = false;
   if (rc == 0)
@@ -903,6 +987,7 @@ int host_train(const host_experiment *e, const host_sets *sets, const host_model
   rt_st_file_free(&t->init);
   free(t->x);
   free(t->y);
+  free(t->state_owner);
   free(t);
   return rc;
 }

@@ -1,6 +1,6 @@
 /* elab.c: the elaborator's entry points (elab.h): builds the program's
  * declarations and its entry points train_step, train_step_logged (or,
- * for data-parallel training, grad_step, apply_step, apply_step_logged),
+ * for data-parallel training, grad_step, apply_step, step_norms),
  * eval_step and init; the check-only elaboration for `duet check`; and the
  * lookups the driver needs (inputs of an entry, weights and their state). */
 #include <string.h>
@@ -48,6 +48,15 @@ static bool add_output(el_ctx *c, ir_graph *g, const char *name, ir_node *n) {
   return false;
 }
 
+/* The outputs norm_weights (of the weights before the step: `before`, or
+ * NULL for the weights themselves) and norm_update (of upd). */
+static bool add_norms(el_ctx *c, el_tx *x, ir_node *const *before, ir_node *const *upd) {
+  ir_node *nw = el_modular_norm(x, before, false);
+  ir_node *nu = el_modular_norm(x, upd, true);
+  return nw && nu && add_output(c, x->g, "norm_weights", nw) &&
+         add_output(c, x->g, "norm_update", nu);
+}
+
 /* One optimizer step of every weight from its gradient grad[i]: assigns
  * the new weights; with `logged`, also the modular norms of the weights and
  * of the update. */
@@ -75,9 +84,7 @@ static bool build_update(el_ctx *c, el_tx *x, ir_node **grad, bool logged) {
   }
   if (!logged)
     return true;
-  ir_node *nw = el_modular_norm(x, NULL);
-  ir_node *nu = el_modular_norm(x, upd);
-  return nw && nu && add_output(c, g, "norm_weights", nw) && add_output(c, g, "norm_update", nu);
+  return add_norms(c, x, NULL, upd);
 }
 
 /* Forward, the loss (into *loss, NULL when the forward pass failed) and
@@ -118,20 +125,27 @@ static bool build_step(el_ctx *c, const char *name, bool logged) {
   return build_update(c, &x, grad, logged) && loss;
 }
 
-/* The data-parallel step in two entries around the exchange of gradients
- * (docs/distributed.md): grad_step (forward, loss, every weight's gradient
- * into its IR_GRAD tensor `<weight path>:grad`, declared here) and
- * apply_step, apply_step_logged (the optimizer step from those tensors). */
+/* The data-parallel step (docs/distributed.md) around the exchanges of
+ * gradients and weights: grad_step (forward, loss, every weight's gradient
+ * into its IR_GRAD tensor `<weight path>:grad`, declared here), apply_step
+ * (the optimizer step of train_step from those tensors; the driver keeps
+ * only the assignments of the weights a rank owns) and step_norms (the
+ * outputs of train_step_logged from the weights before the step, inputs
+ * `<weight path>:before`, and the weights after it). */
 static bool build_split_step(el_ctx *c) {
   int n = c->m->nweights;
   int *gt = arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *gt);
+  int *in = arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *in);
   for (int i = 0; i < n; i++) {
     const mt_weight *mw = c->m->weights[i];
     long dims[IR_MAX_RANK];
     for (int j = 0; j < mw->rank; j++)
       dims[j] = (long)mw->dims[j];
     gt[i] = ir_grad(c->p, arena_printf(c->a, "%s:grad", mw->path), mw->rank, dims);
-    if (gt[i] < 0) {
+    in[i] = gt[i] < 0 ? -1
+                      : ir_input(c->p, arena_printf(c->a, "%s:before", mw->path), c->p->real,
+                                 mw->rank, dims);
+    if (in[i] < 0) {
       diag_internal(c->d, mw->decl->loc, "%s", c->p->err);
       return false;
     }
@@ -142,6 +156,7 @@ static bool build_split_step(el_ctx *c) {
   el_tx x;
   el_tx_init(&x, c, g);
   ir_node **grad = arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *grad);
+  ir_node **upd = arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *upd);
   ir_node *loss;
   if (!build_gradients(c, &x, grad, &loss) || !loss || !add_output(c, g, "loss", loss))
     return false;
@@ -150,18 +165,20 @@ static bool build_split_step(el_ctx *c) {
       diag_internal(c->d, c->m->weights[i]->decl->loc, "%s", ir_error(g));
       return false;
     }
-  for (int logged = 0; logged < 2; logged++) {
-    g = new_entry(c, logged ? "apply_step_logged" : "apply_step");
-    if (!g)
-      return false;
-    el_tx_init(&x, c, g);
-    for (int i = 0; i < n; i++)
-      grad[i] = ir_tensor_ref(g, gt[i]);
-    g->phase_nodes[1] = 1;
-    if (!build_update(c, &x, grad, logged))
-      return false;
+  if (!(g = new_entry(c, "apply_step")))
+    return false;
+  el_tx_init(&x, c, g);
+  for (int i = 0; i < n; i++)
+    grad[i] = ir_tensor_ref(g, gt[i]);
+  g->phase_nodes[1] = 1;
+  if (!build_update(c, &x, grad, false) || !(g = new_entry(c, "step_norms")))
+    return false;
+  el_tx_init(&x, c, g);
+  for (int i = 0; i < n; i++) {
+    grad[i] = ir_input_ref(g, in[i]); /* the weights before the step */
+    upd[i] = ir_sub(g, el_weight_node(&x, i), grad[i]);
   }
-  return true;
+  return add_norms(c, &x, grad, upd);
 }
 
 static bool build_eval(el_ctx *c, long long batch, const char *name) {

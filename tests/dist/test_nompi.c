@@ -1,7 +1,8 @@
 /* test_nompi.c: host/dist.c built without MPI (as the programs of `duet
  * emit-c` are): started as one of N > 1 ranks it refuses with an error that
- * says so; as one process it is one rank, and the gradient exchange packs
- * tensors into buckets across their boundaries and scales the sums. */
+ * says so; as one process it is one rank, whose own tensors the sum into
+ * the owners scales, and which the copy from the owners leaves as they
+ * are, as it leaves the tensors of no rank. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,31 +41,34 @@ int main(void) {
   check(&t, start_as("1", msg, sizeof msg) == 0 && msg[0] == 0, "one rank: no error");
   check(&t, host_dist_rank() == 0 && host_dist_size() == 1, "rank 0 of 1");
 
-  /* three tensors spanning three buckets (the first two cross a boundary) */
+  /* one rank owns the first and last tensor; the middle one is nobody's */
   enum { N = 3 };
-  const long count[N] = {700000, 5, 1400000};
+  const long count[N] = {700000, 5, 1400};
+  const int owner[N] = {0, -1, 0};
   host_tensor g[N];
-  for (int i = 0; i < N; i++) {
-    float *d = malloc((size_t)count[i] * sizeof *d);
-    for (long k = 0; k < count[i]; k++)
-      d[k] = (float)check_uniform(&t, -4, 4);
-    g[i] = (host_tensor){.name = "g", .rank = 1, .shape = {count[i]}, .count = count[i], .data = d};
-  }
   float *want[N];
   for (int i = 0; i < N; i++) {
+    float *d = malloc((size_t)count[i] * sizeof *d);
     want[i] = malloc((size_t)count[i] * sizeof(float));
-    for (long k = 0; k < count[i]; k++)
-      want[i][k] = ((float *)g[i].data)[k] * 0.25f;
+    for (long k = 0; k < count[i]; k++) {
+      d[k] = (float)check_uniform(&t, -4, 4);
+      want[i][k] = owner[i] == 0 ? d[k] * 0.25f : d[k];
+    }
+    g[i] = (host_tensor){.name = "g", .rank = 1, .shape = {count[i]}, .count = count[i], .data = d};
   }
+  host_owned o = {N, g, owner};
   host_dist_stats st = {0};
-  host_dist_sum_tensors(g, N, false, 0.25, &st);
-  long total = count[0] + count[1] + count[2], cap = HOST_DIST_BUCKET_BYTES / 4;
-  check(&t, st.buckets == (total + cap - 1) / cap, "%ld buckets of %ld reals", st.buckets, cap);
-  check(&t, st.exchanges == 1 && st.bytes == 4.0 * (double)total, "stats: %ld exchange, %.0f bytes",
-        st.exchanges, st.bytes);
+  host_dist_reduce_owned(&o, false, 0.25, &st);
   for (int i = 0; i < N; i++)
     check(&t, memcmp(want[i], g[i].data, (size_t)count[i] * sizeof(float)) == 0,
-          "tensor %d: the sum over one rank times 0.25, every element", i);
+          "reduced: tensor %d %s, every element", i,
+          owner[i] == 0 ? "is its sum over one rank times 0.25" : "(nobody's) is unchanged");
+  host_dist_gather_owned(&o, false, &st);
+  for (int i = 0; i < N; i++)
+    check(&t, memcmp(want[i], g[i].data, (size_t)count[i] * sizeof(float)) == 0,
+          "gathered: tensor %d is unchanged", i);
+  check(&t, st.exchanges == 2 && st.bytes == 8.0 * (double)(count[0] + count[2]),
+        "stats: %ld exchanges of %.0f bytes", st.exchanges, st.bytes);
   for (int i = 0; i < N; i++) {
     free(g[i].data);
     free(want[i]);
