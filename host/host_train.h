@@ -54,6 +54,7 @@ typedef struct host_run_opts {
                                 (default HOST_CHECKPOINT_EVERY_S; 0: never) */
   long threads;              /* --threads N (BLAS threads), or 0: the library's default */
   bool quiet;                /* no progress display and evaluation lines */
+  bool check_ranks;          /* --check-ranks: compare the ranks' weights after every step */
   unsigned log_formats;      /* --log-format: RT_LOG_* besides metrics.jsonl */
   const char *dump_batches;  /* --dump-batches DIR: each step's x, y, or NULL */
   const char *resume_dir;    /* --resume RUN_DIR, or NULL */
@@ -68,7 +69,7 @@ void host_run_opts_init(host_run_opts *o, const char *prog, const char *resume_c
 /* Parses the run option at argv[i] if it is one (--steps, --epochs,
  * --stop-after, --log-every, --extend-steps, --checkpoint-every,
  * --checkpoint-every-s, --threads, --out, --resume, --init-from,
- * --dump-batches, --log-format, --quiet). Returns the number of arguments
+ * --dump-batches, --log-format, --quiet, --check-ranks). Returns the number of arguments
  * taken, 0 for another argument, or -1 with a message in err. */
 int host_run_option(host_run_opts *o, int i, int argc, char **argv, rt_error *err);
 

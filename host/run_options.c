@@ -46,6 +46,10 @@ int host_run_option(host_run_opts *o, int i, int argc, char **argv, rt_error *er
     o->quiet = true;
     return 1;
   }
+  if (strcmp(a, "--check-ranks") == 0) {
+    o->check_ranks = true;
+    return 1;
+  }
   long *count = count_option(o, a);
   const char **path = path_option(o, a);
   bool seconds = strcmp(a, "--checkpoint-every-s") == 0;

@@ -99,7 +99,7 @@ static int build(predictor *m) {
   }
   if (!drv_machine_init_predict(&m->m, p))
     return 2;
-  return drv_machine_host(&m->m, &m->hm);
+  return drv_machine_host(&m->m, &m->hm, NULL, NULL);
 }
 
 /* The weights, by public name, each checked finite. */

@@ -12,6 +12,7 @@
 #include "drv_run.h"
 #include "drv_study.h"
 #include "drv_usage.h"
+#include "host_dist.h"
 #include "rt_io.h"
 #include "rt_kernels.h"
 
@@ -108,6 +109,8 @@ static int run(const char *cmd, drv_target_kind kind, int argc, char **argv) {
   run_args a;
   drv_source s = {0};
   drv_target t;
+  if (host_dist_start("duet") != 0)
+    return 1;
   int rc = parse_args(cmd, argc, argv, &a);
   if (rc == 0 && a.o.run.resume_dir)
     rc = read_resume(&a);
@@ -128,6 +131,7 @@ static int run(const char *cmd, drv_target_kind kind, int argc, char **argv) {
   drv_origin_free(&a.origin);
   rt_st_file_free(&a.weights);
   drv_cli_free(&a.cli);
+  host_dist_end();
   return rc == DRV_DATA_ERROR ? 1 : rc;
 }
 

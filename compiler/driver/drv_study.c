@@ -3,9 +3,12 @@
  * the axis values as extra `--set` settings, and report them side by side
  * (with the value of --metric when given): a table on stdout,
  * compare.json, compare.svg and sweep.svg (drv_plot.h),
- * and singular_values.svg and heads.svg when the experiment tracks them. */
+ * and singular_values.svg and heads.svg when the experiment tracks them.
+ * Under mpirun every rank trains every variant, one after another, and
+ * rank 0 alone writes and prints (host_dist.h). */
 #include "drv_study.h"
 #include "drv_plot.h"
+#include "host_dist.h"
 #include "host_evaluate.h"
 #include "host_interrupt.h"
 
@@ -261,8 +264,10 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
   char root[3072];
   rt_error err;
   const char *kind = ast_decl_kind_name(d->kind);
-  if (host_rundir_create(root, sizeof root, o->run.out_dir,
-                         arena_printf(s->unit.arena, "%s-%s", d->name, kind), &err) < 0) {
+  bool writer = host_dist_rank() == 0;
+  root[0] = 0;
+  if (writer && host_rundir_create(root, sizeof root, o->run.out_dir,
+                                   arena_printf(s->unit.arena, "%s-%s", d->name, kind), &err) < 0) {
     fprintf(stderr, "duet: error: %s\n", err.msg);
     return 1;
   }
@@ -278,31 +283,36 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
     vo.sets = v[i].sets;
     vo.nsets = o->nsets + keys_per_variant(d);
     vo.run.out_dir = dir;
-    printf("== %s %s: variant %d of %d: %s\n", kind, d->name, i + 1, nv, v[i].label);
+    if (writer)
+      printf("== %s %s: variant %d of %d: %s\n", kind, d->name, i + 1, nv, v[i].label);
     fflush(stdout);
     v[i].rc = drv_train(s, t->experiment, &vo, &v[i].res);
     if (v[i].rc != 0)
       snprintf(v[i].res.dir, sizeof v[i].res.dir, "%s", dir);
     failed += v[i].rc != 0;
     ran++;
+    int sig = host_interrupt_signal();
+    host_dist_max(&sig, 1); /* every rank stops after the same variant */
     if (o->metric && v[i].rc == 0 && !metric_known(&v[i].res, o->metric))
       stop = 2;
-    else if (host_interrupt_signal())
-      stop = host_interrupt_exit_code(host_interrupt_signal());
+    else if (sig)
+      stop = host_interrupt_exit_code(sig);
     else if (v[i].rc == DRV_DATA_ERROR)
       stop = 1;
   }
-  if (stop) {
+  if (stop && writer) {
     fprintf(stderr, "duet: %s %s stopped after variant %d of %d%s\n", kind, d->name, ran, nv,
             stop == 1   ? ": its data is missing, which the other variants read too"
             : stop == 2 ? ": the metric to report is not one of its values"
                         : "");
-    stop = stop == 2 ? 1 : stop;
+  }
+  stop = stop == 2 ? 1 : stop;
+  if (stop || !writer) {
     for (int i = 0; i < ran; i++)
       if (v[i].rc == 0)
         host_history_free(&v[i].res.history);
     free(v);
-    return stop;
+    return stop ? stop : failed ? 1 : 0;
   }
   print_table(v, nv, eval_key(v, nv, "_accuracy"), eval_key(v, nv, "_loss"), o->metric);
   char path[4200];

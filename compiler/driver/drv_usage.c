@@ -62,6 +62,8 @@ static const drv_option run_options[] = {
     OPT("--threads", "N", DRV_ARG_TEXT,
         "BLAS threads (default: OpenBLAS's own, $OPENBLAS_NUM_THREADS or all cores)"),
     FLAG("--quiet", "no progress display and no evaluation lines"),
+    FLAG("--check-ranks",
+         "under mpirun: stop with an error when the ranks' weights differ after a step"),
     CHOICE("--dtype", "f32|f64", "f32 f64", "train in single (default) or double precision"),
     OPT("--dump-batches", "DIR", DRV_ARG_DIR,
         "write each step's inputs to DIR/step-NNNNNN.safetensors (tensors x, y)"),

@@ -170,9 +170,10 @@ ir_node *el_optimizer_step(el_tx *x, const mt_weight *w, const sema_optimizer *o
 /* Translates the dualize body of every atom on its own weights (checks). */
 bool el_check_dualize(el_tx *x, const mt_node *atom);
 
-/* elab_norm.c: the modular norm of the weights (upd == NULL) or of the
- * updates upd[i] (per model weight); a rank-0 node, or NULL after errors. */
-ir_node *el_modular_norm(el_tx *x, ir_node *const *upd);
+/* elab_norm.c: the modular norm of the weights (vals == NULL) or of
+ * vals[i] (per model weight): with `update`, of updates (the estimates
+ * start from the update directions); a rank-0 node, or NULL after errors. */
+ir_node *el_modular_norm(el_tx *x, ir_node *const *vals, bool update);
 
 /* elab_data.c: the per-step inputs for a batch: `x`, `y` or `x:b`, `y:b`. */
 bool el_declare_inputs(el_ctx *c, long long batch, int *xi, int *yi);

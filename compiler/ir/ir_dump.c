@@ -90,7 +90,11 @@ void ir_dump(const ir_program *p, FILE *out) {
   fprintf(out, "program %s\n", ir_dtype_name(p->real));
   for (int i = 0; i < p->ntensors; i++) {
     const ir_tensor_decl *t = &p->tensors[i];
-    fprintf(out, "  %s %s ", t->kind == IR_PARAM ? "param" : "state", t->name);
+    fprintf(out, "  %s %s ",
+            t->kind == IR_PARAM   ? "param"
+            : t->kind == IR_STATE ? "state"
+                                  : "grad",
+            t->name);
     shape(out, &t->shape);
     fputs(" init ", out);
     init_spec(out, &t->init);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_dist.h"
 #include "host_train.h"
 #include "model.h"
 #include "rt_io.h"
@@ -71,7 +72,9 @@ int main(int argc, char **argv) {
   host_load_env env = {.seed = e->seed};
   host_sets sets = {0};
   model *m = NULL;
-  int rc = parse(&o, &env, argc, argv);
+  int rc = host_dist_start("train"); /* one process: this program is built without MPI */
+  if (rc == 0)
+    rc = parse(&o, &env, argc, argv);
   if (rc == 0 && o.threads > 0)
     model_set_threads((int)o.threads);
   rt_error err, hint;
