@@ -252,11 +252,12 @@ void rt_set_threads(int n);
  *  - RT_GEMM_ONEDNN: oneDNN primitives for the shapes where they measured
  *    faster than OpenBLAS (docs/benchmarks.md), cblas for the others. Only
  *    in builds with oneDNN (DUET_ONEDNN).
- * The default is RT_GEMM_OPENBLAS, the backend of every build (emitted C
- * has no oneDNN unless compiled with DUET_ONEDNN and linked with libdnnl).
- * Results of the two differ by rounding (the order of the sums); with one
- * backend and thread count they are the same run to run, and `duet run`
- * and emitted C on the same backend give the same bits. */
+ * The default is RT_GEMM_ONEDNN in builds with oneDNN (when its engine
+ * starts), else RT_GEMM_OPENBLAS (the portable and the plain OpenBLAS
+ * builds of emitted C). Results of the two differ by rounding (the order
+ * of the sums); with one backend and thread count they are the same run to
+ * run, and `duet run` and emitted C on the same backend give the same
+ * bits. */
 typedef enum { RT_GEMM_OPENBLAS = 0, RT_GEMM_ONEDNN = 1 } rt_gemm_backend;
 /* Selects the backend: 0, or -1 (the backend stays) when this build has no
  * oneDNN or oneDNN cannot start. Workspace sizes (*_ws()) do not depend on
