@@ -53,6 +53,8 @@ typedef struct host_run_opts {
   double checkpoint_every_s; /* --checkpoint-every-s S: after S seconds without one
                                 (default HOST_CHECKPOINT_EVERY_S; 0: never) */
   long threads;              /* --threads N (BLAS threads), or 0: the library's default */
+  const char *gemm;          /* --gemm openblas|onednn: the GEMM backend, or NULL: the
+                                default (rt_kernels.h) */
   bool quiet;                /* no progress display and evaluation lines */
   bool check_ranks;          /* --check-ranks: compare the ranks' weights after every step */
   unsigned log_formats;      /* --log-format: RT_LOG_* besides metrics.jsonl */
@@ -68,10 +70,15 @@ void host_run_opts_init(host_run_opts *o, const char *prog, const char *resume_c
 
 /* Parses the run option at argv[i] if it is one (--steps, --epochs,
  * --stop-after, --log-every, --extend-steps, --checkpoint-every,
- * --checkpoint-every-s, --threads, --out, --resume, --init-from,
+ * --checkpoint-every-s, --threads, --gemm, --out, --resume, --init-from,
  * --dump-batches, --log-format, --quiet, --check-ranks). Returns the number of arguments
  * taken, 0 for another argument, or -1 with a message in err. */
 int host_run_option(host_run_opts *o, int i, int argc, char **argv, rt_error *err);
+
+/* Applies --threads (OpenBLAS's and oneDNN's threads alike) and --gemm
+ * (the GEMM backend): 0, or -1 with the reason when this build has no
+ * oneDNN or oneDNN cannot start. */
+int host_run_opts_apply(const host_run_opts *o, rt_error *err);
 
 /* The rules between options (--steps or --epochs, --resume without --out
  * or --init-from, --extend-steps only with --resume). Returns 0, or -1

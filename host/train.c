@@ -33,6 +33,7 @@
 #include "host_interrupt.h"
 #include "host_plot.h"
 #include "host_provenance.h"
+#include "rt_kernels.h"
 
 enum { RECENT = 100, DEFAULT_LOG_EVERY = 10, MAX_META = 24, NUM_CHARS = 40 };
 
@@ -856,6 +857,7 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
       .wall_s = rt_now_s() - t->t_start,
       .compile_s = t->m->compile_s,
   };
+  rt_gemm_backend_describe(res->summary.gemm, sizeof res->summary.gemm);
   host_run_facts facts = {.batch = t->batch,
                           .total_steps = t->total,
                           .plan_steps = t->plan,

@@ -82,8 +82,8 @@ static int parse_args(const char *cmd, int argc, char **argv, run_args *a) {
                                 "and settings come from the run directory");
   if (!a->o.run.resume_dir && !a->cli.file)
     return drv_usage_error(cmd, "no file given");
-  if (a->o.run.threads > 0)
-    rt_set_threads((int)a->o.run.threads);
+  if (host_run_opts_apply(&a->o.run, &err) < 0)
+    return drv_usage_error(cmd, "%s", err.msg);
   return 0;
 }
 

@@ -60,7 +60,10 @@ static const drv_option run_options[] = {
            "also write the metrics as csv (metrics.csv) and tensorboard (an event file): "
            "a comma-separated list; metrics.jsonl is always written"),
     OPT("--threads", "N", DRV_ARG_TEXT,
-        "BLAS threads (default: OpenBLAS's own, $OPENBLAS_NUM_THREADS or all cores)"),
+        "OpenBLAS's and oneDNN's threads (default: OpenBLAS's own, $OPENBLAS_NUM_THREADS or "
+        "all cores)"),
+    CHOICE("--gemm", "openblas|onednn", "openblas onednn",
+           "the GEMM backend (default: onednn where this build has it)"),
     FLAG("--quiet", "no progress display and no evaluation lines"),
     FLAG("--check-ranks",
          "under mpirun: stop with an error when the ranks' weights differ after a step"),

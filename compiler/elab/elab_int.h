@@ -102,6 +102,7 @@ typedef struct el_tx {
   el_dualize_fn dualize;   /* NULL outside optimizer bodies */
   const mt_weight *weight; /* optimizer bodies: the weight being stepped */
   el_spectral_est *est;    /* logged norms (owned by the caller); NULL: exact */
+  const char *precision;   /* inside dualize(u, precision = p): p, else NULL */
 } el_tx;
 
 /* elab_env.c */

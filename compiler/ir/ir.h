@@ -74,6 +74,7 @@ typedef struct ir_attr {
   int trans_a, trans_b;
   int k, stride, pad;
   int schedule, steps; /* schedule: rt_ns_schedule */
+  int precision;       /* rt_ns_precision */
   unsigned axes;       /* bit i set: reduce axis i */
   int keepdims;
   int perm[IR_MAX_RANK];
@@ -284,7 +285,8 @@ ir_node *ir_layernorm(ir_graph *g, ir_node *x, double eps);
 ir_node *ir_attention(ir_graph *g, ir_node *q, ir_node *k, ir_node *v, double scale);
 ir_node *ir_rope(ir_graph *g, ir_node *x, double base);
 ir_node *ir_embedding(ir_graph *g, ir_node *table, ir_node *tokens);
-ir_node *ir_polar_ns(ir_graph *g, ir_node *x, int schedule, int steps, double eps);
+/* precision: rt_ns_precision */
+ir_node *ir_polar_ns(ir_graph *g, ir_node *x, int schedule, int steps, double eps, int precision);
 ir_node *ir_polar_svd(ir_graph *g, ir_node *x);
 ir_node *ir_spectral_norm(ir_graph *g, ir_node *x);
 /* Tuple: part 0 the Lanczos estimate of spectral_norm(x) from the start

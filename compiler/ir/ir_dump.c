@@ -30,6 +30,9 @@ static void attrs(FILE *out, const ir_program *p, const ir_node *n) {
     case OPS_F_SCHEDULE:
       fprintf(out, " %s=%s", at->name, ops_ns_schedule_name((int)v));
       break;
+    case OPS_F_PRECISION:
+      fprintf(out, " %s=%s", at->name, ops_ns_precision_name((int)v));
+      break;
     case OPS_F_FLAG_A:
     case OPS_F_FLAG_B:
       if (v != 0)

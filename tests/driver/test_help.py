@@ -182,6 +182,7 @@ for cmd in commands:
 t.equal("run: a .duet file or a directory", ["a.duet", "rundir"], complete("run", ""))
 t.equal("plot: directories", ["rundir"], complete("plot", ""))
 t.equal("--dtype: its values", ["f32", "f64"], complete("run", "a.duet", "--dtype", ""))
+t.equal("--gemm: its values", ["onednn", "openblas"], complete("run", "a.duet", "--gemm", ""))
 t.equal("--log-format: the next item of the list", ["csv,tensorboard"],
         complete("run", "a.duet", "--log-format", "csv,t"))
 t.equal("--steps: no completion for a number", [], complete("run", "a.duet", "--steps", ""))
