@@ -180,40 +180,10 @@ int host_load_spurious_pixel(host_dataset *d, const host_binding *b, const host_
   return 0;
 }
 
-/* ---- byte-level text ----------------------------------------------------- */
-
-typedef struct text_set {
-  rt_text text;
-  rt_split split;
-} text_set;
-
-static void free_text(host_dataset *d) {
-  text_set *t = d->impl;
-  if (t)
-    rt_text_free(&t->text);
-  free(t);
-}
-
-static void gather_windows(const host_dataset *d, const uint32_t *idx, uint32_t count, bool f64,
-                           void *x, void *y) {
-  (void)f64;
-  const text_set *t = d->impl;
-  const long ctx = d->ex.context;
-  for (uint32_t i = 0; i < count; i++) {
-    size_t got = rt_text_windows(&t->text, t->split, 1, (int)ctx, idx[i], (int32_t *)x + i * ctx,
-                                 (int32_t *)y + i * ctx);
-    assert(got == 1 && "window index out of range");
-    (void)got;
-  }
-}
+/* ---- the King James Bible: a text file of the data directory ---------- */
 
 int host_load_kjv(host_dataset *d, const host_binding *b, const host_load_env *env, rt_error *err,
                   rt_error *hint) {
-  text_set *t = alloc_impl(d, sizeof *t, err);
-  if (!t)
-    return -1;
-  d->gather = gather_windows;
-  d->free = free_text;
   char path[4096];
   if (host_data_file(path, sizeof path, env, "kjv.txt", err) < 0)
     return -1;
@@ -228,21 +198,7 @@ int host_load_kjv(host_dataset *d, const host_binding *b, const host_load_env *e
                  path);
     return -1;
   }
-  rt_error why;
-  if (rt_text_load(&t->text, path, HOST_TEXT_VAL_FRACTION, &why) < 0) {
-    rt_error_set(err, "cannot load the text corpus: %s", why.msg);
-    return -1;
-  }
-  host_dataset_add_file(d, path);
-  bool train = is_split(b, "train");
-  t->split = train ? RT_SPLIT_TRAIN : RT_SPLIT_VAL;
-  d->n = (long)rt_text_window_count(&t->text, t->split, (int)d->ex.context);
-  if (d->n < 1) {
-    rt_error_set(err, "the %s split of %s is shorter than one window of %ld bytes",
-                 train ? "train" : "val", path, d->ex.context + 1);
-    return -1;
-  }
-  return 0;
+  return host_load_text_file(d, path, host_binding_str(b, "split"), HOST_TEXT_VAL_FRACTION, err);
 }
 
 /* ---- synthetic toy problems ---------------------------------------------- */

@@ -14,6 +14,7 @@
 #include "data_sources.h"
 #include "host_experiment.h"
 #include "host_model.h"
+#include "host_norm.h"
 #include "host_report.h"
 
 enum { HOST_MAX_SETS = 8 };
@@ -23,6 +24,7 @@ enum { HOST_MAX_SETS = 8 };
 typedef struct host_sets {
   int n;
   host_dataset set[HOST_MAX_SETS]; /* owned */
+  host_norm norm;                  /* the training set's, applied to every set (or none) */
 } host_sets;
 
 /* Loads the sets of e. Returns 0, or -1 with the index of the binding at

@@ -195,6 +195,12 @@ static void input_meta(const trainer *t, meta_list *l, char *shape, size_t cap) 
   meta_str(l, HOST_META_INPUT "source", ex->source);
   meta_str(l, HOST_META_INPUT "shape", shape);
   meta_str(l, HOST_META_INPUT "dtype", ex->x_tokens ? "int32" : t->m->f64 ? "f64" : "f32");
+  const host_norm *nm = &t->sets->norm;
+  if (nm->channels) {
+    meta_str(l, HOST_META_INPUT "normalize", "(x - norm_mean[c]) / norm_std[c]");
+    meta_str(l, HOST_META_NORM_MEAN, nm->mean_text);
+    meta_str(l, HOST_META_NORM_STD, nm->sd_text);
+  }
   if (src && src->pixel_std > 0) {
     meta_str(l, HOST_META_INPUT "normalize", "(pixel / 255 - pixel_mean) / pixel_std");
     meta_real(l, HOST_META_INPUT "pixel_mean", src->pixel_mean);
@@ -333,6 +339,9 @@ static int start_state(trainer *t) {
   int rc = t->o->init_from ? init_from(t) : 0;
   rt_error err;
   if (rc == 0 && host_rundir_write_sources(t->dir, t->e->files, t->e->nfiles, &err) < 0)
+    rc = io_error(t, &err);
+  const host_norm *nm = &t->sets->norm;
+  if (rc == 0 && nm->channels && host_norm_write(nm, t->dir, &t->sets->set[0].ex, &err) < 0)
     rc = io_error(t, &err);
   return rc ? rc : save_checkpoint(t);
 }

@@ -13,7 +13,7 @@
 #include "host_model.h"
 
 #define DRV_MAX_OUTPUTS 8
-#define DRV_MAX_EVALS   8
+#define DRV_MAX_EVALS   48
 
 /* An evaluation entry of one batch size ("eval_step", "eval_step_<n>"). */
 typedef struct drv_eval_entry {

@@ -118,6 +118,8 @@ static const drv_option predict_options[] = {
         "raw little-endian examples in the model's layout, and optionally int32 labels"),
     OPT("--text", "FILE", DRV_ARG_FILE,
         "the bytes of a file, in consecutive windows of the context"),
+    OPT("--data", "NAME", DRV_ARG_TEXT,
+        "every example of the experiment's data binding NAME, normalized as in training"),
     OPT("--predictions", "OUT", DRV_ARG_FILE, "also write the predicted classes to OUT"),
     OPT("--scores", "OUT", DRV_ARG_FILE,
         "also write the class scores (logits) to OUT as float32 [examples, labels, classes]"),

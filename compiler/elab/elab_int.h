@@ -119,6 +119,12 @@ ir_node *el_weight_node(el_tx *x, int i);
 
 /* elab_report.c: errors of a translation. Each returns ev_err(). */
 ev el_fail(el_tx *x, diag_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The experiment's `train` binding, or NULL. */
+const sema_data *el_train_data(const sema_experiment *e);
+/* What the examples of d come from, for messages: the features' file name
+ * ("x.npy"), else the source ("fashion_mnist()"). */
+const char *el_data_origin(el_ctx *c, const sema_data *d);
 /* A builder result: the node, or the graph's message reported at loc. */
 ev el_ir(el_tx *x, diag_loc loc, ir_node *n);
 /* Sets the graph location to the current module path and `loc`. */

@@ -1,8 +1,7 @@
 /* sema_settings.c: an experiment's settings (model, loss, optimizer, batch,
  * epochs, steps, seed, schedule): read from its declaration, each once, and
  * overridden by --set and by the axes of compare and sweep (a whole
- * setting, or one parameter of the calls written in it; or an argument of
- * its data sources, applied when the data is bound). */
+ * setting, or one parameter of the calls written in it). */
 #include <string.h>
 
 #include "sema_internal.h"
@@ -202,30 +201,12 @@ static void no_such_param(sema_ctx *c, const sema_override *ov, const char *sett
   sema_hint_closest(c, param, cands, nc);
 }
 
-/* `data.param = v`, `data.name.param = v`: kept for the data bindings
- * (sema_bind_all_data), which check that one of them has the parameter. */
-static bool data_override(sema_ctx *c, sema_settings *st, const sema_override *ov, int n) {
-  if (n < 2 || n > 3) {
-    diag_error(c->d, ov->loc, "'%s' cannot be set: write data.param or data.name.param", ov->key);
-    diag_hint(c->d, "e.g. data.intensity=2 (every data set whose source has 'intensity') or "
-                    "data.train.intensity=2");
-    return false;
-  }
-  st->data = arena_grow(c->a, st->data, (size_t)st->ndata * sizeof *st->data,
-                        (size_t)(st->ndata + 1) * sizeof *st->data);
-  st->data[st->ndata++] = ov;
-  return true;
-}
-
 /* `setting = v`; `setting.param = v` (in every call written in the
  * setting's expression that has the parameter); `setting.Name.param = v`
- * (in every call of Name there); `param = v` (as model.param); the data
- * overrides above. */
+ * (in every call of Name there); `param = v` (as model.param). */
 bool sema_apply_override(sema_ctx *c, sema_settings *st, const sema_override *ov) {
   const char *parts[4];
   int n = split_key(c, ov->key, parts);
-  if (strcmp(parts[0], "data") == 0)
-    return data_override(c, st, ov, n);
   int k = setting_index(parts[0]);
   if (k < 0 && n == 1 && st->value[SETTING_MODEL]) {
     param_search probe = {c, NULL, parts[0], NULL, 0};
