@@ -191,7 +191,7 @@ static const host_source sources[] = {
      1,
      4,
      {SPLIT,
-      {"set", HOST_STRING, 0, "aligned"},
+      {"set", HOST_STRING, 0, NULL},
       {"intensity", HOST_NUMBER, 1, NULL},
       {"n", HOST_INT, 0, NULL}},
      {"train", "test"},

@@ -33,9 +33,12 @@ t.check([args.get("train", {}).get("sep"), args.get("test", {}).get("sep")] == [
         "data.test.sep=0.5 sets it in test alone", [3, 0.5], args)
 
 p = t.duet_run("run", src, "--steps", "2", "--out", "bad", "--set", "data.intensity=2", rc=1)
-t.check("--set:1:1: error: no data binding of experiment blobs has a parameter 'intensity'"
-        in p.stderr, "a data argument no source has: an error at the key",
+t.check("--set:1:1: error: no data binding of experiment blobs has a parameter 'intensity'" in p.stderr,
+        "a data argument no source has: an error at the key",
         "no data binding of experiment blobs has a parameter 'intensity'", p.stderr)
+p = t.duet_run("run", src, "--steps", "2", "--out", "bad2", "--set", "data=2", rc=1)
+t.check("'data' cannot be set: write data.param or data.name.param" in p.stderr,
+        "data alone: the forms it takes", "write data.param or data.name.param", p.stderr)
 
 # the sweep, reported by the best test accuracy
 p = t.duet_run("sweep", src, "--out", "sw", "--threads", "1", "--quiet", "--metric",
