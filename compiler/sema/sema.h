@@ -198,6 +198,16 @@ typedef struct sema_study {
   const ast_decl *experiment;
 } sema_study;
 
+/* The number of variants of a study: the product of its axes' numbers of
+ * values. */
+int sema_study_nvariants(const sema_study *st);
+/* The number of settings a variant sets: one per key of every axis. */
+int sema_study_nkeys(const sema_study *st);
+/* The settings of variant i (0 <= i < sema_study_nvariants; the last axis
+ * varies fastest) into ov[0 .. sema_study_nkeys): {key, value, key's
+ * location}, axis by axis. */
+void sema_study_variant(const sema_study *st, int i, sema_override *ov);
+
 struct sema_sym;
 
 typedef struct sema_result {
