@@ -191,7 +191,8 @@ typedef struct ast_pattern {
 
 typedef enum ast_item_kind {
   AST_ITEM_WEIGHT,        /* weight W[dims] init value */
-  AST_ITEM_DEFINE,        /* name(inputs) = value     e.g. forward(x[.., n]) = ... */
+  AST_ITEM_DEFINE,        /* name(inputs) = value     e.g. forward(x[.., n]) = ...
+                             or name(inputs) { let a = ...; value } */
   AST_ITEM_ASSIGN,        /* name = value             e.g. norm = ..., m = ..., batch = 256 */
   AST_ITEM_LET,           /* let name = value */
   AST_ITEM_STATE,         /* state name = value */
@@ -221,6 +222,9 @@ struct ast_item {
     struct {
       int ninputs;
       ast_pattern *inputs;
+      bool block;      /* written `name(inputs) { let ...; value }` */
+      int nlets;       /* the block's lets, in order (LET items), before */
+      ast_item **lets; /* the value, which may use them */
     } define;
     struct {
       int nbindings;

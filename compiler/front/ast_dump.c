@@ -218,6 +218,14 @@ static void item(FILE *out, const ast_item *it) {
       }
       fputc(')', out);
     }
+    for (int i = 0; i < it->define.nlets; i++) {
+      const ast_item *let = it->define.lets[i];
+      fprintf(out, " (let %s", let->name);
+      pos(out, let->loc);
+      fputc(' ', out);
+      ast_dump_expr(out, let->value);
+      fputc(')', out);
+    }
     break;
   case AST_ITEM_DATA:
     for (int i = 0; i < it->data.nbindings; i++) {

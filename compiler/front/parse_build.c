@@ -322,6 +322,10 @@ void parse_set_items(parse_state *ps, ast_decl *d, parse_vec items) {
     } else if (it->kind == AST_ITEM_DEFINE && !name_allowed(r->define_names, it->name)) {
       diag_error(ps->d, it->name_loc, "'%s(...)' cannot be defined in %s", it->name, r->what);
       diag_hint(ps->d, "%s", r->summary);
+    } else if (it->kind == AST_ITEM_DEFINE && it->define.block &&
+               strcmp(it->name, "forward") != 0) {
+      diag_error(ps->d, it->name_loc, "only forward(...) takes a block body");
+      diag_hint(ps->d, "write '%s(...) = expression'; the atom's lets are in scope", it->name);
     }
   }
 }

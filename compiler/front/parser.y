@@ -87,7 +87,7 @@ static void yyerror(YYLTYPE *loc, parse_state *ps, const char *msg);
 %type <expr> expr postfix primary index_item
 %type <params> params
 %type <vec> block items param_list exprs index_list args arg_list
-%type <vec> patterns bindings axes key axis_keys
+%type <vec> patterns bindings axes key axis_keys define_lets
 %type <param> param
 %type <type> type
 %type <pattern> pattern
@@ -222,6 +222,18 @@ item
       $$ = parse_item(ps, AST_ITEM_DEFINE, L(@$), $1, L(@1), $6);
       $$->define.ninputs = $3.n;
       $$->define.inputs = $3.items; }
+  | NAME '(' patterns ')' '{' define_lets expr sep define_end '}' {
+      $$ = parse_item(ps, AST_ITEM_DEFINE, L(@$), $1, L(@1), $7);
+      $$->define.ninputs = $3.n;
+      $$->define.inputs = $3.items;
+      $$->define.block = true;
+      $$->define.nlets = $6.n;
+      $$->define.lets = $6.items; }
+  | NAME '(' patterns ')' '{' define_lets '}' {
+      $$ = NULL;
+      diag_error(ps->d, L(@7), "the block of %s(...) ends without its value", $1);
+      diag_hint(ps->d, "end the block with the expression %s(...) computes, e.g. the last "
+                       "let's name", $1); }
   | NAME '=' expr         { $$ = parse_item(ps, AST_ITEM_ASSIGN, L(@$), $1, L(@1), $3); }
   | KW_WEIGHT '=' expr    { $$ = parse_item(ps, AST_ITEM_ASSIGN, L(@$), "weight", L(@1), $3); }
   | KW_OPTIMIZER '=' expr { $$ = parse_item(ps, AST_ITEM_ASSIGN, L(@$), "optimizer", L(@1), $3); }
@@ -254,6 +266,21 @@ item
       $$->eval.nmetrics = $6.n;
       $$->eval.metrics = $6.items; }
   ;
+
+/* The lets of a definition's block body, `forward(x) { let h = ...; h }`,
+ * in order; the value is the expression that ends the block. */
+define_lets
+  : %empty  { $$ = (parse_vec){0}; }
+  | define_lets sep  { $$ = $1; }
+  | define_lets KW_LET NAME '=' expr sep {
+      YYLTYPE at = @2;
+      at.last_line = @5.last_line;
+      at.last_column = @5.last_column;
+      $$ = $1;
+      PARSE_PUSH(ps, $$, ast_item *, parse_item(ps, AST_ITEM_LET, L(at), $3, L(@3), $5)); }
+  ;
+
+define_end : %empty | define_end sep ;
 
 patterns
   : pattern               { $$ = (parse_vec){0}; PARSE_PUSH(ps, $$, ast_pattern, $1); }

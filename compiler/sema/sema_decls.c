@@ -209,7 +209,8 @@ static bool set_once(sema_ctx *c, const ast_item **slot, const ast_item *it) {
 }
 
 /* forward(x[.., n, h, w]) = ...: the inputs, and dimension names not yet
- * in scope (h, w: bound by the input's shape), are local to the item. */
+ * in scope (h, w: bound by the input's shape), are local to the item; so
+ * are the lets of a block body, each visible from the next one on. */
 static bool check_define(sema_ctx *c, const ast_item *it, const scope *outer, unsigned uses) {
   scope sc = *outer;
   sc.cap = sc.n; /* full: the first local added copies the arrays */
@@ -224,6 +225,11 @@ static bool check_define(sema_ctx *c, const ast_item *it, const scope *outer, un
         ok = check_in(c, dim, &sc, BT_CONST) && ok;
     }
     ok = declare(c, &sc, p->name, p->name_loc, "input") && ok;
+  }
+  for (int i = 0; i < it->define.nlets; i++) {
+    const ast_item *let = it->define.lets[i];
+    ok = check_in(c, let->value, &sc, uses) && ok;
+    ok = declare(c, &sc, let->name, let->name_loc, "local") && ok;
   }
   return check_in(c, it->value, &sc, uses) && ok;
 }
