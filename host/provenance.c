@@ -85,13 +85,8 @@ static rt_field optimizer_field(host_provenance *p, const host_optimizer *o) {
 /* "warmup(100) >> linear_decay", or "constant". */
 static const char *schedule_text(host_provenance *p, const host_experiment *e) {
   const char *s = e->nsched ? "" : "constant";
-  for (int i = 0; i < e->nsched; i++) {
-    const char *sep = i ? " >> " : "";
-    if (e->sched_args[i] == e->sched_args[i]) /* given */
-      s = text(p, "%s%s%s(%.17g)", s, sep, e->sched_names[i], e->sched_args[i]);
-    else
-      s = text(p, "%s%s%s", s, sep, e->sched_names[i]);
-  }
+  for (int i = 0; i < e->nsched; i++)
+    s = text(p, "%s%s%s", s, i ? " >> " : "", e->sched[i].text);
   return s;
 }
 

@@ -85,8 +85,7 @@ static bool stopping(const trainer *t) {
 }
 
 static double schedule_at(const trainer *t, long s) {
-  return rt_schedule_at(t->e->sched_names, t->e->sched_args, t->e->nsched,
-                        s < t->plan ? s : t->plan, t->plan);
+  return rt_schedule_at(t->e->sched, t->e->nsched, s < t->plan ? s : t->plan, t->plan);
 }
 
 /* ---- metrics lines ------------------------------------------------------------ */

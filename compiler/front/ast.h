@@ -255,7 +255,8 @@ typedef enum ast_decl_kind {
   AST_OPTIMIZER,  /* optimizer Name(params) { items } */
   AST_EXPERIMENT, /* experiment name { items } */
   AST_COMPARE,    /* compare exp with key in [values] */
-  AST_SWEEP       /* sweep exp over key in [values], key in [values] ... */
+  AST_SWEEP,      /* sweep exp over key in [values], key in [values] ... */
+  AST_SCHEDULE    /* schedule name(params) [over steps] = body */
 } ast_decl_kind;
 
 /* A setting named by compare/sweep: a dotted key, "optimizer.lr". */
@@ -299,7 +300,8 @@ struct ast_decl {
   ast_param *params;
   int nitems; /* ATOM, BOND, OPTIMIZER, EXPERIMENT */
   ast_item **items;
-  ast_expr *body; /* MODULE */
+  ast_expr *body; /* MODULE, SCHEDULE */
+  ast_expr *over; /* SCHEDULE: its own length in steps, or NULL */
   int naxes;      /* COMPARE: exactly 1; SWEEP: 1 or more */
   ast_axis *axes;
   struct {

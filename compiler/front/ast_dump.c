@@ -40,7 +40,7 @@ const char *ast_decl_kind_name(ast_decl_kind k) {
   static const char *const names[] = {
       [AST_USE] = "use",         [AST_ATOM] = "atom",           [AST_BOND] = "bond",
       [AST_MODULE] = "module",   [AST_OPTIMIZER] = "optimizer", [AST_EXPERIMENT] = "experiment",
-      [AST_COMPARE] = "compare", [AST_SWEEP] = "sweep"};
+      [AST_COMPARE] = "compare", [AST_SWEEP] = "sweep",         [AST_SCHEDULE] = "schedule"};
   return names[k];
 }
 
@@ -261,6 +261,11 @@ static void decl(FILE *out, const ast_decl *d) {
   params(out, d);
   for (int i = 0; i < d->nitems; i++)
     item(out, d->items[i]);
+  if (d->over) {
+    fputs("\n    (over ", out);
+    ast_dump_expr(out, d->over);
+    fputc(')', out);
+  }
   if (d->body) {
     fputs("\n    ", out);
     ast_dump_expr(out, d->body);

@@ -330,6 +330,25 @@ void parse_set_items(parse_state *ps, ast_decl *d, parse_vec items) {
   }
 }
 
+void parse_stray_name(parse_state *ps, const char *name, diag_loc loc) {
+  diag_error(ps->d, loc, "unexpected name '%s' at the start of a declaration", name);
+  diag_hint(ps->d,
+            "a declaration starts with use, atom, bond, module, optimizer, schedule, "
+            "experiment, compare or sweep; settings such as '%s = ...' go inside an "
+            "experiment { }",
+            name);
+}
+
+ast_decl *parse_schedule(parse_state *ps, diag_loc loc, const char *word, diag_loc word_loc,
+                         const char *name, diag_loc name_loc, ast_expr *over, ast_expr *body) {
+  if (strcmp(word, "schedule") != 0)
+    parse_stray_name(ps, word, word_loc);
+  ast_decl *d = parse_decl(ps, AST_SCHEDULE, loc, name, name_loc);
+  d->over = over;
+  d->body = body;
+  return d;
+}
+
 ast_key parse_key(parse_state *ps, parse_vec parts, diag_loc loc) {
   const char **part = parts.items;
   size_t len = 0;

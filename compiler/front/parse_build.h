@@ -77,6 +77,13 @@ void parse_eval_period(parse_state *ps, ast_item *it, long long n, bool has_n, c
 ast_decl *parse_decl(parse_state *ps, ast_decl_kind kind, diag_loc loc, const char *name,
                      diag_loc name_loc);
 void parse_set_params(ast_decl *d, parse_params params);
+/* Reports a name where a declaration starts (`batch = 3` outside an
+ * experiment). */
+void parse_stray_name(parse_state *ps, const char *name, diag_loc loc);
+/* `WORD name(params) [over steps] = body`: a schedule when WORD is
+ * `schedule`, else an error. */
+ast_decl *parse_schedule(parse_state *ps, diag_loc loc, const char *word, diag_loc word_loc,
+                         const char *name, diag_loc name_loc, ast_expr *over, ast_expr *body);
 /* Stores the block's items and reports the ones this kind may not hold. */
 void parse_set_items(parse_state *ps, ast_decl *d, parse_vec items);
 /* A dotted key from its parts ("optimizer", "lr"). */

@@ -112,7 +112,7 @@ lines : line | lines line ;
 
 line
   : sep
-  | decl sep   { PARSE_PUSH(ps, ps->decls, ast_decl *, $1); }
+  | decl sep   { if ($1) PARSE_PUSH(ps, ps->decls, ast_decl *, $1); }
   | error sep
   ;
 
@@ -136,6 +136,17 @@ decl
       $$ = parse_decl(ps, AST_MODULE, L(@$), $2, L(@2));
       parse_set_params($$, $3);
       $$->body = $5; }
+  /* `schedule` is a word, not a keyword: it is also a setting and a name
+   * in optimizer bodies */
+  | NAME NAME params '=' expr {
+      $$ = parse_schedule(ps, L(@$), $1, L(@1), $2, L(@2), NULL, $5);
+      parse_set_params($$, $3); }
+  | NAME NAME params KW_OVER expr '=' expr {
+      $$ = parse_schedule(ps, L(@$), $1, L(@1), $2, L(@2), $5, $7);
+      parse_set_params($$, $3); }
+  | NAME '=' expr {
+      $$ = NULL;
+      parse_stray_name(ps, $1, L(@1)); }
   | KW_EXPERIMENT NAME block {
       $$ = parse_decl(ps, AST_EXPERIMENT, L(@$), $2, L(@2));
       parse_set_items(ps, $$, $3); }

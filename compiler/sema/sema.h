@@ -58,6 +58,7 @@
 #include "derive.h"
 #include "diag.h"
 #include "mtree.h"
+#include "rt_io.h"
 
 /* An optimizer declaration bound to arguments. */
 typedef struct sema_optimizer {
@@ -93,14 +94,6 @@ void sema_data_binding(const sema_data *d, struct host_arg *args, struct host_bi
 /* The shape of one example of d (the table's row with d's sizes); false
  * after reporting an argument the table rejects at d's location. */
 bool sema_data_example(const sema_data *d, struct host_example *out, diag_ctx *dg);
-
-/* One piece of a schedule `warmup(100) >> linear_decay`. */
-typedef struct sema_sched_piece {
-  const char *name; /* "warmup", "linear_decay", ... */
-  int nargs;        /* the piece's parameters, in order; */
-  double *args;     /* NaN where an argument was not given */
-  diag_loc loc;
-} sema_sched_piece;
 
 /* `metric(data)` of an `eval` item, e.g. accuracy(test). */
 typedef struct sema_metric {
@@ -171,7 +164,9 @@ typedef struct sema_experiment {
   long long steps;  /* 0 when epochs is set */
   long long seed;
   int nsched;
-  sema_sched_piece *sched; /* empty: constant schedule */
+  rt_sched_piece *sched; /* the pieces of `warmup(100) >> linear_decay`,
+                            each a call of a schedule declaration compiled
+                            with its arguments (rt_io.h); empty: constant */
   int ndata;
   sema_data *data;
   int nevals;

@@ -626,6 +626,30 @@ static bool check_composite(sema_ctx *c, sema_sym *s) {
   return ok;
 }
 
+/* ---- schedules ---------------------------------------------------------- */
+
+/* schedule name(params) [over steps] = body: the length sees the
+ * parameters, the body also `t` and `total` (which no parameter may be
+ * called); what the body may compute is checked where it is compiled
+ * (sema_schedule.c). */
+static bool check_schedule(sema_ctx *c, sema_sym *s) {
+  const ast_decl *d = s->decl;
+  scope sc = {0};
+  bool ok = check_params(c, d, &sc, BT_CONST);
+  for (int i = 0; i < d->nparams; i++)
+    if (strcmp(d->params[i].name, "t") == 0 || strcmp(d->params[i].name, "total") == 0) {
+      diag_error(c->d, d->params[i].name_loc, "a schedule's parameter cannot be called '%s'",
+                 d->params[i].name);
+      diag_hint(c->d, "in a schedule, t is the step and total the steps it spans");
+      ok = false;
+    }
+  if (d->over)
+    ok = check_in(c, d->over, &sc, BT_CONST) && ok;
+  scope_add(c, &sc, "t", (diag_loc){0});
+  scope_add(c, &sc, "total", (diag_loc){0});
+  return check_in(c, d->body, &sc, BT_CONST | BT_TENSOR) && ok;
+}
+
 /* ---- all declarations -------------------------------------------------- */
 
 void sema_check_decls(sema_ctx *c) {
@@ -642,6 +666,9 @@ void sema_check_decls(sema_ctx *c) {
       break;
     case AST_OPTIMIZER:
       s->bad = sema_is_composite(s->decl) ? !check_composite(c, s) : !check_optimizer(c, s);
+      break;
+    case AST_SCHEDULE:
+      s->bad = !check_schedule(c, s);
       break;
     default:
       break;

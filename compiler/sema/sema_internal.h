@@ -84,7 +84,6 @@ typedef enum sema_bt_use {
   BT_INIT = 4,                /* weight initializer */
   BT_DATA = 8,                /* data source of an experiment */
   BT_LOSS = 16,               /* loss of an experiment */
-  BT_SCHED = 32,              /* schedule piece */
   BT_METRIC = 64,             /* metric of an eval item */
   BT_MODULE = 128             /* module function (in model expressions) */
 } sema_bt_use;
