@@ -326,7 +326,8 @@ typedef struct ast_program {
   int nfiles;
   ast_file **files; /* dependency order; root last */
   int ndecls;
-  ast_decl **decls; /* all files' declarations, dependency order */
+  ast_decl **decls;       /* all files' declarations, dependency order */
+  const char *stdlib_dir; /* the standard library's directory, or NULL */
 } ast_program;
 
 /* ---- names and printing ------------------------------------------------ */

@@ -371,7 +371,8 @@ static bool module_name(sema_ctx *c, const char *name, diag_loc loc, bool call, 
     cands[n++] = sc->names[i];
   n += sema_global_names(c, SEMA_KIND(AST_ATOM) | SEMA_KIND(AST_BOND) | SEMA_KIND(AST_MODULE),
                          cands + n, 256 - n);
-  sema_hint_closest(c, name, cands, n);
+  if (!sema_hint_use(c, name))
+    sema_hint_closest(c, name, cands, n);
   return false;
 }
 

@@ -1,9 +1,12 @@
 /* sema_names.c: the global symbol table (one namespace for atoms, bonds,
- * modules, optimizers and experiments, with duplicate checks) and the
- * "did you mean" hints, chosen by edit distance. */
+ * modules, optimizers, schedules and experiments, with duplicate checks),
+ * the "did you mean" hints, chosen by edit distance, and the hint to `use`
+ * the standard library file that declares a missing name. */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "sema_internal.h"
 
 void sema_collect_symbols(sema_ctx *c) {
@@ -101,4 +104,66 @@ void sema_hint_closest(sema_ctx *c, const char *name, const char *const *cands, 
   const char *best = sema_closest(name, cands, n);
   if (best)
     diag_hint(c->d, "did you mean '%s'?", best);
+}
+
+/* Whether the program already reads the standard library file `file`. */
+static bool uses_std(const sema_ctx *c, const char *file) {
+  for (int i = 0; i < c->prog->nfiles; i++) {
+    const ast_file *f = c->prog->files[i];
+    const char *base = strrchr(f->path, '/');
+    base = base ? base + 1 : f->path;
+    if (f->is_std && strcmp(base, file) == 0)
+      return true;
+  }
+  return false;
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Reads the standard library's files the program does not use, in name
+ * order (parsed on their own, their messages dropped), for the first that
+ * declares `name` itself. */
+const char *sema_stdlib_declaring(sema_ctx *c, const char *name, ast_decl_kind *kind) {
+  const char *dir = c->prog->stdlib_dir;
+  DIR *d = dir ? opendir(dir) : NULL;
+  if (!d)
+    return NULL;
+  const char *files[64];
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL && n < 64;) {
+    size_t len = strlen(e->d_name);
+    if (len > 5 && strcmp(e->d_name + len - 5, ".duet") == 0 && !uses_std(c, e->d_name))
+      files[n++] = arena_strdup(c->a, e->d_name);
+  }
+  closedir(d);
+  qsort(files, (size_t)n, sizeof *files, by_name);
+  const char *found = NULL;
+  for (int i = 0; i < n && !found; i++) {
+    arena *a = arena_new();
+    diag_ctx *dg = diag_new();
+    parse_options opt = {dir};
+    ast_program *p = parse_file(a, dg, arena_printf(a, "%s/%s", dir, files[i]), &opt);
+    for (int k = 0; p && k < p->root->ndecls && !found; k++) {
+      const ast_decl *decl = p->root->decls[k];
+      if (decl->name && decl->kind != AST_COMPARE && decl->kind != AST_SWEEP &&
+          strcmp(decl->name, name) == 0) {
+        found = arena_strndup(c->a, files[i], strlen(files[i]) - 5);
+        *kind = decl->kind;
+      }
+    }
+    diag_free(dg);
+    arena_free(a);
+  }
+  return found;
+}
+
+bool sema_hint_use(sema_ctx *c, const char *name) {
+  ast_decl_kind kind;
+  const char *file = sema_stdlib_declaring(c, name, &kind);
+  if (file)
+    diag_hint(c->d, "the standard library declares %s %s in std.%s: add 'use std.%s'",
+              ast_decl_kind_name(kind), name, file, file);
+  return file != NULL;
 }

@@ -181,12 +181,11 @@ static sema_sym *schedule_sym(sema_ctx *c, const ast_expr *e) {
     diag_error(c->d, at, "unknown schedule '%s'", name);
   else
     diag_error(c->d, at, "expected a schedule such as warmup(100) >> linear_decay");
-  const char *cands[128];
-  int n = sema_global_names(c, SEMA_KIND(AST_SCHEDULE), cands, 128);
-  if (name && !s)
+  if (name && !s && !sema_hint_use(c, name)) {
+    const char *cands[128];
+    int n = sema_global_names(c, SEMA_KIND(AST_SCHEDULE), cands, 128);
     sema_hint_closest(c, name, cands, n);
-  if (n == 0)
-    diag_hint(c->d, "the standard schedules are declared in std.optim: add 'use std.optim'");
+  }
   return NULL;
 }
 
