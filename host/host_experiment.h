@@ -86,6 +86,8 @@ typedef struct host_experiment {
   long params;                 /* number of model parameters */
   int nsched;                  /* pieces of `warmup(100) >> linear_decay`; 0: constant */
   const rt_sched_piece *sched; /* each with its value program (rt_io.h) */
+  long checkpoint_every;       /* `checkpoint every N steps`, or -1: not declared */
+  double checkpoint_every_s;   /* `checkpoint every N seconds`, or -1: not declared */
   int ndata;
   const host_binding *data;
   int nevals;

@@ -129,11 +129,13 @@ static rt_field settings(host_provenance *p, const host_experiment *e, const hos
 }
 
 static rt_field run_field(host_provenance *p, const host_run_facts *r) {
-  rt_field *f = new_fields(p, 4);
+  rt_field *f = new_fields(p, 6);
   size_t n = 0;
   f[n++] = RT_INT("total_steps", r->total_steps);
   f[n++] = RT_INT("schedule_steps", r->plan_steps);
   f[n++] = RT_INT("log_every", r->log_every);
+  f[n++] = RT_INT("checkpoint_every", r->checkpoint_every);
+  f[n++] = RT_NUM("checkpoint_every_s", r->checkpoint_every_s);
   if (r->init_from) {
     rt_field *init = new_fields(p, 3);
     init[0] = RT_STR("path", r->init_from);

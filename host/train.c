@@ -53,6 +53,8 @@ typedef struct trainer {
   long total; /* the run's length */
   long plan;  /* the length the schedule spans */
   long log_every;
+  long ckpt_every; /* checkpoint periods: the options', else the experiment's */
+  double ckpt_every_s;
   long step;             /* steps done */
   long saved_step;       /* step of the last checkpoint; -1: none */
   long logged_step;      /* step of the last training line of metrics.jsonl */
@@ -257,13 +259,12 @@ static int save_checkpoint(trainer *t) {
 }
 
 /* Whether step s ends with a checkpoint of its own (--checkpoint-every,
- * --checkpoint-every-s). */
+ * --checkpoint-every-s, or the experiment's `checkpoint every`). */
 static bool checkpoint_due(const trainer *t, long s) {
-  const host_run_opts *o = t->o;
   if (t->saved_step == s)
     return false;
-  return (o->checkpoint_every > 0 && s % o->checkpoint_every == 0) ||
-         (o->checkpoint_every_s > 0 && rt_now_s() - t->saved_s >= o->checkpoint_every_s);
+  return (t->ckpt_every > 0 && s % t->ckpt_every == 0) ||
+         (t->ckpt_every_s > 0 && rt_now_s() - t->saved_s >= t->ckpt_every_s);
 }
 
 /* ---- the first state ------------------------------------------------------------- */
@@ -656,6 +657,8 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
                           .total_steps = t->total,
                           .plan_steps = t->plan,
                           .log_every = t->log_every,
+                          .checkpoint_every = t->ckpt_every,
+                          .checkpoint_every_s = t->ckpt_every_s,
                           .init_from = t->init_from,
                           .init_experiment = t->init_exp,
                           .init_step = t->init_step};
@@ -742,6 +745,12 @@ int host_train(const host_experiment *e, const host_sets *sets, const host_model
                  .o = o,
                  .t_start = rt_now_s(),
                  .show = !o->quiet,
+                 .ckpt_every = o->checkpoint_every >= 0   ? o->checkpoint_every
+                               : e->checkpoint_every >= 0 ? e->checkpoint_every
+                                                          : 0,
+                 .ckpt_every_s = o->checkpoint_every_s >= 0   ? o->checkpoint_every_s
+                                 : e->checkpoint_every_s >= 0 ? e->checkpoint_every_s
+                                                              : HOST_CHECKPOINT_EVERY_S,
                  .init_step = -1};
   int rc = open_rundir(t);
   bool started = false;

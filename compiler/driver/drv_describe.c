@@ -104,6 +104,8 @@ host_experiment *drv_describe(arena *a, const sema_experiment *e, const drv_desc
                          .params = (long)e->model->nparams,
                          .nsched = e->nsched,
                          .sched = e->sched,
+                         .checkpoint_every = (long)e->checkpoint_steps,
+                         .checkpoint_every_s = e->checkpoint_seconds,
                          .ndata = e->ndata,
                          .data = data,
                          .nevals = e->nevals,
@@ -339,10 +341,11 @@ void drv_describe_write_c(FILE *f, const host_experiment *x, const char *name) {
           (unsigned long long)x->seed, x->epochs, x->steps);
   put_double(f, x->lr);
   fprintf(f,
-          ", .params = %ld,\n    .nsched = %d, .sched = sched,\n    .ndata = %d, .data = data, "
-          ".nevals = %d, .evals = evals,\n    "
+          ", .params = %ld,\n    .nsched = %d, .sched = sched, .checkpoint_every = %ld, "
+          ".checkpoint_every_s = %.17g,\n    .ndata = %d, .data = data, .nevals = %d, .evals = "
+          "evals,\n    "
           ".loss = ",
-          x->params, x->nsched, x->ndata, x->nevals);
+          x->params, x->nsched, x->checkpoint_every, x->checkpoint_every_s, x->ndata, x->nevals);
   put_string(f, x->loss);
   fprintf(f,
           ",\n    .noptimizers = %d, .optimizers = optimizers,\n    .noverrides = %d, "

@@ -198,7 +198,8 @@ typedef enum ast_item_kind {
   AST_ITEM_STATE,         /* state name = value */
   AST_ITEM_DATA,          /* data a = value, b = value */
   AST_ITEM_OPTIMIZER_FOR, /* optimizer for Group = value */
-  AST_ITEM_EVAL           /* eval every [N] epoch(s)|step(s): metrics */
+  AST_ITEM_EVAL,          /* eval every [N] epoch(s)|step(s): metrics */
+  AST_ITEM_CHECKPOINT     /* checkpoint every N steps|seconds|minutes */
 } ast_item_kind;
 
 typedef enum ast_period_unit { AST_EVERY_EPOCH, AST_EVERY_STEP } ast_period_unit;
@@ -242,6 +243,11 @@ struct ast_item {
       int nmetrics;
       ast_expr **metrics;
     } eval;
+    struct {
+      bool by_time; /* seconds or minutes (then `every` is in seconds) */
+      double every; /* steps or seconds */
+      diag_loc period_loc;
+    } checkpoint;
   };
 };
 

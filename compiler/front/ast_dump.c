@@ -32,7 +32,8 @@ const char *ast_item_kind_name(ast_item_kind k) {
                                       [AST_ITEM_STATE] = "state",
                                       [AST_ITEM_DATA] = "data",
                                       [AST_ITEM_OPTIMIZER_FOR] = "optimizer-for",
-                                      [AST_ITEM_EVAL] = "eval"};
+                                      [AST_ITEM_EVAL] = "eval",
+                                      [AST_ITEM_CHECKPOINT] = "checkpoint"};
   return names[k];
 }
 
@@ -196,6 +197,10 @@ static void item(FILE *out, const ast_item *it) {
   case AST_ITEM_EVAL:
     fprintf(out, " every %lld %s", it->eval.every,
             it->eval.unit == AST_EVERY_STEP ? "steps" : "epochs");
+    break;
+  case AST_ITEM_CHECKPOINT:
+    fprintf(out, " every %.17g %s", it->checkpoint.every,
+            it->checkpoint.by_time ? "seconds" : "steps");
     break;
   default:
     break;

@@ -69,6 +69,10 @@ ast_type parse_type(parse_state *ps, const char *name, diag_loc loc);
 /* Items and declarations. */
 ast_item *parse_item(parse_state *ps, ast_item_kind kind, diag_loc loc, const char *name,
                      diag_loc name_loc, ast_expr *value);
+/* `WORD every N unit`: a checkpoint period when WORD is `checkpoint` and
+ * unit is step(s), second(s) or minute(s); otherwise an error (NULL). */
+ast_item *parse_checkpoint(parse_state *ps, diag_loc loc, const char *word, diag_loc word_loc,
+                           double n, const char *unit, diag_loc n_loc, diag_loc unit_loc);
 /* Checks that no dimension of a weight is `..`. */
 void parse_check_dims(parse_state *ps, parse_vec dims);
 /* `every [N] unit`: unit must be epoch(s) or step(s), N positive. */

@@ -263,6 +263,10 @@ item
       $$->optfor.group = $3.s;
       $$->optfor.is_glob = true;
       $$->optfor.group_loc = L(@3); }
+  | NAME KW_EVERY INT NAME {
+      $$ = parse_checkpoint(ps, L(@$), $1, L(@1), (double)$3, $4, L(@3), L(@4)); }
+  | NAME KW_EVERY FLOAT NAME {
+      $$ = parse_checkpoint(ps, L(@$), $1, L(@1), $3, $4, L(@3), L(@4)); }
   | KW_EVAL KW_EVERY NAME ':' exprs {
       $$ = parse_item(ps, AST_ITEM_EVAL, L(@$), NULL, NOLOC, NULL);
       parse_eval_period(ps, $$, 1, false, $3, L(@3));

@@ -171,6 +171,8 @@ typedef struct sema_experiment {
   sema_data *data;
   int nevals;
   sema_eval *evals;
+  long long checkpoint_steps; /* `checkpoint every N steps`, or -1 */
+  double checkpoint_seconds;  /* `checkpoint every N seconds|minutes` (in seconds), or -1 */
 } sema_experiment;
 
 /* A setting replaced before an experiment is built. `key` is a setting
@@ -204,6 +206,7 @@ int sema_study_nkeys(const sema_study *st);
 void sema_study_variant(const sema_study *st, int i, sema_override *ov);
 
 struct sema_sym;
+struct sema_stdlib_decl;
 
 typedef struct sema_result {
   arena *arena;   /* not owned */
@@ -215,6 +218,9 @@ typedef struct sema_result {
   sema_experiment **experiments; /* in source order; NULL entries never */
   int nstudies;
   sema_study *studies;
+  bool stdlib_indexed; /* the declarations of the standard library files the */
+  int nstdlib_decls;   /* program does not use (for hints; internal to sema) */
+  struct sema_stdlib_decl *stdlib_decls;
 } sema_result;
 
 /* Checks the whole program and builds every experiment. Errors go to d; the

@@ -122,14 +122,23 @@ static int by_name(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* A declaration of a standard library file the program does not use. */
+struct sema_stdlib_decl {
+  const char *name;
+  ast_decl_kind kind;
+  const char *file; /* "nn" */
+};
+
 /* Reads the standard library's files the program does not use, in name
- * order (parsed on their own, their messages dropped), for the first that
- * declares `name` itself. */
-const char *sema_stdlib_declaring(sema_ctx *c, const char *name, ast_decl_kind *kind) {
+ * order (each parsed on its own, its messages dropped), into the index
+ * of their declarations: once per program. */
+static void index_stdlib(sema_ctx *c) {
+  sema_result *r = c->res;
+  r->stdlib_indexed = true;
   const char *dir = c->prog->stdlib_dir;
   DIR *d = dir ? opendir(dir) : NULL;
   if (!d)
-    return NULL;
+    return;
   const char *files[64];
   int n = 0;
   for (struct dirent *e; (e = readdir(d)) != NULL && n < 64;) {
@@ -139,24 +148,36 @@ const char *sema_stdlib_declaring(sema_ctx *c, const char *name, ast_decl_kind *
   }
   closedir(d);
   qsort(files, (size_t)n, sizeof *files, by_name);
-  const char *found = NULL;
-  for (int i = 0; i < n && !found; i++) {
+  for (int i = 0; i < n; i++) {
     arena *a = arena_new();
     diag_ctx *dg = diag_new();
     parse_options opt = {dir};
     ast_program *p = parse_file(a, dg, arena_printf(a, "%s/%s", dir, files[i]), &opt);
-    for (int k = 0; p && k < p->root->ndecls && !found; k++) {
+    for (int k = 0; p && k < p->root->ndecls; k++) {
       const ast_decl *decl = p->root->decls[k];
-      if (decl->name && decl->kind != AST_COMPARE && decl->kind != AST_SWEEP &&
-          strcmp(decl->name, name) == 0) {
-        found = arena_strndup(c->a, files[i], strlen(files[i]) - 5);
-        *kind = decl->kind;
-      }
+      if (!decl->name || decl->kind == AST_COMPARE || decl->kind == AST_SWEEP)
+        continue;
+      r->stdlib_decls =
+          arena_grow(c->a, r->stdlib_decls, (size_t)r->nstdlib_decls * sizeof *r->stdlib_decls,
+                     (size_t)(r->nstdlib_decls + 1) * sizeof *r->stdlib_decls);
+      r->stdlib_decls[r->nstdlib_decls++] =
+          (struct sema_stdlib_decl){arena_strdup(c->a, decl->name), decl->kind,
+                                    arena_strndup(c->a, files[i], strlen(files[i]) - 5)};
     }
     diag_free(dg);
     arena_free(a);
   }
-  return found;
+}
+
+const char *sema_stdlib_declaring(sema_ctx *c, const char *name, ast_decl_kind *kind) {
+  if (!c->res->stdlib_indexed)
+    index_stdlib(c);
+  for (int i = 0; i < c->res->nstdlib_decls; i++)
+    if (strcmp(c->res->stdlib_decls[i].name, name) == 0) {
+      *kind = c->res->stdlib_decls[i].kind;
+      return c->res->stdlib_decls[i].file;
+    }
+  return NULL;
 }
 
 bool sema_hint_use(sema_ctx *c, const char *name) {
