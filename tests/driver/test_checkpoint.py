@@ -10,8 +10,9 @@
     --extend-steps; --extend-steps N runs N more steps at the schedule's
     last value;
   - --checkpoint-every N writes the checkpoint every N steps; so does an
-    experiment's `checkpoint every N steps` (and `every N minutes`), which
-    the options override, all recorded in summary.json;
+    experiment's `checkpoint every N steps` (and `every N minutes`), in
+    duet run and in the emitted train alike, which the options override,
+    all recorded in summary.json;
   - --init-from RUN_DIR starts from another run's weights (another
     optimizer, fresh state), and names a missing or mis-shaped weight;
   - provenance: summary.json's data files (size, FNV-1a), and `duet
@@ -150,6 +151,19 @@ for name, extra, step, every, every_s in (("decl", [], "6", 3, 120),
             (got.get("checkpoint_every"), got.get("checkpoint_every_s")))
 got = read_summary(t.path("every", "summary.json"))["run"]
 t.equal("checkpoint periods by default: summary.json", (3, 300),
+        (got.get("checkpoint_every"), got.get("checkpoint_every_s")))
+# the emitted train reads the same declaration
+run("emit-c", declared, "--out", "emitted")
+subprocess.run(["make", "-C", t.path("emitted"), "-j2", "BLAS=openblas"], check=True,
+               capture_output=True)
+subprocess.run(["./train", "--out", "run", "--stop-after", "7", "--steps", "7", "--quiet"],
+               cwd=t.path("emitted"), check=True, capture_output=True,
+               env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+_, prev = read_safetensors(t.path("emitted", "run", "train_state.prev.safetensors"))
+t.check(prev.get("duet.step") == "6", "checkpoint periods (emitted train): the checkpoint "
+        "before the last", "6", prev.get("duet.step"))
+got = read_summary(t.path("emitted", "run", "summary.json"))["run"]
+t.equal("checkpoint periods (emitted train): summary.json", (3, 120),
         (got.get("checkpoint_every"), got.get("checkpoint_every_s")))
 
 # ---- fine-tuning ------------------------------------------------------------------
