@@ -90,6 +90,9 @@ typedef struct host_experiment {
   double checkpoint_every_s;   /* `checkpoint every N seconds`, or -1: not declared */
   int ndata;
   const host_binding *data;
+  host_example example; /* the training data's examples, as the program
+                           was compiled for them (from the files of file
+                           sources, at compile time) */
   int nevals;
   const host_eval *evals;
   const char *loss; /* "cross_entropy", "mse", ... */

@@ -87,6 +87,10 @@ host_experiment *drv_describe(arena *a, const sema_experiment *e, const drv_desc
   host_binding *data = NEW(a, e->ndata, host_binding);
   for (int i = 0; i < e->ndata; i++)
     sema_data_binding(&e->data[i], NEW(a, e->data[i].nargs, host_arg), &data[i]);
+  host_example example = {0};
+  for (int i = 0; i < e->ndata; i++)
+    if (strcmp(e->data[i].name, "train") == 0 && e->data[i].example)
+      example = *e->data[i].example;
   host_eval *evals = NEW(a, e->nevals, host_eval);
   for (int i = 0; i < e->nevals; i++)
     describe_eval(a, &e->evals[i], &evals[i]);
@@ -108,6 +112,7 @@ host_experiment *drv_describe(arena *a, const sema_experiment *e, const drv_desc
                          .checkpoint_every_s = e->checkpoint_seconds,
                          .ndata = e->ndata,
                          .data = data,
+                         .example = example,
                          .nevals = e->nevals,
                          .evals = evals,
                          .loss = e->loss,
@@ -158,6 +163,15 @@ static void put_strings(FILE *f, const char *name, const char *const *v, int n) 
     put_string(f, v[i]);
   }
   fputs(n ? "};\n" : "NULL};\n", f);
+}
+
+/* `static const host_example experiment_example = {...};` */
+static void put_example(FILE *f, const host_example *ex) {
+  fputs("static const host_example experiment_example = {", f);
+  put_string(f, ex->source ? ex->source : "");
+  fprintf(f, ", %d, %d, {%ld, %ld, %ld}, %d, %d, {%ld, %ld, %ld}, %d, %d, %ld};\n", ex->x_tokens,
+          ex->x_rank, ex->x_dims[0], ex->x_dims[1], ex->x_dims[2], ex->y_labels, ex->y_rank,
+          ex->y_dims[0], ex->y_dims[1], ex->y_dims[2], ex->classes, ex->classifier, ex->context);
 }
 
 static void put_binding(FILE *f, const host_binding *b, int i) {
@@ -331,6 +345,7 @@ void drv_describe_write_c(FILE *f, const host_experiment *x, const char *name) {
   put_optimizers(f, x);
   put_strings(f, "overrides", x->overrides, x->noverrides);
   put_files(f, x);
+  put_example(f, &x->example);
   fprintf(f, "const host_experiment %s = {\n    .name = ", name);
   put_string(f, x->name);
   fputs(",\n    .source = ", f);
@@ -343,8 +358,7 @@ void drv_describe_write_c(FILE *f, const host_experiment *x, const char *name) {
   fprintf(f,
           ", .params = %ld,\n    .nsched = %d, .sched = sched, .checkpoint_every = %ld, "
           ".checkpoint_every_s = %.17g,\n    .ndata = %d, .data = data, .nevals = %d, .evals = "
-          "evals,\n    "
-          ".loss = ",
+          "evals,\n    .example = experiment_example, .loss = ",
           x->params, x->nsched, x->checkpoint_every, x->checkpoint_every_s, x->ndata, x->nevals);
   put_string(f, x->loss);
   fprintf(f,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data_sources.h"
 #include "elab.h"
 #include "parse.h"
 #include "sema.h"
@@ -22,10 +23,27 @@ const char *drv_stdlib_dir(const char *override) {
   return dir;
 }
 
+/* Whether the shapes of e's data come from files (a source the table
+ * probes: idx, npy, tokens, ...): those are read when the experiment is
+ * built to run, with its --set values, not by the whole-program check, so
+ * that is where such an experiment is elaborated. */
+static bool shapes_from_files(const sema_experiment *e) {
+  for (int i = 0; i < e->ndata; i++) {
+    const host_source *s = host_source_find(e->data[i].source);
+    if (s && s->probe && !e->data[i].example)
+      return true;
+  }
+  return false;
+}
+
 /* Elaborates every variant of study st (the product of its axes, as
  * `duet compare` and `duet sweep` train them) up to the first that fails,
  * whose settings get a note each. */
 static void elaborate_study(drv_unit *u, const sema_study *st) {
+  for (int i = 0; i < u->sema->nexperiments; i++)
+    if (u->sema->experiments[i]->decl == st->experiment &&
+        shapes_from_files(u->sema->experiments[i]))
+      return;
   int nkeys = sema_study_nkeys(st), nv = sema_study_nvariants(st);
   sema_override *ov = arena_alloc(u->arena, (size_t)nkeys * sizeof *ov);
   for (int i = 0; i < nv; i++) {
@@ -47,7 +65,8 @@ static void elaborate_study(drv_unit *u, const sema_study *st) {
 static void elaborate_program(drv_unit *u) {
   const sema_result *r = u->sema;
   for (int i = 0; i < r->nexperiments; i++)
-    elab_check(r, r->experiments[i], u->diag);
+    if (!shapes_from_files(r->experiments[i]))
+      elab_check(r, r->experiments[i], u->diag);
   for (int i = 0; i < r->nstudies && diag_error_count(u->diag) == 0; i++)
     elaborate_study(u, &r->studies[i]);
 }

@@ -125,7 +125,7 @@ ev el_call_builtin(el_tx *x, const ast_expr *call, el_env *env) {
   if (!b || !(b->lang.use & (OPS_USE_TENSOR | OPS_USE_CONST)))
     return el_fail(x, call->call.name_loc, "'%s' is not a tensor function", name);
   call_ctx cc = {.x = x, .call = call, .nparams = b->lang.nparams};
-  ops_args a = {.b = b, .g = x->g, .ctx = &cc, .fail = fail_at};
+  ops_args a = {.b = b, .g = x->g, .ctx = &cc, .fail = fail_at, .precision = x->precision};
   if (x->est) {
     a.lanczos_steps = x->est->steps;
     a.lanczos_state = lanczos_state;

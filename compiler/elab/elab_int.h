@@ -102,6 +102,7 @@ typedef struct el_tx {
   el_dualize_fn dualize;   /* NULL outside optimizer bodies */
   const mt_weight *weight; /* optimizer bodies: the weight being stepped */
   el_spectral_est *est;    /* logged norms (owned by the caller); NULL: exact */
+  const char *precision;   /* inside dualize(u, precision = p): p, else NULL */
 } el_tx;
 
 /* elab_env.c */
@@ -119,6 +120,12 @@ ir_node *el_weight_node(el_tx *x, int i);
 
 /* elab_report.c: errors of a translation. Each returns ev_err(). */
 ev el_fail(el_tx *x, diag_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The experiment's `train` binding, or NULL. */
+const sema_data *el_train_data(const sema_experiment *e);
+/* What the examples of d come from, for messages: the features' file name
+ * ("x.npy"), else the source ("fashion_mnist()"). */
+const char *el_data_origin(el_ctx *c, const sema_data *d);
 /* A builder result: the node, or the graph's message reported at loc. */
 ev el_ir(el_tx *x, diag_loc loc, ir_node *n);
 /* Sets the graph location to the current module path and `loc`. */
@@ -164,9 +171,10 @@ ir_node *el_optimizer_step(el_tx *x, const mt_weight *w, const sema_optimizer *o
 /* Translates the dualize body of every atom on its own weights (checks). */
 bool el_check_dualize(el_tx *x, const mt_node *atom);
 
-/* elab_norm.c: the modular norm of the weights (upd == NULL) or of the
- * updates upd[i] (per model weight); a rank-0 node, or NULL after errors. */
-ir_node *el_modular_norm(el_tx *x, ir_node *const *upd);
+/* elab_norm.c: the modular norm of the weights (vals == NULL) or of
+ * vals[i] (per model weight): with `update`, of updates (the estimates
+ * start from the update directions); a rank-0 node, or NULL after errors. */
+ir_node *el_modular_norm(el_tx *x, ir_node *const *vals, bool update);
 
 /* elab_data.c: the per-step inputs for a batch: `x`, `y` or `x:b`, `y:b`. */
 bool el_declare_inputs(el_ctx *c, long long batch, int *xi, int *yi);

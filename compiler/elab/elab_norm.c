@@ -13,17 +13,17 @@
  * of the exact values (docs/language.md). */
 enum { LANCZOS_STEPS = 8 };
 
-/* The declared norm of an atom on its weights, or on upd[] when given. Its
+/* The declared norm of an atom on its weights, or on vals[] when given. Its
  * k-th spectral norm starts from the state "<atom>:norm_v<k>" (weights) or
  * "<atom>:update_norm_v<k>" (updates). */
-static ev atom_norm(el_tx *x, const mt_node *atom, ir_node *const *upd) {
+static ev atom_norm(el_tx *x, const mt_node *atom, ir_node *const *vals, bool update) {
   el_ctx *c = x->c;
   el_spectral_est est = {.prefix =
-                             arena_printf(c->a, "%s:%snorm_v", atom->path, upd ? "update_" : ""),
+                             arena_printf(c->a, "%s:%snorm_v", atom->path, update ? "update_" : ""),
                          .steps = LANCZOS_STEPS};
   el_env *env = el_instance_env(c, atom);
-  for (int i = 0; upd && i < atom->nweights; i++)
-    el_env_set(c->a, env, atom->weights[i].name, ev_tensor(upd[atom->weights[i].index]));
+  for (int i = 0; vals && i < atom->nweights; i++)
+    el_env_set(c->a, env, atom->weights[i].name, ev_tensor(vals[atom->weights[i].index]));
   x->what = arena_printf(c->a, "norm of %s", atom->path);
   x->inst = atom->loc;
   x->inst_note = arena_printf(c->a, "%s is created here", atom->path);
@@ -38,12 +38,12 @@ static ev atom_norm(el_tx *x, const mt_node *atom, ir_node *const *upd) {
   return el_fail(x, atom->norm->value->loc, "a norm must be a number, got %s", el_describe(x, v));
 }
 
-ir_node *el_modular_norm(el_tx *x, ir_node *const *upd) {
+ir_node *el_modular_norm(el_tx *x, ir_node *const *vals, bool update) {
   const derive_norm *nm = x->c->e->norm;
   ev acc = ev_num(0);
   bool ok = true;
   for (int i = 0; i < nm->nterms; i++) {
-    ev v = atom_norm(x, nm->terms[i].atom, upd);
+    ev v = atom_norm(x, nm->terms[i].atom, vals, update);
     ok = v.kind != EV_ERR && ok;
     if (!ok)
       continue;

@@ -30,7 +30,7 @@ expect(["run", src, "--out", "x", "--set", "optimizer.lrr=0.1"], 1,
        "--set:1:1: error: optimizer Dual has no parameter 'lrr'\n"
        "optimizer.lrr=0.1\n"
        "^" + "~" * 12 + "\n"
-       "  hint: did you mean 'lr'? optimizer Dual takes lr, beta, nesterov, wd\n",
+       "  hint: did you mean 'lr'? optimizer Dual takes lr, beta, nesterov, wd, precision\n",
        "unknown optimizer parameter")
 expect(["run", src, "--out", "x", "--set", "lr=0.1"], 1,
        "--set:1:1: error: unknown experiment setting 'lr'\n"
@@ -75,4 +75,7 @@ expect(["run", "--resume", "none"], 1,
 expect(["run", src, "--steps", "x"], 1,
        "duet: error: --steps needs a non-negative integer, got 'x'\n"
        "  hint: run 'duet run --help' for usage\n", "a bad option value")
+expect(["run", src, "--gemm", "mkl"], 1,
+       "duet: error: --gemm is openblas or onednn, got 'mkl'\n"
+       "  hint: run 'duet run --help' for usage\n", "an unknown GEMM backend")
 t.done()
