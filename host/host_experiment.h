@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "data_sources.h"
+#include "rt_io.h"
 
 /* `loss(test)` or `accuracy(test)`. */
 typedef struct host_metric {
@@ -80,12 +81,13 @@ typedef struct host_experiment {
   const char *source;       /* the .duet file (absolute path) */
   const char *duet_version; /* of the compiler that built it */
   uint64_t seed;
-  long epochs, steps;             /* one of them is 0 */
-  double lr;                      /* the default optimizer's lr, or NaN */
-  long params;                    /* number of model parameters */
-  int nsched;                     /* pieces of `warmup(100) >> linear_decay`; 0: constant */
-  const char *const *sched_names; /* "constant", "warmup", "linear_decay", "cosine_decay" */
-  const double *sched_args;       /* each piece's argument, NaN when not given */
+  long epochs, steps;          /* one of them is 0 */
+  double lr;                   /* the default optimizer's lr, or NaN */
+  long params;                 /* number of model parameters */
+  int nsched;                  /* pieces of `warmup(100) >> linear_decay`; 0: constant */
+  const rt_sched_piece *sched; /* each with its value program (rt_io.h) */
+  long checkpoint_every;       /* `checkpoint every N steps`, or -1: not declared */
+  double checkpoint_every_s;   /* `checkpoint every N seconds`, or -1: not declared */
   int ndata;
   const host_binding *data;
   host_example example; /* the training data's examples, as the program

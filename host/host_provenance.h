@@ -17,6 +17,8 @@
 typedef struct host_run_facts {
   long batch;
   long total_steps, plan_steps, log_every;
+  long checkpoint_every;       /* the checkpoint periods in steps (0: none) */
+  double checkpoint_every_s;   /* and seconds (0: none) */
   const char *init_from;       /* --init-from, or NULL */
   const char *init_experiment; /* its checkpoint's experiment and step */
   long init_step;

@@ -49,9 +49,11 @@ typedef struct host_run_opts {
   long stop_after;           /* --stop-after N: stop (resumably) after step N, or -1 */
   long log_every;            /* --log-every N, or 0: the checkpoint's, else 10 */
   long extend_steps;         /* --extend-steps N: a resumed run's extra steps, or 0 */
-  long checkpoint_every;     /* --checkpoint-every N: a checkpoint every N steps, or 0 */
+  long checkpoint_every;     /* --checkpoint-every N: a checkpoint every N steps (0:
+                                none), or -1: the experiment's, else 0 */
   double checkpoint_every_s; /* --checkpoint-every-s S: after S seconds without one
-                                (default HOST_CHECKPOINT_EVERY_S; 0: never) */
+                                (0: never), or -1: the experiment's, else
+                                HOST_CHECKPOINT_EVERY_S */
   long threads;              /* --threads N (BLAS threads), or 0: the library's default */
   const char *gemm;          /* --gemm openblas|onednn: the GEMM backend, or NULL: the
                                 default (rt_kernels.h) */
@@ -64,8 +66,8 @@ typedef struct host_run_opts {
 } host_run_opts;
 
 /* The options of a run as both `duet run` and the emitted train take
- * them: no file, no --resume or --init-from, lengths from the experiment,
- * checkpoints every HOST_CHECKPOINT_EVERY_S seconds. */
+ * them: no file, no --resume or --init-from, lengths and checkpoint
+ * periods from the experiment. */
 void host_run_opts_init(host_run_opts *o, const char *prog, const char *resume_cmd);
 
 /* Parses the run option at argv[i] if it is one (--steps, --epochs,

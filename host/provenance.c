@@ -85,13 +85,8 @@ static rt_field optimizer_field(host_provenance *p, const host_optimizer *o) {
 /* "warmup(100) >> linear_decay", or "constant". */
 static const char *schedule_text(host_provenance *p, const host_experiment *e) {
   const char *s = e->nsched ? "" : "constant";
-  for (int i = 0; i < e->nsched; i++) {
-    const char *sep = i ? " >> " : "";
-    if (e->sched_args[i] == e->sched_args[i]) /* given */
-      s = text(p, "%s%s%s(%.17g)", s, sep, e->sched_names[i], e->sched_args[i]);
-    else
-      s = text(p, "%s%s%s", s, sep, e->sched_names[i]);
-  }
+  for (int i = 0; i < e->nsched; i++)
+    s = text(p, "%s%s%s", s, i ? " >> " : "", e->sched[i].text);
   return s;
 }
 
@@ -154,11 +149,13 @@ static rt_field dist_field(host_provenance *p, const host_run_facts *r) {
 }
 
 static rt_field run_field(host_provenance *p, const host_run_facts *r) {
-  rt_field *f = new_fields(p, 5);
+  rt_field *f = new_fields(p, 7);
   size_t n = 0;
   f[n++] = RT_INT("total_steps", r->total_steps);
   f[n++] = RT_INT("schedule_steps", r->plan_steps);
   f[n++] = RT_INT("log_every", r->log_every);
+  f[n++] = RT_INT("checkpoint_every", r->checkpoint_every);
+  f[n++] = RT_NUM("checkpoint_every_s", r->checkpoint_every_s);
   if (r->init_from) {
     rt_field *init = new_fields(p, 3);
     init[0] = RT_STR("path", r->init_from);

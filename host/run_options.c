@@ -15,7 +15,8 @@ void host_run_opts_init(host_run_opts *o, const char *prog, const char *resume_c
                        .steps = -1,
                        .epochs = -1,
                        .stop_after = -1,
-                       .checkpoint_every_s = HOST_CHECKPOINT_EVERY_S};
+                       .checkpoint_every = -1,
+                       .checkpoint_every_s = -1};
 }
 
 /* The options with a whole number (>= 0) as value, and where each goes. */

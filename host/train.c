@@ -68,6 +68,8 @@ typedef struct trainer {
   long total;                        /* the run's length */
   long plan;                         /* the length the schedule spans */
   long log_every;
+  long ckpt_every; /* checkpoint periods: the options', else the experiment's */
+  double ckpt_every_s;
   long step;             /* steps done */
   long saved_step;       /* step of the last checkpoint; -1: none */
   long logged_step;      /* step of the last training line of metrics.jsonl */
@@ -100,8 +102,7 @@ static bool stopping(const trainer *t) {
 }
 
 static double schedule_at(const trainer *t, long s) {
-  return rt_schedule_at(t->e->sched_names, t->e->sched_args, t->e->nsched,
-                        s < t->plan ? s : t->plan, t->plan);
+  return rt_schedule_at(t->e->sched, t->e->nsched, s < t->plan ? s : t->plan, t->plan);
 }
 
 /* ---- metrics lines ------------------------------------------------------------ */
@@ -285,13 +286,12 @@ static int save_checkpoint(trainer *t) {
 }
 
 /* Whether step s ends with a checkpoint of its own (--checkpoint-every,
- * --checkpoint-every-s). */
+ * --checkpoint-every-s, or the experiment's `checkpoint every`). */
 static bool checkpoint_due(const trainer *t, long s) {
-  const host_run_opts *o = t->o;
   if (t->saved_step == s)
     return false;
-  return (o->checkpoint_every > 0 && s % o->checkpoint_every == 0) ||
-         (o->checkpoint_every_s > 0 && rt_now_s() - t->saved_s >= o->checkpoint_every_s);
+  return (t->ckpt_every > 0 && s % t->ckpt_every == 0) ||
+         (t->ckpt_every_s > 0 && rt_now_s() - t->saved_s >= t->ckpt_every_s);
 }
 
 /* ---- the first state ------------------------------------------------------------- */
@@ -862,6 +862,8 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
                           .total_steps = t->total,
                           .plan_steps = t->plan,
                           .log_every = t->log_every,
+                          .checkpoint_every = t->ckpt_every,
+                          .checkpoint_every_s = t->ckpt_every_s,
                           .init_from = t->init_from,
                           .init_experiment = t->init_exp,
                           .init_step = t->init_step,
@@ -967,6 +969,12 @@ int host_train(const host_experiment *e, const host_sets *sets, const host_model
                  .writer = host_dist_rank() == 0,
                  .t_start = rt_now_s(),
                  .show = !o->quiet && host_dist_rank() == 0,
+                 .ckpt_every = o->checkpoint_every >= 0   ? o->checkpoint_every
+                               : e->checkpoint_every >= 0 ? e->checkpoint_every
+                                                          : 0,
+                 .ckpt_every_s = o->checkpoint_every_s >= 0   ? o->checkpoint_every_s
+                                 : e->checkpoint_every_s >= 0 ? e->checkpoint_every_s
+                                                              : HOST_CHECKPOINT_EVERY_S,
                  .init_step = -1};
   t->batch = m->batch * t->ranks;
   int rc = same_everywhere(t);

@@ -620,14 +620,74 @@ void rt_progress_message(rt_progress *p, const char *line);
 void rt_progress_end(rt_progress *p);
 
 /* ---- learning-rate schedule ------------------------------------------------
- * The value at step t (1-based) of a run of `total` steps of the schedule
- * `names[0] >> names[1] >> ...`; args[i] is piece i's argument (NaN when
- * not given). The pieces run one after another: warmup(n) lasts n steps
- * and rises linearly (t / n); every other piece (constant,
- * linear_decay(to = 0), cosine_decay(to = 0)) gets an equal part of the
- * steps left after the warmups. A decay starts at 1 and, over its steps,
- * goes down to `to` (reached just after its last step). No pieces: 1. */
-double rt_schedule_at(const char *const *names, const double *args, int n, long t, long total);
+ * A schedule is `a >> b >> ...` of pieces, each declared in duet as an
+ * expression of `t` (the step, from 1) and `total` (the steps it spans),
+ * compiled to a value program: instructions in postfix order on a stack of
+ * doubles. CONST pushes imm; T and TOTAL push t and total; the unary
+ * operations replace the top, the binary ones (a then b on the stack) and
+ * SELECT (cond, a, b: cond != 0 ? a : b) replace their operands by the
+ * result. Comparisons, AND, OR and NOT give 1 or 0; MIN(a, b) is b < a ?
+ * b : a and MAX(a, b) b > a ? b : a; POW, the functions and the rest are
+ * C's double operations (libm), as compile-time numbers compute. */
+typedef enum rt_sched_opcode {
+  RT_SCHED_CONST,
+  RT_SCHED_T,
+  RT_SCHED_TOTAL,
+  RT_SCHED_NEG, /* unary */
+  RT_SCHED_NOT,
+  RT_SCHED_SQRT,
+  RT_SCHED_EXP,
+  RT_SCHED_LOG,
+  RT_SCHED_ABS,
+  RT_SCHED_FLOOR,
+  RT_SCHED_CEIL,
+  RT_SCHED_SIN,
+  RT_SCHED_COS,
+  RT_SCHED_TANH,
+  RT_SCHED_ADD, /* binary */
+  RT_SCHED_SUB,
+  RT_SCHED_MUL,
+  RT_SCHED_DIV,
+  RT_SCHED_POW,
+  RT_SCHED_MIN,
+  RT_SCHED_MAX,
+  RT_SCHED_LT,
+  RT_SCHED_LE,
+  RT_SCHED_GT,
+  RT_SCHED_GE,
+  RT_SCHED_EQ,
+  RT_SCHED_NE,
+  RT_SCHED_AND,
+  RT_SCHED_OR,
+  RT_SCHED_SELECT /* ternary */
+} rt_sched_opcode;
+
+typedef struct rt_sched_instr {
+  int op; /* rt_sched_opcode */
+  double imm;
+} rt_sched_instr;
+
+/* The deepest stack a value program may use. */
+enum { RT_SCHED_STACK = 64 };
+
+/* One piece of a schedule. */
+typedef struct rt_sched_piece {
+  const char *text; /* as written, with its arguments: "warmup(steps = 100)" */
+  double steps;     /* its own length in steps (declared `over`), or NaN */
+  int ncode;
+  const rt_sched_instr *code;
+} rt_sched_piece;
+
+/* The value of a value program at (t, total). */
+double rt_sched_eval(const rt_sched_instr *code, int ncode, double t, double total);
+
+/* The value at step t (1-based) of a run of `total` steps of the schedule
+ * p[0] >> p[1] >> ... of n pieces. The pieces run one after another: a
+ * piece with its own length (warmup(n) lasts n steps) takes those steps,
+ * the others share the steps left equally. Piece i, which starts after
+ * `start` steps and lasts `len`, is evaluated at (t - start, len); the
+ * last piece also beyond its end. No pieces: 1. */
+double rt_schedule_at(const rt_sched_piece *p, int n, long t, long total);
 
 /* ---- SVG line plots ---------------------------------------------------------
  * A self-contained SVG file, replaced atomically: axes with ticks and labels,

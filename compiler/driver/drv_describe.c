@@ -84,12 +84,6 @@ static void describe_optimizer(arena *a, const sema_experiment *e, const sema_op
 
 host_experiment *drv_describe(arena *a, const sema_experiment *e, const drv_describe_info *info) {
   host_experiment *x = NEW(a, 1, host_experiment);
-  const char **names = NEW(a, e->nsched, const char *);
-  double *args = NEW(a, e->nsched, double);
-  for (int i = 0; i < e->nsched; i++) {
-    names[i] = e->sched[i].name;
-    args[i] = e->sched[i].nargs ? e->sched[i].args[0] : NAN;
-  }
   host_binding *data = NEW(a, e->ndata, host_binding);
   for (int i = 0; i < e->ndata; i++)
     sema_data_binding(&e->data[i], NEW(a, e->data[i].nargs, host_arg), &data[i]);
@@ -113,8 +107,9 @@ host_experiment *drv_describe(arena *a, const sema_experiment *e, const drv_desc
                          .lr = optimizer_lr(e->optimizer),
                          .params = (long)e->model->nparams,
                          .nsched = e->nsched,
-                         .sched_names = names,
-                         .sched_args = args,
+                         .sched = e->sched,
+                         .checkpoint_every = (long)e->checkpoint_steps,
+                         .checkpoint_every_s = e->checkpoint_seconds,
                          .ndata = e->ndata,
                          .data = data,
                          .example = example,
@@ -294,14 +289,31 @@ static void put_files(FILE *f, const host_experiment *x) {
   fputs(x->nfiles ? "};\n" : "    {0}};\n", f);
 }
 
-void drv_describe_write_c(FILE *f, const host_experiment *x, const char *name) {
-  put_strings(f, "sched_names", x->sched_names, x->nsched);
-  fputs("static const double sched_args[] = {", f);
+/* The schedule's pieces: each one's value program, then the pieces. */
+static void put_schedule(FILE *f, const host_experiment *x) {
   for (int i = 0; i < x->nsched; i++) {
-    fputs(i ? ", " : "", f);
-    put_double(f, x->sched_args[i]);
+    const rt_sched_piece *p = &x->sched[i];
+    fprintf(f, "static const rt_sched_instr sched%d_code[] = {", i);
+    for (int k = 0; k < p->ncode; k++) {
+      fprintf(f, "%s{%d, ", k ? ", " : "", p->code[k].op);
+      put_double(f, p->code[k].imm);
+      fputc('}', f);
+    }
+    fputs("};\n", f);
   }
-  fputs(x->nsched ? "};\n" : "0};\n", f);
+  fputs("static const rt_sched_piece sched[] = {\n", f);
+  for (int i = 0; i < x->nsched; i++) {
+    fputs("    {", f);
+    put_string(f, x->sched[i].text);
+    fputs(", ", f);
+    put_double(f, x->sched[i].steps);
+    fprintf(f, ", %d, sched%d_code},\n", x->sched[i].ncode, i);
+  }
+  fputs(x->nsched ? "};\n" : "    {0}};\n", f);
+}
+
+void drv_describe_write_c(FILE *f, const host_experiment *x, const char *name) {
+  put_schedule(f, x);
   for (int i = 0; i < x->ndata; i++)
     put_binding(f, &x->data[i], i);
   fputs("static const host_binding data[] = {\n", f);
@@ -344,10 +356,10 @@ void drv_describe_write_c(FILE *f, const host_experiment *x, const char *name) {
           (unsigned long long)x->seed, x->epochs, x->steps);
   put_double(f, x->lr);
   fprintf(f,
-          ", .params = %ld,\n    .nsched = %d, .sched_names = sched_names, .sched_args = "
-          "sched_args,\n    .ndata = %d, .data = data, .nevals = %d, .evals = evals,\n    "
-          ".example = experiment_example, .loss = ",
-          x->params, x->nsched, x->ndata, x->nevals);
+          ", .params = %ld,\n    .nsched = %d, .sched = sched, .checkpoint_every = %ld, "
+          ".checkpoint_every_s = %.17g,\n    .ndata = %d, .data = data, .nevals = %d, .evals = "
+          "evals,\n    .example = experiment_example, .loss = ",
+          x->params, x->nsched, x->checkpoint_every, x->checkpoint_every_s, x->ndata, x->nevals);
   put_string(f, x->loss);
   fprintf(f,
           ",\n    .noptimizers = %d, .optimizers = optimizers,\n    .noverrides = %d, "

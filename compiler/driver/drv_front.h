@@ -28,9 +28,10 @@ const char *drv_stdlib_dir(const char *override);
 /* duet's files: <directory of the executable>/../share/duet (drv_share.c). */
 const char *drv_share_dir(void);
 
-/* Parse and check (semantic analysis) a file / text in memory into a fresh
- * unit. True when no error was reported (warnings allowed). Diagnostics stay
- * in u->diag. */
+/* Parse and check (semantic analysis, then the elaboration `duet run`
+ * does of every experiment and of every variant of every compare and
+ * sweep) a file / text in memory into a fresh unit. True when no error was
+ * reported (warnings allowed). Diagnostics stay in u->diag. */
 bool drv_load_file(drv_unit *u, const char *path, const char *stdlib_dir);
 bool drv_load_string(drv_unit *u, const char *name, const char *text, size_t len,
                      const char *stdlib_dir);

@@ -55,40 +55,28 @@ static void variant_dir(char *out, size_t cap, const char *root, int i, const ch
   snprintf(out, cap, "%s/%d-%s", root, i, safe);
 }
 
-/* The number of settings one variant sets: one per key of every axis. */
-static int keys_per_variant(const ast_decl *d) {
-  int n = 0;
-  for (int k = 0; k < d->naxes; k++)
-    n += d->axes[k].nkeys;
-  return n;
-}
-
 /* Each variant's --set settings "key=value" (after o->sets) and label: a
  * compare's values as written ("Dual(lr = 0.02)"; the items of a tuple
  * value joined by ", "), a sweep's "key=value, ..." */
-static void build_variants(drv_source *s, const ast_decl *d, const drv_run_opts *o, variant *v,
+static void build_variants(drv_source *s, const sema_study *st, const drv_run_opts *o, variant *v,
                            int nv) {
   arena *a = s->unit.arena;
+  int nkeys = sema_study_nkeys(st);
+  sema_override *ov = arena_alloc(a, (size_t)nkeys * sizeof *ov);
   for (int i = 0; i < nv; i++) {
-    v[i].sets = arena_alloc(a, (size_t)(o->nsets + keys_per_variant(d) + 1) * sizeof *v[i].sets);
+    v[i].sets = arena_alloc(a, (size_t)(o->nsets + nkeys + 1) * sizeof *v[i].sets);
     int n = 0;
     for (; n < o->nsets; n++)
       v[i].sets[n] = o->sets[n];
     const char *label = "";
-    for (int k = 0, rest = i, stride = nv; k < d->naxes; k++) {
-      const ast_axis *ax = &d->axes[k];
-      stride /= ax->nvalues;
-      int j = rest / stride;
-      rest %= stride;
-      for (int key = 0; key < ax->nkeys; key++) {
-        const ast_expr *val = ast_axis_value(ax, j, key);
-        assert(val && "sema checks the values of every axis");
-        const char *text = expr_text(a, val), *sep = *label ? ", " : "";
-        v[i].sets[n++] = arena_printf(a, "%s=%s", ax->keys[key].key, text);
-        label = d->kind == AST_COMPARE
-                    ? arena_printf(a, "%s%s%s", label, sep, text)
-                    : arena_printf(a, "%s%s%s=%s", label, sep, ax->keys[key].key, text);
-      }
+    sema_study_variant(st, i, ov);
+    for (int k = 0; k < nkeys; k++) {
+      assert(ov[k].value && "sema checks the values of every axis");
+      const char *text = expr_text(a, ov[k].value), *sep = *label ? ", " : "";
+      v[i].sets[n++] = arena_printf(a, "%s=%s", ov[k].key, text);
+      label = st->decl->kind == AST_COMPARE
+                  ? arena_printf(a, "%s%s%s", label, sep, text)
+                  : arena_printf(a, "%s%s%s=%s", label, sep, ov[k].key, text);
     }
     v[i].label = label;
   }
@@ -258,9 +246,7 @@ static int plot_variants(const char *path, plot_runs_fn plot, const variant *v, 
 
 int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
   const ast_decl *d = t->study->decl;
-  int nv = 1;
-  for (int k = 0; k < d->naxes; k++)
-    nv *= d->axes[k].nvalues;
+  int nv = sema_study_nvariants(t->study);
   char root[3072];
   rt_error err;
   const char *kind = ast_decl_kind_name(d->kind);
@@ -274,14 +260,14 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
   variant *v = calloc((size_t)nv, sizeof *v);
   if (!v)
     abort();
-  build_variants(s, d, o, v, nv);
+  build_variants(s, t->study, o, v, nv);
   int failed = 0, ran = 0, stop = 0;
   for (int i = 0; i < nv && !stop; i++) {
     char dir[sizeof v[i].res.dir];
     variant_dir(dir, sizeof dir, root, i, v[i].label);
     drv_run_opts vo = *o;
     vo.sets = v[i].sets;
-    vo.nsets = o->nsets + keys_per_variant(d);
+    vo.nsets = o->nsets + sema_study_nkeys(t->study);
     vo.run.out_dir = dir;
     if (writer)
       printf("== %s %s: variant %d of %d: %s\n", kind, d->name, i + 1, nv, v[i].label);

@@ -198,6 +198,32 @@ static bool build_eval(el_ctx *c, long long batch, const char *name) {
          (!correct || add_output(c, g, "correct", correct));
 }
 
+/* The program's declarations (weights, states, scalars) into p; false
+ * after reporting an error. */
+static bool declare_program(el_ctx *c, const sema_result *r, const sema_experiment *e,
+                            const elab_options *o, diag_ctx *d, ir_program *p) {
+  long long batch = o->batch ? o->batch : e->batch;
+  return ctx_init(c, r, e, d, p, batch) && el_declare_params(c) && declare_scalars(c);
+}
+
+/* The entry points of the program (elab.h), reporting every error; true
+ * when all of them were built. */
+static bool build_entries(el_ctx *c, const elab_options *o) {
+  long long eval_batch = o->eval_batch ? o->eval_batch : c->batch;
+  bool ok;
+  if (o->split)
+    ok = build_split_step(c);
+  else
+    ok = build_step(c, "train_step", false) &&
+         (o->no_logged || build_step(c, "train_step_logged", true));
+  ok = ok && (eval_batch < 0 || build_eval(c, eval_batch, "eval_step"));
+  if (ok && !ir_build_init(c->p)) {
+    diag_internal(c->d, c->e->decl->name_loc, "%s", c->p->err);
+    ok = false;
+  }
+  return ok;
+}
+
 ir_program *elab_experiment(const sema_result *r, const sema_experiment *e, const elab_options *o,
                             diag_ctx *d) {
   const elab_options none = {0};
@@ -205,20 +231,7 @@ ir_program *elab_experiment(const sema_result *r, const sema_experiment *e, cons
     o = &none;
   ir_program *p = ir_program_new(o->dtype);
   el_ctx c;
-  long long batch = o->batch ? o->batch : e->batch;
-  long long eval_batch = o->eval_batch ? o->eval_batch : batch;
-  bool ok = p && ctx_init(&c, r, e, d, p, batch) && el_declare_params(&c) && declare_scalars(&c);
-  if (o->split)
-    ok = ok && build_split_step(&c);
-  else
-    ok = ok && build_step(&c, "train_step", false) &&
-         (o->no_logged || build_step(&c, "train_step_logged", true));
-  ok = ok && (eval_batch < 0 || build_eval(&c, eval_batch, "eval_step"));
-  if (ok && !ir_build_init(p)) {
-    diag_internal(d, e->decl->name_loc, "%s", p->err);
-    ok = false;
-  }
-  if (!ok) {
+  if (p && !(declare_program(&c, r, e, o, d, p) && build_entries(&c, o))) {
     ir_program_free(p);
     return NULL;
   }
@@ -240,8 +253,10 @@ bool elab_check(const sema_result *r, const sema_experiment *e, diag_ctx *d) {
   int before = diag_error_count(d);
   ir_program *p = ir_program_new(IR_F64);
   el_ctx c;
-  if (ctx_init(&c, r, e, d, p, e->batch) && el_declare_params(&c) && declare_scalars(&c)) {
-    build_step(&c, "train_step_logged", true);
+  /* what elab_experiment builds for `duet run` */
+  const elab_options run = {.dtype = IR_F64, .eval_batch = e->nevals ? 0 : -1};
+  if (declare_program(&c, r, e, &run, d, p)) {
+    build_entries(&c, &run);
     /* dualize rules that no optimizer calls are checked on their own */
     ir_graph *g = new_entry(&c, "check_dualize");
     el_tx x;

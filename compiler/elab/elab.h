@@ -113,9 +113,11 @@ bool elab_add_eval(ir_program *p, const sema_result *r, const sema_experiment *e
                    const char *name, diag_ctx *d);
 
 /* Elaborates only to report errors (shape mismatches, bodies that do not
- * translate) for `duet check`: the training step, every atom's norm and
- * dualize body, in double precision, and frees the result. True when no
- * error was found. */
+ * translate, dualize outputs and optimizer states of the wrong shape) for
+ * `duet check`: what elab_experiment builds for `duet run` (the training
+ * steps, with the norms of the atoms; eval_step when e evaluates; init)
+ * and the dualize bodies no optimizer calls, in double precision, then
+ * frees the result. True when no error was found. */
 bool elab_check(const sema_result *r, const sema_experiment *e, diag_ctx *d);
 
 /* The inputs an entry reads: indices into p->inputs of its examples (x)

@@ -121,7 +121,8 @@ static bool bind(el_tx *x, const ops_lang *b, const ast_expr *call, el_env *env,
 ev el_call_builtin(el_tx *x, const ast_expr *call, el_env *env) {
   const char *name = call->call.name;
   const op_builtin *b = ops_builtin_find(name);
-  if (!b || !(b->lang.use & OPS_USE_TENSOR))
+  /* a function of numbers only (floor, ceil) computes here too, on numbers */
+  if (!b || !(b->lang.use & (OPS_USE_TENSOR | OPS_USE_CONST)))
     return el_fail(x, call->call.name_loc, "'%s' is not a tensor function", name);
   call_ctx cc = {.x = x, .call = call, .nparams = b->lang.nparams};
   ops_args a = {.b = b, .g = x->g, .ctx = &cc, .fail = fail_at, .precision = x->precision};

@@ -120,7 +120,8 @@ static bool match(el_tx *x, const mt_node *n, const ast_pattern *p, ev v, el_env
 
 /* ---- the module tree --------------------------------------------------- */
 
-/* Runs the forward body of an atom or bond instance on `in`. */
+/* Runs the forward body of an atom or bond instance on `in`: its inputs
+ * bound to `in`, then its lets in order, then its value. */
 static ev apply(el_tx *x, const mt_node *n, ev in) {
   el_ctx *c = x->c;
   const ast_item *f = n->forward;
@@ -140,6 +141,14 @@ static ev apply(el_tx *x, const mt_node *n, ev in) {
       ok = match(x, n, &f->define.inputs[i], in.items[i], env) && ok;
     if (!ok)
       return ev_err();
+  }
+  for (int i = 0; i < f->define.nlets; i++) {
+    const ast_item *let = f->define.lets[i];
+    el_set_loc(x, let->loc);
+    ev v = el_expr(x, let->value, env);
+    if (v.kind == EV_ERR)
+      return v;
+    el_env_set(c->a, env, let->name, v);
   }
   el_set_loc(x, f->loc);
   return el_expr(x, f->value, env);

@@ -191,13 +191,15 @@ typedef struct ast_pattern {
 
 typedef enum ast_item_kind {
   AST_ITEM_WEIGHT,        /* weight W[dims] init value */
-  AST_ITEM_DEFINE,        /* name(inputs) = value     e.g. forward(x[.., n]) = ... */
+  AST_ITEM_DEFINE,        /* name(inputs) = value     e.g. forward(x[.., n]) = ...
+                             or name(inputs) { let a = ...; value } */
   AST_ITEM_ASSIGN,        /* name = value             e.g. norm = ..., m = ..., batch = 256 */
   AST_ITEM_LET,           /* let name = value */
   AST_ITEM_STATE,         /* state name = value */
   AST_ITEM_DATA,          /* data a = value, b = value */
   AST_ITEM_OPTIMIZER_FOR, /* optimizer for Group = value */
-  AST_ITEM_EVAL           /* eval every [N] epoch(s)|step(s): metrics */
+  AST_ITEM_EVAL,          /* eval every [N] epoch(s)|step(s): metrics */
+  AST_ITEM_CHECKPOINT     /* checkpoint every N steps|seconds|minutes */
 } ast_item_kind;
 
 typedef enum ast_period_unit { AST_EVERY_EPOCH, AST_EVERY_STEP } ast_period_unit;
@@ -221,6 +223,9 @@ struct ast_item {
     struct {
       int ninputs;
       ast_pattern *inputs;
+      bool block;      /* written `name(inputs) { let ...; value }` */
+      int nlets;       /* the block's lets, in order (LET items), before */
+      ast_item **lets; /* the value, which may use them */
     } define;
     struct {
       int nbindings;
@@ -238,6 +243,11 @@ struct ast_item {
       int nmetrics;
       ast_expr **metrics;
     } eval;
+    struct {
+      bool by_time; /* seconds or minutes (then `every` is in seconds) */
+      double every; /* steps or seconds */
+      diag_loc period_loc;
+    } checkpoint;
   };
 };
 
@@ -251,7 +261,8 @@ typedef enum ast_decl_kind {
   AST_OPTIMIZER,  /* optimizer Name(params) { items } */
   AST_EXPERIMENT, /* experiment name { items } */
   AST_COMPARE,    /* compare exp with key in [values] */
-  AST_SWEEP       /* sweep exp over key in [values], key in [values] ... */
+  AST_SWEEP,      /* sweep exp over key in [values], key in [values] ... */
+  AST_SCHEDULE    /* schedule name(params) [over steps] = body */
 } ast_decl_kind;
 
 /* A setting named by compare/sweep: a dotted key, "optimizer.lr". */
@@ -295,7 +306,8 @@ struct ast_decl {
   ast_param *params;
   int nitems; /* ATOM, BOND, OPTIMIZER, EXPERIMENT */
   ast_item **items;
-  ast_expr *body; /* MODULE */
+  ast_expr *body; /* MODULE, SCHEDULE */
+  ast_expr *over; /* SCHEDULE: its own length in steps, or NULL */
   int naxes;      /* COMPARE: exactly 1; SWEEP: 1 or more */
   ast_axis *axes;
   struct {
@@ -320,7 +332,8 @@ typedef struct ast_program {
   int nfiles;
   ast_file **files; /* dependency order; root last */
   int ndecls;
-  ast_decl **decls; /* all files' declarations, dependency order */
+  ast_decl **decls;       /* all files' declarations, dependency order */
+  const char *stdlib_dir; /* the standard library's directory, or NULL */
 } ast_program;
 
 /* ---- names and printing ------------------------------------------------ */

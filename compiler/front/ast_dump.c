@@ -32,7 +32,8 @@ const char *ast_item_kind_name(ast_item_kind k) {
                                       [AST_ITEM_STATE] = "state",
                                       [AST_ITEM_DATA] = "data",
                                       [AST_ITEM_OPTIMIZER_FOR] = "optimizer-for",
-                                      [AST_ITEM_EVAL] = "eval"};
+                                      [AST_ITEM_EVAL] = "eval",
+                                      [AST_ITEM_CHECKPOINT] = "checkpoint"};
   return names[k];
 }
 
@@ -40,7 +41,7 @@ const char *ast_decl_kind_name(ast_decl_kind k) {
   static const char *const names[] = {
       [AST_USE] = "use",         [AST_ATOM] = "atom",           [AST_BOND] = "bond",
       [AST_MODULE] = "module",   [AST_OPTIMIZER] = "optimizer", [AST_EXPERIMENT] = "experiment",
-      [AST_COMPARE] = "compare", [AST_SWEEP] = "sweep"};
+      [AST_COMPARE] = "compare", [AST_SWEEP] = "sweep",         [AST_SCHEDULE] = "schedule"};
   return names[k];
 }
 
@@ -214,6 +215,10 @@ static void item(FILE *out, const ast_item *it) {
     fprintf(out, " every %lld %s", it->eval.every,
             it->eval.unit == AST_EVERY_STEP ? "steps" : "epochs");
     break;
+  case AST_ITEM_CHECKPOINT:
+    fprintf(out, " every %.17g %s", it->checkpoint.every,
+            it->checkpoint.by_time ? "seconds" : "steps");
+    break;
   default:
     break;
   }
@@ -233,6 +238,14 @@ static void item(FILE *out, const ast_item *it) {
         exprs(out, p->dims, p->ndims);
         fputc(')', out);
       }
+      fputc(')', out);
+    }
+    for (int i = 0; i < it->define.nlets; i++) {
+      const ast_item *let = it->define.lets[i];
+      fprintf(out, " (let %s", let->name);
+      pos(out, let->loc);
+      fputc(' ', out);
+      ast_dump_expr(out, let->value);
       fputc(')', out);
     }
     break;
@@ -270,6 +283,11 @@ static void decl(FILE *out, const ast_decl *d) {
   params(out, d);
   for (int i = 0; i < d->nitems; i++)
     item(out, d->items[i]);
+  if (d->over) {
+    fputs("\n    (over ", out);
+    ast_dump_expr(out, d->over);
+    fputc(')', out);
+  }
   if (d->body) {
     fputs("\n    ", out);
     ast_dump_expr(out, d->body);

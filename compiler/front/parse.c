@@ -199,6 +199,7 @@ static ast_program *finish(loader *ld, ast_file *root) {
   p->files = ld->files.items;
   p->ndecls = ld->decls.n;
   p->decls = ld->decls.items;
+  p->stdlib_dir = ld->stdlib_dir ? arena_strdup(ld->a, ld->stdlib_dir) : NULL;
   return p;
 }
 

@@ -181,6 +181,32 @@ ast_item *parse_item(parse_state *ps, ast_item_kind kind, diag_loc loc, const ch
   return it;
 }
 
+ast_item *parse_checkpoint(parse_state *ps, diag_loc loc, const char *word, diag_loc word_loc,
+                           double n, const char *unit, diag_loc n_loc, diag_loc unit_loc) {
+  if (strcmp(word, "checkpoint") != 0) {
+    diag_error(ps->d, word_loc, "unknown item '%s every ...'", word);
+    diag_hint(ps->d, "periodic items are 'eval every ...' and 'checkpoint every ...'");
+    return NULL;
+  }
+  bool steps = strcmp(unit, "step") == 0 || strcmp(unit, "steps") == 0;
+  bool seconds = strcmp(unit, "second") == 0 || strcmp(unit, "seconds") == 0;
+  bool minutes = strcmp(unit, "minute") == 0 || strcmp(unit, "minutes") == 0;
+  if (!steps && !seconds && !minutes) {
+    diag_error(ps->d, unit_loc, "unknown checkpoint period '%s'", unit);
+    diag_hint(ps->d, "write 'checkpoint every N steps', 'every N seconds' or 'every N minutes'");
+    return NULL;
+  }
+  if (steps && n != (double)(long long)n) {
+    diag_error(ps->d, n_loc, "a number of steps is a whole number");
+    return NULL;
+  }
+  ast_item *it = parse_item(ps, AST_ITEM_CHECKPOINT, loc, NULL, (diag_loc){0}, NULL);
+  it->checkpoint.by_time = !steps;
+  it->checkpoint.every = minutes ? 60 * n : n;
+  it->checkpoint.period_loc = n_loc;
+  return it;
+}
+
 void parse_check_dims(parse_state *ps, parse_vec dims) {
   ast_expr **v = dims.items;
   for (int i = 0; i < dims.n; i++)
@@ -258,8 +284,11 @@ static const block_rules *rules_for(ast_decl_kind kind) {
       "optimizers, 'optimizer = ...' and 'optimizer for ...'"};
   static const block_rules experiment = {
       "an experiment",
-      BIT(AST_ITEM_DATA) | BIT(AST_ITEM_ASSIGN) | BIT(AST_ITEM_OPTIMIZER_FOR) | BIT(AST_ITEM_EVAL),
-      NULL, NULL, "an experiment holds data, settings 'key = value', 'optimizer for ...' and eval"};
+      BIT(AST_ITEM_DATA) | BIT(AST_ITEM_ASSIGN) | BIT(AST_ITEM_OPTIMIZER_FOR) | BIT(AST_ITEM_EVAL) |
+          BIT(AST_ITEM_CHECKPOINT),
+      NULL, NULL,
+      "an experiment holds data, settings 'key = value', 'optimizer for ...', eval and "
+      "checkpoint"};
   switch (kind) {
   case AST_ATOM:
     return &atom;
@@ -297,6 +326,8 @@ static const char *item_word(const ast_item *it) {
     return "'optimizer for'";
   case AST_ITEM_EVAL:
     return "'eval'";
+  case AST_ITEM_CHECKPOINT:
+    return "'checkpoint'";
   case AST_ITEM_DEFINE:
     return "a definition 'name(...) = ...'";
   case AST_ITEM_ASSIGN:
@@ -322,8 +353,31 @@ void parse_set_items(parse_state *ps, ast_decl *d, parse_vec items) {
     } else if (it->kind == AST_ITEM_DEFINE && !name_allowed(r->define_names, it->name)) {
       diag_error(ps->d, it->name_loc, "'%s(...)' cannot be defined in %s", it->name, r->what);
       diag_hint(ps->d, "%s", r->summary);
+    } else if (it->kind == AST_ITEM_DEFINE && it->define.block &&
+               strcmp(it->name, "forward") != 0) {
+      diag_error(ps->d, it->name_loc, "only forward(...) takes a block body");
+      diag_hint(ps->d, "write '%s(...) = expression'; the atom's lets are in scope", it->name);
     }
   }
+}
+
+void parse_stray_name(parse_state *ps, const char *name, diag_loc loc) {
+  diag_error(ps->d, loc, "unexpected name '%s' at the start of a declaration", name);
+  diag_hint(ps->d,
+            "a declaration starts with use, atom, bond, module, optimizer, schedule, "
+            "experiment, compare or sweep; settings such as '%s = ...' go inside an "
+            "experiment { }",
+            name);
+}
+
+ast_decl *parse_schedule(parse_state *ps, diag_loc loc, const char *word, diag_loc word_loc,
+                         const char *name, diag_loc name_loc, ast_expr *over, ast_expr *body) {
+  if (strcmp(word, "schedule") != 0)
+    parse_stray_name(ps, word, word_loc);
+  ast_decl *d = parse_decl(ps, AST_SCHEDULE, loc, name, name_loc);
+  d->over = over;
+  d->body = body;
+  return d;
 }
 
 ast_key parse_key(parse_state *ps, parse_vec parts, diag_loc loc) {

@@ -69,6 +69,10 @@ ast_type parse_type(parse_state *ps, const char *name, diag_loc loc);
 /* Items and declarations. */
 ast_item *parse_item(parse_state *ps, ast_item_kind kind, diag_loc loc, const char *name,
                      diag_loc name_loc, ast_expr *value);
+/* `WORD every N unit`: a checkpoint period when WORD is `checkpoint` and
+ * unit is step(s), second(s) or minute(s); otherwise an error (NULL). */
+ast_item *parse_checkpoint(parse_state *ps, diag_loc loc, const char *word, diag_loc word_loc,
+                           double n, const char *unit, diag_loc n_loc, diag_loc unit_loc);
 /* Checks that no dimension of a weight is `..`. */
 void parse_check_dims(parse_state *ps, parse_vec dims);
 /* `every [N] unit`: unit must be epoch(s) or step(s), N positive. */
@@ -77,6 +81,13 @@ void parse_eval_period(parse_state *ps, ast_item *it, long long n, bool has_n, c
 ast_decl *parse_decl(parse_state *ps, ast_decl_kind kind, diag_loc loc, const char *name,
                      diag_loc name_loc);
 void parse_set_params(ast_decl *d, parse_params params);
+/* Reports a name where a declaration starts (`batch = 3` outside an
+ * experiment). */
+void parse_stray_name(parse_state *ps, const char *name, diag_loc loc);
+/* `WORD name(params) [over steps] = body`: a schedule when WORD is
+ * `schedule`, else an error. */
+ast_decl *parse_schedule(parse_state *ps, diag_loc loc, const char *word, diag_loc word_loc,
+                         const char *name, diag_loc name_loc, ast_expr *over, ast_expr *body);
 /* Stores the block's items and reports the ones this kind may not hold. */
 void parse_set_items(parse_state *ps, ast_decl *d, parse_vec items);
 /* A dotted key from its parts ("optimizer", "lr"). */

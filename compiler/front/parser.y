@@ -87,7 +87,7 @@ static void yyerror(YYLTYPE *loc, parse_state *ps, const char *msg);
 %type <expr> expr postfix primary index_item
 %type <params> params
 %type <vec> block items param_list exprs index_list args arg_list
-%type <vec> patterns bindings axes key axis_keys
+%type <vec> patterns bindings axes key axis_keys define_lets
 %type <param> param
 %type <type> type
 %type <pattern> pattern
@@ -112,7 +112,7 @@ lines : line | lines line ;
 
 line
   : sep
-  | decl sep   { PARSE_PUSH(ps, ps->decls, ast_decl *, $1); }
+  | decl sep   { if ($1) PARSE_PUSH(ps, ps->decls, ast_decl *, $1); }
   | error sep
   ;
 
@@ -136,6 +136,17 @@ decl
       $$ = parse_decl(ps, AST_MODULE, L(@$), $2, L(@2));
       parse_set_params($$, $3);
       $$->body = $5; }
+  /* `schedule` is a word, not a keyword: it is also a setting and a name
+   * in optimizer bodies */
+  | NAME NAME params '=' expr {
+      $$ = parse_schedule(ps, L(@$), $1, L(@1), $2, L(@2), NULL, $5);
+      parse_set_params($$, $3); }
+  | NAME NAME params KW_OVER expr '=' expr {
+      $$ = parse_schedule(ps, L(@$), $1, L(@1), $2, L(@2), $5, $7);
+      parse_set_params($$, $3); }
+  | NAME '=' expr {
+      $$ = NULL;
+      parse_stray_name(ps, $1, L(@1)); }
   | KW_EXPERIMENT NAME block {
       $$ = parse_decl(ps, AST_EXPERIMENT, L(@$), $2, L(@2));
       parse_set_items(ps, $$, $3); }
@@ -222,6 +233,18 @@ item
       $$ = parse_item(ps, AST_ITEM_DEFINE, L(@$), $1, L(@1), $6);
       $$->define.ninputs = $3.n;
       $$->define.inputs = $3.items; }
+  | NAME '(' patterns ')' '{' define_lets expr sep define_end '}' {
+      $$ = parse_item(ps, AST_ITEM_DEFINE, L(@$), $1, L(@1), $7);
+      $$->define.ninputs = $3.n;
+      $$->define.inputs = $3.items;
+      $$->define.block = true;
+      $$->define.nlets = $6.n;
+      $$->define.lets = $6.items; }
+  | NAME '(' patterns ')' '{' define_lets '}' {
+      $$ = NULL;
+      diag_error(ps->d, L(@7), "the block of %s(...) ends without its value", $1);
+      diag_hint(ps->d, "end the block with the expression %s(...) computes, e.g. the last "
+                       "let's name", $1); }
   | NAME '=' expr         { $$ = parse_item(ps, AST_ITEM_ASSIGN, L(@$), $1, L(@1), $3); }
   | KW_WEIGHT '=' expr    { $$ = parse_item(ps, AST_ITEM_ASSIGN, L(@$), "weight", L(@1), $3); }
   | KW_OPTIMIZER '=' expr { $$ = parse_item(ps, AST_ITEM_ASSIGN, L(@$), "optimizer", L(@1), $3); }
@@ -240,6 +263,10 @@ item
       $$->optfor.group = $3.s;
       $$->optfor.is_glob = true;
       $$->optfor.group_loc = L(@3); }
+  | NAME KW_EVERY INT NAME {
+      $$ = parse_checkpoint(ps, L(@$), $1, L(@1), (double)$3, $4, L(@3), L(@4)); }
+  | NAME KW_EVERY FLOAT NAME {
+      $$ = parse_checkpoint(ps, L(@$), $1, L(@1), $3, $4, L(@3), L(@4)); }
   | KW_EVAL KW_EVERY NAME ':' exprs {
       $$ = parse_item(ps, AST_ITEM_EVAL, L(@$), NULL, NOLOC, NULL);
       parse_eval_period(ps, $$, 1, false, $3, L(@3));
@@ -254,6 +281,21 @@ item
       $$->eval.nmetrics = $6.n;
       $$->eval.metrics = $6.items; }
   ;
+
+/* The lets of a definition's block body, `forward(x) { let h = ...; h }`,
+ * in order; the value is the expression that ends the block. */
+define_lets
+  : %empty  { $$ = (parse_vec){0}; }
+  | define_lets sep  { $$ = $1; }
+  | define_lets KW_LET NAME '=' expr sep {
+      YYLTYPE at = @2;
+      at.last_line = @5.last_line;
+      at.last_column = @5.last_column;
+      $$ = $1;
+      PARSE_PUSH(ps, $$, ast_item *, parse_item(ps, AST_ITEM_LET, L(at), $3, L(@3), $5)); }
+  ;
+
+define_end : %empty | define_end sep ;
 
 patterns
   : pattern               { $$ = (parse_vec){0}; PARSE_PUSH(ps, $$, ast_pattern, $1); }

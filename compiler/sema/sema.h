@@ -58,6 +58,7 @@
 #include "derive.h"
 #include "diag.h"
 #include "mtree.h"
+#include "rt_io.h"
 
 /* An optimizer declaration bound to arguments. */
 typedef struct sema_optimizer {
@@ -95,14 +96,6 @@ void sema_data_binding(const sema_data *d, struct host_arg *args, struct host_bi
 /* The shape of one example of d (the table's row with d's sizes); false
  * after reporting an argument the table rejects at d's location. */
 bool sema_data_example(const sema_data *d, struct host_example *out, diag_ctx *dg);
-
-/* One piece of a schedule `warmup(100) >> linear_decay`. */
-typedef struct sema_sched_piece {
-  const char *name; /* "warmup", "linear_decay", ... */
-  int nargs;        /* the piece's parameters, in order; */
-  double *args;     /* NaN where an argument was not given */
-  diag_loc loc;
-} sema_sched_piece;
 
 /* `metric(data)` of an `eval` item, e.g. accuracy(test). */
 typedef struct sema_metric {
@@ -173,11 +166,15 @@ typedef struct sema_experiment {
   long long steps;  /* 0 when epochs is set */
   long long seed;
   int nsched;
-  sema_sched_piece *sched; /* empty: constant schedule */
+  rt_sched_piece *sched; /* the pieces of `warmup(100) >> linear_decay`,
+                            each a call of a schedule declaration compiled
+                            with its arguments (rt_io.h); empty: constant */
   int ndata;
   sema_data *data;
   int nevals;
   sema_eval *evals;
+  long long checkpoint_steps; /* `checkpoint every N steps`, or -1 */
+  double checkpoint_seconds;  /* `checkpoint every N seconds|minutes` (in seconds), or -1 */
 } sema_experiment;
 
 /* A setting replaced before an experiment is built. `key` is a setting
@@ -200,7 +197,18 @@ typedef struct sema_study {
   const ast_decl *experiment;
 } sema_study;
 
+/* The number of variants of a study: the product of its axes' numbers of
+ * values. */
+int sema_study_nvariants(const sema_study *st);
+/* The number of settings a variant sets: one per key of every axis. */
+int sema_study_nkeys(const sema_study *st);
+/* The settings of variant i (0 <= i < sema_study_nvariants; the last axis
+ * varies fastest) into ov[0 .. sema_study_nkeys): {key, value, key's
+ * location}, axis by axis. */
+void sema_study_variant(const sema_study *st, int i, sema_override *ov);
+
 struct sema_sym;
+struct sema_stdlib_decl;
 
 typedef struct sema_result {
   arena *arena;   /* not owned */
@@ -212,6 +220,9 @@ typedef struct sema_result {
   sema_experiment **experiments; /* in source order; NULL entries never */
   int nstudies;
   sema_study *studies;
+  bool stdlib_indexed; /* the declarations of the standard library files the */
+  int nstdlib_decls;   /* program does not use (for hints; internal to sema) */
+  struct sema_stdlib_decl *stdlib_decls;
 } sema_result;
 
 /* Checks the whole program and builds every experiment. Errors go to d; the

@@ -1,11 +1,10 @@
 /* sema_builtins.c: the table of builtin functions the language knows, with
  * where each may be used (compile-time values, tensor bodies, initializers,
- * data sources, losses, schedules, metrics) and its parameter names. The
+ * data sources, losses, metrics) and its parameter names. The
  * functions of tensor bodies and compile-time values are those of the
  * operation registry (compiler/ops, language-facing part only); the others
  * are listed here. A builtin without required parameters may also be
- * written as a bare name (`init orthogonal`, `loss = cross_entropy`,
- * `linear_decay`). */
+ * written as a bare name (`init orthogonal`, `loss = cross_entropy`). */
 #include <assert.h>
 #include <string.h>
 
@@ -42,10 +41,6 @@ static const sema_builtin other_builtins[] = {
     /* experiments (the data sources come from host/data_sources.c) */
     {"cross_entropy", BT_LOSS, 0, 0, false, {0}},
     {"mse", BT_LOSS, 0, 0, false, {0}},
-    {"constant", BT_SCHED, 0, 0, false, {0}},
-    {"warmup", BT_SCHED, 1, 1, false, {"steps"}},
-    {"linear_decay", BT_SCHED, 0, 1, false, {"to"}},
-    {"cosine_decay", BT_SCHED, 0, 1, false, {"to"}},
     {"accuracy", BT_METRIC, 1, 1, false, {"data"}},
     {"loss", BT_METRIC, 1, 1, false, {"data"}},
     /* a metric of the weights (its parameter is not "data") */

@@ -213,7 +213,8 @@ static bool set_once(sema_ctx *c, const ast_item **slot, const ast_item *it) {
 }
 
 /* forward(x[.., n, h, w]) = ...: the inputs, and dimension names not yet
- * in scope (h, w: bound by the input's shape), are local to the item. */
+ * in scope (h, w: bound by the input's shape), are local to the item; so
+ * are the lets of a block body, each visible from the next one on. */
 static bool check_define(sema_ctx *c, const ast_item *it, const scope *outer, unsigned uses) {
   scope sc = *outer;
   sc.cap = sc.n; /* full: the first local added copies the arrays */
@@ -228,6 +229,11 @@ static bool check_define(sema_ctx *c, const ast_item *it, const scope *outer, un
         ok = check_in(c, dim, &sc, BT_CONST) && ok;
     }
     ok = declare(c, &sc, p->name, p->name_loc, "input") && ok;
+  }
+  for (int i = 0; i < it->define.nlets; i++) {
+    const ast_item *let = it->define.lets[i];
+    ok = check_in(c, let->value, &sc, uses) && ok;
+    ok = declare(c, &sc, let->name, let->name_loc, "local") && ok;
   }
   return check_in(c, it->value, &sc, uses) && ok;
 }
@@ -369,7 +375,8 @@ static bool module_name(sema_ctx *c, const char *name, diag_loc loc, bool call, 
     cands[n++] = sc->names[i];
   n += sema_global_names(c, SEMA_KIND(AST_ATOM) | SEMA_KIND(AST_BOND) | SEMA_KIND(AST_MODULE),
                          cands + n, 256 - n);
-  sema_hint_closest(c, name, cands, n);
+  if (!sema_hint_use(c, name))
+    sema_hint_closest(c, name, cands, n);
   return false;
 }
 
@@ -624,6 +631,30 @@ static bool check_composite(sema_ctx *c, sema_sym *s) {
   return ok;
 }
 
+/* ---- schedules ---------------------------------------------------------- */
+
+/* schedule name(params) [over steps] = body: the length sees the
+ * parameters, the body also `t` and `total` (which no parameter may be
+ * called); what the body may compute is checked where it is compiled
+ * (sema_schedule.c). */
+static bool check_schedule(sema_ctx *c, sema_sym *s) {
+  const ast_decl *d = s->decl;
+  scope sc = {0};
+  bool ok = check_params(c, d, &sc, BT_CONST);
+  for (int i = 0; i < d->nparams; i++)
+    if (strcmp(d->params[i].name, "t") == 0 || strcmp(d->params[i].name, "total") == 0) {
+      diag_error(c->d, d->params[i].name_loc, "a schedule's parameter cannot be called '%s'",
+                 d->params[i].name);
+      diag_hint(c->d, "in a schedule, t is the step and total the steps it spans");
+      ok = false;
+    }
+  if (d->over)
+    ok = check_in(c, d->over, &sc, BT_CONST) && ok;
+  scope_add(c, &sc, "t", (diag_loc){0});
+  scope_add(c, &sc, "total", (diag_loc){0});
+  return check_in(c, d->body, &sc, BT_CONST | BT_TENSOR) && ok;
+}
+
 /* ---- all declarations -------------------------------------------------- */
 
 void sema_check_decls(sema_ctx *c) {
@@ -640,6 +671,9 @@ void sema_check_decls(sema_ctx *c) {
       break;
     case AST_OPTIMIZER:
       s->bad = sema_is_composite(s->decl) ? !check_composite(c, s) : !check_optimizer(c, s);
+      break;
+    case AST_SCHEDULE:
+      s->bad = !check_schedule(c, s);
       break;
     default:
       break;

@@ -131,7 +131,8 @@ static void undefined_name(sema_ctx *c, const ast_expr *e, sema_env *env) {
       cands[n++] = s->b[i].name;
   n += sema_global_names(c, SEMA_KIND(AST_ATOM) | SEMA_KIND(AST_BOND) | SEMA_KIND(AST_MODULE),
                          cands + n, 255 - n);
-  sema_hint_closest(c, e->name, cands, n);
+  if (!sema_hint_use(c, e->name))
+    sema_hint_closest(c, e->name, cands, n);
 }
 
 static sv eval_name(sema_ctx *c, const ast_expr *e, sema_env *env) {
@@ -169,7 +170,8 @@ static sv eval_name(sema_ctx *c, const ast_expr *e, sema_env *env) {
       return err();
     }
   }
-  if (sema_builtin_find(e->name, ~0u)) {
+  ast_decl_kind kind;
+  if (sema_builtin_find(e->name, ~0u) && !sema_stdlib_declaring(c, e->name, &kind)) {
     diag_error(c->d, e->loc, "'%s' is a builtin function, not a compile-time value", e->name);
     return err();
   }
@@ -380,7 +382,8 @@ static sv eval_call(sema_ctx *c, const ast_expr *e, sema_env *env) {
   bt = sema_builtin_find(name, BT_MODULE);
   if (bt) /* arguments are evaluated when the module is expanded */
     return sema_check_builtin_args(c, bt, e) ? mk_module(e, env) : err();
-  if (sema_builtin_find(name, ~0u)) {
+  ast_decl_kind kind;
+  if (sema_builtin_find(name, ~0u) && !sema_stdlib_declaring(c, name, &kind)) {
     diag_error(c->d, e->call.name_loc,
                "'%s' is not a compile-time function; a compile-time value is needed here", name);
     return err();
@@ -392,7 +395,8 @@ static sv eval_call(sema_ctx *c, const ast_expr *e, sema_env *env) {
   for (int i = 0; i < sema_builtin_count() && n < 300; i++)
     if (sema_builtin_at(i)->use & (BT_CONST | BT_MODULE))
       cands[n++] = sema_builtin_at(i)->name;
-  sema_hint_closest(c, name, cands, n);
+  if (!sema_hint_use(c, name))
+    sema_hint_closest(c, name, cands, n);
   return err();
 }
 
@@ -637,6 +641,24 @@ static int param_index(const ast_decl *decl, const char *name) {
   return -1;
 }
 
+void sema_hint_params(sema_ctx *c, const ast_decl *decl, const char *name) {
+  const char *cands[64];
+  int nc = 0;
+  for (int j = 0; j < decl->nparams && nc < 64; j++)
+    cands[nc++] = decl->params[j].name;
+  const char *near = nc ? sema_closest(name, cands, nc) : NULL;
+  const char *list = "";
+  for (int j = 0; j < nc; j++)
+    list = arena_printf(c->a, "%s%s%s", list, j ? ", " : "", cands[j]);
+  const char *what = ast_decl_kind_name(decl->kind);
+  if (nc == 0)
+    diag_hint(c->d, "%s %s takes no arguments", what, decl->name);
+  else if (near)
+    diag_hint(c->d, "did you mean '%s'? %s %s takes %s", near, what, decl->name, list);
+  else
+    diag_hint(c->d, "%s %s takes %s", what, decl->name, list);
+}
+
 sema_env *sema_bind_args(sema_ctx *c, const ast_decl *decl, const ast_expr *call,
                          sema_env *caller) {
   int n = decl->nparams;
@@ -667,11 +689,7 @@ sema_env *sema_bind_args(sema_ctx *c, const ast_decl *decl, const ast_expr *call
       if (idx < 0) {
         diag_error(c->d, a->name_loc, "unknown argument '%s' of %s %s", a->name,
                    ast_decl_kind_name(decl->kind), decl->name);
-        const char *cands[64];
-        int nc = 0;
-        for (int j = 0; j < n && nc < 64; j++)
-          cands[nc++] = decl->params[j].name;
-        sema_hint_closest(c, a->name, cands, nc);
+        sema_hint_params(c, decl, a->name);
         ok = false;
         continue;
       }

@@ -72,6 +72,33 @@ static bool required(sema_ctx *c, const ast_decl *exp, const sema_settings *st, 
   return false;
 }
 
+/* `checkpoint every N steps` and `checkpoint every N seconds|minutes`: each
+ * at most once; 0 turns that period off. */
+static bool bind_checkpoints(sema_ctx *c, const ast_decl *exp, sema_experiment *x) {
+  const ast_item *by[2] = {NULL, NULL};
+  x->checkpoint_steps = x->checkpoint_seconds = -1;
+  bool ok = true;
+  for (int i = 0; i < exp->nitems; i++) {
+    const ast_item *it = exp->items[i];
+    if (it->kind != AST_ITEM_CHECKPOINT)
+      continue;
+    const ast_item **slot = &by[it->checkpoint.by_time];
+    if (*slot) {
+      diag_error(c->d, it->loc, "a second checkpoint period %s",
+                 it->checkpoint.by_time ? "in time" : "in steps");
+      diag_note(c->d, (*slot)->loc, "the first one");
+      ok = false;
+      continue;
+    }
+    *slot = it;
+    if (it->checkpoint.by_time)
+      x->checkpoint_seconds = it->checkpoint.every;
+    else
+      x->checkpoint_steps = (long long)it->checkpoint.every;
+  }
+  return ok;
+}
+
 sema_experiment *sema_build(sema_ctx *c, const ast_decl *exp, int nov, const sema_override *ov) {
   sema_settings st = {0};
   bool ok = sema_read_settings(c, exp, &st);
@@ -98,6 +125,7 @@ sema_experiment *sema_build(sema_ctx *c, const ast_decl *exp, int nov, const sem
   if (st.value[SETTING_SCHEDULE])
     ok = sema_bind_schedule(c, st.value[SETTING_SCHEDULE], x) && ok;
   ok = sema_bind_evals(c, exp, x) && ok;
+  ok = bind_checkpoints(c, exp, x) && ok;
   if (st.value[SETTING_MODEL]) {
     x->model = sema_instantiate_model(c, st.value[SETTING_MODEL], NULL);
     ok = x->model && derive_model(x->model, c->d) && ok;

@@ -84,7 +84,6 @@ typedef enum sema_bt_use {
   BT_INIT = 4,                /* weight initializer */
   BT_DATA = 8,                /* data source of an experiment */
   BT_LOSS = 16,               /* loss of an experiment */
-  BT_SCHED = 32,              /* schedule piece */
   BT_METRIC = 64,             /* metric of an eval item */
   BT_MODULE = 128             /* module function (in model expressions) */
 } sema_bt_use;
@@ -130,6 +129,12 @@ sema_sym *sema_sym_of(const sema_ctx *c, const ast_decl *decl);
 const char *sema_closest(const char *name, const char *const *cands, int n);
 /* Adds `  hint: did you mean 'x'?` when one of the candidates is close. */
 void sema_hint_closest(sema_ctx *c, const char *name, const char *const *cands, int n);
+/* The standard library file (`nn` for nn.duet) the program does not use
+ * that declares `name`, with the declaration's kind in *kind, or NULL. */
+const char *sema_stdlib_declaring(sema_ctx *c, const char *name, ast_decl_kind *kind);
+/* Adds `  hint: the standard library declares <kind> NAME in std.X: add
+ * 'use std.X'` when such a file exists; true if it did. */
+bool sema_hint_use(sema_ctx *c, const char *name);
 /* Names of the global declarations of the given kinds (bit 1 << kind). */
 int sema_global_names(const sema_ctx *c, unsigned kinds, const char **out, int cap);
 #define SEMA_KIND(k) (1u << (k))
@@ -155,6 +160,9 @@ bool sema_want_num(sema_ctx *c, sv v, const ast_expr *e, const char *what, doubl
  * parameters, evaluating them in `caller`. Returns the new environment (its
  * parent is NULL: globals) or NULL after reporting errors. */
 sema_env *sema_bind_args(sema_ctx *c, const ast_decl *decl, const ast_expr *call, sema_env *caller);
+/* The hint of an unknown argument `name` of decl: the closest parameter,
+ * and the list of its parameters. */
+void sema_hint_params(sema_ctx *c, const ast_decl *decl, const char *name);
 /* Arguments of a call checked against a builtin's parameter list: reports
  * arity and keyword errors. */
 bool sema_check_builtin_args(sema_ctx *c, const sema_builtin *b, const ast_expr *call);

@@ -1,9 +1,12 @@
 /* sema_names.c: the global symbol table (one namespace for atoms, bonds,
- * modules, optimizers and experiments, with duplicate checks) and the
- * "did you mean" hints, chosen by edit distance. */
+ * modules, optimizers, schedules and experiments, with duplicate checks),
+ * the "did you mean" hints, chosen by edit distance, and the hint to `use`
+ * the standard library file that declares a missing name. */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "sema_internal.h"
 
 void sema_collect_symbols(sema_ctx *c) {
@@ -101,4 +104,87 @@ void sema_hint_closest(sema_ctx *c, const char *name, const char *const *cands, 
   const char *best = sema_closest(name, cands, n);
   if (best)
     diag_hint(c->d, "did you mean '%s'?", best);
+}
+
+/* Whether the program already reads the standard library file `file`. */
+static bool uses_std(const sema_ctx *c, const char *file) {
+  for (int i = 0; i < c->prog->nfiles; i++) {
+    const ast_file *f = c->prog->files[i];
+    const char *base = strrchr(f->path, '/');
+    base = base ? base + 1 : f->path;
+    if (f->is_std && strcmp(base, file) == 0)
+      return true;
+  }
+  return false;
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A declaration of a standard library file the program does not use. */
+struct sema_stdlib_decl {
+  const char *name;
+  ast_decl_kind kind;
+  const char *file; /* "nn" */
+};
+
+/* Reads the standard library's files the program does not use, in name
+ * order (each parsed on its own, its messages dropped), into the index
+ * of their declarations: once per program. */
+static void index_stdlib(sema_ctx *c) {
+  sema_result *r = c->res;
+  r->stdlib_indexed = true;
+  const char *dir = c->prog->stdlib_dir;
+  DIR *d = dir ? opendir(dir) : NULL;
+  if (!d)
+    return;
+  const char *files[64];
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL && n < 64;) {
+    size_t len = strlen(e->d_name);
+    if (len > 5 && strcmp(e->d_name + len - 5, ".duet") == 0 && !uses_std(c, e->d_name))
+      files[n++] = arena_strdup(c->a, e->d_name);
+  }
+  closedir(d);
+  qsort(files, (size_t)n, sizeof *files, by_name);
+  for (int i = 0; i < n; i++) {
+    arena *a = arena_new();
+    diag_ctx *dg = diag_new();
+    parse_options opt = {dir};
+    ast_program *p = parse_file(a, dg, arena_printf(a, "%s/%s", dir, files[i]), &opt);
+    for (int k = 0; p && k < p->root->ndecls; k++) {
+      const ast_decl *decl = p->root->decls[k];
+      if (!decl->name || decl->kind == AST_COMPARE || decl->kind == AST_SWEEP)
+        continue;
+      r->stdlib_decls =
+          arena_grow(c->a, r->stdlib_decls, (size_t)r->nstdlib_decls * sizeof *r->stdlib_decls,
+                     (size_t)(r->nstdlib_decls + 1) * sizeof *r->stdlib_decls);
+      r->stdlib_decls[r->nstdlib_decls++] =
+          (struct sema_stdlib_decl){arena_strdup(c->a, decl->name), decl->kind,
+                                    arena_strndup(c->a, files[i], strlen(files[i]) - 5)};
+    }
+    diag_free(dg);
+    arena_free(a);
+  }
+}
+
+const char *sema_stdlib_declaring(sema_ctx *c, const char *name, ast_decl_kind *kind) {
+  if (!c->res->stdlib_indexed)
+    index_stdlib(c);
+  for (int i = 0; i < c->res->nstdlib_decls; i++)
+    if (strcmp(c->res->stdlib_decls[i].name, name) == 0) {
+      *kind = c->res->stdlib_decls[i].kind;
+      return c->res->stdlib_decls[i].file;
+    }
+  return NULL;
+}
+
+bool sema_hint_use(sema_ctx *c, const char *name) {
+  ast_decl_kind kind;
+  const char *file = sema_stdlib_declaring(c, name, &kind);
+  if (file)
+    diag_hint(c->d, "the standard library declares %s %s in std.%s: add 'use std.%s'",
+              ast_decl_kind_name(kind), name, file, file);
+  return file != NULL;
 }

@@ -20,7 +20,7 @@ static sema_sym *optimizer_sym(sema_ctx *c, const ast_expr *e) {
       diag_error(c->d, at, "unknown optimizer '%s'", name);
     else
       diag_error(c->d, at, "expected an optimizer such as Dual(lr = 0.05)");
-    if (name && !s) {
+    if (name && !s && !sema_hint_use(c, name)) {
       const char *cands[128];
       int n = sema_global_names(c, SEMA_KIND(AST_OPTIMIZER), cands, 128);
       sema_hint_closest(c, name, cands, n);

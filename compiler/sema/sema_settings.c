@@ -194,11 +194,21 @@ static void no_such_param(sema_ctx *c, const sema_override *ov, const char *sett
   }
   diag_error(c->d, ov->loc, "%s %s has no parameter '%s'", ast_decl_kind_name(s->decl->kind),
              s->name, param);
-  const char *cands[64];
-  int nc = 0;
-  for (int j = 0; j < s->decl->nparams && nc < 64; j++)
-    cands[nc++] = s->decl->params[j].name;
-  sema_hint_closest(c, param, cands, nc);
+  sema_hint_params(c, s->decl, param);
+}
+
+/* The first setting other than the model whose expression calls something
+ * with a parameter `param` (`lr`: the optimizer), or -1. */
+static int setting_with_param(sema_ctx *c, const sema_settings *st, const char *param) {
+  for (int k = 0; k < SETTING_COUNT; k++) {
+    if (k == SETTING_MODEL || !st->value[k])
+      continue;
+    param_search probe = {c, NULL, param, NULL, 0};
+    set_param(&probe, st->value[k]);
+    if (probe.ncalls)
+      return k;
+  }
+  return -1;
 }
 
 /* `setting = v`; `setting.param = v` (in every call written in the
@@ -226,7 +236,11 @@ bool sema_apply_override(sema_ctx *c, sema_settings *st, const sema_override *ov
   }
   if (k < 0) {
     diag_error(c->d, ov->loc, "unknown experiment setting '%s'", parts[0]);
-    if (sema_closest(parts[0], sema_setting_names, SETTING_COUNT))
+    int owner = n == 1 ? setting_with_param(c, st, parts[0]) : -1;
+    if (owner >= 0)
+      diag_hint(c->d, "'%s' is a parameter of the %s: write %s.%s", parts[0],
+                sema_setting_names[owner], sema_setting_names[owner], ov->key);
+    else if (sema_closest(parts[0], sema_setting_names, SETTING_COUNT))
       sema_hint_closest(c, parts[0], sema_setting_names, SETTING_COUNT);
     else if (n == 1)
       diag_hint(c->d, "'%s' is neither a setting nor a parameter of a call in the model", parts[0]);

@@ -1,6 +1,7 @@
 /* sema_studies.c: checks compare and sweep declarations: each names an
  * experiment that was built, and every value of every axis builds that
- * experiment with the axis' settings overridden. */
+ * experiment with the axis' settings overridden; enumerates their
+ * variants. */
 #include <string.h>
 
 #include "sema_internal.h"
@@ -84,5 +85,32 @@ void sema_check_studies(sema_ctx *c) {
         arena_grow(c->a, c->res->studies, (size_t)c->res->nstudies * sizeof(sema_study),
                    (size_t)(c->res->nstudies + 1) * sizeof(sema_study));
     c->res->studies[c->res->nstudies++] = (sema_study){d, s->decl};
+  }
+}
+
+int sema_study_nvariants(const sema_study *st) {
+  int n = 1;
+  for (int k = 0; k < st->decl->naxes; k++)
+    n *= st->decl->axes[k].nvalues;
+  return n;
+}
+
+int sema_study_nkeys(const sema_study *st) {
+  int n = 0;
+  for (int k = 0; k < st->decl->naxes; k++)
+    n += st->decl->axes[k].nkeys;
+  return n;
+}
+
+void sema_study_variant(const sema_study *st, int i, sema_override *ov) {
+  const ast_decl *d = st->decl;
+  int n = 0;
+  for (int k = 0, rest = i, stride = sema_study_nvariants(st); k < d->naxes; k++) {
+    const ast_axis *ax = &d->axes[k];
+    stride /= ax->nvalues;
+    int j = rest / stride;
+    rest %= stride;
+    for (int key = 0; key < ax->nkeys; key++)
+      ov[n++] = (sema_override){ax->keys[key].key, ast_axis_value(ax, j, key), ax->keys[key].loc};
   }
 }

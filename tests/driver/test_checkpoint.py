@@ -9,7 +9,10 @@
   - resuming continues as planned: another --steps is an error pointing to
     --extend-steps; --extend-steps N runs N more steps at the schedule's
     last value;
-  - --checkpoint-every N writes the checkpoint every N steps;
+  - --checkpoint-every N writes the checkpoint every N steps; so does an
+    experiment's `checkpoint every N steps` (and `every N minutes`), in
+    duet run and in the emitted train alike, which the options override,
+    all recorded in summary.json;
   - --init-from RUN_DIR starts from another run's weights (another
     optimizer, fresh state), and names a missing or mis-shaped weight;
   - provenance: summary.json's data files (size, FNV-1a), and `duet
@@ -127,6 +130,41 @@ run("run", src, "--out", "every", "--stop-after", "7", "--checkpoint-every", "3"
 _, prev = read_safetensors(t.path("every", "train_state.prev.safetensors"))
 t.check(prev.get("duet.step") == "6", "--checkpoint-every 3: the checkpoint before the last is "
         "of step 6", "6", prev.get("duet.step"))
+
+# the periods declared in the experiment, and the options over them
+with open(src) as f:
+    text = f.read()
+declared = t.path("declared.duet")
+with open(declared, "w") as f:
+    f.write(text.replace("  seed = 3\n",
+                         "  seed = 3\n  checkpoint every 3 steps\n  checkpoint every 2 minutes\n"))
+for name, extra, step, every, every_s in (("decl", [], "6", 3, 120),
+                                          ("opt", ["--checkpoint-every", "5",
+                                                   "--checkpoint-every-s", "0"], "5", 5, 0)):
+    run("run", declared, "--out", name, "--stop-after", "7", "--set", "steps=7", "--threads", "1",
+        "--quiet", *extra)
+    _, prev = read_safetensors(t.path(name, "train_state.prev.safetensors"))
+    t.check(prev.get("duet.step") == step, f"checkpoint periods ({name}): the checkpoint before "
+            "the last", step, prev.get("duet.step"))
+    got = read_summary(t.path(name, "summary.json"))["run"]
+    t.equal(f"checkpoint periods ({name}): summary.json", (every, every_s),
+            (got.get("checkpoint_every"), got.get("checkpoint_every_s")))
+got = read_summary(t.path("every", "summary.json"))["run"]
+t.equal("checkpoint periods by default: summary.json", (3, 300),
+        (got.get("checkpoint_every"), got.get("checkpoint_every_s")))
+# the emitted train reads the same declaration
+run("emit-c", declared, "--out", "emitted")
+subprocess.run(["make", "-C", t.path("emitted"), "-j2", "BLAS=openblas"], check=True,
+               capture_output=True)
+subprocess.run(["./train", "--out", "run", "--stop-after", "7", "--steps", "7", "--quiet"],
+               cwd=t.path("emitted"), check=True, capture_output=True,
+               env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+_, prev = read_safetensors(t.path("emitted", "run", "train_state.prev.safetensors"))
+t.check(prev.get("duet.step") == "6", "checkpoint periods (emitted train): the checkpoint "
+        "before the last", "6", prev.get("duet.step"))
+got = read_summary(t.path("emitted", "run", "summary.json"))["run"]
+t.equal("checkpoint periods (emitted train): summary.json", (3, 120),
+        (got.get("checkpoint_every"), got.get("checkpoint_every_s")))
 
 # ---- fine-tuning ------------------------------------------------------------------
 run("run", src, "--out", "ft0", "--init-from", "full", "--steps", "0", "--set",

@@ -1,5 +1,6 @@
 """test_errors.py - pinned messages and exit codes of `duet run` on bad
-input: unknown --set keys and parameters, a malformed --set, a run that
+input: unknown --set keys and parameters (the known ones listed, a bare
+optimizer parameter pointed to its key), a malformed --set, a run that
 diverges (huge learning rate: stop at the step, name the tensor, exit 1,
 keep the last finite checkpoint, write the metrics line of the step and a
 summary.json that says so), a second run into a used directory, and
@@ -29,7 +30,14 @@ expect(["run", src, "--out", "x", "--set", "optimizer.lrr=0.1"], 1,
        "--set:1:1: error: optimizer Dual has no parameter 'lrr'\n"
        "optimizer.lrr=0.1\n"
        "^" + "~" * 12 + "\n"
-       "  hint: did you mean 'lr'?\n", "unknown optimizer parameter")
+       "  hint: did you mean 'lr'? optimizer Dual takes lr, beta, nesterov, wd, precision\n",
+       "unknown optimizer parameter")
+expect(["run", src, "--out", "x", "--set", "lr=0.1"], 1,
+       "--set:1:1: error: unknown experiment setting 'lr'\n"
+       "lr=0.1\n"
+       "^~\n"
+       "  hint: 'lr' is a parameter of the optimizer: write optimizer.lr\n",
+       "a bare optimizer parameter")
 expect(["run", src, "--out", "x", "--set", "batch"], 1,
        "--set:1:1: error: expected key=value after --set, got 'batch'\n"
        "batch\n"
