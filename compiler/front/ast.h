@@ -194,7 +194,7 @@ typedef enum ast_item_kind {
   AST_ITEM_DEFINE,        /* name(inputs) = value     e.g. forward(x[.., n]) = ... */
   AST_ITEM_ASSIGN,        /* name = value             e.g. norm = ..., m = ..., batch = 256 */
   AST_ITEM_LET,           /* let name = value */
-  AST_ITEM_STATE,         /* state name = value */
+  AST_ITEM_STATE,         /* state name = value, state name[dims] = value */
   AST_ITEM_DATA,          /* data a = value, b = value */
   AST_ITEM_OPTIMIZER_FOR, /* optimizer for Group = value */
   AST_ITEM_EVAL           /* eval every [N] epoch(s)|step(s): metrics */
@@ -215,9 +215,9 @@ struct ast_item {
   ast_expr *value;
   union {
     struct {
-      int ndims;
+      int ndims; /* STATE: 0 when no shape is written */
       ast_expr **dims;
-    } weight;
+    } weight; /* WEIGHT and STATE */
     struct {
       int ninputs;
       ast_pattern *inputs;

@@ -202,6 +202,10 @@ static void item(FILE *out, const ast_item *it) {
   }
   pos(out, it->loc);
   switch (it->kind) {
+  case AST_ITEM_STATE:
+    if (!it->weight.ndims)
+      break;
+    /* fall through */
   case AST_ITEM_WEIGHT:
     fputs(" (dims", out);
     exprs(out, it->weight.dims, it->weight.ndims);

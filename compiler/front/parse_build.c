@@ -181,11 +181,11 @@ ast_item *parse_item(parse_state *ps, ast_item_kind kind, diag_loc loc, const ch
   return it;
 }
 
-void parse_check_dims(parse_state *ps, parse_vec dims) {
+void parse_check_dims(parse_state *ps, parse_vec dims, const char *what) {
   ast_expr **v = dims.items;
   for (int i = 0; i < dims.n; i++)
     if (v[i]->kind == AST_ELLIPSIS) {
-      diag_error(ps->d, v[i]->loc, "a weight's shape cannot contain '..'");
+      diag_error(ps->d, v[i]->loc, "a %s's shape cannot contain '..'", what);
       diag_hint(ps->d, "'..' (any leading dimensions) is only allowed in input shapes such as "
                        "forward(x[.., n])");
     }

@@ -69,8 +69,9 @@ ast_type parse_type(parse_state *ps, const char *name, diag_loc loc);
 /* Items and declarations. */
 ast_item *parse_item(parse_state *ps, ast_item_kind kind, diag_loc loc, const char *name,
                      diag_loc name_loc, ast_expr *value);
-/* Checks that no dimension of a weight is `..`. */
-void parse_check_dims(parse_state *ps, parse_vec dims);
+/* Checks that no dimension of a weight's or a state's shape is `..`
+ * (what: "weight" or "state"). */
+void parse_check_dims(parse_state *ps, parse_vec dims, const char *what);
 /* `every [N] unit`: unit must be epoch(s) or step(s), N positive. */
 void parse_eval_period(parse_state *ps, ast_item *it, long long n, bool has_n, const char *unit,
                        diag_loc loc);

@@ -215,7 +215,7 @@ item_line
 item
   : KW_WEIGHT NAME '[' index_list ']' KW_INIT expr {
       $$ = parse_item(ps, AST_ITEM_WEIGHT, L(@$), $2, L(@2), $7);
-      parse_check_dims(ps, $4);
+      parse_check_dims(ps, $4, "weight");
       $$->weight.ndims = $4.n;
       $$->weight.dims = $4.items; }
   | NAME '(' patterns ')' '=' expr {
@@ -227,6 +227,11 @@ item
   | KW_OPTIMIZER '=' expr { $$ = parse_item(ps, AST_ITEM_ASSIGN, L(@$), "optimizer", L(@1), $3); }
   | KW_LET NAME '=' expr  { $$ = parse_item(ps, AST_ITEM_LET, L(@$), $2, L(@2), $4); }
   | KW_STATE NAME '=' expr { $$ = parse_item(ps, AST_ITEM_STATE, L(@$), $2, L(@2), $4); }
+  | KW_STATE NAME '[' index_list ']' '=' expr {
+      $$ = parse_item(ps, AST_ITEM_STATE, L(@$), $2, L(@2), $7);
+      parse_check_dims(ps, $4, "state");
+      $$->weight.ndims = $4.n;
+      $$->weight.dims = $4.items; }
   | KW_DATA bindings {
       $$ = parse_item(ps, AST_ITEM_DATA, L(@$), NULL, NOLOC, NULL);
       $$->data.nbindings = $2.n;
