@@ -26,6 +26,7 @@ syn keyword duetBuiltin uniform zeros ones with_mass fashion_mnist kjv linreg qu
 syn keyword duetBuiltin spectrum cycle cross_entropy mse constant warmup linear_decay cosine_decay
 syn keyword duetBuiltin accuracy loss singular_values head_ablation
 syn keyword duetBuiltin sin cos argmax one_hot topk
+syn keyword duetBuiltin reshape_as
 
 " The name a declaration introduces: atom Linear, optimizer Dual, ...
 syn match duetDeclName "\%(\<\%(atom\|bond\|module\|optimizer\|experiment\|compare\|sweep\)\s\+\)\@<=\h\w*"
