@@ -262,6 +262,51 @@ static ir_node *fit(el_tx *x, const ast_decl *opt, const char *name, int ti, ev 
   return NULL;
 }
 
+/* A state of the weight's update period that no optimizer body can name
+ * (`.` is not part of a name): zeros of the given shape, declared once. */
+static int period_state(el_tx *x, const mt_weight *w, const char *what, int rank) {
+  el_ctx *c = x->c;
+  const char *name = arena_printf(c->a, "%s:every.%s", w->path, what);
+  int t = ir_find_tensor(c->p, name);
+  if (t >= 0)
+    return t;
+  long dims[IR_MAX_RANK];
+  for (int j = 0; j < rank; j++)
+    dims[j] = (long)w->dims[j];
+  t = ir_state(c->p, name, rank, dims, (ir_init){.kind = IR_INIT_ZEROS});
+  if (t < 0)
+    diag_internal(c->d, x->inst, "%s", c->p->err);
+  return t;
+}
+
+/* `optimizer for G = X every N steps`: the gradient is summed into
+ * `every.grad` and the steps counted in `every.count`; at every N-th step
+ * (`due`, returned) the optimizer runs on the sum and both restart. */
+static ir_node *accumulate(el_tx *x, const mt_weight *w, long long every, ir_node **grad) {
+  ir_graph *g = x->g;
+  int ts = period_state(x, w, "grad", w->rank), tc = period_state(x, w, "count", 0);
+  if (ts < 0 || tc < 0)
+    return NULL;
+  ir_node *sum = ir_add(g, ir_tensor_ref(g, ts), *grad);
+  ir_node *count = ir_add(g, ir_tensor_ref(g, tc), ir_const(g, 1));
+  ir_node *due = ir_binary(g, IR_GE, count, ir_const(g, (double)every));
+  ir_node *zero = ir_const(g, 0);
+  ir_node *next_sum = ir_broadcast_to(g, ir_select(g, due, zero, sum), w->rank, sum->shape.d);
+  if (!next_sum || ir_assign_add(g, ts, next_sum) < 0 ||
+      ir_assign_add(g, tc, ir_select(g, due, zero, count)) < 0) {
+    diag_internal(x->c->d, x->inst, "%s", ir_error(g));
+    return NULL;
+  }
+  *grad = sum;
+  return due;
+}
+
+/* The new value n of tensor ti where an update is due, its old one
+ * elsewhere (due == NULL: every step). */
+static ir_node *unless_due(el_tx *x, ir_node *due, ir_node *n, int ti) {
+  return due && n ? ir_select(x->g, due, n, ir_tensor_ref(x->g, ti)) : n;
+}
+
 ir_node *el_optimizer_step(el_tx *x, const mt_weight *w, const sema_optimizer *o, ir_node *grad) {
   el_ctx *c = x->c;
   const ast_decl *d = o->decl;
@@ -271,12 +316,19 @@ ir_node *el_optimizer_step(el_tx *x, const mt_weight *w, const sema_optimizer *o
   x->dualize = dualize;
   x->weight = w;
   el_set_loc(x, d->loc);
+  /* with a period, t counts the updates: it is t / every when one is due */
+  ir_node *t_opt = scalar(x, "t"), *due = NULL;
+  if (o->every > 1) {
+    if (!(due = accumulate(x, w, o->every, &grad)))
+      return NULL;
+    t_opt = ir_div(x->g, t_opt, ir_const(x->g, (double)o->every));
+  }
   el_env *env = el_env_new(c->a, NULL);
   for (int i = 0; i < o->nargs; i++)
     el_env_set(c->a, env, o->args[i].name, el_value_of_mt(o->args[i].value));
   el_env_set(c->a, env, "grad", ev_tensor(grad));
   el_env_set(c->a, env, "weight", ev_tensor(el_weight_node(x, w->index)));
-  el_env_set(c->a, env, "t", ev_tensor(scalar(x, "t")));
+  el_env_set(c->a, env, "t", ev_tensor(t_opt));
   el_env_set(c->a, env, "schedule", ev_tensor(scalar(x, "schedule")));
   bool ok = true;
   int nstates = 0;
@@ -305,7 +357,7 @@ ir_node *el_optimizer_step(el_tx *x, const mt_weight *w, const sema_optimizer *o
     int t = ir_find_tensor(c->p, arena_printf(c->a, "%s:%s", w->path, it->name));
     if (v.kind == EV_TENSOR && v.node->op == IR_TENSOR && v.node->attr.index == t)
       continue; /* never assigned */
-    ir_node *n = fit(x, d, it->name, t, v);
+    ir_node *n = unless_due(x, due, fit(x, d, it->name, t, v), t);
     if (!n || ir_assign_add(x->g, t, n) < 0) {
       if (n)
         diag_internal(c->d, it->loc, "%s", ir_error(x->g));
@@ -313,5 +365,6 @@ ir_node *el_optimizer_step(el_tx *x, const mt_weight *w, const sema_optimizer *o
     }
   }
   ir_node *nw = fit(x, d, "weight", w->index, el_env_find(env, "weight", NULL)->val);
+  nw = unless_due(x, due, nw, w->index);
   return ok ? nw : NULL;
 }

@@ -196,7 +196,7 @@ typedef enum ast_item_kind {
   AST_ITEM_LET,           /* let name = value */
   AST_ITEM_STATE,         /* state name = value, state name[dims] = value */
   AST_ITEM_DATA,          /* data a = value, b = value */
-  AST_ITEM_OPTIMIZER_FOR, /* optimizer for Group = value */
+  AST_ITEM_OPTIMIZER_FOR, /* optimizer for Group = value [every N steps] */
   AST_ITEM_EVAL           /* eval every [N] epoch(s)|step(s): metrics */
 } ast_item_kind;
 
@@ -230,6 +230,8 @@ struct ast_item {
       const char *group; /* atom kind name, or a module-path glob */
       bool is_glob;      /* written as a string: "head*" */
       diag_loc group_loc;
+      long long every; /* `every N steps`: updates every N steps (0: not written) */
+      diag_loc every_loc;
     } optfor;
     struct {
       ast_period_unit unit;

@@ -192,6 +192,8 @@ static void item(FILE *out, const ast_item *it) {
       ast_print_string(out, it->optfor.group, strlen(it->optfor.group));
     else
       fputs(it->optfor.group, out);
+    if (it->optfor.every)
+      fprintf(out, " every %lld steps", it->optfor.every);
     break;
   case AST_ITEM_EVAL:
     fprintf(out, " every %lld %s", it->eval.every,

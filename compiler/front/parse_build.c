@@ -206,6 +206,18 @@ void parse_eval_period(parse_state *ps, ast_item *it, long long n, bool has_n, c
   }
 }
 
+void parse_update_every(parse_state *ps, ast_item *it, long long n, const char *unit,
+                        diag_loc loc) {
+  it->optfor.every = n;
+  it->optfor.every_loc = loc;
+  if (strcmp(unit, "step") != 0 && strcmp(unit, "steps") != 0) {
+    diag_error(ps->d, loc, "unknown update period '%s'", unit);
+    diag_hint(ps->d, "write 'every N steps'");
+  } else if (n <= 0) {
+    diag_error(ps->d, loc, "the update period must be positive");
+  }
+}
+
 /* ---- declarations ------------------------------------------------------ */
 
 ast_decl *parse_decl(parse_state *ps, ast_decl_kind kind, diag_loc loc, const char *name,

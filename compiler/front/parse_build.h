@@ -69,6 +69,9 @@ ast_type parse_type(parse_state *ps, const char *name, diag_loc loc);
 /* Items and declarations. */
 ast_item *parse_item(parse_state *ps, ast_item_kind kind, diag_loc loc, const char *name,
                      diag_loc name_loc, ast_expr *value);
+/* `optimizer for G = X every N steps`: sets the period of it, an
+ * OPTIMIZER_FOR item, and checks the unit and that N >= 1. */
+void parse_update_every(parse_state *ps, ast_item *it, long long n, const char *unit, diag_loc loc);
 /* Checks that no dimension of a weight's or a state's shape is `..`
  * (what: "weight" or "state"). */
 void parse_check_dims(parse_state *ps, parse_vec dims, const char *what);

@@ -83,7 +83,7 @@ static void yyerror(YYLTYPE *loc, parse_state *ps, const char *msg);
 %right '^'
 
 %type <decl> decl use_decl
-%type <item> item item_line
+%type <item> item item_line optimizer_for
 %type <expr> expr postfix primary index_item
 %type <params> params
 %type <vec> block items param_list exprs index_list args arg_list
@@ -236,15 +236,14 @@ item
       $$ = parse_item(ps, AST_ITEM_DATA, L(@$), NULL, NOLOC, NULL);
       $$->data.nbindings = $2.n;
       $$->data.bindings = $2.items; }
-  | KW_OPTIMIZER KW_FOR NAME '=' expr {
-      $$ = parse_item(ps, AST_ITEM_OPTIMIZER_FOR, L(@$), NULL, NOLOC, $5);
-      $$->optfor.group = $3;
-      $$->optfor.group_loc = L(@3); }
-  | KW_OPTIMIZER KW_FOR STRING '=' expr {
-      $$ = parse_item(ps, AST_ITEM_OPTIMIZER_FOR, L(@$), NULL, NOLOC, $5);
-      $$->optfor.group = $3.s;
-      $$->optfor.is_glob = true;
-      $$->optfor.group_loc = L(@3); }
+  | optimizer_for
+  | optimizer_for KW_EVERY INT NAME {
+      $$ = $1;
+      $$->loc = L(@$);
+      YYLTYPE period = @3;
+      period.last_line = @4.last_line;
+      period.last_column = @4.last_column;
+      parse_update_every(ps, $$, $3, $4, L(period)); }
   | KW_EVAL KW_EVERY NAME ':' exprs {
       $$ = parse_item(ps, AST_ITEM_EVAL, L(@$), NULL, NOLOC, NULL);
       parse_eval_period(ps, $$, 1, false, $3, L(@3));
@@ -258,6 +257,19 @@ item
       parse_eval_period(ps, $$, $3, true, $4, L(period));
       $$->eval.nmetrics = $6.n;
       $$->eval.metrics = $6.items; }
+  ;
+
+/* optimizer for Group = Opt(...), optimizer for "glob*" = Opt(...) */
+optimizer_for
+  : KW_OPTIMIZER KW_FOR NAME '=' expr {
+      $$ = parse_item(ps, AST_ITEM_OPTIMIZER_FOR, L(@$), NULL, NOLOC, $5);
+      $$->optfor.group = $3;
+      $$->optfor.group_loc = L(@3); }
+  | KW_OPTIMIZER KW_FOR STRING '=' expr {
+      $$ = parse_item(ps, AST_ITEM_OPTIMIZER_FOR, L(@$), NULL, NOLOC, $5);
+      $$->optfor.group = $3.s;
+      $$->optfor.is_glob = true;
+      $$->optfor.group_loc = L(@3); }
   ;
 
 patterns

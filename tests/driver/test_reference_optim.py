@@ -300,4 +300,48 @@ for dtype, tol in TOLERANCE.items():
             want = STATE_REALS[opt] * (8 if dtype == "f64" else 4)
             got = read_summary(t.path(out, "summary.json")).get("optimizer_state_bytes")
             t.check(got == want, f"{opt} {dtype}: optimizer_state_bytes in summary.json", want, got)
+
+# Update periods (ref_every.duet): the first weight, M3 every 4 steps, keeps
+# its initial value for steps 1-3 (bit for bit), holds the sum of their
+# gradients, and at steps 4 and 8 takes M3's step on the sum of the last
+# 4 gradients with M3's own step count t / 4; the second weight takes M3's
+# step every step. In float64, to 1e-10.
+EVERY, EVERY_STEPS, tol = 4, 8, TOLERANCE["f64"]
+every_src = os.path.join(HERE, "ref_every.duet")
+t.duet_run("run", every_src, "--steps", "0", "--dtype", "f64", "--out", "every-init", "--quiet")
+init = read_weights(t.path("every-init"))
+for steps in (EVERY - 1, EVERY_STEPS):
+    dump = ["--dump-batches", "every-batches"] if steps == EVERY_STEPS else []
+    t.duet_run("run", every_src, "--steps", str(steps), "--dtype", "f64", "--out",
+               f"every-{steps}", "--quiet", *dump)
+rule, _ = m3(lr=0.001, f=2, eps=1e-4)
+w = [init[n].astype(np.float64) for n in names]
+states, acc = [{}, {}], np.zeros_like(w[0])
+for step in range(1, EVERY_STEPS + 1):
+    batch, _ = read_safetensors(t.path("every-batches", f"step-{step:06d}.safetensors"))
+    _, grads = loss_and_grads(w, batch["x"], batch["y"])
+    acc += grads[0]
+    if step == EVERY - 1:
+        got = {**read_weights(t.path(f"every-{step}")), **read_state(t.path(f"every-{step}"))[0]}
+        t.check(np.array_equal(got[names[0]], init[names[0]]),
+                f"every {EVERY} steps: {names[0]} unchanged after {step} steps", "equal",
+                rel(got[names[0]], init[names[0]]))
+        e = rel(got[names[0] + ":every.grad"], acc)
+        t.check(e <= tol, f"every {EVERY} steps: the gradients of steps 1-{step} summed",
+                f"relative error <= {tol}", e)
+        t.check(float(got[names[0] + ":every.count"]) == step, "the step count", step,
+                got[names[0] + ":every.count"])
+    if step % EVERY == 0:
+        w[0] = rule(w[0], acc, states[0], step // EVERY)
+        acc = np.zeros_like(acc)
+    w[1] = rule(w[1], grads[1], states[1], step)
+got = {**read_weights(t.path(f"every-{EVERY_STEPS}")),
+       **read_state(t.path(f"every-{EVERY_STEPS}"))[0]}
+for i, n in enumerate(names):
+    # (m2: the box takes a chunk in when the next one starts, stdlib's M3 when
+    # it ends; after a whole number of chunks they differ by the last one)
+    for name, want in [(n, w[i])] + [(f"{n}:{s}", states[i][s]) for s in ("m1", "v")]:
+        e = rel(got[name], want)
+        t.check(e <= tol, f"every: {name} after {EVERY_STEPS} steps", f"relative error <= {tol}", e)
+        print(f"every: {name} relative error {e:.2e}")
 t.done()
