@@ -307,6 +307,8 @@ static int init_from(trainer *t) {
   if (unused > 0)
     fprintf(stderr, "%s: note: %d tensor%s of %s %s not weights of this model\n", t->o->prog,
             unused, unused == 1 ? "" : "s", path, unused == 1 ? "is" : "are");
+  if (t->m->init_state)
+    t->m->init_state(t->m->self);
   t->init_from = from;
   t->init_exp = rt_st_meta(&t->init, HOST_META_EXPERIMENT);
   t->init_step = host_meta_long(&t->init, HOST_META_STEP);

@@ -109,6 +109,12 @@ static void iface_init(void *self, uint64_t seed) {
   core_init(m->exe, m->arena, seed);
 }
 
+static void iface_init_state(void *self) {
+  drv_machine *m = self;
+  double out[DRV_MAX_OUTPUTS];
+  core_run(m->exe, core_entry(m->exe, "init_state"), m->arena, NULL, m->scalars, out);
+}
+
 static double iface_train_step(void *self, const void *x, const void *y, long t, double schedule,
                                double *norms) {
   drv_machine *m = self;
@@ -254,6 +260,7 @@ int drv_machine_host(drv_machine *m, host_model *out) {
       .tensors = m->tensors,
       .compile_s = core_compile_seconds(m->exe),
       .init = iface_init,
+      .init_state = core_entry(m->exe, "init_state") >= 0 ? iface_init_state : NULL,
       .train_step = train ? iface_train_step : NULL,
       .eval = iface_eval,
       .predict = iface_predict,

@@ -115,13 +115,15 @@ static ir_node *scalar(el_tx *x, const char *name) {
   return ir_scalar_ref(x->g, s);
 }
 
-/* The value tensor ti takes in the entry "init" (assigned there on first
- * use), so that computed initial values can read it. */
-static ir_node *initial_value(el_tx *xi, int ti) {
-  ir_graph *g = xi->g;
+/* The value tensor ti starts from in g, the entry "init" (its initial
+ * value) or "init_state" (`current`: its value before the entry runs),
+ * unless g assigns it: then the assigned one. */
+static ir_node *start_value(ir_graph *g, int ti, bool current) {
   for (int i = 0; i < g->nassigns; i++)
     if (g->assigns[i].tensor == ti)
       return g->assigns[i].node;
+  if (current)
+    return ir_tensor_ref(g, ti);
   ir_node *v = ir_init_value(g, ti);
   return v && ir_assign_add(g, ti, v) == 0 ? v : NULL;
 }
@@ -143,18 +145,20 @@ static bool state_dims(el_tx *x, const ast_item *it, el_env *env, long *dims) {
   return true;
 }
 
-/* `state NAME = EXPR` where EXPR is not an initializer: EXPR computed in the
- * entry "init" from the parameters, `weight` (its initial value) and the
- * earlier states (theirs), broadcast to the written shape if any. */
-static int computed_state(el_tx *x, const sema_optimizer *o, const ast_item *it, const char *name,
-                          int rank, const long *dims) {
+static ir_graph *entry(el_ctx *c, const char *name, diag_loc at) {
+  ir_graph *g = ir_find_entry(c->p, name);
+  if (!g && !(g = ir_entry(c->p, name)))
+    diag_internal(c->d, at, "%s", c->p->err);
+  return g;
+}
+
+/* The value of `state NAME = EXPR` computed in entry g from the parameters,
+ * `weight` and the earlier states (start_value), broadcast to the written
+ * shape if any (rank, dims), else a number to the weight's shape. */
+static ir_node *computed_value(el_tx *x, const sema_optimizer *o, const ast_item *it, ir_graph *g,
+                               bool current, int rank, const long *dims) {
   const mt_weight *w = x->weight;
   el_ctx *c = x->c;
-  ir_graph *g = ir_find_entry(c->p, "init");
-  if (!g && !(g = ir_entry(c->p, "init"))) {
-    diag_internal(c->d, it->loc, "%s", c->p->err);
-    return -1;
-  }
   el_tx xi;
   el_tx_init(&xi, c, g);
   xi.what = arena_printf(c->a, "the initial value of state %s of %s", it->name, w->path);
@@ -164,40 +168,52 @@ static int computed_state(el_tx *x, const sema_optimizer *o, const ast_item *it,
   el_env *env = el_env_new(c->a, NULL);
   for (int i = 0; i < o->nargs; i++)
     el_env_set(c->a, env, o->args[i].name, el_value_of_mt(o->args[i].value));
-  el_env_set(c->a, env, "weight", ev_tensor(initial_value(&xi, w->index)));
+  el_env_set(c->a, env, "weight", ev_tensor(start_value(g, w->index, current)));
   const ast_decl *d = o->decl;
   for (int i = 0; i < d->nitems && d->items[i] != it; i++) {
     int t = d->items[i]->kind == AST_ITEM_STATE
                 ? ir_find_tensor(c->p, arena_printf(c->a, "%s:%s", w->path, d->items[i]->name))
                 : -1;
     if (t >= 0)
-      el_env_set(c->a, env, d->items[i]->name, ev_tensor(initial_value(&xi, t)));
+      el_env_set(c->a, env, d->items[i]->name, ev_tensor(start_value(g, t, current)));
   }
   el_set_loc(&xi, it->value->loc);
   ev v = el_expr(&xi, it->value, env);
   if (v.kind == EV_ERR)
-    return -1;
+    return NULL;
   ir_node *n = el_node(&xi, v);
   if (!n || n->dtype != c->p->real) {
     el_fail(&xi, it->value->loc, "the initial value of a state must be real numbers, got %s",
             el_describe(&xi, v));
-    return -1;
+    return NULL;
   }
   ir_shape want = n->shape;
-  if (it->weight.ndims)
+  if (it->weight.ndims || v.kind == EV_NUM)
     want = ir_shape_of(rank, dims);
-  else if (v.kind == EV_NUM)
-    want = ir_shape_of(w->rank, dims);
   ir_node *b = ir_broadcast_to(g, n, want.rank, want.d);
   if (!b) {
     char a[96], s[96];
     el_fail(&xi, it->value->loc, "it has shape %s, the state's shape is %s",
             ir_shape_str(&n->shape, a, sizeof a), ir_shape_str(&want, s, sizeof s));
-    return -1;
   }
-  int t = ir_state(c->p, name, want.rank, want.d, (ir_init){.kind = IR_INIT_COMPUTED});
-  if (t < 0 || ir_assign_add(g, t, b) < 0) {
-    diag_internal(c->d, it->loc, "%s", t < 0 ? c->p->err : ir_error(g));
+  return b;
+}
+
+/* `state NAME = EXPR` where EXPR is not an initializer: computed in the
+ * entry "init" from the initial weight, and in the entry "init_state"
+ * from the current one (the host runs it after loading weights). */
+static int computed_state(el_tx *x, const sema_optimizer *o, const ast_item *it, const char *name,
+                          int rank, const long *dims) {
+  el_ctx *c = x->c;
+  ir_graph *gi = entry(c, "init", it->loc), *gs = entry(c, "init_state", it->loc);
+  ir_node *first = gi && gs ? computed_value(x, o, it, gi, false, rank, dims) : NULL;
+  if (!first)
+    return -1;
+  int t =
+      ir_state(c->p, name, first->shape.rank, first->shape.d, (ir_init){.kind = IR_INIT_COMPUTED});
+  ir_node *again = t >= 0 ? computed_value(x, o, it, gs, true, rank, dims) : NULL;
+  if (t < 0 || !again || ir_assign_add(gi, t, first) < 0 || ir_assign_add(gs, t, again) < 0) {
+    diag_internal(c->d, it->loc, "%s", t < 0 ? c->p->err : "computed state not assigned");
     return -1;
   }
   return t;

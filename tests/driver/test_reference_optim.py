@@ -301,6 +301,16 @@ for dtype, tol in TOLERANCE.items():
             got = read_summary(t.path(out, "summary.json")).get("optimizer_state_bytes")
             t.check(got == want, f"{opt} {dtype}: optimizer_state_bytes in summary.json", want, got)
 
+# A state computed from the weight follows --init-from: Anchored's w0 is the
+# loaded weight (here those of the first f64 run), not the seed's.
+t.duet_run("run", SRC, "--set", "optimizer=Anchored(lr = 0.1, pull = 0.5)", "--init-from",
+           t.path("run0-f64"), "--steps", "0", "--dtype", "f64", "--out", "anchored-from",
+           "--quiet")
+loaded, got = read_weights(t.path("run0-f64")), read_state(t.path("anchored-from"))[0]
+for n in names:
+    t.check(np.array_equal(got[n + ":w0"], loaded[n]), f"--init-from: {n}:w0 is the loaded weight",
+            "equal", rel(got[n + ":w0"], loaded[n]))
+
 # Update periods (ref_every.duet): the first weight, M3 every 4 steps, keeps
 # its initial value for steps 1-3 (bit for bit), holds the sum of their
 # gradients, and at steps 4 and 8 takes M3's step on the sum of the last
