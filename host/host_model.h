@@ -34,6 +34,9 @@ typedef struct host_model {
   double compile_s;           /* seconds spent compiling (-1: compiled ahead of time) */
   /* Every weight and state from the initializers and seed. */
   void (*init)(void *self, uint64_t seed);
+  /* The optimizer states computed from the weights (`state s = f(weight)`)
+   * recomputed from the current weights; NULL when there are none. */
+  void (*init_state)(void *self);
   /* One optimizer step on `batch` examples at step t (from 1) with schedule
    * value `schedule`; returns the loss before the step. With norms, the
    * logged step: norms[0] = norm of the weights, norms[1] = of the update

@@ -76,10 +76,11 @@ typedef struct host_summary {
   const char *dtype;       /* "f32" or "f64" */
   char gemm[160];          /* the GEMM backend (rt_gemm_backend_describe) */
   long long seed, batch, params;
-  long steps;        /* steps done */
-  long total_steps;  /* the run's planned length */
-  double epochs;     /* steps / steps per epoch */
-  double train_loss; /* mean over the last train_loss_steps steps */
+  long long optimizer_state_bytes; /* the optimizers' state tensors */
+  long steps;                      /* steps done */
+  long total_steps;                /* the run's planned length */
+  double epochs;                   /* steps / steps per epoch */
+  double train_loss;               /* mean over the last train_loss_steps steps */
   long train_loss_steps;
   double ms_per_step, wall_s, compile_s; /* timing: the only fields that
                                              differ between identical runs

@@ -44,6 +44,7 @@ int host_summary_write(const char *path, const host_summary *s, const host_histo
   f[n++] = RT_INT("seed", s->seed);
   f[n++] = RT_INT("batch", s->batch);
   f[n++] = RT_INT("params", s->params);
+  f[n++] = RT_INT("optimizer_state_bytes", s->optimizer_state_bytes);
   f[n++] = RT_INT("steps", s->steps);
   f[n++] = RT_INT("total_steps", s->total_steps);
   f[n++] = RT_NUM("epochs", s->epochs);

@@ -171,6 +171,24 @@ static int diverge(trainer *t, long s, double loss) {
   return 0;
 }
 
+/* Bytes of the optimizers' state: the tensors named "<weight>:<name>" (the
+ * logged norms' estimator state belongs to atoms, not weights). */
+static long long optimizer_state_bytes(const host_model *m) {
+  long long n = 0;
+  for (int i = 0; i < m->ntensors; i++) {
+    const char *colon = m->tensors[i].is_param ? NULL : strrchr(m->tensors[i].name, ':');
+    for (int j = 0; colon && j < m->ntensors; j++) {
+      const char *w = m->tensors[j].name;
+      if (m->tensors[j].is_param && strlen(w) == (size_t)(colon - m->tensors[i].name) &&
+          strncmp(w, m->tensors[i].name, strlen(w)) == 0) {
+        n += m->tensors[i].count;
+        break;
+      }
+    }
+  }
+  return n * (m->f64 ? 8 : 4);
+}
+
 /* ---- checkpoints ----------------------------------------------------------------- */
 
 /* The last min(RECENT, step) losses, oldest first, into out; their count. */
@@ -316,6 +334,8 @@ static int init_from(trainer *t) {
   if (unused > 0)
     fprintf(stderr, "%s: note: %d tensor%s of %s %s not weights of this model\n", t->o->prog,
             unused, unused == 1 ? "" : "s", path, unused == 1 ? "is" : "are");
+  if (t->m->init_state)
+    t->m->init_state(t->m->self);
   t->init_from = from;
   t->init_exp = rt_st_meta(&t->init, HOST_META_EXPERIMENT);
   t->init_step = host_meta_long(&t->init, HOST_META_STEP);
@@ -848,6 +868,7 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
       .seed = (long long)t->e->seed,
       .batch = t->batch,
       .params = t->e->params,
+      .optimizer_state_bytes = optimizer_state_bytes(t->m),
       .steps = t->step,
       .total_steps = t->total,
       .epochs = (double)t->step / (double)t->bpe,

@@ -120,6 +120,12 @@ static void set_step(drv_machine *m, long t, double schedule) {
     m->scalars[m->s_scalar] = schedule;
 }
 
+static void iface_init_state(void *self) {
+  drv_machine *m = self;
+  double out[DRV_MAX_OUTPUTS];
+  core_run(m->exe, core_entry(m->exe, "init_state"), m->arena, NULL, m->scalars, out);
+}
+
 static double iface_train_step(void *self, const void *x, const void *y, long t, double schedule,
                                double *norms) {
   drv_machine *m = self;
@@ -325,6 +331,7 @@ int drv_machine_host(drv_machine *m, host_model *out, int *owner, double *flops)
       .tensors = m->tensors,
       .compile_s = core_compile_seconds(m->exe),
       .init = iface_init,
+      .init_state = core_entry(m->exe, "init_state") >= 0 ? iface_init_state : NULL,
       .train_step = train ? iface_train_step : NULL,
       .eval = iface_eval,
       .predict = iface_predict,

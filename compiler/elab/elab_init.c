@@ -72,6 +72,18 @@ static bool bind_args(el_tx *x, const init_spec *s, const ast_expr *e, const mt_
   return true;
 }
 
+bool el_is_initializer(const ast_expr *e) {
+  if (e->kind == AST_INT || e->kind == AST_FLOAT) {
+    double v = e->kind == AST_INT ? (double)e->ival : e->fval;
+    return v == 0 || v == 1;
+  }
+  const char *name = e->kind == AST_CALL ? e->call.name : e->kind == AST_NAME ? e->name : NULL;
+  for (size_t i = 0; name && i < sizeof inits / sizeof inits[0]; i++)
+    if (strcmp(inits[i].name, name) == 0)
+      return true;
+  return false;
+}
+
 bool el_init_of(el_tx *x, const ast_expr *e, const mt_node *scope, el_env *env, int rank,
                 ir_init *out) {
   *out = (ir_init){0};

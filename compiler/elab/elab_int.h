@@ -153,6 +153,9 @@ ops_val el_to_ops(ev v);
 
 /* elab_init.c: parameters and initializers. */
 bool el_declare_params(el_ctx *c);
+/* Whether a state's value is an initializer (0, 1, normal(...), ...),
+ * rather than an expression computed before the first step. */
+bool el_is_initializer(const ast_expr *e);
 /* ir_init of an initializer expression for a tensor of the given rank.
  * `scope` is the atom instance (weights), or NULL with `env` (state). */
 bool el_init_of(el_tx *x, const ast_expr *e, const mt_node *scope, el_env *env, int rank,

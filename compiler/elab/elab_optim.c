@@ -115,44 +115,212 @@ static ir_node *scalar(el_tx *x, const char *name) {
   return ir_scalar_ref(x->g, s);
 }
 
-/* A state buffer of the weight: declared once per program. */
-static int state_tensor(el_tx *x, const mt_weight *w, const ast_item *it, el_env *env) {
+/* The value tensor ti starts from in g, the entry "init" (its initial
+ * value) or "init_state" (`current`: its value before the entry runs),
+ * unless g assigns it: then the assigned one. */
+static ir_node *start_value(ir_graph *g, int ti, bool current) {
+  for (int i = 0; i < g->nassigns; i++)
+    if (g->assigns[i].tensor == ti)
+      return g->assigns[i].node;
+  if (current)
+    return ir_tensor_ref(g, ti);
+  ir_node *v = ir_init_value(g, ti);
+  return v && ir_assign_add(g, ti, v) == 0 ? v : NULL;
+}
+
+/* The shape written in `state NAME[dims] = ...`, numbers of the step. */
+static bool state_dims(el_tx *x, const ast_item *it, el_env *env, long *dims) {
+  for (int j = 0; j < it->weight.ndims; j++) {
+    const ast_expr *e = it->weight.dims[j];
+    long long n;
+    el_set_loc(x, e->loc);
+    if (!el_want_int(x, el_expr(x, e, env), e->loc, "a dimension of a state", &n))
+      return false;
+    if (n < 1) {
+      el_fail(x, e->loc, "a dimension of state %s is %lld, must be at least 1", it->name, n);
+      return false;
+    }
+    dims[j] = (long)n;
+  }
+  return true;
+}
+
+static ir_graph *entry(el_ctx *c, const char *name, diag_loc at) {
+  ir_graph *g = ir_find_entry(c->p, name);
+  if (!g && !(g = ir_entry(c->p, name)))
+    diag_internal(c->d, at, "%s", c->p->err);
+  return g;
+}
+
+/* The value of `state NAME = EXPR` computed in entry g from the parameters,
+ * `weight` and the earlier states (start_value), broadcast to the written
+ * shape if any (rank, dims), else a number to the weight's shape. */
+static ir_node *computed_value(el_tx *x, const sema_optimizer *o, const ast_item *it, ir_graph *g,
+                               bool current, int rank, const long *dims) {
+  const mt_weight *w = x->weight;
   el_ctx *c = x->c;
+  el_tx xi;
+  el_tx_init(&xi, c, g);
+  xi.what = arena_printf(c->a, "the initial value of state %s of %s", it->name, w->path);
+  xi.inst = x->inst;
+  xi.inst_note = x->inst_note;
+  xi.weight = w;
+  el_env *env = el_env_new(c->a, NULL);
+  for (int i = 0; i < o->nargs; i++)
+    el_env_set(c->a, env, o->args[i].name, el_value_of_mt(o->args[i].value));
+  el_env_set(c->a, env, "weight", ev_tensor(start_value(g, w->index, current)));
+  const ast_decl *d = o->decl;
+  for (int i = 0; i < d->nitems && d->items[i] != it; i++) {
+    int t = d->items[i]->kind == AST_ITEM_STATE
+                ? ir_find_tensor(c->p, arena_printf(c->a, "%s:%s", w->path, d->items[i]->name))
+                : -1;
+    if (t >= 0)
+      el_env_set(c->a, env, d->items[i]->name, ev_tensor(start_value(g, t, current)));
+  }
+  el_set_loc(&xi, it->value->loc);
+  ev v = el_expr(&xi, it->value, env);
+  if (v.kind == EV_ERR)
+    return NULL;
+  ir_node *n = el_node(&xi, v);
+  if (!n || n->dtype != c->p->real) {
+    el_fail(&xi, it->value->loc, "the initial value of a state must be real numbers, got %s",
+            el_describe(&xi, v));
+    return NULL;
+  }
+  ir_shape want = n->shape;
+  if (it->weight.ndims || v.kind == EV_NUM)
+    want = ir_shape_of(rank, dims);
+  ir_node *b = ir_broadcast_to(g, n, want.rank, want.d);
+  if (!b) {
+    char a[96], s[96];
+    el_fail(&xi, it->value->loc, "it has shape %s, the state's shape is %s",
+            ir_shape_str(&n->shape, a, sizeof a), ir_shape_str(&want, s, sizeof s));
+  }
+  return b;
+}
+
+/* `state NAME = EXPR` where EXPR is not an initializer: computed in the
+ * entry "init" from the initial weight, and in the entry "init_state"
+ * from the current one (the host runs it after loading weights). */
+static int computed_state(el_tx *x, const sema_optimizer *o, const ast_item *it, const char *name,
+                          int rank, const long *dims) {
+  el_ctx *c = x->c;
+  ir_graph *gi = entry(c, "init", it->loc), *gs = entry(c, "init_state", it->loc);
+  ir_node *first = gi && gs ? computed_value(x, o, it, gi, false, rank, dims) : NULL;
+  if (!first)
+    return -1;
+  int t =
+      ir_state(c->p, name, first->shape.rank, first->shape.d, (ir_init){.kind = IR_INIT_COMPUTED});
+  ir_node *again = t >= 0 ? computed_value(x, o, it, gs, true, rank, dims) : NULL;
+  if (t < 0 || !again || ir_assign_add(gi, t, first) < 0 || ir_assign_add(gs, t, again) < 0) {
+    diag_internal(c->d, it->loc, "%s", t < 0 ? c->p->err : "computed state not assigned");
+    return -1;
+  }
+  return t;
+}
+
+/* A state buffer of the weight, declared once per program: of the written
+ * shape or the weight's, from an initializer (0, 1, normal(...), ...), or
+ * computed (computed_state). */
+static int state_tensor(el_tx *x, const sema_optimizer *o, const ast_item *it, el_env *env) {
+  el_ctx *c = x->c;
+  const mt_weight *w = x->weight;
   const char *name = arena_printf(c->a, "%s:%s", w->path, it->name);
   int t = ir_find_tensor(c->p, name);
   if (t >= 0)
     return t;
-  ir_init init;
-  if (!el_init_of(x, it->value, NULL, env, w->rank, &init))
-    return -1;
   long dims[IR_MAX_RANK];
+  int rank = it->weight.ndims ? it->weight.ndims : w->rank;
+  if (rank > IR_MAX_RANK) {
+    el_fail(x, it->loc, "states of rank %d are not supported (at most %d)", rank, IR_MAX_RANK);
+    return -1;
+  }
   for (int j = 0; j < w->rank; j++)
     dims[j] = (long)w->dims[j];
-  t = ir_state(c->p, name, w->rank, dims, init);
+  if (it->weight.ndims && !state_dims(x, it, env, dims))
+    return -1;
+  if (!el_is_initializer(it->value))
+    return computed_state(x, o, it, name, rank, dims);
+  ir_init init;
+  if (!el_init_of(x, it->value, NULL, env, rank, &init))
+    return -1;
+  t = ir_state(c->p, name, rank, dims, init);
   if (t < 0)
     diag_internal(c->d, it->loc, "%s", c->p->err);
   return t;
 }
 
-/* The final value of a buffer: a tensor of the weight's shape. */
-static ir_node *fit(el_tx *x, const ast_decl *opt, const char *name, const mt_weight *w, ev v) {
+/* The loc of the last assignment of `name` in d, or of d. */
+static diag_loc last_assignment(const ast_decl *d, const char *name) {
+  diag_loc at = d->loc;
+  for (int i = 0; i < d->nitems; i++)
+    if (d->items[i]->kind == AST_ITEM_ASSIGN && strcmp(d->items[i]->name, name) == 0)
+      at = d->items[i]->loc;
+  return at;
+}
+
+/* The final value of a buffer: a tensor of the shape of tensor ti. */
+static ir_node *fit(el_tx *x, const ast_decl *opt, const char *name, int ti, ev v) {
   if (v.kind == EV_ERR)
     return NULL;
   ir_node *n = el_node(x, v);
   char a[96], b[96];
-  long dims[IR_MAX_RANK];
-  for (int j = 0; j < w->rank; j++)
-    dims[j] = (long)w->dims[j];
-  ir_shape want = ir_shape_of(w->rank, dims);
-  if (n && n->dtype == x->c->p->real && n->shape.rank <= w->rank) {
-    ir_node *r = ir_broadcast_to(x->g, n, w->rank, dims);
+  ir_shape want = x->c->p->tensors[ti].shape;
+  if (n && n->dtype == x->c->p->real && n->shape.rank <= want.rank) {
+    ir_node *r = ir_broadcast_to(x->g, n, want.rank, want.d);
     if (r)
       return r;
   }
-  el_fail(x, opt->loc, "the new value of %s has %s, expected %s", name,
+  el_fail(x, last_assignment(opt, name), "the new value of %s%s has %s, expected %s",
+          x->c->p->tensors[ti].kind == IR_STATE ? "state " : "", name,
           n ? ir_shape_str(&n->shape, a, sizeof a) : el_describe(x, v),
           ir_shape_str(&want, b, sizeof b));
   return NULL;
+}
+
+/* A state of the weight's update period that no optimizer body can name
+ * (`.` is not part of a name): zeros of the given shape, declared once. */
+static int period_state(el_tx *x, const mt_weight *w, const char *what, int rank) {
+  el_ctx *c = x->c;
+  const char *name = arena_printf(c->a, "%s:every.%s", w->path, what);
+  int t = ir_find_tensor(c->p, name);
+  if (t >= 0)
+    return t;
+  long dims[IR_MAX_RANK];
+  for (int j = 0; j < rank; j++)
+    dims[j] = (long)w->dims[j];
+  t = ir_state(c->p, name, rank, dims, (ir_init){.kind = IR_INIT_ZEROS});
+  if (t < 0)
+    diag_internal(c->d, x->inst, "%s", c->p->err);
+  return t;
+}
+
+/* `optimizer for G = X every N steps`: the gradient is summed into
+ * `every.grad` and the steps counted in `every.count`; at every N-th step
+ * (`due`, returned) the optimizer runs on the sum and both restart. */
+static ir_node *accumulate(el_tx *x, const mt_weight *w, long long every, ir_node **grad) {
+  ir_graph *g = x->g;
+  int ts = period_state(x, w, "grad", w->rank), tc = period_state(x, w, "count", 0);
+  if (ts < 0 || tc < 0)
+    return NULL;
+  ir_node *sum = ir_add(g, ir_tensor_ref(g, ts), *grad);
+  ir_node *count = ir_add(g, ir_tensor_ref(g, tc), ir_const(g, 1));
+  ir_node *due = ir_binary(g, IR_GE, count, ir_const(g, (double)every));
+  ir_node *zero = ir_const(g, 0);
+  ir_node *next_sum = ir_broadcast_to(g, ir_select(g, due, zero, sum), w->rank, sum->shape.d);
+  if (!next_sum || ir_assign_add(g, ts, next_sum) < 0 ||
+      ir_assign_add(g, tc, ir_select(g, due, zero, count)) < 0) {
+    diag_internal(x->c->d, x->inst, "%s", ir_error(g));
+    return NULL;
+  }
+  *grad = sum;
+  return due;
+}
+
+/* The new value n of tensor ti where an update is due, its old one
+ * elsewhere (due == NULL: every step). */
+static ir_node *unless_due(el_tx *x, ir_node *due, ir_node *n, int ti) {
+  return due && n ? ir_select(x->g, due, n, ir_tensor_ref(x->g, ti)) : n;
 }
 
 ir_node *el_optimizer_step(el_tx *x, const mt_weight *w, const sema_optimizer *o, ir_node *grad) {
@@ -164,12 +332,19 @@ ir_node *el_optimizer_step(el_tx *x, const mt_weight *w, const sema_optimizer *o
   x->dualize = dualize;
   x->weight = w;
   el_set_loc(x, d->loc);
+  /* with a period, t counts the updates: it is t / every when one is due */
+  ir_node *t_opt = scalar(x, "t"), *due = NULL;
+  if (o->every > 1) {
+    if (!(due = accumulate(x, w, o->every, &grad)))
+      return NULL;
+    t_opt = ir_div(x->g, t_opt, ir_const(x->g, (double)o->every));
+  }
   el_env *env = el_env_new(c->a, NULL);
   for (int i = 0; i < o->nargs; i++)
     el_env_set(c->a, env, o->args[i].name, el_value_of_mt(o->args[i].value));
   el_env_set(c->a, env, "grad", ev_tensor(grad));
   el_env_set(c->a, env, "weight", ev_tensor(el_weight_node(x, w->index)));
-  el_env_set(c->a, env, "t", ev_tensor(scalar(x, "t")));
+  el_env_set(c->a, env, "t", ev_tensor(t_opt));
   el_env_set(c->a, env, "schedule", ev_tensor(scalar(x, "schedule")));
   bool ok = true;
   int nstates = 0;
@@ -177,12 +352,11 @@ ir_node *el_optimizer_step(el_tx *x, const mt_weight *w, const sema_optimizer *o
   for (int i = 0; i < d->nitems; i++) {
     const ast_item *it = d->items[i];
     if (it->kind == AST_ITEM_STATE) {
-      int t = state_tensor(x, w, it, env);
+      int t = state_tensor(x, o, it, env);
       ok = t >= 0 && ok;
-      if (t >= 0) {
+      if (t >= 0)
         states[nstates++] = i;
-        el_env_set(c->a, env, it->name, ev_tensor(ir_tensor_ref(x->g, t)));
-      }
+      el_env_set(c->a, env, it->name, t >= 0 ? ev_tensor(ir_tensor_ref(x->g, t)) : ev_err());
     } else if (it->kind == AST_ITEM_LET || it->kind == AST_ITEM_ASSIGN) {
       el_set_loc(x, it->loc);
       ev v = el_expr(x, it->value, env);
@@ -199,13 +373,14 @@ ir_node *el_optimizer_step(el_tx *x, const mt_weight *w, const sema_optimizer *o
     int t = ir_find_tensor(c->p, arena_printf(c->a, "%s:%s", w->path, it->name));
     if (v.kind == EV_TENSOR && v.node->op == IR_TENSOR && v.node->attr.index == t)
       continue; /* never assigned */
-    ir_node *n = fit(x, d, arena_printf(c->a, "state %s", it->name), w, v);
+    ir_node *n = unless_due(x, due, fit(x, d, it->name, t, v), t);
     if (!n || ir_assign_add(x->g, t, n) < 0) {
       if (n)
         diag_internal(c->d, it->loc, "%s", ir_error(x->g));
       ok = false;
     }
   }
-  ir_node *nw = fit(x, d, "weight", w, el_env_find(env, "weight", NULL)->val);
+  ir_node *nw = fit(x, d, "weight", w->index, el_env_find(env, "weight", NULL)->val);
+  nw = unless_due(x, due, nw, w->index);
   return ok ? nw : NULL;
 }

@@ -195,9 +195,9 @@ typedef enum ast_item_kind {
                              or name(inputs) { let a = ...; value } */
   AST_ITEM_ASSIGN,        /* name = value             e.g. norm = ..., m = ..., batch = 256 */
   AST_ITEM_LET,           /* let name = value */
-  AST_ITEM_STATE,         /* state name = value */
+  AST_ITEM_STATE,         /* state name = value, state name[dims] = value */
   AST_ITEM_DATA,          /* data a = value, b = value */
-  AST_ITEM_OPTIMIZER_FOR, /* optimizer for Group = value */
+  AST_ITEM_OPTIMIZER_FOR, /* optimizer for Group = value [every N steps] */
   AST_ITEM_EVAL,          /* eval every [N] epoch(s)|step(s): metrics */
   AST_ITEM_CHECKPOINT     /* checkpoint every N steps|seconds|minutes */
 } ast_item_kind;
@@ -217,9 +217,9 @@ struct ast_item {
   ast_expr *value;
   union {
     struct {
-      int ndims;
+      int ndims; /* STATE: 0 when no shape is written */
       ast_expr **dims;
-    } weight;
+    } weight; /* WEIGHT and STATE */
     struct {
       int ninputs;
       ast_pattern *inputs;
@@ -235,6 +235,8 @@ struct ast_item {
       const char *group; /* atom kind name, or a module-path glob */
       bool is_glob;      /* written as a string: "head*" */
       diag_loc group_loc;
+      long long every; /* `every N steps`: updates every N steps (0: not written) */
+      diag_loc every_loc;
     } optfor;
     struct {
       ast_period_unit unit;

@@ -210,6 +210,8 @@ static void item(FILE *out, const ast_item *it) {
       ast_print_string(out, it->optfor.group, strlen(it->optfor.group));
     else
       fputs(it->optfor.group, out);
+    if (it->optfor.every)
+      fprintf(out, " every %lld steps", it->optfor.every);
     break;
   case AST_ITEM_EVAL:
     fprintf(out, " every %lld %s", it->eval.every,
@@ -224,6 +226,10 @@ static void item(FILE *out, const ast_item *it) {
   }
   pos(out, it->loc);
   switch (it->kind) {
+  case AST_ITEM_STATE:
+    if (!it->weight.ndims)
+      break;
+    /* fall through */
   case AST_ITEM_WEIGHT:
     fputs(" (dims", out);
     exprs(out, it->weight.dims, it->weight.ndims);

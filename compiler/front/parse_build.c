@@ -207,11 +207,11 @@ ast_item *parse_checkpoint(parse_state *ps, diag_loc loc, const char *word, diag
   return it;
 }
 
-void parse_check_dims(parse_state *ps, parse_vec dims) {
+void parse_check_dims(parse_state *ps, parse_vec dims, const char *what) {
   ast_expr **v = dims.items;
   for (int i = 0; i < dims.n; i++)
     if (v[i]->kind == AST_ELLIPSIS) {
-      diag_error(ps->d, v[i]->loc, "a weight's shape cannot contain '..'");
+      diag_error(ps->d, v[i]->loc, "a %s's shape cannot contain '..'", what);
       diag_hint(ps->d, "'..' (any leading dimensions) is only allowed in input shapes such as "
                        "forward(x[.., n])");
     }
@@ -229,6 +229,18 @@ void parse_eval_period(parse_state *ps, ast_item *it, long long n, bool has_n, c
     diag_hint(ps->d, "write 'every epoch', 'every N epochs' or 'every N steps'");
   } else if (has_n && n <= 0) {
     diag_error(ps->d, loc, "the evaluation period must be positive");
+  }
+}
+
+void parse_update_every(parse_state *ps, ast_item *it, long long n, const char *unit,
+                        diag_loc loc) {
+  it->optfor.every = n;
+  it->optfor.every_loc = loc;
+  if (strcmp(unit, "step") != 0 && strcmp(unit, "steps") != 0) {
+    diag_error(ps->d, loc, "unknown update period '%s'", unit);
+    diag_hint(ps->d, "write 'every N steps'");
+  } else if (n <= 0) {
+    diag_error(ps->d, loc, "the update period must be positive");
   }
 }
 

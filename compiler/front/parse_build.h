@@ -73,8 +73,12 @@ ast_item *parse_item(parse_state *ps, ast_item_kind kind, diag_loc loc, const ch
  * unit is step(s), second(s) or minute(s); otherwise an error (NULL). */
 ast_item *parse_checkpoint(parse_state *ps, diag_loc loc, const char *word, diag_loc word_loc,
                            double n, const char *unit, diag_loc n_loc, diag_loc unit_loc);
-/* Checks that no dimension of a weight is `..`. */
-void parse_check_dims(parse_state *ps, parse_vec dims);
+/* `optimizer for G = X every N steps`: sets the period of it, an
+ * OPTIMIZER_FOR item, and checks the unit and that N >= 1. */
+void parse_update_every(parse_state *ps, ast_item *it, long long n, const char *unit, diag_loc loc);
+/* Checks that no dimension of a weight's or a state's shape is `..`
+ * (what: "weight" or "state"). */
+void parse_check_dims(parse_state *ps, parse_vec dims, const char *what);
 /* `every [N] unit`: unit must be epoch(s) or step(s), N positive. */
 void parse_eval_period(parse_state *ps, ast_item *it, long long n, bool has_n, const char *unit,
                        diag_loc loc);

@@ -83,7 +83,7 @@ static void yyerror(YYLTYPE *loc, parse_state *ps, const char *msg);
 %right '^'
 
 %type <decl> decl use_decl
-%type <item> item item_line
+%type <item> item item_line optimizer_for
 %type <expr> expr postfix primary index_item
 %type <params> params
 %type <vec> block items param_list exprs index_list args arg_list
@@ -226,7 +226,7 @@ item_line
 item
   : KW_WEIGHT NAME '[' index_list ']' KW_INIT expr {
       $$ = parse_item(ps, AST_ITEM_WEIGHT, L(@$), $2, L(@2), $7);
-      parse_check_dims(ps, $4);
+      parse_check_dims(ps, $4, "weight");
       $$->weight.ndims = $4.n;
       $$->weight.dims = $4.items; }
   | NAME '(' patterns ')' '=' expr {
@@ -250,19 +250,23 @@ item
   | KW_OPTIMIZER '=' expr { $$ = parse_item(ps, AST_ITEM_ASSIGN, L(@$), "optimizer", L(@1), $3); }
   | KW_LET NAME '=' expr  { $$ = parse_item(ps, AST_ITEM_LET, L(@$), $2, L(@2), $4); }
   | KW_STATE NAME '=' expr { $$ = parse_item(ps, AST_ITEM_STATE, L(@$), $2, L(@2), $4); }
+  | KW_STATE NAME '[' index_list ']' '=' expr {
+      $$ = parse_item(ps, AST_ITEM_STATE, L(@$), $2, L(@2), $7);
+      parse_check_dims(ps, $4, "state");
+      $$->weight.ndims = $4.n;
+      $$->weight.dims = $4.items; }
   | KW_DATA bindings {
       $$ = parse_item(ps, AST_ITEM_DATA, L(@$), NULL, NOLOC, NULL);
       $$->data.nbindings = $2.n;
       $$->data.bindings = $2.items; }
-  | KW_OPTIMIZER KW_FOR NAME '=' expr {
-      $$ = parse_item(ps, AST_ITEM_OPTIMIZER_FOR, L(@$), NULL, NOLOC, $5);
-      $$->optfor.group = $3;
-      $$->optfor.group_loc = L(@3); }
-  | KW_OPTIMIZER KW_FOR STRING '=' expr {
-      $$ = parse_item(ps, AST_ITEM_OPTIMIZER_FOR, L(@$), NULL, NOLOC, $5);
-      $$->optfor.group = $3.s;
-      $$->optfor.is_glob = true;
-      $$->optfor.group_loc = L(@3); }
+  | optimizer_for
+  | optimizer_for KW_EVERY INT NAME {
+      $$ = $1;
+      $$->loc = L(@$);
+      YYLTYPE period = @3;
+      period.last_line = @4.last_line;
+      period.last_column = @4.last_column;
+      parse_update_every(ps, $$, $3, $4, L(period)); }
   | NAME KW_EVERY INT NAME {
       $$ = parse_checkpoint(ps, L(@$), $1, L(@1), (double)$3, $4, L(@3), L(@4)); }
   | NAME KW_EVERY FLOAT NAME {
@@ -296,6 +300,19 @@ define_lets
   ;
 
 define_end : %empty | define_end sep ;
+
+/* optimizer for Group = Opt(...), optimizer for "glob*" = Opt(...) */
+optimizer_for
+  : KW_OPTIMIZER KW_FOR NAME '=' expr {
+      $$ = parse_item(ps, AST_ITEM_OPTIMIZER_FOR, L(@$), NULL, NOLOC, $5);
+      $$->optfor.group = $3;
+      $$->optfor.group_loc = L(@3); }
+  | KW_OPTIMIZER KW_FOR STRING '=' expr {
+      $$ = parse_item(ps, AST_ITEM_OPTIMIZER_FOR, L(@$), NULL, NOLOC, $5);
+      $$->optfor.group = $3.s;
+      $$->optfor.is_glob = true;
+      $$->optfor.group_loc = L(@3); }
+  ;
 
 patterns
   : pattern               { $$ = (parse_vec){0}; PARSE_PUSH(ps, $$, ast_pattern, $1); }

@@ -103,7 +103,8 @@ typedef enum {
   IR_INIT_ONES,
   IR_INIT_NORMAL,
   IR_INIT_UNIFORM,
-  IR_INIT_ORTHOGONAL
+  IR_INIT_ORTHOGONAL,
+  IR_INIT_COMPUTED /* assigned in the entry "init" by the program's builder */
 } ir_init_kind;
 
 /* Initializer. NORMAL: mean 0, std a. UNIFORM: [a, b). ORTHOGONAL: scale a;
@@ -189,11 +190,16 @@ int ir_find_scalar(const ir_program *p, const char *name);
 /* New entry point; NULL (message in p->err) if the name is taken. */
 ir_graph *ir_entry(ir_program *p, const char *name);
 ir_graph *ir_find_entry(const ir_program *p, const char *name);
-/* Adds the entry "init": scalar input "seed" (declared if missing) and one
- * assignment per persistent tensor (not IR_GRAD) from its ir_init. The
- * random stream of a tensor is its declaration index among the persistent
- * tensors: values depend on the seed and the order of declarations only. */
+/* Completes the entry "init" (created if missing): scalar input "seed"
+ * (declared if missing) and one assignment per persistent tensor (not
+ * IR_GRAD) not yet assigned there, from its ir_init (an IR_INIT_COMPUTED
+ * tensor must already be assigned). The random stream of a tensor is its
+ * declaration index among the tensors that are not gradients: values depend
+ * on the seed and the order of declarations only. */
 ir_graph *ir_build_init(ir_program *p);
+/* The initial value of tensor ti (not IR_INIT_COMPUTED) as a node of g,
+ * the entry "init": the same value ir_build_init assigns. */
+ir_node *ir_init_value(ir_graph *g, int ti);
 
 /* Scalar output (rank-0 node). Returns 0, or -1 with a message in g->err. */
 int ir_output_add(ir_graph *g, const char *name, ir_node *node);

@@ -86,6 +86,9 @@ static void init_spec(FILE *out, const ir_init *in) {
   case IR_INIT_ORTHOGONAL:
     fprintf(out, "orthogonal(%.9g, batch=0x%x)", in->a, in->batch_axes);
     break;
+  case IR_INIT_COMPUTED:
+    fputs("computed", out);
+    break;
   }
 }
 

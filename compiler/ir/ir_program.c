@@ -240,10 +240,35 @@ static ir_node *init_orthogonal(ir_graph *g, ir_node *seed, int ti, int stream) 
   return identity ? x : ir_permute(g, x, perm);
 }
 
-static ir_node *init_value(ir_graph *g, ir_node *seed, int ti, int stream) {
+/* The scalar "seed" in g: its first reference there, or a new one. */
+static ir_node *seed_ref(ir_graph *g) {
+  int si = ir_find_scalar(g->prog, "seed");
+  if (si < 0 && (si = ir_scalar(g->prog, "seed")) < 0) {
+    perr(g->err, "%s", g->prog->err);
+    return NULL;
+  }
+  for (int i = 0; i < g->nnodes; i++)
+    if (g->nodes[i]->op == IR_SCALAR && g->nodes[i]->attr.index == si)
+      return g->nodes[i];
+  return ir_scalar_ref(g, si);
+}
+
+/* The random stream of tensor ti: its index among the tensors that are not
+ * gradients (which have no initial value). */
+static int init_stream(const ir_program *p, int ti) {
+  int stream = 0;
+  for (int i = 0; i < ti; i++)
+    stream += p->tensors[i].kind != IR_GRAD;
+  return stream;
+}
+
+ir_node *ir_init_value(ir_graph *g, int ti) {
   const ir_tensor_decl *t = &g->prog->tensors[ti];
+  ir_node *seed = seed_ref(g);
+  if (!seed)
+    return NULL;
   ir_attr a = {0};
-  a.index = stream;
+  a.index = init_stream(g->prog, ti);
   a.target = t->shape;
   a.value = t->init.a;
   a.value2 = t->init.b;
@@ -256,23 +281,33 @@ static ir_node *init_value(ir_graph *g, ir_node *seed, int ti, int stream) {
   case IR_INIT_UNIFORM:
     return ir_node_new(g, IR_RAND_UNIFORM, 1, &seed, &a);
   case IR_INIT_ORTHOGONAL:
-    return init_orthogonal(g, seed, ti, stream);
+    return init_orthogonal(g, seed, ti, init_stream(g->prog, ti));
+  case IR_INIT_COMPUTED:
+    break;
   }
+  perr(g->err, "'%s' has a computed initial value that was never assigned", t->name);
   return NULL;
 }
 
+static int assigned(const ir_graph *g, int ti) {
+  for (int i = 0; i < g->nassigns; i++)
+    if (g->assigns[i].tensor == ti)
+      return 1;
+  return 0;
+}
+
 ir_graph *ir_build_init(ir_program *p) {
-  int si = ir_find_scalar(p, "seed");
-  if (si < 0 && (si = ir_scalar(p, "seed")) < 0)
+  ir_graph *g = ir_find_entry(p, "init");
+  if (!g && !(g = ir_entry(p, "init")))
     return NULL;
-  ir_graph *g = ir_entry(p, "init");
-  if (!g)
+  if (!seed_ref(g)) {
+    perr(p->err, "init: %s", g->err);
     return NULL;
-  ir_node *seed = ir_scalar_ref(g, si);
-  for (int i = 0, stream = 0; i < p->ntensors; i++) {
-    if (p->tensors[i].kind == IR_GRAD)
+  }
+  for (int i = 0; i < p->ntensors; i++) {
+    if (p->tensors[i].kind == IR_GRAD || assigned(g, i))
       continue;
-    ir_node *v = init_value(g, seed, i, stream++);
+    ir_node *v = ir_init_value(g, i);
     if (!v || ir_assign_add(g, i, v) < 0) {
       perr(p->err, "init of '%s': %s", p->tensors[i].name, g->err);
       return NULL;

@@ -212,6 +212,13 @@ static ops_val build_reshape(ops_args *a) {
   return ops_result(a, ir_reshape(a->g, t, a->nextra, d));
 }
 
+static ops_val build_reshape_as(ops_args *a) {
+  ir_node *t, *like;
+  if (!ops_tensor_arg(a, 0, &t) || !ops_tensor_arg(a, 1, &like))
+    return ops_err();
+  return ops_result(a, ir_reshape(a->g, t, like->shape.rank, like->shape.d));
+}
+
 static ops_val build_flatten(ops_args *a) {
   ir_node *t;
   if (!ops_tensor_arg(a, 0, &t))

@@ -260,6 +260,8 @@ static void print_optimizer(FILE *out, const sema_optimizer *o) {
   else
     fprintf(out, "  optimizer for %s = ", o->group);
   print_call(out, o->decl->name, o->args, o->nargs);
+  if (o->every > 1)
+    fprintf(out, " every %lld steps", o->every);
   if (o->via)
     fprintf(out, "  (from %s)", o->via);
   fputc('\n', out);

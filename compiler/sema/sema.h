@@ -72,6 +72,8 @@ typedef struct sema_optimizer {
   diag_loc group_loc; /* where the group is written */
   const char *via;    /* the composite optimizer that assigned it, or NULL */
   bool uses_dualize;  /* its body calls dualize(...) */
+  long long every;    /* `every N steps`: one update of the gradients summed
+                         over N steps (1: every step) */
 } sema_optimizer;
 
 /* `data name = source(args)`. */

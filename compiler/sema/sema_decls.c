@@ -56,6 +56,10 @@ typedef struct body_ctx {
   unsigned uses;
   bool allow_dualize;
   bool called_dualize;
+  /* the initial value of state `init_of`: names of `step` outside sc are
+   * per-step values it cannot use */
+  const char *init_of;
+  const scope *step;
 } body_ctx;
 
 static void unknown_function(body_ctx *b, const ast_expr *e) {
@@ -124,6 +128,13 @@ static bool check_name(body_ctx *b, const ast_expr *e) {
   if (bt && bt->nrequired == 0)
     return true;
   sema_ctx *c = b->c;
+  if (b->init_of && scope_find(b->step, e->name) >= 0) {
+    diag_error(c->d, e->loc, "the initial value of state '%s' cannot use '%s'", b->init_of,
+               e->name);
+    diag_hint(c->d, "it is computed once before the first step, from the parameters, 'weight' "
+                    "and the states declared before it");
+    return false;
+  }
   if (bt) {
     diag_error(c->d, e->loc, "'%s' needs arguments: write %s(...)", e->name, e->name);
     return false;
@@ -174,7 +185,7 @@ static bool check_body(body_ctx *b, const ast_expr *e) {
 }
 
 static bool check_in(sema_ctx *c, const ast_expr *e, const scope *sc, unsigned uses) {
-  body_ctx b = {c, sc, uses, false, false};
+  body_ctx b = {c, sc, uses, false, false, NULL, NULL};
   return check_body(&b, e);
 }
 
@@ -519,20 +530,39 @@ static bool check_assign_target(sema_ctx *c, const ast_item *it, const scope *as
   return false;
 }
 
+/* `state NAME[dims] = value`: the dims are numbers of the step (sc); the
+ * value, an initializer or an expression computed before the first step,
+ * sees the parameters, `weight` and the earlier states (init). */
+static bool check_state(sema_ctx *c, const ast_item *it, const scope *sc, const scope *init) {
+  bool ok = true;
+  for (int j = 0; j < it->weight.ndims; j++)
+    ok = check_in(c, it->weight.dims[j], sc, BT_CONST | BT_TENSOR) && ok;
+  body_ctx b = {c, init, BT_CONST | BT_TENSOR | BT_INIT, false, false, it->name, sc};
+  return check_body(&b, it->value) && ok;
+}
+
 static bool check_optimizer(sema_ctx *c, sema_sym *s) {
   const ast_decl *d = s->decl;
-  scope sc = {0}, assignable = {0};
+  scope sc = {0}, assignable = {0}, init = {0};
   diag_loc none = {0};
   for (int i = 0; i < 4; i++)
     scope_add(c, &sc, optimizer_builtins[i], none);
   bool ok = check_params(c, d, &sc, BT_CONST);
+  scope_add(c, &init, "weight", none);
+  for (int i = 0; i < d->nparams; i++)
+    scope_add(c, &init, d->params[i].name, d->params[i].name_loc);
   bool assigns_weight = false;
-  body_ctx b = {c, &sc, BT_CONST | BT_TENSOR | BT_INIT, true, false};
+  body_ctx b = {c, &sc, BT_CONST | BT_TENSOR | BT_INIT, true, false, NULL, NULL};
   for (int i = 0; i < d->nitems; i++) {
     const ast_item *it = d->items[i];
     if (it->kind != AST_ITEM_STATE && it->kind != AST_ITEM_LET && it->kind != AST_ITEM_ASSIGN)
       continue; /* the parser allows no other items here */
-    ok = check_body(&b, it->value) && ok;
+    if (it->kind == AST_ITEM_STATE) {
+      ok = check_state(c, it, &sc, &init) && ok;
+      scope_add(c, &init, it->name, it->name_loc);
+    } else {
+      ok = check_body(&b, it->value) && ok;
+    }
     if (it->kind == AST_ITEM_ASSIGN) {
       ok = check_assign_target(c, it, &assignable, d) && ok;
       assigns_weight |= strcmp(it->name, "weight") == 0;

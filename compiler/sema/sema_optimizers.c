@@ -40,6 +40,7 @@ static sema_optimizer *bind_rule(sema_ctx *c, sema_sym *s, const ast_expr *e, se
   o->decl = s->decl;
   o->loc = e->loc;
   o->uses_dualize = s->uses_dualize;
+  o->every = 1;
   o->nargs = args->n;
   o->args = arena_alloc(c->a, (size_t)args->n * sizeof *o->args);
   for (int i = 0; i < args->n; i++) {
@@ -65,6 +66,7 @@ static bool add_group(sema_ctx *c, sema_experiment *x, const ast_item *it, sema_
   o->group = it->optfor.group;
   o->is_glob = it->optfor.is_glob;
   o->group_loc = it->optfor.group_loc;
+  o->every = it->optfor.every > 0 ? it->optfor.every : 1;
   o->via = via;
   x->groups = arena_grow(c->a, x->groups, (size_t)x->ngroups * sizeof *x->groups,
                          (size_t)(x->ngroups + 1) * sizeof *x->groups);

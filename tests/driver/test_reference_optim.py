@@ -13,7 +13,13 @@ stdlib/optim.duet:
   AdamW  decoupled weight decay, with and without bias correction, with
          the moments started at zero or at the first gradient,
   AdamMini  AdamW with one second moment per block of `rows` rows (the
-         mean of g^2 over the block),
+         mean of g^2 over the block), kept as one number per block,
+  Adafactor  factored second moments (row and column sums), update
+         clipping and the relative step of Shazeer & Stern's algorithm 4,
+  Shampoo  L and R preconditioners from eps I, the update L^-1/4 G R^-1/4
+         with the roots (numpy's eigh) taken every k steps,
+  Anchored (ref_mlp.duet) gradient descent pulled towards a state that
+         starts as the initial weight,
   M3     the algorithm box of multi-scale momentum Muon: fast and slow
          summed memories (the slow one takes in each chunk of f gradients
          at the chunk's end), both through NS5, over sqrt(sum of g^2 +
@@ -29,7 +35,10 @@ the batches it dumps (--dump-batches), in float64 (--dtype f64), where
 weights and optimizer state must agree to 1e-10 relative (the losses, as
 printed with 9 digits, to 1e-8), and in float32, where losses, weights and
 optimizer state must agree to 1e-6, M3's to 5e-6 (measured: at most 4.3e-7,
-M3 2.7e-6, amplified as above even with eps = 1e-4). Expressions of scalars
+M3 2.7e-6, amplified as above even with eps = 1e-4), Shampoo's to 1e-3
+(measured 4.0e-4: the inverse fourth roots of L and R, whose eigenvalues
+span eps = 1e-4 to |G|^2, lose the condition number times float32's
+rounding; in float64 Shampoo agrees to 1.3e-12). Expressions of scalars
 alone, such as AdamW's bias corrections 1 - beta^t, are evaluated in double
 and rounded once (in float32 they were off by up to 1.3e-5 and AdamW's
 weights by 1.9e-6)."""
@@ -38,10 +47,11 @@ import os
 
 import numpy as np
 
-from drvtest import HERE, Test, read_jsonl, read_safetensors, read_state, read_weights
+from drvtest import HERE, Test, read_jsonl, read_safetensors, read_state, read_summary, read_weights
 
 TOLERANCE = {"f64": 1e-10, "f32": 1e-6}
 TOLERANCE_M3_F32 = 5e-6
+TOLERANCE_SHAMPOO_F32 = 1e-3
 LOSS_DIGITS = 1e-8  # metrics.jsonl prints 9 significant digits
 STEPS = 3
 SRC = os.path.join(HERE, "ref_mlp.duet")
@@ -140,8 +150,50 @@ def adam_mini(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, wd=0.01, rows=1):
         w = (1 - lr * wd) * w
         m[:] = beta1 * m + (1 - beta1) * g
         vb[:] = beta2 * vb + (1 - beta2) * (g ** 2).reshape(out // rows, -1).mean(axis=1)
-        st["v"] = np.repeat(vb, rows)[:, None] * np.ones((1, inn))
-        return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(st["v"] / (1 - beta2 ** t)) + eps)
+        st["v"] = vb.reshape(-1, 1)
+        h = np.repeat(np.sqrt(vb / (1 - beta2 ** t)) + eps, rows)[:, None]
+        return w - lr * (m / (1 - beta1 ** t)) / h
+    return step, None
+
+
+def rms(a):
+    return math.sqrt(float(np.mean(a ** 2)))
+
+
+def adafactor(lr=0.01, eps1=1e-30, eps2=1e-3, d=1.0, decay=0.8, relative=True):
+    """Algorithm 4 of Shazeer & Stern with beta1 = 0: factored second
+    moment (row and column sums of g^2 + eps1), update clipping at RMS d,
+    relative step size."""
+    def step(w, g, st, t):
+        b2 = 1 - t ** -decay
+        g2 = g * g + eps1
+        r = st.setdefault("R", np.zeros((w.shape[0], 1)))
+        c = st.setdefault("C", np.zeros((1, w.shape[1])))
+        r[:] = b2 * r + (1 - b2) * g2.sum(axis=1, keepdims=True)
+        c[:] = b2 * c + (1 - b2) * g2.sum(axis=0, keepdims=True)
+        u = g / np.sqrt(r @ c / r.sum())
+        u = u / max(1.0, rms(u) / d)
+        alpha = max(eps2, rms(w)) * min(lr, 1 / math.sqrt(t)) if relative else lr
+        return w - alpha * u
+    return step, None
+
+
+def inverse_root(a, p=4):
+    lam, vec = np.linalg.eigh(a)
+    return (vec * lam ** (-1 / p)) @ vec.T
+
+
+def shampoo(lr=0.1, eps=1e-4, k=1):
+    """Algorithm 1 of Gupta, Koren & Singer: L, R from eps I, the update
+    L^-1/4 G R^-1/4, with the roots taken at steps 1, k + 1, ... only."""
+    def step(w, g, st, t):
+        big_l = st.setdefault("L", eps * np.eye(w.shape[0]))
+        big_r = st.setdefault("R", eps * np.eye(w.shape[1]))
+        big_l += g @ g.T
+        big_r += g.T @ g
+        if (t - 1) % k == 0:
+            st["Linv"], st["Rinv"] = inverse_root(big_l), inverse_root(big_r)
+        return w - lr * st["Linv"] @ g @ st["Rinv"]
     return step, None
 
 
@@ -164,6 +216,14 @@ def m3(lr=0.001, beta1=0.9, beta2=0.5, beta3=0.9, alpha=0.5, eps=1e-8, f=10):
     return step, None
 
 
+def anchored(lr=0.1, pull=0.5):
+    """ref_mlp.duet's Anchored: w0 is the initial weight."""
+    def step(w, g, st, t):
+        w0 = st.setdefault("w0", w.copy())
+        return w - lr * g + pull * (w0 - w)
+    return step, None
+
+
 VARIANTS = [
     ("Dual(lr = 0.02)", dual(lr=0.02)),
     ("Dual(lr = 0.05, nesterov = false, wd = 0.1)", dual(lr=0.05, nesterov=False, wd=0.1)),
@@ -175,7 +235,22 @@ VARIANTS = [
     ("AdamW(lr = 0.001, zero_init = false)", adamw(lr=0.001, zero_init=False)),
     ("AdamMini(lr = 0.001, rows = 2)", adam_mini(lr=0.001, rows=2)),
     ("M3(lr = 0.001, f = 2, eps = 0.0001)", m3(lr=0.001, f=2, eps=1e-4)),
+    ("Adafactor()", adafactor()),
+    ("Adafactor(lr = 0.003, relative = false)", adafactor(lr=0.003, relative=False)),
+    ("Shampoo(lr = 0.01, k = 2)", shampoo(lr=0.01, k=2)),
+    ("Anchored(lr = 0.1, pull = 0.5)", anchored(lr=0.1, pull=0.5)),
 ]
+
+
+# Reals of optimizer state for the weights [32, 784] and [10, 32]: AdamW's
+# two moments; Adam-mini's m and one number per block of 2 rows; Adafactor's
+# row and column sums; Shampoo's L, R, their roots and the step counter.
+STATE_REALS = {
+    "AdamW(lr = 0.001)": 2 * (32 * 784 + 10 * 32),
+    "AdamMini(lr = 0.001, rows = 2)": 32 * 784 + 10 * 32 + 32 // 2 + 10 // 2,
+    "Adafactor()": 32 + 784 + 10 + 32,
+    "Shampoo(lr = 0.01, k = 2)": 2 * (32 ** 2 + 784 ** 2 + 10 ** 2 + 32 ** 2) + 2,
+}
 
 
 def rel(a, b):
@@ -192,7 +267,8 @@ for dtype, tol in TOLERANCE.items():
             [(32, 784), (10, 32)], [init[n].shape for n in names])
 
     for k, (opt, (rule, shares)) in enumerate(VARIANTS):
-        vtol = TOLERANCE_M3_F32 if dtype == "f32" and opt.startswith("M3") else tol
+        vtol = tol if dtype == "f64" else TOLERANCE_M3_F32 if opt.startswith("M3") \
+            else TOLERANCE_SHAMPOO_F32 if opt.startswith("Shampoo") else tol
         if opt.startswith("Dual("):
             opt = f'{opt[:-1]}, precision = "{dtype}")'
         out = f"run{k}-{dtype}"
@@ -216,11 +292,70 @@ for dtype, tol in TOLERANCE.items():
         worst = 0
         compared = [(n, w[i]) for i, n in enumerate(names)]
         compared += [(f"{n}:{s}", states[i][s]) for i, n in enumerate(names)
-                     for s in ("m", "v", "m1", "m2") if s in states[i]]
+                     for s in ("m", "v", "m1", "m2", "R", "C", "L", "Linv", "Rinv", "w0")
+                     if s in states[i]]
         for name, want in compared:
             e = rel(got[name], want)
             worst = max(worst, e)
             t.check(e <= vtol, f"{opt} {dtype}: {name} after {STEPS} steps",
                     f"relative error <= {vtol}", e)
         print(f"{opt} {dtype}: worst relative error {worst:.2e} (losses {max(errs):.1e})")
+        if opt in STATE_REALS:
+            want = STATE_REALS[opt] * (8 if dtype == "f64" else 4)
+            got = read_summary(t.path(out, "summary.json")).get("optimizer_state_bytes")
+            t.check(got == want, f"{opt} {dtype}: optimizer_state_bytes in summary.json", want, got)
+
+# A state computed from the weight follows --init-from: Anchored's w0 is the
+# loaded weight (here those of the first f64 run), not the seed's.
+t.duet_run("run", SRC, "--set", "optimizer=Anchored(lr = 0.1, pull = 0.5)", "--init-from",
+           t.path("run0-f64"), "--steps", "0", "--dtype", "f64", "--out", "anchored-from",
+           "--quiet")
+loaded, got = read_weights(t.path("run0-f64")), read_state(t.path("anchored-from"))[0]
+for n in names:
+    t.check(np.array_equal(got[n + ":w0"], loaded[n]), f"--init-from: {n}:w0 is the loaded weight",
+            "equal", rel(got[n + ":w0"], loaded[n]))
+
+# Update periods (ref_every.duet): the first weight, M3 every 4 steps, keeps
+# its initial value for steps 1-3 (bit for bit), holds the sum of their
+# gradients, and at steps 4 and 8 takes M3's step on the sum of the last
+# 4 gradients with M3's own step count t / 4; the second weight takes M3's
+# step every step. In float64, to 1e-10.
+EVERY, EVERY_STEPS, tol = 4, 8, TOLERANCE["f64"]
+every_src = os.path.join(HERE, "ref_every.duet")
+t.duet_run("run", every_src, "--steps", "0", "--dtype", "f64", "--out", "every-init", "--quiet")
+init = read_weights(t.path("every-init"))
+for steps in (EVERY - 1, EVERY_STEPS):
+    dump = ["--dump-batches", "every-batches"] if steps == EVERY_STEPS else []
+    t.duet_run("run", every_src, "--steps", str(steps), "--dtype", "f64", "--out",
+               f"every-{steps}", "--quiet", *dump)
+rule, _ = m3(lr=0.001, f=2, eps=1e-4)
+w = [init[n].astype(np.float64) for n in names]
+states, acc = [{}, {}], np.zeros_like(w[0])
+for step in range(1, EVERY_STEPS + 1):
+    batch, _ = read_safetensors(t.path("every-batches", f"step-{step:06d}.safetensors"))
+    _, grads = loss_and_grads(w, batch["x"], batch["y"])
+    acc += grads[0]
+    if step == EVERY - 1:
+        got = {**read_weights(t.path(f"every-{step}")), **read_state(t.path(f"every-{step}"))[0]}
+        t.check(np.array_equal(got[names[0]], init[names[0]]),
+                f"every {EVERY} steps: {names[0]} unchanged after {step} steps", "equal",
+                rel(got[names[0]], init[names[0]]))
+        e = rel(got[names[0] + ":every.grad"], acc)
+        t.check(e <= tol, f"every {EVERY} steps: the gradients of steps 1-{step} summed",
+                f"relative error <= {tol}", e)
+        t.check(float(got[names[0] + ":every.count"]) == step, "the step count", step,
+                got[names[0] + ":every.count"])
+    if step % EVERY == 0:
+        w[0] = rule(w[0], acc, states[0], step // EVERY)
+        acc = np.zeros_like(acc)
+    w[1] = rule(w[1], grads[1], states[1], step)
+got = {**read_weights(t.path(f"every-{EVERY_STEPS}")),
+       **read_state(t.path(f"every-{EVERY_STEPS}"))[0]}
+for i, n in enumerate(names):
+    # (m2: the box takes a chunk in when the next one starts, stdlib's M3 when
+    # it ends; after a whole number of chunks they differ by the last one)
+    for name, want in [(n, w[i])] + [(f"{n}:{s}", states[i][s]) for s in ("m1", "v")]:
+        e = rel(got[name], want)
+        t.check(e <= tol, f"every: {name} after {EVERY_STEPS} steps", f"relative error <= {tol}", e)
+        print(f"every: {name} relative error {e:.2e}")
 t.done()

@@ -27,6 +27,7 @@ syn keyword duetBuiltin spectrum cycle cross_entropy mse
 syn keyword duetBuiltin accuracy loss singular_values head_ablation
 syn keyword duetBuiltin sin cos argmax one_hot topk
 syn keyword duetBuiltin spurious_pixel routing icl_linreg
+syn keyword duetBuiltin reshape_as
 
 " The name a declaration introduces: atom Linear, optimizer Dual, ...
 syn match duetDeclName "\%(\<\%(atom\|bond\|module\|optimizer\|experiment\|compare\|sweep\)\s\+\)\@<=\h\w*"
