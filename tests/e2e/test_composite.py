@@ -37,7 +37,7 @@ got = optimizer_column(p.stdout, "composite")
 t.check(got == want, "explain: composite's per-weight optimizers", want, got)
 t.check(optimizer_column(p.stdout, "refined")["model.MLP[0].Linear.W"] == "SGD",
         "explain: the experiment's own group wins", "SGD", optimizer_column(p.stdout, "refined"))
-for line in ("  optimizer = Muon(lr = 0.03, beta = 0.95, nesterov = true, wd = 0)"
+for line in ("  optimizer = Muon(lr = 0.03, beta = 0.95, nesterov = true, wd = 0, precision = \"bf16\")"
              "  (from MuonAdamW)",
              '  optimizer for "MLP[0]*" = AdamW(lr = 0.001, '):
     t.check(line in p.stdout, "explain: the groups and where they come from", line, p.stdout)
