@@ -212,6 +212,8 @@ typedef struct sema_result {
   sema_experiment **experiments; /* in source order; NULL entries never */
   int nstudies;
   sema_study *studies;
+  const char *data_dir; /* relative data paths of experiments built from now
+                           on resolve here; NULL: the binding file's directory */
 } sema_result;
 
 /* Checks the whole program and builds every experiment. Errors go to d; the
