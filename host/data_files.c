@@ -231,26 +231,19 @@ static void free_arrays(host_dataset *d) {
   free(s);
 }
 
-static void put_reals(const float *src, long count, bool f64, void *dst) {
-  if (f64)
-    for (long i = 0; i < count; i++)
-      ((double *)dst)[i] = src[i];
-  else
-    memcpy(dst, src, (size_t)count * sizeof(float));
-}
-
 static void gather_arrays(const host_dataset *d, const uint32_t *idx, uint32_t count, bool f64,
                           void *x, void *y) {
   const array_set *s = d->impl;
   const size_t real = f64 ? sizeof(double) : sizeof(float);
   for (uint32_t i = 0; i < count; i++) {
     size_t row = s->rows ? s->rows[idx[i]] : idx[i];
-    put_reals(s->x + row * d->x_numel, d->x_numel, f64, (char *)x + i * d->x_numel * real);
+    host_put_reals(s->x + row * d->x_numel, d->x_numel, f64, (char *)x + i * d->x_numel * real);
     if (s->ids)
       memcpy((int32_t *)y + i * d->y_numel, s->ids + row * d->y_numel,
              (size_t)d->y_numel * sizeof(int32_t));
     else
-      put_reals(s->targets + row * d->y_numel, d->y_numel, f64, (char *)y + i * d->y_numel * real);
+      host_put_reals(s->targets + row * d->y_numel, d->y_numel, f64,
+                     (char *)y + i * d->y_numel * real);
   }
 }
 

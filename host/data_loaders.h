@@ -29,6 +29,9 @@ int host_load_icl_linreg(host_dataset *d, const host_binding *b, const host_load
 int host_load_cycle(host_dataset *d, const host_binding *b, const host_load_env *env, rt_error *err,
                     rt_error *hint);
 
+/* count real values of one example into dst, as float or (f64) double. */
+void host_put_reals(const float *src, long count, bool f64, void *dst);
+
 /* data_files.c: the sources of the user's files. */
 int host_probe_arrays(host_example *ex, const host_binding *b, rt_error *err, rt_error *hint);
 int host_load_arrays(host_dataset *d, const host_binding *b, const host_load_env *env,

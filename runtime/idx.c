@@ -194,14 +194,21 @@ int rt_idx_load(rt_array *out, const char *path, rt_error *err) {
 
 int rt_idx_header(rt_array *out, const char *path, rt_error *err) {
   *out = (rt_array){0};
+  if (!(out->origin = strdup(path))) {
+    rt_error_set(err, "%s: out of memory", path);
+    return -1;
+  }
   errno = 0;
   gzFile gz = gzopen(path, "rb");
   if (!gz) {
     rt_error_set(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+    rt_array_free(out);
     return -1;
   }
   int rc = read_header(gz, path, out, err);
   gzclose(gz);
+  if (rc)
+    rt_array_free(out);
   return rc;
 }
 

@@ -306,6 +306,11 @@ int rt_npy_header(rt_array *out, const char *path, rt_error *err) {
     rt_error_set(err, "%s: cannot open: %s", path, strerror(errno));
     return -1;
   }
+  if (!(out->origin = strdup(path))) {
+    rt_error_set(err, "%s: out of memory", path);
+    fclose(f);
+    return -1;
+  }
   uint8_t pre[12];
   size_t len = fread(pre, 1, sizeof pre, f), header_at, data_at;
   uint64_t hlen = len < 10                  ? 0
@@ -331,6 +336,8 @@ int rt_npy_header(rt_array *out, const char *path, rt_error *err) {
   }
   free(p);
   fclose(f);
+  if (rc)
+    rt_array_free(out);
   return rc;
 }
 

@@ -141,6 +141,7 @@ static int from_rundir(predictor *m, drv_cli *c) {
   c->file = run.file;
   c->name = run.name;
   c->stdlib = run.stdlib;
+  c->data_dir = run.data_dir;
   return 0;
 }
 

@@ -96,6 +96,7 @@ static int read_resume(run_args *a) {
     return 1;
   }
   a->cli.file = a->origin.copy;
+  a->cli.data_dir = a->origin.data_dir;
   a->cli.name = a->origin.experiment;
   a->cli.stdlib = a->origin.stdlib;
   a->o.f64 = a->origin.f64;
@@ -117,6 +118,8 @@ static int run(const char *cmd, drv_target_kind kind, int argc, char **argv) {
   a.o.stdlib = drv_stdlib_dir(a.cli.stdlib);
   if (rc == 0)
     rc = drv_source_load(&s, a.cli.file, a.o.stdlib);
+  if (rc == 0)
+    s.sema->data_dir = a.cli.data_dir;
   if (rc == 0)
     rc = drv_find_target(&s, a.cli.name, a.o.run.resume_dir ? DRV_TARGET_NAMED : kind, &t);
   if (rc == 0 && t.study) {

@@ -50,6 +50,8 @@ int drv_cli_experiment(const drv_cli *c, drv_source *s, sema_experiment **e) {
   if (!c->file)
     return drv_usage_error(c->cmd, "no file given");
   int rc = drv_source_load(s, c->file, drv_stdlib_dir(c->stdlib));
+  if (rc == 0)
+    s->sema->data_dir = c->data_dir;
   drv_target t;
   sema_override *ov;
   if (rc == 0)

@@ -10,6 +10,9 @@
 typedef struct drv_cli {
   const char *cmd;                  /* command name, for messages */
   const char *file, *name, *stdlib; /* NULL when not given */
+  const char *data_dir;             /* relative data paths resolve here (a run's copy of
+                           a program: its original's directory); NULL: the
+                           directory of the file that binds them */
   int nsets;
   char **sets; /* malloc-owned array of argv strings */
 } drv_cli;

@@ -28,6 +28,9 @@ int drv_origin_read(const char *dir, rt_st_file *f, drv_origin *o, rt_error *err
   }
   host_rundir_file(o->copy, sizeof o->copy, dir, copy);
   host_rundir_file(o->stdlib, sizeof o->stdlib, dir, DRV_STDLIB_DIR);
+  const char *slash = strrchr(o->source, '/');
+  snprintf(o->data_dir, sizeof o->data_dir, "%.*s", slash ? (int)(slash - o->source) : 1,
+           slash ? o->source : ".");
   if (access(o->copy, R_OK) != 0) {
     rt_error_set(err, "%s: the run's copy of %s is missing", o->copy, o->source);
     return -1;
@@ -59,6 +62,7 @@ void drv_origin_free(drv_origin *o) {
 drv_cli drv_origin_cli(const drv_origin *o, const char *cmd) {
   return (drv_cli){.cmd = cmd,
                    .file = o->copy,
+                   .data_dir = o->data_dir,
                    .name = o->experiment,
                    .stdlib = o->stdlib,
                    .nsets = o->nsets,

@@ -18,6 +18,8 @@ typedef struct drv_origin {
   const char *experiment; /* (in the file) */
   char copy[4200];        /* <dir>/source/...: the copy of the .duet file */
   char stdlib[4200];      /* <dir>/stdlib: the copy of its stdlib files */
+  char data_dir[4200];    /* the directory of source: relative data paths
+                             of the copy resolve there, as in the run */
   int nsets;
   char **sets; /* malloc-owned array of the --set arguments, which are
                   strings of the file */

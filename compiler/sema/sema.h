@@ -225,6 +225,8 @@ typedef struct sema_result {
   bool stdlib_indexed; /* the declarations of the standard library files the */
   int nstdlib_decls;   /* program does not use (for hints; internal to sema) */
   struct sema_stdlib_decl *stdlib_decls;
+  const char *data_dir; /* relative data paths of experiments built from now
+                           on resolve here; NULL: the binding file's directory */
 } sema_result;
 
 /* Checks the whole program and builds every experiment. Errors go to d; the

@@ -86,7 +86,10 @@ static void resolve_path(sema_ctx *c, const ast_expr *a, mt_value *v) {
     return;
   const char *file = a->loc.file ? a->loc.file->path : NULL; /* "--set": the working directory */
   const char *slash = file ? strrchr(file, '/') : NULL;
-  char *dir = realpath(slash ? arena_strndup(c->a, file, (size_t)(slash - file + 1)) : ".", NULL);
+  const char *base = slash ? arena_strndup(c->a, file, (size_t)(slash - file + 1)) : ".";
+  if (c->res->data_dir && a->loc.file && strcmp(file, "--set") != 0)
+    base = c->res->data_dir; /* a run directory's copy: where the original was */
+  char *dir = realpath(base, NULL);
   size_t cap = (dir ? strlen(dir) : 0) + strlen(v->s) + 2;
   char *out = arena_alloc(c->a, cap);
   if (dir && host_path_resolve(out, cap, dir, v->s) == 0)

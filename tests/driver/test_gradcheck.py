@@ -69,7 +69,7 @@ def gradcheck(name, src, *args, fine=True):
 examples = {os.path.basename(f)[:-5]: f for f in glob.glob(os.path.join(EXAMPLES, "*.duet"))}
 t.check(set(examples) == set(WEIGHTS) | SLOW, "every example is listed", sorted(examples),
         sorted(set(WEIGHTS) | SLOW))
-# own_arrays reads the arrays its script writes (here into the work directory)
+# own_arrays on the arrays its script writes now (here into the work directory)
 subprocess.run([sys.executable, os.path.join(EXAMPLES, "own_arrays.py"), t.path("own_arrays")],
                check=True, capture_output=True)
 ARGS = {"own_arrays": ["--set", f'data.x="{t.path("own_arrays", "x.npy")}"',

@@ -238,6 +238,12 @@ loss = float(p.stdout.split("loss ")[-1]) if "loss " in p.stdout else None
 t.check(loss is not None and abs(loss - evals[-1]["test_loss"]) <= 1e-6 * abs(loss),
         "predict --data test: the run's test loss, normalized as in training",
         evals[-1]["test_loss"], p.stdout)
+p = t.duet_run("predict", t.path("norm"), "--data", "test")
+t.check(p.stdout == t.duet_run("predict", src, "--weights", t.path("norm", "model.safetensors"),
+                               "--data", "test").stdout,
+        "predict RUN_DIR --data test: the run's copy reads the files the run read", None,
+        p.stdout + p.stderr[-500:])
+t.duet_run("run", "--resume", t.path("norm"), "--extend-steps", "1", "--quiet")
 imc = (rng.standard_normal((n, 2, 2, 3)) * [[[3]], [[7]]] + [[[1]], [[-2]]]).astype(np.float32)
 np.save(t.path("imc.npy"), imc)
 t.duet_run("run", experiment("normc", 'train = npy("imc.npy", "y.npy")',

@@ -25,8 +25,12 @@
   - synth: a synthetic source (spectrum) and the singular_values metric
     through the emitted train; a regression model, so nothing is predicted.
 
+  - arrays: examples/own_arrays.duet on the arrays its script writes (npy
+    files, a seeded split, normalization from the training split, a test
+    set of 120 = 3 x 32 + 24), predicted with --data test.
+
 Invoked as  test_emitc.py DUET WORKDIR EXAMPLE CLANG [--full]  (EXAMPLE: mlp,
-cnn, gpt or synth). --full runs the example as written for 100 steps (the whole
+cnn, gpt, synth or arrays). --full runs the example as written for 100 steps (the whole
 text for the GPT), as docs/deploy.md reports it; the suite runs shortened
 versions."""
 import json
@@ -53,6 +57,10 @@ CASES = {
     # singular_values metric at every step
     "synth": dict(file=None, source="toy_deep_linear.duet", exp="toy_deep_linear", sets=[],
                   predict=False),
+    # the user's NumPy arrays: a seeded split of one file, the training
+    # split's normalization, a test set that is no multiple of the batch,
+    # predicted with --data test
+    "arrays": dict(file="own_arrays", source="own_arrays.duet", exp="own_arrays", sets=[]),
 }
 FASHION = "/usr/share/datasets/fashion-mnist"
 TEXT_BYTES = 200000   # the shortened runs cut the corpus to this size
@@ -160,6 +168,11 @@ if case["file"] == "kjv":
         f.write(corpus[len(corpus) - int(len(corpus) * TEXT_VAL):])
     env["DUET_DATA"] = data
     examples = ["--text", t.path("val.txt")]
+elif case["file"] == "own_arrays":
+    run([sys.executable, os.path.join(EXAMPLES, "own_arrays.py"), t.path("arrays")], "own_arrays.py")
+    sets += ["--set", f'data.x="{t.path("arrays", "x.npy")}"',
+             "--set", f'data.y="{t.path("arrays", "y.npy")}"']
+    examples = ["--data", "test"]
 elif case["file"] == "fashion_mnist":
     examples = ["--idx", f"{FASHION}/t10k-images-idx3-ubyte.gz",
                 f"{FASHION}/t10k-labels-idx1-ubyte.gz"]
