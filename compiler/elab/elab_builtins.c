@@ -124,7 +124,7 @@ ev el_call_builtin(el_tx *x, const ast_expr *call, el_env *env) {
   if (!b || !(b->lang.use & OPS_USE_TENSOR))
     return el_fail(x, call->call.name_loc, "'%s' is not a tensor function", name);
   call_ctx cc = {.x = x, .call = call, .nparams = b->lang.nparams};
-  ops_args a = {.b = b, .g = x->g, .ctx = &cc, .fail = fail_at};
+  ops_args a = {.b = b, .g = x->g, .ctx = &cc, .fail = fail_at, .polar_exact = x->polar_exact};
   if (x->est) {
     a.lanczos_steps = x->est->steps;
     a.lanczos_state = lanczos_state;

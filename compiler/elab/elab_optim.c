@@ -43,9 +43,7 @@ static const ast_expr *find_name(const ast_expr *e, const char *name) {
   }
 }
 
-/* The atom's dualize rule for weight k applied to u (without the share):
- * the body, or item k of a tuple body for an atom with several weights. */
-static ev atom_dualize(el_tx *x, const mt_node *atom, int k, ev u) {
+ev el_atom_dualize(el_tx *x, const mt_node *atom, int k, ev u) {
   el_ctx *c = x->c;
   const ast_item *dz = atom->dualize;
   const mt_weight *w = &atom->weights[k];
@@ -89,7 +87,7 @@ static ev dualize(el_tx *x, const ast_expr *call, ev u) {
   if (!el_want_tensor(x, u, call->call.args[0].value->loc, "the argument of dualize"))
     return ev_err();
   el_tx saved = *x;
-  ev v = atom_dualize(x, w->atom, weight_slot(w), u);
+  ev v = el_atom_dualize(x, w->atom, weight_slot(w), u);
   *x = saved;
   el_set_loc(x, call->loc);
   if (w->atom->share == 0 && v.kind != EV_ERR)
@@ -101,7 +99,7 @@ bool el_check_dualize(el_tx *x, const mt_node *atom) {
   bool ok = true;
   for (int k = 0; k < atom->nweights; k++) {
     ev w = ev_tensor(el_weight_node(x, atom->weights[k].index));
-    ok = atom_dualize(x, atom, k, w).kind != EV_ERR && ok;
+    ok = el_atom_dualize(x, atom, k, w).kind != EV_ERR && ok;
   }
   return ok;
 }

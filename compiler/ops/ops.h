@@ -255,6 +255,8 @@ typedef struct ops_args {
    * call, [.., min(m, n)], and returns the tensor index (-1: failed). */
   int lanczos_steps;
   int (*lanczos_state)(void *ctx, int rank, const long *dims);
+  /* polar(G) by SVD whatever its schedule (`duet dualcheck`) */
+  bool polar_exact;
 } ops_args;
 
 typedef ops_val (*ops_build_fn)(ops_args *a);

@@ -206,14 +206,15 @@ static ops_val build_polar_exact(ops_args *a) {
 }
 
 /* polar(G, steps, schedule): Newton-Schulz, or the SVD for the schedule
- * "exact" (so that a rule can take its method as a parameter). */
+ * "exact" (so that a rule can take its method as a parameter) and when the
+ * translation asks for the exact polar factor (a->polar_exact). */
 static ops_val build_polar(ops_args *a) {
   ir_node *t;
   if (!ops_tensor_arg(a, 0, &t))
     return ops_err();
   const ops_val *s = &a->arg[2];
   const char *name = s->kind == OPS_V_NONE ? a->b->defaults[2].s : s->kind == OPS_V_STR ? s->s : "";
-  if (strcmp(name, "exact") == 0)
+  if (strcmp(name, "exact") == 0 || a->polar_exact)
     return ops_result(a, ir_polar_svd(a->g, t));
   int sched = ns_schedule(name);
   if (sched < 0) {

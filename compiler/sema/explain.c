@@ -49,8 +49,8 @@ static char *expr_text(const ast_expr *e) {
   return sink_close(&s);
 }
 
-/* `dualize(G) = ...` as declared. */
-static char *dualize_text(const ast_item *it) {
+/* `dualize(G) = ...` or `norm(D) = ...` as declared. */
+static char *define_text(const ast_item *it) {
   sink s;
   FILE *f = sink_open(&s);
   fprintf(f, "%s(", it->name);
@@ -98,8 +98,8 @@ static void fill_row(char **row, const sema_experiment *x, const mt_weight *w) {
   row[4] = fmt("%.6g", a->share);
   row[5] = lr_text(o, a->share);
   row[6] = fmt("%s", o->decl->name);
-  row[7] = expr_text(a->norm->value);
-  row[8] = dualize_text(a->dualize);
+  row[7] = a->norm->kind == AST_ITEM_DEFINE ? define_text(a->norm) : expr_text(a->norm->value);
+  row[8] = define_text(a->dualize);
 }
 
 static void print_table(FILE *out, char **cells, int rows) {
@@ -158,7 +158,13 @@ static void print_norm(FILE *out, const sema_experiment *x) {
   for (int i = 0; i < x->norm->nterms; i++) {
     const mt_node *a = x->norm->terms[i].atom;
     fprintf(out, "    ||%s|| = ", a->path);
-    sema_print_expr(out, a->norm->value);
+    if (a->norm->kind == AST_ITEM_DEFINE) {
+      char *text = define_text(a->norm);
+      fputs(text, out);
+      free(text);
+    } else {
+      sema_print_expr(out, a->norm->value);
+    }
     fputs("  with ", out);
     print_call(out, a->decl->name, a->params, a->nparams);
     fputc('\n', out);
