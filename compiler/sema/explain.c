@@ -171,6 +171,18 @@ static void print_norm(FILE *out, const sema_experiment *x) {
   }
 }
 
+/* `tie(m, weight, to)`: which atom reads which weight, and the step rule. */
+static void print_ties(FILE *out, const mt_model *m) {
+  for (int a = 0; a < m->natoms; a++) {
+    const mt_weight *w = &m->atoms[a]->weights[0];
+    if (m->atoms[a]->nweights == 1 && w->tied_to)
+      fprintf(out,
+              "  tied: %s is %s (one gradient, the sum over both uses; one step along %s's "
+              "dualize, of size min(share of each atom / its norm of the step))\n",
+              w->path, w->tied_to->path, w->tied_to->atom->decl->name);
+  }
+}
+
 void sema_explain_experiment(FILE *out, const sema_experiment *x) {
   const mt_model *m = x->model;
   fprintf(out, "experiment %s: %d atom%s, %d weight%s, %lld parameters\n", x->name, m->natoms,
@@ -180,6 +192,7 @@ void sema_explain_experiment(FILE *out, const sema_experiment *x) {
     print_optimizer(out, &x->groups[g]);
   fputc('\n', out);
   print_weights(out, x);
+  print_ties(out, x->model);
   print_norm(out, x);
 }
 
