@@ -1,7 +1,8 @@
 """test_dualcheck.py - `duet dualcheck`: every atom's dualize rule against
 its declared norm, numerically (dualcheck.duet).
   - the stdlib's atoms pass: Linear, Embed, Conv2D, Attention under each of
-    its four rules, RankAttention, and the cycle task's example; every row
+    its four rules and bidirectional, CrossAttention, SwiGLU, RankAttention,
+    and the cycle task's example; every row
     has |norm(D) - 1| and the gaps within the stated tolerance, except the
     Head's gap on random G: its rule centers the update over the vocabulary,
     steepest only on the centered gradients a softmax gives (gap on the
@@ -70,6 +71,8 @@ passes("conv", SOURCE, "conv", kinds=["Conv2D", "Conv2D"])
 for rule in ("per_matrix", "per_head", "compositional", "isotropic"):
     passes(f"gpt {rule}", SOURCE, "gpt", "--set", f'model.rule="{rule}"',
            kinds=["Embed", "Attention", "Linear", "Linear", "Head"])
+passes("swiglu_cross", SOURCE, "swiglu_cross",
+       kinds=["Embed", "Attention", "SwiGLU", "CrossAttention", "Head"])
 passes("rank_attention", SOURCE, "rank_attention", kinds=["RankAttention"] * 2)
 passes("cycle_task", os.path.join(EXAMPLES, "cycle_task.duet"), "--points", "2",
        kinds=["RankAttention"] * 2)
