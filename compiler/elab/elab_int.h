@@ -103,6 +103,8 @@ typedef struct el_tx {
   const mt_weight *weight; /* optimizer bodies: the weight being stepped */
   el_spectral_est *est;    /* logged norms (owned by the caller); NULL: exact */
   bool polar_exact;        /* polar(G) by SVD whatever its schedule */
+  bool forward;            /* translating forward bodies: aux_loss allowed */
+  ir_node *aux;            /* the sum of their aux_loss terms, or NULL */
 } el_tx;
 
 /* elab_env.c */
@@ -156,7 +158,9 @@ bool el_init_of(el_tx *x, const ast_expr *e, const mt_node *scope, el_env *env, 
 ev el_forward(el_tx *x, const mt_node *n, ev in);
 /* Model output and per-step inputs x, y of batch `batch` in graph x->g:
  * returns the loss node and, when `correct` is not NULL, the count of
- * correct predictions (NULL for non-classifiers). NULL after errors. */
+ * correct predictions (NULL for non-classifiers). NULL after errors. With
+ * `correct` NULL (training), the loss includes the forward bodies'
+ * aux_loss terms. */
 ir_node *el_model_loss(el_tx *x, long long batch, ir_node **correct);
 
 /* elab_optim.c: one optimizer step for weight w; returns the new weight

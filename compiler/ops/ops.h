@@ -257,6 +257,9 @@ typedef struct ops_args {
   int (*lanczos_state)(void *ctx, int rank, const long *dims);
   /* polar(G) by SVD whatever its schedule (`duet dualcheck`) */
   bool polar_exact;
+  /* aux_loss(x, loss): adds the scalar node to the training loss; NULL
+   * where the body has no loss (norms, dualize, optimizers) */
+  void (*add_loss)(void *ctx, ir_node *loss);
 } ops_args;
 
 typedef ops_val (*ops_build_fn)(ops_args *a);
