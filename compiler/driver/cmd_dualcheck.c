@@ -88,16 +88,16 @@ typedef struct dc_result {
 
 enum { KIND_GRADIENT, KIND_RANDOM };
 
+/* The tensor "<prefix><path>" of n values in the arena; NULL after
+ * reporting an internal error. */
 static double *tensor(dc_machine *c, const char *prefix, const char *path, long n) {
   char name[1024];
   snprintf(name, sizeof name, "%s%s", prefix, path);
   long k;
   double *v = core_tensor_data(c->m.exe, c->m.arena, name, &k);
-  if (!v || k != n) {
-    fprintf(stderr, "duet: internal error: no tensor %s\n", name);
-    exit(2);
-  }
-  return v;
+  if (!v || k != n)
+    fprintf(stderr, "duet: internal error: no tensor %s of %ld values\n", name, n);
+  return v && k == n ? v : NULL;
 }
 
 static int prepare(drv_source *s, const sema_experiment *e, const dc_opts *o, dc_machine *c,
@@ -143,6 +143,8 @@ static int prepare(drv_source *s, const sema_experiment *e, const dc_opts *o, dc
     t->g = tensor(c, ELAB_DUALCHECK_G, w->path, t->n);
     t->d = tensor(c, ELAB_DUALCHECK_D, w->path, t->n);
     t->p = tensor(c, ELAB_DUALCHECK_P, w->path, t->n);
+    if (!t->w || !t->grad || !t->g || !t->d || !t->p)
+      return 2;
   }
   return 0;
 }
