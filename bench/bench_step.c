@@ -1,9 +1,11 @@
 /*
  * bench_step.c - a training step built through the whole compiler (front
  * end, sema, elaborator, core JIT) and timed on one thread, alternating with
- * its GEMM floor (the bare cblas_sgemm calls of the same step) and, for the
- * MLP with the Dual optimizer, with Newton-Schulz alone on its three weight
- * shapes. Two programs: the Fashion-MNIST MLP (784-512-512-10, GELU, no
+ * its GEMM floor (the bare GEMM calls of the same step, through rt_gemm_f32:
+ * on the backend the step runs on) and, for the MLP with the Dual
+ * optimizer, with Newton-Schulz alone on its three weight shapes, as the
+ * step runs it (bf16 operands, rt_polar_ns_in_f32) and in f32 on OpenBLAS
+ * (rt_polar_ns_f32, the iteration before bf16). Two programs: the Fashion-MNIST MLP (784-512-512-10, GELU, no
  * biases) and the pre-norm GPT of examples/kjv_gpt.duet (depth 4, width
  * 128, 4 heads, context 64, bytes). Reports compile times (with and
  * without train_step_logged), the time of one train_step_logged (the step
@@ -13,11 +15,10 @@
  *   bench_step [--model mlp|gpt] [--opt adamw|dual] [--batch B] [--steps N]
  *              [--dump] [--serve]
  * --serve: after the report lines and "ready", read one count N per line
- * from stdin and answer with N lines "step floor ns" (seconds), so that
+ * from stdin and answer with N lines "step floor ns ns_f32" (seconds), so that
  * another process can interleave its own steps with these (compare_step.py).
  */
 #include <assert.h>
-#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,10 +309,8 @@ static void floor_step(const floor_ctx *f) {
     const gemm_op *g = &f->g[i];
     const long sa = (long)g->m * g->k, sb = (long)g->k * g->n, sc = (long)g->m * g->n;
     for (int j = 0; j < g->count; j++)
-      cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans,
-                  g->tb ? CblasTrans : CblasNoTrans, g->m, g->n, g->k, 1, f->buf[g->a] + j * sa,
-                  g->ta ? g->m : g->k, f->buf[g->b] + j * sb, g->tb ? g->k : g->n, 0,
-                  f->buf[g->c] + j * sc, g->n);
+      rt_gemm_f32(g->ta, g->tb, g->m, g->n, g->k, 1, f->buf[g->a] + j * sa, 0,
+                  f->buf[g->b] + j * sb, 0, 0, f->buf[g->c] + j * sc, 0, 1);
   }
 }
 
@@ -325,8 +324,10 @@ static void ns_init(ns_ctx *n, unsigned *seed) {
   for (int l = 0; l < NLAYERS; l++) {
     n->g[l] = randf((size_t)widths[l + 1] * widths[l], seed);
     n->x[l] = randf((size_t)widths[l + 1] * widths[l], seed);
-    size_t s = rt_polar_ns_ws_f32(widths[l + 1], widths[l]);
+    size_t s = rt_polar_ns_in_ws_f32(widths[l + 1], widths[l], RT_NS_BF16);
+    size_t s32 = rt_polar_ns_ws_f32(widths[l + 1], widths[l]);
     ws = s > ws ? s : ws;
+    ws = s32 > ws ? s32 : ws;
   }
   n->ws = xcalloc(ws, sizeof(float));
 }
@@ -339,9 +340,11 @@ static void ns_free(ns_ctx *n) {
   free(n->ws);
 }
 
-static void ns_step(const ns_ctx *n) {
+/* bf16: as the Dual step runs it; else f32 on OpenBLAS */
+static void ns_step(const ns_ctx *n, int bf16) {
   for (int l = 0; l < NLAYERS; l++)
-    rt_polar_ns_f32(n->g[l], n->x[l], 1, widths[l + 1], widths[l], RT_NS_MUON5, 5, 1e-7f, n->ws);
+    rt_polar_ns_in_f32(n->g[l], n->x[l], 1, widths[l + 1], widths[l], RT_NS_MUON5, 5, 1e-7f,
+                       bf16 ? RT_NS_BF16 : RT_NS_F32, n->ws);
 }
 
 /* ---- measurement ---------------------------------------------------------------- */
@@ -460,38 +463,46 @@ typedef struct bench {
   int ns_timed; /* the MLP with Dual: time Newton-Schulz alone */
 } bench;
 
-/* One duet step, then the GEMM floor, then Newton-Schulz alone (ns_timed);
- * t[0..2] get their seconds. */
-static void iterate(bench *b, double t[3]) {
+/* One duet step, then the GEMM floor, then Newton-Schulz alone (ns_timed)
+ * in bf16 and in f32; t[0..3] get their seconds. */
+static void iterate(bench *b, double t[4]) {
   double t0 = now();
   stepper_run(&b->s, b->s.entry);
   double t1 = now();
   floor_step(&b->f);
   double t2 = now();
   if (b->ns_timed)
-    ns_step(&b->ns);
+    ns_step(&b->ns, 1);
+  double t3 = now();
+  if (b->ns_timed)
+    ns_step(&b->ns, 0);
   t[0] = t1 - t0;
   t[1] = t2 - t1;
-  t[2] = now() - t2;
+  t[2] = t3 - t2;
+  t[3] = now() - t3;
 }
 
 static void run_steps(bench *b, int steps) {
-  double *v[4];
-  for (int k = 0; k < 4; k++)
+  double *v[6];
+  for (int k = 0; k < 6; k++)
     v[k] = xcalloc((size_t)steps, sizeof(double));
   for (int i = 0; i < steps; i++) {
-    double t[3];
+    double t[4];
     iterate(b, t);
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 4; k++)
       v[k][i] = t[k];
-    v[3][i] = t[0] / t[1];
+    v[4][i] = t[0] / t[1];
+    v[5][i] = b->ns_timed ? t[3] / t[2] : 0;
   }
   report("step_ms", v[0], steps, 1e3);
   report("floor_ms", v[1], steps, 1e3);
-  report("step_over_floor", v[3], steps, 1);
-  if (b->ns_timed)
+  report("step_over_floor", v[4], steps, 1);
+  if (b->ns_timed) {
     report("ns_ms", v[2], steps, 1e3);
-  for (int k = 0; k < 4; k++)
+    report("ns_f32_ms", v[3], steps, 1e3);
+    report("ns_speedup_over_f32", v[5], steps, 1);
+  }
+  for (int k = 0; k < 6; k++)
     free(v[k]);
 }
 
@@ -503,9 +514,9 @@ static void serve(bench *b) {
   while (fgets(line, sizeof line, stdin)) {
     int n = atoi(line);
     for (int i = 0; i < n; i++) {
-      double t[3];
+      double t[4];
       iterate(b, t);
-      printf("%.9f %.9f %.9f\n", t[0], t[1], t[2]);
+      printf("%.9f %.9f %.9f %.9f\n", t[0], t[1], t[2], t[3]);
     }
     fflush(stdout);
   }
@@ -548,6 +559,7 @@ int main(int argc, char **argv) {
   core_free(build(&u, e, o.batch, 0, &without_logged));
   core_exe *x = build(&u, e, o.batch, 1, &with_logged);
   printf("compile_s_logged %.3f\ncompile_s %.3f\n", with_logged, without_logged);
+  printf("gemm_onednn %d\n", rt_gemm_get_backend() == RT_GEMM_ONEDNN);
   if (o.dump)
     kp_dump(core_kernels(x), stdout);
 
@@ -562,7 +574,7 @@ int main(int argc, char **argv) {
   floor_init(&b.f, &o, &seed);
   ns_init(&b.ns, &seed);
   for (int i = 0; i < o.warmup; i++) {
-    double t[3];
+    double t[4];
     iterate(&b, t);
   }
   report_logged(&b.s, 3 * o.warmup);

@@ -7,8 +7,12 @@ process also times the GEMM floor and (MLP, Dual) Newton-Schulz alone in the
 same iteration.
 
   compare_step.py --bench BUILD/bench/bench_step [--model mlp|gpt]
-                  --opt adamw|dual --batch B --steps N
-The GPT's peer has AdamW only.
+                  --opt adamw|dual --batch B --steps N [--ns bf16|f32]
+                  [--duet-env KEY=VALUE]...
+The GPT's peer has AdamW only. --ns: the peer's Newton-Schulz precision
+(default bf16, as Muon's reference). --duet-env sets a variable for duet's
+process alone (run.sh restores OPENBLAS_CORETYPE there when it unsets it
+for PyTorch).
 Prints `key value` lines: medians and quartiles in ms, and ratios (median of
 the per-iteration ratios). Run with OPENBLAS_NUM_THREADS=1.
 """
@@ -29,10 +33,11 @@ import torch_mlp  # noqa: E402
 class Duet:
     """bench_step --serve as a child process."""
 
-    def __init__(self, path, model, opt, batch):
+    def __init__(self, path, model, opt, batch, env):
         self.proc = subprocess.Popen(
             [path, "--serve", "--model", model, "--opt", opt, "--batch", str(batch)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+            env={**os.environ, **env})
         self.info = {}
         for line in self.proc.stdout:
             if line.strip() == "ready":
@@ -107,14 +112,18 @@ def main():
                     help="default: 128 (MLP), 12 (GPT)")
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=10)
+    ap.add_argument("--ns", choices=sorted(torch_mlp.NS_DTYPE), default="bf16")
+    ap.add_argument("--duet-env", action="append", default=[])
     args = ap.parse_args()
+    torch_mlp.ns_dtype = torch_mlp.NS_DTYPE[args.ns]
     if args.model == "gpt" and args.opt != "adamw":
         ap.error("the GPT's PyTorch peer trains with AdamW only")
     if args.batch is None:
         args.batch = 12 if args.model == "gpt" else 128
     torch.set_num_threads(1)
 
-    duet = Duet(args.bench, args.model, args.opt, args.batch)
+    duet = Duet(args.bench, args.model, args.opt, args.batch,
+                dict(kv.split("=", 1) for kv in args.duet_env))
     peer = TorchGPT(args.batch) if args.model == "gpt" else TorchMLP(args.opt, args.batch)
     for _ in range(args.warmup):
         peer.iterate()
@@ -145,6 +154,8 @@ def main():
         print("torch_tokens_per_s %.0f" % (tokens / np.median(t[:, 0]) * 1e3))
     if args.model == "mlp" and args.opt == "dual":
         stats("duet_ns_ms", d[:, 2])
+        stats("duet_ns_f32_ms", d[:, 3])
+        stats("ns_bf16_speedup", d[:, 3] / d[:, 2])
         stats("torch_ns_ms", t[:, 1])
         stats("ns_duet_over_torch", d[:, 2] / t[:, 1])
         print("duet_ns_share %.4f" % (np.median(d[:, 2]) / np.median(d[:, 0])))

@@ -44,6 +44,14 @@ export OPENBLAS_NUM_THREADS=1
 # PyTorch's second configuration: glibc malloc keeps freed memory instead of
 # returning it to the kernel, so its per-step temporaries stop page-faulting.
 TUNED="MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824"
+# Its third ("native"): the tuned allocator, and OpenBLAS left to pick its
+# own kernels (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset in PyTorch's
+# process alone; duet's keeps the environment as set).
+DUET_KEEP=""
+for v in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do
+  eval "val=\${$v:-}"
+  [ -n "$val" ] && DUET_KEEP="$DUET_KEEP --duet-env $v=$val"
+done
 
 # peak_rss FILE CMD...: runs CMD with its output in FILE, then appends the
 # peak resident set size of the child as "peak_rss_kb N".
@@ -84,12 +92,15 @@ r=1
 while [ "$r" -le "$REPEATS" ]; do
   for config in $configs; do
     set -- $(echo "$config" | tr . ' ')
-    for alloc in default tuned; do
-      echo "run.sh: run $r/$REPEATS, $1 $2 batch $3, PyTorch allocator $alloc" >&2
+    for alloc in default tuned native; do
+      echo "run.sh: run $r/$REPEATS, $1 $2 batch $3, PyTorch configuration $alloc" >&2
       envs=""
-      [ "$alloc" = tuned ] && envs=$TUNED
+      keep=""
+      [ "$alloc" != default ] && envs=$TUNED
+      [ "$alloc" = native ] && envs="-u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $envs" &&
+        keep=$DUET_KEEP
       env $envs "$PY" "$ROOT/bench/compare_step.py" --bench "$BENCH" --model "$1" \
-        --opt "$2" --batch "$3" --steps "$STEPS" > "$OUT/step.$config.$alloc.$r.txt"
+        --opt "$2" --batch "$3" --steps "$STEPS" $keep > "$OUT/step.$config.$alloc.$r.txt"
     done
   done
   r=$((r + 1))

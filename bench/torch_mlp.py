@@ -2,8 +2,10 @@
 """torch_mlp.py - the PyTorch peer of bench_step: the Fashion-MNIST MLP
 (784-512-512-10, GELU with the tanh approximation, no biases) trained by the
 same optimizer (AdamW, or Dual: Nesterov momentum 0.95 then the
-straightforward Newton-Schulz quintic on every weight, scaled by
-sqrt(out/in) and the step share 1/3), on one thread.
+Newton-Schulz quintic on every weight, scaled by sqrt(out/in) and the step
+share 1/3), on one thread. The Newton-Schulz iteration runs in bfloat16 as
+Muon's reference (zeropower_via_newtonschulz5) runs it, or (--ns f32) in
+float32.
 
   torch_mlp.py step  --opt adamw|dual --batch B --steps N
       times N training steps on one fixed random batch (after warm-up) and
@@ -29,10 +31,16 @@ MEAN, STD = 0.2860, 0.3530  # pixel / 255 is normalized as duet's runtime does
 NS_ABC = (3.4445, -4.7750, 2.0315)
 
 
+NS_DTYPE = {"bf16": torch.bfloat16, "f32": torch.float32}
+ns_dtype = torch.bfloat16
+
+
 def newton_schulz(g, steps=5, eps=1e-7):
-    """Muon's reference iteration, as usually written."""
+    """Muon's reference iteration: in ns_dtype (bfloat16 in the reference),
+    the result back in float32."""
     a, b, c = NS_ABC
-    x = g / (g.norm() + eps)
+    x = g.to(ns_dtype)
+    x = x / (x.norm() + eps)
     transposed = x.size(0) > x.size(1)
     if transposed:
         x = x.T
@@ -40,7 +48,7 @@ def newton_schulz(g, steps=5, eps=1e-7):
         A = x @ x.T
         B = b * A + c * A @ A
         x = a * x + B @ x
-    return x.T if transposed else x
+    return (x.T if transposed else x).float()
 
 
 class Dual(torch.optim.Optimizer):
@@ -190,7 +198,11 @@ def main():
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--ns", choices=sorted(NS_DTYPE), default="bf16",
+                    help="the Newton-Schulz precision (default bf16, as Muon's reference)")
     args = ap.parse_args()
+    global ns_dtype
+    ns_dtype = NS_DTYPE[args.ns]
     torch.set_num_threads(1)
     (cmd_step if args.mode == "step" else cmd_train)(args)
 

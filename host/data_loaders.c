@@ -133,40 +133,57 @@ int host_load_fashion_mnist(host_dataset *d, const host_binding *b, const host_l
   return 0;
 }
 
-/* ---- byte-level text ----------------------------------------------------- */
+/* Fashion-MNIST with a spurious pixel whose position encodes a class
+ * (the simplicity-bias study, docs/science.md): class c's pixel is row c
+ * of column 0, a place almost always background (at most 3% of the
+ * training images have ink there). Its value is `intensity` in units of
+ * white (1 = 255), normalized as every pixel. The sets: "aligned" (the
+ * default; the pixel of the image's class), "object_only" (no pixel: the
+ * plain images), "misaligned_object" (the pixel of another class
+ * c' = (c + 1 + i mod 9) mod 10 for image i, labelled c) and
+ * "misaligned_pixel" (the same images labelled c'). */
+static const char *const spurious_sets[] = {"aligned", "object_only", "misaligned_object",
+                                            "misaligned_pixel"};
 
-typedef struct text_set {
-  rt_text text;
-  rt_split split;
-} text_set;
-
-static void free_text(host_dataset *d) {
-  text_set *t = d->impl;
-  if (t)
-    rt_text_free(&t->text);
-  free(t);
-}
-
-static void gather_windows(const host_dataset *d, const uint32_t *idx, uint32_t count, bool f64,
-                           void *x, void *y) {
-  (void)f64;
-  const text_set *t = d->impl;
-  const long ctx = d->ex.context;
-  for (uint32_t i = 0; i < count; i++) {
-    size_t got = rt_text_windows(&t->text, t->split, 1, (int)ctx, idx[i], (int32_t *)x + i * ctx,
-                                 (int32_t *)y + i * ctx);
-    assert(got == 1 && "window index out of range");
-    (void)got;
+int host_load_spurious_pixel(host_dataset *d, const host_binding *b, const host_load_env *env,
+                             rt_error *err, rt_error *hint) {
+  const char *set = host_binding_str(b, "set");
+  int kind = set ? -1 : 0;
+  for (int k = 0; set && k < 4; k++)
+    kind = strcmp(set, spurious_sets[k]) == 0 ? k : kind;
+  if (kind < 0) {
+    rt_error_set(err, "spurious_pixel has no set '%s'", set);
+    rt_error_set(hint, "the sets are \"aligned\", \"object_only\", \"misaligned_object\" and "
+                       "\"misaligned_pixel\"");
+    return -1;
   }
+  double intensity = host_binding_num(b, "intensity"), n = host_binding_num(b, "n");
+  if (!(intensity >= 0 && intensity <= 1000) || n < 0) {
+    rt_error_set(err, "spurious_pixel: intensity must be in [0, 1000] and n at least 0, got %g, %g",
+                 intensity, n);
+    return -1;
+  }
+  if (host_load_fashion_mnist(d, b, env, err, hint) < 0)
+    return -1;
+  rt_image_dataset *im = d->impl;
+  if (n > 0 && n < d->n)
+    d->n = (long)n;
+  const host_source *row = host_source_find(d->ex.source);
+  const float value = (float)((intensity - row->pixel_mean) / row->pixel_std);
+  for (long i = 0; kind != 1 && i < d->n; i++) {
+    int c = im->labels[i], other = (c + 1 + (int)(i % 9)) % 10;
+    int at = kind == 0 ? c : other;
+    im->images[(size_t)i * (size_t)d->x_numel + (size_t)at * (size_t)im->cols] = value;
+    if (kind == 3)
+      im->labels[i] = other;
+  }
+  return 0;
 }
+
+/* ---- the King James Bible: a text file of the data directory ---------- */
 
 int host_load_kjv(host_dataset *d, const host_binding *b, const host_load_env *env, rt_error *err,
                   rt_error *hint) {
-  text_set *t = alloc_impl(d, sizeof *t, err);
-  if (!t)
-    return -1;
-  d->gather = gather_windows;
-  d->free = free_text;
   char path[4096];
   if (host_data_file(path, sizeof path, env, "kjv.txt", err) < 0)
     return -1;
@@ -181,21 +198,7 @@ int host_load_kjv(host_dataset *d, const host_binding *b, const host_load_env *e
                  path);
     return -1;
   }
-  rt_error why;
-  if (rt_text_load(&t->text, path, HOST_TEXT_VAL_FRACTION, &why) < 0) {
-    rt_error_set(err, "cannot load the text corpus: %s", why.msg);
-    return -1;
-  }
-  host_dataset_add_file(d, path);
-  bool train = is_split(b, "train");
-  t->split = train ? RT_SPLIT_TRAIN : RT_SPLIT_VAL;
-  d->n = (long)rt_text_window_count(&t->text, t->split, (int)d->ex.context);
-  if (d->n < 1) {
-    rt_error_set(err, "the %s split of %s is shorter than one window of %ld bytes",
-                 train ? "train" : "val", path, d->ex.context + 1);
-    return -1;
-  }
-  return 0;
+  return host_load_text_file(d, path, host_binding_str(b, "split"), HOST_TEXT_VAL_FRACTION, err);
 }
 
 /* ---- synthetic toy problems ---------------------------------------------- */
@@ -205,6 +208,8 @@ int host_load_kjv(host_dataset *d, const host_binding *b, const host_load_env *e
  * the last n. */
 enum { SYNTH_MAX_VALUES = 1 << 27 }; /* floats in one generated set */
 #define STREAM_SPECTRUM_X 0x5500ull  /* inputs of `spectrum` */
+#define STREAM_ROUTING    0x5600ull  /* the codes of `routing` */
+#define STREAM_ICL        0x5700ull  /* tasks and tokens of `icl_linreg` */
 
 /* Every example of the problem (both splits). */
 typedef struct synth_set {
@@ -374,6 +379,132 @@ int host_load_quadratic(host_dataset *d, const host_binding *b, const host_load_
   free(R);
   free(ws);
   return rc;
+}
+
+/* The routing task (Saxe et al. 2022): source s codes item i by c[s][i],
+ * the `items` orthonormal vectors of R^dim that Gram-Schmidt makes of
+ * Gaussian ones drawn from the seed. The example of item i from source s
+ * to output source o is x[o][s] = c[s][i] (zeros elsewhere: a model reads
+ * input s with encoder s, and its output row o with decoder o) and
+ * y = e_i. "train" holds every item of the pairs (s, s) and
+ * (s, s + 1 mod K), "test" every item of the other pairs, in the order of
+ * s, then o, then i. */
+int host_load_routing(host_dataset *d, const host_binding *b, const host_load_env *env,
+                      rt_error *err, rt_error *hint) {
+  (void)hint;
+  const int K = (int)d->ex.x_dims[0], dim = (int)d->ex.x_dims[2], items = (int)d->ex.y_dims[0];
+  if (items > dim || K < 3 ||
+      (double)K * K * items * (double)(d->x_numel + items) > SYNTH_MAX_VALUES) {
+    rt_error_set(err,
+                 "routing: needs at least 3 sources, items <= dim (orthonormal codes) and at "
+                 "most %d values; got %d sources, %d items, dim %d",
+                 SYNTH_MAX_VALUES, K, items, dim);
+    return -1;
+  }
+  const bool train = is_split(b, "train");
+  const long count = (long)K * (train ? 2 : K - 2) * items;
+  synth_set *s = alloc_synth(d, count, false, err);
+  float *c = malloc((size_t)K * items * dim * sizeof *c);
+  if (!s || !c) {
+    free(c);
+    if (s)
+      rt_error_set(err, "routing: out of memory");
+    return -1;
+  }
+  rt_init_normal_f32(c, (size_t)K * items * dim, 0, 1, env->seed, STREAM_ROUTING);
+  for (int v = 0; v < K * items; v++) { /* Gram-Schmidt within each source */
+    float *x = c + (size_t)v * dim;
+    for (int u = v - v % items; u < v; u++) {
+      const float *q = c + (size_t)u * dim;
+      double dot = 0;
+      for (int j = 0; j < dim; j++)
+        dot += (double)x[j] * q[j];
+      for (int j = 0; j < dim; j++)
+        x[j] -= (float)dot * q[j];
+    }
+    double norm = 0;
+    for (int j = 0; j < dim; j++)
+      norm += (double)x[j] * x[j];
+    for (int j = 0; j < dim; j++)
+      x[j] = (float)(x[j] / sqrt(norm));
+  }
+  memset(s->feats, 0, (size_t)count * (size_t)d->x_numel * sizeof(float));
+  memset(s->targets, 0, (size_t)count * (size_t)items * sizeof(float));
+  long e = 0;
+  for (int src = 0; src < K; src++)
+    for (int o = 0; o < K; o++) {
+      bool seen = o == src || o == (src + 1) % K;
+      for (int i = 0; seen == train && i < items; i++, e++) {
+        memcpy(s->feats + (size_t)e * d->x_numel + ((size_t)o * K + src) * dim,
+               c + ((size_t)src * items + i) * dim, (size_t)dim * sizeof(float));
+        s->targets[(size_t)e * items + i] = 1;
+      }
+    }
+  assert(e == count);
+  free(c);
+  d->n = count;
+  return 0;
+}
+
+/* In-context linear regression (the linear-attention study of
+ * docs/science.md): per example a task w ~ N(0, I_dim), `context` tokens
+ * x_n and a query x_q ~ N(0, diag(ratio^i)), labels y_n = w^T x_n. One
+ * layer of linear attention with rank-one heads predicts
+ * sum_h v_h (q_h^T x_q) (k_h^T s) with s = (1/context) sum_n y_n x_n: a
+ * function of x_q s^T alone, which is x [dim, dim]; y = w^T x_q. */
+int host_load_icl_linreg(host_dataset *d, const host_binding *b, const host_load_env *env,
+                         rt_error *err, rt_error *hint) {
+  (void)hint;
+  long n;
+  synth_set *s = synth_split(d, b, false, &n, err);
+  const int D = (int)d->ex.x_dims[0];
+  const double ctx = host_binding_num(b, "context"), ratio = host_binding_num(b, "ratio");
+  if (!s)
+    return -1;
+  if (!(ctx >= 1 && ctx <= 4096) || !(ratio > 0 && ratio <= 1) || D > 64) {
+    rt_error_set(err,
+                 "icl_linreg: context must be 1 to 4096, ratio in (0, 1] and dim at most 64, "
+                 "got %g, %g, %d",
+                 ctx, ratio, D);
+    return -1;
+  }
+  const int N = (int)ctx;
+  const size_t per = (size_t)(N + 2) * D; /* w, the tokens, the query */
+  float *g = malloc(per * sizeof *g);
+  double *sv = malloc((size_t)D * sizeof *sv);
+  if (!g || !sv) {
+    free(g);
+    free(sv);
+    rt_error_set(err, "icl_linreg: out of memory");
+    return -1;
+  }
+  for (int i = 0; i < D; i++)
+    sv[i] = sqrt(pow(ratio, i));
+  for (long e = 0; e < 2 * n; e++) {
+    rt_init_normal_f32(g, per, 0, 1, env->seed, STREAM_ICL + 0x100000ull * (uint64_t)e);
+    const float *w = g, *q = g + (size_t)(N + 1) * D;
+    double st[64] = {0}, xq[64], yq = 0;
+    for (int t = 0; t < N; t++) {
+      const float *x = g + (size_t)(t + 1) * D;
+      double y = 0;
+      for (int i = 0; i < D; i++)
+        y += w[i] * sv[i] * x[i];
+      for (int i = 0; i < D; i++)
+        st[i] += y * sv[i] * x[i] / N;
+    }
+    for (int i = 0; i < D; i++) {
+      xq[i] = sv[i] * q[i];
+      yq += w[i] * xq[i];
+    }
+    float *X = s->feats + (size_t)e * d->x_numel;
+    for (int i = 0; i < D; i++)
+      for (int j = 0; j < D; j++)
+        X[i * D + j] = (float)(xq[i] * st[j]);
+    s->targets[e] = (float)yq;
+  }
+  free(g);
+  free(sv);
+  return 0;
 }
 
 /* The cycle task (rt_synth_cycle): every sequence of every skip, as

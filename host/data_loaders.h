@@ -20,7 +20,28 @@ int host_load_clusters(host_dataset *d, const host_binding *b, const host_load_e
                        rt_error *err, rt_error *hint);
 int host_load_spectrum(host_dataset *d, const host_binding *b, const host_load_env *env,
                        rt_error *err, rt_error *hint);
+int host_load_spurious_pixel(host_dataset *d, const host_binding *b, const host_load_env *env,
+                             rt_error *err, rt_error *hint);
+int host_load_routing(host_dataset *d, const host_binding *b, const host_load_env *env,
+                      rt_error *err, rt_error *hint);
+int host_load_icl_linreg(host_dataset *d, const host_binding *b, const host_load_env *env,
+                         rt_error *err, rt_error *hint);
 int host_load_cycle(host_dataset *d, const host_binding *b, const host_load_env *env, rt_error *err,
                     rt_error *hint);
+
+/* data_files.c: the sources of the user's files. */
+int host_probe_arrays(host_example *ex, const host_binding *b, rt_error *err, rt_error *hint);
+int host_load_arrays(host_dataset *d, const host_binding *b, const host_load_env *env,
+                     rt_error *err, rt_error *hint);
+int host_load_text(host_dataset *d, const host_binding *b, const host_load_env *env, rt_error *err,
+                   rt_error *hint);
+int host_probe_tokens(host_example *ex, const host_binding *b, rt_error *err, rt_error *hint);
+int host_load_tokens(host_dataset *d, const host_binding *b, const host_load_env *env,
+                     rt_error *err, rt_error *hint);
+/* The windows of d->ex.context bytes of the text file at path: split
+ * "all", or "train" and "val" with the last `holdout` of the bytes held
+ * out for "val". */
+int host_load_text_file(host_dataset *d, const char *path, const char *split, double holdout,
+                        rt_error *err);
 
 #endif

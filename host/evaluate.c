@@ -13,6 +13,8 @@ int host_eval_buffers_init(host_eval_buffers *b, const host_model *m, const host
   const size_t xs = d->ex.x_tokens ? sizeof(int32_t) : real;
   const size_t ys = d->ex.y_labels ? sizeof(int32_t) : real;
   const size_t rows = (size_t)m->eval_batch;
+  b->xbytes = (size_t)d->x_numel * xs;
+  b->ybytes = (size_t)d->y_numel * ys;
   b->idx = malloc(rows * sizeof *b->idx);
   b->x = malloc(rows * (size_t)d->x_numel * xs);
   b->y = malloc(rows * (size_t)d->y_numel * ys);
@@ -24,6 +26,25 @@ void host_eval_buffers_free(host_eval_buffers *b) {
   free(b->x);
   free(b->y);
   *b = (host_eval_buffers){0};
+}
+
+int host_eval_batch(const host_model *m, const void *x, const void *y, long n, size_t xbytes,
+                    size_t ybytes, double *loss, double *correct) {
+  if (m->eval(m->self, x, y, n, loss, correct) == 0)
+    return 0;
+  if (n < 2)
+    return -1;
+  long a = 1;
+  while (a * 2 < n)
+    a *= 2;
+  double l1, c1, l2, c2;
+  if (host_eval_batch(m, x, y, a, xbytes, ybytes, &l1, &c1) < 0 ||
+      host_eval_batch(m, (const char *)x + (size_t)a * xbytes, (const char *)y + (size_t)a * ybytes,
+                      n - a, xbytes, ybytes, &l2, &c2) < 0)
+    return -1;
+  *loss = (l1 * (double)a + l2 * (double)(n - a)) / (double)n;
+  *correct = c1 + c2;
+  return 0;
 }
 
 int host_eval_set(const host_model *m, const host_dataset *d, host_eval_buffers *b, double *loss,
@@ -40,7 +61,7 @@ int host_eval_set(const host_model *m, const host_dataset *d, host_eval_buffers 
       b->idx[i] = (uint32_t)(first + i);
     d->gather(d, b->idx, (uint32_t)count, m->f64, b->x, b->y);
     double l, c;
-    if (m->eval(m->self, b->x, b->y, count, &l, &c) < 0) {
+    if (host_eval_batch(m, b->x, b->y, count, b->xbytes, b->ybytes, &l, &c) < 0) {
       rt_error_set(err,
                    "the program cannot evaluate a batch of %ld examples of %s (emit it again "
                    "with this data)",

@@ -14,6 +14,7 @@
 typedef struct host_eval_buffers {
   uint32_t *idx;
   void *x, *y;
+  size_t xbytes, ybytes; /* of one example */
 } host_eval_buffers;
 
 /* Room for m->eval_batch examples of d's shape; -1 when out of memory. */
@@ -23,6 +24,14 @@ void host_eval_buffers_free(host_eval_buffers *b);
 /* What host_eval_set and host_heads_eval return after a signal
  * (host_interrupt.h) stopped them between two batches. */
 #define HOST_EVAL_INTERRUPTED (-2)
+
+/* The mean loss and the number correct of n examples (x, y: xbytes and
+ * ybytes each): the model's evaluation of n examples, or where it has none
+ * (a program emitted for other data), the largest power of two below n
+ * and the rest, each the same way (emit-c compiles entries for the powers
+ * of two below the evaluation batch). -1 when the model cannot. */
+int host_eval_batch(const host_model *m, const void *x, const void *y, long n, size_t xbytes,
+                    size_t ybytes, double *loss, double *correct);
 
 /* Mean loss over every example of d in batches of m->eval_batch (the last
  * one shorter), and the fraction classified correctly (NaN when the model

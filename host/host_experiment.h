@@ -88,6 +88,9 @@ typedef struct host_experiment {
   const double *sched_args;       /* each piece's argument, NaN when not given */
   int ndata;
   const host_binding *data;
+  host_example example; /* the training data's examples, as the program
+                           was compiled for them (from the files of file
+                           sources, at compile time) */
   int nevals;
   const host_eval *evals;
   const char *loss; /* "cross_entropy", "mse", ... */

@@ -49,6 +49,23 @@ typedef struct host_model {
    * scores themselves, `classes` per label. Returns -1 when the model
    * predicts no classes or n is out of range. NULL: no predictions. */
   int (*predict)(void *self, const void *x, long n, int32_t *pred, float *scores);
+  /* Data-parallel training (docs/distributed.md), NULL when the model was
+   * compiled for one process (then train_step is not NULL): grad_step
+   * returns the loss of `batch` examples and leaves the gradient of the
+   * i-th weight in grads[i] (ngrads of them, the weights in program order,
+   * which the caller may change); apply_step is the optimizer step of
+   * train_step on those gradients for the weights this process owns
+   * (owner[i], a rank, for weight i); step_norms gives the norms of a
+   * logged train_step (as there) from the weights before the step, which
+   * the caller copied into before[i], and the weights now. */
+  double (*grad_step)(void *self, const void *x, const void *y);
+  void (*apply_step)(void *self, long t, double schedule);
+  void (*step_norms)(void *self, double *norms);
+  int ngrads;
+  const host_tensor *grads;
+  const host_tensor *before;
+  const int *owner;
+  const double *update_flops; /* the estimated cost of each weight's update */
 } host_model;
 
 /* The tensor called `name`, or NULL. */

@@ -7,18 +7,23 @@
 
 #include "data_sources.h"
 #include "host_model.h"
+#include "host_norm.h"
 
 typedef struct host_predict_opts {
   const char *prog;    /* "duet", "predict": prefix of error messages */
   const char *weights; /* --weights FILE, or NULL */
-  const char *kind;    /* "--idx", "--raw" or "--text" */
+  const char *kind;    /* "--idx", "--raw", "--text" or "--data" */
   const char *examples, *labels, *predictions;
   const char *scores;   /* --scores OUT: the class scores as float32, or NULL */
   long threads, repeat; /* repeat: 1 unless --repeat */
+  /* Set by the program before host_examples_load: */
+  const host_binding *binding; /* --data NAME: the experiment's binding */
+  host_load_env env;           /*   and where it loads from */
+  const host_norm *norm;       /* the training set's normalization, or NULL */
 } host_predict_opts;
 
 /* Parses the option at argv[i] if it is one of predict's (--idx IMAGES
- * [LABELS], --raw EXAMPLES [LABELS], --text FILE, --weights FILE, --threads
+ * [LABELS], --raw EXAMPLES [LABELS], --text FILE, --data NAME, --weights FILE, --threads
  * N, --repeat K, --predictions OUT, --scores OUT). Returns the number of arguments taken,
  * 0 for another option, or -1 with a message in err. */
 int host_predict_option(host_predict_opts *o, int i, int argc, char **argv, rt_error *err);
@@ -31,7 +36,15 @@ typedef struct host_examples {
   int32_t *y; /* [n * y_numel] labels, or NULL; owned */
 } host_examples;
 
-/* Loads the examples o names. Returns 0, or -1 with a message. */
+/* The normalization a model trained on binding `train` needs, from the
+ * metadata of its weights file w (NULL: none at hand) into nm (channels 0:
+ * none). Returns -1 with a message when the model needs statistics that
+ * w does not hold. */
+int host_predict_norm(host_norm *nm, const rt_st_file *w, const host_binding *train,
+                      const host_example *ex, rt_error *err);
+
+/* Loads the examples o names (features of --idx and --data normalized
+ * with o->norm). Returns 0, or -1 with a message. */
 int host_examples_load(host_examples *x, const host_predict_opts *o, const host_example *ex,
                        rt_error *err);
 void host_examples_free(host_examples *x);

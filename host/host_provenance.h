@@ -20,6 +20,11 @@ typedef struct host_run_facts {
   const char *init_from;       /* --init-from, or NULL */
   const char *init_experiment; /* its checkpoint's experiment and step */
   long init_step;
+  /* under mpirun (host_dist.h), ranks > 1: each weight's owner and update
+     cost (the model's), and the exchanges and owned updates per step */
+  int ranks;
+  const host_model *model;
+  double exchange_bytes, exchange_ms, apply_ms; /* per step, this rank's */
 } host_run_facts;
 
 enum { HOST_PROVENANCE_FIELDS = 6 };

@@ -74,6 +74,7 @@ typedef struct host_summary {
                               NULL when only the loss is not */
   long bad_element;        /* its first element that is not */
   const char *dtype;       /* "f32" or "f64" */
+  char gemm[160];          /* the GEMM backend (rt_gemm_backend_describe) */
   long long seed, batch, params;
   long steps;        /* steps done */
   long total_steps;  /* the run's planned length */

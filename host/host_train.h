@@ -14,6 +14,7 @@
 #include "data_sources.h"
 #include "host_experiment.h"
 #include "host_model.h"
+#include "host_norm.h"
 #include "host_report.h"
 
 enum { HOST_MAX_SETS = 8 };
@@ -23,6 +24,7 @@ enum { HOST_MAX_SETS = 8 };
 typedef struct host_sets {
   int n;
   host_dataset set[HOST_MAX_SETS]; /* owned */
+  host_norm norm;                  /* the training set's, applied to every set (or none) */
 } host_sets;
 
 /* Loads the sets of e. Returns 0, or -1 with the index of the binding at
@@ -51,7 +53,10 @@ typedef struct host_run_opts {
   double checkpoint_every_s; /* --checkpoint-every-s S: after S seconds without one
                                 (default HOST_CHECKPOINT_EVERY_S; 0: never) */
   long threads;              /* --threads N (BLAS threads), or 0: the library's default */
+  const char *gemm;          /* --gemm openblas|onednn: the GEMM backend, or NULL: the
+                                default (rt_kernels.h) */
   bool quiet;                /* no progress display and evaluation lines */
+  bool check_ranks;          /* --check-ranks: compare the ranks' weights after every step */
   unsigned log_formats;      /* --log-format: RT_LOG_* besides metrics.jsonl */
   const char *dump_batches;  /* --dump-batches DIR: each step's x, y, or NULL */
   const char *resume_dir;    /* --resume RUN_DIR, or NULL */
@@ -65,10 +70,15 @@ void host_run_opts_init(host_run_opts *o, const char *prog, const char *resume_c
 
 /* Parses the run option at argv[i] if it is one (--steps, --epochs,
  * --stop-after, --log-every, --extend-steps, --checkpoint-every,
- * --checkpoint-every-s, --threads, --out, --resume, --init-from,
- * --dump-batches, --log-format, --quiet). Returns the number of arguments
+ * --checkpoint-every-s, --threads, --gemm, --out, --resume, --init-from,
+ * --dump-batches, --log-format, --quiet, --check-ranks). Returns the number of arguments
  * taken, 0 for another argument, or -1 with a message in err. */
 int host_run_option(host_run_opts *o, int i, int argc, char **argv, rt_error *err);
+
+/* Applies --threads (OpenBLAS's and oneDNN's threads alike) and --gemm
+ * (the GEMM backend): 0, or -1 with the reason when this build has no
+ * oneDNN or oneDNN cannot start. */
+int host_run_opts_apply(const host_run_opts *o, rt_error *err);
 
 /* The rules between options (--steps or --epochs, --resume without --out
  * or --init-from, --extend-steps only with --resume). Returns 0, or -1

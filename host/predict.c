@@ -12,11 +12,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "host_evaluate.h"
+
 #include "rt_kernels.h"
 
 int host_predict_option(host_predict_opts *o, int i, int argc, char **argv, rt_error *err) {
   const char *a = argv[i];
-  bool source = !strcmp(a, "--idx") || !strcmp(a, "--raw") || !strcmp(a, "--text");
+  bool source =
+      !strcmp(a, "--idx") || !strcmp(a, "--raw") || !strcmp(a, "--text") || !strcmp(a, "--data");
   bool number = !strcmp(a, "--threads") || !strcmp(a, "--repeat");
   bool path = !strcmp(a, "--weights") || !strcmp(a, "--predictions") || !strcmp(a, "--scores");
   if (!source && !number && !path)
@@ -41,7 +44,8 @@ int host_predict_option(host_predict_opts *o, int i, int argc, char **argv, rt_e
   }
   o->kind = a;
   o->examples = argv[i + 1];
-  if (strcmp(a, "--text") != 0 && i + 2 < argc && argv[i + 2][0] != '-') {
+  if (strcmp(a, "--text") != 0 && strcmp(a, "--data") != 0 && i + 2 < argc &&
+      argv[i + 2][0] != '-') {
     o->labels = argv[i + 2];
     return 3;
   }
@@ -68,37 +72,96 @@ static int load_labels(host_examples *x, const char *path, rt_error *err) {
   return rc;
 }
 
+/* IDX images: of Fashion-MNIST with its pixel constants, of an idx source
+ * as the source reads them, then normalized with o->norm. */
 static int load_idx(host_examples *x, const host_predict_opts *o, const host_example *ex,
                     rt_error *err) {
   const host_source *s = host_source_find(ex->source);
-  if (ex->x_tokens || !s || s->pixel_std <= 0) {
+  bool pixels = s && s->pixel_std > 0;
+  if (ex->x_tokens || !s || !(pixels || strcmp(ex->source, "idx") == 0)) {
     rt_error_set(err, "--idx reads images, but the model was trained on %s", ex->source);
     return -1;
   }
-  rt_idx im;
-  if (rt_idx_read(&im, o->examples, err) < 0)
+  rt_array im;
+  if (rt_idx_load(&im, o->examples, err) < 0)
     return -1;
   long numel = 1;
   for (int d = 1; d < im.ndim; d++)
-    numel *= (long)im.dims[d];
+    numel *= (long)im.shape[d];
   int rc = 0;
-  if (im.ndim < 2 || numel != x->x_numel) {
-    rt_error_set(err, "%s: examples of %ld values; the model reads %ld", o->examples, numel,
-                 x->x_numel);
+  if (im.ndim < 2 || numel != x->x_numel || (pixels && im.elem != RT_ELEM_U8)) {
+    rt_error_set(err, "%s: examples of %ld %s values; the model reads %ld", o->examples, numel,
+                 rt_elem_name(im.elem), x->x_numel);
     rc = -1;
   } else if (!(x->x = malloc(sizeof(float) * im.count + 1))) {
     rt_error_set(err, "out of memory");
     rc = -1;
   }
   if (rc == 0) {
-    x->n = (long)im.dims[0];
+    x->n = (long)im.shape[0];
     float table[256], *v = x->x;
-    rt_pixel_table(s->pixel_mean, s->pixel_std, table);
-    for (size_t i = 0; i < im.count; i++)
-      v[i] = table[im.data[i]];
+    if (pixels) {
+      rt_pixel_table(s->pixel_mean, s->pixel_std, table);
+      for (size_t i = 0; i < im.count; i++)
+        v[i] = table[((const uint8_t *)im.data)[i]];
+    } else if ((rc = rt_array_to_f32(&im, v, err)) == 0 && o->norm) {
+      host_norm_apply_reals(o->norm, v, x->n, false);
+    }
   }
-  rt_idx_free(&im);
+  rt_array_free(&im);
   return rc == 0 && o->labels ? load_labels(x, o->labels, err) : rc;
+}
+
+/* Every example of the experiment's binding o->binding, loaded through the
+ * data-source table, normalized with o->norm. */
+static int load_binding(host_examples *x, const host_predict_opts *o, const host_example *ex,
+                        rt_error *err) {
+  host_dataset d;
+  rt_error hint;
+  if (host_dataset_load(&d, o->binding, &o->env, err, &hint) < 0)
+    return -1;
+  int rc = 0;
+  if (!host_example_same(&d.ex, ex)) {
+    char have[96], want[96];
+    host_example_text(&d.ex, have, sizeof have);
+    host_example_text(ex, want, sizeof want);
+    rt_error_set(err, "data '%s' holds examples %s; the model reads %s", d.name, have, want);
+    rc = -1;
+  }
+  uint32_t *idx = malloc(sizeof *idx * (size_t)d.n + 1);
+  x->n = d.n;
+  x->x = malloc(sizeof(float) * (size_t)(d.n * d.x_numel) + 1);
+  x->y = malloc(sizeof(int32_t) * (size_t)(d.n * d.y_numel) + 1);
+  if (rc == 0 && !(idx && x->x && x->y)) {
+    rt_error_set(err, "out of memory");
+    rc = -1;
+  }
+  for (long i = 0; rc == 0 && i < d.n; i++)
+    idx[i] = (uint32_t)i;
+  if (rc == 0) {
+    d.gather(&d, idx, (uint32_t)d.n, false, x->x, x->y);
+    if (o->norm && !ex->x_tokens)
+      host_norm_apply_reals(o->norm, x->x, x->n, false);
+  }
+  free(idx);
+  host_dataset_free(&d);
+  return rc;
+}
+
+int host_predict_norm(host_norm *nm, const rt_st_file *w, const host_binding *train,
+                      const host_example *ex, rt_error *err) {
+  *nm = (host_norm){0};
+  const char *mean = w ? rt_st_meta(w, HOST_META_NORM_MEAN) : NULL;
+  const char *sd = w ? rt_st_meta(w, HOST_META_NORM_STD) : NULL;
+  if (mean && sd)
+    return host_norm_parse(nm, ex, mean, sd, err);
+  const host_source *s = host_source_find(train->source);
+  bool needs = !ex->x_tokens && s && s->probe && host_binding_num(train, "normalize") != 0;
+  if (!needs)
+    return 0;
+  rt_error_set(err, "the model was trained on normalized features and the statistics are in the "
+                    "metadata of its weights file: give --weights model.safetensors");
+  return -1;
 }
 
 /* The file's bytes in consecutive windows of the context; the labels are
@@ -172,6 +235,8 @@ int host_examples_load(host_examples *x, const host_predict_opts *o, const host_
     return load_idx(x, o, ex, err);
   if (!strcmp(o->kind, "--text"))
     return load_text(x, o, ex, err);
+  if (!strcmp(o->kind, "--data"))
+    return load_binding(x, o, ex, err);
   return load_raw_examples(x, o, ex, err);
 }
 
@@ -242,8 +307,9 @@ static int report_accuracy(const host_model *m, const host_predict_opts *o, cons
   for (long first = 0; evaluated && first < x->n; first += full) {
     long count = x->n - first < full ? x->n - first : full;
     double loss, c;
-    evaluated =
-        m->eval(m->self, examples_at(x, first), x->y + first * x->y_numel, count, &loss, &c) == 0;
+    evaluated = host_eval_batch(m, examples_at(x, first), x->y + first * x->y_numel, count,
+                                (size_t)x->x_numel * sizeof(float),
+                                (size_t)x->y_numel * sizeof(int32_t), &loss, &c) == 0;
     sum_loss += loss * (double)count;
     counted += c;
   }

@@ -133,8 +133,28 @@ static rt_field settings(host_provenance *p, const host_experiment *e, const hos
   return RT_OBJ("settings", f, n);
 }
 
+/* "distributed": the ranks, every weight's owner and update cost, and
+ * rank 0's exchanges and updates per step. */
+static rt_field dist_field(host_provenance *p, const host_run_facts *r) {
+  const host_model *m = r->model;
+  rt_field *w = new_fields(p, (size_t)m->ngrads + 1), *f = new_fields(p, 5);
+  for (int i = 0; i < m->ngrads; i++) {
+    rt_field *one = new_fields(p, 3);
+    one[0] = RT_STR("path", m->tensors[i].name);
+    one[1] = RT_INT("rank", m->owner[i]);
+    one[2] = RT_NUM("update_flops", m->update_flops[i]);
+    w[i] = RT_OBJ(NULL, one, 3);
+  }
+  f[0] = RT_INT("ranks", r->ranks);
+  f[1] = RT_ARR("weights", w, (size_t)m->ngrads);
+  f[2] = RT_NUM("exchange_bytes_per_step", r->exchange_bytes);
+  f[3] = RT_NUM("exchange_ms_per_step", r->exchange_ms);
+  f[4] = RT_NUM("update_ms_per_step", r->apply_ms);
+  return RT_OBJ("distributed", f, 5);
+}
+
 static rt_field run_field(host_provenance *p, const host_run_facts *r) {
-  rt_field *f = new_fields(p, 4);
+  rt_field *f = new_fields(p, 5);
   size_t n = 0;
   f[n++] = RT_INT("total_steps", r->total_steps);
   f[n++] = RT_INT("schedule_steps", r->plan_steps);
@@ -146,6 +166,8 @@ static rt_field run_field(host_provenance *p, const host_run_facts *r) {
     init[2] = RT_INT("step", r->init_step);
     f[n++] = RT_OBJ("init_from", init, 3);
   }
+  if (r->ranks > 1)
+    f[n++] = dist_field(p, r);
   return RT_OBJ("run", f, n);
 }
 

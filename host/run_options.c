@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "host_train.h"
+#include "rt_kernels.h"
 
 void host_run_opts_init(host_run_opts *o, const char *prog, const char *resume_cmd) {
   *o = (host_run_opts){.prog = prog,
@@ -46,11 +47,16 @@ int host_run_option(host_run_opts *o, int i, int argc, char **argv, rt_error *er
     o->quiet = true;
     return 1;
   }
+  if (strcmp(a, "--check-ranks") == 0) {
+    o->check_ranks = true;
+    return 1;
+  }
   long *count = count_option(o, a);
   const char **path = path_option(o, a);
   bool seconds = strcmp(a, "--checkpoint-every-s") == 0;
   bool formats = strcmp(a, "--log-format") == 0;
-  if (!count && !path && !seconds && !formats)
+  bool gemm = strcmp(a, "--gemm") == 0;
+  if (!count && !path && !seconds && !formats && !gemm)
     return 0;
   if (i + 1 == argc) {
     rt_error_set(err, "%s needs a value", a);
@@ -73,6 +79,13 @@ int host_run_option(host_run_opts *o, int i, int argc, char **argv, rt_error *er
       return -1;
     }
     o->checkpoint_every_s = s;
+  } else if (gemm) {
+    rt_gemm_backend b;
+    if (rt_gemm_backend_parse(v, &b) < 0) {
+      rt_error_set(err, "--gemm is openblas or onednn, got '%s'", v);
+      return -1;
+    }
+    o->gemm = v;
   } else if (formats) {
     rt_error why;
     if (rt_log_formats_parse(v, &o->log_formats, &why) < 0) {
@@ -99,5 +112,15 @@ int host_run_opts_check(const host_run_opts *o, rt_error *err) {
                       "--steps or --epochs");
   else
     return 0;
+  return -1;
+}
+
+int host_run_opts_apply(const host_run_opts *o, rt_error *err) {
+  if (o->threads > 0)
+    rt_set_threads((int)o->threads);
+  rt_gemm_backend b;
+  if (!o->gemm || rt_gemm_backend_parse(o->gemm, &b) < 0 || rt_gemm_set_backend(b) == 0)
+    return 0;
+  rt_error_set(err, "--gemm %s: this build has no oneDNN, or oneDNN cannot start", o->gemm);
   return -1;
 }

@@ -40,6 +40,7 @@ int host_summary_write(const char *path, const host_summary *s, const host_histo
   f[n++] = RT_STR("source_copy", s->source_copy);
   n += status_fields(s, f + n);
   f[n++] = RT_STR("dtype", s->dtype);
+  f[n++] = RT_STR("gemm", s->gemm);
   f[n++] = RT_INT("seed", s->seed);
   f[n++] = RT_INT("batch", s->batch);
   f[n++] = RT_INT("params", s->params);
@@ -81,6 +82,6 @@ void host_print_result(const host_summary *s, const host_history *h, const char 
   for (int i = 0; i < h->n; i++)
     if (host_is_eval_key(h->s[i].key) && h->s[i].n > 0)
       printf("  %s %s", h->s[i].key, rt_num_text(num, h->s[i].y[h->s[i].n - 1]));
-  printf("\n  run directory: %s\n", dir);
+  printf("\n  gemm %s\n  run directory: %s\n", s->gemm, dir);
   fflush(stdout);
 }

@@ -11,7 +11,13 @@
  * diverged (a loss or tensor not finite); each end writes the metrics so
  * far, summary.json with the status and the plots. The schedule spans the
  * planned steps; the steps an extension adds run at its last value.
- * Everything a step needs is allocated before the first one. */
+ * Everything a step needs is allocated before the first one. Under mpirun
+ * (host_dist.h) rank r trains on examples [r b, (r + 1) b) of each global
+ * batch (b = batch / ranks); the gradient of each weight is summed into
+ * the rank that owns the weight, which steps it and its optimizer state;
+ * the new weights are copied to every rank; the ranks agree after every
+ * step on whether to stop. Rank 0 alone evaluates and writes the run
+ * directory, after collecting the optimizer state from the owners. */
 #include "host_train.h"
 
 #include <math.h>
@@ -22,10 +28,12 @@
 #include <unistd.h>
 
 #include "host_checkpoint.h"
+#include "host_dist.h"
 #include "host_evaluate.h"
 #include "host_interrupt.h"
 #include "host_plot.h"
 #include "host_provenance.h"
+#include "rt_kernels.h"
 
 enum { RECENT = 100, DEFAULT_LOG_EVERY = 10, MAX_META = 24, NUM_CHARS = 40 };
 
@@ -49,9 +57,16 @@ typedef struct trainer {
   rt_batcher bt;
   void *x, *y; /* one training batch */
   host_eval_buffers eb;
-  long bpe;   /* batches per epoch */
-  long total; /* the run's length */
-  long plan;  /* the length the schedule spans */
+  long batch; /* the global batch: the model's times the ranks */
+  int rank, ranks;
+  bool writer;                       /* rank 0: evaluates, writes the run directory and prints */
+  host_dist_stats dist;              /* the exchanges of the steps (not of checkpoints) */
+  double apply_s;                    /* seconds in this rank's optimizer steps */
+  host_owned grads, weights, states; /* the tensors each rank owns (host_dist.h) */
+  int *state_owner;                  /* owned: states' owners, -1 for estimator state */
+  long bpe;                          /* batches per epoch */
+  long total;                        /* the run's length */
+  long plan;                         /* the length the schedule spans */
   long log_every;
   long step;             /* steps done */
   long saved_step;       /* step of the last checkpoint; -1: none */
@@ -92,6 +107,8 @@ static double schedule_at(const trainer *t, long s) {
 /* ---- metrics lines ------------------------------------------------------------ */
 
 static int log_step(trainer *t, long s, double loss, const double *norms) {
+  if (!t->writer)
+    return 0;
   rt_field f[8];
   size_t n = 0;
   double sched = schedule_at(t, s);
@@ -123,6 +140,8 @@ static int diverge(trainer *t, long s, double loss) {
     rt_progress_end(&t->progress);
   t->status = RUN_DIVERGED;
   t->bad_tensor = host_state_nonfinite(t->m, &t->bad_element);
+  if (!t->writer)
+    return 0;
   const double no_norms[2] = {NAN, NAN};
   if (t->logged_step != s && log_step(t, s, loss, no_norms) != 0)
     return 1;
@@ -195,6 +214,12 @@ static void input_meta(const trainer *t, meta_list *l, char *shape, size_t cap) 
   meta_str(l, HOST_META_INPUT "source", ex->source);
   meta_str(l, HOST_META_INPUT "shape", shape);
   meta_str(l, HOST_META_INPUT "dtype", ex->x_tokens ? "int32" : t->m->f64 ? "f64" : "f32");
+  const host_norm *nm = &t->sets->norm;
+  if (nm->channels) {
+    meta_str(l, HOST_META_INPUT "normalize", "(x - norm_mean[c]) / norm_std[c]");
+    meta_str(l, HOST_META_NORM_MEAN, nm->mean_text);
+    meta_str(l, HOST_META_NORM_STD, nm->sd_text);
+  }
   if (src && src->pixel_std > 0) {
     meta_str(l, HOST_META_INPUT "normalize", "(pixel / 255 - pixel_mean) / pixel_std");
     meta_real(l, HOST_META_INPUT "pixel_mean", src->pixel_mean);
@@ -205,6 +230,8 @@ static void input_meta(const trainer *t, meta_list *l, char *shape, size_t cap) 
 /* Writes the checkpoint of the current step, or stops the run as diverged
  * when the state is not finite (the good checkpoint stays). */
 static int save_checkpoint(trainer *t) {
+  if (!t->writer)
+    return 0;
   long elem;
   if (host_state_nonfinite(t->m, &elem))
     return diverge(t, t->step, t->step ? t->recent[(t->step - 1) % RECENT] : 0);
@@ -332,7 +359,11 @@ static int start_state(trainer *t) {
   t->m->init(t->m->self, t->e->seed);
   int rc = t->o->init_from ? init_from(t) : 0;
   rt_error err;
-  if (rc == 0 && host_rundir_write_sources(t->dir, t->e->files, t->e->nfiles, &err) < 0)
+  if (rc == 0 && t->writer &&
+      host_rundir_write_sources(t->dir, t->e->files, t->e->nfiles, &err) < 0)
+    rc = io_error(t, &err);
+  const host_norm *nm = &t->sets->norm;
+  if (rc == 0 && nm->channels && host_norm_write(nm, t->dir, &t->sets->set[0].ex, &err) < 0)
     rc = io_error(t, &err);
   return rc ? rc : save_checkpoint(t);
 }
@@ -459,11 +490,128 @@ static int evaluate(trainer *t, long s, bool all) {
   return save_checkpoint(t);
 }
 
+/* With several ranks: every rank learns whether one of them stops after
+ * this step (a signal any rank received, rank 0's evaluation interrupted,
+ * its checkpoint finding the state not finite, or its error rc). Returns
+ * this rank's exit code so far. */
+static int agree(trainer *t, int rc) {
+  if (t->ranks == 1)
+    return rc;
+  int f[3] = {t->status == RUN_INTERRUPTED ? t->signal : host_interrupt_signal(),
+              t->status == RUN_DIVERGED, rc != 0};
+  host_dist_max(f, 3);
+  if (f[2])
+    return rc ? rc : 1;
+  if (f[1])
+    t->status = RUN_DIVERGED;
+  else if (f[0] && !stopping(t)) {
+    t->status = RUN_INTERRUPTED;
+    t->signal = f[0];
+  }
+  return rc;
+}
+
+/* The weights and the estimator state (all but the optimizer state,
+ * which its owner alone keeps) are the same on every rank (--check-ranks):
+ * a hash of them compared after every step. */
+static int check_ranks(trainer *t, long s) {
+  uint64_t h = HOST_FNV_START;
+  size_t real = t->m->f64 ? sizeof(double) : sizeof(float);
+  for (int i = 0; i < t->m->ntensors; i++)
+    if (t->ranks == 1 || t->state_owner[i] < 0)
+      h = host_fnv(h, t->m->tensors[i].data, (size_t)t->m->tensors[i].count * real);
+  rt_error err;
+  if (host_dist_agree("state", h, &err))
+    return 0;
+  if (t->writer)
+    fprintf(stderr, "%s: error: --check-ranks: after step %ld, %s\n", t->o->prog, s, err.msg);
+  return 1;
+}
+
+/* One step on this rank's slice of a global batch (its indices idx): the
+ * gradients, summed into their weights' owners and averaged; the owners'
+ * optimizer steps; the new weights copied from the owners to every rank;
+ * with norms, those of a logged step. Returns the loss (the mean over the
+ * ranks). */
+static double dist_step(trainer *t, const uint32_t *idx, long s, double *norms) {
+  const host_model *m = t->m;
+  const host_dataset *train = &t->sets->set[0];
+  train->gather(train, idx + t->rank * m->batch, (uint32_t)m->batch, m->f64, t->x, t->y);
+  double loss = m->grad_step(m->self, t->x, t->y);
+  host_dist_reduce_owned(&t->grads, m->f64, 1.0 / t->ranks, &t->dist);
+  host_dist_sum(&loss, 1, true);
+  size_t real = m->f64 ? sizeof(double) : sizeof(float);
+  for (int i = 0; norms && i < m->ngrads; i++)
+    memcpy(m->before[i].data, m->tensors[i].data, (size_t)m->tensors[i].count * real);
+  double t0 = rt_now_s();
+  m->apply_step(m->self, s, schedule_at(t, s));
+  t->apply_s += rt_now_s() - t0;
+  host_dist_gather_owned(&t->weights, m->f64, &t->dist);
+  if (norms)
+    m->step_norms(m->self, norms);
+  return loss / t->ranks;
+}
+
+/* Whether an evaluation is due after step s (every one at the last). */
+static bool any_eval_due(const trainer *t, long s) {
+  for (int i = 0; i < t->e->nevals; i++)
+    if (s == t->total || eval_due(&t->e->evals[i], s, t->bpe))
+      return true;
+  return false;
+}
+
+/* With several ranks, before rank 0 may write a checkpoint after step s
+ * (an evaluation, or `due`: its own periodic checkpoint): every rank
+ * learns whether it will, and the owners' optimizer state is copied to
+ * every rank. Returns whether the periodic checkpoint is due. */
+static bool collect_state(trainer *t, long s, bool due) {
+  if (t->ranks == 1)
+    return due;
+  int f = due;
+  host_dist_max(&f, 1);
+  host_dist_stats ignored = {0};
+  if (f || any_eval_due(t, s))
+    host_dist_gather_owned(&t->states, t->m->f64, &ignored);
+  return f;
+}
+
+/* Whether tensor i of m is not finite, on any rank. */
+static bool nonfinite_anywhere(trainer *t) {
+  long elem;
+  int bad = host_state_nonfinite(t->m, &elem) != NULL;
+  host_dist_max(&bad, 1);
+  return bad;
+}
+
+/* The tensors each rank owns: the weights (and their gradients) by the
+ * model's owners; each state by the owner of its weight (the path before
+ * its last ':'), estimator state by none. */
+static int own_tensors(trainer *t) {
+  const host_model *m = t->m;
+  if (t->ranks == 1)
+    return 0;
+  t->state_owner = calloc((size_t)m->ntensors + 1, sizeof *t->state_owner);
+  if (!t->state_owner)
+    return 1;
+  for (int i = 0; i < m->ntensors; i++) {
+    const char *name = m->tensors[i].name, *colon = strrchr(name, ':');
+    t->state_owner[i] = -1;
+    for (int k = 0; colon && k < m->ngrads; k++)
+      if (strlen(m->tensors[k].name) == (size_t)(colon - name) &&
+          strncmp(m->tensors[k].name, name, (size_t)(colon - name)) == 0)
+        t->state_owner[i] = m->owner[k];
+  }
+  t->grads = (host_owned){m->ngrads, m->grads, m->owner};
+  t->weights = (host_owned){m->ngrads, m->tensors, m->owner};
+  t->states = (host_owned){m->ntensors, m->tensors, t->state_owner};
+  return 0;
+}
+
 static int train_steps(trainer *t) {
   if (stopping(t))
     return 0;
   if (t->eval_pending) { /* the evaluation an interrupted run left */
-    int rc = evaluate(t, t->step, t->step == t->total);
+    int rc = agree(t, t->writer ? evaluate(t, t->step, t->step == t->total) : 0);
     if (rc != 0 || stopping(t))
       return rc;
   }
@@ -471,7 +619,7 @@ static int train_steps(trainer *t) {
   const host_dataset *train = &t->sets->set[0];
   const host_model *m = t->m;
   for (long s = t->step + 1; s <= stop; s++) {
-    int sig = host_interrupt_signal();
+    int sig = t->ranks == 1 ? host_interrupt_signal() : 0; /* else agree() */
     if (sig) {
       t->status = RUN_INTERRUPTED;
       t->signal = sig;
@@ -483,24 +631,31 @@ static int train_steps(trainer *t) {
       rt_batcher_set_epoch(&t->bt, (uint64_t)epoch);
     const uint32_t *idx;
     uint32_t count = rt_batcher_indices(&t->bt, (uint32_t)b, &idx);
-    train->gather(train, idx, count, m->f64, t->x, t->y);
-    if (t->o->dump_batches && dump_batch(t, s) != 0)
-      return 1;
     bool logged = s % t->log_every == 0 || s == t->total;
-    double norms[2];
-    double loss = m->train_step(m->self, t->x, t->y, s, schedule_at(t, s), logged ? norms : NULL);
+    double norms[2], loss;
+    if (t->ranks > 1) {
+      loss = dist_step(t, idx, s, logged ? norms : NULL);
+    } else {
+      train->gather(train, idx, count, m->f64, t->x, t->y);
+      loss = m->train_step(m->self, t->x, t->y, s, schedule_at(t, s), logged ? norms : NULL);
+    }
+    if (t->o->dump_batches && t->writer && dump_batch(t, s) != 0)
+      return 1;
     t->step = s;
     t->steps_run++;
     t->train_s += rt_now_s() - t0;
     t->recent[(s - 1) % RECENT] = loss;
-    long elem;
-    if (!isfinite(loss) || (logged && host_state_nonfinite(m, &elem)))
+    if (!isfinite(loss) || (logged && nonfinite_anywhere(t)))
       return diverge(t, s, loss);
     if (logged && log_step(t, s, loss, norms) != 0)
       return 1;
-    int rc = t->e->nevals ? evaluate(t, s, s == t->total) : 0;
-    if (rc == 0 && !stopping(t) && checkpoint_due(t, s))
+    bool due = collect_state(t, s, t->writer && checkpoint_due(t, s));
+    int rc = t->e->nevals && t->writer ? evaluate(t, s, s == t->total) : 0;
+    if (rc == 0 && !stopping(t) && due && t->saved_step != s)
       rc = save_checkpoint(t);
+    rc = agree(t, rc);
+    if (rc == 0 && t->o->check_ranks)
+      rc = check_ranks(t, s);
     if (rc != 0 || stopping(t))
       return rc;
     if (t->show)
@@ -510,6 +665,54 @@ static int train_steps(trainer *t) {
 }
 
 /* ---- the run ---------------------------------------------------------------------- */
+
+/* With several ranks: the model is compiled for them, and every rank runs
+ * the same program (its files and --set arguments) on the same data with
+ * the same build of the trainer. */
+static int same_everywhere(trainer *t) {
+  if (t->ranks == 1)
+    return 0;
+  const char *prog = t->o->prog;
+  if (!t->m->grad_step) {
+    if (t->writer)
+      fprintf(stderr, "%s: error: this model was compiled for one process, not %d ranks\n", prog,
+              t->ranks);
+    return 1;
+  }
+  const host_experiment *e = t->e;
+  uint64_t source = host_fnv(HOST_FNV_START, e->name, strlen(e->name));
+  for (int i = 0; i < e->nfiles; i++)
+    source = host_fnv(source, e->files[i].text, (size_t)e->files[i].len);
+  for (int i = 0; i < e->noverrides; i++)
+    source = host_fnv(source, e->overrides[i], strlen(e->overrides[i]) + 1);
+  uint64_t data = HOST_FNV_START, build = HOST_FNV_START;
+  long long bytes;
+  rt_error err;
+  int rc = 0;
+  for (int i = 0; i < t->sets->n && rc == 0; i++)
+    for (int k = 0; k < HOST_DATA_FILES && t->sets->set[i].files[k] && rc == 0; k++) {
+      uint64_t h;
+      rc = host_file_digest(t->sets->set[i].files[k], &bytes, &h, &err);
+      data = host_fnv(data, &h, sizeof h);
+    }
+  if (rc == 0)
+    rc = host_file_digest("/proc/self/exe", &bytes, &build, &err);
+  if (rc < 0)
+    fprintf(stderr, "%s: error: rank %d: %s\n", prog, t->rank, err.msg);
+  int failed = rc < 0;
+  host_dist_max(&failed, 1);
+  if (failed)
+    return 1;
+  const char *what[3] = {"program (source files or --set)", "data", "build of duet"};
+  uint64_t h[3] = {source, data, build};
+  for (int i = 0; i < 3; i++)
+    if (!host_dist_agree(what[i], h[i], &err)) {
+      if (t->writer)
+        fprintf(stderr, "%s: error: the ranks disagree: %s\n", prog, err.msg);
+      return 1;
+    }
+  return 0;
+}
 
 /* The run directory (a new one, or the one resumed with its checkpoint). */
 static int open_rundir(trainer *t) {
@@ -527,10 +730,11 @@ static int open_rundir(trainer *t) {
               o->prog, t->dir, exp ? exp : "(unknown)", t->e->name);
       return 1;
     }
-  } else if (host_rundir_create(t->dir, sizeof t->dir, o->out_dir, t->e->name, &err) < 0) {
+  } else if (t->writer &&
+             host_rundir_create(t->dir, sizeof t->dir, o->out_dir, t->e->name, &err) < 0) {
     return io_error(t, &err);
   }
-  if (o->dump_batches && host_mkdirs(o->dump_batches, &err) < 0)
+  if (o->dump_batches && t->writer && host_mkdirs(o->dump_batches, &err) < 0)
     return io_error(t, &err);
   return 0;
 }
@@ -577,10 +781,10 @@ static int resumed_length(trainer *t) {
  * then the experiment's. */
 static int plan_steps(trainer *t) {
   const host_run_opts *o = t->o;
-  t->bpe = t->sets->set[0].n / t->m->batch;
+  t->bpe = t->sets->set[0].n / t->batch;
   if (t->bpe < 1) {
     fprintf(stderr, "%s: error: the batch (%ld) is larger than the training set (%ld examples)\n",
-            o->prog, t->m->batch, t->sets->set[0].n);
+            o->prog, t->batch, t->sets->set[0].n);
     return 1;
   }
   for (int i = 0; i < t->sets->n; i++) {
@@ -611,12 +815,12 @@ static int open_logs(trainer *t) {
   char path[4200];
   host_rundir_file(path, sizeof path, t->dir, "metrics.jsonl");
   rt_error err;
-  if (t->o->resume_dir && host_metrics_trim(path, t->step, &err) < 0)
+  if (t->writer && t->o->resume_dir && host_metrics_trim(path, t->step, &err) < 0)
     return io_error(t, &err);
-  if (rt_metrics_open(&t->metrics, path, t->o->resume_dir != NULL, &err) < 0 ||
-      rt_metrics_formats(&t->metrics, t->o->log_formats, &err) < 0)
+  if (t->writer && (rt_metrics_open(&t->metrics, path, t->o->resume_dir != NULL, &err) < 0 ||
+                    rt_metrics_formats(&t->metrics, t->o->log_formats, &err) < 0))
     return io_error(t, &err);
-  if (rt_batcher_init(&t->bt, (uint32_t)train->n, (uint32_t)t->m->batch, 1,
+  if (rt_batcher_init(&t->bt, (uint32_t)train->n, (uint32_t)t->batch, 1,
                       t->e->seed ^ RT_BATCH_SEED_MIX, &err) < 0)
     return io_error(t, &err);
   t->log_step = t->logged_step = t->step;
@@ -642,7 +846,7 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
       .bad_element = t->bad_element,
       .dtype = t->m->f64 ? "f64" : "f32",
       .seed = (long long)t->e->seed,
-      .batch = t->m->batch,
+      .batch = t->batch,
       .params = t->e->params,
       .steps = t->step,
       .total_steps = t->total,
@@ -653,13 +857,21 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
       .wall_s = rt_now_s() - t->t_start,
       .compile_s = t->m->compile_s,
   };
-  host_run_facts facts = {.batch = t->m->batch,
+  rt_gemm_backend_describe(res->summary.gemm, sizeof res->summary.gemm);
+  host_run_facts facts = {.batch = t->batch,
                           .total_steps = t->total,
                           .plan_steps = t->plan,
                           .log_every = t->log_every,
                           .init_from = t->init_from,
                           .init_experiment = t->init_exp,
-                          .init_step = t->init_step};
+                          .init_step = t->init_step,
+                          .ranks = t->ranks,
+                          .model = t->m};
+  if (t->steps_run > 0) {
+    facts.exchange_bytes = t->dist.bytes / (double)t->steps_run;
+    facts.exchange_ms = 1e3 * t->dist.seconds / (double)t->steps_run;
+    facts.apply_ms = 1e3 * t->apply_s / (double)t->steps_run;
+  }
   host_provenance p;
   int rc = host_provenance_build(&p, t->e, t->sets, t->o, &facts, err);
   char path[4200];
@@ -693,6 +905,15 @@ static int finish(trainer *t, host_run_result *res) {
     rt_progress_end(&t->progress);
   if (t->status == RUN_GOING)
     t->status = t->step < t->total ? RUN_STOPPED : RUN_COMPLETED;
+  host_dist_stats ignored = {0};
+  if (t->ranks > 1 && t->status != RUN_DIVERGED)
+    host_dist_gather_owned(&t->states, t->m->f64, &ignored); /* for the last checkpoint */
+  if (!t->writer) {
+    *res = (host_run_result){0};
+    return t->status == RUN_INTERRUPTED ? host_interrupt_exit_code(t->signal)
+           : t->status == RUN_DIVERGED  ? 1
+                                        : 0;
+  }
   if (t->status != RUN_DIVERGED && t->saved_step != t->step && save_checkpoint(t) != 0)
     return 1;
   rt_error err;
@@ -741,10 +962,18 @@ int host_train(const host_experiment *e, const host_sets *sets, const host_model
                  .sets = sets,
                  .m = m,
                  .o = o,
+                 .rank = host_dist_rank(),
+                 .ranks = host_dist_size(),
+                 .writer = host_dist_rank() == 0,
                  .t_start = rt_now_s(),
-                 .show = !o->quiet,
+                 .show = !o->quiet && host_dist_rank() == 0,
                  .init_step = -1};
-  int rc = open_rundir(t);
+  t->batch = m->batch * t->ranks;
+  int rc = same_everywhere(t);
+  if (rc == 0)
+    rc = own_tensors(t);
+  if (rc == 0)
+    rc = open_rundir(t);
   bool started = false;
   if (rc == 0)
     rc = plan_steps(t);
@@ -769,6 +998,7 @@ int host_train(const host_experiment *e, const host_sets *sets, const host_model
   rt_st_file_free(&t->init);
   free(t->x);
   free(t->y);
+  free(t->state_owner);
   free(t);
   return rc;
 }

@@ -192,6 +192,19 @@ int rt_idx_load(rt_array *out, const char *path, rt_error *err) {
   return rc;
 }
 
+int rt_idx_header(rt_array *out, const char *path, rt_error *err) {
+  *out = (rt_array){0};
+  errno = 0;
+  gzFile gz = gzopen(path, "rb");
+  if (!gz) {
+    rt_error_set(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+    return -1;
+  }
+  int rc = read_header(gz, path, out, err);
+  gzclose(gz);
+  return rc;
+}
+
 int rt_idx_read(rt_idx *out, const char *path, rt_error *err) {
   *out = (rt_idx){0};
   rt_array a;

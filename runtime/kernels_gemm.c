@@ -11,8 +11,9 @@
 #include "rt_dnn.h"
 #include "rt_kernels.h"
 
-/* OpenBLAS until selected otherwise (rt_kernels.h says why). */
-static rt_gemm_backend backend = RT_GEMM_OPENBLAS;
+/* The backend; -1 until selected or first asked for, when it becomes the
+ * default (rt_kernels.h). */
+static int backend = -1;
 #ifdef DUET_ONEDNN
 /* rt_set_threads has set oneDNN's thread count. */
 static int dnn_threads_set;
@@ -41,6 +42,8 @@ int rt_gemm_set_backend(rt_gemm_backend b) {
 }
 
 rt_gemm_backend rt_gemm_get_backend(void) {
+  if (backend < 0)
+    backend = rt_gemm_set_backend(RT_GEMM_ONEDNN) == 0 ? RT_GEMM_ONEDNN : RT_GEMM_OPENBLAS;
 #ifdef DUET_ONEDNN
   /* its threads follow OpenBLAS's until rt_set_threads sets both */
   if (backend == RT_GEMM_ONEDNN && !dnn_threads_set) {
@@ -48,7 +51,7 @@ rt_gemm_backend rt_gemm_get_backend(void) {
     dnn_threads_set = 1;
   }
 #endif
-  return backend;
+  return (rt_gemm_backend)backend;
 }
 
 static const char *const backend_names[] = {"openblas", "onednn"};

@@ -3,7 +3,8 @@
  * operands rounded to bf16 (rt_polar_ns_bf16, as Muon's reference runs
  * the iteration) or in f32 on oneDNN (what rt_polar_ns_f32 runs when
  * oneDNN is the backend). The iteration is kernels_polar_bf16_impl.h;
- * this file decides where its products run.
+ * this file decides where its products run, and runs an iteration in the
+ * precision a program asks for (rt_polar_ns_in).
  */
 #include <assert.h>
 #include <cblas.h>
@@ -73,3 +74,44 @@ static void ns_dnn_run(const rt_dnn_matmul_desc *d, const void *A, const void *B
 
 #define RT_IMPL "kernels_polar_bf16_impl.h"
 #include "kernels_instantiate.h"
+
+/* ---- the iteration in a precision (rt_polar_ns_in) -----------------------------
+ * In the other real type, each matrix is converted into the workspace,
+ * orthogonalized there in place by that type's rt_polar_ns, and converted
+ * back; the workspace holds the copy (NS_ALIGN-aligned) and then that
+ * call's workspace. */
+#define NS_IN(S, Real, O, Other, OWN)                                                              \
+  size_t rt_polar_ns_in_ws##S(int m, int n, rt_ns_precision p) {                                   \
+    if (p == RT_NS_BF16)                                                                           \
+      return rt_polar_ns_bf16_ws##S(m, n);                                                         \
+    if (p == OWN)                                                                                  \
+      return rt_polar_ns_ws##S(m, n);                                                              \
+    const size_t bytes = NS_ALIGN + align_up((size_t)m * n * sizeof(Other)) +                      \
+                         rt_polar_ns_ws##O(m, n) * sizeof(Other);                                  \
+    return (bytes + sizeof(Real) - 1) / sizeof(Real);                                              \
+  }                                                                                                \
+                                                                                                   \
+  void rt_polar_ns_in##S(const Real *G, Real *X, int batch, int m, int n, rt_ns_schedule schedule, \
+                         int steps, Real eps, rt_ns_precision p, Real *ws) {                       \
+    if (p == RT_NS_BF16) {                                                                         \
+      rt_polar_ns_bf16##S(G, X, batch, m, n, schedule, steps, eps, ws);                            \
+      return;                                                                                      \
+    }                                                                                              \
+    if (p == OWN) {                                                                                \
+      rt_polar_ns##S(G, X, batch, m, n, schedule, steps, eps, ws);                                 \
+      return;                                                                                      \
+    }                                                                                              \
+    const long mn = (long)m * n;                                                                   \
+    Other *y = aligned_in(ws);                                                                     \
+    Other *rest = (Other *)((char *)y + align_up((size_t)mn * sizeof(Other)));                     \
+    for (int b = 0; b < batch; b++) {                                                              \
+      for (long i = 0; i < mn; i++)                                                                \
+        y[i] = (Other)G[b * mn + i];                                                               \
+      rt_polar_ns##O(y, y, 1, m, n, schedule, steps, (Other)eps, rest);                            \
+      for (long i = 0; i < mn; i++)                                                                \
+        X[b * mn + i] = (Real)y[i];                                                                \
+    }                                                                                              \
+  }
+
+NS_IN(_f32, float, _f64, double, RT_NS_F32)
+NS_IN(_f64, double, _f32, float, RT_NS_F64)

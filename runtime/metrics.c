@@ -174,14 +174,5 @@ int rt_summary_write(const char *path, const rt_field *fields, size_t n, rt_erro
   rt_strbuf sb = {0};
   put_members(&sb, fields, n, (layout){2, 0}, 0);
   rt_sb_puts(&sb, "\n");
-  int rc;
-  if (sb.oom) {
-    rt_error_set(err, "%s: out of memory", path);
-    rc = -1;
-  } else {
-    rt_chunk c = {sb.data, sb.len};
-    rc = rt_write_atomic(path, &c, 1, err);
-  }
-  rt_sb_free(&sb);
-  return rc;
+  return rt_sb_write_file(&sb, path, err);
 }

@@ -5,7 +5,9 @@
  * exactly the shape's data, brought to the host's byte order and to
  * row-major order.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,6 +297,41 @@ int rt_npy_parse(rt_array *out, void *buf, size_t len, const char *origin, rt_er
     return -1;
   }
   return 0;
+}
+
+int rt_npy_header(rt_array *out, const char *path, rt_error *err) {
+  *out = (rt_array){0};
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    rt_error_set(err, "%s: cannot open: %s", path, strerror(errno));
+    return -1;
+  }
+  uint8_t pre[12];
+  size_t len = fread(pre, 1, sizeof pre, f), header_at, data_at;
+  uint64_t hlen = len < 10                  ? 0
+                  : len >= 12 && pre[6] > 1 ? le32(pre + 8)
+                                            : (uint64_t)(pre[8] | pre[9] << 8);
+  /* no more than the file holds: a hostile length costs nothing */
+  uint64_t size = fseek(f, 0, SEEK_END) == 0 && ftell(f) > 0 ? (uint64_t)ftell(f) : len;
+  size_t want = (size_t)(12 + hlen < size ? 12 + hlen : size);
+  uint8_t *p = malloc(want > len ? want : len + 1);
+  int rc = -1;
+  if (p && fseek(f, 0, SEEK_SET) == 0) {
+    len = fread(p, 1, want > len ? want : len, f);
+    rc = preamble(p, len, path, &header_at, &data_at, err);
+  } else {
+    rt_error_set(err, "%s: out of memory", path);
+  }
+  if (rc == 0) {
+    int big;
+    uint64_t dims[RT_ARRAY_MAX_DIMS];
+    cursor c = {p, header_at, data_at, path, err};
+    rc = header_dict(&c, out, &big, dims);
+    out->data_offset = data_at;
+  }
+  free(p);
+  fclose(f);
+  return rc;
 }
 
 int rt_npy_load(rt_array *out, const char *path, rt_error *err) {

@@ -117,6 +117,9 @@ int rt_array_to_ids(const rt_array *a, int32_t *out, int64_t classes, int32_t *b
  * sizes, then exactly prod(sizes) big-endian elements: truncation and
  * trailing bytes are errors. */
 int rt_idx_load(rt_array *out, const char *path, rt_error *err);
+/* Only the magic and sizes: out->elem, ndim, shape, count (no data; the
+ * rest of the file is not read, so not checked). */
+int rt_idx_header(rt_array *out, const char *path, rt_error *err);
 
 /* The images and labels of image datasets: rt_idx_load restricted to
  * unsigned bytes (0x08) and at most RT_IDX_MAX_DIMS dimensions. */
@@ -141,6 +144,9 @@ void rt_idx_pixel_stats(const rt_idx *idx, double *mean, double *std);
  * arrays are transposed to row-major); any header padding. The data must be
  * exactly the shape's bytes. */
 int rt_npy_load(rt_array *out, const char *path, rt_error *err);
+/* Only the preamble and header: out->elem, ndim, shape, count (no data;
+ * the data is not read, so not checked). */
+int rt_npy_header(rt_array *out, const char *path, rt_error *err);
 /* The same from a whole .npy image in memory: buf [len] (malloc-owned) is
  * taken over, on failure too; origin names it in messages. */
 int rt_npy_parse(rt_array *out, void *buf, size_t len, const char *origin, rt_error *err);

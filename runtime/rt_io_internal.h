@@ -25,6 +25,8 @@ void rt_sb_append(rt_strbuf *sb, const char *s, size_t n);
 void rt_sb_puts(rt_strbuf *sb, const char *s);
 void rt_sb_printf(rt_strbuf *sb, const char *fmt, ...) RT_PRINTF_LIKE(2, 3);
 void rt_sb_free(rt_strbuf *sb);
+/* Writes the buffer to path atomically (rt_write_atomic) and frees it. */
+int rt_sb_write_file(rt_strbuf *sb, const char *path, rt_error *err);
 
 /* ---- JSON output (json.c) ------------------------------------------------- */
 

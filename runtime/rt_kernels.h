@@ -43,6 +43,13 @@ typedef enum {
       RT_NS_COUNT
 } rt_ns_schedule;
 
+/* The arithmetic of a Newton-Schulz iteration (rt_polar_ns_in):
+ *   BF16  the products' operands rounded to bf16, accumulated in f32
+ *         (rt_polar_ns_bf16; Muon's reference precision)
+ *   F32, F64  the whole iteration in that type (rt_polar_ns of that type;
+ *         the operand converted in, the result converted back) */
+typedef enum { RT_NS_BF16 = 0, RT_NS_F32 = 1, RT_NS_F64 = 2, RT_NS_PRECISIONS } rt_ns_precision;
+
 #define RT_KERNELS(Real, S)                                                                        \
   /* ---- GEMM: the single BLAS entry point -----------------------------------  \
  * For b in [0, batch): C_b = alpha * op(A_b) op(B_b) + beta * C_b, with       \
@@ -148,7 +155,7 @@ typedef enum {
  * topk: the first k (1 <= k <= cols) columns of each row in that order:     \
  *   values [rows, k] and their columns indices [rows, k].                   \
  * topk_bwd: dx [rows, cols] is 0 except dx[r, indices[r, j]] = dvalues[r, j] \
- *   (overwritten).                                                      */  \
+ *   (overwritten).                                                      */                 \
   void rt_argmax##S(const Real *x, int32_t *idx, long rows, long cols);                            \
   void rt_one_hot##S(const int32_t *index, Real *y, long count, long n);                           \
   void rt_topk##S(const Real *x, Real *values, int32_t *indices, long rows, long cols, int k);     \
@@ -168,6 +175,8 @@ typedef enum {
  *   with X), accumulated in f32 (oneDNN) or in Real (BLAS on the rounded     \
  *   values); the normalization and the iterate stay in Real. Same schedules, \
  *   in-place rule and ws contract as polar_ns.                              \
+ * polar_ns_in: polar_ns in `precision` (rt_ns_precision); same in-place rule \
+ *   and ws contract (rt_polar_ns_in_ws).                                      \
  * polar_svd: exact U V^T by LAPACK SVD (reference and `polar_exact`).         \
  *   X may be the same buffer as G.                                            \
  * spectral_norm: out[b] = largest singular value of matrix b.                 \
@@ -188,6 +197,9 @@ typedef enum {
   size_t rt_polar_ns_bf16_ws##S(int m, int n);                                                     \
   void rt_polar_ns_bf16##S(const Real *G, Real *X, int batch, int m, int n,                        \
                            rt_ns_schedule schedule, int steps, Real eps, Real *ws);                \
+  size_t rt_polar_ns_in_ws##S(int m, int n, rt_ns_precision precision);                            \
+  void rt_polar_ns_in##S(const Real *G, Real *X, int batch, int m, int n, rt_ns_schedule schedule, \
+                         int steps, Real eps, rt_ns_precision precision, Real *ws);                \
   size_t rt_polar_svd_ws##S(int m, int n);                                                         \
   void rt_polar_svd##S(const Real *G, Real *X, int batch, int m, int n, Real *ws);                 \
   size_t rt_spectral_norm_ws##S(int m, int n);                                                     \
@@ -240,11 +252,12 @@ void rt_set_threads(int n);
  *  - RT_GEMM_ONEDNN: oneDNN primitives for the shapes where they measured
  *    faster than OpenBLAS (docs/benchmarks.md), cblas for the others. Only
  *    in builds with oneDNN (DUET_ONEDNN).
- * The default is RT_GEMM_OPENBLAS, the backend of every build (emitted C
- * has no oneDNN unless compiled with DUET_ONEDNN and linked with libdnnl).
- * Results of the two differ by rounding (the order of the sums); with one
- * backend and thread count they are the same run to run, and `duet run`
- * and emitted C on the same backend give the same bits. */
+ * The default is RT_GEMM_ONEDNN in builds with oneDNN (when its engine
+ * starts), else RT_GEMM_OPENBLAS (the portable and the plain OpenBLAS
+ * builds of emitted C). Results of the two differ by rounding (the order
+ * of the sums); with one backend and thread count they are the same run to
+ * run, and `duet run` and emitted C on the same backend give the same
+ * bits. */
 typedef enum { RT_GEMM_OPENBLAS = 0, RT_GEMM_ONEDNN = 1 } rt_gemm_backend;
 /* Selects the backend: 0, or -1 (the backend stays) when this build has no
  * oneDNN or oneDNN cannot start. Workspace sizes (*_ws()) do not depend on

@@ -59,3 +59,16 @@ void rt_sb_free(rt_strbuf *sb) {
   free(sb->data);
   *sb = (rt_strbuf){0};
 }
+
+int rt_sb_write_file(rt_strbuf *sb, const char *path, rt_error *err) {
+  int rc;
+  if (sb->oom) {
+    rt_error_set(err, "%s: out of memory", path);
+    rc = -1;
+  } else {
+    rt_chunk c = {sb->data, sb->len};
+    rc = rt_write_atomic(path, &c, 1, err);
+  }
+  rt_sb_free(sb);
+  return rc;
+}

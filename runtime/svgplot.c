@@ -406,14 +406,5 @@ int rt_svg_plot(const char *path, const rt_plot_opts *opts, const rt_series *ser
                 rt_error *err) {
   rt_strbuf sb = {0};
   render(&sb, opts, series, nseries);
-  int rc;
-  if (sb.oom) {
-    rt_error_set(err, "%s: out of memory", path);
-    rc = -1;
-  } else {
-    rt_chunk c = {sb.data, sb.len};
-    rc = rt_write_atomic(path, &c, 1, err);
-  }
-  rt_sb_free(&sb);
-  return rc;
+  return rt_sb_write_file(&sb, path, err);
 }

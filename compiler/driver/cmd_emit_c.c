@@ -69,11 +69,20 @@ static int build_program(emitter *m) {
   m->p = drv_elaborate(m->s, m->e, &eo);
   if (!m->p)
     return drv_failure_code(m->s);
-  long sizes[HOST_MAX_SETS];
+  /* the remainders of the data sets, and every power of two below the
+   * evaluation batch: any other remainder is a sum of them
+   * (host_eval_batch) */
+  long sizes[HOST_MAX_SETS + 64], batch;
+  int n = 0, x, y;
   for (int i = 0; i < m->sets.n; i++)
-    sizes[i] = m->sets.set[i].n;
-  int rc = drv_machine_add_evals(m->p, m->s, m->e, sizes, m->sets.n);
-  int x, y;
+    sizes[n++] = m->sets.set[i].n;
+  if (!elab_entry_inputs(m->p, "eval_step", &x, &y, &batch)) {
+    fprintf(stderr, "duet: internal error: the program has no eval_step\n");
+    return 2;
+  }
+  for (long p = 1; p < batch; p *= 2)
+    sizes[n++] = p;
+  int rc = drv_machine_add_evals(m->p, m->s, m->e, sizes, n);
   if (rc == 0 && !elab_entry_inputs(m->p, "train_step", &x, &y, &m->batch)) {
     fprintf(stderr, "duet: internal error: the program has no training step\n");
     rc = 2;

@@ -1,6 +1,6 @@
 /* cmd_predict.c: `duet predict FILE [EXPERIMENT] [--set key=value]... --weights FILE
  * [--threads N] [--repeat K] [--predictions OUT] [--scores OUT] (--idx IMAGES
- * [LABELS] | --raw EXAMPLES [LABELS] | --text FILE)`, or `duet predict RUN_DIR
+ * [LABELS] | --raw EXAMPLES [LABELS] | --text FILE | --data NAME)`, or `duet predict RUN_DIR
  * ...` (the run's copy of its program, experiment and settings, and its
  * weights): the JIT's predictions for the examples of a file through the
  * host's prediction (host_predict.h), which the predict program of `duet
@@ -31,7 +31,9 @@ typedef struct predictor {
   sema_experiment *e; /* in s's arena */
   elab_data_info info;
   host_examples ex; /* owned */
-  drv_machine m;    /* owned */
+  host_norm norm;   /* owned */
+  host_arg args[2][HOST_MAX_PARAMS];
+  drv_machine m; /* owned */
   host_model hm;
 } predictor;
 
@@ -43,15 +45,45 @@ static int predict_option(void *ctx, int i, int argc, char **argv) {
   return n;
 }
 
+/* The experiment's binding called name, as the host's, or NULL. */
+static const sema_data *binding(predictor *m, const char *name, host_binding *b) {
+  for (int i = 0; i < m->e->ndata; i++)
+    if (strcmp(m->e->data[i].name, name) == 0) {
+      sema_data_binding(&m->e->data[i], m->args[i == 0 ? 0 : 1], b);
+      return &m->e->data[i];
+    }
+  return NULL;
+}
+
+/* The examples, normalized as the training data was (the statistics from
+ * the weights file's metadata). */
 static int load_examples(predictor *m) {
   if (!m->o.kind)
-    return drv_usage_error("predict", "no examples given (--idx, --raw or --text)");
+    return drv_usage_error("predict", "no examples given (--idx, --raw, --text or --data)");
   if (!m->o.weights)
     return drv_usage_error("predict", "no weights given (--weights FILE)");
-  if (!elab_data_info_of(&m->e->data[0], &m->info, m->s.unit.diag))
-    return drv_report_diags(&m->s);
+  host_binding train, data;
+  const sema_data *sd = binding(m, "train", &train);
+  if (!sd || !elab_data_info_of(sd, &m->info, m->s.unit.diag))
+    return sd ? drv_report_diags(&m->s) : drv_error("the experiment has no training data");
+  if (!strcmp(m->o.kind, "--data")) {
+    if (!binding(m, m->o.examples, &data))
+      return drv_error("the experiment has no data '%s'", m->o.examples);
+    m->o.binding = &data;
+    m->o.env = (host_load_env){.seed = (uint64_t)m->e->seed};
+  }
+  rt_st_file w;
   rt_error err;
-  return host_examples_load(&m->ex, &m->o, &m->info, &err) < 0 ? drv_error("%s", err.msg) : 0;
+  int rc = rt_safetensors_read(&w, m->o.weights, &err) < 0 ||
+                   host_predict_norm(&m->norm, &w, &train, &m->info, &err) < 0
+               ? drv_error("%s", err.msg)
+               : 0;
+  rt_st_file_free(&w);
+  m->o.norm = &m->norm;
+  if (rc == 0 && host_examples_load(&m->ex, &m->o, &m->info, &err) < 0)
+    rc = drv_error("%s", err.msg);
+  m->o.binding = NULL;
+  return rc;
 }
 
 /* The evaluation program, with an entry for the last, shorter batch. */
@@ -67,7 +99,7 @@ static int build(predictor *m) {
   }
   if (!drv_machine_init_predict(&m->m, p))
     return 2;
-  return drv_machine_host(&m->m, &m->hm);
+  return drv_machine_host(&m->m, &m->hm, NULL, NULL);
 }
 
 /* The weights, by public name, each checked finite. */
@@ -133,6 +165,7 @@ int drv_cmd_predict(int argc, char **argv) {
     rc = host_predict(&m->hm, &m->o, &m->ex);
   drv_machine_free(&m->m);
   host_examples_free(&m->ex);
+  host_norm_free(&m->norm);
   if (c.file && (m->s.unit.arena || m->s.sema))
     drv_source_free(&m->s);
   drv_cli_free(&c);

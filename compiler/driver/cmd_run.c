@@ -12,6 +12,7 @@
 #include "drv_run.h"
 #include "drv_study.h"
 #include "drv_usage.h"
+#include "host_dist.h"
 #include "rt_io.h"
 #include "rt_kernels.h"
 
@@ -28,13 +29,22 @@ static bool run_only(const char *opt) {
   return strcmp(opt, "--resume") == 0 || strcmp(opt, "--extend-steps") == 0;
 }
 
-/* The run options (drv_cli_option): the host's, and --dtype. */
+/* The run options (drv_cli_option): the host's, --dtype, and the
+ * studies' --metric. */
 static int run_option(void *ctx, int i, int argc, char **argv) {
   run_args *a = ctx;
   const char *opt = argv[i];
   if (strcmp(a->cmd, "run") != 0 && run_only(opt)) {
     drv_unknown_option(a->cmd, opt);
     return -1;
+  }
+  if (strcmp(a->cmd, "run") != 0 && strcmp(opt, "--metric") == 0) {
+    if (i + 1 == argc) {
+      drv_usage_error(a->cmd, "--metric needs a value");
+      return -1;
+    }
+    a->o.metric = argv[i + 1];
+    return 2;
   }
   if (strcmp(opt, "--dtype") == 0) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -72,8 +82,8 @@ static int parse_args(const char *cmd, int argc, char **argv, run_args *a) {
                                 "and settings come from the run directory");
   if (!a->o.run.resume_dir && !a->cli.file)
     return drv_usage_error(cmd, "no file given");
-  if (a->o.run.threads > 0)
-    rt_set_threads((int)a->o.run.threads);
+  if (host_run_opts_apply(&a->o.run, &err) < 0)
+    return drv_usage_error(cmd, "%s", err.msg);
   return 0;
 }
 
@@ -99,6 +109,8 @@ static int run(const char *cmd, drv_target_kind kind, int argc, char **argv) {
   run_args a;
   drv_source s = {0};
   drv_target t;
+  if (host_dist_start("duet") != 0)
+    return 1;
   int rc = parse_args(cmd, argc, argv, &a);
   if (rc == 0 && a.o.run.resume_dir)
     rc = read_resume(&a);
@@ -119,6 +131,7 @@ static int run(const char *cmd, drv_target_kind kind, int argc, char **argv) {
   drv_origin_free(&a.origin);
   rt_st_file_free(&a.weights);
   drv_cli_free(&a.cli);
+  host_dist_end();
   return rc == DRV_DATA_ERROR ? 1 : rc;
 }
 

@@ -160,7 +160,7 @@ static int load_model(model *md, const sample_args *a) {
   if (!drv_machine_init(&md->m, p))
     return 2;
   host_model hm;
-  if (drv_machine_host(&md->m, &hm) != 0)
+  if (drv_machine_host(&md->m, &hm, NULL, NULL) != 0)
     return 2;
   if (host_weights_load(&md->ckpt, &hm, NULL, &err) < 0)
     return cannot("%s/%s: %s", a->dir, HOST_WEIGHTS_FILE, err.msg);

@@ -93,6 +93,10 @@ host_experiment *drv_describe(arena *a, const sema_experiment *e, const drv_desc
   host_binding *data = NEW(a, e->ndata, host_binding);
   for (int i = 0; i < e->ndata; i++)
     sema_data_binding(&e->data[i], NEW(a, e->data[i].nargs, host_arg), &data[i]);
+  host_example example = {0};
+  for (int i = 0; i < e->ndata; i++)
+    if (strcmp(e->data[i].name, "train") == 0 && e->data[i].example)
+      example = *e->data[i].example;
   host_eval *evals = NEW(a, e->nevals, host_eval);
   for (int i = 0; i < e->nevals; i++)
     describe_eval(a, &e->evals[i], &evals[i]);
@@ -113,6 +117,7 @@ host_experiment *drv_describe(arena *a, const sema_experiment *e, const drv_desc
                          .sched_args = args,
                          .ndata = e->ndata,
                          .data = data,
+                         .example = example,
                          .nevals = e->nevals,
                          .evals = evals,
                          .loss = e->loss,
@@ -163,6 +168,15 @@ static void put_strings(FILE *f, const char *name, const char *const *v, int n) 
     put_string(f, v[i]);
   }
   fputs(n ? "};\n" : "NULL};\n", f);
+}
+
+/* `static const host_example experiment_example = {...};` */
+static void put_example(FILE *f, const host_example *ex) {
+  fputs("static const host_example experiment_example = {", f);
+  put_string(f, ex->source ? ex->source : "");
+  fprintf(f, ", %d, %d, {%ld, %ld, %ld}, %d, %d, {%ld, %ld, %ld}, %d, %d, %ld};\n", ex->x_tokens,
+          ex->x_rank, ex->x_dims[0], ex->x_dims[1], ex->x_dims[2], ex->y_labels, ex->y_rank,
+          ex->y_dims[0], ex->y_dims[1], ex->y_dims[2], ex->classes, ex->classifier, ex->context);
 }
 
 static void put_binding(FILE *f, const host_binding *b, int i) {
@@ -319,6 +333,7 @@ void drv_describe_write_c(FILE *f, const host_experiment *x, const char *name) {
   put_optimizers(f, x);
   put_strings(f, "overrides", x->overrides, x->noverrides);
   put_files(f, x);
+  put_example(f, &x->example);
   fprintf(f, "const host_experiment %s = {\n    .name = ", name);
   put_string(f, x->name);
   fputs(",\n    .source = ", f);
@@ -331,7 +346,7 @@ void drv_describe_write_c(FILE *f, const host_experiment *x, const char *name) {
   fprintf(f,
           ", .params = %ld,\n    .nsched = %d, .sched_names = sched_names, .sched_args = "
           "sched_args,\n    .ndata = %d, .data = data, .nevals = %d, .evals = evals,\n    "
-          ".loss = ",
+          ".example = experiment_example, .loss = ",
           x->params, x->nsched, x->ndata, x->nevals);
   put_string(f, x->loss);
   fprintf(f,

@@ -49,6 +49,9 @@ void drv_machine_free(drv_machine *m) {
   free(m->scalars);
   free(m->arena);
   free(m->tensors);
+  free(m->before);
+  free(m->owner);
+  free(m->update_flops);
   free(m->zeros);
   core_free(m->exe);
   ir_program_free(m->ir);
@@ -109,6 +112,14 @@ static void iface_init(void *self, uint64_t seed) {
   core_init(m->exe, m->arena, seed);
 }
 
+/* Sets the step number and schedule value of the next step. */
+static void set_step(drv_machine *m, long t, double schedule) {
+  if (m->t_scalar >= 0)
+    m->scalars[m->t_scalar] = (double)t;
+  if (m->s_scalar >= 0)
+    m->scalars[m->s_scalar] = schedule;
+}
+
 static double iface_train_step(void *self, const void *x, const void *y, long t, double schedule,
                                double *norms) {
   drv_machine *m = self;
@@ -116,16 +127,56 @@ static double iface_train_step(void *self, const void *x, const void *y, long t,
   double out[DRV_MAX_OUTPUTS];
   m->args[m->x_in] = (void *)x;
   m->args[m->y_in] = (void *)y;
-  if (m->t_scalar >= 0)
-    m->scalars[m->t_scalar] = (double)t;
-  if (m->s_scalar >= 0)
-    m->scalars[m->s_scalar] = schedule;
+  set_step(m, t, schedule);
   core_run(m->exe, entry, m->arena, m->args, m->scalars, out);
   if (norms) {
     norms[0] = m->out_nw >= 0 ? out[m->out_nw] : NAN;
     norms[1] = m->out_nu >= 0 ? out[m->out_nu] : NAN;
   }
   return out[norms ? m->out_logged_loss : m->out_loss];
+}
+
+static double iface_grad_step(void *self, const void *x, const void *y) {
+  drv_machine *m = self;
+  double out[DRV_MAX_OUTPUTS];
+  m->args[m->x_in] = (void *)x;
+  m->args[m->y_in] = (void *)y;
+  core_run(m->exe, m->grad, m->arena, m->args, m->scalars, out);
+  return out[m->out_grad_loss];
+}
+
+static void iface_apply_step(void *self, long t, double schedule) {
+  drv_machine *m = self;
+  double out[DRV_MAX_OUTPUTS];
+  set_step(m, t, schedule);
+  core_run(m->exe, m->apply, m->arena, m->args, m->scalars, out);
+}
+
+static void iface_step_norms(void *self, double *norms) {
+  drv_machine *m = self;
+  double out[DRV_MAX_OUTPUTS];
+  core_run(m->exe, m->norms, m->arena, m->args, m->scalars, out);
+  norms[0] = m->out_nw >= 0 ? out[m->out_nw] : NAN;
+  norms[1] = m->out_nu >= 0 ? out[m->out_nu] : NAN;
+}
+
+/* The inputs `<weight path>:before` of step_norms as host tensors (the
+ * weights' shapes), each passed to every call. */
+static int bind_before(drv_machine *m, int nweights) {
+  m->before = calloc((size_t)nweights + 1, sizeof *m->before);
+  if (!m->before)
+    return 1;
+  for (int i = 0; i < nweights; i++) {
+    const host_tensor *w = &m->tensors[i];
+    char name[1024];
+    snprintf(name, sizeof name, "%s:before", w->name);
+    int in = ir_find_input(m->ir, name);
+    if (in < 0)
+      return 2;
+    m->before[i] = *w;
+    m->before[i].data = m->args[in] = m->inputs[in];
+  }
+  return 0;
 }
 
 static const drv_eval_entry *eval_entry(const drv_machine *m, long n) {
@@ -205,20 +256,30 @@ static int bind_evals(drv_machine *m) {
   return 0;
 }
 
-int drv_machine_host(drv_machine *m, host_model *out) {
+int drv_machine_host(drv_machine *m, host_model *out, int *owner, double *flops) {
+  m->owner = owner;
+  m->update_flops = flops;
   const kp_program *kp = core_kernels(m->exe);
   m->step = core_entry(m->exe, "train_step");
   m->logged = core_entry(m->exe, "train_step_logged");
   m->out_loss = drv_machine_output(m, m->step, "loss");
   m->out_logged_loss = drv_machine_output(m, m->logged, "loss");
-  m->out_nw = drv_machine_output(m, m->logged, "norm_weights");
-  m->out_nu = drv_machine_output(m, m->logged, "norm_update");
+  m->grad = core_entry(m->exe, "grad_step");
+  m->apply = core_entry(m->exe, "apply_step");
+  m->norms = core_entry(m->exe, "step_norms");
+  m->out_grad_loss = drv_machine_output(m, m->grad, "loss");
+  int norms_of = m->logged >= 0 ? m->logged : m->norms;
+  m->out_nw = drv_machine_output(m, norms_of, "norm_weights");
+  m->out_nu = drv_machine_output(m, norms_of, "norm_update");
   m->t_scalar = ir_find_scalar(m->ir, "t");
   m->s_scalar = ir_find_scalar(m->ir, "schedule");
   long batch = 0;
   bool train = m->step >= 0 && m->logged >= 0;
-  if (train && (!elab_entry_inputs(m->ir, "train_step", &m->x_in, &m->y_in, &batch) ||
-                m->out_loss < 0 || m->out_logged_loss < 0)) {
+  bool split = m->grad >= 0 && m->apply >= 0 && m->norms >= 0;
+  if ((train && (!elab_entry_inputs(m->ir, "train_step", &m->x_in, &m->y_in, &batch) ||
+                 m->out_loss < 0 || m->out_logged_loss < 0)) ||
+      (split && (!elab_entry_inputs(m->ir, "grad_step", &m->x_in, &m->y_in, &batch) ||
+                 m->out_grad_loss < 0))) {
     fprintf(stderr, "duet: internal error: the program lacks its training entries\n");
     return 2;
   }
@@ -233,9 +294,12 @@ int drv_machine_host(drv_machine *m, host_model *out) {
     fprintf(stderr, "duet: error: out of memory\n");
     return 1;
   }
+  int npersistent = 0, ngrads = 0;
+  for (int i = 0; i < kp->ntensors; i++)
+    npersistent += !kp->tensors[i].is_grad;
   for (int i = 0; i < kp->ntensors; i++) {
     const kp_tensor *t = &kp->tensors[i];
-    host_tensor *h = &m->tensors[i];
+    host_tensor *h = &m->tensors[t->is_grad ? npersistent + ngrads++ : i - ngrads];
     *h = (host_tensor){.name = t->name,
                        .rank = t->rank,
                        .count = t->count,
@@ -244,19 +308,34 @@ int drv_machine_host(drv_machine *m, host_model *out) {
     for (int d = 0; d < t->rank; d++)
       h->shape[d] = t->shape[d];
   }
+  int rc = split ? bind_before(m, ngrads) : 0;
+  if (rc != 0) {
+    fprintf(stderr, rc == 1
+                        ? "duet: error: out of memory\n"
+                        : "duet: internal error: the program lacks the weights before a step\n");
+    return rc;
+  }
   *out = (host_model){
       .self = m,
       .f64 = m->real == IR_F64,
       .batch = batch,
       .eval_batch = m->nevals ? m->evals[0].batch : 0,
       .classes = m->nevals && m->evals[0].scores >= 0 ? (int)m->evals[0].at.classes : 0,
-      .ntensors = kp->ntensors,
+      .ntensors = npersistent,
       .tensors = m->tensors,
       .compile_s = core_compile_seconds(m->exe),
       .init = iface_init,
       .train_step = train ? iface_train_step : NULL,
       .eval = iface_eval,
       .predict = iface_predict,
+      .grad_step = split ? iface_grad_step : NULL,
+      .apply_step = split ? iface_apply_step : NULL,
+      .step_norms = split ? iface_step_norms : NULL,
+      .ngrads = ngrads,
+      .grads = m->tensors + npersistent,
+      .before = m->before,
+      .owner = owner,
+      .update_flops = flops,
   };
   return 0;
 }

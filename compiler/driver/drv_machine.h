@@ -13,7 +13,7 @@
 #include "host_model.h"
 
 #define DRV_MAX_OUTPUTS 8
-#define DRV_MAX_EVALS   8
+#define DRV_MAX_EVALS   48
 
 /* An evaluation entry of one batch size ("eval_step", "eval_step_<n>"). */
 typedef struct drv_eval_entry {
@@ -34,9 +34,13 @@ typedef struct drv_machine {
   /* the host view (drv_machine_host) */
   void **args; /* owned: the input pointers of one call */
   int step, logged, out_loss, out_logged_loss, out_nw, out_nu, x_in, y_in, t_scalar, s_scalar;
+  int grad, apply, norms, out_grad_loss; /* data-parallel entries, or -1 */
+  host_tensor *before;                   /* owned: the inputs `<weight>:before` */
+  int *owner;                            /* owned: each weight's rank, or NULL */
+  double *update_flops;                  /* owned: each weight's update cost, or NULL */
   int nevals;
   drv_eval_entry evals[DRV_MAX_EVALS];
-  host_tensor *tensors; /* owned */
+  host_tensor *tensors; /* owned: the persistent tensors, then the gradients */
   int32_t *zeros;       /* owned: labels of a prediction batch */
 } drv_machine;
 
@@ -65,8 +69,10 @@ int drv_machine_output(const drv_machine *m, int entry, const char *name);
 int drv_machine_add_evals(ir_program *p, drv_source *s, const sema_experiment *e, const long *sizes,
                           int n);
 
-/* The compiled program as a host model (valid while m is). Returns 0, or 2
- * after printing an internal error. */
-int drv_machine_host(drv_machine *m, host_model *out);
+/* The compiled program as a host model (valid while m is), with the
+ * owners of the weights' updates and their costs (malloc'ed, then m's; or
+ * NULL). Returns 0, or
+ * 2 after printing an internal error. */
+int drv_machine_host(drv_machine *m, host_model *out, int *owner, double *flops);
 
 #endif

@@ -1,7 +1,8 @@
 /* drv_plot.c: the plots of a compare or sweep: compare.svg, the curves of
  * every variant (host_plot_runs), and sweep.svg, the final training loss
- * against a swept setting; variants that differ only in their seed are
- * drawn as one mean curve with a band of one standard deviation. */
+ * (or the study's --metric) against a swept setting; variants that differ
+ * only in their seed are drawn as one mean curve with a band of one
+ * standard deviation. */
 #include "drv_plot.h"
 
 #include <math.h>
@@ -103,13 +104,14 @@ static int line_of(const ast_decl *d, int v, int skip1, int skip2) {
   return l;
 }
 
-/* sweep.svg: the final training loss against the last axis that is not a
- * seed axis (on a log axis when its values are positive and span a factor
- * of 10 or more), one line per combination of the other axes; with a seed
- * axis the mean over the seeds and a band of one standard deviation.
+/* sweep.svg: the metric (the final training loss by default) against the
+ * last axis that is not a seed axis (on a log axis when its values are
+ * positive and span a factor of 10 or more), one line per combination of
+ * the other axes; with a seed axis the mean over the seeds and a band of
+ * one standard deviation.
  * Skipped when there is no such axis or its values are not numbers. */
 static int plot_sweep(const char *path, const ast_decl *d, const drv_study_result *v, int nv,
-                      rt_error *err) {
+                      const char *metric, rt_error *err) {
   int s = seed_axis(d), xa = d->naxes - 1 == s ? d->naxes - 2 : d->naxes - 1;
   if (xa < 0)
     return 0;
@@ -135,12 +137,13 @@ static int plot_sweep(const char *path, const ast_decl *d, const drv_study_resul
     size_t p = (size_t)l * (size_t)per + (size_t)axis_index(d, i, xa);
     if (!names[l][0])
       axes_label(names[l], NAME_CHARS, d, i, xa, s);
-    if (v[i].h && isfinite(v[i].train_loss)) {
-      sum[p] += v[i].train_loss;
-      sq[p] += v[i].train_loss * v[i].train_loss;
+    if (v[i].h && isfinite(v[i].value)) {
+      sum[p] += v[i].value;
+      sq[p] += v[i].value * v[i].value;
       count[p]++;
     }
   }
+  const char *what = metric ? metric : "final train loss";
   double *ys = alloc(np, sizeof *ys), *ylo = alloc(np, sizeof *ylo), *yhi = alloc(np, sizeof *yhi);
   for (size_t p = 0; p < np; p++) {
     int c = count[p];
@@ -153,7 +156,7 @@ static int plot_sweep(const char *path, const ast_decl *d, const drv_study_resul
   rt_series *series = alloc((size_t)lines, sizeof *series);
   for (int l = 0; l < lines; l++) {
     size_t at = (size_t)l * (size_t)per;
-    series[l] = (rt_series){.name = names[l][0] ? names[l] : "final train loss",
+    series[l] = (rt_series){.name = names[l][0] ? names[l] : what,
                             .x = xs + at,
                             .y = ys + at,
                             .n = (size_t)per,
@@ -161,9 +164,12 @@ static int plot_sweep(const char *path, const ast_decl *d, const drv_study_resul
                             .hi = seeds > 1 ? yhi + at : NULL};
   }
   char title[NAME_CHARS], ylabel[NAME_CHARS];
-  snprintf(title, sizeof title, "%s sweep: final training loss", d->name);
-  snprintf(ylabel, sizeof ylabel,
-           seeds > 1 ? "train loss (mean \xc2\xb1 std of %d seeds)" : "train loss", seeds);
+  snprintf(title, sizeof title, "%s sweep: %s", d->name, metric ? metric : "final training loss");
+  if (seeds > 1)
+    snprintf(ylabel, sizeof ylabel, "%s (mean \xc2\xb1 std of %d seeds)",
+             metric ? metric : "train loss", seeds);
+  else
+    snprintf(ylabel, sizeof ylabel, "%s", metric ? metric : "train loss");
   rt_plot_opts po = {.title = title,
                      .xlabel = ax->keys[0].key,
                      .ylabel = ylabel,
@@ -182,11 +188,11 @@ static int plot_sweep(const char *path, const ast_decl *d, const drv_study_resul
 }
 
 int drv_plot_study(const char *dir, const ast_decl *d, const drv_study_result *v, int nv,
-                   rt_error *err) {
+                   const char *metric, rt_error *err) {
   char path[4200];
   host_rundir_file(path, sizeof path, dir, "compare.svg");
   if (plot_curves(path, d, v, nv, err) < 0)
     return -1;
   host_rundir_file(path, sizeof path, dir, "sweep.svg");
-  return d->kind == AST_SWEEP ? plot_sweep(path, d, v, nv, err) : 0;
+  return d->kind == AST_SWEEP ? plot_sweep(path, d, v, nv, metric, err) : 0;
 }

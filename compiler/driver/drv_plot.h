@@ -10,15 +10,16 @@
 typedef struct drv_study_result {
   const char *label;
   const host_history *h; /* NULL: the variant failed */
-  double train_loss;     /* its final (mean) training loss */
+  double value;          /* the study's metric (its final mean training loss by default) */
 } drv_study_result;
 
 /* Into dir: compare.svg, the losses of every variant (variants that differ
  * only on an axis of the seed alone drawn as one mean curve with a band),
- * and for a sweep sweep.svg, the final training loss against the last
- * numeric axis that is not the seed's, one line per combination of the
- * other axes (mean and band over the seeds). */
+ * and for a sweep sweep.svg, the variants' value of `metric` (NULL: the
+ * final training loss) against the last numeric axis that is not the
+ * seed's, one line per combination of the other axes (mean and band over
+ * the seeds). */
 int drv_plot_study(const char *dir, const ast_decl *d, const drv_study_result *v, int nv,
-                   rt_error *err);
+                   const char *metric, rt_error *err);
 
 #endif

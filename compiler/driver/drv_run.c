@@ -13,6 +13,8 @@
 #include "drv_describe.h"
 #include "drv_files.h"
 #include "drv_machine.h"
+#include "drv_owners.h"
+#include "host_dist.h"
 
 const char *drv_absolute_path(arena *a, const char *path) {
   char cwd[2048];
@@ -45,23 +47,76 @@ int drv_load_sets(drv_source *s, const sema_experiment *e, const host_experiment
   return drv_report_diags(s);
 }
 
+/* The program's options: under mpirun with N ranks, the data-parallel
+ * entries on batch / N examples (N must divide the batch) with the whole
+ * batch for evaluation. Returns 0, or 1 after the error (printed by rank 0). */
+static int program_options(const sema_experiment *e, const drv_run_opts *o, elab_options *eo) {
+  *eo = (elab_options){.dtype = o->f64 ? IR_F64 : IR_F32, .eval_batch = e->nevals ? 0 : -1};
+  long long n = host_dist_size();
+  if (n == 1)
+    return 0;
+  if (e->batch % n != 0) {
+    if (host_dist_rank() == 0)
+      fprintf(stderr,
+              "duet: error: the batch (%lld) cannot be split among %lld ranks: the number of "
+              "ranks must divide the batch\n  hint: choose another number of ranks, or --set "
+              "batch=%lld\n",
+              (long long)e->batch, n, ((long long)e->batch + n - 1) / n * n);
+    return 1;
+  }
+  eo->split = true;
+  eo->batch = e->batch / n;
+  eo->eval_batch = e->nevals ? e->batch : -1;
+  return 0;
+}
+
+/* Under mpirun: the cost of each weight's update into *flops, its owner
+ * (returned), and this rank's apply_step reduced to its own weights
+ * (drv_owners.h). Both malloc'ed; NULL after an internal error. */
+static int *owners(drv_source *s, const sema_experiment *e, ir_program *p, double **flops) {
+  int n = e->model->nweights;
+  *flops = calloc((size_t)n + 1, sizeof **flops);
+  int *owner = calloc((size_t)n + 1, sizeof *owner);
+  if (!*flops || !owner)
+    abort();
+  if (!drv_update_flops(p, e, s->unit.arena, *flops)) {
+    fprintf(stderr, "duet: internal error: the program has no apply_step\n");
+    free(*flops);
+    free(owner);
+    *flops = NULL;
+    return NULL;
+  }
+  drv_owners_assign(*flops, n, host_dist_size(), owner);
+  drv_owners_keep(p, e, s->unit.arena, owner, host_dist_rank());
+  return owner;
+}
+
 static int build(drv_source *s, const sema_experiment *e, const drv_run_opts *o,
                  const host_sets *sets, drv_machine *m, host_model *hm) {
-  elab_options eo = {.dtype = o->f64 ? IR_F64 : IR_F32, .eval_batch = e->nevals ? 0 : -1};
+  elab_options eo;
+  if (program_options(e, o, &eo) != 0)
+    return 1;
   ir_program *p = drv_elaborate(s, e, &eo);
   if (!p)
     return drv_failure_code(s);
+  double *flops = NULL;
+  int *owner = eo.split ? owners(s, e, p, &flops) : NULL;
+  if (eo.split && !owner) {
+    ir_program_free(p);
+    return 2;
+  }
   long sizes[HOST_MAX_SETS];
   for (int i = 0; i < sets->n; i++)
     sizes[i] = sets->set[i].n;
   int rc = e->nevals ? drv_machine_add_evals(p, s, e, sizes, sets->n) : 0;
-  if (rc != 0) {
-    ir_program_free(p);
-    return rc;
+  if (rc != 0 || !drv_machine_init(m, p)) {
+    if (rc != 0)
+      ir_program_free(p);
+    free(owner);
+    free(flops);
+    return rc ? rc : 2;
   }
-  if (!drv_machine_init(m, p))
-    return 2;
-  return drv_machine_host(m, hm);
+  return drv_machine_host(m, hm, owner, flops);
 }
 
 int drv_train(drv_source *s, const ast_decl *exp, const drv_run_opts *o, host_run_result *res) {

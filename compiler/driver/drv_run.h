@@ -15,9 +15,11 @@ typedef struct drv_run_opts {
   const char *source; /* the .duet file to record (absolute), or NULL: the
                          source's own path made absolute */
   int nsets;
-  char *const *sets; /* the --set arguments as given */
-  bool f64;          /* --dtype f64: train in double precision */
-  host_run_opts run; /* the host's options (steps, out, resume, ...) */
+  char *const *sets;  /* the --set arguments as given */
+  bool f64;           /* --dtype f64: train in double precision */
+  const char *metric; /* compare and sweep: --metric KEY, the value they report (NULL:
+                         the final training loss) */
+  host_run_opts run;  /* the host's options (steps, out, resume, ...) */
 } drv_run_opts;
 
 /* path made absolute (against the working directory), in arena a: a run

@@ -1,10 +1,14 @@
 /* drv_study.c: compare and sweep: enumerate the variants (the product of
  * the axes' values, last axis fastest), train each one as its own run with
- * the axis values as extra `--set` settings, and report them side by side:
- * a table on stdout, compare.json, compare.svg and sweep.svg (drv_plot.h),
- * and singular_values.svg and heads.svg when the experiment tracks them. */
+ * the axis values as extra `--set` settings, and report them side by side
+ * (with the value of --metric when given): a table on stdout,
+ * compare.json, compare.svg and sweep.svg (drv_plot.h),
+ * and singular_values.svg and heads.svg when the experiment tracks them.
+ * Under mpirun every rank trains every variant, one after another, and
+ * rank 0 alone writes and prints (host_dist.h). */
 #include "drv_study.h"
 #include "drv_plot.h"
+#include "host_dist.h"
 #include "host_evaluate.h"
 #include "host_interrupt.h"
 
@@ -112,12 +116,47 @@ static void final_best(const host_run_result *r, const char *key, double *final,
   }
 }
 
-static void print_table(const variant *v, int nv, const char *acc, const char *loss) {
-  int width = 32;
+/* The value of --metric `key` for a run: train_loss (the mean of the last
+ * steps), an evaluation key (its last value) or best_<evaluation key> (the
+ * largest accuracy, the smallest of anything else). NaN when the run has
+ * no such key. */
+static double metric_value(const host_run_result *r, const char *key) {
+  if (strcmp(key, "train_loss") == 0)
+    return r->summary.train_loss;
+  bool best = strncmp(key, "best_", 5) == 0 && !host_history_get(&r->history, key);
+  const host_series *s = host_history_get(&r->history, best ? key + 5 : key);
+  bool higher = strstr(key, "accuracy") != NULL;
+  double v = NAN;
+  for (long i = 0; s && i < s->n; i++)
+    v = !best || i == 0 ? s->y[i] : higher ? fmax(v, s->y[i]) : fmin(v, s->y[i]);
+  return v;
+}
+
+/* Whether the trained variant r has the metric `key`; else a message that
+ * names the keys it has. */
+static bool metric_known(const host_run_result *r, const char *key) {
+  if (strcmp(key, "train_loss") == 0 ||
+      host_history_get(&r->history, strncmp(key, "best_", 5) == 0 ? key + 5 : key) ||
+      host_history_get(&r->history, key))
+    return true;
+  fprintf(stderr, "duet: error: --metric %s: the runs have no such value; they have train_loss",
+          key);
+  for (int k = 0; k < r->history.n; k++)
+    if (host_is_eval_key(r->history.s[k].key))
+      fprintf(stderr, ", %s, best_%s", r->history.s[k].key, r->history.s[k].key);
+  fprintf(stderr, "\n");
+  return false;
+}
+
+static void print_table(const variant *v, int nv, const char *acc, const char *loss,
+                        const char *metric) {
+  int width = 32, mw = metric ? (int)strlen(metric) : 0;
+  mw = mw < 10 ? 10 : mw;
   for (int i = 0; i < nv; i++)
     width = (int)strlen(v[i].label) > width ? (int)strlen(v[i].label) : width;
-  printf("\n%-*s %14s %8s %10s %12s %8s %8s\n", width, "variant", acc ? acc : "accuracy", "best",
+  printf("\n%-*s %14s %8s %10s %12s %8s %8s", width, "variant", acc ? acc : "accuracy", "best",
          "train_loss", loss ? loss : "eval_loss", "wall_s", "ms/step");
+  printf(metric ? " %*s\n" : "\n", mw, metric);
   for (int i = 0; i < nv; i++) {
     printf("%-*s", width, v[i].label);
     if (v[i].rc != 0) {
@@ -131,7 +170,10 @@ static void print_table(const variant *v, int nv, const char *acc, const char *l
     char n1[RT_NUM_CHARS], n2[RT_NUM_CHARS], n3[RT_NUM_CHARS], n4[RT_NUM_CHARS];
     printf(" %14s %8s %10s %12s", acc ? rt_num_text(n1, fa) : "-", acc ? rt_num_text(n2, ba) : "-",
            rt_num_text(n3, s->train_loss), loss ? rt_num_text(n4, fl) : "-");
-    printf(" %8.1f %8.2f\n", s->wall_s, s->ms_per_step);
+    printf(" %8.1f %8.2f", s->wall_s, s->ms_per_step);
+    char n5[RT_NUM_CHARS];
+    printf(metric ? " %*s\n" : "\n", mw,
+           metric ? rt_num_text(n5, metric_value(&v[i].res, metric)) : "");
   }
   fflush(stdout);
 }
@@ -181,14 +223,14 @@ static int write_json(const char *path, const ast_decl *d, const variant *v, int
 
 /* compare.svg and sweep.svg (drv_plot_study). */
 static int plot_study(const char *root, const ast_decl *d, const variant *v, int nv,
-                      rt_error *err) {
+                      const char *metric, rt_error *err) {
   drv_study_result *r = calloc((size_t)nv, sizeof *r);
   if (!r)
     abort();
   for (int i = 0; i < nv; i++)
     r[i] = (drv_study_result){v[i].label, v[i].rc == 0 ? &v[i].res.history : NULL,
-                              v[i].res.summary.train_loss};
-  int rc = drv_plot_study(root, d, r, nv, err);
+                              metric_value(&v[i].res, metric ? metric : "train_loss")};
+  int rc = drv_plot_study(root, d, r, nv, metric, err);
   free(r);
   return rc;
 }
@@ -222,8 +264,10 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
   char root[3072];
   rt_error err;
   const char *kind = ast_decl_kind_name(d->kind);
-  if (host_rundir_create(root, sizeof root, o->run.out_dir,
-                         arena_printf(s->unit.arena, "%s-%s", d->name, kind), &err) < 0) {
+  bool writer = host_dist_rank() == 0;
+  root[0] = 0;
+  if (writer && host_rundir_create(root, sizeof root, o->run.out_dir,
+                                   arena_printf(s->unit.arena, "%s-%s", d->name, kind), &err) < 0) {
     fprintf(stderr, "duet: error: %s\n", err.msg);
     return 1;
   }
@@ -239,33 +283,43 @@ int drv_study_run(drv_source *s, const drv_target *t, const drv_run_opts *o) {
     vo.sets = v[i].sets;
     vo.nsets = o->nsets + keys_per_variant(d);
     vo.run.out_dir = dir;
-    printf("== %s %s: variant %d of %d: %s\n", kind, d->name, i + 1, nv, v[i].label);
+    if (writer)
+      printf("== %s %s: variant %d of %d: %s\n", kind, d->name, i + 1, nv, v[i].label);
     fflush(stdout);
     v[i].rc = drv_train(s, t->experiment, &vo, &v[i].res);
     if (v[i].rc != 0)
       snprintf(v[i].res.dir, sizeof v[i].res.dir, "%s", dir);
     failed += v[i].rc != 0;
     ran++;
-    if (host_interrupt_signal())
-      stop = host_interrupt_exit_code(host_interrupt_signal());
+    int sig = host_interrupt_signal();
+    host_dist_max(&sig, 1); /* every rank stops after the same variant */
+    if (o->metric && v[i].rc == 0 && !metric_known(&v[i].res, o->metric))
+      stop = 2;
+    else if (sig)
+      stop = host_interrupt_exit_code(sig);
     else if (v[i].rc == DRV_DATA_ERROR)
       stop = 1;
   }
-  if (stop) {
+  if (stop && writer) {
     fprintf(stderr, "duet: %s %s stopped after variant %d of %d%s\n", kind, d->name, ran, nv,
-            stop == 1 ? ": its data is missing, which the other variants read too" : "");
+            stop == 1   ? ": its data is missing, which the other variants read too"
+            : stop == 2 ? ": the metric to report is not one of its values"
+                        : "");
+  }
+  stop = stop == 2 ? 1 : stop;
+  if (stop || !writer) {
     for (int i = 0; i < ran; i++)
       if (v[i].rc == 0)
         host_history_free(&v[i].res.history);
     free(v);
-    return stop;
+    return stop ? stop : failed ? 1 : 0;
   }
-  print_table(v, nv, eval_key(v, nv, "_accuracy"), eval_key(v, nv, "_loss"));
+  print_table(v, nv, eval_key(v, nv, "_accuracy"), eval_key(v, nv, "_loss"), o->metric);
   char path[4200];
   int rc = 0;
   host_rundir_file(path, sizeof path, root, "compare.json");
   rc = rc || write_json(path, d, v, nv, &err) < 0;
-  rc = rc || plot_study(root, d, v, nv, &err) < 0;
+  rc = rc || plot_study(root, d, v, nv, o->metric, &err) < 0;
   host_rundir_file(path, sizeof path, root, "singular_values.svg");
   rc = rc || plot_variants(path, host_plot_spectra, v, nv, &err) < 0;
   host_rundir_file(path, sizeof path, root, "heads.svg");

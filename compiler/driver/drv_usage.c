@@ -60,11 +60,22 @@ static const drv_option run_options[] = {
            "also write the metrics as csv (metrics.csv) and tensorboard (an event file): "
            "a comma-separated list; metrics.jsonl is always written"),
     OPT("--threads", "N", DRV_ARG_TEXT,
-        "BLAS threads (default: OpenBLAS's own, $OPENBLAS_NUM_THREADS or all cores)"),
+        "OpenBLAS's and oneDNN's threads (default: OpenBLAS's own, $OPENBLAS_NUM_THREADS or "
+        "all cores)"),
+    CHOICE("--gemm", "openblas|onednn", "openblas onednn",
+           "the GEMM backend (default: onednn where this build has it)"),
     FLAG("--quiet", "no progress display and no evaluation lines"),
+    FLAG("--check-ranks",
+         "under mpirun: stop with an error when the ranks' weights differ after a step"),
     CHOICE("--dtype", "f32|f64", "f32 f64", "train in single (default) or double precision"),
     OPT("--dump-batches", "DIR", DRV_ARG_DIR,
         "write each step's inputs to DIR/step-NNNNNN.safetensors (tensors x, y)"),
+    END};
+
+static const drv_option study_options[] = {
+    OPT("--metric", "KEY", DRV_ARG_TEXT,
+        "the value to report and plot against the swept setting: train_loss (default), an "
+        "evaluation (test_accuracy: its last value) or best_<evaluation>"),
     END};
 
 static const drv_option resume_options[] = {
@@ -112,6 +123,8 @@ static const drv_option predict_options[] = {
         "raw little-endian examples in the model's layout, and optionally int32 labels"),
     OPT("--text", "FILE", DRV_ARG_FILE,
         "the bytes of a file, in consecutive windows of the context"),
+    OPT("--data", "NAME", DRV_ARG_TEXT,
+        "every example of the experiment's data binding NAME, normalized as in training"),
     OPT("--predictions", "OUT", DRV_ARG_FILE, "also write the predicted classes to OUT"),
     OPT("--scores", "OUT", DRV_ARG_FILE,
         "also write the class scores (logits) to OUT as float32 [examples, labels, classes]"),
@@ -149,7 +162,8 @@ static const drv_option *const check_groups[] = {check_options, NULL};
 static const drv_option *const stdlib_groups[] = {stdlib_option, NULL};
 static const drv_option *const run_groups[] = {experiment_options, run_options, resume_options,
                                                NULL};
-static const drv_option *const study_groups[] = {experiment_options, run_options, NULL};
+static const drv_option *const study_groups[] = {experiment_options, run_options, study_options,
+                                                 NULL};
 static const drv_option *const sample_groups[] = {sample_options, NULL};
 static const drv_option *const emit_llvm_groups[] = {experiment_options, emit_llvm_options, NULL};
 static const drv_option *const emit_c_groups[] = {experiment_options, emit_c_options, NULL};

@@ -1,5 +1,6 @@
 /* elab.c: the elaborator's entry points (elab.h): builds the program's
- * declarations and its entry points train_step, train_step_logged,
+ * declarations and its entry points train_step, train_step_logged (or,
+ * for data-parallel training, grad_step, apply_step, step_norms),
  * eval_step and init; the check-only elaboration for `duet check`; and the
  * lookups the driver needs (inputs of an entry, weights and their state). */
 #include <string.h>
@@ -52,6 +53,63 @@ static bool add_output(el_ctx *c, ir_graph *g, const char *name, ir_node *n) {
   return false;
 }
 
+/* The outputs norm_weights (of the weights before the step: `before`, or
+ * NULL for the weights themselves) and norm_update (of upd). */
+static bool add_norms(el_ctx *c, el_tx *x, ir_node *const *before, ir_node *const *upd) {
+  ir_node *nw = el_modular_norm(x, before, false);
+  ir_node *nu = el_modular_norm(x, upd, true);
+  return nw && nu && add_output(c, x->g, "norm_weights", nw) &&
+         add_output(c, x->g, "norm_update", nu);
+}
+
+/* One optimizer step of every weight from its gradient grad[i]: assigns
+ * the new weights; with `logged`, also the modular norms of the weights and
+ * of the update. */
+static bool build_update(el_ctx *c, el_tx *x, ir_node **grad, bool logged) {
+  ir_graph *g = x->g;
+  int n = c->m->nweights;
+  /* the weights after the step, then the updates (after - before) */
+  ir_node **upd = arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *upd);
+  bool ok = true;
+  for (int i = 0; i < n; i++) {
+    upd[i] = el_optimizer_step(x, c->m->weights[i], c->e->weight_opt[i], grad[i]);
+    ok = upd[i] && ok;
+  }
+  if (!ok)
+    return false;
+  x->what = "update";
+  el_set_loc(x, c->e->decl->loc);
+  for (int i = 0; i < n; i++) {
+    ir_node *w = el_weight_node(x, i);
+    if (upd[i] != w && ir_assign_add(g, i, upd[i]) < 0) {
+      diag_internal(c->d, c->m->weights[i]->decl->loc, "%s", ir_error(g));
+      return false;
+    }
+    upd[i] = ir_sub(g, upd[i], w);
+  }
+  if (!logged)
+    return true;
+  return add_norms(c, x, NULL, upd);
+}
+
+/* Forward, the loss (into *loss, NULL when the forward pass failed) and
+ * the gradient grad[i] of every weight (the weight itself when the forward
+ * pass failed); the backward pass is the graph's phase 0. False when the
+ * model cannot be differentiated. */
+static bool build_gradients(el_ctx *c, el_tx *x, ir_node **grad, ir_node **loss_out) {
+  int n = c->m->nweights;
+  ir_node *loss = *loss_out = el_model_loss(x, c->batch, NULL);
+  ir_node **w = arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *w);
+  for (int i = 0; i < n; i++)
+    grad[i] = w[i] = el_weight_node(x, i);
+  x->g->phase_nodes[0] = x->g->nnodes;
+  if (loss && ad_grad(x->g, loss, n, w, grad) < 0) {
+    diag_error(c->d, c->m->root->loc, "the model cannot be differentiated: %s", ir_error(x->g));
+    return false;
+  }
+  return true;
+}
+
 /* Forward, loss, gradients and one optimizer step of every weight; with
  * `logged`, also the modular norms of the weights and of the update. When
  * the forward pass fails, the optimizers still run (on the weights as
@@ -62,41 +120,70 @@ static bool build_step(el_ctx *c, const char *name, bool logged) {
     return false;
   el_tx x;
   el_tx_init(&x, c, g);
-  int n = c->m->nweights;
-  ir_node *loss = el_model_loss(&x, c->batch, NULL);
-  ir_node **w = arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *w);
-  ir_node **grad = arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *grad);
-  /* the weights after the step, then the updates (after - before) */
-  ir_node **upd = arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *upd);
-  for (int i = 0; i < n; i++)
-    grad[i] = w[i] = el_weight_node(&x, i);
-  bool ok = loss != NULL;
-  g->phase_nodes[0] = g->nnodes;
-  if (loss && ad_grad(g, loss, n, w, grad) < 0) {
-    diag_error(c->d, c->m->root->loc, "the model cannot be differentiated: %s", ir_error(g));
+  ir_node **grad = arena_alloc(c->a, (size_t)(c->m->nweights ? c->m->nweights : 1) * sizeof *grad);
+  ir_node *loss;
+  if (!build_gradients(c, &x, grad, &loss))
     return false;
-  }
   g->phase_nodes[1] = g->nnodes;
-  for (int i = 0; i < n; i++) {
-    upd[i] = el_optimizer_step(&x, c->m->weights[i], c->e->weight_opt[i], grad[i]);
-    ok = upd[i] && ok;
-  }
-  if (!ok || !add_output(c, g, "loss", loss))
+  if (loss && !add_output(c, g, "loss", loss))
     return false;
-  x.what = "update";
-  el_set_loc(&x, c->e->decl->loc);
+  return build_update(c, &x, grad, logged) && loss;
+}
+
+/* The data-parallel step (docs/distributed.md) around the exchanges of
+ * gradients and weights: grad_step (forward, loss, every weight's gradient
+ * into its IR_GRAD tensor `<weight path>:grad`, declared here), apply_step
+ * (the optimizer step of train_step from those tensors; the driver keeps
+ * only the assignments of the weights a rank owns) and step_norms (the
+ * outputs of train_step_logged from the weights before the step, inputs
+ * `<weight path>:before`, and the weights after it). */
+static bool build_split_step(el_ctx *c) {
+  int n = c->m->nweights;
+  int *gt = arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *gt);
+  int *in = arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *in);
   for (int i = 0; i < n; i++) {
-    if (upd[i] != w[i] && ir_assign_add(g, i, upd[i]) < 0) {
+    const mt_weight *mw = c->m->weights[i];
+    long dims[IR_MAX_RANK];
+    for (int j = 0; j < mw->rank; j++)
+      dims[j] = (long)mw->dims[j];
+    gt[i] = ir_grad(c->p, arena_printf(c->a, "%s:grad", mw->path), mw->rank, dims);
+    in[i] = gt[i] < 0 ? -1
+                      : ir_input(c->p, arena_printf(c->a, "%s:before", mw->path), c->p->real,
+                                 mw->rank, dims);
+    if (in[i] < 0) {
+      diag_internal(c->d, mw->decl->loc, "%s", c->p->err);
+      return false;
+    }
+  }
+  ir_graph *g = new_entry(c, "grad_step");
+  if (!g)
+    return false;
+  el_tx x;
+  el_tx_init(&x, c, g);
+  ir_node **grad = arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *grad);
+  ir_node **upd = arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *upd);
+  ir_node *loss;
+  if (!build_gradients(c, &x, grad, &loss) || !loss || !add_output(c, g, "loss", loss))
+    return false;
+  for (int i = 0; i < n; i++)
+    if (ir_assign_add(g, gt[i], grad[i]) < 0) {
       diag_internal(c->d, c->m->weights[i]->decl->loc, "%s", ir_error(g));
       return false;
     }
-    upd[i] = ir_sub(g, upd[i], w[i]);
+  if (!(g = new_entry(c, "apply_step")))
+    return false;
+  el_tx_init(&x, c, g);
+  for (int i = 0; i < n; i++)
+    grad[i] = ir_tensor_ref(g, gt[i]);
+  g->phase_nodes[1] = 1;
+  if (!build_update(c, &x, grad, false) || !(g = new_entry(c, "step_norms")))
+    return false;
+  el_tx_init(&x, c, g);
+  for (int i = 0; i < n; i++) {
+    grad[i] = ir_input_ref(g, in[i]); /* the weights before the step */
+    upd[i] = ir_sub(g, el_weight_node(&x, i), grad[i]);
   }
-  if (!logged)
-    return true;
-  ir_node *nw = el_modular_norm(&x, NULL);
-  ir_node *nu = el_modular_norm(&x, upd);
-  return nw && nu && add_output(c, g, "norm_weights", nw) && add_output(c, g, "norm_update", nu);
+  return add_norms(c, &x, grad, upd);
 }
 
 static bool build_eval(el_ctx *c, long long batch, const char *name) {
@@ -126,8 +213,11 @@ ir_program *elab_experiment(const sema_result *r, const sema_experiment *e, cons
   long long batch = o->batch ? o->batch : e->batch;
   long long eval_batch = o->eval_batch ? o->eval_batch : batch;
   bool ok = p && ctx_init(&c, r, e, d, p, batch) && el_declare_params(&c) && declare_scalars(&c);
-  ok = ok && build_step(&c, "train_step", false);
-  ok = ok && (o->no_logged || build_step(&c, "train_step_logged", true));
+  if (o->split)
+    ok = ok && build_split_step(&c);
+  else
+    ok = ok && build_step(&c, "train_step", false) &&
+         (o->no_logged || build_step(&c, "train_step_logged", true));
   ok = ok && (eval_batch < 0 || build_eval(&c, eval_batch, "eval_step"));
   if (ok && !ir_build_init(p)) {
     diag_internal(d, e->decl->name_loc, "%s", p->err);

@@ -30,6 +30,16 @@
  *                      spectral() of the atoms' norms estimated by
  *                      warm-started Lanczos (docs/language.md); it also
  *                      assigns the estimates' next start directions.
+ *   grad_step          (split) forward, loss and gradients: output `loss`,
+ *                      every weight's gradient assigned to its IR_GRAD
+ *                      tensor `<weight path>:grad` (declared after the
+ *                      weights, before the optimizer state);
+ *   apply_step         (split) the optimizer step of train_step on the
+ *                      gradients in those tensors.
+ *   step_norms         (split) the outputs norm_weights and norm_update of
+ *                      train_step_logged, from the inputs `<weight
+ *                      path>:before` (the weights before the step) and the
+ *                      weights (after it).
  *   eval_step          forward and loss at the evaluation batch: outputs
  *                      `loss` and, for classifiers, `correct` (the number of
  *                      examples whose largest logit is the label).
@@ -78,6 +88,9 @@ typedef struct elab_options {
   long long eval_batch; /* batch of eval_step; 0: the training batch;
                            < 0: no eval_step */
   bool no_logged;       /* leave out train_step_logged */
+  bool split;           /* data-parallel: grad_step, apply_step and
+                           step_norms instead of train_step and
+                           train_step_logged (see below) */
 } elab_options;
 
 /* What one example of a data source looks like: the row of the

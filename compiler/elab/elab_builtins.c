@@ -130,7 +130,12 @@ ev el_call_builtin(el_tx *x, const ast_expr *call, el_env *env) {
   if (!b || !(b->lang.use & OPS_USE_TENSOR))
     return el_fail(x, call->call.name_loc, "'%s' is not a tensor function", name);
   call_ctx cc = {.x = x, .call = call, .nparams = b->lang.nparams};
-  ops_args a = {.b = b, .g = x->g, .ctx = &cc, .fail = fail_at, .polar_exact = x->polar_exact};
+  ops_args a = {.b = b,
+                .g = x->g,
+                .ctx = &cc,
+                .fail = fail_at,
+                .precision = x->precision,
+                .polar_exact = x->polar_exact};
   if (x->forward)
     a.add_loss = add_loss;
   if (x->est) {

@@ -32,3 +32,22 @@ bool el_declare_inputs(el_ctx *c, long long batch, int *xi, int *yi) {
   *yi = input(c, "y", batch, s->y_labels, s->y_rank, s->y_dims);
   return *xi >= 0 && *yi >= 0;
 }
+
+const sema_data *el_train_data(const sema_experiment *e) {
+  for (int i = 0; i < e->ndata; i++)
+    if (strcmp(e->data[i].name, "train") == 0)
+      return &e->data[i];
+  return NULL;
+}
+
+const char *el_data_origin(el_ctx *c, const sema_data *d) {
+  static const char *const files[] = {"images", "x", "file"};
+  for (int k = 0; k < 3; k++)
+    for (int i = 0; i < d->nargs; i++)
+      if (strcmp(d->args[i].name, files[k]) == 0 && d->args[i].value.kind == MT_STRING &&
+          strcmp(d->source, "npz") != 0) {
+        const char *slash = strrchr(d->args[i].value.s, '/');
+        return slash ? slash + 1 : d->args[i].value.s;
+      }
+  return arena_printf(c->a, "%s()", d->source);
+}

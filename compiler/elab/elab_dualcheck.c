@@ -59,7 +59,7 @@ static bool dc_dualize(el_ctx *c, const mt_node *atom) {
       inner = el_binop(&x, atom->dualize->loc, IR_ADD, inner,
                        ev_tensor(ir_sum_all(g, ir_mul(g, gn, dir[w->index]))));
   }
-  return ok && dc_output(&x, "norm", el_atom_norm(&x, atom, dir, false)) &&
+  return ok && dc_output(&x, "norm", el_atom_norm(&x, atom, dir, true, false)) &&
          dc_output(&x, "inner", inner);
 }
 
@@ -77,7 +77,7 @@ static bool dc_norm(el_ctx *c, const mt_node *atom) {
       return false;
     probe[atom->weights[k].index] = ir_tensor_ref(g, pt);
   }
-  return dc_output(&x, "norm", el_atom_norm(&x, atom, probe, false));
+  return dc_output(&x, "norm", el_atom_norm(&x, atom, probe, true, false));
 }
 
 bool elab_add_dualcheck(ir_program *p, const sema_result *r, const sema_experiment *e,

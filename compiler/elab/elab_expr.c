@@ -296,6 +296,30 @@ static ev tuple(el_tx *x, const ast_expr *e, el_env *env) {
   return ok ? t : ev_err();
 }
 
+/* dualize(u) or dualize(u, precision = p) in an optimizer body (sema
+ * checked the form): the polar calls of the atom's rule that name no
+ * precision take p. */
+static ev dualize_call(el_tx *x, const ast_expr *e, el_env *env) {
+  ev u = el_expr(x, e->call.args[0].value, env);
+  if (u.kind == EV_ERR)
+    return u;
+  const char *saved = x->precision;
+  if (e->call.nargs == 2) {
+    ev p = el_expr(x, e->call.args[1].value, env);
+    if (p.kind == EV_ERR)
+      return p;
+    if (p.kind != EV_STR ||
+        (strcmp(p.s, "bf16") != 0 && strcmp(p.s, "f32") != 0 && strcmp(p.s, "f64") != 0))
+      return el_fail(x, e->call.args[1].value->loc,
+                     "the precision of dualize is \"bf16\", \"f32\" or \"f64\", got %s",
+                     p.kind == EV_STR ? arena_printf(x->c->a, "\"%s\"", p.s) : el_describe(x, p));
+    x->precision = p.s;
+  }
+  ev v = x->dualize(x, e, u);
+  x->precision = saved;
+  return v;
+}
+
 ev el_expr(el_tx *x, const ast_expr *e, el_env *env) {
   switch (e->kind) {
   case AST_INT:
@@ -317,12 +341,8 @@ ev el_expr(el_tx *x, const ast_expr *e, el_env *env) {
   case AST_TUPLE:
     return tuple(x, e, env);
   case AST_CALL:
-    if (x->dualize && strcmp(e->call.name, "dualize") == 0 && !el_env_find(env, "dualize", NULL)) {
-      if (e->call.nargs != 1)
-        return el_fail(x, e->loc, "dualize takes one argument");
-      ev u = el_expr(x, e->call.args[0].value, env);
-      return u.kind == EV_ERR ? u : x->dualize(x, e, u);
-    }
+    if (x->dualize && strcmp(e->call.name, "dualize") == 0 && !el_env_find(env, "dualize", NULL))
+      return dualize_call(x, e, env);
     return el_call_builtin(x, e, env);
   case AST_ERROR:
     return ev_err();

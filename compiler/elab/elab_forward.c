@@ -32,6 +32,34 @@ static const char *pattern_str(el_tx *x, const ast_pattern *p, const long long *
   return arena_strdup(x->c->a, buf);
 }
 
+/* The model's first atom does not take the training data's examples:
+ * "the model takes [784], x.npy holds [N, 28, 28]", at the atom, with a
+ * note at the data binding and, when the sizes agree, the hint to flatten. */
+static bool data_mismatch(el_tx *x, const mt_node *n, const ast_pattern *p, const long long *val,
+                          const bool *free_name, const ir_shape *s) {
+  char takes[256], holds[128];
+  const char *pat = pattern_str(x, p, val, free_name);
+  snprintf(takes, sizeof takes, "%s", pat);
+  if (strncmp(pat, "[.., ", 5) == 0) /* any leading axes: the batch's */
+    snprintf(takes, sizeof takes, "[%s", pat + 5);
+  size_t k = (size_t)snprintf(holds, sizeof holds, "[N");
+  long numel = 1;
+  for (int i = 1; i < s->rank && k < sizeof holds; i++) {
+    k += (size_t)snprintf(holds + k, sizeof holds - k, ", %ld", s->d[i]);
+    numel *= s->d[i];
+  }
+  snprintf(holds + k, sizeof holds - k, "]");
+  const sema_data *train = el_train_data(x->c->e);
+  el_fail(x, n->loc, "the model takes %s, %s holds %s", takes,
+          train ? el_data_origin(x->c, train) : "the data", holds);
+  if (train)
+    diag_note(x->c->d, train->loc, "the training data is bound here");
+  bool one = p->ndims >= 1 && !free_name[p->ndims - 1] && val[p->ndims - 1] == numel;
+  if (one && s->rank > 2)
+    diag_hint(x->c->d, "flatten the examples first: model = flatten >> ...");
+  return false;
+}
+
 /* Binds input pattern p to v in env, checking v's shape against it. Names
  * in the pattern that are not in scope are bound to the actual dimension. */
 static bool match(el_tx *x, const mt_node *n, const ast_pattern *p, ev v, el_env *env) {
@@ -80,6 +108,8 @@ static bool match(el_tx *x, const mt_node *n, const ast_pattern *p, ev v, el_env
   }
   if (ok)
     return true;
+  if (v.node->op == IR_INPUT && x->c->p->inputs[v.node->attr.index].name[0] == 'x')
+    return data_mismatch(x, n, p, val, free_name, s);
   char sb[96];
   el_fail(x, n->loc, "expected input %s, got %s", pattern_str(x, p, val, free_name),
           ir_shape_str(s, sb, sizeof sb));

@@ -105,6 +105,7 @@ typedef struct el_tx {
   bool polar_exact;        /* polar(G) by SVD whatever its schedule */
   bool forward;            /* translating forward bodies: aux_loss allowed */
   ir_node *aux;            /* the sum of their aux_loss terms, or NULL */
+  const char *precision;   /* inside dualize(u, precision = p): p, else NULL */
 } el_tx;
 
 /* elab_env.c */
@@ -122,6 +123,12 @@ ir_node *el_weight_node(el_tx *x, int i);
 
 /* elab_report.c: errors of a translation. Each returns ev_err(). */
 ev el_fail(el_tx *x, diag_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The experiment's `train` binding, or NULL. */
+const sema_data *el_train_data(const sema_experiment *e);
+/* What the examples of d come from, for messages: the features' file name
+ * ("x.npy"), else the source ("fashion_mnist()"). */
+const char *el_data_origin(el_ctx *c, const sema_data *d);
 /* A builder result: the node, or the graph's message reported at loc. */
 ev el_ir(el_tx *x, diag_loc loc, ir_node *n);
 /* Sets the graph location to the current module path and `loc`. */
@@ -172,12 +179,14 @@ ev el_atom_dualize(el_tx *x, const mt_node *atom, int k, ev u);
 /* Translates the dualize body of every atom on its own weights (checks). */
 bool el_check_dualize(el_tx *x, const mt_node *atom);
 
-/* elab_norm.c: the declared norm of one atom on its weights or on upd[]
- * (per model weight), its spectral norms estimated (logged norms) or exact. */
-ev el_atom_norm(el_tx *x, const mt_node *atom, ir_node *const *upd, bool estimate);
-/* The modular norm of the weights (upd == NULL) or of the
- * updates upd[i] (per model weight); a rank-0 node, or NULL after errors. */
-ir_node *el_modular_norm(el_tx *x, ir_node *const *upd);
+/* elab_norm.c: the declared norm of one atom on its weights or on vals[]
+ * (per model weight; `update`: updates), its spectral norms estimated
+ * (logged norms) or exact. */
+ev el_atom_norm(el_tx *x, const mt_node *atom, ir_node *const *vals, bool update, bool estimate);
+/* The modular norm of the weights (vals == NULL) or of
+ * vals[i] (per model weight): with `update`, of updates (the estimates
+ * start from the update directions); a rank-0 node, or NULL after errors. */
+ir_node *el_modular_norm(el_tx *x, ir_node *const *vals, bool update);
 
 /* elab_data.c: the per-step inputs for a batch: `x`, `y` or `x:b`, `y:b`. */
 bool el_declare_inputs(el_ctx *c, long long batch, int *xi, int *yi);

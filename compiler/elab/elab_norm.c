@@ -13,14 +13,14 @@
  * of the exact values (docs/language.md). */
 enum { LANCZOS_STEPS = 8 };
 
-/* The declared norm of an atom on its weights, or on upd[] when given.
- * With `estimate`, its k-th spectral norm is estimated from the state
- * "<atom>:norm_v<k>" (weights) or "<atom>:update_norm_v<k>" (updates);
- * else it is exact. */
-ev el_atom_norm(el_tx *x, const mt_node *atom, ir_node *const *upd, bool estimate) {
+/* The declared norm of an atom on its weights, or on vals[] when given
+ * (`update`: vals are updates). With `estimate`, its k-th spectral norm is
+ * estimated from the state "<atom>:norm_v<k>" (weights) or
+ * "<atom>:update_norm_v<k>" (updates); else it is exact. */
+ev el_atom_norm(el_tx *x, const mt_node *atom, ir_node *const *vals, bool update, bool estimate) {
   el_ctx *c = x->c;
   el_spectral_est est = {.prefix =
-                             arena_printf(c->a, "%s:%snorm_v", atom->path, upd ? "update_" : ""),
+                             arena_printf(c->a, "%s:%snorm_v", atom->path, update ? "update_" : ""),
                          .steps = LANCZOS_STEPS};
   el_env *env = el_instance_env(c, atom);
   const ast_item *nm = atom->norm;
@@ -31,9 +31,9 @@ ev el_atom_norm(el_tx *x, const mt_node *atom, ir_node *const *upd, bool estimat
     int k = atom->weights[i].index;
     if (local)
       el_env_set(c->a, env, nm->define.inputs[i].name,
-                 ev_tensor(upd ? upd[k] : el_weight_node(x, k)));
-    else if (upd)
-      el_env_set(c->a, env, atom->weights[i].name, ev_tensor(upd[k]));
+                 ev_tensor(vals ? vals[k] : el_weight_node(x, k)));
+    else if (vals)
+      el_env_set(c->a, env, atom->weights[i].name, ev_tensor(vals[k]));
   }
   x->what = arena_printf(c->a, "norm of %s", atom->path);
   x->inst = atom->loc;
@@ -49,12 +49,12 @@ ev el_atom_norm(el_tx *x, const mt_node *atom, ir_node *const *upd, bool estimat
   return el_fail(x, atom->norm->value->loc, "a norm must be a number, got %s", el_describe(x, v));
 }
 
-ir_node *el_modular_norm(el_tx *x, ir_node *const *upd) {
+ir_node *el_modular_norm(el_tx *x, ir_node *const *vals, bool update) {
   const derive_norm *nm = x->c->e->norm;
   ev acc = ev_num(0);
   bool ok = true;
   for (int i = 0; i < nm->nterms; i++) {
-    ev v = el_atom_norm(x, nm->terms[i].atom, upd, true);
+    ev v = el_atom_norm(x, nm->terms[i].atom, vals, update, true);
     ok = v.kind != EV_ERR && ok;
     if (!ok)
       continue;

@@ -99,7 +99,7 @@ static ev tied_step(el_tx *x, const ast_expr *call, const mt_weight *w, ev d) {
       upd[w->index] = d.node;
     }
     el_tx saved = *x;
-    ev nt = el_atom_norm(x, t, upd, false);
+    ev nt = el_atom_norm(x, t, upd, true, false);
     *x = saved;
     el_set_loc(x, call->loc);
     f = el_binop(x, call->loc, IR_MIN, f, el_binop(x, call->loc, IR_DIV, ev_num(t->share), nt));

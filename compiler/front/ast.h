@@ -341,5 +341,6 @@ void ast_dump_expr(FILE *out, const ast_expr *e);
  * the same double, always with a '.' or an 'e' (or inf, nan). */
 void ast_print_string(FILE *out, const char *s, size_t len);
 void ast_print_float(FILE *out, double v);
+bool ast_print_leaf(FILE *out, const ast_expr *e);
 
 #endif

@@ -89,7 +89,8 @@ static void exprs(FILE *out, ast_expr **v, int n) {
   }
 }
 
-void ast_dump_expr(FILE *out, const ast_expr *e) {
+/* Literals, names and `..` as their source text; false for other kinds. */
+bool ast_print_leaf(FILE *out, const ast_expr *e) {
   switch (e->kind) {
   case AST_INT:
     fprintf(out, "%lld", e->ival);
@@ -108,6 +109,22 @@ void ast_dump_expr(FILE *out, const ast_expr *e) {
     break;
   case AST_ELLIPSIS:
     fputs("..", out);
+    break;
+  default:
+    return false;
+  }
+  return true;
+}
+
+void ast_dump_expr(FILE *out, const ast_expr *e) {
+  switch (e->kind) {
+  case AST_INT:
+  case AST_FLOAT:
+  case AST_STRING:
+  case AST_BOOL:
+  case AST_NAME:
+  case AST_ELLIPSIS:
+    ast_print_leaf(out, e);
     break;
   case AST_ERROR:
     fputs("(error)", out);

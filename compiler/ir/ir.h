@@ -74,6 +74,7 @@ typedef struct ir_attr {
   int trans_a, trans_b;
   int k, stride, pad;
   int schedule, steps; /* schedule: rt_ns_schedule */
+  int precision;       /* rt_ns_precision */
   unsigned axes;       /* bit i set: reduce axis i */
   int keepdims;
   int perm[IR_MAX_RANK];
@@ -92,7 +93,10 @@ typedef struct ir_node {
 } ir_node;
 
 /* Persistent tensors: parameters and optimizer state. */
-typedef enum { IR_PARAM, IR_STATE } ir_tensor_kind;
+/* IR_GRAD: the gradient of a weight between the entries of a
+ * data-parallel step (grad_step assigns it, apply_step reads it); not
+ * persistent state and never initialized. */
+typedef enum { IR_PARAM, IR_STATE, IR_GRAD } ir_tensor_kind;
 
 typedef enum {
   IR_INIT_ZEROS,
@@ -176,6 +180,7 @@ void ir_program_free(ir_program *p);
  * (duplicate name, bad shape). Names are shared by tensors, inputs and scalars. */
 int ir_param(ir_program *p, const char *name, int rank, const long *shape, ir_init init);
 int ir_state(ir_program *p, const char *name, int rank, const long *shape, ir_init init);
+int ir_grad(ir_program *p, const char *name, int rank, const long *shape);
 int ir_input(ir_program *p, const char *name, ir_dtype dtype, int rank, const long *shape);
 int ir_scalar(ir_program *p, const char *name);
 int ir_find_tensor(const ir_program *p, const char *name);
@@ -185,9 +190,9 @@ int ir_find_scalar(const ir_program *p, const char *name);
 ir_graph *ir_entry(ir_program *p, const char *name);
 ir_graph *ir_find_entry(const ir_program *p, const char *name);
 /* Adds the entry "init": scalar input "seed" (declared if missing) and one
- * assignment per persistent tensor from its ir_init. The random stream of a
- * tensor is its declaration index: values depend on the seed and the order
- * of declarations only. */
+ * assignment per persistent tensor (not IR_GRAD) from its ir_init. The
+ * random stream of a tensor is its declaration index among the persistent
+ * tensors: values depend on the seed and the order of declarations only. */
 ir_graph *ir_build_init(ir_program *p);
 
 /* Scalar output (rank-0 node). Returns 0, or -1 with a message in g->err. */
@@ -281,7 +286,8 @@ ir_node *ir_attention(ir_graph *g, ir_node *q, ir_node *k, ir_node *v, double sc
                       int causal); /* causal: Tq == Tk, query i sees keys 0..i */
 ir_node *ir_rope(ir_graph *g, ir_node *x, double base);
 ir_node *ir_embedding(ir_graph *g, ir_node *table, ir_node *tokens);
-ir_node *ir_polar_ns(ir_graph *g, ir_node *x, int schedule, int steps, double eps);
+/* precision: rt_ns_precision */
+ir_node *ir_polar_ns(ir_graph *g, ir_node *x, int schedule, int steps, double eps, int precision);
 ir_node *ir_polar_svd(ir_graph *g, ir_node *x);
 ir_node *ir_spectral_norm(ir_graph *g, ir_node *x);
 /* Tuple: part 0 the Lanczos estimate of spectral_norm(x) from the start

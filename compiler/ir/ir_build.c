@@ -390,11 +390,12 @@ ir_node *ir_embedding(ir_graph *g, ir_node *table, ir_node *tokens) {
   return pair(g, IR_EMBED, table, tokens);
 }
 
-ir_node *ir_polar_ns(ir_graph *g, ir_node *x, int schedule, int steps, double eps) {
+ir_node *ir_polar_ns(ir_graph *g, ir_node *x, int schedule, int steps, double eps, int precision) {
   ir_attr a = {0};
   a.schedule = schedule;
   a.steps = steps;
   a.value = eps;
+  a.precision = precision;
   return ir_node_new(g, IR_POLAR_NS, 1, &x, &a);
 }
 

@@ -30,6 +30,9 @@ static void attrs(FILE *out, const ir_program *p, const ir_node *n) {
     case OPS_F_SCHEDULE:
       fprintf(out, " %s=%s", at->name, ops_ns_schedule_name((int)v));
       break;
+    case OPS_F_PRECISION:
+      fprintf(out, " %s=%s", at->name, ops_ns_precision_name((int)v));
+      break;
     case OPS_F_FLAG_A:
     case OPS_F_FLAG_B:
       if (v != 0)
@@ -90,7 +93,11 @@ void ir_dump(const ir_program *p, FILE *out) {
   fprintf(out, "program %s\n", ir_dtype_name(p->real));
   for (int i = 0; i < p->ntensors; i++) {
     const ir_tensor_decl *t = &p->tensors[i];
-    fprintf(out, "  %s %s ", t->kind == IR_PARAM ? "param" : "state", t->name);
+    fprintf(out, "  %s %s ",
+            t->kind == IR_PARAM   ? "param"
+            : t->kind == IR_STATE ? "state"
+                                  : "grad",
+            t->name);
     shape(out, &t->shape);
     fputs(" init ", out);
     init_spec(out, &t->init);

@@ -125,6 +125,10 @@ int ir_state(ir_program *p, const char *name, int rank, const long *shape, ir_in
   return add_tensor(p, name, IR_STATE, rank, shape, init);
 }
 
+int ir_grad(ir_program *p, const char *name, int rank, const long *shape) {
+  return add_tensor(p, name, IR_GRAD, rank, shape, (ir_init){IR_INIT_ZEROS, 0, 0, 0});
+}
+
 int ir_input(ir_program *p, const char *name, ir_dtype dtype, int rank, const long *shape) {
   if (check_name(p, name) < 0 || check_shape(p, name, rank, shape) < 0)
     return -1;
@@ -207,7 +211,7 @@ void ir_set_loc(ir_graph *g, ir_loc loc) {
 const char *ir_error(const ir_graph *g) { return g->err; }
 
 /* Orthogonal init: generate [batch.., m, n] and permute into the layout. */
-static ir_node *init_orthogonal(ir_graph *g, ir_node *seed, int ti) {
+static ir_node *init_orthogonal(ir_graph *g, ir_node *seed, int ti, int stream) {
   const ir_tensor_decl *t = &g->prog->tensors[ti];
   int order[IR_MAX_RANK], n = 0, nmat = 0;
   for (int i = 0; i < t->shape.rank; i++)
@@ -224,7 +228,7 @@ static ir_node *init_orthogonal(ir_graph *g, ir_node *seed, int ti) {
   }
   ir_attr a = {0};
   a.value = t->init.a;
-  a.index = ti;
+  a.index = stream;
   a.target.rank = t->shape.rank;
   int perm[IR_MAX_RANK], identity = 1;
   for (int j = 0; j < n; j++) {
@@ -236,10 +240,10 @@ static ir_node *init_orthogonal(ir_graph *g, ir_node *seed, int ti) {
   return identity ? x : ir_permute(g, x, perm);
 }
 
-static ir_node *init_value(ir_graph *g, ir_node *seed, int ti) {
+static ir_node *init_value(ir_graph *g, ir_node *seed, int ti, int stream) {
   const ir_tensor_decl *t = &g->prog->tensors[ti];
   ir_attr a = {0};
-  a.index = ti;
+  a.index = stream;
   a.target = t->shape;
   a.value = t->init.a;
   a.value2 = t->init.b;
@@ -252,7 +256,7 @@ static ir_node *init_value(ir_graph *g, ir_node *seed, int ti) {
   case IR_INIT_UNIFORM:
     return ir_node_new(g, IR_RAND_UNIFORM, 1, &seed, &a);
   case IR_INIT_ORTHOGONAL:
-    return init_orthogonal(g, seed, ti);
+    return init_orthogonal(g, seed, ti, stream);
   }
   return NULL;
 }
@@ -265,8 +269,10 @@ ir_graph *ir_build_init(ir_program *p) {
   if (!g)
     return NULL;
   ir_node *seed = ir_scalar_ref(g, si);
-  for (int i = 0; i < p->ntensors; i++) {
-    ir_node *v = init_value(g, seed, i);
+  for (int i = 0, stream = 0; i < p->ntensors; i++) {
+    if (p->tensors[i].kind == IR_GRAD)
+      continue;
+    ir_node *v = init_value(g, seed, i, stream++);
     if (!v || ir_assign_add(g, i, v) < 0) {
       perr(p->err, "init of '%s': %s", p->tensors[i].name, g->err);
       return NULL;

@@ -212,6 +212,8 @@ typedef struct kp_entry {
 typedef struct kp_tensor {
   const char *name;
   int is_param; /* 1 parameter, 0 optimizer state */
+  int is_grad;  /* 1 a weight's gradient between the entries of a
+                   data-parallel step (IR_GRAD): not persistent state */
   int rank;
   long shape[KP_MAX_RANK];
   long count;

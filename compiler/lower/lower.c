@@ -348,6 +348,7 @@ static void lower_decls(kp_program *kp, const ir_program *p) {
     kp_tensor *k = &kp->tensors[i];
     k->name = ir_pool_strdup(kp->pool, t->name);
     k->is_param = t->kind == IR_PARAM;
+    k->is_grad = t->kind == IR_GRAD;
     k->rank = t->shape.rank;
     memcpy(k->shape, t->shape.d, sizeof k->shape);
     k->count = ir_numel(&t->shape);

@@ -70,6 +70,8 @@ double ops_attr_value(const ir_attr *a, ops_field f) {
     return a->steps;
   case OPS_F_SCHEDULE:
     return a->schedule;
+  case OPS_F_PRECISION:
+    return a->precision;
   case OPS_F_FLAG_A:
     return a->trans_a;
   case OPS_F_FLAG_B:

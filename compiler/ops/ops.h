@@ -123,9 +123,10 @@ typedef enum ops_field {
   OPS_F_STRIDE,
   OPS_F_PAD,
   OPS_F_STEPS,
-  OPS_F_SCHEDULE, /* a Newton-Schulz schedule (ops_ns_schedule_name) */
-  OPS_F_FLAG_A,   /* trans_a: printed by name when set */
-  OPS_F_FLAG_B    /* trans_b */
+  OPS_F_SCHEDULE,  /* a Newton-Schulz schedule (ops_ns_schedule_name) */
+  OPS_F_PRECISION, /* a Newton-Schulz precision (ops_ns_precision_name) */
+  OPS_F_FLAG_A,    /* trans_a: printed by name when set */
+  OPS_F_FLAG_B     /* trans_b */
 } ops_field;
 
 typedef struct ops_attr {
@@ -255,6 +256,9 @@ typedef struct ops_args {
    * call, [.., min(m, n)], and returns the tensor index (-1: failed). */
   int lanczos_steps;
   int (*lanczos_state)(void *ctx, int rank, const long *dims);
+  /* the precision of polar calls that name none ("bf16", "f32", "f64";
+   * NULL: the real type), set inside dualize(u, precision = p) */
+  const char *precision;
   /* polar(G) by SVD whatever its schedule (`duet dualcheck`) */
   bool polar_exact;
   /* aux_loss(x, loss): adds the scalar node to the training loss; NULL
@@ -329,5 +333,7 @@ ops_val ops_apply(ops_args *a);
 
 /* The name of a Newton-Schulz schedule (rt_kernels.h RT_NS_SCHEDULES). */
 const char *ops_ns_schedule_name(int schedule);
+/* "bf16", "f32" or "f64": the name of an rt_ns_precision. */
+const char *ops_ns_precision_name(int precision);
 
 #endif

@@ -20,7 +20,7 @@ enum {
   OPS_USE_TENSOR = 2 /* tensor function in forward/norm/dualize/optimizer bodies */
 };
 
-#define OPS_MAX_PARAMS 6
+#define OPS_MAX_PARAMS 8
 
 /* How a builtin is called: the variadic part of an OPS_BUILTIN entry, and
  * what sema knows of every builtin (sema_builtin). */

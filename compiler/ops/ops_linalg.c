@@ -205,12 +205,42 @@ static ops_val build_polar_exact(ops_args *a) {
   return ops_result(a, ir_polar_svd(a->g, t));
 }
 
-/* polar(G, steps, schedule): Newton-Schulz, or the SVD for the schedule
- * "exact" (so that a rule can take its method as a parameter) and when the
+static const char *const NS_PRECISIONS[RT_NS_PRECISIONS] = {"bf16", "f32", "f64"};
+
+const char *ops_ns_precision_name(int p) {
+  return p >= 0 && p < RT_NS_PRECISIONS ? NS_PRECISIONS[p] : "?";
+}
+
+/* The precision of polar's iteration: argument 3, else the enclosing
+ * dualize's, else the real type. Sets *p; false (reported) for another
+ * value. */
+static bool polar_precision(ops_args *a, const ir_node *t, rt_ns_precision *p) {
+  const ops_val *v = &a->arg[3];
+  const char *name = v->kind == OPS_V_STR ? v->s
+                     : a->precision       ? a->precision
+                     : t->dtype == IR_F64 ? "f64"
+                                          : "f32";
+  for (int i = 0; i < RT_NS_PRECISIONS && (v->kind == OPS_V_NONE || v->kind == OPS_V_STR); i++)
+    if (strcmp(name, NS_PRECISIONS[i]) == 0) {
+      *p = (rt_ns_precision)i;
+      return true;
+    }
+  ops_report(a, v->kind == OPS_V_NONE ? OPS_AT_CALL : 3,
+             "the precision of polar is \"bf16\", \"f32\" or \"f64\", got %s%s%s",
+             v->kind == OPS_V_NONE || v->kind == OPS_V_STR ? "\"" : "",
+             v->kind == OPS_V_NONE || v->kind == OPS_V_STR ? name : "a value that is no string",
+             v->kind == OPS_V_NONE || v->kind == OPS_V_STR ? "\"" : "");
+  return false;
+}
+
+/* polar(G, steps, schedule, precision): Newton-Schulz, or the SVD for the
+ * schedule "exact" (so that a rule can take its method as a parameter; the
+ * SVD runs in the real type whatever the precision) and when the
  * translation asks for the exact polar factor (a->polar_exact). */
 static ops_val build_polar(ops_args *a) {
   ir_node *t;
-  if (!ops_tensor_arg(a, 0, &t))
+  rt_ns_precision precision;
+  if (!ops_tensor_arg(a, 0, &t) || !polar_precision(a, t, &precision))
     return ops_err();
   const ops_val *s = &a->arg[2];
   const char *name = s->kind == OPS_V_NONE ? a->b->defaults[2].s : s->kind == OPS_V_STR ? s->s : "";
@@ -230,7 +260,7 @@ static ops_val build_polar(ops_args *a) {
     return ops_err();
   if (steps < 1 || steps > 100)
     return ops_report(a, 1, "polar needs 1 to 100 steps, got %lld", steps);
-  return ops_result(a, ir_polar_ns(a->g, t, sched, (int)steps, 1e-7));
+  return ops_result(a, ir_polar_ns(a->g, t, sched, (int)steps, 1e-7, (int)precision));
 }
 
 static ops_val build_spd_pow(ops_args *a) {

@@ -21,8 +21,13 @@ static int ctype_of(tok base, int ptr, ops_ctype *out) {
   static const struct {
     const char *name;
     ops_ctype t;
-  } scalars[] = {{"int", OPS_C_INT},   {"long", OPS_C_LONG},    {"size_t", OPS_C_SIZE},
-                 {"Real", OPS_C_REAL}, {"uint64_t", OPS_C_U64}, {"rt_ns_schedule", OPS_C_INT}};
+  } scalars[] = {{"int", OPS_C_INT},
+                 {"long", OPS_C_LONG},
+                 {"size_t", OPS_C_SIZE},
+                 {"Real", OPS_C_REAL},
+                 {"uint64_t", OPS_C_U64},
+                 {"rt_ns_schedule", OPS_C_INT},
+                 {"rt_ns_precision", OPS_C_INT}};
   if (ptr) {
     *out = OPS_C_PTR;
     return is(base, "Real") || is(base, "int32_t") ? 0 : -1;

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { NCOLS = 9 };
+enum { NCOLS = 10 };
 
-static const char *const headers[NCOLS] = {"weight", "shape",     "mass", "sens",   "share",
-                                           "lr_eff", "optimizer", "norm", "dualize"};
+static const char *const headers[NCOLS] = {"weight", "shape",     "mass",  "sens", "share",
+                                           "lr_eff", "optimizer", "polar", "norm", "dualize"};
 
 /* ---- cells: malloc'd strings ------------------------------------------- */
 
@@ -87,6 +87,119 @@ static char *lr_text(const sema_optimizer *o, double share) {
   return fmt("%.6g", mt_value_num(*lr) * (o->uses_dualize ? share : 1.0));
 }
 
+/* ---- the precision of Newton-Schulz ------------------------------------ */
+
+/* The distinct precisions of the polar calls of one weight's update. */
+typedef struct precisions {
+  const char *name[8];
+  int n;
+} precisions;
+
+static void add_precision(precisions *p, const char *name) {
+  for (int i = 0; i < p->n; i++)
+    if (strcmp(p->name[i], name) == 0)
+      return;
+  if (p->n < 8)
+    p->name[p->n++] = name;
+}
+
+/* The argument `name` (or positional argument `pos`) of a call, or NULL. */
+static const ast_expr *call_arg(const ast_expr *e, const char *name, int pos) {
+  for (int i = 0; i < e->call.nargs; i++)
+    if (e->call.args[i].name ? strcmp(e->call.args[i].name, name) == 0 : i == pos)
+      return e->call.args[i].value;
+  return NULL;
+}
+
+/* A precision argument as text: a string, or a parameter bound to one in
+ * `b` (the optimizer's arguments or the atom's parameters). */
+static const char *precision_value(const ast_expr *e, const mt_binding *b, int n) {
+  if (e->kind == AST_STRING)
+    return e->str.s;
+  if (e->kind == AST_NAME)
+    for (int i = 0; i < n; i++)
+      if (strcmp(b[i].name, e->name) == 0 && b[i].value.kind == MT_STRING)
+        return b[i].value.s;
+  return "?";
+}
+
+typedef struct walk {
+  const sema_optimizer *o;
+  const mt_node *atom;
+  precisions *out;
+} walk;
+
+static void walk_expr(const walk *k, const ast_expr *e, const char *dflt, int in_atom);
+
+/* polar(...) with the default `dflt` ("dtype": the program's real type),
+ * and dualize(u, precision = p), which walks the atom's rule with p. */
+static void walk_call(const walk *k, const ast_expr *e, const char *dflt, int in_atom) {
+  const mt_binding *b = in_atom ? k->atom->params : k->o->args;
+  const int nb = in_atom ? k->atom->nparams : k->o->nargs;
+  if (strcmp(e->call.name, "polar") == 0) {
+    const ast_expr *p = call_arg(e, "precision", 3);
+    const ast_expr *s = call_arg(e, "schedule", 2);
+    const char *sched = s ? precision_value(s, b, nb) : "muon";
+    add_precision(k->out, strcmp(sched, "exact") == 0 ? "svd"
+                          : p                         ? precision_value(p, b, nb)
+                                                      : dflt);
+  } else if (strcmp(e->call.name, "polar_exact") == 0) {
+    add_precision(k->out, "svd");
+  } else if (!in_atom && strcmp(e->call.name, "dualize") == 0) {
+    const ast_expr *p = call_arg(e, "precision", -1);
+    walk_expr(k, k->atom->dualize->value, p ? precision_value(p, b, nb) : dflt, 1);
+  }
+  for (int i = 0; i < e->call.nargs; i++)
+    walk_expr(k, e->call.args[i].value, dflt, in_atom);
+}
+
+static void walk_expr(const walk *k, const ast_expr *e, const char *dflt, int in_atom) {
+  switch (e->kind) {
+  case AST_UNARY:
+    walk_expr(k, e->unary.operand, dflt, in_atom);
+    break;
+  case AST_BINARY:
+    walk_expr(k, e->binary.lhs, dflt, in_atom);
+    walk_expr(k, e->binary.rhs, dflt, in_atom);
+    break;
+  case AST_TERNARY:
+    walk_expr(k, e->ternary.cond, dflt, in_atom);
+    walk_expr(k, e->ternary.then_e, dflt, in_atom);
+    walk_expr(k, e->ternary.else_e, dflt, in_atom);
+    break;
+  case AST_CALL:
+    walk_call(k, e, dflt, in_atom);
+    break;
+  case AST_TUPLE:
+  case AST_LIST:
+    for (int i = 0; i < e->list.n; i++)
+      walk_expr(k, e->list.items[i], dflt, in_atom);
+    break;
+  default:
+    break;
+  }
+}
+
+/* The precisions of the Newton-Schulz products in w's update: "bf16",
+ * "f32", "f64", "dtype" (the program's real type), "svd" (the exact
+ * factor); "-" when it has none. */
+static char *polar_text(const sema_optimizer *o, const mt_weight *w) {
+  precisions p = {.n = 0};
+  const walk k = {o, w->atom, &p};
+  for (int i = 0; i < o->decl->nitems; i++) {
+    const ast_item *it = o->decl->items[i];
+    if (it->kind == AST_ITEM_LET || it->kind == AST_ITEM_ASSIGN)
+      walk_expr(&k, it->value, "dtype", 0);
+  }
+  if (p.n == 0)
+    return fmt("-");
+  sink s;
+  FILE *f = sink_open(&s);
+  for (int i = 0; i < p.n; i++)
+    fprintf(f, "%s%s", i ? ", " : "", p.name[i]);
+  return sink_close(&s);
+}
+
 static void fill_row(char **row, const sema_experiment *x, const mt_weight *w) {
   const mt_node *a = w->atom;
   const sema_optimizer *o = x->weight_opt[w->index];
@@ -98,8 +211,9 @@ static void fill_row(char **row, const sema_experiment *x, const mt_weight *w) {
   row[4] = fmt("%.6g", a->share);
   row[5] = lr_text(o, a->share);
   row[6] = fmt("%s", o->decl->name);
-  row[7] = a->norm->kind == AST_ITEM_DEFINE ? define_text(a->norm) : expr_text(a->norm->value);
-  row[8] = define_text(a->dualize);
+  row[7] = polar_text(o, w);
+  row[8] = a->norm->kind == AST_ITEM_DEFINE ? define_text(a->norm) : expr_text(a->norm->value);
+  row[9] = define_text(a->dualize);
 }
 
 static void print_table(FILE *out, char **cells, int rows) {

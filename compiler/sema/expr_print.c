@@ -78,22 +78,12 @@ static void print_list(FILE *out, ast_expr **items, int n) {
 static void print_inner(FILE *out, const ast_expr *e) {
   switch (e->kind) {
   case AST_INT:
-    fprintf(out, "%lld", e->ival);
-    break;
   case AST_FLOAT:
-    ast_print_float(out, e->fval);
-    break;
   case AST_STRING:
-    ast_print_string(out, e->str.s, e->str.len);
-    break;
   case AST_BOOL:
-    fputs(e->bval ? "true" : "false", out);
-    break;
   case AST_NAME:
-    fputs(e->name, out);
-    break;
   case AST_ELLIPSIS:
-    fputs("..", out);
+    ast_print_leaf(out, e);
     break;
   case AST_ERROR:
     fputs("<error>", out);

@@ -47,6 +47,7 @@ sema_experiment *sema_build_experiment(sema_result *r, const ast_decl *exp, int 
                                        const sema_override *overrides) {
   sema_ctx c;
   sema_ctx_init(&c, r);
+  c.files = true;
   return sema_build(&c, exp, noverrides, overrides);
 }
 

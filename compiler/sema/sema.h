@@ -80,7 +80,9 @@ typedef struct sema_data {
   int nargs;
   mt_binding *args; /* the arguments given, named by parameter */
   diag_loc loc;
-  long long seed; /* the experiment's: synthetic sources draw from it */
+  long long seed;                     /* the experiment's: synthetic sources draw from it */
+  const struct host_example *example; /* its example shape once checked (from
+                                         the files of file sources) */
 } sema_data;
 
 /* A checked data binding as a binding of the data-source table

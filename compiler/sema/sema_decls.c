@@ -95,8 +95,12 @@ static bool check_call(body_ctx *b, const ast_expr *e) {
   if (b->allow_dualize && strcmp(e->call.name, "dualize") == 0 &&
       scope_find(b->sc, "dualize") < 0) {
     b->called_dualize = true;
-    if (e->call.nargs != 1 || e->call.args[0].name) {
-      diag_error(c->d, e->call.name_loc, "dualize takes one positional argument, got %d",
+    const bool precision = e->call.nargs == 2 && e->call.args[1].name &&
+                           strcmp(e->call.args[1].name, "precision") == 0;
+    if ((e->call.nargs != 1 && !precision) || e->call.args[0].name) {
+      diag_error(c->d, e->call.name_loc,
+                 "dualize takes one positional argument and an optional 'precision = ...', got "
+                 "%d arguments",
                  e->call.nargs);
       return false;
     }

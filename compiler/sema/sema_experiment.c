@@ -76,11 +76,12 @@ sema_experiment *sema_build(sema_ctx *c, const ast_decl *exp, int nov, const sem
   sema_settings st = {0};
   bool ok = sema_read_settings(c, exp, &st);
   for (int i = 0; i < nov; i++)
-    ok = sema_apply_override(c, &st, &ov[i]) && ok;
+    if (strncmp(ov[i].key, "data.", 5) != 0) /* those go to the data bindings */
+      ok = sema_apply_override(c, &st, &ov[i]) && ok;
   sema_experiment *x = arena_alloc(c->a, sizeof *x);
   x->decl = exp;
   x->name = exp->name;
-  ok = sema_bind_all_data(c, exp, x) && ok;
+  ok = sema_bind_all_data(c, exp, x, nov, ov) && ok;
   ok = required(c, exp, &st, SETTING_MODEL, "model = MLP(784, 512, 10)") && ok;
   ok = required(c, exp, &st, SETTING_LOSS, "loss = cross_entropy") && ok;
   ok = required(c, exp, &st, SETTING_OPTIMIZER, "optimizer = Dual(lr = 0.05)") && ok;

@@ -109,6 +109,9 @@ typedef struct sema_ctx {
   diag_ctx *d;
   const ast_program *prog;
   sema_result *res;
+  bool files; /* data bindings read their files (shapes from the files):
+                 when an experiment is built to run, not in the whole-program
+                 check, where --set may not have replaced them yet */
   int nsyms;
   sema_sym *syms; /* arena-owned, one per named declaration */
   /* model expansion state (one model at a time) */
@@ -166,7 +169,7 @@ bool sema_to_mt(sv v, mt_value *out);
  * binding's arguments against the table (false after reporting). */
 void sema_data_builtin(int i, sema_builtin *out);
 int sema_data_builtin_count(void);
-bool sema_check_data(sema_ctx *c, const sema_data *d);
+bool sema_check_data(sema_ctx *c, sema_data *d);
 
 /* sema_decls.c: checks of every declaration (bodies, items, recursion). */
 void sema_check_decls(sema_ctx *c);
@@ -211,7 +214,11 @@ const sema_builtin *sema_want_builtin(sema_ctx *c, const ast_expr *e, unsigned u
                                       const char *what);
 
 /* sema_data.c: the experiment's `data` items into x->data. */
-bool sema_bind_all_data(sema_ctx *c, const ast_decl *exp, sema_experiment *x);
+/* The experiment's data bindings, with the overrides `data.PARAM = v`
+ * (every binding whose source has PARAM) and `data.NAME.PARAM = v` among
+ * ov (the others are ignored here). */
+bool sema_bind_all_data(sema_ctx *c, const ast_decl *exp, sema_experiment *x, int nov,
+                        const sema_override *ov);
 
 /* sema_optimizers.c: the default optimizer (`optimizer = e`), the
  * experiment's `optimizer for` groups, and, once the model exists, the

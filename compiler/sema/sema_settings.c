@@ -203,7 +203,8 @@ static void no_such_param(sema_ctx *c, const sema_override *ov, const char *sett
 
 /* `setting = v`; `setting.param = v` (in every call written in the
  * setting's expression that has the parameter); `setting.Name.param = v`
- * (in every call of Name there); `param = v` (as model.param). */
+ * (in every call of Name there); `param = v` (as model.param). `data.*`
+ * keys are the data bindings' (sema_bind_all_data). */
 bool sema_apply_override(sema_ctx *c, sema_settings *st, const sema_override *ov) {
   const char *parts[4];
   int n = split_key(c, ov->key, parts);
@@ -216,6 +217,12 @@ bool sema_apply_override(sema_ctx *c, sema_settings *st, const sema_override *ov
       parts[1] = parts[0];
       n = 2;
     }
+  }
+  if (k < 0 && strcmp(parts[0], "data") == 0) { /* data.PARAM reaches sema_bind_all_data */
+    diag_error(c->d, ov->loc, "'%s' cannot be set: write data.param or data.name.param", ov->key);
+    diag_hint(c->d, "e.g. data.intensity=2 (every data binding whose source has 'intensity') or "
+                    "data.train.intensity=2");
+    return false;
   }
   if (k < 0) {
     diag_error(c->d, ov->loc, "unknown experiment setting '%s'", parts[0]);

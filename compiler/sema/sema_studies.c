@@ -31,7 +31,9 @@ static void check_axis(sema_ctx *c, const ast_decl *exp, const ast_axis *ax) {
         diag_error(c->d, ax->keys[k].loc, "'%s' is varied twice in this axis", ax->keys[k].key);
         keys_ok = false;
       }
-    keys_ok = sema_apply_override(c, &st, &ov[k]) && keys_ok;
+    /* data.* keys are checked against the data bindings by sema_build */
+    if (strncmp(ov[k].key, "data.", 5) != 0)
+      keys_ok = sema_apply_override(c, &st, &ov[k]) && keys_ok;
   }
   if (!keys_ok)
     return;

@@ -8,7 +8,7 @@
  *
  *   predict [--weights FILE | --embedded] [--threads N] [--repeat K]
  *           [--predictions OUT] [--scores OUT]
- *           (--idx IMAGES [LABELS] | --raw EXAMPLES [LABELS] | --text FILE)
+ *           (--idx IMAGES [LABELS] | --raw EXAMPLES [LABELS] | --text FILE | --data NAME)
  *
  * --idx: IDX files (gzip or plain): images [n, rows, cols], normalized as
  *   the experiment's training data, and labels [n].
@@ -58,12 +58,12 @@ static int parse(host_predict_opts *o, int *embedded, int argc, char **argv) {
     if (n == 0)
       return fail("unknown argument '%s'\nusage: predict [--weights FILE | --embedded] "
                   "[--threads N] [--repeat K] [--predictions OUT] [--scores OUT]\n"
-                  "  (--idx IMAGES [LABELS] | --raw EXAMPLES [LABELS] | --text FILE)",
+                  "  (--idx IMAGES [LABELS] | --raw EXAMPLES [LABELS] | --text FILE | --data NAME)",
                   argv[i]);
     i += n;
   }
   if (!o->kind)
-    return fail("no examples given (--idx, --raw or --text)");
+    return fail("no examples given (--idx, --raw, --text or --data)");
   if (*embedded && !MODEL_EMBEDDED_WEIGHTS)
     return fail("--embedded: this program was emitted without --embed-weights");
   if (!o->weights && !(*embedded || MODEL_EMBEDDED_WEIGHTS))
@@ -82,15 +82,38 @@ static int load_weights(model *m, const host_predict_opts *o) {
 #endif
 }
 
-/* What one example of the training data looks like. */
+/* What one example of the training data looks like, as the program was
+ * compiled for it (the training files need not be here). */
 static int train_example(host_example *ex) {
+  *ex = model_experiment_info.example;
+  return ex->source && *ex->source ? 0 : fail("the experiment has no training data");
+}
+
+/* The experiment's binding called name, or NULL. */
+static const host_binding *binding(const char *name) {
   const host_experiment *e = &model_experiment_info;
-  for (int i = 0; i < e->ndata; i++) {
-    rt_error err, hint;
-    if (strcmp(e->data[i].name, "train") == 0)
-      return host_binding_check(&e->data[i], ex, &err, &hint) ? fail("%s", err.msg) : 0;
+  for (int i = 0; i < e->ndata; i++)
+    if (strcmp(e->data[i].name, name) == 0)
+      return &e->data[i];
+  return NULL;
+}
+
+/* --data's binding, and the training set's normalization from the weights
+ * file's metadata. */
+static int prepare(host_predict_opts *o, const host_example *shape, host_norm *norm) {
+  if (!strcmp(o->kind, "--data")) {
+    if (!(o->binding = binding(o->examples)))
+      return fail("the experiment has no data '%s'", o->examples);
+    o->env = (host_load_env){.seed = model_experiment_info.seed};
   }
-  return fail("the experiment has no training data");
+  rt_st_file w = {0};
+  rt_error err;
+  int rc = o->weights && rt_safetensors_read(&w, o->weights, &err) < 0 ? -1 : 0;
+  if (rc == 0)
+    rc = host_predict_norm(norm, o->weights ? &w : NULL, binding("train"), shape, &err);
+  rt_st_file_free(&w);
+  o->norm = norm;
+  return rc < 0 ? fail("%s", err.msg) : 0;
 }
 
 int main(int argc, char **argv) {
@@ -103,6 +126,9 @@ int main(int argc, char **argv) {
   rt_error err;
   if (rc == 0)
     rc = train_example(&shape);
+  host_norm norm = {0};
+  if (rc == 0)
+    rc = prepare(&o, &shape, &norm);
   if (rc == 0 && host_examples_load(&ex, &o, &shape, &err) < 0)
     rc = fail("%s", err.msg);
   if (rc == 0 && !(m = model_create()))
@@ -116,5 +142,6 @@ int main(int argc, char **argv) {
   }
   model_free(m);
   host_examples_free(&ex);
+  host_norm_free(&norm);
   return rc;
 }

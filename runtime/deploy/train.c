@@ -10,13 +10,15 @@
  *   train [--steps N | --epochs N] [--stop-after N] [--log-every N]
  *         [--out DIR | --resume DIR [--extend-steps N]] [--init-from RUN_DIR]
  *         [--checkpoint-every N] [--checkpoint-every-s S] [--log-format LIST]
- *         [--dump-batches DIR] [--data-dir DIR] [--threads N] [--quiet]
+ *         [--dump-batches DIR] [--data-dir DIR] [--threads N]
+ *         [--gemm openblas|onednn] [--quiet]
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_dist.h"
 #include "host_train.h"
 #include "model.h"
 #include "rt_io.h"
@@ -38,7 +40,7 @@ static int fail(const char *fmt, ...) {
   "usage: train [--steps N | --epochs N] [--stop-after N] [--log-every N]\n" \
   "  [--out DIR | --resume DIR [--extend-steps N]] [--init-from RUN_DIR]\n"  \
   "  [--checkpoint-every N] [--checkpoint-every-s S] [--log-format LIST]\n"  \
-  "  [--dump-batches DIR] [--data-dir DIR] [--threads N] [--quiet]"
+  "  [--dump-batches DIR] [--data-dir DIR] [--threads N] [--gemm openblas|onednn] [--quiet]"
 
 static int parse(host_run_opts *o, host_load_env *env, int argc, char **argv) {
   for (int i = 1; i < argc;) {
@@ -71,10 +73,12 @@ int main(int argc, char **argv) {
   host_load_env env = {.seed = e->seed};
   host_sets sets = {0};
   model *m = NULL;
-  int rc = parse(&o, &env, argc, argv);
-  if (rc == 0 && o.threads > 0)
-    model_set_threads((int)o.threads);
+  int rc = host_dist_start("train"); /* one process: this program is built without MPI */
+  if (rc == 0)
+    rc = parse(&o, &env, argc, argv);
   rt_error err, hint;
+  if (rc == 0 && host_run_opts_apply(&o, &err) < 0)
+    rc = fail("%s", err.msg);
   int failed;
   if (rc == 0 && host_sets_load(&sets, e, &env, &failed, &err, &hint) < 0) {
     rc = fail("%s", err.msg);

@@ -72,7 +72,7 @@ static void test_ad_errors(check_ctx *t) {
   int w = tc_decl(p, ir_param(p, "W", 2, (long[]){4, 3}, (ir_init){0}));
   ir_graph *g = ir_entry(p, "f");
   ir_node *W = ir_tensor_ref(g, w), *grad;
-  ir_node *loss = ir_sum_all(g, ir_polar_ns(g, W, 0, 5, 1e-7));
+  ir_node *loss = ir_sum_all(g, ir_polar_ns(g, W, 0, 5, 1e-7, 2));
   check(t,
         ad_grad(g, loss, 1, &W, &grad) == -1 &&
             strcmp(ir_error(g), "autodiff: polar_ns has no gradient, but the loss depends on it") ==

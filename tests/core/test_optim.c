@@ -137,31 +137,47 @@ static void check_optimizer(check_ctx *t, const char *name, opt_prog *o, int nst
   printf("%-28s %d steps, max relative error %.2e\n", name, STEPS, worst);
 }
 
-/* W := W - lr * polar_ns(G) for a batch of 2 matrices, against rt_polar_ns. */
-static void check_polar(check_ctx *t, int m, int n) {
+/* W := W - lr * polar_ns(G) in precision p for a batch of 2 matrices of
+ * an f32 program, against rt_polar_ns_bf16_f32 (bf16), rt_polar_ns_f32
+ * (f32) and, rounded, rt_polar_ns_f64 on the same matrices (f64). */
+static void check_polar(check_ctx *t, int m, int n, rt_ns_precision prec) {
   ir_program *p = ir_program_new(IR_F32);
   long s[3] = {2, m, n};
   int W = tc_decl(p, ir_param(p, "W", 3, s, (ir_init){IR_INIT_ZEROS, 0, 0, 0}));
   int iG = tc_decl(p, ir_input(p, "G", IR_F32, 3, s));
   ir_graph *g = ir_entry(p, "step");
-  ir_node *X = ir_polar_ns(g, ir_input_ref(g, iG), RT_NS_MUON5, 5, 1e-7);
+  ir_node *X = ir_polar_ns(g, ir_input_ref(g, iG), RT_NS_MUON5, 5, 1e-7, prec);
   ir_assign_add(g, W, tc_ok(g, ir_sub(g, ir_tensor_ref(g, W), ir_scale(g, 0.05, X))));
   core_exe *exe = tc_compile(p);
   char *arena = core_arena_alloc(exe);
   long cnt = 2L * m * n;
   float *Wv = core_tensor_data(exe, arena, "W", NULL);
   float *G = malloc(sizeof(float) * (size_t)cnt), *ref = malloc(sizeof(float) * (size_t)cnt);
-  float *ws = malloc(sizeof(float) * rt_polar_ns_ws_f32(m, n));
+  float *ws = malloc(sizeof(float) * rt_polar_ns_bf16_ws_f32(m, n) +
+                     sizeof(double) * rt_polar_ns_ws_f64(m, n));
   tc_fill_f(t, Wv, cnt, -1, 1);
   tc_fill_f(t, G, cnt, -1, 1);
-  rt_polar_ns_f32(G, ref, 2, m, n, RT_NS_MUON5, 5, 1e-7f, ws);
+  if (prec == RT_NS_F64) {
+    double *g = malloc(sizeof(double) * (size_t)cnt);
+    for (long i = 0; i < cnt; i++)
+      g[i] = G[i];
+    rt_polar_ns_f64(g, g, 2, m, n, RT_NS_MUON5, 5, 1e-7, (double *)ws);
+    for (long i = 0; i < cnt; i++)
+      ref[i] = (float)g[i];
+    free(g);
+  } else {
+    (prec == RT_NS_BF16 ? rt_polar_ns_bf16_f32 : rt_polar_ns_f32)(G, ref, 2, m, n, RT_NS_MUON5, 5,
+                                                                  1e-7f, ws);
+  }
   for (long i = 0; i < cnt; i++)
     ref[i] = Wv[i] - 0.05f * ref[i];
   void *in[1] = {G};
   core_run(exe, 0, arena, in, NULL, NULL);
   double err = max_rel(Wv, ref, cnt);
-  check(t, err <= 1e-6, "polar_ns step [2, %d, %d]: max relative error %g", m, n, err);
-  printf("polar_ns step [2, %d, %d]: max relative error %.2e\n", m, n, err);
+  static const char *const names[] = {"bf16", "f32", "f64"};
+  check(t, err <= 1e-6, "polar_ns %s step [2, %d, %d]: max relative error %g", names[prec], m, n,
+        err);
+  printf("polar_ns %s step [2, %d, %d]: max relative error %.2e\n", names[prec], m, n, err);
   free(G);
   free(ref);
   free(ws);
@@ -182,7 +198,9 @@ int main(void) {
   build_adamw(&o, 0);
   check_optimizer(&t, "AdamW (no bias correction)", &o, 2, 0);
   release(&o);
-  check_polar(&t, 16, 24);
-  check_polar(&t, 24, 16);
+  for (int p = 0; p < RT_NS_PRECISIONS; p++) {
+    check_polar(&t, 16, 24, (rt_ns_precision)p);
+    check_polar(&t, 24, 16, (rt_ns_precision)p);
+  }
   return check_done(&t, "test_optim");
 }

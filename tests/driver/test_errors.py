@@ -67,4 +67,7 @@ expect(["run", "--resume", "none"], 1,
 expect(["run", src, "--steps", "x"], 1,
        "duet: error: --steps needs a non-negative integer, got 'x'\n"
        "  hint: run 'duet run --help' for usage\n", "a bad option value")
+expect(["run", src, "--gemm", "mkl"], 1,
+       "duet: error: --gemm is openblas or onednn, got 'mkl'\n"
+       "  hint: run 'duet run --help' for usage\n", "an unknown GEMM backend")
 t.done()

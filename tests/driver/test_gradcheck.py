@@ -1,6 +1,6 @@
 """test_gradcheck.py - `duet gradcheck` on correct gradients: it must not
 fail on them, and its numbers must hold together.
-  - every example (but kjv_gpt and kjv_moe, a minute of evaluations: see
+  - every example (but the KJV GPTs, a minute of evaluations each: see
     docs/commands.md) passes: exit 0, one row per weight, no weight wrong,
     the summary counts the rows' verdicts, every resolved weight's relative
     error within the bound the header states (tol + 10 x its
@@ -17,6 +17,8 @@ compiled, deliberately perturbed gradients by test_gradcheck_verdict.c."""
 import glob
 import os
 import re
+import subprocess
+import sys
 
 from drvtest import EXAMPLES, HERE, Test
 
@@ -25,9 +27,11 @@ ROW = re.compile(r"^(model\S*)\s+\[([0-9, ]+)\]\s+(\S+)\s+(\S+)\s+(\S+)\s+(ok|WR
 HEADER = re.compile(r"above (\S+) relative \+ (\S+) x the estimated")
 SUMMARY = re.compile(r"^(\d+) weights?: (\d+) ok, (\d+) too small to resolve, (\d+) wrong; "
                      r".*: (ok|FAILED)$", re.M)
-WEIGHTS = {"compare_optimizers": 3, "cycle_task": 8, "fashion_cnn": 4, "fashion_mlp": 3,
-           "toy_deep_linear": 2, "toy_linreg": 1, "toy_logreg": 1, "toy_quadratic": 1}
-SLOW = {"kjv_gpt", "kjv_moe"}
+WEIGHTS = {"compare_optimizers": 3, "cycle_task": 8, "cycle_task_n": 8, "fashion_cnn": 4,
+           "fashion_mlp": 3, "linear_attention_heads": 3, "lr_transfer": 3, "own_arrays": 3,
+           "own_text": 14, "routing_task": 3, "spurious_pixel": 3, "toy_deep_linear": 2,
+           "toy_linreg": 1, "toy_logreg": 1, "toy_quadratic": 1}
+SLOW = {"adam_bias_correction", "kjv_gpt", "kjv_moe", "kjv_optimizers"}
 
 t = Test("test_gradcheck")
 
@@ -65,8 +69,13 @@ def gradcheck(name, src, *args, fine=True):
 examples = {os.path.basename(f)[:-5]: f for f in glob.glob(os.path.join(EXAMPLES, "*.duet"))}
 t.check(set(examples) == set(WEIGHTS) | SLOW, "every example is listed", sorted(examples),
         sorted(set(WEIGHTS) | SLOW))
+# own_arrays reads the arrays its script writes (here into the work directory)
+subprocess.run([sys.executable, os.path.join(EXAMPLES, "own_arrays.py"), t.path("own_arrays")],
+               check=True, capture_output=True)
+ARGS = {"own_arrays": ["--set", f'data.x="{t.path("own_arrays", "x.npy")}"',
+                       "--set", f'data.y="{t.path("own_arrays", "y.npy")}"']}
 for name, nweights in sorted(WEIGHTS.items()):
-    rows = gradcheck(name, examples[name])
+    rows = gradcheck(name, examples[name], *ARGS.get(name, []))
     t.check(len(rows) == nweights, f"{name}: one row per weight", nweights, len(rows))
     t.check(all(r[3] == "ok" for r in rows.values()), f"{name}: every weight resolved and ok",
             "ok", {w: r[3] for w, r in rows.items() if r[3] != "ok"})

@@ -37,6 +37,7 @@ PARSERS = {
 }
 # Options the parser of cmd_run.c matches only for `duet run`.
 RUN_ONLY = {"--resume", "--extend-steps"}
+STUDY_ONLY = {"--metric"}  # compare and sweep
 
 
 def duet(*args):
@@ -93,6 +94,8 @@ for cmd in commands:
     parsed = parsed_options(PARSERS[cmd])
     if cmd != "run":
         parsed -= RUN_ONLY
+    if cmd not in ("compare", "sweep"):
+        parsed -= STUDY_ONLY
     missing = sorted(parsed - set(helps[cmd]) - {"--help"})
     t.equal(f"duet {cmd}: every option its parser reads is in its help", [], missing)
 
@@ -114,11 +117,14 @@ for cmd in commands:
         t.check("unknown option" not in p.stderr, f"duet {cmd} accepts {opt}", "accepted",
                 p.stderr.strip())
 
+p = duet("run", "x.duet", "--metric", "train_loss")
+t.check(p.stderr.startswith("duet: error: unknown option '--metric'\n"), "run refuses --metric",
+        "duet: error: unknown option '--metric'", p.stderr)
 t.equal("run --help lists --stdlib, --stop-after, --log-every and --log-format", True,
         {"--stdlib", "--stop-after", "--log-every", "--log-format"} <= set(helps["run"]))
 for cmd in ("compare", "sweep"):
-    t.equal(f"{cmd}: the options of run but --resume and --extend-steps",
-            set(helps["run"]) - RUN_ONLY, set(helps[cmd]))
+    t.equal(f"{cmd}: the options of run but --resume and --extend-steps, and --metric",
+            set(helps["run"]) - RUN_ONLY | STUDY_ONLY, set(helps[cmd]))
     for opt in sorted(RUN_ONLY):
         p = duet(cmd, "x.duet", opt, "rundir")
         t.check(p.stderr.startswith(f"duet: error: unknown option '{opt}'\n"), f"{cmd} refuses {opt}",
@@ -177,6 +183,7 @@ for cmd in commands:
 t.equal("run: a .duet file or a directory", ["a.duet", "rundir"], complete("run", ""))
 t.equal("plot: directories", ["rundir"], complete("plot", ""))
 t.equal("--dtype: its values", ["f32", "f64"], complete("run", "a.duet", "--dtype", ""))
+t.equal("--gemm: its values", ["onednn", "openblas"], complete("run", "a.duet", "--gemm", ""))
 t.equal("--log-format: the next item of the list", ["csv,tensorboard"],
         complete("run", "a.duet", "--log-format", "csv,t"))
 t.equal("--steps: no completion for a number", [], complete("run", "a.duet", "--steps", ""))

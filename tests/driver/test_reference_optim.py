@@ -22,7 +22,9 @@ stdlib/optim.duet:
          of the orthogonalized memories by up to 1e4 where a pixel's
          gradient is zero (measured 2.3e-5 relative in float32, 1.2e-13 in
          float64).
-duet runs them from its own initial weights (a --steps 0 checkpoint) and on
+Dual runs its Newton-Schulz products on bf16 operands by default; here it
+runs them in the dtype of the run (precision = "f64" / "f32"), as the
+reference does. duet runs them from its own initial weights (a --steps 0 checkpoint) and on
 the batches it dumps (--dump-batches), in float64 (--dtype f64), where
 weights and optimizer state must agree to 1e-10 relative (the losses, as
 printed with 9 digits, to 1e-8), and in float32, where losses, weights and
@@ -191,6 +193,8 @@ for dtype, tol in TOLERANCE.items():
 
     for k, (opt, (rule, shares)) in enumerate(VARIANTS):
         vtol = TOLERANCE_M3_F32 if dtype == "f32" and opt.startswith("M3") else tol
+        if opt.startswith("Dual("):
+            opt = f'{opt[:-1]}, precision = "{dtype}")'
         out = f"run{k}-{dtype}"
         dump = ["--dump-batches", "batches"] if not os.path.exists(t.path("batches")) else []
         t.duet_run("run", SRC, "--set", f"optimizer={opt}", "--steps", str(STEPS), "--dtype",

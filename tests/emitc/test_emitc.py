@@ -4,8 +4,10 @@
     warning with gcc and with clang, each with OpenBLAS and portable;
   - the emitted train program of both OpenBLAS builds (the training host
     of `duet run` on the emitted model) writes the run directory of a
-    shortened `duet run` of the same experiment (same seed, data,
-    schedule): every loss, norm and evaluation of metrics.jsonl and every
+    shortened `duet run --gemm openblas` of the same experiment (same seed,
+    data, schedule), and that of the gcc build with oneDNN (BLAS=openblas
+    ONEDNN=1) the run directory of `duet run` on its default backend
+    (oneDNN): every loss, norm and evaluation of metrics.jsonl and every
     tensor of the final checkpoint bit for bit, the checkpoint's metadata,
     summary.json but for its timing fields, the same files;
     the portable builds train too slowly for the suite (their one-sided
@@ -163,8 +165,13 @@ elif case["file"] == "fashion_mnist":
                 f"{FASHION}/t10k-labels-idx1-ubyte.gz"]
 
 # ---- duet run, duet emit-c and duet predict ----------------------------------------
-run([t.duet, "run", source, case["exp"], *sets, "--steps", str(steps), "--log-every", "1",
-     "--out", t.path("run"), "--quiet"], "duet run")
+for gemm in ("onednn", "openblas"):
+    run([t.duet, "run", source, case["exp"], *sets, "--steps", str(steps), "--log-every", "1",
+         "--out", t.path(f"run-{gemm}"), "--quiet", "--gemm", gemm], f"duet run --gemm {gemm}")
+with open(t.path("run-onednn", "summary.json")) as f:
+    gemm = json.load(f)["gemm"]
+t.check(gemm.startswith("onednn "), "duet run --gemm onednn: summary.json names oneDNN's kernels",
+        "onednn ...", gemm)
 run([t.duet, "emit-c", source, case["exp"], *sets, "-o", t.path("c")], "duet emit-c")
 with open(t.path("c", "model.c")) as f:
     model_c = f.read()
@@ -174,8 +181,8 @@ phases = [f"train_step_{p}(arena, inputs, scalars, outputs);"
 at = [model_c.find(c) for c in phases]
 t.check(all(i > 0 for i in at) and at == sorted(at),
         "model.c: train_step calls forward, backward, step", phases, at)
-checkpoint = t.path("run", "model.safetensors")
-want_metrics = t.path("run", "metrics.jsonl")
+checkpoint = t.path("run-openblas", "model.safetensors")
+want_metrics = t.path("run-openblas", "metrics.jsonl")
 predicts = case.get("predict", True)
 jit = None
 if predicts:
@@ -210,6 +217,7 @@ def overlay(src, dst):
 
 
 def build(name, cc, blas, src="c", base=None):
+    """blas: None (portable), "openblas" or "onednn" (OpenBLAS and oneDNN)."""
     """A build of the emitted dir src in a directory of its own, or (base)
     over the files and objects of an earlier build; checks the flags and
     that no warning was printed."""
@@ -218,7 +226,8 @@ def build(name, cc, blas, src="c", base=None):
         overlay(t.path(src), t.path(name))
     else:
         shutil.copytree(t.path(src), t.path(name))
-    args = ["make", "-C", t.path(name), "-j2", f"CC={cc}"] + (["BLAS=openblas"] if blas else [])
+    args = ["make", "-C", t.path(name), "-j2", f"CC={cc}"] + (["BLAS=openblas"] if blas else []) \
+        + (["ONEDNN=1"] if blas == "onednn" else [])
     out = run(args, f"build {name}")
     compiles = [line for line in out.splitlines() if " -c " in line]
     t.check(compiles and all(all(f in line.split() for f in FLAGS) for line in compiles),
@@ -248,15 +257,16 @@ def predict(d, what, args, cwd=None):
 
 
 for cc_name, cc in (("gcc", "gcc"), ("clang", clang)):
-    for blas in (True, False):
-        name = f"{cc_name}-{'openblas' if blas else 'portable'}"
+    for blas in ("onednn", "openblas", None)[cc_name != "gcc":]:
+        name = f"{cc_name}-{blas or 'portable'}"
         d = build(name, cc, blas)
         if blas:
+            want = t.path(f"run-{blas}")
             run([os.path.join(d, "train"), "--steps", str(steps), "--log-every", "1", "--out",
                  t.path(name + "-run"), "--quiet"], f"{name} train", cwd=d)
-            compare_metrics(t.path(name + "-run", "metrics.jsonl"), want_metrics,
-                            f"{name} train")
-            compare_run_dirs(t.path(name + "-run"), t.path("run"), f"{name} train")
+            compare_metrics(t.path(name + "-run", "metrics.jsonl"),
+                            os.path.join(want, "metrics.jsonl"), f"{name} train")
+            compare_run_dirs(t.path(name + "-run"), want, f"{name} train")
         if predicts:
             predict(d, f"{name} predict", ["--weights", checkpoint])
 
@@ -310,5 +320,5 @@ if case.get("embed"):
     run([os.path.join(d, "train"), "--resume", t.path("stopped"), "--quiet"], "train --resume",
         cwd=d)
     compare_metrics(t.path("stopped", "metrics.jsonl"), want_metrics, "train stopped and resumed")
-    compare_run_dirs(t.path("stopped"), t.path("run"), "train stopped and resumed")
+    compare_run_dirs(t.path("stopped"), t.path("run-openblas"), "train stopped and resumed")
 t.done()

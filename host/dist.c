@@ -1,0 +1,224 @@
+/* dist.c: the ranks of a data-parallel run on Open MPI (host_dist.h).
+ * Collectives run only from the training loop, never from a signal
+ * handler. Without DUET_MPI there is one rank and every collective is the
+ * identity. MPI's default error handler stays: a lost rank ends the job
+ * (mpirun names it). */
+#include "host_dist.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_io.h"
+
+#ifdef DUET_MPI
+#include <mpi.h>
+#endif
+
+static int rank, size = 1;
+static char *buffer; /* the exchanges', grown to the largest */
+static long buffer_bytes;
+
+uint64_t host_fnv(uint64_t h, const void *data, size_t n) {
+  const unsigned char *p = data;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* The number of ranks the launcher started (Open MPI's or PMI's
+ * variable), or 1. */
+static int launched_ranks(void) {
+  const char *v = getenv("OMPI_COMM_WORLD_SIZE");
+  if (!v)
+    v = getenv("PMI_SIZE");
+  return v ? atoi(v) : 1;
+}
+
+#ifdef DUET_MPI
+
+static bool joined; /* MPI_Init was called, MPI_Finalize not yet */
+
+int host_dist_start(const char *prog) {
+  (void)prog;
+  if (joined || launched_ranks() <= 1)
+    return 0; /* one process: no MPI at all */
+  MPI_Init(NULL, NULL);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  joined = true;
+  return 0;
+}
+
+void host_dist_end(void) {
+  if (joined)
+    MPI_Finalize();
+  joined = false;
+  free(buffer);
+  buffer = NULL;
+  buffer_bytes = 0;
+}
+
+void host_dist_sum(void *data, long n, bool f64) {
+  if (size > 1)
+    MPI_Allreduce(MPI_IN_PLACE, data, (int)n, f64 ? MPI_DOUBLE : MPI_FLOAT, MPI_SUM,
+                  MPI_COMM_WORLD);
+}
+
+void host_dist_max(int *v, int n) {
+  if (size > 1)
+    MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+}
+
+bool host_dist_agree(const char *what, uint64_t value, rt_error *err) {
+  if (size == 1)
+    return true;
+  uint64_t *all = malloc((size_t)size * sizeof *all);
+  if (!all)
+    abort();
+  MPI_Allgather(&value, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+  int bad = 0;
+  for (int r = 1; r < size && !bad; r++)
+    if (all[r] != all[0])
+      bad = r;
+  free(all);
+  if (bad)
+    rt_error_set(err, "rank %d differs from rank 0 in its %s", bad, what);
+  return bad == 0;
+}
+
+#else
+
+int host_dist_start(const char *prog) {
+  int n = launched_ranks();
+  if (n <= 1)
+    return 0;
+  fprintf(stderr,
+          "%s: error: started as one of %d ranks, but this %s was built without MPI\n"
+          "  hint: install libopenmpi-dev (scripts/install-deps) and rebuild, or run one "
+          "process\n",
+          prog, n, prog);
+  return 1;
+}
+
+void host_dist_end(void) {
+  free(buffer);
+  buffer = NULL;
+  buffer_bytes = 0;
+}
+
+void host_dist_sum(void *data, long n, bool f64) { (void)data, (void)n, (void)f64; }
+
+void host_dist_max(int *v, int n) { (void)v, (void)n; }
+
+bool host_dist_agree(const char *what, uint64_t value, rt_error *err) {
+  (void)what, (void)value, (void)err;
+  return true;
+}
+
+#endif
+
+int host_dist_rank(void) { return rank; }
+
+int host_dist_size(void) { return size; }
+
+/* The exchange buffer: every owned tensor packed, rank 0's first; its
+ * pieces (counts[r] reals from displs[r] for rank r). */
+typedef struct layout {
+  int *counts, *displs;
+  long total;
+} layout;
+
+static void lay_out(const host_owned *o, layout *l, size_t real) {
+  l->counts = calloc((size_t)size, sizeof *l->counts);
+  l->displs = calloc((size_t)size, sizeof *l->displs);
+  if (!l->counts || !l->displs)
+    abort();
+  for (int i = 0; i < o->n; i++)
+    if (o->owner[i] >= 0)
+      l->counts[o->owner[i]] += (int)o->t[i].count;
+  l->total = 0;
+  for (int r = 0; r < size; r++) {
+    l->displs[r] = (int)l->total;
+    l->total += l->counts[r];
+  }
+  if ((long)real * l->total > buffer_bytes) {
+    free(buffer);
+    buffer_bytes = (long)real * l->total;
+    if (!(buffer = malloc((size_t)buffer_bytes)))
+      abort();
+  }
+}
+
+static void layout_free(layout *l) {
+  free(l->counts);
+  free(l->displs);
+}
+
+/* Copies the tensors of rank r (every rank's when r < 0) into the buffer
+ * (`out`) or back from it, scaled by `scale`. */
+static void move(const host_owned *o, const layout *l, int r, bool f64, bool out, double scale) {
+  long at[64] = {0}, *pos = size <= 64 ? at : calloc((size_t)size, sizeof *pos);
+  if (!pos)
+    abort();
+  for (int i = 0; i < o->n; i++) {
+    int k = o->owner[i];
+    if (k < 0)
+      continue;
+    long n = o->t[i].count, from = l->displs[k] + pos[k];
+    pos[k] += n;
+    if (r >= 0 && k != r)
+      continue;
+    size_t real = f64 ? sizeof(double) : sizeof(float);
+    char *b = buffer + (size_t)from * real;
+    if (out)
+      memcpy(b, o->t[i].data, (size_t)n * real);
+    else if (f64)
+      for (long j = 0; j < n; j++)
+        ((double *)o->t[i].data)[j] = ((const double *)b)[j] * scale;
+    else
+      for (long j = 0; j < n; j++)
+        ((float *)o->t[i].data)[j] = ((const float *)b)[j] * (float)scale;
+  }
+  if (pos != at)
+    free(pos);
+}
+
+void host_dist_reduce_owned(const host_owned *o, bool f64, double scale, host_dist_stats *stats) {
+  double t0 = rt_now_s();
+  size_t real = f64 ? sizeof(double) : sizeof(float);
+  layout l;
+  lay_out(o, &l, real);
+  move(o, &l, -1, f64, true, 1);
+#ifdef DUET_MPI
+  if (size > 1) {
+    MPI_Reduce_scatter(MPI_IN_PLACE, buffer, l.counts, f64 ? MPI_DOUBLE : MPI_FLOAT, MPI_SUM,
+                       MPI_COMM_WORLD);
+    /* this rank's sums are at the start: where its own piece goes */
+    memmove(buffer + (size_t)l.displs[rank] * real, buffer, (size_t)l.counts[rank] * real);
+  }
+#endif
+  move(o, &l, rank, f64, false, scale);
+  stats->exchanges++;
+  stats->bytes += (double)l.total * (double)real;
+  stats->seconds += rt_now_s() - t0;
+  layout_free(&l);
+}
+
+void host_dist_gather_owned(const host_owned *o, bool f64, host_dist_stats *stats) {
+  double t0 = rt_now_s();
+  size_t real = f64 ? sizeof(double) : sizeof(float);
+  layout l;
+  lay_out(o, &l, real);
+  move(o, &l, rank, f64, true, 1);
+#ifdef DUET_MPI
+  if (size > 1)
+    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buffer, l.counts, l.displs,
+                   f64 ? MPI_DOUBLE : MPI_FLOAT, MPI_COMM_WORLD);
+#endif
+  move(o, &l, -1, f64, false, 1);
+  stats->exchanges++;
+  stats->bytes += (double)l.counts[rank] * (double)real;
+  stats->seconds += rt_now_s() - t0;
+  layout_free(&l);
+}
