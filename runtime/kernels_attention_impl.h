@@ -1,10 +1,12 @@
 /*
  * kernels_attention_impl.h - generic body of attention and RoPE.
- * Per (b, h) and per block of query rows [i0, i1), only key columns
- * [0, i1) are touched:
- *   fwd: S = q k^T, P = row-wise causal softmax(scale S), out = P v
+ * Queries q [Tq, D], keys and values k, v [Tk, D] per (b, h); causal
+ * (Tq == Tk): query i sees keys 0..i, else every key. Per block of query
+ * rows [i0, i1), only key columns [0, cols) are touched (cols = i1 when
+ * causal, else Tk):
+ *   fwd: S = q k^T, P = row-wise (causal) softmax(scale S), out = P v
  *   bwd: dv += P^T dout, dP = dout v^T, dS = scale P (dP - <dP, P>_row),
- *        dq = dS k, dk += dS^T q       (dS lives in ws: ATT_ROWS x T)
+ *        dq = dS k, dk += dS^T q       (dS lives in ws: ATT_ROWS x Tk)
  */
 #include "kernels_common_impl.h"
 
@@ -16,61 +18,64 @@ static void FN(gemm_ld)(int ta, int tb, int m, int n, int k, const REAL *A, int 
    lda, B, ldb, beta, C, ldc);
 }
 
-size_t FN(rt_attention_ws)(int B, int H, int T, int D) {
+size_t FN(rt_attention_ws)(int B, int H, int Tq, int Tk, int D) {
   (void)B, (void)H, (void)D;
-  return (size_t)(T < ATT_ROWS ? T : ATT_ROWS) * T;
+  return (size_t)(Tq < ATT_ROWS ? Tq : ATT_ROWS) * Tk;
 }
 
 void FN(rt_attention_fwd)(const REAL *q, const REAL *k, const REAL *v, REAL *out, REAL *probs,
-                          int B, int H, int T, int D, REAL scale) {
-  assert(B >= 0 && H >= 0 && T > 0 && D > 0);
-  const long sx = (long)T * D, sp = (long)T * T;
+                          int B, int H, int Tq, int Tk, int D, REAL scale, int causal) {
+  assert(B >= 0 && H >= 0 && Tq > 0 && Tk > 0 && D > 0 && (!causal || Tq == Tk));
+  const long sq = (long)Tq * D, sk = (long)Tk * D, sp = (long)Tq * Tk;
   for (long p = 0; p < (long)B * H; p++) {
-    const REAL *qp = q + p * sx, *kp = k + p * sx, *vp = v + p * sx;
-    REAL *P = probs + p * sp, *op = out + p * sx;
-    for (int i0 = 0; i0 < T; i0 += ATT_ROWS) {
-      const int i1 = i0 + ATT_ROWS < T ? i0 + ATT_ROWS : T;
-      REAL *Pb = P + (long)i0 * T;
-      FN(gemm_ld)(0, 1, i1 - i0, i1, D, qp + (long)i0 * D, D, kp, D, 0, Pb, T);
+    const REAL *qp = q + p * sq, *kp = k + p * sk, *vp = v + p * sk;
+    REAL *P = probs + p * sp, *op = out + p * sq;
+    for (int i0 = 0; i0 < Tq; i0 += ATT_ROWS) {
+      const int i1 = i0 + ATT_ROWS < Tq ? i0 + ATT_ROWS : Tq, cols = causal ? i1 : Tk;
+      REAL *Pb = P + (long)i0 * Tk;
+      FN(gemm_ld)(0, 1, i1 - i0, cols, D, qp + (long)i0 * D, D, kp, D, 0, Pb, Tk);
       for (int i = i0; i < i1; i++) {
-        REAL *row = P + (long)i * T;
-        FN(row_softmax)(row, row, i + 1, scale);
-        memset(row + i + 1, 0, sizeof(REAL) * (T - i - 1));
+        REAL *row = P + (long)i * Tk;
+        const int n = causal ? i + 1 : Tk;
+        FN(row_softmax)(row, row, n, scale);
+        memset(row + n, 0, sizeof(REAL) * (Tk - n));
       }
-      FN(gemm_ld)(0, 0, i1 - i0, D, i1, Pb, T, vp, D, 0, op + (long)i0 * D, D);
+      FN(gemm_ld)(0, 0, i1 - i0, D, cols, Pb, Tk, vp, D, 0, op + (long)i0 * D, D);
     }
   }
 }
 
 void FN(rt_attention_bwd)(const REAL *q, const REAL *k, const REAL *v, const REAL *probs,
-                          const REAL *dout, REAL *dq, REAL *dk, REAL *dv, int B, int H, int T,
-                          int D, REAL scale, REAL *ws) {
-  assert(B >= 0 && H >= 0 && T > 0 && D > 0);
-  const long sx = (long)T * D, sp = (long)T * T;
-  memset(dk, 0, sizeof(REAL) * B * H * sx);
-  memset(dv, 0, sizeof(REAL) * B * H * sx);
+                          const REAL *dout, REAL *dq, REAL *dk, REAL *dv, int B, int H, int Tq,
+                          int Tk, int D, REAL scale, int causal, REAL *ws) {
+  assert(B >= 0 && H >= 0 && Tq > 0 && Tk > 0 && D > 0 && (!causal || Tq == Tk));
+  const long sq = (long)Tq * D, sk = (long)Tk * D, sp = (long)Tq * Tk;
+  memset(dk, 0, sizeof(REAL) * B * H * sk);
+  memset(dv, 0, sizeof(REAL) * B * H * sk);
   for (long p = 0; p < (long)B * H; p++) {
-    const REAL *qp = q + p * sx, *kp = k + p * sx, *vp = v + p * sx;
-    const REAL *P = probs + p * sp, *dop = dout + p * sx;
-    REAL *dqp = dq + p * sx, *dkp = dk + p * sx, *dvp = dv + p * sx;
-    for (int i0 = 0; i0 < T; i0 += ATT_ROWS) {
-      const int i1 = i0 + ATT_ROWS < T ? i0 + ATT_ROWS : T, rows = i1 - i0;
-      const REAL *Pb = P + (long)i0 * T, *dob = dop + (long)i0 * D;
-      /* dv[0:i1] += P[i0:i1, 0:i1]^T dout[i0:i1] */
-      FN(gemm_ld)(1, 0, i1, D, rows, Pb, T, dob, D, 1, dvp, D);
-      /* ws = dP[i0:i1, 0:i1] = dout[i0:i1] v[0:i1]^T, then dS */
-      FN(gemm_ld)(0, 1, rows, i1, D, dob, D, vp, D, 0, ws, T);
+    const REAL *qp = q + p * sq, *kp = k + p * sk, *vp = v + p * sk;
+    const REAL *P = probs + p * sp, *dop = dout + p * sq;
+    REAL *dqp = dq + p * sq, *dkp = dk + p * sk, *dvp = dv + p * sk;
+    for (int i0 = 0; i0 < Tq; i0 += ATT_ROWS) {
+      const int i1 = i0 + ATT_ROWS < Tq ? i0 + ATT_ROWS : Tq, rows = i1 - i0;
+      const int cols = causal ? i1 : Tk;
+      const REAL *Pb = P + (long)i0 * Tk, *dob = dop + (long)i0 * D;
+      /* dv[0:cols] += P[i0:i1, 0:cols]^T dout[i0:i1] */
+      FN(gemm_ld)(1, 0, cols, D, rows, Pb, Tk, dob, D, 1, dvp, D);
+      /* ws = dP[i0:i1, 0:cols] = dout[i0:i1] v[0:cols]^T, then dS */
+      FN(gemm_ld)(0, 1, rows, cols, D, dob, D, vp, D, 0, ws, Tk);
       for (int i = i0; i < i1; i++) {
-        const REAL *pr = P + (long)i * T;
-        REAL *dr = ws + (long)(i - i0) * T;
-        const REAL dot = FN(row_dot)(dr, pr, i + 1);
-        for (int j = 0; j <= i; j++)
+        const REAL *pr = P + (long)i * Tk;
+        REAL *dr = ws + (long)(i - i0) * Tk;
+        const int n = causal ? i + 1 : Tk;
+        const REAL dot = FN(row_dot)(dr, pr, n);
+        for (int j = 0; j < n; j++)
           dr[j] = scale * pr[j] * (dr[j] - dot);
-        for (int j = i + 1; j < i1; j++)
+        for (int j = n; j < cols; j++)
           dr[j] = 0;
       }
-      FN(gemm_ld)(0, 0, rows, D, i1, ws, T, kp, D, 0, dqp + (long)i0 * D, D);
-      FN(gemm_ld)(1, 0, i1, D, rows, ws, T, qp + (long)i0 * D, D, 1, dkp, D);
+      FN(gemm_ld)(0, 0, rows, D, cols, ws, Tk, kp, D, 0, dqp + (long)i0 * D, D);
+      FN(gemm_ld)(1, 0, cols, D, rows, ws, Tk, qp + (long)i0 * D, D, 1, dkp, D);
     }
   }
 }

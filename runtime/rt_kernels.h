@@ -122,16 +122,16 @@ typedef enum { RT_NS_BF16 = 0, RT_NS_F32 = 1, RT_NS_F64 = 2, RT_NS_PRECISIONS } 
   void rt_layernorm_bwd##S(const Real *x, const Real *mean, const Real *rstd, const Real *dy,      \
                            Real *dx, long rows, long cols);                                        \
                                                                                                    \
-  /* ---- causal multi-head attention, [B, H, T, D] ---------------------------  \
- * out = softmax(scale * q k^T + causal mask) v, per (b, h).                   \
- * probs [B, H, T, T] is saved by fwd and read by bwd (entries above the       \
- * diagonal are 0). bwd overwrites dq, dk, dv. ws: rt_attention_ws().     */                 \
-  size_t rt_attention_ws##S(int B, int H, int T, int D);                                           \
+  /* ---- multi-head attention, q [B, H, Tq, D], k, v [B, H, Tk, D] ----------  \
+ * out = softmax(scale * q k^T (+ causal mask, Tq == Tk)) v, per (b, h).       \
+ * probs [B, H, Tq, Tk] is saved by fwd and read by bwd (causal: entries above \
+ * the diagonal are 0). bwd overwrites dq, dk, dv. ws: rt_attention_ws(). */                 \
+  size_t rt_attention_ws##S(int B, int H, int Tq, int Tk, int D);                                  \
   void rt_attention_fwd##S(const Real *q, const Real *k, const Real *v, Real *out, Real *probs,    \
-                           int B, int H, int T, int D, Real scale);                                \
+                           int B, int H, int Tq, int Tk, int D, Real scale, int causal);           \
   void rt_attention_bwd##S(const Real *q, const Real *k, const Real *v, const Real *probs,         \
-                           const Real *dout, Real *dq, Real *dk, Real *dv, int B, int H, int T,    \
-                           int D, Real scale, Real *ws);                                           \
+                           const Real *dout, Real *dq, Real *dk, Real *dv, int B, int H, int Tq,   \
+                           int Tk, int D, Real scale, int causal, Real *ws);                       \
   /* rotary position embedding on [B, H, T, D] (D even), pairs (2i, 2i+1),       \
  * angle t * base^(-2i/D). bwd applies the inverse rotation to dy.             \
  * In place (y == x, dx == dy) is allowed.                                */                 \

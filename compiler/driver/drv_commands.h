@@ -13,6 +13,7 @@ int drv_cmd_emit_llvm(int argc, char **argv);
 int drv_cmd_emit_c(int argc, char **argv);
 int drv_cmd_predict(int argc, char **argv);
 int drv_cmd_gradcheck(int argc, char **argv);
+int drv_cmd_dualcheck(int argc, char **argv);
 int drv_cmd_explain(int argc, char **argv);
 int drv_cmd_sample(int argc, char **argv);
 int drv_cmd_plot(int argc, char **argv);

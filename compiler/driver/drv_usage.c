@@ -140,6 +140,15 @@ static const drv_option gradcheck_options[] = {
         "finite-difference step, relative to max(1, RMS of the weight) (default 1e-5)"),
     END};
 
+static const drv_option dualcheck_options[] = {
+    OPT("--points", "N", DRV_ARG_TEXT,
+        "the initial weights and N - 1 random points near them (default 3)"),
+    OPT("--directions", "K", DRV_ARG_TEXT,
+        "random directions, and as many perturbations of dualize(G), per G (default 16)"),
+    OPT("--batch", "N", DRV_ARG_TEXT, "examples in the batch of a gradient (default 8)"),
+    OPT("--tol", "X", DRV_ARG_TEXT, "the largest error and relative gap allowed (default 1e-6)"),
+    END};
+
 static const drv_option plot_options[] = {
     REPEATED(
         "--metric", "KEY", DRV_ARG_TEXT,
@@ -160,6 +169,7 @@ static const drv_option *const emit_llvm_groups[] = {experiment_options, emit_ll
 static const drv_option *const emit_c_groups[] = {experiment_options, emit_c_options, NULL};
 static const drv_option *const predict_groups[] = {experiment_options, predict_options, NULL};
 static const drv_option *const gradcheck_groups[] = {experiment_options, gradcheck_options, NULL};
+static const drv_option *const dualcheck_groups[] = {experiment_options, dualcheck_options, NULL};
 static const drv_option *const plot_groups[] = {plot_options, NULL};
 
 /* ---- the commands -------------------------------------------------------- */
@@ -221,6 +231,11 @@ const drv_command drv_command_table[] = {
      "gradcheck FILE [EXPERIMENT] [options]",
      "Compare the compiled gradients (float64) with finite differences, per weight.",
      DRV_ARG_SOURCE, NULL, gradcheck_groups},
+    {"dualcheck", drv_cmd_dualcheck, "every atom's dualize against its norm, numerically",
+     "dualcheck FILE [EXPERIMENT] [options]",
+     "Check for every atom of the model that dualize(G) has norm 1 and that no\n"
+     "sampled direction of norm 1 pairs more with G (float64, polar(.) by SVD).",
+     DRV_ARG_SOURCE, NULL, dualcheck_groups},
     {"completion", drv_cmd_completion, "print the shell completion script for bash or zsh",
      "completion bash|zsh",
      "Print the shell completion script for bash or zsh (installed by make install;\n"

@@ -26,6 +26,11 @@ static bool ctx_init(el_ctx *c, const sema_result *r, const sema_experiment *e, 
   return false;
 }
 
+bool el_ctx_init(el_ctx *c, const sema_result *r, const sema_experiment *e, diag_ctx *d,
+                 ir_program *p, long long batch) {
+  return ctx_init(c, r, e, d, p, batch);
+}
+
 static bool declare_scalars(el_ctx *c) {
   if (ir_scalar(c->p, "t") < 0 || ir_scalar(c->p, "schedule") < 0) {
     diag_internal(c->d, c->e->decl->name_loc, "%s", c->p->err);

@@ -112,6 +112,25 @@ ir_program *elab_experiment(const sema_result *r, const sema_experiment *e, cons
 bool elab_add_eval(ir_program *p, const sema_result *r, const sema_experiment *e, long long batch,
                    const char *name, diag_ctx *d);
 
+/* `duet dualcheck`: adds to a program built by elab_experiment for e, for
+ * every atom instance k (its atom_index) and each of its weights, the state
+ * tensors ELAB_DUALCHECK_G<path> (a gradient), ELAB_DUALCHECK_D<path> (its
+ * dualized direction) and ELAB_DUALCHECK_P<path> (a probe direction), and
+ * the entries
+ *   ELAB_DUALCHECK_DUALIZE<k>  D = the atom's dualize rule on G (without the
+ *                              step share; every polar(.) exact, by SVD);
+ *                              outputs `norm`, the atom's declared norm at
+ *                              D, and `inner`, <G, D> summed over weights;
+ *   ELAB_DUALCHECK_NORM<k>     output `norm`, the declared norm at P.
+ * Norms are exact (spectral by SVD); the weights are the point where
+ * norms and rules that read them are evaluated. False after errors. */
+#define ELAB_DUALCHECK_G       "dualcheck/G/"
+#define ELAB_DUALCHECK_D       "dualcheck/D/"
+#define ELAB_DUALCHECK_P       "dualcheck/P/"
+#define ELAB_DUALCHECK_DUALIZE "dualcheck_dualize/"
+#define ELAB_DUALCHECK_NORM    "dualcheck_norm/"
+bool elab_add_dualcheck(ir_program *p, const sema_result *r, const sema_experiment *e, diag_ctx *d);
+
 /* Elaborates only to report errors (shape mismatches, bodies that do not
  * translate, dualize outputs and optimizer states of the wrong shape) for
  * `duet check`: what elab_experiment builds for `duet run` (the training

@@ -41,6 +41,12 @@ static int lanczos_state(void *ctx, int rank, const long *dims) {
   return v;
 }
 
+/* aux_loss: the term joins the translation's auxiliary loss. */
+static void add_loss(void *ctx, ir_node *loss) {
+  el_tx *x = ((call_ctx *)ctx)->x;
+  x->aux = x->aux ? ir_add(x->g, x->aux, loss) : loss;
+}
+
 ops_val el_to_ops(ev v) {
   switch (v.kind) {
   case EV_NUM:
@@ -125,7 +131,14 @@ ev el_call_builtin(el_tx *x, const ast_expr *call, el_env *env) {
   if (!b || !(b->lang.use & (OPS_USE_TENSOR | OPS_USE_CONST)))
     return el_fail(x, call->call.name_loc, "'%s' is not a tensor function", name);
   call_ctx cc = {.x = x, .call = call, .nparams = b->lang.nparams};
-  ops_args a = {.b = b, .g = x->g, .ctx = &cc, .fail = fail_at, .precision = x->precision};
+  ops_args a = {.b = b,
+                .g = x->g,
+                .ctx = &cc,
+                .fail = fail_at,
+                .precision = x->precision,
+                .polar_exact = x->polar_exact};
+  if (x->forward)
+    a.add_loss = add_loss;
   if (x->est) {
     a.lanczos_steps = x->est->steps;
     a.lanczos_state = lanczos_state;

@@ -159,8 +159,13 @@ ev el_forward(el_tx *x, const mt_node *n, ev in) {
     return in;
   switch (n->kind) {
   case MT_ATOM:
-  case MT_BOND:
-    return apply(x, n, in);
+  case MT_BOND: {
+    bool was = x->forward;
+    x->forward = true; /* aux_loss terms go to x->aux */
+    ev out = apply(x, n, in);
+    x->forward = was;
+    return out;
+  }
   case MT_IDENTITY:
     return in;
   case MT_SEQ:
@@ -221,7 +226,8 @@ static bool flat_logits(el_tx *x, ir_node *out, ir_node *y, ir_node **logits, ir
   return *logits && *labels;
 }
 
-ir_node *el_model_loss(el_tx *x, long long batch, ir_node **correct) {
+/* The experiment's loss of the model's output (el_model_loss adds the aux terms). */
+static ir_node *data_loss(el_tx *x, long long batch, ir_node **correct) {
   el_ctx *c = x->c;
   const sema_experiment *e = c->e;
   int xi, yi;
@@ -270,4 +276,12 @@ ir_node *el_model_loss(el_tx *x, long long batch, ir_node **correct) {
   }
   el_fail(x, e->loss_loc, "loss '%s' cannot be compiled yet", e->loss);
   return NULL;
+}
+
+/* The experiment's loss of the model's output, plus, in training entries
+ * (correct == NULL), the aux_loss terms of the forward bodies. */
+ir_node *el_model_loss(el_tx *x, long long batch, ir_node **correct) {
+  x->aux = NULL;
+  ir_node *loss = data_loss(x, batch, correct);
+  return loss && x->aux && !correct ? ir_add(x->g, loss, x->aux) : loss;
 }

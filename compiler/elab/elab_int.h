@@ -102,6 +102,9 @@ typedef struct el_tx {
   el_dualize_fn dualize;   /* NULL outside optimizer bodies */
   const mt_weight *weight; /* optimizer bodies: the weight being stepped */
   el_spectral_est *est;    /* logged norms (owned by the caller); NULL: exact */
+  bool polar_exact;        /* polar(G) by SVD whatever its schedule */
+  bool forward;            /* translating forward bodies: aux_loss allowed */
+  ir_node *aux;            /* the sum of their aux_loss terms, or NULL */
   const char *precision;   /* inside dualize(u, precision = p): p, else NULL */
 } el_tx;
 
@@ -165,16 +168,25 @@ bool el_init_of(el_tx *x, const ast_expr *e, const mt_node *scope, el_env *env, 
 ev el_forward(el_tx *x, const mt_node *n, ev in);
 /* Model output and per-step inputs x, y of batch `batch` in graph x->g:
  * returns the loss node and, when `correct` is not NULL, the count of
- * correct predictions (NULL for non-classifiers). NULL after errors. */
+ * correct predictions (NULL for non-classifiers). NULL after errors. With
+ * `correct` NULL (training), the loss includes the forward bodies'
+ * aux_loss terms. */
 ir_node *el_model_loss(el_tx *x, long long batch, ir_node **correct);
 
 /* elab_optim.c: one optimizer step for weight w; returns the new weight
  * value and adds the state assignments to the graph. */
 ir_node *el_optimizer_step(el_tx *x, const mt_weight *w, const sema_optimizer *o, ir_node *grad);
+/* The atom's dualize rule for weight k applied to u (without the share):
+ * the body, or item k of a tuple body for an atom with several weights. */
+ev el_atom_dualize(el_tx *x, const mt_node *atom, int k, ev u);
 /* Translates the dualize body of every atom on its own weights (checks). */
 bool el_check_dualize(el_tx *x, const mt_node *atom);
 
-/* elab_norm.c: the modular norm of the weights (vals == NULL) or of
+/* elab_norm.c: the declared norm of one atom on its weights or on vals[]
+ * (per model weight; `update`: updates), its spectral norms estimated
+ * (logged norms) or exact. */
+ev el_atom_norm(el_tx *x, const mt_node *atom, ir_node *const *vals, bool update, bool estimate);
+/* The modular norm of the weights (vals == NULL) or of
  * vals[i] (per model weight): with `update`, of updates (the estimates
  * start from the update directions); a rank-0 node, or NULL after errors. */
 ir_node *el_modular_norm(el_tx *x, ir_node *const *vals, bool update);
@@ -184,5 +196,8 @@ bool el_declare_inputs(el_ctx *c, long long batch, int *xi, int *yi);
 
 /* elab.c */
 void el_tx_init(el_tx *x, el_ctx *c, ir_graph *g);
+/* The context of one elaboration into p; false after reporting an error. */
+bool el_ctx_init(el_ctx *c, const sema_result *r, const sema_experiment *e, diag_ctx *d,
+                 ir_program *p, long long batch);
 
 #endif

@@ -13,22 +13,33 @@
  * of the exact values (docs/language.md). */
 enum { LANCZOS_STEPS = 8 };
 
-/* The declared norm of an atom on its weights, or on vals[] when given. Its
- * k-th spectral norm starts from the state "<atom>:norm_v<k>" (weights) or
- * "<atom>:update_norm_v<k>" (updates). */
-static ev atom_norm(el_tx *x, const mt_node *atom, ir_node *const *vals, bool update) {
+/* The declared norm of an atom on its weights, or on vals[] when given
+ * (`update`: vals are updates). With `estimate`, its k-th spectral norm is
+ * estimated from the state "<atom>:norm_v<k>" (weights) or
+ * "<atom>:update_norm_v<k>" (updates); else it is exact. */
+ev el_atom_norm(el_tx *x, const mt_node *atom, ir_node *const *vals, bool update, bool estimate) {
   el_ctx *c = x->c;
   el_spectral_est est = {.prefix =
                              arena_printf(c->a, "%s:%snorm_v", atom->path, update ? "update_" : ""),
                          .steps = LANCZOS_STEPS};
   el_env *env = el_instance_env(c, atom);
-  for (int i = 0; vals && i < atom->nweights; i++)
-    el_env_set(c->a, env, atom->weights[i].name, ev_tensor(vals[atom->weights[i].index]));
+  const ast_item *nm = atom->norm;
+  bool local = nm->kind == AST_ITEM_DEFINE; /* norm(D, ...): a norm at the weights */
+  if (local)
+    env = el_env_new(c->a, env);
+  for (int i = 0; i < atom->nweights; i++) {
+    int k = atom->weights[i].index;
+    if (local)
+      el_env_set(c->a, env, nm->define.inputs[i].name,
+                 ev_tensor(vals ? vals[k] : el_weight_node(x, k)));
+    else if (vals)
+      el_env_set(c->a, env, atom->weights[i].name, ev_tensor(vals[k]));
+  }
   x->what = arena_printf(c->a, "norm of %s", atom->path);
   x->inst = atom->loc;
   x->inst_note = arena_printf(c->a, "%s is created here", atom->path);
   el_set_loc(x, atom->norm->loc);
-  x->est = &est;
+  x->est = estimate ? &est : NULL;
   ev v = el_expr(x, atom->norm->value, env);
   x->est = NULL;
   if (v.kind == EV_NUM || (v.kind == EV_TENSOR && v.node->shape.rank == 0))
@@ -43,7 +54,7 @@ ir_node *el_modular_norm(el_tx *x, ir_node *const *vals, bool update) {
   ev acc = ev_num(0);
   bool ok = true;
   for (int i = 0; i < nm->nterms; i++) {
-    ev v = atom_norm(x, nm->terms[i].atom, vals, update);
+    ev v = el_atom_norm(x, nm->terms[i].atom, vals, update, true);
     ok = v.kind != EV_ERR && ok;
     if (!ok)
       continue;

@@ -43,9 +43,7 @@ static const ast_expr *find_name(const ast_expr *e, const char *name) {
   }
 }
 
-/* The atom's dualize rule for weight k applied to u (without the share):
- * the body, or item k of a tuple body for an atom with several weights. */
-static ev atom_dualize(el_tx *x, const mt_node *atom, int k, ev u) {
+ev el_atom_dualize(el_tx *x, const mt_node *atom, int k, ev u) {
   el_ctx *c = x->c;
   const ast_item *dz = atom->dualize;
   const mt_weight *w = &atom->weights[k];
@@ -83,25 +81,52 @@ static ev atom_dualize(el_tx *x, const mt_node *atom, int k, ev u) {
 
 static int weight_slot(const mt_weight *w) { return (int)(w - w->atom->weights); }
 
-/* dualize(u) inside an optimizer body: share * the atom's rule. */
+/* The step size along D, the owner's dualize(u) of a weight w, when other
+ * atoms are tied to w: the largest multiple of D whose norm under every
+ * atom using the weight is within that atom's share, min over the tied
+ * atoms t of share_t / norm_t(D), and the owner's share (D has norm 1 under
+ * the owner's norm). Without ties: the owner's share. */
+static ev tied_step(el_tx *x, const ast_expr *call, const mt_weight *w, ev d) {
+  ev f = ev_num(w->atom->share);
+  const mt_model *m = x->c->m;
+  ir_node **upd = NULL;
+  for (int a = 0; a < m->natoms && f.kind != EV_ERR && d.kind == EV_TENSOR; a++) {
+    const mt_node *t = m->atoms[a];
+    if (t->nweights != 1 || t->weights[0].tied_to != w)
+      continue;
+    if (!upd) {
+      upd = arena_alloc(x->c->a, (size_t)m->nweights * sizeof *upd);
+      upd[w->index] = d.node;
+    }
+    el_tx saved = *x;
+    ev nt = el_atom_norm(x, t, upd, true, false);
+    *x = saved;
+    el_set_loc(x, call->loc);
+    f = el_binop(x, call->loc, IR_MIN, f, el_binop(x, call->loc, IR_DIV, ev_num(t->share), nt));
+  }
+  return f;
+}
+
+/* dualize(u) inside an optimizer body: share * the atom's rule (with tied
+ * atoms: tied_step * the rule). */
 static ev dualize(el_tx *x, const ast_expr *call, ev u) {
   const mt_weight *w = x->weight;
   if (!el_want_tensor(x, u, call->call.args[0].value->loc, "the argument of dualize"))
     return ev_err();
   el_tx saved = *x;
-  ev v = atom_dualize(x, w->atom, weight_slot(w), u);
+  ev v = el_atom_dualize(x, w->atom, weight_slot(w), u);
   *x = saved;
   el_set_loc(x, call->loc);
   if (w->atom->share == 0 && v.kind != EV_ERR)
     return ev_num(0); /* a zero-mass part of the model is not updated */
-  return el_binop(x, call->loc, IR_MUL, ev_num(w->atom->share), v);
+  return el_binop(x, call->loc, IR_MUL, tied_step(x, call, w, v), v);
 }
 
 bool el_check_dualize(el_tx *x, const mt_node *atom) {
   bool ok = true;
   for (int k = 0; k < atom->nweights; k++) {
     ev w = ev_tensor(el_weight_node(x, atom->weights[k].index));
-    ok = atom_dualize(x, atom, k, w).kind != EV_ERR && ok;
+    ok = el_atom_dualize(x, atom, k, w).kind != EV_ERR && ok;
   }
   return ok;
 }

@@ -275,7 +275,7 @@ typedef struct block_rules {
 
 #define BIT(k) (1u << (k))
 static const char *const atom_assign[] = {"norm", "mass", "sensitivity", NULL};
-static const char *const atom_define[] = {"forward", "dualize", NULL};
+static const char *const atom_define[] = {"forward", "dualize", "norm", NULL};
 static const char *const bond_assign[] = {"sensitivity", NULL};
 static const char *const bond_define[] = {"forward", NULL};
 

@@ -288,7 +288,8 @@ ir_node *ir_mse(ir_graph *g, ir_node *a, ir_node *b);
 ir_node *ir_softmax(ir_graph *g, ir_node *x, int axis, double scale);
 ir_node *ir_rmsnorm(ir_graph *g, ir_node *x, double eps);
 ir_node *ir_layernorm(ir_graph *g, ir_node *x, double eps);
-ir_node *ir_attention(ir_graph *g, ir_node *q, ir_node *k, ir_node *v, double scale);
+ir_node *ir_attention(ir_graph *g, ir_node *q, ir_node *k, ir_node *v, double scale,
+                      int causal); /* causal: Tq == Tk, query i sees keys 0..i */
 ir_node *ir_rope(ir_graph *g, ir_node *x, double base);
 ir_node *ir_embedding(ir_graph *g, ir_node *table, ir_node *tokens);
 /* precision: rt_ns_precision */

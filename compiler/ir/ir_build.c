@@ -376,9 +376,10 @@ ir_node *ir_layernorm(ir_graph *g, ir_node *x, double eps) {
   return ir_part(g, with_value(g, IR_LAYERNORM, x, eps), 0);
 }
 
-ir_node *ir_attention(ir_graph *g, ir_node *q, ir_node *k, ir_node *v, double scale) {
+ir_node *ir_attention(ir_graph *g, ir_node *q, ir_node *k, ir_node *v, double scale, int causal) {
   ir_attr a = {0};
   a.value = scale;
+  a.k = causal;
   ir_node *in[3] = {q, k, v};
   return ir_part(g, ir_node_new(g, IR_ATTENTION, 3, in, &a), 0);
 }

@@ -239,6 +239,7 @@ static size_t ws_size(binder *b) {
   typedef size_t (*ws2)(int, int);
   typedef size_t (*ws3)(int, int, int);
   typedef size_t (*ws4)(int, int, int, int);
+  typedef size_t (*ws5)(int, int, int, int, int);
   typedef size_t (*ws9)(int, int, int, int, int, int, int, int, int);
   switch (np) {
   case 1:
@@ -249,6 +250,8 @@ static size_t ws_size(binder *b) {
     return ((ws3)f)(v[0], v[1], v[2]);
   case 4:
     return ((ws4)f)(v[0], v[1], v[2], v[3]);
+  case 5:
+    return ((ws5)f)(v[0], v[1], v[2], v[3], v[4]);
   case 9:
     return ((ws9)f)(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
   default:

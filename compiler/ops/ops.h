@@ -259,6 +259,11 @@ typedef struct ops_args {
   /* the precision of polar calls that name none ("bf16", "f32", "f64";
    * NULL: the real type), set inside dualize(u, precision = p) */
   const char *precision;
+  /* polar(G) by SVD whatever its schedule (`duet dualcheck`) */
+  bool polar_exact;
+  /* aux_loss(x, loss): adds the scalar node to the training loss; NULL
+   * where the body has no loss (norms, dualize, optimizers) */
+  void (*add_loss)(void *ctx, ir_node *loss);
 } ops_args;
 
 typedef ops_val (*ops_build_fn)(ops_args *a);

@@ -6,35 +6,43 @@
 
 #include "ops_family.h"
 
-/* q, k, v of one shape [B, H, T, D]; the backward also takes probs
- * [B, H, T, T] and dout (q's shape). */
+/* q [B, H, Tq, D], k and v [B, H, Tk, D] (Tq == Tk when causal); the
+ * backward also takes probs [B, H, Tq, Tk] and dout (q's shape). */
 static int infer_attention(ops_infer *c, int nin, ir_node *const *in, const ir_attr *a,
                            ir_shape *shape, ir_dtype *dtype) {
   (void)nin;
-  (void)a;
   (void)shape;
   *dtype = IR_VOID;
   ops_shape_strs ss;
-  const ir_node *x = in[0];
-  if (ops_need_rank(c, x, 4, 4, "q"))
+  const ir_node *q = in[0], *k = in[1];
+  if (ops_need_rank(c, q, 4, 4, "q") || ops_need_rank(c, k, 4, 4, "k"))
     return -1;
   for (int i = 0; i < 3; i++)
-    if (ops_need_real(c, in[i], "q, k and v") ||
-        ops_need_same(c, x, in[i], "q", i == 1 ? "k" : "v"))
+    if (ops_need_real(c, in[i], "q, k and v"))
       return -1;
+  if (ops_need_same(c, k, in[2], "k", "v"))
+    return -1;
+  long want_k[4] = {q->shape.d[0], q->shape.d[1], k->shape.d[2], q->shape.d[3]};
+  ir_shape ks = ir_shape_of(4, want_k);
+  if (!ir_shape_eq(&k->shape, &ks))
+    return ops_fail(c, "k %s should be %s: q's batch, heads and head width",
+                    ops_shape_str(&ss, 0, &k->shape), ops_shape_str(&ss, 1, &ks));
+  if (a->k && k->shape.d[2] != q->shape.d[2])
+    return ops_fail(c, "causal attention needs as many keys as queries: q %s, k %s",
+                    ops_shape_str(&ss, 0, &q->shape), ops_shape_str(&ss, 1, &k->shape));
   if (c->def->op == IR_ATTENTION_BWD) {
-    long d[4] = {x->shape.d[0], x->shape.d[1], x->shape.d[2], x->shape.d[2]};
+    long d[4] = {q->shape.d[0], q->shape.d[1], q->shape.d[2], k->shape.d[2]};
     ir_shape ps = ir_shape_of(4, d);
     if (!ir_shape_eq(&in[3]->shape, &ps))
       return ops_fail(c, "probs %s should be %s", ops_shape_str(&ss, 0, &in[3]->shape),
                       ops_shape_str(&ss, 1, &ps));
-    if (ops_need_same(c, x, in[4], "q", "dout"))
+    if (ops_need_same(c, q, in[4], "q", "dout"))
       return -1;
   }
   return 0;
 }
 
-/* attention: out (q's shape), probs [B, H, T, T]; backward: the gradients
+/* attention: out (q's shape), probs [B, H, Tq, Tk]; backward: the gradients
  * of q, k and v */
 static int part_attention(ops_infer *c, const ir_node *t, int i, ir_shape *shape, ir_dtype *dtype) {
   (void)c;
@@ -45,7 +53,7 @@ static int part_attention(ops_infer *c, const ir_node *t, int i, ir_shape *shape
   }
   *shape = t->in[0]->shape;
   if (i == 1)
-    shape->d[3] = shape->d[2];
+    shape->d[3] = t->in[1]->shape.d[2];
   return 0;
 }
 
@@ -76,16 +84,17 @@ static int grad_rope(ad_ctx *c, ir_node *n, ir_node *gy) {
   return 0;
 }
 
-/* Causal attention on [B, H, T, D], scores scaled by 1/sqrt(D). */
+/* Attention on [B, H, T, D], causal or not, scores scaled by 1/sqrt(D). */
 static ops_val build_attention(ops_args *a) {
   ir_node *q, *k, *v;
   if (!ops_tensor_arg(a, 0, &q) || !ops_tensor_arg(a, 1, &k) || !ops_tensor_arg(a, 2, &v))
     return ops_err();
   const ops_val *causal = &a->arg[3];
-  if (causal->kind != OPS_V_NONE && !(causal->kind == OPS_V_BOOL && causal->b))
-    return ops_report(a, 3, "only causal attention is supported (causal = true)");
+  if (causal->kind != OPS_V_NONE && causal->kind != OPS_V_BOOL)
+    return ops_report(a, 3, "causal must be true or false");
   double d = q->shape.rank ? (double)q->shape.d[q->shape.rank - 1] : 1;
-  return ops_result(a, ir_attention(a->g, q, k, v, 1 / sqrt(d)));
+  bool masked = causal->kind == OPS_V_NONE || causal->b;
+  return ops_result(a, ir_attention(a->g, q, k, v, 1 / sqrt(d), masked));
 }
 
 static ops_val build_rope(ops_args *a) {

@@ -235,7 +235,8 @@ static bool polar_precision(ops_args *a, const ir_node *t, rt_ns_precision *p) {
 
 /* polar(G, steps, schedule, precision): Newton-Schulz, or the SVD for the
  * schedule "exact" (so that a rule can take its method as a parameter; the
- * SVD runs in the real type whatever the precision). */
+ * SVD runs in the real type whatever the precision) and when the
+ * translation asks for the exact polar factor (a->polar_exact). */
 static ops_val build_polar(ops_args *a) {
   ir_node *t;
   rt_ns_precision precision;
@@ -243,7 +244,7 @@ static ops_val build_polar(ops_args *a) {
     return ops_err();
   const ops_val *s = &a->arg[2];
   const char *name = s->kind == OPS_V_NONE ? a->b->defaults[2].s : s->kind == OPS_V_STR ? s->s : "";
-  if (strcmp(name, "exact") == 0)
+  if (strcmp(name, "exact") == 0 || a->polar_exact)
     return ops_result(a, ir_polar_svd(a->g, t));
   int sched = ns_schedule(name);
   if (sched < 0) {

@@ -59,4 +59,19 @@ static int grad_mse(ad_ctx *c, ir_node *n, ir_node *gy) {
   return 0;
 }
 
+/* aux_loss(x, loss): a term of a forward body in the training loss (a
+ * load-balancing loss of a router); x passes through. */
+static ops_val build_aux_loss(ops_args *a) {
+  ir_node *x, *loss;
+  if (!ops_tensor_arg(a, 0, &x) || !ops_tensor_arg(a, 1, &loss))
+    return ops_err();
+  if (loss->shape.rank != 0)
+    return ops_report(a, 1, "aux_loss needs a scalar loss, got a tensor of rank %d",
+                      loss->shape.rank);
+  if (!a->add_loss)
+    return ops_report(a, OPS_AT_CALL, "aux_loss is allowed only in forward bodies");
+  a->add_loss(a->ctx, loss);
+  return ops_result(a, x);
+}
+
 #include "ops_loss.def"

@@ -49,8 +49,8 @@ static char *expr_text(const ast_expr *e) {
   return sink_close(&s);
 }
 
-/* `dualize(G) = ...` as declared. */
-static char *dualize_text(const ast_item *it) {
+/* `dualize(G) = ...` or `norm(D) = ...` as declared. */
+static char *define_text(const ast_item *it) {
   sink s;
   FILE *f = sink_open(&s);
   fprintf(f, "%s(", it->name);
@@ -212,8 +212,8 @@ static void fill_row(char **row, const sema_experiment *x, const mt_weight *w) {
   row[5] = lr_text(o, a->share);
   row[6] = fmt("%s", o->decl->name);
   row[7] = polar_text(o, w);
-  row[8] = expr_text(a->norm->value);
-  row[9] = dualize_text(a->dualize);
+  row[8] = a->norm->kind == AST_ITEM_DEFINE ? define_text(a->norm) : expr_text(a->norm->value);
+  row[9] = define_text(a->dualize);
 }
 
 static void print_table(FILE *out, char **cells, int rows) {
@@ -274,10 +274,28 @@ static void print_norm(FILE *out, const sema_experiment *x) {
   for (int i = 0; i < x->norm->nterms; i++) {
     const mt_node *a = x->norm->terms[i].atom;
     fprintf(out, "    ||%s|| = ", a->path);
-    sema_print_expr(out, a->norm->value);
+    if (a->norm->kind == AST_ITEM_DEFINE) {
+      char *text = define_text(a->norm);
+      fputs(text, out);
+      free(text);
+    } else {
+      sema_print_expr(out, a->norm->value);
+    }
     fputs("  with ", out);
     print_call(out, a->decl->name, a->params, a->nparams);
     fputc('\n', out);
+  }
+}
+
+/* `tie(m, weight, to)`: which atom reads which weight, and the step rule. */
+static void print_ties(FILE *out, const mt_model *m) {
+  for (int a = 0; a < m->natoms; a++) {
+    const mt_weight *w = &m->atoms[a]->weights[0];
+    if (m->atoms[a]->nweights == 1 && w->tied_to)
+      fprintf(out,
+              "  tied: %s is %s (one gradient, the sum over both uses; one step along %s's "
+              "dualize, of size min(share of each atom / its norm of the step))\n",
+              w->path, w->tied_to->path, w->tied_to->atom->decl->name);
   }
 }
 
@@ -290,6 +308,7 @@ void sema_explain_experiment(FILE *out, const sema_experiment *x) {
     print_optimizer(out, &x->groups[g]);
   fputc('\n', out);
   print_weights(out, x);
+  print_ties(out, x->model);
   print_norm(out, x);
 }
 

@@ -91,6 +91,8 @@ static void dump_node(FILE *out, const mt_node *n, int depth) {
   for (int i = 0; i < n->nweights; i++) {
     fprintf(out, "%*sweight %s ", 2 * depth + 2, "", n->weights[i].path);
     mt_shape_print(out, &n->weights[i]);
+    if (n->weights[i].tied_to)
+      fprintf(out, " tied to %s", n->weights[i].tied_to->path);
     fputc('\n', out);
   }
   for (int i = 0; i < n->nchildren; i++)

@@ -100,7 +100,11 @@ typedef struct mt_weight {
   long long *dims; /* concrete shape, rank entries, each >= 1 */
   long long numel; /* product of dims */
   mt_node *atom;   /* the owning atom instance */
-  int index;       /* position in mt_model.weights */
+  int index;       /* position in mt_model.weights (a tied weight: its owner's) */
+  /* `tie(m, weight, to)`: the weight `to` that this one is, or NULL. A tied
+   * weight is not in mt_model.weights: its atom reads and is stepped
+   * through the owner's tensor (docs/language.md, "Weight tying"). */
+  const struct mt_weight *tied_to;
 } mt_weight;
 
 struct mt_node {

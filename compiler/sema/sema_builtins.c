@@ -38,6 +38,8 @@ static const sema_builtin other_builtins[] = {
     {"ones", BT_INIT, 0, 0, false, {0}},
     /* modules: with_mass(m, 5) rescales the masses of m's atoms to sum to 5 */
     {"with_mass", BT_MODULE, 2, 2, false, {"m", "mass"}},
+    /* tie(m, "*.Head.W", "*.Embed.E"): the first weight is the second */
+    {"tie", BT_MODULE, 3, 3, false, {"m", "weight", "to"}},
     /* experiments (the data sources come from host/data_sources.c) */
     {"cross_entropy", BT_LOSS, 0, 0, false, {0}},
     {"mse", BT_LOSS, 0, 0, false, {0}},

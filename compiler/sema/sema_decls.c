@@ -250,11 +250,13 @@ static bool check_define(sema_ctx *c, const ast_item *it, const scope *outer, un
 }
 
 /* The slot of a defining item; the parser admits only these names here
- * (forward, dualize; norm, mass, sensitivity). */
+ * (forward, dualize, norm(...); norm, mass, sensitivity). */
 static const ast_item **item_slot(sema_sym *s, const ast_item *it) {
   const char *n = it->name;
   if (it->kind == AST_ITEM_DEFINE)
-    return strcmp(n, "forward") == 0 ? &s->forward : &s->dualize;
+    return strcmp(n, "forward") == 0 ? &s->forward
+           : strcmp(n, "norm") == 0  ? &s->norm
+                                     : &s->dualize;
   return strcmp(n, "norm") == 0 ? &s->norm : strcmp(n, "mass") == 0 ? &s->mass : &s->sens;
 }
 
@@ -320,6 +322,12 @@ static bool check_atom_or_bond(sema_ctx *c, sema_sym *s) {
     diag_error(c->d, s->dualize->name_loc,
                "dualize of %s takes one gradient per weight: expected %d input%s, got %d", s->name,
                nweights, nweights == 1 ? "" : "s", s->dualize->define.ninputs);
+    ok = false;
+  }
+  if (s->norm && s->norm->kind == AST_ITEM_DEFINE && s->norm->define.ninputs != nweights) {
+    diag_error(c->d, s->norm->name_loc,
+               "norm(...) of %s takes one direction per weight: expected %d input%s, got %d",
+               s->name, nweights, nweights == 1 ? "" : "s", s->norm->define.ninputs);
     ok = false;
   }
   return ok;

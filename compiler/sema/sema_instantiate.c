@@ -373,6 +373,72 @@ static mt_node *with_mass(sema_ctx *c, const sema_builtin *b, const ast_expr *e,
   return n;
 }
 
+/* ---- tie(m, weight, to) ------------------------------------------------- */
+
+/* The weights of n's subtree whose paths match glob: the count, and the
+ * last one in *out. */
+static int find_weights(const mt_node *n, const char *glob, mt_weight **out) {
+  int count = 0;
+  for (int i = 0; i < n->nweights; i++)
+    if (sema_glob_match(glob, n->weights[i].path)) {
+      *out = &n->weights[i];
+      count++;
+    }
+  for (int i = 0; i < n->nchildren; i++)
+    count += find_weights(n->children[i], glob, out);
+  return count;
+}
+
+/* The one weight of m's subtree a glob argument names; NULL after an error. */
+static mt_weight *tie_operand(sema_ctx *c, const mt_node *m, const ast_expr *ge, sema_env *env) {
+  sv v = sema_evaluate(c, ge, env);
+  if (v.kind == SV_ERROR)
+    return NULL;
+  if (v.kind != SV_STRING) {
+    diag_error(c->d, ge->loc, "expected a weight path glob (a string), got %s",
+               sema_describe(c, v));
+    return NULL;
+  }
+  mt_weight *w = NULL;
+  int n = find_weights(m, v.s, &w);
+  if (n != 1) {
+    diag_error(c->d, ge->loc, "\"%s\" matches %d weights of %s; a tie names one weight", v.s, n,
+               m->path);
+    return NULL;
+  }
+  if (w->tied_to) {
+    diag_error(c->d, ge->loc, "%s is already tied to %s", w->path, w->tied_to->path);
+    return NULL;
+  }
+  return w;
+}
+
+/* Ties one weight of m to another (docs/language.md, "Weight tying"): the
+ * same shape, the tied weight the only one of its atom; the node is m's. */
+static mt_node *tie(sema_ctx *c, const sema_builtin *b, const ast_expr *e, sema_env *env,
+                    const char *path) {
+  if (!sema_check_builtin_args(c, b, e))
+    return NULL;
+  const ast_expr *we = sema_builtin_arg(b, e, 1), *te = sema_builtin_arg(b, e, 2);
+  mt_node *n = inst(c, sema_builtin_arg(b, e, 0), env, path);
+  mt_weight *w = n ? tie_operand(c, n, we, env) : NULL;
+  mt_weight *to = w ? tie_operand(c, n, te, env) : NULL;
+  if (!to)
+    return NULL;
+  bool same = w->rank == to->rank;
+  for (int i = 0; same && i < w->rank; i++)
+    same = w->dims[i] == to->dims[i];
+  if (w == to || !same || w->atom->nweights != 1) {
+    diag_error(c->d, e->loc, "cannot tie %s to %s: %s", w->path, to->path,
+               w == to ? "it is the same weight"
+               : !same ? "their shapes differ"
+                       : "a tied weight must be the only weight of its atom");
+    return NULL;
+  }
+  w->tied_to = to;
+  return n;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static mt_node *not_a_module(sema_ctx *c, const ast_expr *e, sema_env *env) {
@@ -412,7 +478,7 @@ static mt_node *expand(sema_ctx *c, const ast_expr *e, sema_env *env, const char
       return inst_call(c, s, e, env, path);
     const sema_builtin *b = local || s ? NULL : sema_builtin_find(e->call.name, BT_MODULE);
     if (b)
-      return with_mass(c, b, e, env, path);
+      return strcmp(b->name, "tie") == 0 ? tie(c, b, e, env, path) : with_mass(c, b, e, env, path);
     return not_a_module(c, e, env);
   }
   case AST_BINARY: {
@@ -451,7 +517,7 @@ static mt_node *expand(sema_ctx *c, const ast_expr *e, sema_env *env, const char
 }
 
 /* Lists the atoms and weights of the tree in data-flow order (fill: false
- * only counts them). */
+ * only counts them); tied weights are left out. */
 static void index_model(mt_model *m, mt_node *n, bool fill) {
   if (n->kind == MT_ATOM) {
     if (fill) {
@@ -460,6 +526,8 @@ static void index_model(mt_model *m, mt_node *n, bool fill) {
     }
     m->natoms++;
     for (int i = 0; i < n->nweights; i++) {
+      if (n->weights[i].tied_to)
+        continue;
       if (fill) {
         n->weights[i].index = m->nweights;
         m->weights[m->nweights] = &n->weights[i];
@@ -487,5 +555,9 @@ mt_model *sema_instantiate_model(sema_ctx *c, const ast_expr *e, sema_env *env) 
   m->weights = arena_alloc(c->a, (size_t)m->nweights * sizeof *m->weights);
   m->natoms = m->nweights = 0;
   index_model(m, root, true);
+  for (int a = 0; a < m->natoms; a++) /* a tied weight is its owner's tensor */
+    for (int i = 0; i < m->atoms[a]->nweights; i++)
+      if (m->atoms[a]->weights[i].tied_to)
+        m->atoms[a]->weights[i].index = m->atoms[a]->weights[i].tied_to->index;
   return m;
 }

@@ -150,8 +150,11 @@ static ir_node *case_attention(gc_env *e) {
   ir_graph *g = e->g;
   ir_node *q = ir_rope(g, PARAM(e, "q", 1, 2, 5, 4), 10000);
   ir_node *k = ir_rope(g, PARAM(e, "k", 1, 2, 5, 4), 10000);
-  ir_node *o = ir_attention(g, q, k, PARAM(e, "v", 1, 2, 5, 4), 0.5);
-  return gc_wsum(e, o);
+  ir_node *o = ir_attention(g, q, k, PARAM(e, "v", 1, 2, 5, 4), 0.5, 1);
+  /* bidirectional cross-attention: 3 queries over 6 keys and values */
+  ir_node *x = ir_attention(g, PARAM(e, "xq", 2, 2, 3, 4), PARAM(e, "xk", 2, 2, 6, 4),
+                            PARAM(e, "xv", 2, 2, 6, 4), 0.7, 0);
+  return acc(e, gc_wsum(e, o), gc_wsum(e, x));
 }
 
 static ir_node *case_embedding(gc_env *e) {

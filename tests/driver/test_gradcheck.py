@@ -31,7 +31,7 @@ WEIGHTS = {"compare_optimizers": 3, "cycle_task": 8, "cycle_task_n": 8, "fashion
            "fashion_mlp": 3, "linear_attention_heads": 3, "lr_transfer": 3, "own_arrays": 3,
            "own_text": 14, "routing_task": 3, "spurious_pixel": 3, "toy_deep_linear": 2,
            "toy_linreg": 1, "toy_logreg": 1, "toy_quadratic": 1}
-SLOW = {"adam_bias_correction", "kjv_gpt", "kjv_optimizers"}
+SLOW = {"adam_bias_correction", "kjv_gpt", "kjv_moe", "kjv_optimizers"}
 
 t = Test("test_gradcheck")
 

@@ -31,6 +31,7 @@ PARSERS = {
     "emit-c": ["cmd_emit_c.c", "drv_cli.c"],
     "predict": ["cmd_predict.c", "drv_cli.c", "../../host/predict.c"],
     "gradcheck": ["cmd_gradcheck.c", "drv_cli.c"],
+    "dualcheck": ["cmd_dualcheck.c", "drv_cli.c"],
     "completion": [],
     "help": [],
 }

@@ -1,8 +1,10 @@
 /*
- * test_kernels_attention.c - causal multi-head attention and RoPE: forward
- * (outputs and saved probabilities) in f32 and f64 against naive loops,
- * backward (f64) against central finite differences of <w, out>, f32
- * backward against f64; sequence lengths beyond one 64-row block.
+ * test_kernels_attention.c - multi-head attention (causal, and
+ * bidirectional with as many or other numbers of keys than queries) and
+ * RoPE: forward (outputs and saved probabilities) in f32 and f64 against
+ * naive loops, backward (f64) against central finite differences of
+ * <w, out>, f32 backward against f64; sequence lengths beyond one 64-row
+ * block.
  */
 #include <math.h>
 #include <stdio.h>
@@ -15,37 +17,39 @@
 static const double fd_h = 1e-5, fd_tol = 1e-6;
 
 typedef struct {
-  int B, H, T, D;
+  int B, H, Tq, Tk, D;
   double scale;
+  int causal;
 } att_case;
 
 static void att_ref(const att_case *a, const double *q, const double *k, const double *v,
                     double *out, double *probs) {
-  const int T = a->T, D = a->D;
+  const int Tq = a->Tq, Tk = a->Tk, D = a->D;
   for (int p = 0; p < a->B * a->H; p++) {
-    const double *qp = q + (long)p * T * D, *kp = k + (long)p * T * D;
-    const double *vp = v + (long)p * T * D;
-    double *P = probs + (long)p * T * T, *op = out + (long)p * T * D;
-    for (int i = 0; i < T; i++) {
+    const double *qp = q + (long)p * Tq * D, *kp = k + (long)p * Tk * D;
+    const double *vp = v + (long)p * Tk * D;
+    double *P = probs + (long)p * Tq * Tk, *op = out + (long)p * Tq * D;
+    for (int i = 0; i < Tq; i++) {
       double m = -INFINITY, sum = 0;
-      for (int j = 0; j < T; j++) {
+      const int n = a->causal ? i + 1 : Tk;
+      for (int j = 0; j < Tk; j++) {
         double s = 0;
         for (int d = 0; d < D; d++)
           s += qp[i * D + d] * kp[j * D + d];
-        P[i * T + j] = a->scale * s;
-        if (j <= i && P[i * T + j] > m)
-          m = P[i * T + j];
+        P[i * Tk + j] = a->scale * s;
+        if (j < n && P[i * Tk + j] > m)
+          m = P[i * Tk + j];
       }
-      for (int j = 0; j < T; j++) {
-        P[i * T + j] = j <= i ? exp(P[i * T + j] - m) : 0;
-        sum += P[i * T + j];
+      for (int j = 0; j < Tk; j++) {
+        P[i * Tk + j] = j < n ? exp(P[i * Tk + j] - m) : 0;
+        sum += P[i * Tk + j];
       }
-      for (int j = 0; j < T; j++)
-        P[i * T + j] /= sum;
+      for (int j = 0; j < Tk; j++)
+        P[i * Tk + j] /= sum;
       for (int d = 0; d < D; d++) {
         double s = 0;
-        for (int j = 0; j < T; j++)
-          s += P[i * T + j] * vp[j * D + d];
+        for (int j = 0; j < Tk; j++)
+          s += P[i * Tk + j] * vp[j * D + d];
         op[i * D + d] = s;
       }
     }
@@ -64,51 +68,54 @@ static double att_loss(void *ctx, const double *x) {
   att_fd *f = ctx;
   const att_case *a = f->a;
   rt_attention_fwd_f64(f->which == 0 ? x : f->q, f->which == 1 ? x : f->k, f->which == 2 ? x : f->v,
-                       f->out, f->probs, a->B, a->H, a->T, a->D, a->scale);
-  return tk_dot(f->w, f->out, (size_t)a->B * a->H * a->T * a->D);
+                       f->out, f->probs, a->B, a->H, a->Tq, a->Tk, a->D, a->scale, a->causal);
+  return tk_dot(f->w, f->out, (size_t)a->B * a->H * a->Tq * a->D);
 }
 
 static void att_check(check_ctx *t, const att_case *a, uint64_t stream) {
-  const size_t nx = (size_t)a->B * a->H * a->T * a->D;
-  const size_t np = (size_t)a->B * a->H * a->T * a->T;
-  const size_t nws = rt_attention_ws_f64(a->B, a->H, a->T, a->D);
+  const size_t nq = (size_t)a->B * a->H * a->Tq * a->D, nk = (size_t)a->B * a->H * a->Tk * a->D;
+  const size_t np = (size_t)a->B * a->H * a->Tq * a->Tk;
+  const size_t nws = rt_attention_ws_f64(a->B, a->H, a->Tq, a->Tk, a->D);
+  const size_t nx[3] = {nq, nk, nk};
   double *in[3], *grad[3], *fd[3];
   float *in32[3], *grad32[3];
   for (int i = 0; i < 3; i++) {
-    in[i] = tk_alloc(nx), grad[i] = tk_alloc(nx), fd[i] = tk_alloc(nx);
-    tk_rand(in[i], nx, -1, 1, stream + i);
-    in32[i] = tk_to32(in[i], nx);
-    grad32[i] = tk_alloc32(nx);
+    in[i] = tk_alloc(nx[i]), grad[i] = tk_alloc(nx[i]), fd[i] = tk_alloc(nx[i]);
+    tk_rand(in[i], nx[i], -1, 1, stream + i);
+    in32[i] = tk_to32(in[i], nx[i]);
+    grad32[i] = tk_alloc32(nx[i]);
   }
-  double *w = tk_alloc(nx), *out = tk_alloc(nx), *probs = tk_alloc(np);
-  double *ref = tk_alloc(nx), *pref = tk_alloc(np), *ws = tk_alloc(nws);
-  tk_rand(w, nx, -1, 1, stream + 3);
-  float *w32 = tk_to32(w, nx), *out32 = tk_alloc32(nx);
+  double *w = tk_alloc(nq), *out = tk_alloc(nq), *probs = tk_alloc(np);
+  double *ref = tk_alloc(nq), *pref = tk_alloc(np), *ws = tk_alloc(nws);
+  tk_rand(w, nq, -1, 1, stream + 3);
+  float *w32 = tk_to32(w, nq), *out32 = tk_alloc32(nq);
   float *probs32 = tk_alloc32(np), *ws32 = tk_alloc32(nws);
-  char name[80];
-  snprintf(name, sizeof name, "attention B%d H%d T%d D%d", a->B, a->H, a->T, a->D);
+  char name[96];
+  snprintf(name, sizeof name, "attention B%d H%d Tq%d Tk%d D%d %s", a->B, a->H, a->Tq, a->Tk, a->D,
+           a->causal ? "causal" : "bidirectional");
 
   att_ref(a, in[0], in[1], in[2], ref, pref);
   for (size_t i = 0; i < np; i++) /* above-diagonal entries must be set */
     probs[i] = probs32[i] = NAN;
-  rt_attention_fwd_f64(in[0], in[1], in[2], out, probs, a->B, a->H, a->T, a->D, a->scale);
-  rt_attention_fwd_f32(in32[0], in32[1], in32[2], out32, probs32, a->B, a->H, a->T, a->D,
-                       (float)a->scale);
-  tk_check(t, tk_err(out, ref, nx), 1e-13, "%s fwd out f64", name);
+  rt_attention_fwd_f64(in[0], in[1], in[2], out, probs, a->B, a->H, a->Tq, a->Tk, a->D, a->scale,
+                       a->causal);
+  rt_attention_fwd_f32(in32[0], in32[1], in32[2], out32, probs32, a->B, a->H, a->Tq, a->Tk, a->D,
+                       (float)a->scale, a->causal);
+  tk_check(t, tk_err(out, ref, nq), 1e-13, "%s fwd out f64", name);
   tk_check(t, tk_err(probs, pref, np), 1e-13, "%s fwd probs f64", name);
-  tk_check(t, tk_err32(out32, ref, nx), 5e-6, "%s fwd out f32", name);
+  tk_check(t, tk_err32(out32, ref, nq), 5e-6, "%s fwd out f32", name);
   tk_check(t, tk_err32(probs32, pref, np), 5e-6, "%s fwd probs f32", name);
 
-  rt_attention_bwd_f64(in[0], in[1], in[2], probs, w, grad[0], grad[1], grad[2], a->B, a->H, a->T,
-                       a->D, a->scale, ws);
+  rt_attention_bwd_f64(in[0], in[1], in[2], probs, w, grad[0], grad[1], grad[2], a->B, a->H, a->Tq,
+                       a->Tk, a->D, a->scale, a->causal, ws);
   rt_attention_bwd_f32(in32[0], in32[1], in32[2], probs32, w32, grad32[0], grad32[1], grad32[2],
-                       a->B, a->H, a->T, a->D, (float)a->scale, ws32);
+                       a->B, a->H, a->Tq, a->Tk, a->D, (float)a->scale, a->causal, ws32);
   static const char *names[3] = {"dq", "dk", "dv"};
   for (int i = 0; i < 3; i++) {
     att_fd f = {a, in[0], in[1], in[2], w, i, out, probs};
-    tk_fd_grad(att_loss, &f, in[i], nx, fd_h, fd[i]);
-    tk_check(t, tk_err(grad[i], fd[i], nx), fd_tol, "%s bwd %s f64 vs FD", name, names[i]);
-    tk_check(t, tk_err32(grad32[i], grad[i], nx), 2e-5, "%s bwd %s f32 vs f64", name, names[i]);
+    tk_fd_grad(att_loss, &f, in[i], nx[i], fd_h, fd[i]);
+    tk_check(t, tk_err(grad[i], fd[i], nx[i]), fd_tol, "%s bwd %s f64 vs FD", name, names[i]);
+    tk_check(t, tk_err32(grad32[i], grad[i], nx[i]), 2e-5, "%s bwd %s f32 vs f64", name, names[i]);
   }
   for (int i = 0; i < 3; i++)
     free(in[i]), free(grad[i]), free(fd[i]), free(in32[i]), free(grad32[i]);
@@ -176,9 +183,11 @@ int main(void) {
   check_ctx t = {0};
   rt_set_threads(1);
   static const att_case atts[] = {
-      {1, 1, 1, 1, 1.0},   {2, 3, 7, 5, 0.447},
-      {1, 2, 13, 8, 0.35}, {1, 1, 70, 3, 0.577}, /* two query blocks */
-      {1, 1, 130, 2, 0.9},                       /* three blocks, last partial */
+      {1, 1, 1, 1, 1, 1.0, 1},     {2, 3, 7, 7, 5, 0.447, 1},
+      {1, 2, 13, 13, 8, 0.35, 1},  {1, 1, 70, 70, 3, 0.577, 1}, /* two query blocks */
+      {1, 1, 130, 130, 2, 0.9, 1},                              /* three blocks, last partial */
+      {2, 3, 7, 7, 5, 0.447, 0},   {1, 2, 5, 9, 4, 0.5, 0},     /* more keys than queries */
+      {2, 1, 9, 4, 3, 0.6, 0},     {1, 1, 70, 11, 3, 0.577, 0}, /* fewer, two query blocks */
   };
   for (size_t i = 0; i < sizeof atts / sizeof atts[0]; i++)
     att_check(&t, &atts[i], 10 * (i + 1));

@@ -22,7 +22,7 @@ syn keyword duetBuiltin square where dim permute reshape flatten split_heads mer
 syn keyword duetBuiltin rms rms_rows rms_cols frobenius spectral polar polar_exact normalize_rows
 syn keyword duetBuiltin normalize_cols center_rows spd_pow eye softmax rmsnorm layernorm
 syn keyword duetBuiltin attention rope gather conv2d maxpool2d avgpool2d fail orthogonal normal
-syn keyword duetBuiltin uniform zeros ones with_mass fashion_mnist kjv idx npy npz csv text tokens linreg quadratic clusters
+syn keyword duetBuiltin uniform zeros ones with_mass tie aux_loss fashion_mnist kjv idx npy npz csv text tokens linreg quadratic clusters
 syn keyword duetBuiltin spectrum cycle cross_entropy mse
 syn keyword duetBuiltin accuracy loss singular_values head_ablation
 syn keyword duetBuiltin sin cos argmax one_hot topk
