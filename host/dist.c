@@ -93,6 +93,11 @@ int host_dist_start(const char *prog) {
   int n = launched_ranks();
   if (n <= 1)
     return 0;
+  const char *r = getenv("OMPI_COMM_WORLD_RANK");
+  if (!r)
+    r = getenv("PMI_RANK");
+  if (r && atoi(r) != 0)
+    return 1; /* rank 0 says why */
   fprintf(stderr,
           "%s: error: started as one of %d ranks, but this %s was built without MPI\n"
           "  hint: install libopenmpi-dev (scripts/install-deps) and rebuild, or run one "
