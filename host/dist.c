@@ -50,7 +50,9 @@ int host_dist_start(const char *prog) {
   return 0;
 }
 
-void host_dist_end(void) {
+void host_dist_end(int rc) {
+  if (joined && rc != 0)
+    MPI_Abort(MPI_COMM_WORLD, rc);
   if (joined)
     MPI_Finalize();
   joined = false;
@@ -106,7 +108,8 @@ int host_dist_start(const char *prog) {
   return 1;
 }
 
-void host_dist_end(void) {
+void host_dist_end(int rc) {
+  (void)rc;
   free(buffer);
   buffer = NULL;
   buffer_bytes = 0;

@@ -19,8 +19,11 @@
  * MPI started as one of N > 1 ranks. */
 int host_dist_start(const char *prog);
 
-/* Leaves the ranks (MPI_Finalize) after the last collective. */
-void host_dist_end(void);
+/* Leaves the ranks after the last collective with the process's exit
+ * code rc: MPI_Finalize, or for rc != 0 MPI_Abort, which ends every rank
+ * (one that stopped alone, with an error the others did not see, would
+ * leave them waiting). */
+void host_dist_end(int rc);
 
 /* This process's rank (0 without MPI) and the number of ranks (1). */
 int host_dist_rank(void);

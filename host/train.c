@@ -629,18 +629,18 @@ static int train_steps(trainer *t) {
       train->gather(train, idx, count, m->f64, t->x, t->y);
       loss = m->train_step(m->self, t->x, t->y, s, schedule_at(t, s), logged ? norms : NULL);
     }
-    if (t->o->dump_batches && t->writer && dump_batch(t, s) != 0)
-      return 1;
+    int rc = t->o->dump_batches && t->writer ? dump_batch(t, s) : 0;
     t->step = s;
     t->steps_run++;
     t->train_s += rt_now_s() - t0;
     t->recent[(s - 1) % RECENT] = loss;
     if (!isfinite(loss) || (logged && nonfinite_anywhere(t)))
       return diverge(t, s, loss);
-    if (logged && log_step(t, s, loss, norms) != 0)
-      return 1;
+    if (rc == 0 && logged)
+      rc = log_step(t, s, loss, norms);
     bool due = collect_state(t, s, t->writer && checkpoint_due(t, s));
-    int rc = t->e->nevals && t->writer ? evaluate(t, s, s == t->total) : 0;
+    if (rc == 0 && t->e->nevals && t->writer)
+      rc = evaluate(t, s, s == t->total);
     if (rc == 0 && !stopping(t) && due && t->saved_step != s)
       rc = save_checkpoint(t);
     rc = agree(t, rc);
@@ -976,6 +976,10 @@ int host_train(const host_experiment *e, const host_sets *sets, const host_model
   }
   if (started && (rc == 0 || stopping(t)))
     rc = finish(t, res);
+  if (started && t->ranks > 1) { /* every rank waits until rank 0 has written */
+    int done = rc;
+    host_dist_max(&done, 1);
+  }
   if (rc != 0 && !started && t->dir[0] && !o->resume_dir)
     rmdir(t->dir); /* only removes a run directory left empty */
   rt_error err;

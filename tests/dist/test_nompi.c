@@ -76,6 +76,6 @@ int main(void) {
     free(g[i].data);
     free(want[i]);
   }
-  host_dist_end();
+  host_dist_end(0);
   return check_done(&t, "test_nompi");
 }
