@@ -3,6 +3,9 @@
     python3 bench/dist.py steps DUET [REPEATS]   step time on 1 and 2 ranks (this machine,
                                                  alternating), with rank 0's exchange and
                                                  update times
+    python3 bench/dist.py ranks DUET             the busiest rank's update CPU time per step
+                                                 on 2, 3 and 4 ranks, against the owners'
+                                                 FLOPs
     python3 bench/dist.py netns DUET             two "hosts" in two network namespaces
                                                  joined by a veth pair, over TCP: the bytes
                                                  each sends per step (as root)
@@ -48,6 +51,22 @@ def steps(duet, repeats):
         med = statistics.median
         print(f"{name}: N=1 {med(t1):.1f} ms/step, N=2 {med(t2):.1f} ms/step (rank 0: exchange "
               f"{med(ex):.1f} ms, its updates {med(up):.1f} ms); runs {t1} {t2}")
+    print("load:", open("/proc/loadavg").read().split()[:3])
+
+
+def ranks(duet):
+    os.makedirs(OUT, exist_ok=True)
+    for name, (src, n) in MODELS.items():
+        base = [duet, "run", os.path.join(ROOT, "examples", src), "--steps", "10"]
+        for k in (2, 3, 4):
+            s = run(MPIRUN + ["-np", str(k)] + base, f"{OUT}/{name}-ranks-{k}")
+            d = s["run"]["distributed"]
+            load = [0.0] * k
+            for w in d["weights"]:
+                load[w["rank"]] += w["update_flops"]
+            print(f"{name} N={k}: busiest rank's updates {d['busiest_update_cpu_ms_per_step']:.1f} "
+                  f"ms CPU per step (rank 0: {d['update_cpu_ms_per_step']:.1f}); MFLOP per rank "
+                  + " ".join(f"{x / 1e6:.0f}" for x in load))
     print("load:", open("/proc/loadavg").read().split()[:3])
 
 
@@ -150,6 +169,8 @@ if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else ""
     if what == "steps":
         steps(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 3)
+    elif what == "ranks":
+        ranks(sys.argv[2])
     elif what == "netns":
         netns(sys.argv[2])
     elif what == "model":

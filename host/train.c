@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host_checkpoint.h"
@@ -61,6 +62,8 @@ typedef struct trainer {
   bool writer;                       /* rank 0: evaluates, writes the run directory and prints */
   host_dist_stats dist;              /* the exchanges of the steps (not of checkpoints) */
   double apply_s;                    /* seconds in this rank's optimizer steps */
+  double apply_cpu_s;                /* and the CPU time of the thread that ran them */
+  double busiest_ms;                 /* the largest apply_cpu_s per step of any rank, in ms */
   host_owned grads, weights, states; /* the tensors each rank owns (host_dist.h) */
   int *state_owner;                  /* owned: states' owners, -1 for estimator state */
   long bpe;                          /* batches per epoch */
@@ -518,6 +521,14 @@ static int check_ranks(trainer *t, long s) {
   return 1;
 }
 
+/* CPU seconds of the calling thread (its work, whatever else the cores
+ * run; the BLAS calls of an update run on it with one BLAS thread). */
+static double thread_cpu_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* One step on this rank's slice of a global batch (its indices idx): the
  * gradients, summed into their weights' owners and averaged; the owners'
  * optimizer steps; the new weights copied from the owners to every rank;
@@ -533,9 +544,10 @@ static double dist_step(trainer *t, const uint32_t *idx, long s, double *norms) 
   size_t real = m->f64 ? sizeof(double) : sizeof(float);
   for (int i = 0; norms && i < m->ngrads; i++)
     memcpy(m->before[i].data, m->tensors[i].data, (size_t)m->tensors[i].count * real);
-  double t0 = rt_now_s();
+  double t0 = rt_now_s(), c0 = thread_cpu_s();
   m->apply_step(m->self, s, schedule_at(t, s));
   t->apply_s += rt_now_s() - t0;
+  t->apply_cpu_s += thread_cpu_s() - c0;
   host_dist_gather_owned(&t->weights, m->f64, &t->dist);
   if (norms)
     m->step_norms(m->self, norms);
@@ -860,6 +872,8 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
     facts.exchange_bytes = t->dist.bytes / (double)t->steps_run;
     facts.exchange_ms = 1e3 * t->dist.seconds / (double)t->steps_run;
     facts.apply_ms = 1e3 * t->apply_s / (double)t->steps_run;
+    facts.apply_cpu_ms = 1e3 * t->apply_cpu_s / (double)t->steps_run;
+    facts.busiest_cpu_ms = t->busiest_ms;
   }
   host_provenance p;
   int rc = host_provenance_build(&p, t->e, t->sets, t->o, &facts, err);
@@ -895,6 +909,11 @@ static int finish(trainer *t, host_run_result *res) {
   if (t->status == RUN_GOING)
     t->status = t->step < t->total ? RUN_STOPPED : RUN_COMPLETED;
   host_dist_stats ignored = {0};
+  if (t->ranks > 1) { /* the busiest rank's updates, for summary.json */
+    int us = t->steps_run ? (int)(1e6 * t->apply_cpu_s / (double)t->steps_run) : 0;
+    host_dist_max(&us, 1);
+    t->busiest_ms = 1e-3 * us;
+  }
   if (t->ranks > 1 && t->status != RUN_DIVERGED)
     host_dist_gather_owned(&t->states, t->m->f64, &ignored); /* for the last checkpoint */
   if (!t->writer) {
