@@ -62,7 +62,7 @@ typedef struct trainer {
   bool writer;                       /* rank 0: evaluates, writes the run directory and prints */
   host_dist_stats dist;              /* the exchanges of the steps (not of checkpoints) */
   double apply_s;                    /* seconds in this rank's optimizer steps */
-  double apply_cpu_s;                /* and the CPU time of the thread that ran them */
+  double apply_cpu_s;                /* and their CPU time (all threads) */
   double busiest_ms;                 /* the largest apply_cpu_s per step of any rank, in ms */
   host_owned grads, weights, states; /* the tensors each rank owns (host_dist.h) */
   int *state_owner;                  /* owned: states' owners, -1 for estimator state */
@@ -521,11 +521,11 @@ static int check_ranks(trainer *t, long s) {
   return 1;
 }
 
-/* CPU seconds of the calling thread (its work, whatever else the cores
- * run; the BLAS calls of an update run on it with one BLAS thread). */
-static double thread_cpu_s(void) {
+/* CPU seconds of this process, all its threads (the BLAS and oneDNN
+ * threads of an update too): its work, whatever else the cores run. */
+static double process_cpu_s(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -544,10 +544,10 @@ static double dist_step(trainer *t, const uint32_t *idx, long s, double *norms) 
   size_t real = m->f64 ? sizeof(double) : sizeof(float);
   for (int i = 0; norms && i < m->ngrads; i++)
     memcpy(m->before[i].data, m->tensors[i].data, (size_t)m->tensors[i].count * real);
-  double t0 = rt_now_s(), c0 = thread_cpu_s();
+  double t0 = rt_now_s(), c0 = process_cpu_s();
   m->apply_step(m->self, s, schedule_at(t, s));
   t->apply_s += rt_now_s() - t0;
-  t->apply_cpu_s += thread_cpu_s() - c0;
+  t->apply_cpu_s += process_cpu_s() - c0;
   host_dist_gather_owned(&t->weights, m->f64, &t->dist);
   if (norms)
     m->step_norms(m->self, norms);
