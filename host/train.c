@@ -63,6 +63,7 @@ typedef struct trainer {
   host_dist_stats dist;              /* the exchanges of the steps (not of checkpoints) */
   double apply_s;                    /* seconds in this rank's optimizer steps */
   double apply_cpu_s;                /* and their CPU time (all threads) */
+  double grad_cpu_s;                 /* CPU time of this rank's grad_step */
   double busiest_ms;                 /* the largest apply_cpu_s per step of any rank, in ms */
   host_owned grads, weights, states; /* the tensors each rank owns (host_dist.h) */
   int *state_owner;                  /* owned: states' owners, -1 for estimator state */
@@ -538,7 +539,9 @@ static double dist_step(trainer *t, const uint32_t *idx, long s, double *norms) 
   const host_model *m = t->m;
   const host_dataset *train = &t->sets->set[0];
   train->gather(train, idx + t->rank * m->batch, (uint32_t)m->batch, m->f64, t->x, t->y);
+  double g0 = process_cpu_s();
   double loss = m->grad_step(m->self, t->x, t->y);
+  t->grad_cpu_s += process_cpu_s() - g0;
   host_dist_reduce_owned(&t->grads, m->f64, 1.0 / t->ranks, &t->dist);
   host_dist_sum(&loss, 1, true);
   size_t real = m->f64 ? sizeof(double) : sizeof(float);
@@ -873,6 +876,7 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
     facts.exchange_ms = 1e3 * t->dist.seconds / (double)t->steps_run;
     facts.apply_ms = 1e3 * t->apply_s / (double)t->steps_run;
     facts.apply_cpu_ms = 1e3 * t->apply_cpu_s / (double)t->steps_run;
+    facts.grad_cpu_ms = 1e3 * t->grad_cpu_s / (double)t->steps_run;
     facts.busiest_cpu_ms = t->busiest_ms;
   }
   host_provenance p;
