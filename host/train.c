@@ -682,6 +682,7 @@ static int same_everywhere(trainer *t) {
     if (t->writer)
       fprintf(stderr, "%s: error: this model was compiled for one process, not %d ranks\n", prog,
               t->ranks);
+    host_dist_settle(true); /* every rank finds the same */
     return 1;
   }
   const host_experiment *e = t->e;
@@ -706,6 +707,7 @@ static int same_everywhere(trainer *t) {
     fprintf(stderr, "%s: error: rank %d: %s\n", prog, t->rank, err.msg);
   int failed = rc < 0;
   host_dist_max(&failed, 1);
+  host_dist_settle(failed != 0);
   if (failed)
     return 1;
   const char *what[3] = {"program (source files or --set)", "data", "build of duet"};
@@ -714,6 +716,7 @@ static int same_everywhere(trainer *t) {
     if (!host_dist_agree(what[i], h[i], &err)) {
       if (t->writer)
         fprintf(stderr, "%s: error: the ranks disagree: %s\n", prog, err.msg);
+      host_dist_settle(true);
       return 1;
     }
   return 0;
@@ -981,6 +984,7 @@ int host_train(const host_experiment *e, const host_sets *sets, const host_model
                  .show = !o->quiet && host_dist_rank() == 0,
                  .init_step = -1};
   t->batch = m->batch * t->ranks;
+  host_dist_settle(false);
   int rc = same_everywhere(t);
   if (rc == 0)
     rc = own_tensors(t);
@@ -1002,6 +1006,7 @@ int host_train(const host_experiment *e, const host_sets *sets, const host_model
   if (started && t->ranks > 1) { /* every rank waits until rank 0 has written */
     int done = rc;
     host_dist_max(&done, 1);
+    host_dist_settle(true);
   }
   if (rc != 0 && !started && t->dir[0] && !o->resume_dir)
     rmdir(t->dir); /* only removes a run directory left empty */
