@@ -16,6 +16,7 @@
 #endif
 
 static int rank, size = 1;
+static bool settled; /* host_dist_settle */
 static char *buffer; /* the exchanges', grown to the largest */
 static long buffer_bytes;
 
@@ -50,7 +51,9 @@ int host_dist_start(const char *prog) {
   return 0;
 }
 
-void host_dist_end(void) {
+void host_dist_end(int rc) {
+  if (joined && rc != 0 && !settled)
+    MPI_Abort(MPI_COMM_WORLD, rc);
   if (joined)
     MPI_Finalize();
   joined = false;
@@ -93,6 +96,11 @@ int host_dist_start(const char *prog) {
   int n = launched_ranks();
   if (n <= 1)
     return 0;
+  const char *r = getenv("OMPI_COMM_WORLD_RANK");
+  if (!r)
+    r = getenv("PMI_RANK");
+  if (r && atoi(r) != 0)
+    return 1; /* rank 0 says why */
   fprintf(stderr,
           "%s: error: started as one of %d ranks, but this %s was built without MPI\n"
           "  hint: install libopenmpi-dev (scripts/install-deps) and rebuild, or run one "
@@ -101,7 +109,8 @@ int host_dist_start(const char *prog) {
   return 1;
 }
 
-void host_dist_end(void) {
+void host_dist_end(int rc) {
+  (void)rc;
   free(buffer);
   buffer = NULL;
   buffer_bytes = 0;
@@ -117,6 +126,8 @@ bool host_dist_agree(const char *what, uint64_t value, rt_error *err) {
 }
 
 #endif
+
+void host_dist_settle(bool s) { settled = s; }
 
 int host_dist_rank(void) { return rank; }
 

@@ -19,8 +19,17 @@
  * MPI started as one of N > 1 ranks. */
 int host_dist_start(const char *prog);
 
-/* Leaves the ranks (MPI_Finalize) after the last collective. */
-void host_dist_end(void);
+/* Leaves the ranks after the last collective with the process's exit
+ * code rc: MPI_Finalize, or for rc != 0 MPI_Abort, which ends every rank
+ * (one that stopped alone, with an error the others did not see, would
+ * leave them waiting) — unless host_dist_settle(true) said that every rank
+ * ends the same way. */
+void host_dist_end(int rc);
+
+/* Whether every rank now knows how the run ends (they agreed on it, or
+ * decided it from the same facts): then leaving with an error finalizes
+ * instead of aborting, and rank 0's last messages are not cut short. */
+void host_dist_settle(bool settled);
 
 /* This process's rank (0 without MPI) and the number of ranks (1). */
 int host_dist_rank(void);

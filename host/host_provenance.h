@@ -27,6 +27,9 @@ typedef struct host_run_facts {
   int ranks;
   const host_model *model;
   double exchange_bytes, exchange_ms, apply_ms; /* per step, this rank's */
+  double apply_cpu_ms;                          /* CPU time of this rank's updates per step */
+  double busiest_cpu_ms;                        /* and of the rank whose updates took the most */
+  double grad_cpu_ms; /* CPU time of this rank's forward and backward pass per step */
 } host_run_facts;
 
 enum { HOST_PROVENANCE_FIELDS = 6 };

@@ -128,11 +128,12 @@ static rt_field settings(host_provenance *p, const host_experiment *e, const hos
   return RT_OBJ("settings", f, n);
 }
 
-/* "distributed": the ranks, every weight's owner and update cost, and
- * rank 0's exchanges and updates per step. */
+/* "distributed": the ranks, every weight's owner and update cost, rank
+ * 0's exchanges, updates and forward-backward pass per step, and the CPU
+ * time of the busiest rank's updates. */
 static rt_field dist_field(host_provenance *p, const host_run_facts *r) {
   const host_model *m = r->model;
-  rt_field *w = new_fields(p, (size_t)m->ngrads + 1), *f = new_fields(p, 5);
+  rt_field *w = new_fields(p, (size_t)m->ngrads + 1), *f = new_fields(p, 8);
   for (int i = 0; i < m->ngrads; i++) {
     rt_field *one = new_fields(p, 3);
     one[0] = RT_STR("path", m->tensors[i].name);
@@ -145,7 +146,10 @@ static rt_field dist_field(host_provenance *p, const host_run_facts *r) {
   f[2] = RT_NUM("exchange_bytes_per_step", r->exchange_bytes);
   f[3] = RT_NUM("exchange_ms_per_step", r->exchange_ms);
   f[4] = RT_NUM("update_ms_per_step", r->apply_ms);
-  return RT_OBJ("distributed", f, 5);
+  f[5] = RT_NUM("update_cpu_ms_per_step", r->apply_cpu_ms);
+  f[6] = RT_NUM("busiest_update_cpu_ms_per_step", r->busiest_cpu_ms);
+  f[7] = RT_NUM("grad_cpu_ms_per_step", r->grad_cpu_ms);
+  return RT_OBJ("distributed", f, 8);
 }
 
 static rt_field run_field(host_provenance *p, const host_run_facts *r) {

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host_checkpoint.h"
@@ -62,6 +63,9 @@ typedef struct trainer {
   bool writer;                       /* rank 0: evaluates, writes the run directory and prints */
   host_dist_stats dist;              /* the exchanges of the steps (not of checkpoints) */
   double apply_s;                    /* seconds in this rank's optimizer steps */
+  double apply_cpu_s;                /* and their CPU time (all threads) */
+  double grad_cpu_s;                 /* CPU time of this rank's grad_step */
+  double busiest_ms;                 /* the largest apply_cpu_s per step of any rank, in ms */
   host_owned grads, weights, states; /* the tensors each rank owns (host_dist.h) */
   int *state_owner;                  /* owned: states' owners, -1 for estimator state */
   long bpe;                          /* batches per epoch */
@@ -548,6 +552,14 @@ static int check_ranks(trainer *t, long s) {
   return 1;
 }
 
+/* CPU seconds of this process, all its threads (the BLAS and oneDNN
+ * threads of an update too): its work, whatever else the cores run. */
+static double process_cpu_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* One step on this rank's slice of a global batch (its indices idx): the
  * gradients, summed into their weights' owners and averaged; the owners'
  * optimizer steps; the new weights copied from the owners to every rank;
@@ -557,15 +569,18 @@ static double dist_step(trainer *t, const uint32_t *idx, long s, double *norms) 
   const host_model *m = t->m;
   const host_dataset *train = &t->sets->set[0];
   train->gather(train, idx + t->rank * m->batch, (uint32_t)m->batch, m->f64, t->x, t->y);
+  double g0 = process_cpu_s();
   double loss = m->grad_step(m->self, t->x, t->y);
+  t->grad_cpu_s += process_cpu_s() - g0;
   host_dist_reduce_owned(&t->grads, m->f64, 1.0 / t->ranks, &t->dist);
   host_dist_sum(&loss, 1, true);
   size_t real = m->f64 ? sizeof(double) : sizeof(float);
   for (int i = 0; norms && i < m->ngrads; i++)
     memcpy(m->before[i].data, m->tensors[i].data, (size_t)m->tensors[i].count * real);
-  double t0 = rt_now_s();
+  double t0 = rt_now_s(), c0 = process_cpu_s();
   m->apply_step(m->self, s, schedule_at(t, s));
   t->apply_s += rt_now_s() - t0;
+  t->apply_cpu_s += process_cpu_s() - c0;
   host_dist_gather_owned(&t->weights, m->f64, &t->dist);
   if (norms)
     m->step_norms(m->self, norms);
@@ -659,18 +674,18 @@ static int train_steps(trainer *t) {
       train->gather(train, idx, count, m->f64, t->x, t->y);
       loss = m->train_step(m->self, t->x, t->y, s, schedule_at(t, s), logged ? norms : NULL);
     }
-    if (t->o->dump_batches && t->writer && dump_batch(t, s) != 0)
-      return 1;
+    int rc = t->o->dump_batches && t->writer ? dump_batch(t, s) : 0;
     t->step = s;
     t->steps_run++;
     t->train_s += rt_now_s() - t0;
     t->recent[(s - 1) % RECENT] = loss;
     if (!isfinite(loss) || (logged && nonfinite_anywhere(t)))
       return diverge(t, s, loss);
-    if (logged && log_step(t, s, loss, norms) != 0)
-      return 1;
+    if (rc == 0 && logged)
+      rc = log_step(t, s, loss, norms);
     bool due = collect_state(t, s, t->writer && checkpoint_due(t, s));
-    int rc = t->e->nevals && t->writer ? evaluate(t, s, s == t->total) : 0;
+    if (rc == 0 && t->e->nevals && t->writer)
+      rc = evaluate(t, s, s == t->total);
     if (rc == 0 && !stopping(t) && due && t->saved_step != s)
       rc = save_checkpoint(t);
     rc = agree(t, rc);
@@ -697,6 +712,7 @@ static int same_everywhere(trainer *t) {
     if (t->writer)
       fprintf(stderr, "%s: error: this model was compiled for one process, not %d ranks\n", prog,
               t->ranks);
+    host_dist_settle(true); /* every rank finds the same */
     return 1;
   }
   const host_experiment *e = t->e;
@@ -721,6 +737,7 @@ static int same_everywhere(trainer *t) {
     fprintf(stderr, "%s: error: rank %d: %s\n", prog, t->rank, err.msg);
   int failed = rc < 0;
   host_dist_max(&failed, 1);
+  host_dist_settle(failed != 0);
   if (failed)
     return 1;
   const char *what[3] = {"program (source files or --set)", "data", "build of duet"};
@@ -729,6 +746,7 @@ static int same_everywhere(trainer *t) {
     if (!host_dist_agree(what[i], h[i], &err)) {
       if (t->writer)
         fprintf(stderr, "%s: error: the ranks disagree: %s\n", prog, err.msg);
+      host_dist_settle(true);
       return 1;
     }
   return 0;
@@ -894,6 +912,9 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
     facts.exchange_bytes = t->dist.bytes / (double)t->steps_run;
     facts.exchange_ms = 1e3 * t->dist.seconds / (double)t->steps_run;
     facts.apply_ms = 1e3 * t->apply_s / (double)t->steps_run;
+    facts.apply_cpu_ms = 1e3 * t->apply_cpu_s / (double)t->steps_run;
+    facts.grad_cpu_ms = 1e3 * t->grad_cpu_s / (double)t->steps_run;
+    facts.busiest_cpu_ms = t->busiest_ms;
   }
   host_provenance p;
   int rc = host_provenance_build(&p, t->e, t->sets, t->o, &facts, err);
@@ -929,6 +950,11 @@ static int finish(trainer *t, host_run_result *res) {
   if (t->status == RUN_GOING)
     t->status = t->step < t->total ? RUN_STOPPED : RUN_COMPLETED;
   host_dist_stats ignored = {0};
+  if (t->ranks > 1) { /* the busiest rank's updates, for summary.json */
+    int us = t->steps_run ? (int)(1e6 * t->apply_cpu_s / (double)t->steps_run) : 0;
+    host_dist_max(&us, 1);
+    t->busiest_ms = 1e-3 * us;
+  }
   if (t->ranks > 1 && t->status != RUN_DIVERGED)
     host_dist_gather_owned(&t->states, t->m->f64, &ignored); /* for the last checkpoint */
   if (!t->writer) {
@@ -998,6 +1024,7 @@ int host_train(const host_experiment *e, const host_sets *sets, const host_model
                                                               : HOST_CHECKPOINT_EVERY_S,
                  .init_step = -1};
   t->batch = m->batch * t->ranks;
+  host_dist_settle(false);
   int rc = same_everywhere(t);
   if (rc == 0)
     rc = own_tensors(t);
@@ -1016,6 +1043,11 @@ int host_train(const host_experiment *e, const host_sets *sets, const host_model
   }
   if (started && (rc == 0 || stopping(t)))
     rc = finish(t, res);
+  if (started && t->ranks > 1) { /* every rank waits until rank 0 has written */
+    int done = rc;
+    host_dist_max(&done, 1);
+    host_dist_settle(true);
+  }
   if (rc != 0 && !started && t->dir[0] && !o->resume_dir)
     rmdir(t->dir); /* only removes a run directory left empty */
   rt_error err;

@@ -134,8 +134,9 @@ static int run(const char *cmd, drv_target_kind kind, int argc, char **argv) {
   drv_origin_free(&a.origin);
   rt_st_file_free(&a.weights);
   drv_cli_free(&a.cli);
-  host_dist_end();
-  return rc == DRV_DATA_ERROR ? 1 : rc;
+  rc = rc == DRV_DATA_ERROR ? 1 : rc;
+  host_dist_end(rc);
+  return rc;
 }
 
 int drv_cmd_run(int argc, char **argv) { return run("run", DRV_TARGET_EXPERIMENT, argc, argv); }

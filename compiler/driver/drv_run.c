@@ -62,6 +62,7 @@ static int program_options(const sema_experiment *e, const drv_run_opts *o, elab
               "ranks must divide the batch\n  hint: choose another number of ranks, or --set "
               "batch=%lld\n",
               (long long)e->batch, n, ((long long)e->batch + n - 1) / n * n);
+    host_dist_settle(true); /* every rank finds the same */
     return 1;
   }
   eo->split = true;

@@ -26,7 +26,8 @@ class DistTest(Test):
         code, returns the completed process."""
         cmd = [self.duet, *args] if n == 0 else [*MPIRUN, *mpi_args, "-np", str(n), self.duet,
                                                    *args]
-        p = subprocess.run(cmd, cwd=self.work, capture_output=True, text=True, env=self.env())
+        p = subprocess.run(cmd, cwd=self.work, capture_output=True, text=True, env=self.env(),
+                           timeout=300)
         if not self.check(p.returncode == rc, f"exit code of {' '.join(cmd[-len(args) - 3:])}", rc,
                           p.returncode):
             print(p.stdout[-3000:], p.stderr[-3000:])

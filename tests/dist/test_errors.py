@@ -1,7 +1,8 @@
 """test_errors.py - the errors of a distributed start, each before
 training and printed once: a batch that the number of ranks does not
 divide, and ranks that disagree on the program (another source file), on
-the data (another kjv.txt) or on the build of duet."""
+the data (another kjv.txt) or on the build of duet; an error of rank 0
+alone (its run directory is taken) ends every rank."""
 import os
 import shutil
 import subprocess
@@ -20,6 +21,14 @@ expect("12 examples on 5 ranks", p,
        "duet: error: the batch (12) cannot be split among 5 ranks: the number of ranks must "
        "divide the batch\n  hint: choose another number of ranks, or --set batch=15")
 t.check(not os.path.exists(t.path("five")), "no run directory")
+
+# rank 0 alone fails (its run directory exists): every rank ends, none waits
+os.makedirs(t.path("taken"))
+with open(t.path("taken", "model.safetensors"), "w") as f:
+    f.write("x")
+p = t.run_n(2, "run", SOURCE, "gpt", "--quiet", "--out", "taken", rc=1)
+t.check("duet: error: taken already holds a run" in p.stderr, "rank 0's error", None,
+        p.stderr[-2000:])
 
 other = t.path("other.duet")
 with open(SOURCE) as f, open(other, "w") as g:

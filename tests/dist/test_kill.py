@@ -1,13 +1,14 @@
 """test_kill.py - rank 1 of 3 killed with SIGKILL in the middle of a run:
 mpirun ends the job within 30 s with a non-zero exit code and a message
 naming rank 1, no rank is left running, and the last checkpoint is valid:
-the run resumes from it on 2 ranks."""
+the run resumes from it on 2 ranks. SIGTERM to mpirun stops every rank
+after the same step, with the checkpoint of that step."""
 import os
 import signal
 import subprocess
 import time
 
-from disttest import MPIRUN, SOURCE, DistTest, read_safetensors
+from disttest import MPIRUN, SOURCE, DistTest, read_safetensors, summary
 
 t = DistTest("test_kill")
 
@@ -78,4 +79,27 @@ if t.check(checkpoint_step(run) >= 20 and 1 in ranks, "the run reached step 20")
 else:
     p.kill()
     print(p.communicate()[1][-2000:])
+
+# SIGTERM to mpirun: it passes the signal on, the ranks agree to stop after
+# the step in progress, and rank 0 saves the run as interrupted
+run = t.path("term")
+p = subprocess.Popen([*MPIRUN, "-np", "2", t.duet, "run", SOURCE, "cnn", "--quiet", "--steps",
+                      "1000000", "--out", run], cwd=t.work, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE, text=True, env=t.env())
+deadline = time.time() + 120
+while not os.path.exists(os.path.join(run, "metrics.jsonl")) and time.time() < deadline:
+    time.sleep(0.2)
+time.sleep(3)
+p.send_signal(signal.SIGTERM)
+try:
+    out, err = p.communicate(timeout=30)
+except subprocess.TimeoutExpired:
+    p.kill()
+    out, err = p.communicate()
+t.check(p.returncode != 0, "SIGTERM: mpirun's exit code is not 0", "!= 0", p.returncode)
+t.check("duet: interrupted by SIGTERM after step" in err, "SIGTERM: rank 0 says so", None,
+        err[-2000:])
+s = summary(os.path.join(run, "summary.json"))
+t.equal("SIGTERM: summary.json's status", ("interrupted", "SIGTERM"), (s["status"], s["signal"]))
+t.equal("SIGTERM: the checkpoint is of the last step", s["steps"], checkpoint_step(run))
 t.done()

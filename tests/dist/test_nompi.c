@@ -1,8 +1,8 @@
 /* test_nompi.c: host/dist.c built without MPI (as the programs of `duet
- * emit-c` are): started as one of N > 1 ranks it refuses with an error that
- * says so; as one process it is one rank, whose own tensors the sum into
- * the owners scales, and which the copy from the owners leaves as they
- * are, as it leaves the tensors of no rank. */
+ * emit-c` are): started as one of N > 1 ranks it refuses, rank 0 with an
+ * error that says so; as one process it is rank 0 of 1, the sum into the
+ * owners scales its own tensors, and the copy from the owners leaves every
+ * tensor as it is. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +38,9 @@ int main(void) {
                     "MPI") != NULL,
         "the error says why: %s", msg);
   check(&t, strstr(msg, "hint: install libopenmpi-dev") != NULL, "and what to do");
+  setenv("OMPI_COMM_WORLD_RANK", "2", 1);
+  check(&t, start_as("3", msg, sizeof msg) == 1 && msg[0] == 0, "rank 2 of 3: exit code 1, silent");
+  unsetenv("OMPI_COMM_WORLD_RANK");
   check(&t, start_as("1", msg, sizeof msg) == 0 && msg[0] == 0, "one rank: no error");
   check(&t, host_dist_rank() == 0 && host_dist_size() == 1, "rank 0 of 1");
 
@@ -73,6 +76,6 @@ int main(void) {
     free(g[i].data);
     free(want[i]);
   }
-  host_dist_end();
+  host_dist_end(0);
   return check_done(&t, "test_nompi");
 }
