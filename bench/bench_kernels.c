@@ -8,10 +8,13 @@
  * classes), Newton-Schulz on the MLP's weights in f32 and bf16, bf16 Gram
  * product blocking, conv2d per path. Prints markdown tables (medians of
  * repeats, the compared variants timed in turn).
+ *   bench_kernels [SECTION]...   SECTION: mlp conv ns gemm classes backend-ns
+ *                                backend-conv (default: all, in this order)
  */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "kernels_bf16.h"
@@ -20,6 +23,14 @@
 #include "rt_kernels.h"
 
 /* ---- timing --------------------------------------------------------------- */
+
+/* Whether the command line asks for a section (none named: all). */
+static int wanted(int argc, char **argv, const char *section) {
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], section) == 0)
+      return 1;
+  return argc == 1;
+}
 
 typedef void (*bench_fn)(void *ctx);
 
@@ -703,32 +714,39 @@ static void bench_backend_conv(void) {
   }
 }
 
-static void bench_backends(void) {
+static void bench_backends(int argc, char **argv) {
   char impl[256];
   rt_gemm_set_backend(RT_GEMM_ONEDNN);
   rt_gemm_backend_describe(impl, sizeof impl);
   printf("\n## OpenBLAS against oneDNN (1 thread; %s)\n", impl);
-  bench_backend_gemm();
-  bench_backend_classes();
-  bench_backend_ns();
-  bench_backend_conv();
+  if (wanted(argc, argv, "gemm"))
+    bench_backend_gemm();
+  if (wanted(argc, argv, "classes"))
+    bench_backend_classes();
+  if (wanted(argc, argv, "backend-ns"))
+    bench_backend_ns();
+  if (wanted(argc, argv, "backend-conv"))
+    bench_backend_conv();
   rt_gemm_set_backend(RT_GEMM_ONEDNN);
   rt_gemm_backend_describe(impl, sizeof impl);
   printf("\nImplementations oneDNN used: %s\n", impl);
 }
 #endif
 
-int main(void) {
+int main(int argc, char **argv) {
   rt_set_threads(1);
   printf("## Runtime kernels (1 thread, median of repeats)\n\n");
   printf("Load average at start: %.2f\n", load_average());
   /* the entry points' own overhead, on OpenBLAS */
   rt_gemm_set_backend(RT_GEMM_OPENBLAS);
-  bench_mlp();
-  bench_conv();
-  bench_ns();
+  if (wanted(argc, argv, "mlp"))
+    bench_mlp();
+  if (wanted(argc, argv, "conv"))
+    bench_conv();
+  if (wanted(argc, argv, "ns"))
+    bench_ns();
 #ifdef DUET_ONEDNN
-  bench_backends();
+  bench_backends(argc, argv);
 #else
   printf("\n(built without oneDNN: no backend comparison)\n");
 #endif

@@ -24,8 +24,13 @@ enum { NS_ALIGN = 64 };
 
 /* Rows per block of a symmetric product on oneDNN: the upper triangle is
  * computed by block rows (rows [i0, i0 + NS_DNN_BLOCK) against columns
- * [i0, s)), then mirrored. */
-enum { NS_DNN_BLOCK = 64 };
+ * [i0, s)), then mirrored; a single whole product up to NS_DNN_BLOCK rows.
+ * Measured on the MLP's weights (docs/benchmarks.md), with oneDNN's AMX
+ * bf16 kernels: the whole 5-step iteration takes 0.5-0.7x (512 x 784) and
+ * 0.45x (512 x 512) the time with blocks of 64 rows and 0.6-0.7x that
+ * with blocks of 256: on bf16 the per-call costs of the blocks outweigh
+ * the multiply-adds they save, so up to 512 rows the products are whole. */
+enum { NS_DNN_BLOCK = 512 };
 
 static size_t align_up(size_t bytes) { return (bytes + NS_ALIGN - 1) / NS_ALIGN * NS_ALIGN; }
 
