@@ -64,7 +64,7 @@ def step(opt, out):
 t.duet_run("run", SRC, "--steps", "0", "--dtype", "f64", "--out", "init", "--quiet")
 w0 = read_checkpoint(t.path("init"))
 sgd, sched = step("SGD(lr = 1)", "sgd")
-dual, _ = step("Dual(lr = 0.05)", "dual")
+dual, _ = step('Dual(lr = 0.05, precision = "f64")', "dual")  # the f64 reference
 weights = sorted((n for n in w0 if n.endswith(".W")),
                  key=lambda n: int(n.split("[")[1].split("]")[0]))  # data-flow order
 t.check(len(weights) == len(shares()), "the weights of the chain", len(shares()), weights)

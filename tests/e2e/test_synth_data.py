@@ -159,16 +159,20 @@ c = first_batch(t, src, "seed1", "--set", "seed=1")[0]
 t.check(np.array_equal(np.sort(a, axis=0), np.sort(b, axis=0)), "the same seed gives the same data")
 t.check(not np.allclose(np.sort(a, axis=0), np.sort(c, axis=0)), "another seed, other data")
 
-# errors
-for name, data, msg in [
-        ("badsplit", 'train = quadratic("test")', "quadratic has no split 'test'"),
-        ("badsize", 'train = linreg("train", d = 0)', "the d of linreg must be at least 1"),
-        ("toomany", 'train = clusters("train", n = 1000000000)', "clusters: n must be at least 1"),
-        ("badset", 'train = spurious_pixel("train", set = "test")',
-         "spurious_pixel has no set 'test'"),
-        ("fewsources", 'train = routing("train", sources = 2)',
+# errors of the data arguments, found when the data is loaded (each model
+# fits its data's shape, so that the data is what fails)
+for name, data, model, loss, msg in [
+        ("badsplit", 'train = quadratic("test")', "Linear(4, 2)", "mse",
+         "quadratic has no split 'test'"),
+        ("badsize", 'train = linreg("train", d = 0)', "Linear(4, 2)", "mse",
+         "the d of linreg must be at least 1"),
+        ("toomany", 'train = clusters("train", n = 1000000000)', "Linear(32, 8)", "cross_entropy",
+         "clusters: n must be at least 1"),
+        ("badset", 'train = spurious_pixel("train", set = "test")', "flatten >> Linear(784, 10)",
+         "cross_entropy", "spurious_pixel has no set 'test'"),
+        ("fewsources", 'train = routing("train", sources = 2)', "flatten >> Linear(32, 4)", "mse",
          "routing: needs at least 3 sources")]:
-    src = write_experiment(t, name, data, "Linear(4, 2)", "mse", 8)
+    src = write_experiment(t, name, data, model, loss, 8)
     p = t.duet_run("run", src, "--out", name, "--quiet", rc=1)
     t.check(msg in p.stderr, f"error for {data}", msg, p.stderr)
 t.done()
