@@ -1,7 +1,11 @@
 """test_same.py - the same answer on 1, 2 and 3 ranks: with the same global
 batch and seed, every training loss of 100 steps agrees with the one-process
 run to 1e-5 (relative) in f32 and 1e-12 in f64, for an MLP trained with the
-derived optimizer (Dual) and with AdamW, a CNN and a GPT; every rank holds
+derived optimizer (Dual, its Newton-Schulz in the run's type) and with
+AdamW, a CNN and a GPT, and to bf16's resolution (2^-8) with Dual's
+default bf16 Newton-Schulz, whose operand rounding turns last-bit
+differences of the summed gradients into differences of that size; every
+rank holds
 bit-identical weights after every step (--check-ranks compares a hash of
 them across the ranks); rank 0 alone writes the run directory; the
 weights' updates go to the ranks by their cost."""
@@ -13,7 +17,8 @@ t = DistTest("test_same")
 adamw = ["--set", "optimizer=AdamW(lr = 0.003)"]
 cases = [("mlp", "mlp", [], 1e-5, (2, 3)), ("mlp_adamw", "mlp", adamw, 1e-5, (2, 3)),
          ("cnn", "cnn", [], 1e-5, (2, 3)), ("gpt", "gpt", [], 1e-5, (2, 3)),
-         ("mlp_f64", "mlp", ["--dtype", "f64"], 1e-12, (3,))]
+         ("mlp_f64", "mlp", ["--dtype", "f64", "--set", 'optimizer.precision="f64"'], 1e-12, (3,)),
+         ("mlp_bf16", "mlp", ["--set", 'optimizer.precision="bf16"'], 2 ** -8, (2,))]
 for name, exp, extra, rel, ranks in cases:
     args = ["run", SOURCE, exp, "--quiet", *extra]
     t.run_n(0, *args, "--out", f"{name}-1")
