@@ -169,19 +169,27 @@ static int read_payload(gzFile gz, const char *path, rt_array *a, rt_error *err)
   return 0;
 }
 
-int rt_idx_load(rt_array *out, const char *path, rt_error *err) {
+/* Starts *out as the array of path (its origin) and opens the file, gzipped
+ * or not; NULL with a message (and *out empty) on failure. */
+static gzFile open_array(rt_array *out, const char *path, rt_error *err) {
   *out = (rt_array){0};
   if (!(out->origin = strdup(path))) {
     rt_error_set(err, "%s: out of memory", path);
-    return -1;
+    return NULL;
   }
   errno = 0;
   gzFile gz = gzopen(path, "rb");
   if (!gz) {
     rt_error_set(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
     rt_array_free(out);
-    return -1;
   }
+  return gz;
+}
+
+int rt_idx_load(rt_array *out, const char *path, rt_error *err) {
+  gzFile gz = open_array(out, path, err);
+  if (!gz)
+    return -1;
   gzbuffer(gz, 1u << 17);
   int rc = read_header(gz, path, out, err);
   if (rc == 0)
@@ -193,18 +201,9 @@ int rt_idx_load(rt_array *out, const char *path, rt_error *err) {
 }
 
 int rt_idx_header(rt_array *out, const char *path, rt_error *err) {
-  *out = (rt_array){0};
-  if (!(out->origin = strdup(path))) {
-    rt_error_set(err, "%s: out of memory", path);
+  gzFile gz = open_array(out, path, err);
+  if (!gz)
     return -1;
-  }
-  errno = 0;
-  gzFile gz = gzopen(path, "rb");
-  if (!gz) {
-    rt_error_set(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
-    rt_array_free(out);
-    return -1;
-  }
   int rc = read_header(gz, path, out, err);
   gzclose(gz);
   if (rc)

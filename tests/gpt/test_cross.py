@@ -20,6 +20,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "driver"))
 from drvtest import Test, read_checkpoint, read_jsonl, read_safetensors  # noqa: E402
+import parity  # noqa: E402
 import gpt_reference  # noqa: E402
 
 SRC = os.path.join(HERE, "cross.duet")
@@ -53,19 +54,7 @@ def loss_of(w, x, y):
 
 
 t = Test("test_cross")
-with open(t.path("kjv.txt"), "w") as f:
-    f.write("".join("And God said, Let there be light: %d.\n" % (i * 53 % 97) for i in range(300)))
-os.environ["DUET_DATA"] = t.work
-p = t.duet_run("gradcheck", SRC)
-t.check("10 weights: 10 ok, 0 too small to resolve, 0 wrong" in p.stdout, "gradcheck", None,
-        p.stdout[-1500:])
-t.duet_run("run", SRC, "--steps", "0", "--dtype", "f64", "--out", "init", "--quiet")
-t.duet_run("run", SRC, "--dtype", "f64", "--log-every", "1", "--out", "run", "--quiet",
-           "--dump-batches", "batches")
-init = read_checkpoint(t.path("init"))
-held = sorted(n for n in init if n.startswith("model") and ":" not in n)
-t.equal("the checkpoint holds the reference's weights", sorted(NAMES), held)
-w = [torch.tensor(init[n].astype(np.float64), requires_grad=True) for n in NAMES]
+w = parity.f64_run(t, SRC, NAMES)
 opt = torch.optim.AdamW(w, lr=0.01, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
 want = []
 for step in range(1, STEPS + 1):
