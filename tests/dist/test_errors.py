@@ -49,7 +49,7 @@ expect("another source", p, "duet: error: the ranks disagree: rank 1 differs fro
        "its program (source files or --set)")
 data = t.path("data")
 os.makedirs(data)
-with open(os.path.join(os.environ.get("DUET_DATA", "/work/data"), "kjv.txt"), "rb") as f:
+with open(os.path.join(os.environ["DUET_DATA"], "kjv.txt"), "rb") as f:
     text = bytearray(f.read())
 text[-2] ^= 1
 with open(os.path.join(data, "kjv.txt"), "wb") as f:
