@@ -96,6 +96,7 @@ class DualGPT(torch.optim.Optimizer):
     def step(self):
         for group in self.param_groups:
             beta, ws = group["beta"], group["params"]
+            steps = []   # every direction from the weights before the step
             for i, w in enumerate(ws):
                 st = self.state[w]
                 if "m" not in st:
@@ -103,7 +104,9 @@ class DualGPT(torch.optim.Optimizer):
                 m = st["m"]
                 m.mul_(beta).add_(w.grad, alpha=1 - beta)
                 u = m.mul(beta).add_(w.grad, alpha=1 - beta)
-                w.add_(self.direction(i, w, u, ws), alpha=-group["lr"] * SHARES[i])
+                steps.append(self.direction(i, w, u, ws))
+            for i, w in enumerate(ws):
+                w.add_(steps[i], alpha=-group["lr"] * SHARES[i])
 
 
 class Peer:

@@ -38,7 +38,7 @@ ns_dtype = torch.bfloat16
 def newton_schulz(g, steps=5, eps=1e-7):
     """Muon's reference iteration on g [.., rows, cols] (each matrix of the
     leading axes on its own): in ns_dtype (bfloat16 in the reference), the
-    result back in float32."""
+    result back in g's dtype."""
     a, b, c = NS_ABC
     x = g.to(ns_dtype)
     x = x / (x.norm(dim=(-2, -1), keepdim=True) + eps)
@@ -49,7 +49,7 @@ def newton_schulz(g, steps=5, eps=1e-7):
         A = x @ x.mT
         B = b * A + c * A @ A
         x = a * x + B @ x
-    return (x.mT if transposed else x).float()
+    return (x.mT if transposed else x).to(g.dtype)
 
 
 class Dual(torch.optim.Optimizer):
