@@ -5,14 +5,16 @@
  * on the backend the step runs on) and, for the MLP with the Dual
  * optimizer, with Newton-Schulz alone on its three weight shapes, as the
  * step runs it (bf16 operands, rt_polar_ns_in_f32) and in f32 on OpenBLAS
- * (rt_polar_ns_f32, the iteration before bf16). Two programs: the Fashion-MNIST MLP (784-512-512-10, GELU, no
- * biases) and the pre-norm GPT of examples/kjv_gpt.duet (depth 4, width
- * 128, 4 heads, context 64, bytes). Reports compile times (with and
+ * (rt_polar_ns_f32, the iteration before bf16). Three programs: the
+ * Fashion-MNIST MLP (784-512-512-10, GELU, no biases), the pre-norm GPT of
+ * examples/kjv_gpt.duet (depth 4, width 128, 4 heads, context 64, bytes)
+ * and the CNN of examples/fashion_cnn.duet (two 3x3 convolutions with relu
+ * and 2x2 max pooling, Linear 3136-128-10). Reports compile times (with and
  * without train_step_logged), the time of one train_step_logged (the step
  * `duet run` takes every log_every steps) and its ratio to train_step
  * (interleaved pairs), the arena size (all entries, and what train_step
  * uses of it) and the peak resident memory as `key value` lines.
- *   bench_step [--model mlp|gpt] [--opt adamw|dual] [--batch B] [--steps N]
+ *   bench_step [--model mlp|gpt|cnn] [--opt adamw|dual] [--batch B] [--steps N]
  *              [--dump] [--serve]
  * --serve: after the report lines and "ready", read one count N per line
  * from stdin and answer with N lines "step floor ns ns_f32" (seconds), so that
@@ -33,6 +35,17 @@
 enum { NLAYERS = 3 };
 static const int widths[NLAYERS + 1] = {784, 512, 512, 10};
 
+/* the CNN: the channels of its convolutions (3x3, padding 1) on 28 x 28
+ * images, each followed by 2x2 max pooling, then two Linear layers */
+enum {
+  CNN_SIDE = 28,
+  CNN_C1 = 32,
+  CNN_C2 = 64,
+  CNN_FLAT = CNN_C2 * (CNN_SIDE / 4) * (CNN_SIDE / 4),
+  CNN_HIDDEN = 128,
+  CNN_CLASSES = 10
+};
+
 /* the GPT: GPTPreNorm's sizes, the feed-forward expansion of MLPBlock */
 enum {
   GPT_VOCAB = 256,
@@ -44,7 +57,8 @@ enum {
 };
 
 typedef struct options {
-  int gpt;         /* the GPT, else the MLP */
+  int gpt;         /* the GPT */
+  int cnn;         /* the CNN; neither: the MLP */
   const char *opt; /* "adamw" or "dual" */
   int batch, steps, warmup;
   int dump;  /* print the kernel program (kp_dump) */
@@ -88,7 +102,23 @@ typedef struct unit {
  * example (0.001 for the MLP, 0.002 for the GPT) or Dual at the example's. */
 static void program_text(char *text, size_t size, const options *o) {
   const int dual = strcmp(o->opt, "dual") == 0;
-  if (o->gpt)
+  if (o->cnn)
+    snprintf(text, size,
+             "use std.nn\nuse std.optim\n"
+             "experiment bench {\n"
+             "  data train = fashion_mnist(\"train\")\n"
+             "  model = Conv2D(1, %d, 3) >> relu >> maxpool(2)\n"
+             "    >> Conv2D(%d, %d, 3) >> relu >> maxpool(2)\n"
+             "    >> flatten >> Linear(%d, %d) >> relu >> Linear(%d, %d)\n"
+             "  loss = cross_entropy\n"
+             "  optimizer = %s\n"
+             "  batch = %d\n"
+             "  epochs = 1\n"
+             "  seed = 0\n"
+             "}\n",
+             CNN_C1, CNN_C1, CNN_C2, CNN_FLAT, CNN_HIDDEN, CNN_HIDDEN, CNN_CLASSES,
+             dual ? "Dual(lr = 0.05)" : "AdamW(lr = 0.001)", o->batch);
+  else if (o->gpt)
     snprintf(text, size,
              "use std.gpt\nuse std.optim\n"
              "experiment bench {\n"
@@ -289,9 +319,43 @@ static void floor_gpt(floor_ctx *f, int batch) {
   }
 }
 
+/* The CNN: each convolution as im2col + GEMM, rows = batch * side^2
+ * output pixels, columns = in * 9 taps: forward y = cols W^T, backward
+ * dW = dy^T cols and (but the first) dcols = dy W; then the two Linear
+ * layers as the MLP's. (im2col, relu and pooling are not products.) */
+static void floor_cnn(floor_ctx *f, int B) {
+  const int side[2] = {CNN_SIDE, CNN_SIDE / 2}, cin[2] = {1, CNN_C1}, cout[2] = {CNN_C1, CNN_C2};
+  const int lin[3] = {CNN_FLAT, CNN_HIDDEN, CNN_CLASSES};
+  int cols[2], w[2], dw[2], y[2], dy[2], dcols = buffer(f);
+  int act[3], lw[2], ldw[2], dact[2];
+  for (int l = 0; l < 2; l++) {
+    cols[l] = buffer(f);
+    w[l] = buffer(f);
+    dw[l] = buffer(f);
+    y[l] = buffer(f);
+    dy[l] = buffer(f);
+    lw[l] = buffer(f);
+    ldw[l] = buffer(f);
+    dact[l] = buffer(f);
+  }
+  for (int l = 0; l < 3; l++)
+    act[l] = buffer(f);
+  for (int l = 0; l < 2; l++)
+    linear_fwd(f, B * side[l] * side[l], cout[l], 9 * cin[l], cols[l], w[l], y[l]);
+  for (int l = 0; l < 2; l++)
+    linear_fwd(f, B, lin[l + 1], lin[l], act[l], lw[l], act[l + 1]);
+  for (int l = 1; l >= 0; l--) /* dx of the first: the pooled output's gradient */
+    linear_bwd(f, B, lin[l + 1], lin[l], act[l], lw[l], dact[l], ldw[l], l ? dact[0] : dy[1]);
+  for (int l = 1; l >= 0; l--)
+    linear_bwd(f, B * side[l] * side[l], cout[l], 9 * cin[l], cols[l], w[l], dy[l], dw[l],
+               l > 0 ? dcols : -1);
+}
+
 static void floor_init(floor_ctx *f, const options *o, unsigned *seed) {
   f->n = f->nbufs = 0;
-  if (o->gpt)
+  if (o->cnn)
+    floor_cnn(f, o->batch);
+  else if (o->gpt)
     floor_gpt(f, o->batch);
   else
     floor_mlp(f, o->batch);
@@ -530,16 +594,18 @@ static int parse_args(int argc, char **argv, options *o) {
       o->dump = 1;
     else if (strcmp(a, "--serve") == 0)
       o->serve = 1;
-    else if (strcmp(a, "--model") == 0 && v && (!strcmp(v, "mlp") || !strcmp(v, "gpt")))
-      o->gpt = strcmp(argv[++i], "gpt") == 0;
-    else if (strcmp(a, "--opt") == 0 && v && (!strcmp(v, "adamw") || !strcmp(v, "dual")))
+    else if (strcmp(a, "--model") == 0 && v &&
+             (!strcmp(v, "mlp") || !strcmp(v, "gpt") || !strcmp(v, "cnn"))) {
+      o->gpt = strcmp(v, "gpt") == 0;
+      o->cnn = strcmp(argv[++i], "cnn") == 0;
+    } else if (strcmp(a, "--opt") == 0 && v && (!strcmp(v, "adamw") || !strcmp(v, "dual")))
       o->opt = argv[++i];
     else if (strcmp(a, "--batch") == 0 && v && atoi(v) > 0)
       o->batch = atoi(argv[++i]);
     else if (strcmp(a, "--steps") == 0 && v && atoi(v) > 0)
       o->steps = atoi(argv[++i]);
     else {
-      fprintf(stderr, "usage: bench_step [--model mlp|gpt] [--opt adamw|dual] [--batch B] "
+      fprintf(stderr, "usage: bench_step [--model mlp|gpt|cnn] [--opt adamw|dual] [--batch B] "
                       "[--steps N] [--dump] [--serve]\n");
       return -1;
     }
@@ -569,8 +635,8 @@ int main(int argc, char **argv) {
          kp->persistent_bytes, kp->persistent_bytes + step->temp_bytes);
 
   unsigned seed = 12345;
-  bench b = {.ns_timed = !o.gpt && strcmp(o.opt, "dual") == 0};
-  stepper_init(&b.s, x, o.gpt ? GPT_VOCAB : widths[NLAYERS], &seed);
+  bench b = {.ns_timed = !o.gpt && !o.cnn && strcmp(o.opt, "dual") == 0};
+  stepper_init(&b.s, x, o.gpt ? GPT_VOCAB : o.cnn ? CNN_CLASSES : widths[NLAYERS], &seed);
   floor_init(&b.f, &o, &seed);
   ns_init(&b.ns, &seed);
   for (int i = 0; i < o.warmup; i++) {

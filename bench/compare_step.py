@@ -1,16 +1,17 @@
 #!/usr/bin/python3
 """compare_step.py - times duet's training step (bench_step --serve) and the
-PyTorch peer's (torch_mlp.py, torch_gpt.py) in lockstep: each iteration runs
-one PyTorch step and one duet step back to back (alternating which goes
-first), so that load changes on a shared machine hit both alike. duet's
-process also times the GEMM floor and (MLP, Dual) Newton-Schulz alone in the
-same iteration.
+PyTorch peer's (torch_mlp.py, torch_gpt.py, torch_cnn.py) in lockstep: each
+iteration runs one PyTorch step and one duet step back to back (alternating
+which goes first), so that load changes on a shared machine hit both
+alike. duet's process also times the GEMM floor and (MLP, Dual)
+Newton-Schulz alone in the same iteration.
 
-  compare_step.py --bench BUILD/bench/bench_step [--model mlp|gpt]
+  compare_step.py --bench BUILD/bench/bench_step [--model mlp|gpt|cnn]
                   --opt adamw|dual --batch B --steps N [--ns bf16|f32]
                   [--duet-env KEY=VALUE]...
-The GPT's peer has AdamW only. --ns: the peer's Newton-Schulz precision
-(default bf16, as Muon's reference). --duet-env sets a variable for duet's
+The GPT's Dual peer is torch_gpt.DualGPT, the CNN's torch_cnn.DualCNN.
+--ns: the peer's Newton-Schulz precision (default bf16, as Muon's
+reference). --duet-env sets a variable for duet's
 process alone (run.sh restores OPENBLAS_CORETYPE there when it unsets it
 for PyTorch).
 Prints `key value` lines: medians and quartiles in ms, and ratios (median of
@@ -26,6 +27,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_cnn  # noqa: E402
 import torch_gpt  # noqa: E402
 import torch_mlp  # noqa: E402
 
@@ -83,11 +85,12 @@ class TorchMLP:
         return [t1 - t0, time.perf_counter() - t1]
 
 
-class TorchGPT:
-    """The PyTorch peer of the GPT (AdamW) on a fixed random batch."""
+class TorchPeer:
+    """The PyTorch peer of the GPT or the CNN (torch_gpt.Peer, torch_cnn.Peer)
+    on a fixed random batch."""
 
-    def __init__(self, batch):
-        self.peer = torch_gpt.Peer(batch)
+    def __init__(self, module, opt, batch):
+        self.peer = module.Peer(batch, opt)
 
     def iterate(self):
         """One step: its seconds."""
@@ -106,7 +109,7 @@ def stats(key, v):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bench", required=True, help="path of bench_step")
-    ap.add_argument("--model", choices=["mlp", "gpt"], default="mlp")
+    ap.add_argument("--model", choices=["mlp", "gpt", "cnn"], default="mlp")
     ap.add_argument("--opt", choices=["adamw", "dual"], default="adamw")
     ap.add_argument("--batch", type=int, default=None,
                     help="default: 128 (MLP), 12 (GPT)")
@@ -116,15 +119,15 @@ def main():
     ap.add_argument("--duet-env", action="append", default=[])
     args = ap.parse_args()
     torch_mlp.ns_dtype = torch_mlp.NS_DTYPE[args.ns]
-    if args.model == "gpt" and args.opt != "adamw":
-        ap.error("the GPT's PyTorch peer trains with AdamW only")
     if args.batch is None:
         args.batch = 12 if args.model == "gpt" else 128
     torch.set_num_threads(1)
 
     duet = Duet(args.bench, args.model, args.opt, args.batch,
                 dict(kv.split("=", 1) for kv in args.duet_env))
-    peer = TorchGPT(args.batch) if args.model == "gpt" else TorchMLP(args.opt, args.batch)
+    peers = {"gpt": torch_gpt, "cnn": torch_cnn}
+    peer = (TorchPeer(peers[args.model], args.opt, args.batch) if args.model in peers
+            else TorchMLP(args.opt, args.batch))
     for _ in range(args.warmup):
         peer.iterate()
     d, t = [], []

@@ -3,12 +3,13 @@
 # against PyTorch and the GEMM floor (lockstep timing, compare_step.py) on
 # the Fashion-MNIST MLP, with peak memory of one epoch of real training
 # (`duet run` against torch_mlp.py train), and on the GPT of
-# examples/kjv_gpt.duet, with the speed of that example's real training
-# runs (derived optimizer and AdamW); compile times. Prints the results as
+# examples/kjv_gpt.duet (AdamW, and Dual against a PyTorch Muon peer), with
+# the speed of that example's real training runs (derived optimizer and
+# AdamW), and on the CNN of examples/fashion_cnn.duet; compile times. Prints the results as
 # markdown on stdout (progress on stderr).
 #
 #   bench/run.sh [BUILD_DIR]          default: ./build
-# Environment: MODELS (default "mlp gpt"), REPEATS (runs of each
+# Environment: MODELS (default "mlp gpt cnn"), REPEATS (runs of each
 # configuration, default 3), STEPS (lockstep steps per run, default 100),
 # GPT_STEPS (training steps of the example runs, default 2000: the
 # example's), OUT (raw results, default a new temporary directory). The
@@ -22,7 +23,7 @@ if [ ! -d "$BUILD" ]; then
   exit 1
 fi
 BUILD=$(cd "$BUILD" && pwd)
-MODELS=${MODELS:-mlp gpt}
+MODELS=${MODELS:-mlp gpt cnn}
 REPEATS=${REPEATS:-3}
 STEPS=${STEPS:-100}
 GPT_STEPS=${GPT_STEPS:-2000}
@@ -87,7 +88,8 @@ has() {
 
 configs=""
 has mlp && configs="mlp.adamw.128 mlp.adamw.256 mlp.dual.256"
-has gpt && configs="$configs gpt.adamw.12"
+has gpt && configs="$configs gpt.adamw.12 gpt.dual.12"
+has cnn && configs="$configs cnn.adamw.128 cnn.dual.128"
 r=1
 while [ "$r" -le "$REPEATS" ]; do
   for config in $configs; do

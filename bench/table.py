@@ -2,8 +2,10 @@
 """table.py - the markdown tables of bench/run.sh from its raw results
 directory: for the MLP, training step against PyTorch and the GEMM floor,
 Newton-Schulz, the targets and peak memory; for the GPT, training step
-against PyTorch and the GEMM floor, the targets and the speed of the
-example's training runs; compile times and the cost of the logged step.
+(AdamW and Dual) against PyTorch and the GEMM floor, the targets and the
+speed of the example's training runs; for the CNN of
+examples/fashion_cnn.duet, training step against PyTorch and the targets;
+compile times and the cost of the logged step.
 
   table.py OUT_DIR
 Each number is the median over the runs of a configuration, with the
@@ -18,7 +20,8 @@ import sys
 import numpy as np
 
 CONFIGS = [("adamw", 128), ("adamw", 256), ("dual", 256)]   # the MLP's
-GPT_CONFIG = ("adamw", 12)
+GPT_CONFIGS = [("adamw", 12), ("dual", 12)]
+CNN_CONFIGS = [("adamw", 128), ("dual", 128)]   # examples/fashion_cnn.duet's
 GPT_CONTEXT = 64   # examples/kjv_gpt.duet: tokens per batch row
 ALLOCS = [("default", "default"), ("tuned", "malloc tuned"),
           ("native", "malloc tuned, OpenBLAS's own kernels")]
@@ -36,6 +39,12 @@ TARGETS = [
 GPT_TARGETS = [
     ("1", "adamw", 12, "duet_over_torch", 0.5, "GPT, AdamW, batch 12: duet / PyTorch"),
     ("2", "adamw", 12, "duet_over_floor", 1.2, "GPT, AdamW, batch 12: duet / GEMM floor"),
+    ("3", "dual", 12, "duet_over_torch", 0.7,
+     "GPT, Dual, batch 12: duet / PyTorch Muon peer (NS in bf16)"),
+]
+CNN_TARGETS = [
+    ("1", "adamw", 128, "duet_over_torch", 0.6, "CNN, AdamW, batch 128: duet / PyTorch"),
+    ("2", "dual", 128, "duet_over_torch", 0.6, "CNN, Dual, batch 128: duet / PyTorch (NS in bf16)"),
 ]
 
 
@@ -138,17 +147,37 @@ def memory_table(out):
 
 
 def gpt_step_table(out):
-    opt, batch = GPT_CONFIG
-    print("| PyTorch allocator | duet ms | GEMM floor ms | PyTorch ms | duet / PyTorch "
-          "| duet / floor | PyTorch / floor | duet tokens/s | PyTorch tokens/s |")
+    print("| optimizer | PyTorch allocator | duet ms | GEMM floor ms | PyTorch ms "
+          "| duet / PyTorch | duet / floor | PyTorch / floor | duet tokens/s "
+          "| PyTorch tokens/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for opt, batch in GPT_CONFIGS:
+        for alloc, name in ALLOCS:
+            rs = runs(out, opt, batch, alloc, "gpt")
+            if not rs:
+                continue
+            print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                OPT_NAME[opt], name, col(rs, "duet_step_ms", "%.2f"),
+                col(rs, "floor_ms", "%.2f"), col(rs, "torch_step_ms", "%.2f"),
+                col(rs, "duet_over_torch", "%.3f"), col(rs, "duet_over_floor", "%.3f"),
+                col(rs, "torch_over_floor", "%.2f"), col(rs, "duet_tokens_per_s", "%.0f"),
+                col(rs, "torch_tokens_per_s", "%.0f")))
+
+
+def cnn_step_table(out):
+    print("| optimizer | batch | PyTorch allocator | duet ms | GEMM floor ms | PyTorch ms "
+          "| duet / PyTorch | duet / floor | PyTorch / floor |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for alloc, name in ALLOCS:
-        rs = runs(out, opt, batch, alloc, "gpt")
-        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            name, col(rs, "duet_step_ms", "%.2f"), col(rs, "floor_ms", "%.2f"),
-            col(rs, "torch_step_ms", "%.2f"), col(rs, "duet_over_torch", "%.3f"),
-            col(rs, "duet_over_floor", "%.3f"), col(rs, "torch_over_floor", "%.2f"),
-            col(rs, "duet_tokens_per_s", "%.0f"), col(rs, "torch_tokens_per_s", "%.0f")))
+    for opt, batch in CNN_CONFIGS:
+        for alloc, name in ALLOCS:
+            rs = runs(out, opt, batch, alloc, "cnn")
+            if not rs:
+                continue
+            print("| %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+                OPT_NAME[opt], batch, name, col(rs, "duet_step_ms", "%.2f"),
+                col(rs, "floor_ms", "%.2f"), col(rs, "torch_step_ms", "%.2f"),
+                col(rs, "duet_over_torch", "%.3f"), col(rs, "duet_over_floor", "%.3f"),
+                col(rs, "torch_over_floor", "%.2f")))
 
 
 def gpt_example_table(out):
@@ -171,8 +200,10 @@ def compile_table(out):
     print("|---|---|---|---|---|---|")
     programs = [("mlp", opt, batch, "%s, batch %d" % (OPT_NAME[opt], batch))
                 for opt, batch in CONFIGS]
-    programs.append(("gpt", *GPT_CONFIG, "GPT, %s, batch %d" % (OPT_NAME[GPT_CONFIG[0]],
-                                                                 GPT_CONFIG[1])))
+    programs += [("gpt", opt, batch, "GPT, %s, batch %d" % (OPT_NAME[opt], batch))
+                 for opt, batch in GPT_CONFIGS]
+    programs += [("cnn", opt, batch, "CNN, %s, batch %d" % (OPT_NAME[opt], batch))
+                 for opt, batch in CNN_CONFIGS]
     for model, opt, batch, name in programs:
         rs = runs(out, opt, batch, "default", model)
         if not rs:
@@ -196,10 +227,14 @@ def main():
     if runs(out, *CONFIGS[0], "default"):
         sections += [("MLP: training step", step_table), ("MLP: Newton-Schulz (Dual)", ns_table),
                      ("MLP: targets", target_table), ("MLP: peak memory", memory_table)]
-    if runs(out, *GPT_CONFIG, "default", "gpt"):
+    if runs(out, *GPT_CONFIGS[0], "default", "gpt") or runs(out, *GPT_CONFIGS[1], "default",
+                                                             "gpt"):
         sections += [("GPT: training step", gpt_step_table),
                      ("GPT: targets", lambda o: target_table(o, GPT_TARGETS, "gpt")),
                      ("GPT: the example's training runs", gpt_example_table)]
+    if runs(out, *CNN_CONFIGS[0], "default", "cnn"):
+        sections += [("CNN: training step", cnn_step_table),
+                     ("CNN: targets", lambda o: target_table(o, CNN_TARGETS, "cnn"))]
     sections.append(("Compile time and the logged step", compile_table))
     for title, fn in sections:
         print("#### %s\n" % title)

@@ -36,19 +36,20 @@ ns_dtype = torch.bfloat16
 
 
 def newton_schulz(g, steps=5, eps=1e-7):
-    """Muon's reference iteration: in ns_dtype (bfloat16 in the reference),
-    the result back in float32."""
+    """Muon's reference iteration on g [.., rows, cols] (each matrix of the
+    leading axes on its own): in ns_dtype (bfloat16 in the reference), the
+    result back in g's dtype."""
     a, b, c = NS_ABC
     x = g.to(ns_dtype)
-    x = x / (x.norm() + eps)
-    transposed = x.size(0) > x.size(1)
+    x = x / (x.norm(dim=(-2, -1), keepdim=True) + eps)
+    transposed = x.size(-2) > x.size(-1)
     if transposed:
-        x = x.T
+        x = x.mT
     for _ in range(steps):
-        A = x @ x.T
+        A = x @ x.mT
         B = b * A + c * A @ A
         x = a * x + B @ x
-    return (x.T if transposed else x).float()
+    return (x.mT if transposed else x).to(g.dtype)
 
 
 class Dual(torch.optim.Optimizer):
