@@ -17,13 +17,10 @@ times its step share.
       prints `key value` lines.
 Run with OPENBLAS_NUM_THREADS=1 (bench/run.sh does).
 """
-import argparse
 import math
 import os
 import sys
-import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -100,26 +97,7 @@ class Peer:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("mode", choices=["step"])
-    ap.add_argument("--opt", choices=["adamw", "dual"], default="adamw")
-    ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--steps", type=int, default=100)
-    ap.add_argument("--warmup", type=int, default=10)
-    args = ap.parse_args()
-    torch.set_num_threads(1)
-    peer = Peer(args.batch, args.opt)
-    for _ in range(args.warmup):
-        peer.step()
-    times = []
-    for _ in range(args.steps):
-        t0 = time.perf_counter()
-        peer.step()
-        times.append(time.perf_counter() - t0)
-    s = np.sort(np.asarray(times)) * 1e3
-    print("step_ms %.4f" % np.median(s))
-    print("step_ms_p25 %.4f" % s[len(s) // 4])
-    print("step_ms_p75 %.4f" % s[(3 * len(s)) // 4])
+    torch_mlp.time_peer(__doc__, Peer, batch=128)
 
 
 if __name__ == "__main__":

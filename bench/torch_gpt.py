@@ -15,13 +15,10 @@ orthogonalizes (see DualGPT).
       prints `key value` lines.
 Run with OPENBLAS_NUM_THREADS=1 (bench/run.sh does).
 """
-import argparse
 import math
 import os
 import sys
-import time
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -132,27 +129,8 @@ class Peer:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("mode", choices=["step"])
-    ap.add_argument("--opt", choices=["adamw", "dual"], default="adamw")
-    ap.add_argument("--batch", type=int, default=12)
-    ap.add_argument("--steps", type=int, default=100)
-    ap.add_argument("--warmup", type=int, default=10)
-    args = ap.parse_args()
-    torch.set_num_threads(1)
-    peer = Peer(args.batch, args.opt)
-    for _ in range(args.warmup):
-        peer.step()
-    times = []
-    for _ in range(args.steps):
-        t0 = time.perf_counter()
-        peer.step()
-        times.append(time.perf_counter() - t0)
-    s = np.sort(np.asarray(times)) * 1e3
-    print("step_ms %.4f" % np.median(s))
-    print("step_ms_p25 %.4f" % s[len(s) // 4])
-    print("step_ms_p75 %.4f" % s[(3 * len(s)) // 4])
-    print("tokens_per_s %.0f" % (args.batch * CONTEXT / np.median(s) * 1e3))
+    batch, ms = torch_mlp.time_peer(__doc__, Peer, batch=12)
+    print("tokens_per_s %.0f" % (batch * CONTEXT / ms * 1e3))
 
 
 if __name__ == "__main__":

@@ -150,6 +150,33 @@ def cmd_step(args):
     print("peak_rss_kb %d" % peak_rss_kb())
 
 
+def time_peer(doc, peer_class, batch):
+    """The `step` command of the GPT's and the CNN's peers: times --steps
+    steps of peer_class(batch, opt) after --warmup, prints the median and
+    quartiles in ms; returns (batch, median ms)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("mode", choices=["step"])
+    ap.add_argument("--opt", choices=["adamw", "dual"], default="adamw")
+    ap.add_argument("--batch", type=int, default=batch)
+    ap.add_argument("--steps", type=int, default=100)
+    ap.add_argument("--warmup", type=int, default=10)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    peer = peer_class(args.batch, args.opt)
+    for _ in range(args.warmup):
+        peer.step()
+    times = []
+    for _ in range(args.steps):
+        t0 = time.perf_counter()
+        peer.step()
+        times.append(time.perf_counter() - t0)
+    s = np.sort(np.asarray(times)) * 1e3
+    print("step_ms %.4f" % np.median(s))
+    print("step_ms_p25 %.4f" % s[len(s) // 4])
+    print("step_ms_p75 %.4f" % s[(3 * len(s)) // 4])
+    return args.batch, float(np.median(s))
+
+
 def read_idx(name):
     with gzip.open(os.path.join(DATA_DIR, name), "rb") as f:
         data = f.read()
