@@ -6,8 +6,10 @@
  * GEMM, and oneDNN's convolutions for the shapes with 16 or more input
  * channels, which must exist for every pass).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rt_dnn.h"
 #include "rt_kernels.h"
@@ -267,14 +269,41 @@ static void test_maxpool_ties(check_ctx *t) {
   tk_check(t, tk_err(dx, want, 16), 0, "maxpool bwd routes ties to the first maximum");
 }
 
+/* 2 x 2 windows of stride 2 tiling the plane take a branch-free path:
+ * bit for bit the general loop's result (the same plane with an extra row
+ * and column, which no window reads), with ties, a NaN and dy = -0. */
+static void test_maxpool_2x2_path(check_ctx *t) {
+  enum { H = 6, W = 8, HO = 3, WO = 4 };
+  float x[H * W], xo[(H + 1) * (W + 1)] = {0}, dy[HO * WO], dx[H * W], dxo[(H + 1) * (W + 1)];
+  double r[H * W];
+  tk_rand(r, H * W, -1, 1, 77);
+  for (int i = 0; i < H * W; i++)
+    x[i] = (float)(int)(r[i] * 3); /* few levels: many ties */
+  x[9] = NAN;
+  for (int i = 0; i < HO * WO; i++)
+    dy[i] = (float)(i - 5);
+  dy[5] = -0.0f;
+  for (int i = 0; i < H; i++)
+    for (int j = 0; j < W; j++)
+      xo[i * (W + 1) + j] = x[i * W + j];
+  rt_maxpool2d_bwd_f32(x, dy, dx, 1, 1, H, W, 2, 2);
+  rt_maxpool2d_bwd_f32(xo, dy, dxo, 1, 1, H + 1, W + 1, 2, 2);
+  int same = 1;
+  for (int i = 0; i < H; i++)
+    same &= memcmp(dx + i * W, dxo + i * (W + 1), W * sizeof(float)) == 0;
+  tk_check(t, same ? 0 : 1, 0, "maxpool bwd 2x2 stride 2: the general loop's bits");
+}
+
 static void test_pool(check_ctx *t) {
   static const pool_case cases[] = {
-      {2, 3, 7, 9, 2, 2, 1}, {1, 1, 5, 5, 3, 1, 1}, {2, 2, 8, 6, 3, 2, 1}, {1, 1, 1, 1, 1, 1, 1},
-      {2, 3, 7, 9, 2, 2, 0}, {1, 1, 5, 5, 3, 1, 0}, {2, 2, 8, 6, 3, 2, 0}, {1, 2, 13, 7, 4, 3, 0},
+      {2, 3, 7, 9, 2, 2, 1}, {1, 1, 5, 5, 3, 1, 1},  {2, 2, 8, 6, 3, 2, 1},
+      {1, 1, 1, 1, 1, 1, 1}, {2, 3, 7, 9, 2, 2, 0},  {1, 1, 5, 5, 3, 1, 0},
+      {2, 2, 8, 6, 3, 2, 0}, {1, 2, 13, 7, 4, 3, 0}, {2, 3, 8, 10, 2, 2, 1}, /* the 2 x 2 path */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     pool_check(t, &cases[i], 500 + 10 * i);
   test_maxpool_ties(t);
+  test_maxpool_2x2_path(t);
 }
 
 int main(void) {
