@@ -28,18 +28,22 @@ static inline float rt_bf16_to_f32(uint16_t b) {
 /* x rounded to the nearest bf16 value. */
 static inline float rt_bf16_round(float x) { return rt_bf16_to_f32(rt_bf16_of(x)); }
 
-/* Row-major s x s A: the lower triangle becomes the transpose of the
- * upper one, in 32 x 32 tiles. */
-static inline void rt_bf16_mirror_upper(uint16_t *A, int s) {
-  enum { TILE = 32 };
-  for (int i0 = 0; i0 < s; i0 += TILE)
-    for (int j0 = 0; j0 <= i0; j0 += TILE) {
-      const int i1 = i0 + TILE < s ? i0 + TILE : s;
-      const int j1 = j0 + TILE < s ? j0 + TILE : s;
-      for (int i = i0; i < i1; i++)
-        for (int j = j0; j < j1 && j < i; j++)
-          A[(long)i * s + j] = A[(long)j * s + i];
-    }
-}
+/* Defines `static inline void NAME(T *A, int s)`: for a row-major s x s A,
+ * the lower triangle becomes the transpose of the upper one, in 32 x 32
+ * tiles (here for bf16, in kernels_common_impl.h for each real type). */
+#define RT_DEFINE_MIRROR_UPPER(NAME, T)               \
+  static inline void NAME(T *A, int s) {              \
+    enum { TILE = 32 };                               \
+    for (int i0 = 0; i0 < s; i0 += TILE)              \
+      for (int j0 = 0; j0 <= i0; j0 += TILE) {        \
+        const int i1 = i0 + TILE < s ? i0 + TILE : s; \
+        const int j1 = j0 + TILE < s ? j0 + TILE : s; \
+        for (int i = i0; i < i1; i++)                 \
+          for (int j = j0; j < j1 && j < i; j++)      \
+            A[(long)i * s + j] = A[(long)j * s + i];  \
+      }                                               \
+  }
+
+RT_DEFINE_MIRROR_UPPER(rt_bf16_mirror_upper, uint16_t)
 
 #endif

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "kernels_bf16.h"
 #include "kernels_exp.h"
 
 #ifndef RT_LANES
@@ -120,14 +121,4 @@ static inline void FN(transpose)(const REAL *src, REAL *dst, long rows, long col
 
 /* Row-major s x s matrix with only its upper triangle set: copy it into
  * the lower triangle, in 32 x 32 tiles. */
-static inline void FN(symmetrize_upper)(REAL *A, int s) {
-  enum { TILE = 32 };
-  for (int i0 = 0; i0 < s; i0 += TILE)
-    for (int j0 = 0; j0 <= i0; j0 += TILE) {
-      const int i1 = i0 + TILE < s ? i0 + TILE : s;
-      const int j1 = j0 + TILE < s ? j0 + TILE : s;
-      for (int i = i0; i < i1; i++)
-        for (int j = j0; j < j1 && j < i; j++)
-          A[(long)i * s + j] = A[(long)j * s + i];
-    }
-}
+RT_DEFINE_MIRROR_UPPER(FN(symmetrize_upper), REAL)
