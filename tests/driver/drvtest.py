@@ -4,6 +4,7 @@ count checks (testcheck.Tally), and read what a run leaves behind
 
 Every test is invoked as  test_X.py DUET WORKDIR  (WORKDIR is emptied)."""
 import json
+import math
 import os
 import shutil
 import struct
@@ -22,6 +23,19 @@ from testcheck import Tally  # noqa: E402
 # Fields that measure time (and "build": how the model was compiled): the
 # only ones allowed to differ between runs.
 TIMING_KEYS = ("ms_per_step", "wall_s", "compile_s", "build")
+GELU_C = math.sqrt(2 / math.pi)
+
+
+def gelu(h):
+    """stdlib/nn.duet's gelu (the tanh form)."""
+    return 0.5 * h * (1 + np.tanh(GELU_C * (h + 0.044715 * h ** 3)))
+
+
+def rms_gain(f):
+    """sqrt(E[f(z)^2]) for z ~ N(0, 1), by Gauss-Hermite quadrature: the
+    sensitivity stdlib/nn.duet declares for an element-wise bond."""
+    z, w = np.polynomial.hermite_e.hermegauss(100)
+    return math.sqrt(np.dot(w, f(z) ** 2) / w.sum())
 
 
 class Test(Tally):

@@ -8,7 +8,8 @@ schedule) leaves the weights before step T in its checkpoint, the full run of
 T steps the weights after it; the last metrics line of the full run holds the
 norms of the first and of their difference. The model is Linear(784, 512) >>
 Linear(512, 512) >> Linear(512, 10) (between GELUs), whose modular norm is
-max_i 3 sqrt(in_i / out_i) sigma_max(W_i) (`duet explain`). Checked at the log
+max_i 3 g^(2 - i) sqrt(in_i / out_i) sigma_max(W_i), g the RMS gain of gelu,
+its sensitivity (`duet explain`). Checked at the log
 after 2 earlier logs (T = 25) and after 9 (T = 95); the runs that stop early
 log the same norms as the full runs at the steps both reach.
 
@@ -19,7 +20,7 @@ import os
 
 import numpy as np
 
-from drvtest import EXAMPLES, Test, read_jsonl, read_weights
+from drvtest import EXAMPLES, Test, gelu, read_jsonl, read_weights, rms_gain
 
 TOL = 1e-5
 LAYERS = [("model[1].MLP[0].Linear.W", 784, 512), ("model[1].MLP[2].Linear.W", 512, 512),
@@ -39,8 +40,9 @@ def run(out, steps, stop=None):
 
 
 def modular_norm(ws):
-    return max(3 * np.sqrt(fan_in / fan_out) * np.linalg.svd(w, compute_uv=False)[0]
-               for w, (_, fan_in, fan_out) in zip(ws, LAYERS))
+    g = rms_gain(gelu)
+    return max(3 * g ** (2 - i) * np.sqrt(fan_in / fan_out) * np.linalg.svd(w, compute_uv=False)[0]
+               for i, (w, (_, fan_in, fan_out)) in enumerate(zip(ws, LAYERS)))
 
 
 for steps in (25, 95):

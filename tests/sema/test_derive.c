@@ -20,7 +20,7 @@ static bool close_to(double got, double want) {
 static const sema_experiment *load(tunit *u, const char *extra, const char *model) {
   char src[4096];
   snprintf(src, sizeof src,
-           "use std.nn\nuse std.optim\n%s\n"
+           "use std.nn\nuse std.attention\nuse std.optim\n%s\n"
            "experiment t {\n  data train = fashion_mnist(\"train\")\n  model = %s\n"
            "  loss = cross_entropy\n  optimizer = Dual\n}\n",
            extra, model);
@@ -74,6 +74,25 @@ static const sema_experiment *must_load(check_ctx *t, tunit *u, const char *name
   return x;
 }
 
+/* sqrt(E[f(z)^2]) for z ~ N(0, 1), by Simpson's rule on [-12, 12]: the RMS
+ * gain that the stdlib declares as an element-wise bond's sensitivity. */
+static double rms_gain(double (*f)(double)) {
+  const int n = 24000;
+  const double a = -12, h = 24.0 / n;
+  double sum = 0;
+  for (int i = 0; i <= n; i++) {
+    double z = a + i * h, y = f(z);
+    sum += (i == 0 || i == n ? 1 : i % 2 ? 4 : 2) * y * y * exp(-z * z / 2);
+  }
+  return sqrt(sum * h / 3 / sqrt(2 * 3.14159265358979323846));
+}
+
+static double gelu_tanh(double x) {
+  return 0.5 * x * (1 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+}
+
+static double relu(double x) { return x > 0 ? x : 0; }
+
 /* MLP(depth) with activation `act` (sensitivity v): layer i of n is followed
  * by n - i activations, so its share is 1 / (n * v^(n-i)). */
 static void test_mlp(check_ctx *t, int depth, const char *act, double v) {
@@ -94,8 +113,8 @@ static void test_mlp(check_ctx *t, int depth, const char *act, double v) {
   tunit_free(&u);
 }
 
-/* residual(L, Linear >> gelu >> Linear) ^ L: every block has mass 2 and
- * sensitivity 1, so block k gets 1/L, its scaled branch 1/L too, the branch
+/* residual(L, Linear >> sgelu >> Linear) ^ L: every block has mass 2 and
+ * sensitivity 1 (sgelu's RMS gain is 1), so block k gets 1/L, its scaled branch 1/L too, the branch
  * (after dividing by the factor 1/L) 1, and each Linear 1/2, at any depth. */
 static void test_residual_depth(check_ctx *t) {
   double first[3], last[3];
@@ -104,7 +123,7 @@ static void test_residual_depth(check_ctx *t) {
     int L = depths[k];
     tunit u;
     char model[160], name[64], path[64];
-    snprintf(model, sizeof model, "residual(%d, Linear(32, 32) >> gelu >> Linear(32, 32)) ^ %d", L,
+    snprintf(model, sizeof model, "residual(%d, Linear(32, 32) >> sgelu >> Linear(32, 32)) ^ %d", L,
              L);
     snprintf(name, sizeof name, "residual stack, L = %d", L);
     const sema_experiment *x = must_load(t, &u, name, "", model);
@@ -143,10 +162,11 @@ static void test_residual_with_mass(check_ctx *t) {
     int L = depths[k];
     tunit u;
     char model[200], name[64], path[64];
-    snprintf(model, sizeof model,
-             "Linear(16, 32) >> with_mass(residual(%d, Linear(32, 32) >> gelu >> Linear(32, 32)) ^ "
-             "%d, 5) >> Linear(32, 10)",
-             L, L);
+    snprintf(
+        model, sizeof model,
+        "Linear(16, 32) >> with_mass(residual(%d, Linear(32, 32) >> sgelu >> Linear(32, 32)) ^ "
+        "%d, 5) >> Linear(32, 10)",
+        L, L);
     snprintf(name, sizeof name, "input, stack of mass 5, head, L = %d", L);
     const sema_experiment *x = must_load(t, &u, name, "", model);
     shares[k][0] = shares[k][1] = NAN;
@@ -264,7 +284,7 @@ static void test_zero_mass(check_ctx *t) {
   tunit_free(&u);
   x = must_load(t, &u, "bonds only", "", "relu >> gelu");
   if (x) {
-    expect_root(t, x, 0, 1 / sqrt(2));
+    expect_root(t, x, 0, 1 / sqrt(2) * rms_gain(gelu_tanh));
     check(t, x->norm->nterms == 0, "no norm terms without mass");
   }
   tunit_free(&u);
@@ -277,7 +297,7 @@ static void test_zero_sensitivity(check_ctx *t) {
   const sema_experiment *x = load(&u, "", "Linear(4, 4) >> 0 * Linear(4, 4)");
   char *text = tunit_diagnostics(&u);
   const char *want =
-      "case.duet:6:27: error: module model[1] has sensitivity 0: it is multiplied by 0";
+      "case.duet:7:27: error: module model[1] has sensitivity 0: it is multiplied by 0";
   check(t, !x && strstr(text, want), "rejected with: %s", want);
   if (!strstr(text, want))
     printf("got:\n%s", text);
@@ -287,8 +307,12 @@ static void test_zero_sensitivity(check_ctx *t) {
 
 int main(void) {
   check_ctx ctx = {.verbose = true}, *t = &ctx;
-  test_mlp(t, 3, "gelu", 1);
-  test_mlp(t, 9, "gelu", 1);
+  check(t, close_to(rms_gain(relu), 1 / sqrt(2)), "relu's RMS gain %.15g is 1/sqrt(2)",
+        rms_gain(relu));
+  test_mlp(t, 3, "gelu", rms_gain(gelu_tanh));
+  test_mlp(t, 9, "gelu", rms_gain(gelu_tanh));
+  test_mlp(t, 3, "tanh", rms_gain(tanh));
+  test_mlp(t, 3, "sgelu", 1);
   test_mlp(t, 3, "relu", 1 / sqrt(2));
   test_mlp(t, 9, "relu", 1 / sqrt(2));
   test_residual_depth(t);
