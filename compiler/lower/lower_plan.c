@@ -39,6 +39,12 @@ static void each_ref(kp_instr *in, ref_fn f, void *arg) {
     if (in->u.out.value.kind == KP_S_LOAD)
       f(arg, &in->u.out.value.ref);
     return;
+  case KP_IF:
+    if (in->u.cond.cond.kind == KP_S_LOAD)
+      f(arg, &in->u.cond.cond.ref);
+    return;
+  case KP_END:
+    return;
   }
 }
 
