@@ -3,7 +3,8 @@
  * persistent tensors, gives every node its value (uniform scalar, fused into
  * its consumers' loops as lower_fuse.c decides, strided view, own buffer),
  * turns operations on scalars alone into derived scalars (evaluated in
- * double), and appends the outputs and the simultaneous write-back of
+ * double), puts the instructions of a guarded region between KP_IF and
+ * KP_END, and appends the outputs and the simultaneous write-back of
  * assignments. Loops are built by lower_loop.c, runtime calls by
  * lower_call.c, the arena by lower_plan.c.
  */
