@@ -250,14 +250,31 @@ static ev unary(el_tx *x, const ast_expr *e, el_env *env) {
   }
 }
 
+/* A branch of `c ? a : b`; with cond, in a region of the step evaluated
+ * only where cond holds (negate: where it does not). */
+static ev branch(el_tx *x, const ast_expr *e, el_env *env, ir_node *cond, int negate) {
+  if (cond && ir_region_begin(x->g, cond, negate) < 0)
+    return el_fail(x, e->loc, "%s", ir_error(x->g));
+  ev v = el_expr(x, e, env);
+  if (cond)
+    ir_region_end(x->g);
+  return v;
+}
+
+/* `c ? a : b`: a boolean chooses a branch while translating; a tensor
+ * selects elementwise. In an optimizer body (the step is not
+ * differentiated) a condition of one value evaluates only the chosen
+ * branch: each is a guarded region, merged by the select. */
 static ev ternary(el_tx *x, const ast_expr *e, el_env *env) {
   ev c = el_expr(x, e->ternary.cond, env);
   if (c.kind == EV_BOOL)
     return el_expr(x, c.b ? e->ternary.then_e : e->ternary.else_e, env);
   if (!el_want_tensor(x, c, e->ternary.cond->loc, "the condition"))
     return ev_err();
-  ev a = el_expr(x, e->ternary.then_e, env);
-  ev b = el_expr(x, e->ternary.else_e, env);
+  ir_node *guard =
+      x->dualize && ir_numel(&c.node->shape) == 1 && c.node->dtype == x->c->p->real ? c.node : NULL;
+  ev a = branch(x, e->ternary.then_e, env, guard, 0);
+  ev b = branch(x, e->ternary.else_e, env, guard, 1);
   if (a.kind == EV_ERR || b.kind == EV_ERR)
     return ev_err();
   ir_node *na = el_node(x, a), *nb = el_node(x, b);

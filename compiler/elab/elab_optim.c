@@ -343,27 +343,19 @@ static ir_node *accumulate(el_tx *x, const mt_weight *w, long long every, ir_nod
 }
 
 /* The new value n of tensor ti where an update is due, its old one
- * elsewhere (due == NULL: every step). */
+ * elsewhere (due == NULL: every step): the select that merges the region
+ * of the step. */
 static ir_node *unless_due(el_tx *x, ir_node *due, ir_node *n, int ti) {
   return due && n ? ir_select(x->g, due, n, ir_tensor_ref(x->g, ti)) : n;
 }
 
-ir_node *el_optimizer_step(el_tx *x, const mt_weight *w, const sema_optimizer *o, ir_node *grad) {
+/* The body of optimizer o for weight w: its states' tensors into ts[] and
+ * their new values into next[] (NULL: never assigned), returns the new
+ * weight (NULL on error). */
+static ir_node *step_body(el_tx *x, const mt_weight *w, const sema_optimizer *o, ir_node *grad,
+                          ir_node *t_opt, int *ts, ir_node **next, int *nstates) {
   el_ctx *c = x->c;
   const ast_decl *d = o->decl;
-  x->what = arena_printf(c->a, "optimizer %s for %s", d->name, w->path);
-  x->inst = o->loc;
-  x->inst_note = arena_printf(c->a, "optimizer %s is chosen here", d->name);
-  x->dualize = dualize;
-  x->weight = w;
-  el_set_loc(x, d->loc);
-  /* with a period, t counts the updates: it is t / every when one is due */
-  ir_node *t_opt = scalar(x, "t"), *due = NULL;
-  if (o->every > 1) {
-    if (!(due = accumulate(x, w, o->every, &grad)))
-      return NULL;
-    t_opt = ir_div(x->g, t_opt, ir_const(x->g, (double)o->every));
-  }
   el_env *env = el_env_new(c->a, NULL);
   for (int i = 0; i < o->nargs; i++)
     el_env_set(c->a, env, o->args[i].name, el_value_of_mt(o->args[i].value));
@@ -372,15 +364,14 @@ ir_node *el_optimizer_step(el_tx *x, const mt_weight *w, const sema_optimizer *o
   el_env_set(c->a, env, "t", ev_tensor(t_opt));
   el_env_set(c->a, env, "schedule", ev_tensor(scalar(x, "schedule")));
   bool ok = true;
-  int nstates = 0;
-  int *states = arena_alloc(c->a, (size_t)(d->nitems ? d->nitems : 1) * sizeof *states);
+  *nstates = 0;
   for (int i = 0; i < d->nitems; i++) {
     const ast_item *it = d->items[i];
     if (it->kind == AST_ITEM_STATE) {
       int t = state_tensor(x, o, it, env);
       ok = t >= 0 && ok;
       if (t >= 0)
-        states[nstates++] = i;
+        ts[(*nstates)++] = i;
       el_env_set(c->a, env, it->name, t >= 0 ? ev_tensor(ir_tensor_ref(x->g, t)) : ev_err());
     } else if (it->kind == AST_ITEM_LET || it->kind == AST_ITEM_ASSIGN) {
       el_set_loc(x, it->loc);
@@ -392,20 +383,55 @@ ir_node *el_optimizer_step(el_tx *x, const mt_weight *w, const sema_optimizer *o
   x->dualize = NULL;
   if (!ok)
     return NULL;
-  for (int i = 0; i < nstates; i++) {
-    const ast_item *it = d->items[states[i]];
+  for (int i = 0; i < *nstates; i++) {
+    const ast_item *it = d->items[ts[i]];
     ev v = el_env_find(env, it->name, NULL)->val;
     int t = ir_find_tensor(c->p, arena_printf(c->a, "%s:%s", w->path, it->name));
+    ts[i] = t;
+    next[i] = NULL;
     if (v.kind == EV_TENSOR && v.node->op == IR_TENSOR && v.node->attr.index == t)
       continue; /* never assigned */
-    ir_node *n = unless_due(x, due, fit(x, d, it->name, t, v), t);
-    if (!n || ir_assign_add(x->g, t, n) < 0) {
-      if (n)
-        diag_internal(c->d, it->loc, "%s", ir_error(x->g));
-      ok = false;
-    }
+    ok = (next[i] = fit(x, d, it->name, t, v)) && ok;
   }
   ir_node *nw = fit(x, d, "weight", w->index, el_env_find(env, "weight", NULL)->val);
-  nw = unless_due(x, due, nw, w->index);
   return ok ? nw : NULL;
+}
+
+ir_node *el_optimizer_step(el_tx *x, const mt_weight *w, const sema_optimizer *o, ir_node *grad) {
+  el_ctx *c = x->c;
+  const ast_decl *d = o->decl;
+  x->what = arena_printf(c->a, "optimizer %s for %s", d->name, w->path);
+  x->inst = o->loc;
+  x->inst_note = arena_printf(c->a, "optimizer %s is chosen here", d->name);
+  x->dualize = dualize;
+  x->weight = w;
+  el_set_loc(x, d->loc);
+  /* with a period, t counts the updates: it is t / every when one is due,
+     and the step is a region of the graph evaluated only then */
+  ir_node *t_opt = scalar(x, "t"), *due = NULL;
+  if (o->every > 1) {
+    if (!(due = accumulate(x, w, o->every, &grad)))
+      return NULL;
+    t_opt = ir_div(x->g, t_opt, ir_const(x->g, (double)o->every));
+    if (ir_region_begin(x->g, due, 0) < 0) {
+      diag_internal(c->d, o->loc, "%s", ir_error(x->g));
+      return NULL;
+    }
+  }
+  int nstates = 0;
+  int *ts = arena_alloc(c->a, (size_t)(d->nitems ? d->nitems : 1) * sizeof *ts);
+  ir_node **next = arena_alloc(c->a, (size_t)(d->nitems ? d->nitems : 1) * sizeof *next);
+  ir_node *nw = step_body(x, w, o, grad, t_opt, ts, next, &nstates);
+  if (due)
+    ir_region_end(x->g);
+  if (!nw)
+    return NULL;
+  for (int i = 0; i < nstates; i++) {
+    ir_node *n = unless_due(x, due, next[i], ts[i]);
+    if (next[i] && (!n || ir_assign_add(x->g, ts[i], n) < 0)) {
+      diag_internal(c->d, d->loc, "%s", ir_error(x->g));
+      return NULL;
+    }
+  }
+  return unless_due(x, due, nw, w->index);
 }

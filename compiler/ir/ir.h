@@ -82,7 +82,8 @@ typedef struct ir_attr {
 } ir_attr;
 
 typedef struct ir_node {
-  int id; /* position in the graph's node list */
+  int id;     /* position in the graph's node list */
+  int region; /* the guarded region it is evaluated in, 0: none */
   ir_op op;
   ir_dtype dtype;
   ir_shape shape;
@@ -141,6 +142,22 @@ typedef struct ir_assign {
   ir_node *node; /* same shape as the tensor */
 } ir_assign;
 
+/* A guarded region: its nodes are evaluated only where `cond` (one real
+ * element, nonzero as a select's condition: NaN counts as true) holds, or
+ * where it does not (negate), and the enclosing region (parent, 0: none)
+ * is evaluated. A node reads nodes of its own region and of the regions
+ * around it; a value leaves a region only as an operand of a select on
+ * the region's condition, outside it and in its parent: operand 1 of a
+ * region, operand 2 of a negated one (the select is the merge, and its
+ * other operand the value where the region is not evaluated). Leaves
+ * (constants, tensors, inputs, scalars) belong to no region. Outputs and
+ * assignments read nodes of no region. */
+typedef struct ir_region {
+  struct ir_node *cond;
+  int negate;
+  int parent;
+} ir_region;
+
 typedef struct ir_pool ir_pool;
 typedef struct ir_program ir_program;
 
@@ -156,7 +173,10 @@ typedef struct ir_graph {
   /* Node counts at which the backward pass and the optimizer step began
      * (0: the entry has no such phase); back ends may name the phases. */
   int phase_nodes[2];
-  ir_loc loc; /* current location for new nodes */
+  int nregions, ncap_reg;
+  ir_region *regions; /* malloc-owned; region r is regions[r - 1] */
+  int region;         /* region of new nodes (0: none) */
+  ir_loc loc;         /* current location for new nodes */
   char err[IR_ERR_LEN];
 } ir_graph;
 
@@ -205,6 +225,16 @@ ir_node *ir_init_value(ir_graph *g, int ti);
 int ir_output_add(ir_graph *g, const char *name, ir_node *node);
 /* tensor := node at the end of the step. One assignment per tensor and entry. */
 int ir_assign_add(ir_graph *g, int tensor, ir_node *node);
+
+/* Opens a region inside the current one: the nodes built until the
+ * matching ir_region_end belong to it. cond: one real element of the
+ * current region or one around it. Returns the region (>= 1), or -1 with
+ * a message in g->err. */
+int ir_region_begin(ir_graph *g, ir_node *cond, int negate);
+void ir_region_end(ir_graph *g);                         /* back to the region's parent */
+const ir_region *ir_region_of(const ir_graph *g, int r); /* r >= 1 */
+/* Whether region r is `outer` or nested in it (every region is in 0). */
+int ir_region_within(const ir_graph *g, int r, int outer);
 
 void ir_set_loc(ir_graph *g, ir_loc loc); /* strings copied */
 const char *ir_error(const ir_graph *g);

@@ -44,6 +44,7 @@ static ir_node *alloc_node(ir_graph *g, ir_op op, int nin, ir_node *const *in, c
   if (a)
     n->attr = *a;
   n->loc = g->loc;
+  n->region = ir_op_kind(op) == IR_K_LEAF ? 0 : g->region;
   append(g, n);
   return n;
 }

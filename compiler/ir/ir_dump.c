@@ -45,11 +45,42 @@ static void attrs(FILE *out, const ir_program *p, const ir_node *n) {
   }
 }
 
+/* Guarded regions as blocks: `region R: if %C {` (`unless` when negated)
+ * ... `}`, indented by depth. Leaves belong to no region but are printed
+ * where they are built, inside the open blocks. */
+typedef struct blocks {
+  int open[64]; /* the open regions, outermost first */
+  int n;
+} blocks;
+
+static void indent(FILE *out, int depth) { fprintf(out, "%*s", 2 * depth + 2, ""); }
+
+static void enter(const ir_graph *g, FILE *out, blocks *b, int r) {
+  while (b->n && !ir_region_within(g, r, b->open[b->n - 1])) {
+    b->n--;
+    indent(out, b->n);
+    fputs("}\n", out);
+  }
+  int path[64], np = 0;
+  for (int q = r; q && (!b->n || q != b->open[b->n - 1]) && np < 64; q = ir_region_of(g, q)->parent)
+    path[np++] = q;
+  while (np-- && b->n < 64) {
+    const ir_region *rg = ir_region_of(g, path[np]);
+    indent(out, b->n);
+    fprintf(out, "region %d: %s %%%d {\n", path[np], rg->negate ? "unless" : "if", rg->cond->id);
+    b->open[b->n++] = path[np];
+  }
+}
+
 void ir_dump_graph(const ir_graph *g, FILE *out) {
   fprintf(out, "entry %s\n", g->name);
+  blocks b = {.n = 0};
   for (int i = 0; i < g->nnodes; i++) {
     const ir_node *n = g->nodes[i];
-    fprintf(out, "  %%%d = %s", i, ir_op_name(n->op));
+    if (ir_op_kind(n->op) != IR_K_LEAF)
+      enter(g, out, &b, n->region);
+    indent(out, b.n);
+    fprintf(out, "%%%d = %s", i, ir_op_name(n->op));
     for (int j = 0; j < n->nin; j++)
       fprintf(out, "%s%%%d", j ? ", " : " ", n->in[j]->id);
     attrs(out, g->prog, n);
@@ -62,6 +93,7 @@ void ir_dump_graph(const ir_graph *g, FILE *out) {
       fprintf(out, "%s%s:%d:%d", n->loc.path ? " " : "  ; ", n->loc.file, n->loc.line, n->loc.col);
     fputc('\n', out);
   }
+  enter(g, out, &b, 0);
   for (int i = 0; i < g->noutputs; i++)
     fprintf(out, "  output %s = %%%d\n", g->outputs[i].name, g->outputs[i].node->id);
   for (int i = 0; i < g->nassigns; i++)

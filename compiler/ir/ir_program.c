@@ -48,6 +48,7 @@ void ir_program_free(ir_program *p) {
     free(g->nodes);
     free(g->outputs);
     free(g->assigns);
+    free(g->regions);
     free(g);
   }
   free(p->entries);
@@ -209,6 +210,31 @@ void ir_set_loc(ir_graph *g, ir_loc loc) {
 }
 
 const char *ir_error(const ir_graph *g) { return g->err; }
+
+/* Guarded regions (ir.h): a stack of open regions through their parents. */
+int ir_region_begin(ir_graph *g, ir_node *cond, int negate) {
+  if (!cond)
+    return -1;
+  if (cond->id >= g->nnodes || g->nodes[cond->id] != cond || cond->dtype != g->prog->real ||
+      ir_numel(&cond->shape) != 1 || !ir_region_within(g, g->region, cond->region))
+    return perr(g->err, "the condition of a region is one real value of its entry");
+  grow((void **)&g->regions, &g->ncap_reg, g->nregions, sizeof *g->regions);
+  g->regions[g->nregions++] = (ir_region){cond, negate != 0, g->region};
+  return g->region = g->nregions;
+}
+
+void ir_region_end(ir_graph *g) {
+  if (g->region)
+    g->region = g->regions[g->region - 1].parent;
+}
+
+const ir_region *ir_region_of(const ir_graph *g, int r) { return &g->regions[r - 1]; }
+
+int ir_region_within(const ir_graph *g, int r, int outer) {
+  while (r != outer && r)
+    r = g->regions[r - 1].parent;
+  return r == outer;
+}
 
 /* Orthogonal init: generate [batch.., m, n] and permute into the layout. */
 static ir_node *init_orthogonal(ir_graph *g, ir_node *seed, int ti, int stream) {

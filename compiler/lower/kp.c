@@ -302,9 +302,10 @@ void kp_dump(const kp_program *kp, FILE *out) {
       }
       fputs(") in double\n", out);
     }
-    for (int i = 0; i < en->ninstr; i++) {
+    for (int i = 0, depth = 0; i < en->ninstr; i++) {
       const kp_instr *in = &en->instr[i];
-      fprintf(out, "  %3d: ", i);
+      depth -= in->kind == KP_END;
+      fprintf(out, "  %3d: %*s", i, 2 * depth, "");
       switch (in->kind) {
       case KP_LOOP:
         loop(out, &in->u.loop);
@@ -322,6 +323,14 @@ void kp_dump(const kp_program *kp, FILE *out) {
       case KP_OUTPUT:
         fprintf(out, "output %s = ", en->outputs[in->u.out.index]);
         scalar(out, &in->u.out.value);
+        break;
+      case KP_IF:
+        fputs(in->u.cond.negate ? "unless " : "if ", out);
+        scalar(out, &in->u.cond.cond);
+        depth++;
+        break;
+      case KP_END:
+        fputs("end", out);
         break;
       }
       if (in->what)

@@ -50,6 +50,11 @@
  *    REAL -> float/double, U64 -> uint64_t (scalars converted from double).
  *    If has_ret, the function returns long, stored converted to the real
  *    dtype at ret.
+ *  - KP_IF ... KP_END: the instructions between run only where the real
+ *    scalar `cond` (rounded to the real dtype) is nonzero (negate: zero),
+ *    as a select's condition (NaN is nonzero); they nest. A guarded region
+ *    of the IR: its buffers keep stale values where it does not run, and
+ *    only the select that merges it reads them after it.
  *  - KP_COPY: memcpy of bytes; KP_OUTPUT: outputs[index] = value, rounded
  *    to the real dtype and widened to double. Scalars (inputs and derived)
  *    used in loops and REAL arguments are likewise rounded to the real
@@ -173,7 +178,12 @@ typedef struct kp_out {
   kp_scalar value;
 } kp_out;
 
-typedef enum { KP_LOOP, KP_CALL, KP_COPY, KP_OUTPUT } kp_kind;
+typedef struct kp_if {
+  kp_scalar cond;
+  int negate;
+} kp_if;
+
+typedef enum { KP_LOOP, KP_CALL, KP_COPY, KP_OUTPUT, KP_IF, KP_END } kp_kind;
 
 typedef struct kp_instr {
   kp_kind kind;
@@ -183,6 +193,7 @@ typedef struct kp_instr {
     kp_call call;
     kp_copy copy;
     kp_out out;
+    kp_if cond; /* KP_IF */
   } u;
 } kp_instr;
 

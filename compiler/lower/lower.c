@@ -3,7 +3,8 @@
  * persistent tensors, gives every node its value (uniform scalar, fused into
  * its consumers' loops as lower_fuse.c decides, strided view, own buffer),
  * turns operations on scalars alone into derived scalars (evaluated in
- * double), and appends the outputs and the simultaneous write-back of
+ * double), puts the instructions of a guarded region between KP_IF and
+ * KP_END, and appends the outputs and the simultaneous write-back of
  * assignments. Loops are built by lower_loop.c, runtime calls by
  * lower_call.c, the arena by lower_plan.c.
  */
@@ -50,7 +51,7 @@ kp_ref lower_vref(int vb, long off_bytes) {
   return r;
 }
 
-kp_instr *lower_emit(lower_ctx *c, kp_kind kind, const ir_node *src) {
+static kp_instr *append(lower_ctx *c, kp_kind kind, const ir_node *src) {
   if (c->ninstr == c->icap) {
     c->icap = c->icap ? 2 * c->icap : 64;
     c->ins = realloc(c->ins, (size_t)c->icap * sizeof *c->ins);
@@ -69,6 +70,32 @@ kp_instr *lower_emit(lower_ctx *c, kp_kind kind, const ir_node *src) {
   }
   c->wb_target[c->ninstr++] = -1;
   return in;
+}
+
+/* Closes the open KP_IFs of regions that do not enclose c->region, then
+ * opens those from the innermost open one down to c->region. */
+static void sync_regions(lower_ctx *c) {
+  const ir_graph *g = c->g;
+  while (!ir_region_within(g, c->region, c->open)) {
+    append(c, KP_END, NULL);
+    c->open = ir_region_of(g, c->open)->parent;
+  }
+  while (c->open != c->region) {
+    int r = c->region;
+    while (ir_region_of(g, r)->parent != c->open)
+      r = ir_region_of(g, r)->parent;
+    const ir_region *rg = ir_region_of(g, r);
+    kp_scalar cond = lower_scalar(c, rg->cond);
+    kp_instr *in = append(c, KP_IF, rg->cond);
+    in->u.cond.cond = cond;
+    in->u.cond.negate = rg->negate;
+    c->open = r;
+  }
+}
+
+kp_instr *lower_emit(lower_ctx *c, kp_kind kind, const ir_node *src) {
+  sync_regions(c);
+  return append(c, kind, src);
 }
 
 char *lower_fn_name(lower_ctx *c, const char *base) {
@@ -307,9 +334,12 @@ static int lower_entry(kp_program *kp, const ir_program *p, const ir_graph *g, k
     for (int k = 0; k < 2; k++)
       if (g->phase_nodes[k] && i == g->phase_nodes[k])
         c.phase[k] = c.ninstr;
+    c.region = g->nodes[i]->region;
     if (needed[i])
       rc = lower_node(&c, g->nodes[i]);
   }
+  c.region = 0;
+  sync_regions(&c);
   if (rc == 0) {
     lower_outputs(&c);
     lower_assigns(&c);

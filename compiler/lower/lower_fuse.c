@@ -7,6 +7,8 @@
 
 #include "ops.h"
 
+#include <stdlib.h>
+
 /* Whether consumer u can compute its operand n inside its own loop: an
  * elementwise operation over as many elements (no recomputation under
  * broadcasting) or a reduction (its loop runs over n's elements). */
@@ -22,10 +24,16 @@ void lower_count_uses(lower_ctx *c, unsigned char *needed) {
     needed[g->outputs[i].node->id] = 1;
   for (int i = 0; i < g->nassigns; i++)
     needed[g->assigns[i].node->id] = 1;
+  unsigned char *cond = calloc((size_t)g->nnodes + 1, 1);
+  if (!cond)
+    abort();
   for (int i = g->nnodes - 1; i >= 0; i--)
-    if (needed[i])
+    if (needed[i]) {
       for (int j = 0; j < g->nodes[i]->nin; j++)
         needed[g->nodes[i]->in[j]->id] = 1;
+      for (int r = g->nodes[i]->region; r; r = ir_region_of(g, r)->parent)
+        needed[ir_region_of(g, r)->cond->id] = cond[ir_region_of(g, r)->cond->id] = 1;
+    }
   for (int i = 0; i < g->nnodes; i++) {
     c->user[i] = -1;
     c->absorbable[i] = 1;
@@ -45,6 +53,12 @@ void lower_count_uses(lower_ctx *c, unsigned char *needed) {
     c->uses[g->assigns[i].node->id] += 2;
     c->absorbable[g->assigns[i].node->id] = 0;
   }
+  for (int i = 0; i < g->nnodes; i++)
+    if (cond[i]) {
+      c->uses[i] += 2;
+      c->absorbable[i] = 0;
+    }
+  free(cond);
 }
 
 /* The most an elementwise node with several consumers may cost (the

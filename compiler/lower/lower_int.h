@@ -69,6 +69,8 @@ typedef struct lower_ctx {
   int nderived, dcap;
   kp_derived *derived; /* malloc-owned while lowering */
   int *wb_target;      /* per instruction: tensor vbuf written back, or -1 */
+  int region;          /* guarded region of the node being lowered */
+  int open;            /* innermost region whose KP_IF is open, 0: none */
   char *err;
   size_t errlen;
 } lower_ctx;
@@ -77,12 +79,14 @@ int lower_fail(lower_ctx *c, const char *fmt, ...);
 kp_dtype lower_dtype(ir_dtype t);
 int lower_temp(lower_ctx *c, long bytes);
 kp_ref lower_vref(int vb, long off_bytes);
+/* Appends an instruction inside the KP_IFs of c->region (opened and closed
+ * as needed, so that a region without instructions has none). */
 kp_instr *lower_emit(lower_ctx *c, kp_kind kind, const ir_node *src);
 /* Contiguous buffer holding x (materialized into a temporary if needed). */
 kp_ref lower_operand(lower_ctx *c, const ir_node *x);
 /* x broadcast to `shape`, copied into a new contiguous temporary. */
 kp_ref lower_materialize(lower_ctx *c, const ir_node *x, const ir_shape *shape);
-/* A rank-0 real value as a call argument. */
+/* A real value of one element as a call argument. */
 kp_scalar lower_scalar(lower_ctx *c, const ir_node *x);
 /* Buffer of a node that owns one (V_BUF with offset 0). */
 kp_ref lower_own(lower_ctx *c, const ir_node *x);
@@ -109,7 +113,9 @@ void lower_concat_loop(lower_ctx *c, const ir_node *n);
 
 /* lower_fuse.c: the fusion schedule. */
 /* Fills uses, user and absorbable of every node; needed[] (zeroed, one
- * per node) marks the nodes outputs and assignments reach. */
+ * per node) marks the nodes outputs and assignments reach, and the
+ * condition of every region with a needed node (which KP_IF reads: it is
+ * not computed inline). */
 void lower_count_uses(lower_ctx *c, unsigned char *needed);
 /* Whether elementwise n is computed inline by its consumers (records its
  * inline cost). */

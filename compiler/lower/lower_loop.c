@@ -252,7 +252,7 @@ kp_scalar lower_uniform_scalar(const val *v) {
 kp_scalar lower_scalar(lower_ctx *c, const ir_node *x) {
   const val *v = &c->val[x->id];
   kp_scalar s = {0};
-  assert(x->shape.rank == 0);
+  assert(ir_numel(&x->shape) == 1);
   if (v->kind == V_UNIFORM) {
     s = lower_uniform_scalar(v);
   } else {

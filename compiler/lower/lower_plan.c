@@ -39,6 +39,12 @@ static void each_ref(kp_instr *in, ref_fn f, void *arg) {
     if (in->u.out.value.kind == KP_S_LOAD)
       f(arg, &in->u.out.value.ref);
     return;
+  case KP_IF:
+    if (in->u.cond.cond.kind == KP_S_LOAD)
+      f(arg, &in->u.cond.cond.ref);
+    return;
+  case KP_END:
+    return;
   }
 }
 
@@ -88,7 +94,9 @@ static int aligned(const kp_instr *in, int t) {
 
 /* A write-back copy whose source is written whole by one instruction after
  * the last read of the tensor's old value: that instruction writes the tensor
- * directly (a loop may also read the old value at the element it writes). */
+ * directly (a loop may also read the old value at the element it writes).
+ * That instruction is outside every KP_IF: an assignment reads no node of a
+ * guarded region, only the select that merges it. */
 static void compute_in_place(lower_ctx *c, unsigned char *dead) {
   int *first = malloc((size_t)c->nvb * sizeof(int)), *last = malloc((size_t)c->nvb * sizeof(int));
   if (!first || !last)

@@ -5,7 +5,9 @@
  * stored), a long chain of temporaries reuses arena ranges, and assignments
  * have simultaneous-update semantics (swaps, reads of old values) while
  * computing in place when safe; an evaluation's class scores are found, and
- * its entry up to them (core_compile_predict) leaves them in the arena.
+ * its entry up to them (core_compile_predict) leaves them in the arena;
+ * a guarded region becomes a branch around its instructions, merged by a
+ * select, and a read of a region's value outside a merge is rejected.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -352,6 +354,84 @@ static void test_scores_entry(check_ctx *t) {
   ir_program_free(p);
 }
 
+/* A region of g on `due` = count + 1 >= 3 holding S @ S (a runtime call);
+ * returns S @ S, and count + 1 in *c. */
+static ir_node *guarded_square(check_ctx *t, ir_graph *g, int is, int ic, ir_node **c,
+                               ir_node **due) {
+  *c = ir_add(g, ir_tensor_ref(g, ic), ir_const(g, 1));
+  *due = ir_binary(g, IR_GE, *c, ir_const(g, 3));
+  check(t, ir_region_begin(g, *due, 0) == 1, "region 1: %s", ir_error(g));
+  ir_node *s = ir_tensor_ref(g, is);
+  ir_node *sq = tc_ok(g, ir_matmul(g, s, s, 0, 0));
+  ir_region_end(g);
+  return sq;
+}
+
+/* Every 3rd call, P := S @ S, in a region; count restarts then. Between
+ * KP_IF and KP_END sits the GEMM and only it; P keeps its value on the
+ * other calls and takes S @ S on the 3rd and 6th. A node outside the
+ * region that reads its value without merging it fails verification. */
+static void test_guarded(check_ctx *t) {
+  enum { N = 6 };
+  long ms[2] = {N, N};
+  ir_init zero = {IR_INIT_ZEROS, 0, 0, 0}, uniform = {IR_INIT_UNIFORM, -1, 1, 0};
+  ir_program *p = ir_program_new(IR_F32), *q = ir_program_new(IR_F32);
+  int is = tc_decl(q, ir_state(q, "S", 2, ms, uniform));
+  int ip = tc_decl(q, ir_state(q, "P", 2, ms, zero));
+  int ic = tc_decl(q, ir_state(q, "count", 0, NULL, zero));
+  ir_graph *g = ir_entry(q, "bad");
+  ir_node *c, *due, *sq = guarded_square(t, g, is, ic, &c, &due);
+  ir_assign_add(g, ip, ir_add(g, sq, ir_const(g, 1)));
+  check(t, ir_verify(g) < 0 && strstr(ir_error(g), "inside region 1"),
+        "a read outside the merge is rejected: %s", ir_error(g));
+  ir_program_free(q);
+  is = tc_decl(p, ir_state(p, "S", 2, ms, uniform));
+  ip = tc_decl(p, ir_state(p, "P", 2, ms, zero));
+  ic = tc_decl(p, ir_state(p, "count", 0, NULL, zero));
+  g = ir_entry(p, "f");
+  sq = guarded_square(t, g, is, ic, &c, &due);
+  ir_assign_add(g, ip, tc_ok(g, ir_select(g, due, sq, ir_tensor_ref(g, ip))));
+  ir_assign_add(g, ic, tc_ok(g, ir_select(g, due, ir_const(g, 0), c)));
+  check(t, ir_build_init(p) != NULL, "init: %s", p->err);
+  core_exe *exe = tc_compile(p);
+  const kp_entry *e = &core_kernels(exe)->entries[core_entry(exe, "f")];
+  int at_if = -1, at_end = -1, at_call = -1;
+  for (int i = 0; i < e->ninstr; i++) {
+    kp_kind k = e->instr[i].kind;
+    at_if = k == KP_IF && at_if < 0 ? i : at_if;
+    at_end = k == KP_END && at_end < 0 ? i : at_end;
+    at_call = k == KP_CALL && at_call < 0 ? i : at_call;
+  }
+  check(t,
+        count_kind(e, KP_IF) == 1 && count_kind(e, KP_END) == 1 && at_if >= 0 &&
+            at_call == at_if + 1 && at_end == at_if + 2,
+        "the GEMM alone between KP_IF and KP_END: if at %d, call at %d, end at %d", at_if, at_call,
+        at_end);
+  char *arena = core_arena_alloc(exe);
+  double seed = 3;
+  core_run(exe, core_entry(exe, "init"), arena, NULL, &seed, NULL);
+  const float *S = core_tensor_data(exe, arena, "S", NULL);
+  float *P = core_tensor_data(exe, arena, "P", NULL);
+  for (int call = 1; call <= 6; call++) {
+    core_run(exe, core_entry(exe, "f"), arena, NULL, NULL, NULL);
+    double worst = 0;
+    for (int i = 0; i < N; i++)
+      for (int j = 0; j < N; j++) {
+        double want = 0;
+        for (int k = 0; call % 3 == 0 && k < N; k++)
+          want += (double)S[i * N + k] * S[k * N + j];
+        worst = fmax(worst, fabs(P[i * N + j] - want));
+      }
+    check(t, worst <= 1e-5, "call %d: P is %s (max error %g)", call,
+          call % 3 == 0 ? "S @ S" : "still 0", worst);
+    if (call % 3 == 0)
+      memset(P, 0, sizeof(float) * N * N);
+  }
+  free(arena);
+  core_free(exe);
+  ir_program_free(p);
+}
+
 int main(void) {
   check_ctx t = {.rng = 42};
   test_scores_entry(&t);
@@ -361,5 +441,6 @@ int main(void) {
   test_arena_reuse(&t);
   test_simultaneous(&t);
   test_large_copy(&t);
+  test_guarded(&t);
   return check_done(&t, "test_lower");
 }

@@ -28,6 +28,7 @@ HEADER = re.compile(r"above (\S+) relative \+ (\S+) x the estimated")
 SUMMARY = re.compile(r"^(\d+) weights?: (\d+) ok, (\d+) too small to resolve, (\d+) wrong; "
                      r".*: (ok|FAILED)$", re.M)
 WEIGHTS = {"compare_optimizers": 3, "cycle_task": 8, "cycle_task_n": 8, "fashion_cnn": 4,
+           "fashion_every": 4,
            "fashion_mlp": 3, "linear_attention_heads": 3, "lr_transfer": 3, "own_arrays": 3,
            "own_text": 14, "routing_task": 3, "spurious_pixel": 3, "toy_deep_linear": 2,
            "toy_linreg": 1, "toy_logreg": 1, "toy_quadratic": 1}

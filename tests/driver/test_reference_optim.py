@@ -356,4 +356,29 @@ for i, n in enumerate(names):
         e = rel(got[name], want)
         t.check(e <= tol, f"every: {name} after {EVERY_STEPS} steps", f"relative error <= {tol}", e)
         print(f"every: {name} relative error {e:.2e}")
+
+# Shampoo's roots over several periods: k = 3 for 7 steps computes them at
+# steps 1, 4 and 7 only (the branch that skips them in between) and uses
+# the kept ones at steps 2-3 and 5-6. In float64, to 1e-10.
+PERIOD_K, PERIOD_STEPS, tol = 3, 7, TOLERANCE["f64"]
+t.duet_run("run", SRC, "--set", f"optimizer=Shampoo(lr = 0.01, k = {PERIOD_K})", "--steps",
+           str(PERIOD_STEPS), "--dtype", "f64", "--out", "shampoo-periods", "--quiet",
+           "--dump-batches", "shampoo-batches")
+init = read_weights(t.path("init-f64"))
+rule, _ = shampoo(lr=0.01, k=PERIOD_K)
+w = [init[n].astype(np.float64) for n in names]
+states = [{}, {}]
+for step in range(1, PERIOD_STEPS + 1):
+    batch, _ = read_safetensors(t.path("shampoo-batches", f"step-{step:06d}.safetensors"))
+    _, grads = loss_and_grads(w, batch["x"], batch["y"])
+    w = [rule(w[i], grads[i], states[i], step) for i in range(2)]
+got = {**read_weights(t.path("shampoo-periods")), **read_state(t.path("shampoo-periods"))[0]}
+for i, n in enumerate(names):
+    for name, want in [(n, w[i])] + [(f"{n}:{s}", states[i][s]) for s in ("L", "Linv", "Rinv")]:
+        e = rel(got[name], want)
+        t.check(e <= tol, f"Shampoo k = {PERIOD_K}: {name} after {PERIOD_STEPS} steps",
+                f"relative error <= {tol}", e)
+    t.check(float(got[f"{n}:since"][0]) == (PERIOD_STEPS - 1) % PERIOD_K,
+            f"Shampoo k = {PERIOD_K}: {n}:since after {PERIOD_STEPS} steps",
+            (PERIOD_STEPS - 1) % PERIOD_K, got[f"{n}:since"])
 t.done()

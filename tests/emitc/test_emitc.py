@@ -30,7 +30,7 @@
     set of 120 = 3 x 32 + 24), predicted with --data test.
 
 Invoked as  test_emitc.py DUET WORKDIR EXAMPLE CLANG [--full]  (EXAMPLE: mlp,
-cnn, gpt, synth or arrays). --full runs the example as written for 100 steps (the whole
+every, cnn, gpt, synth or arrays). --full runs the example as written for 100 steps (the whole
 text for the GPT), as docs/deploy.md reports it; the suite runs shortened
 versions."""
 import json
@@ -50,6 +50,10 @@ from drvtest import EXAMPLES, ROOT, Test, read_jsonl, read_safetensors, read_sum
 CASES = {
     "mlp": dict(file="fashion_mnist", source="fashion_mlp.duet", exp="fashion_mlp", sets=[],
                 embed=True),
+    # groups updated every 4 and every 2 steps, Shampoo's roots every 5
+    # updates: the branches of guarded regions in C and in the JIT
+    "every": dict(file="fashion_mnist", source="fashion_every.duet", exp="fashion_every",
+                  sets=["batch=32"]),
     "cnn": dict(file="fashion_mnist", source="fashion_cnn.duet", exp="fashion_cnn",
                 sets=["batch=32", "schedule=constant"]),
     "gpt": dict(file="kjv", source="kjv_gpt.duet", exp="kjv_gpt", sets=["model.depth=1"]),

@@ -428,6 +428,11 @@ static uses uses_of(const kp_entry *en, int from, int to) {
       u.outputs = true;
       use_scalar(&u, &in->u.out.value);
       break;
+    case KP_IF:
+      use_scalar(&u, &in->u.cond.cond);
+      break;
+    case KP_END:
+      break;
     }
   }
   return u;
@@ -476,11 +481,19 @@ static void emit_loop_call(const cw *w, const kp_loop *l, const char *name) {
   fprintf(w->out, "%s);\n", loop_uses_scalars(l) ? ", scalars" : "");
 }
 
-static void emit_instr(const cw *w, const kp_entry *en, int i, const char *fname) {
+/* Instruction i, inside *depth open KP_IFs (each a C `if` block). */
+static void emit_instr(const cw *w, const kp_entry *en, int i, const char *fname, int *depth) {
   const kp_instr *in = &en->instr[i];
   char cm[300], r[160], s[160];
   comment_text(in->what, cm, sizeof cm);
-  fprintf(w->out, "    /* %d: %s */\n    ", i, in->kind == KP_OUTPUT ? "output" : cm);
+  *depth -= in->kind == KP_END;
+  int pad = 4 * (*depth + 1);
+  if (in->kind == KP_END) {
+    fprintf(w->out, "%*s}\n", pad, "");
+    return;
+  }
+  fprintf(w->out, "%*s/* %d: %s */\n%*s", pad, "", i, in->kind == KP_OUTPUT ? "output" : cm, pad,
+          "");
   switch (in->kind) {
   case KP_LOOP: {
     char name[200];
@@ -498,6 +511,13 @@ static void emit_instr(const cw *w, const kp_entry *en, int i, const char *fname
   case KP_OUTPUT:
     fprintf(w->out, "outputs[%d] = %s%s; /* %s */\n", in->u.out.index, w->dbl ? "" : "(double)",
             scalar(w, &in->u.out.value, s, sizeof s), en->outputs[in->u.out.index]);
+    break;
+  case KP_IF: /* NaN is nonzero, as in a select */
+    fprintf(w->out, "if (%s %s 0) {\n", scalar(w, &in->u.cond.cond, s, sizeof s),
+            in->u.cond.negate ? "==" : "!=");
+    ++*depth;
+    break;
+  case KP_END:
     break;
   }
 }
@@ -581,8 +601,9 @@ static void emit_entry(const cw *w, int ei) {
     fprintf(w->out, "/* %s: %s (instructions %d to %d) */\n", en->name, part_names[p], bounds[p],
             bounds[p + 1] - 1);
     emit_params(w, en, pname, uses_of(en, bounds[p], bounds[p + 1]));
+    int depth = 0;
     for (int i = bounds[p]; i < bounds[p + 1]; i++)
-      emit_instr(w, en, i, fname);
+      emit_instr(w, en, i, fname, &depth);
     fprintf(w->out, "}\n\n");
   }
   int from = bounds[nparts];
@@ -601,8 +622,9 @@ static void emit_entry(const cw *w, int ei) {
   }
   for (int p = 0; p < nparts; p++)
     fprintf(w->out, "    %s_%s(arena, inputs, scalars, outputs);\n", fname, part_names[p]);
+  int depth = 0;
   for (int i = from; i < en->ninstr; i++)
-    emit_instr(w, en, i, fname);
+    emit_instr(w, en, i, fname, &depth);
   fprintf(w->out, "}\n\n");
 }
 
@@ -695,6 +717,8 @@ static int inputs_read(const kp_program *kp, const kp_entry *en, bool *read) {
           mark_input(in->u.call.args[k].ref, read);
     } else if (in->kind == KP_COPY) {
       mark_input(in->u.copy.src, read);
+    } else if (in->kind == KP_IF && in->u.cond.cond.kind == KP_S_LOAD) {
+      mark_input(in->u.cond.cond.ref, read);
     }
   }
   int n = 0;

@@ -14,7 +14,9 @@
 
 typedef struct entry_ctx {
   cg_ctx *g;
-  LLVMValueRef arena, inputs, scalars, outputs;
+  LLVMValueRef fn, arena, inputs, scalars, outputs;
+  int nopen;
+  LLVMBasicBlockRef *join; /* per open KP_IF, the block after its KP_END */
 } entry_ctx;
 
 void cg_entry_symbol(const kp_program *kp, int i, char *buf, size_t len) {
@@ -137,6 +139,25 @@ static void emit_loop(entry_ctx *e, const kp_loop *l) {
   free(pt);
 }
 
+/* KP_IF: a branch on the condition (rounded to the real type; NaN is
+ * nonzero, as in select) into a block that KP_END leaves for the join. */
+static void emit_if(entry_ctx *e, const kp_if *c) {
+  cg_ctx *g = e->g;
+  LLVMValueRef v = scalar(e, &c->cond, g->T), zero = LLVMConstReal(g->T, 0);
+  LLVMValueRef t = LLVMBuildFCmp(g->b, c->negate ? LLVMRealOEQ : LLVMRealUNE, v, zero, "");
+  LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(g->ctx, e->fn, "then");
+  LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, e->fn, "join");
+  LLVMBuildCondBr(g->b, t, then, join);
+  LLVMPositionBuilderAtEnd(g->b, then);
+  e->join[e->nopen++] = join;
+}
+
+static void emit_end(entry_ctx *e) {
+  LLVMBasicBlockRef join = e->join[--e->nopen];
+  LLVMBuildBr(e->g->b, join);
+  LLVMPositionBuilderAtEnd(e->g->b, join);
+}
+
 static void emit_entry(cg_ctx *g, int ei) {
   const kp_entry *en = &g->kp->entries[ei];
   char name[256];
@@ -144,8 +165,16 @@ static void emit_entry(cg_ctx *g, int ei) {
   LLVMTypeRef pt[4] = {g->ptr, g->ptr, g->ptr, g->ptr};
   LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->vd, pt, 4, 0));
   LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, fn, "entry"));
-  entry_ctx e = {g, LLVMGetParam(fn, 0), LLVMGetParam(fn, 1), LLVMGetParam(fn, 2),
-                 LLVMGetParam(fn, 3)};
+  entry_ctx e = {g,
+                 fn,
+                 LLVMGetParam(fn, 0),
+                 LLVMGetParam(fn, 1),
+                 LLVMGetParam(fn, 2),
+                 LLVMGetParam(fn, 3),
+                 0,
+                 malloc((size_t)(en->ninstr + 1) * sizeof *e.join)};
+  if (!e.join)
+    abort();
   for (int i = 0; i < en->ninstr; i++) {
     const kp_instr *in = &en->instr[i];
     switch (in->kind) {
@@ -168,8 +197,15 @@ static void emit_entry(cg_ctx *g, int ei) {
       LLVMBuildStore(g->b, v, LLVMBuildInBoundsGEP2(g->b, g->f64, e.outputs, &idx, 1, ""));
       break;
     }
+    case KP_IF:
+      emit_if(&e, &in->u.cond);
+      break;
+    case KP_END:
+      emit_end(&e);
+      break;
     }
   }
+  free(e.join);
   LLVMBuildRetVoid(g->b);
 }
 
