@@ -7,6 +7,8 @@
  *   fwd: S = q k^T, P = row-wise (causal) softmax(scale S), out = P v
  *   bwd: dv += P^T dout, dP = dout v^T, dS = scale P (dP - <dP, P>_row),
  *        dq = dS k, dk += dS^T q       (dS lives in ws: ATT_ROWS x Tk)
+ * With a single block (Tq <= ATT_ROWS) each of these products is one
+ * batched call over all (b, h), and ws holds dS of all of them.
  */
 #include "kernels_common_impl.h"
 
@@ -18,28 +20,63 @@ static void FN(gemm_ld)(int ta, int tb, int m, int n, int k, const REAL *A, int 
    lda, B, ldb, beta, C, ldc);
 }
 
+/* When all query rows fit in one block, every product is one call over
+ * all (b, h) (FN(rt_gemm), on the runtime's GEMM backend): the same
+ * products as one block per (b, h), without a call per pair. */
+static int FN(att_whole)(int Tq) { return Tq <= ATT_ROWS; }
+
 size_t FN(rt_attention_ws)(int B, int H, int Tq, int Tk, int D) {
-  (void)B, (void)H, (void)D;
-  return (size_t)(Tq < ATT_ROWS ? Tq : ATT_ROWS) * Tk;
+  (void)D;
+  return FN(att_whole)(Tq) ? (size_t)B * H * Tq * Tk : (size_t)ATT_ROWS * Tk;
+}
+
+/* Rows [i0, i1) of P (row length Tk): P = softmax(scale P) over the first
+ * n = i + 1 (causal) or Tk entries of row i, the rest 0. */
+static void FN(att_softmax_rows)(REAL *P, int i0, int i1, int Tk, REAL scale, int causal) {
+  for (int i = i0; i < i1; i++) {
+    REAL *row = P + (long)(i - i0) * Tk;
+    const int n = causal ? i + 1 : Tk;
+    FN(row_softmax)(row, row, n, scale);
+    memset(row + n, 0, sizeof(REAL) * (Tk - n));
+  }
+}
+
+/* Rows [i0, i1) of dS = scale P (dP - <dP, P>_row), in place of dP (row
+ * length Tk, the first `cols` entries written; above the causal diagonal 0). */
+static void FN(att_dsoft_rows)(const REAL *P, REAL *dP, int i0, int i1, int Tk, int cols,
+                               REAL scale, int causal) {
+  for (int i = i0; i < i1; i++) {
+    const REAL *pr = P + (long)(i - i0) * Tk;
+    REAL *dr = dP + (long)(i - i0) * Tk;
+    const int n = causal ? i + 1 : Tk;
+    const REAL dot = FN(row_dot)(dr, pr, n);
+    for (int j = 0; j < n; j++)
+      dr[j] = scale * pr[j] * (dr[j] - dot);
+    for (int j = n; j < cols; j++)
+      dr[j] = 0;
+  }
 }
 
 void FN(rt_attention_fwd)(const REAL *q, const REAL *k, const REAL *v, REAL *out, REAL *probs,
                           int B, int H, int Tq, int Tk, int D, REAL scale, int causal) {
   assert(B >= 0 && H >= 0 && Tq > 0 && Tk > 0 && D > 0 && (!causal || Tq == Tk));
   const long sq = (long)Tq * D, sk = (long)Tk * D, sp = (long)Tq * Tk;
-  for (long p = 0; p < (long)B * H; p++) {
+  const int BH = B * H;
+  if (FN(att_whole)(Tq)) {
+    FN(rt_gemm)(0, 1, Tq, Tk, D, 1, q, sq, k, sk, 0, probs, sp, BH);
+    for (long p = 0; p < BH; p++)
+      FN(att_softmax_rows)(probs + p * sp, 0, Tq, Tk, scale, causal);
+    FN(rt_gemm)(0, 0, Tq, D, Tk, 1, probs, sp, v, sk, 0, out, sq, BH);
+    return;
+  }
+  for (long p = 0; p < BH; p++) {
     const REAL *qp = q + p * sq, *kp = k + p * sk, *vp = v + p * sk;
     REAL *P = probs + p * sp, *op = out + p * sq;
     for (int i0 = 0; i0 < Tq; i0 += ATT_ROWS) {
       const int i1 = i0 + ATT_ROWS < Tq ? i0 + ATT_ROWS : Tq, cols = causal ? i1 : Tk;
       REAL *Pb = P + (long)i0 * Tk;
       FN(gemm_ld)(0, 1, i1 - i0, cols, D, qp + (long)i0 * D, D, kp, D, 0, Pb, Tk);
-      for (int i = i0; i < i1; i++) {
-        REAL *row = P + (long)i * Tk;
-        const int n = causal ? i + 1 : Tk;
-        FN(row_softmax)(row, row, n, scale);
-        memset(row + n, 0, sizeof(REAL) * (Tk - n));
-      }
+      FN(att_softmax_rows)(Pb, i0, i1, Tk, scale, causal);
       FN(gemm_ld)(0, 0, i1 - i0, D, cols, Pb, Tk, vp, D, 0, op + (long)i0 * D, D);
     }
   }
@@ -50,9 +87,19 @@ void FN(rt_attention_bwd)(const REAL *q, const REAL *k, const REAL *v, const REA
                           int Tk, int D, REAL scale, int causal, REAL *ws) {
   assert(B >= 0 && H >= 0 && Tq > 0 && Tk > 0 && D > 0 && (!causal || Tq == Tk));
   const long sq = (long)Tq * D, sk = (long)Tk * D, sp = (long)Tq * Tk;
-  memset(dk, 0, sizeof(REAL) * B * H * sk);
-  memset(dv, 0, sizeof(REAL) * B * H * sk);
-  for (long p = 0; p < (long)B * H; p++) {
+  const int BH = B * H;
+  memset(dk, 0, sizeof(REAL) * BH * sk);
+  memset(dv, 0, sizeof(REAL) * BH * sk);
+  if (FN(att_whole)(Tq)) { /* the block loop's products with i0 = 0, i1 = cols = Tq */
+    FN(rt_gemm)(1, 0, Tk, D, Tq, 1, probs, sp, dout, sq, 1, dv, sk, BH);
+    FN(rt_gemm)(0, 1, Tq, Tk, D, 1, dout, sq, v, sk, 0, ws, sp, BH);
+    for (long p = 0; p < BH; p++)
+      FN(att_dsoft_rows)(probs + p * sp, ws + p * sp, 0, Tq, Tk, Tk, scale, causal);
+    FN(rt_gemm)(0, 0, Tq, D, Tk, 1, ws, sp, k, sk, 0, dq, sq, BH);
+    FN(rt_gemm)(1, 0, Tk, D, Tq, 1, ws, sp, q, sq, 1, dk, sk, BH);
+    return;
+  }
+  for (long p = 0; p < BH; p++) {
     const REAL *qp = q + p * sq, *kp = k + p * sk, *vp = v + p * sk;
     const REAL *P = probs + p * sp, *dop = dout + p * sq;
     REAL *dqp = dq + p * sq, *dkp = dk + p * sk, *dvp = dv + p * sk;
@@ -64,16 +111,7 @@ void FN(rt_attention_bwd)(const REAL *q, const REAL *k, const REAL *v, const REA
       FN(gemm_ld)(1, 0, cols, D, rows, Pb, Tk, dob, D, 1, dvp, D);
       /* ws = dP[i0:i1, 0:cols] = dout[i0:i1] v[0:cols]^T, then dS */
       FN(gemm_ld)(0, 1, rows, cols, D, dob, D, vp, D, 0, ws, Tk);
-      for (int i = i0; i < i1; i++) {
-        const REAL *pr = P + (long)i * Tk;
-        REAL *dr = ws + (long)(i - i0) * Tk;
-        const int n = causal ? i + 1 : Tk;
-        const REAL dot = FN(row_dot)(dr, pr, n);
-        for (int j = 0; j < n; j++)
-          dr[j] = scale * pr[j] * (dr[j] - dot);
-        for (int j = n; j < cols; j++)
-          dr[j] = 0;
-      }
+      FN(att_dsoft_rows)(Pb, ws, i0, i1, Tk, cols, scale, causal);
       FN(gemm_ld)(0, 0, rows, D, cols, ws, Tk, kp, D, 0, dqp + (long)i0 * D, D);
       FN(gemm_ld)(1, 0, cols, D, rows, ws, Tk, qp + (long)i0 * D, D, 1, dkp, D);
     }

@@ -269,29 +269,49 @@ static void test_maxpool_ties(check_ctx *t) {
   tk_check(t, tk_err(dx, want, 16), 0, "maxpool bwd routes ties to the first maximum");
 }
 
-/* 2 x 2 windows of stride 2 tiling the plane take a branch-free path:
- * bit for bit the general loop's result (the same plane with an extra row
- * and column, which no window reads), with ties, a NaN and dy = -0. */
+/* 2 x 2 windows of stride 2 tiling the plane take a vectorized path in
+ * both passes: bit for bit the general loop's result (the same plane with
+ * an extra row and column, which no window reads). The values are few
+ * levels with -0, +0 and NaNs (ties in every order, a NaN at each window
+ * position), dy has -0; the rows are 2 x 37 wide so that the vector loop,
+ * its shorter epilogue and the scalar tail all run. */
+enum { P2_H = 6, P2_W = 74, P2_HO = 3, P2_WO = 37 };
+
+#define TEST_MAXPOOL_2X2(T, SFX)                                                          \
+  static int maxpool_2x2_same##SFX(const double *r) {                                     \
+    static const T levels[] = {-1, -0.0, 0, 1, NAN};                                      \
+    T x[P2_H * P2_W], xo[(P2_H + 1) * (P2_W + 1)] = {0}, dy[P2_HO * P2_WO];               \
+    T y[P2_HO * P2_WO], yo[P2_HO * P2_WO], dx[P2_H * P2_W], dxo[(P2_H + 1) * (P2_W + 1)]; \
+    for (int i = 0; i < P2_H * P2_W; i++)                                                 \
+      x[i] = levels[(int)((r[i] + 1) * 2.5) % 5];                                         \
+    for (int i = 0; i < P2_HO * P2_WO; i++)                                               \
+      dy[i] = i % 7 == 3 ? (T)-0.0 : (T)(i - 40);                                         \
+    for (int i = 0; i < P2_H; i++)                                                        \
+      for (int j = 0; j < P2_W; j++)                                                      \
+        xo[i * (P2_W + 1) + j] = x[i * P2_W + j];                                         \
+    rt_maxpool2d_fwd##SFX(x, y, 1, 1, P2_H, P2_W, 2, 2);                                  \
+    rt_maxpool2d_fwd##SFX(xo, yo, 1, 1, P2_H + 1, P2_W + 1, 2, 2);                        \
+    rt_maxpool2d_bwd##SFX(x, dy, dx, 1, 1, P2_H, P2_W, 2, 2);                             \
+    rt_maxpool2d_bwd##SFX(xo, dy, dxo, 1, 1, P2_H + 1, P2_W + 1, 2, 2);                   \
+    int same = memcmp(y, yo, sizeof y) == 0;                                              \
+    for (int i = 0; i < P2_H; i++)                                                        \
+      same &= memcmp(dx + i * P2_W, dxo + i * (P2_W + 1), P2_W * sizeof(T)) == 0;         \
+    return same;                                                                          \
+  }
+TEST_MAXPOOL_2X2(float, _f32)
+TEST_MAXPOOL_2X2(double, _f64)
+#undef TEST_MAXPOOL_2X2
+
 static void test_maxpool_2x2_path(check_ctx *t) {
-  enum { H = 6, W = 8, HO = 3, WO = 4 };
-  float x[H * W], xo[(H + 1) * (W + 1)] = {0}, dy[HO * WO], dx[H * W], dxo[(H + 1) * (W + 1)];
-  double r[H * W];
-  tk_rand(r, H * W, -1, 1, 77);
-  for (int i = 0; i < H * W; i++)
-    x[i] = (float)(int)(r[i] * 3); /* few levels: many ties */
-  x[9] = NAN;
-  for (int i = 0; i < HO * WO; i++)
-    dy[i] = (float)(i - 5);
-  dy[5] = -0.0f;
-  for (int i = 0; i < H; i++)
-    for (int j = 0; j < W; j++)
-      xo[i * (W + 1) + j] = x[i * W + j];
-  rt_maxpool2d_bwd_f32(x, dy, dx, 1, 1, H, W, 2, 2);
-  rt_maxpool2d_bwd_f32(xo, dy, dxo, 1, 1, H + 1, W + 1, 2, 2);
-  int same = 1;
-  for (int i = 0; i < H; i++)
-    same &= memcmp(dx + i * W, dxo + i * (W + 1), W * sizeof(float)) == 0;
-  tk_check(t, same ? 0 : 1, 0, "maxpool bwd 2x2 stride 2: the general loop's bits");
+  double r[P2_H * P2_W];
+  tk_rand(r, P2_H * P2_W, -1, 1, 77);
+  /* every window position holds a NaN somewhere */
+  for (int k = 0; k < 4; k++)
+    r[(k / 2) * P2_W + 2 * k + k % 2] = 0.99;
+  tk_check(t, maxpool_2x2_same_f32(r) ? 0 : 1, 0,
+           "maxpool 2x2 stride 2 f32: the general loop's bits");
+  tk_check(t, maxpool_2x2_same_f64(r) ? 0 : 1, 0,
+           "maxpool 2x2 stride 2 f64: the general loop's bits");
 }
 
 static void test_pool(check_ctx *t) {

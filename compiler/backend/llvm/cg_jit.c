@@ -2,7 +2,7 @@
  * cg_jit.c - host target machine, the default<O3> pipeline, and ORC LLJIT:
  * the optimized module is added to a JIT whose code generator targets the
  * same CPU; runtime kernels are defined as absolute symbols, everything else
- * resolves against the host process.
+ * resolves against the host process; optionally registered with perf.
  */
 #include "cg_int.h"
 #include "cg_llvm.h"
@@ -11,6 +11,8 @@
 #include <llvm-c/Error.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
+#include <llvm-c/OrcEE.h>
+#include <llvm-c/ExecutionEngine.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
@@ -129,6 +131,20 @@ static int define_runtime(LLVMOrcLLJITRef jit, const kp_program *kp, char *err, 
   return rc;
 }
 
+/* With DUET_PERF_JIT set in the environment: the object layer reports the
+ * compiled code to LLVM's perf listener, which writes a jitdump
+ * (~/.debug/jit/) that `perf inject --jit` turns into symbols, one per
+ * fused loop (duet_loopN), for `perf record -k 1` profiles. */
+static LLVMOrcObjectLayerRef perf_layer(void *ctx, LLVMOrcExecutionSessionRef es,
+                                        const char *triple) {
+  (void)ctx, (void)triple;
+  LLVMOrcObjectLayerRef l = LLVMOrcCreateRTDyldObjectLinkingLayerWithSectionMemoryManager(es);
+  LLVMJITEventListenerRef p = LLVMCreatePerfJITEventListener();
+  if (p)
+    LLVMOrcRTDyldObjectLinkingLayerRegisterJITEventListener(l, p);
+  return l;
+}
+
 static LLVMOrcLLJITRef create_jit(char *err, size_t errlen) {
   LLVMTargetMachineRef tm = cg_host_machine(err, errlen);
   if (!tm)
@@ -136,6 +152,8 @@ static LLVMOrcLLJITRef create_jit(char *err, size_t errlen) {
   LLVMOrcLLJITBuilderRef builder = LLVMOrcCreateLLJITBuilder();
   LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(
       builder, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(tm));
+  if (getenv("DUET_PERF_JIT"))
+    LLVMOrcLLJITBuilderSetObjectLinkingLayerCreator(builder, perf_layer, NULL);
   LLVMOrcLLJITRef jit = NULL;
   if (take_error(LLVMOrcCreateLLJIT(&jit, builder), "creating the JIT", err, errlen))
     return NULL;
