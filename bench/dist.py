@@ -9,6 +9,10 @@
     python3 bench/dist.py netns DUET             two "hosts" in two network namespaces
                                                  joined by a veth pair, over TCP: the bytes
                                                  each sends per step (as root)
+    python3 bench/dist.py memory DUET [OTHER]    peak RSS of every rank (VmHWM, /usr/bin/time)
+                                                 and the optimizer state it stores, on 1 to 3
+                                                 ranks (the MLP with AdamW at batch 240, the
+                                                 GPT); with OTHER, another build alternated
     python3 bench/dist.py model SUMMARY...       update cost per rank as the ranks grow and
                                                  the predicted step time on 25 Gb/s Ethernet,
                                                  from the CPU times in the summary.json of
@@ -68,6 +72,49 @@ def ranks(duet):
             print(f"{name} N={k}: busiest rank's updates {d['busiest_update_cpu_ms_per_step']:.1f} "
                   f"ms CPU per step (rank 0: {d['update_cpu_ms_per_step']:.1f}); MFLOP per rank "
                   + " ".join(f"{x / 1e6:.0f}" for x in load))
+    print("load:", open("/proc/loadavg").read().split()[:3])
+
+
+def memory(duets, repeats=3):
+    """Per rank: the median peak RSS of `repeats` runs (each duet in turn)."""
+    os.makedirs(OUT, exist_ok=True)
+    adamw = ["--set", "optimizer=AdamW(lr = 0.001)", "--set", "batch=240"]
+    cases = {"mlp_adamw": ("fashion_mlp.duet", adamw), "gpt": ("kjv_gpt.duet", [])}
+    for name, (src, extra) in cases.items():
+        for n in (1, 2, 3):
+            rss = {d: [] for d in duets}
+            for r in range(repeats):
+                for k, duet in enumerate(duets):
+                    log = os.path.abspath(f"{OUT}/{name}-mem-{n}-{k}-{r}.rss")
+                    timed = ["/usr/bin/time", "-a", "-o", log, "-f",
+                             "%M" if n == 1 else "${OMPI_COMM_WORLD_RANK} %M"]
+                    cmd = [duet, "run", os.path.join(ROOT, "examples", src), "--steps", "10",
+                           *extra, "--quiet", "--out", f"{OUT}/{name}-mem-{n}-{k}-{r}",
+                           "--checkpoint-every-s", "0"]
+                    if os.path.exists(log):
+                        os.unlink(log)
+                    if n == 1:
+                        subprocess.run(timed + cmd, check=True, env=ENV, stdout=subprocess.DEVNULL)
+                    else:
+                        line = " ".join(f"'{a}'" for a in timed[:-1]) + f' "{timed[-1]}" ' + \
+                            " ".join(f"'{a}'" for a in cmd)
+                        subprocess.run(MPIRUN + ["-np", str(n), "sh", "-c", line], check=True,
+                                       env=ENV, stdout=subprocess.DEVNULL)
+                    per = {}
+                    for ln in open(log).read().split("\n"):
+                        f = ln.split()
+                        if f and f[-1].isdigit():
+                            per[int(f[0]) if len(f) == 2 else 0] = int(f[-1])
+                    rss[duet].append([per[i] for i in range(n)])
+            for k, duet in enumerate(duets):
+                med = [statistics.median(x[i] for x in rss[duet]) / 1024 for i in range(n)]
+                with open(f"{OUT}/{name}-mem-{n}-{k}-0/summary.json") as f:
+                    s = json.load(f)
+                state = s["run"]["distributed"].get("state_bytes", "all") if n > 1 else \
+                    s["optimizer_state_bytes"]
+                print(f"{name} N={n} {duet}: peak RSS per rank (MiB) "
+                      + " ".join(f"{m:.1f}" for m in med)
+                      + f"; optimizer state {s['optimizer_state_bytes']} B, stored per rank {state}")
     print("load:", open("/proc/loadavg").read().split()[:3])
 
 
@@ -176,6 +223,8 @@ if __name__ == "__main__":
         ranks(sys.argv[2])
     elif what == "netns":
         netns(sys.argv[2])
+    elif what == "memory":
+        memory(sys.argv[2:])
     elif what == "model":
         model(sys.argv[2:])
     else:

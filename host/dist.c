@@ -140,7 +140,8 @@ typedef struct layout {
   long total;
 } layout;
 
-static void lay_out(const host_owned *o, layout *l, size_t real) {
+/* `local`: this rank's piece alone is held in the buffer (at its start). */
+static void lay_out(const host_owned *o, layout *l, size_t real, bool local) {
   l->counts = calloc((size_t)size, sizeof *l->counts);
   l->displs = calloc((size_t)size, sizeof *l->displs);
   if (!l->counts || !l->displs)
@@ -153,9 +154,10 @@ static void lay_out(const host_owned *o, layout *l, size_t real) {
     l->displs[r] = (int)l->total;
     l->total += l->counts[r];
   }
-  if ((long)real * l->total > buffer_bytes) {
+  long need = (long)real * (local ? l->counts[rank] : l->total);
+  if (need > buffer_bytes) {
     free(buffer);
-    buffer_bytes = (long)real * l->total;
+    buffer_bytes = need;
     if (!(buffer = malloc((size_t)buffer_bytes)))
       abort();
   }
@@ -167,8 +169,10 @@ static void layout_free(layout *l) {
 }
 
 /* Copies the tensors of rank r (every rank's when r < 0) into the buffer
- * (`out`) or back from it, scaled by `scale`. */
-static void move(const host_owned *o, const layout *l, int r, bool f64, bool out, double scale) {
+ * (`out`) or back from it, scaled by `scale`; the buffer starts at real
+ * `shift` of the layout. */
+static void move(const host_owned *o, const layout *l, int r, bool f64, bool out, double scale,
+                 long shift) {
   long at[64] = {0}, *pos = size <= 64 ? at : calloc((size_t)size, sizeof *pos);
   if (!pos)
     abort();
@@ -181,7 +185,7 @@ static void move(const host_owned *o, const layout *l, int r, bool f64, bool out
     if (r >= 0 && k != r)
       continue;
     size_t real = f64 ? sizeof(double) : sizeof(float);
-    char *b = buffer + (size_t)from * real;
+    char *b = buffer + (size_t)(from - shift) * real;
     if (out)
       memcpy(b, o->t[i].data, (size_t)n * real);
     else if (f64)
@@ -199,8 +203,8 @@ void host_dist_reduce_owned(const host_owned *o, bool f64, double scale, host_di
   double t0 = rt_now_s();
   size_t real = f64 ? sizeof(double) : sizeof(float);
   layout l;
-  lay_out(o, &l, real);
-  move(o, &l, -1, f64, true, 1);
+  lay_out(o, &l, real, false);
+  move(o, &l, -1, f64, true, 1, 0);
 #ifdef DUET_MPI
   if (size > 1) {
     MPI_Reduce_scatter(MPI_IN_PLACE, buffer, l.counts, f64 ? MPI_DOUBLE : MPI_FLOAT, MPI_SUM,
@@ -209,7 +213,7 @@ void host_dist_reduce_owned(const host_owned *o, bool f64, double scale, host_di
     memmove(buffer + (size_t)l.displs[rank] * real, buffer, (size_t)l.counts[rank] * real);
   }
 #endif
-  move(o, &l, rank, f64, false, scale);
+  move(o, &l, rank, f64, false, scale, 0);
   stats->exchanges++;
   stats->bytes += (double)l.total * (double)real;
   stats->seconds += rt_now_s() - t0;
@@ -220,16 +224,48 @@ void host_dist_gather_owned(const host_owned *o, bool f64, host_dist_stats *stat
   double t0 = rt_now_s();
   size_t real = f64 ? sizeof(double) : sizeof(float);
   layout l;
-  lay_out(o, &l, real);
-  move(o, &l, rank, f64, true, 1);
+  lay_out(o, &l, real, false);
+  move(o, &l, rank, f64, true, 1, 0);
 #ifdef DUET_MPI
   if (size > 1)
     MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buffer, l.counts, l.displs,
                    f64 ? MPI_DOUBLE : MPI_FLOAT, MPI_COMM_WORLD);
 #endif
-  move(o, &l, -1, f64, false, 1);
+  move(o, &l, -1, f64, false, 1, 0);
   stats->exchanges++;
   stats->bytes += (double)l.counts[rank] * (double)real;
   stats->seconds += rt_now_s() - t0;
   layout_free(&l);
+}
+
+void *host_dist_collect_owned(const host_owned *o, bool f64, void **at) {
+  size_t real = f64 ? sizeof(double) : sizeof(float);
+  layout l;
+  lay_out(o, &l, real, true);
+  move(o, &l, rank, f64, true, 1, l.displs[rank]);
+  char *all = rank ? NULL : malloc((size_t)l.total * real + 1);
+  if (rank == 0 && !all)
+    abort();
+  if (rank == 0)
+    memcpy(all, buffer, (size_t)l.counts[0] * real); /* rank 0's piece comes first */
+#ifdef DUET_MPI
+  if (size > 1)
+    MPI_Gatherv(rank ? buffer : MPI_IN_PLACE, l.counts[rank], f64 ? MPI_DOUBLE : MPI_FLOAT, all,
+                l.counts, l.displs, f64 ? MPI_DOUBLE : MPI_FLOAT, 0, MPI_COMM_WORLD);
+#endif
+  long pos[64] = {0}, *next = size <= 64 ? pos : calloc((size_t)size, sizeof *next);
+  if (!next)
+    abort();
+  for (int i = 0; all && i < o->n; i++) {
+    int k = o->owner[i];
+    at[i] = NULL;
+    if (k >= 0) {
+      at[i] = all + (size_t)(l.displs[k] + next[k]) * real;
+      next[k] += o->t[i].count;
+    }
+  }
+  if (next != pos)
+    free(next);
+  layout_free(&l);
+  return all;
 }

@@ -70,6 +70,11 @@ void host_dist_reduce_owned(const host_owned *o, bool f64, double scale, host_di
 /* Copies every tensor from its owner to all ranks (MPI_Allgatherv). */
 void host_dist_gather_owned(const host_owned *o, bool f64, host_dist_stats *stats);
 
+/* Copies every tensor from its owner to rank 0 (MPI_Gatherv): there, into
+ * a block it returns (the caller frees it) with tensor i at at[i] (NULL
+ * when owned by none); the other ranks send their own and get NULL. */
+void *host_dist_collect_owned(const host_owned *o, bool f64, void **at);
+
 /* FNV-1a of n bytes, continued from h (start with HOST_FNV_START). */
 #define HOST_FNV_START 0xcbf29ce484222325ull
 uint64_t host_fnv(uint64_t h, const void *data, size_t n);

@@ -20,7 +20,9 @@ typedef struct host_tensor {
   long shape[HOST_MAX_RANK];
   long count;
   bool is_param; /* a weight (else optimizer or estimator state) */
-  void *data;    /* count reals inside the model's state (owned by it) */
+  void *data;    /* count reals inside the model's state (owned by it);
+                    NULL: optimizer state another rank keeps (a weight
+                    this process does not own, docs/distributed.md) */
 } host_tensor;
 
 typedef struct host_model {

@@ -29,7 +29,8 @@ typedef struct host_run_facts {
   double exchange_bytes, exchange_ms, apply_ms; /* per step, this rank's */
   double apply_cpu_ms;                          /* CPU time of this rank's updates per step */
   double busiest_cpu_ms;                        /* and of the rank whose updates took the most */
-  double grad_cpu_ms; /* CPU time of this rank's forward and backward pass per step */
+  double grad_cpu_ms;           /* CPU time of this rank's forward and backward pass per step */
+  const long long *state_bytes; /* the optimizer state each rank stores, in bytes */
 } host_run_facts;
 
 enum { HOST_PROVENANCE_FIELDS = 6 };

@@ -50,12 +50,13 @@ int host_state_save(const char *path, const host_model *m, const host_extra *ext
                     const rt_str_pair *meta, size_t nmeta, rt_error *err);
 
 /* Copies the optimizer and estimator state of m from a file host_state_save
- * wrote. Fails, naming the tensor, when one is missing, differs in dtype or
- * shape, or holds a value that is not finite. */
+ * wrote (the tensors this process stores: data not NULL). Fails, naming the
+ * tensor, when one is missing, differs in dtype or shape, or holds a value
+ * that is not finite. */
 int host_state_load(const rt_st_file *f, const host_model *m, rt_error *err);
 
-/* The first tensor (program order) holding a NaN or Inf, and in *elem the
- * index of that element; NULL when all are finite. */
+/* The first tensor (program order, of those stored here) holding a NaN or
+ * Inf, and in *elem the index of that element; NULL when all are finite. */
 const char *host_state_nonfinite(const host_model *m, long *elem);
 
 #endif

@@ -190,7 +190,7 @@ int host_state_load(const rt_st_file *f, const host_model *m, rt_error *err) {
                    rt_dtype_name(s->dtype), rt_dtype_name(real_dtype(m)));
       return -1;
     }
-    if (copy_finite(m, t, NULL, s, err) < 0)
+    if (t->data && copy_finite(m, t, NULL, s, err) < 0)
       return -1;
   }
   return 0;
@@ -199,6 +199,8 @@ int host_state_load(const rt_st_file *f, const host_model *m, rt_error *err) {
 const char *host_state_nonfinite(const host_model *m, long *elem) {
   for (int i = 0; i < m->ntensors; i++) {
     const host_tensor *t = &m->tensors[i];
+    if (!t->data)
+      continue;
     long at = m->f64 ? rt_find_nonfinite_f64(t->data, (size_t)t->count)
                      : rt_find_nonfinite_f32(t->data, (size_t)t->count);
     if (at >= 0) {

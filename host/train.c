@@ -20,6 +20,7 @@
  * directory, after collecting the optimizer state from the owners. */
 #include "host_train.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,11 @@ typedef struct trainer {
   double busiest_ms;                 /* the largest apply_cpu_s per step of any rank, in ms */
   host_owned grads, weights, states; /* the tensors each rank owns (host_dist.h) */
   int *state_owner;                  /* owned: states' owners, -1 for estimator state */
+  long long *state_bytes;            /* the optimizer state each rank stores (owned) */
+  host_tensor *whole;                /* rank 0: m's tensors with the others' state, */
+  host_model whole_m;                /* collected for a checkpoint (collect_whole) */
+  void *held;                        /* that state (owned), or NULL */
+  void **at;                         /* and where each tensor is in it (owned) */
   long bpe;                          /* batches per epoch */
   long total;                        /* the run's length */
   long plan;                         /* the length the schedule spans */
@@ -250,13 +256,36 @@ static void input_meta(const trainer *t, meta_list *l, char *shape, size_t cap) 
   }
 }
 
+/* With several ranks, before rank 0 may write a checkpoint (every rank
+ * calls it): the optimizer state of the weights other ranks own, copied
+ * from them into rank 0's view of the model (t->whole_m) until
+ * release_whole. */
+static void collect_whole(trainer *t) {
+  if (t->ranks == 1)
+    return;
+  free(t->held);
+  t->held = host_dist_collect_owned(&t->states, t->m->f64, t->at);
+  for (int i = 0; t->held && i < t->m->ntensors; i++)
+    if (!t->whole[i].data)
+      t->whole[i].data = t->at[i];
+}
+
+static void release_whole(trainer *t) {
+  for (int i = 0; t->held && i < t->m->ntensors; i++)
+    t->whole[i].data = t->m->tensors[i].data;
+  free(t->held);
+  t->held = NULL;
+}
+
 /* Writes the checkpoint of the current step, or stops the run as diverged
  * when the state is not finite (the good checkpoint stays). */
 static int save_checkpoint(trainer *t) {
   if (!t->writer)
     return 0;
+  assert(t->ranks == 1 || t->held);
+  const host_model *m = t->ranks == 1 ? t->m : &t->whole_m;
   long elem;
-  if (host_state_nonfinite(t->m, &elem))
+  if (host_state_nonfinite(m, &elem))
     return diverge(t, t->step, t->step ? t->recent[(t->step - 1) % RECENT] : 0);
   const host_experiment *e = t->e;
   const char *dtype = t->m->f64 ? "f64" : "f32";
@@ -296,7 +325,7 @@ static int save_checkpoint(trainer *t) {
   double recent[RECENT];
   host_extra extra = {HOST_RECENT_LOSSES, recent, recent_losses(t, recent)};
   rt_error err;
-  int rc = host_checkpoint_save(t->dir, t->m, wmeta, w.n + (size_t)e->noverrides, &extra, 1, s.pair,
+  int rc = host_checkpoint_save(t->dir, m, wmeta, w.n + (size_t)e->noverrides, &extra, 1, s.pair,
                                 s.n, &err);
   free(wmeta);
   free(keys);
@@ -389,7 +418,10 @@ static int start_state(trainer *t) {
   const host_norm *nm = &t->sets->norm;
   if (rc == 0 && nm->channels && host_norm_write(nm, t->dir, &t->sets->set[0].ex, &err) < 0)
     rc = io_error(t, &err);
-  return rc ? rc : save_checkpoint(t);
+  collect_whole(t);
+  rc = rc ? rc : save_checkpoint(t);
+  release_whole(t);
+  return rc;
 }
 
 /* ---- steps ----------------------------------------------------------------------- */
@@ -597,16 +629,15 @@ static bool any_eval_due(const trainer *t, long s) {
 
 /* With several ranks, before rank 0 may write a checkpoint after step s
  * (an evaluation, or `due`: its own periodic checkpoint): every rank
- * learns whether it will, and the owners' optimizer state is copied to
- * every rank. Returns whether the periodic checkpoint is due. */
+ * learns whether it will, and the owners' optimizer state is collected on
+ * rank 0 (collect_whole). Returns whether the periodic checkpoint is due. */
 static bool collect_state(trainer *t, long s, bool due) {
   if (t->ranks == 1)
     return due;
   int f = due;
   host_dist_max(&f, 1);
-  host_dist_stats ignored = {0};
   if (f || any_eval_due(t, s))
-    host_dist_gather_owned(&t->states, t->m->f64, &ignored);
+    collect_whole(t);
   return f;
 }
 
@@ -626,8 +657,12 @@ static int own_tensors(trainer *t) {
   if (t->ranks == 1)
     return 0;
   t->state_owner = calloc((size_t)m->ntensors + 1, sizeof *t->state_owner);
-  if (!t->state_owner)
+  t->state_bytes = calloc((size_t)t->ranks, sizeof *t->state_bytes);
+  t->whole = calloc((size_t)m->ntensors + 1, sizeof *t->whole);
+  t->at = calloc((size_t)m->ntensors + 1, sizeof *t->at);
+  if (!t->state_owner || !t->state_bytes || !t->whole || !t->at)
     return 1;
+  size_t real = m->f64 ? sizeof(double) : sizeof(float);
   for (int i = 0; i < m->ntensors; i++) {
     const char *name = m->tensors[i].name, *colon = strrchr(name, ':');
     t->state_owner[i] = -1;
@@ -635,7 +670,12 @@ static int own_tensors(trainer *t) {
       if (strlen(m->tensors[k].name) == (size_t)(colon - name) &&
           strncmp(m->tensors[k].name, name, (size_t)(colon - name)) == 0)
         t->state_owner[i] = m->owner[k];
+    if (t->state_owner[i] >= 0 && m->tensors[i].data)
+      t->state_bytes[t->rank] += (long long)((size_t)m->tensors[i].count * real);
   }
+  memcpy(t->whole, m->tensors, (size_t)m->ntensors * sizeof *t->whole);
+  t->whole_m = *m;
+  t->whole_m.tensors = t->whole;
   t->grads = (host_owned){m->ngrads, m->grads, m->owner};
   t->weights = (host_owned){m->ngrads, m->tensors, m->owner};
   t->states = (host_owned){m->ntensors, m->tensors, t->state_owner};
@@ -646,7 +686,10 @@ static int train_steps(trainer *t) {
   if (stopping(t))
     return 0;
   if (t->eval_pending) { /* the evaluation an interrupted run left */
-    int rc = agree(t, t->writer ? evaluate(t, t->step, t->step == t->total) : 0);
+    collect_whole(t);
+    int rc = t->writer ? evaluate(t, t->step, t->step == t->total) : 0;
+    release_whole(t);
+    rc = agree(t, rc);
     if (rc != 0 || stopping(t))
       return rc;
   }
@@ -688,6 +731,7 @@ static int train_steps(trainer *t) {
       rc = evaluate(t, s, s == t->total);
     if (rc == 0 && !stopping(t) && due && t->saved_step != s)
       rc = save_checkpoint(t);
+    release_whole(t);
     rc = agree(t, rc);
     if (rc == 0 && t->o->check_ranks)
       rc = check_ranks(t, s);
@@ -916,6 +960,7 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
     facts.grad_cpu_ms = 1e3 * t->grad_cpu_s / (double)t->steps_run;
     facts.busiest_cpu_ms = t->busiest_ms;
   }
+  facts.state_bytes = t->state_bytes;
   host_provenance p;
   int rc = host_provenance_build(&p, t->e, t->sets, t->o, &facts, err);
   char path[4200];
@@ -949,14 +994,21 @@ static int finish(trainer *t, host_run_result *res) {
     rt_progress_end(&t->progress);
   if (t->status == RUN_GOING)
     t->status = t->step < t->total ? RUN_STOPPED : RUN_COMPLETED;
-  host_dist_stats ignored = {0};
-  if (t->ranks > 1) { /* the busiest rank's updates, for summary.json */
+  if (t->ranks > 1) { /* the busiest rank's updates and every rank's state, for summary.json */
     int us = t->steps_run ? (int)(1e6 * t->apply_cpu_s / (double)t->steps_run) : 0;
     host_dist_max(&us, 1);
     t->busiest_ms = 1e-3 * us;
+    double *bytes = calloc((size_t)t->ranks, sizeof *bytes);
+    if (!bytes)
+      abort();
+    bytes[t->rank] = (double)t->state_bytes[t->rank];
+    host_dist_sum(bytes, t->ranks, true);
+    for (int k = 0; k < t->ranks; k++)
+      t->state_bytes[k] = (long long)bytes[k];
+    free(bytes);
   }
   if (t->ranks > 1 && t->status != RUN_DIVERGED)
-    host_dist_gather_owned(&t->states, t->m->f64, &ignored); /* for the last checkpoint */
+    collect_whole(t); /* for the last checkpoint */
   if (!t->writer) {
     *res = (host_run_result){0};
     return t->status == RUN_INTERRUPTED ? host_interrupt_exit_code(t->signal)
@@ -1060,6 +1112,10 @@ int host_train(const host_experiment *e, const host_sets *sets, const host_model
   free(t->x);
   free(t->y);
   free(t->state_owner);
+  free(t->state_bytes);
+  free(t->whole);
+  free(t->held);
+  free(t->at);
   free(t);
   return rc;
 }

@@ -310,7 +310,7 @@ int drv_machine_host(drv_machine *m, host_model *out, int *owner, double *flops)
                        .rank = t->rank,
                        .count = t->count,
                        .is_param = t->is_param,
-                       .data = (char *)m->arena + t->off};
+                       .data = t->off < 0 ? NULL : (char *)m->arena + t->off};
     for (int d = 0; d < t->rank; d++)
       h->shape[d] = t->shape[d];
   }

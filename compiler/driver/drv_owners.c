@@ -1,6 +1,7 @@
 /* drv_owners.c: the owners of the weights' optimizer steps (drv_owners.h):
  * the update cost of each weight from the nodes of apply_step, the greedy
- * balance of the costs over the ranks and the assignments a rank keeps. */
+ * balance of the costs over the ranks, the assignments a rank keeps and
+ * the optimizer state it stores. */
 #include "drv_owners.h"
 
 #include <stdlib.h>
@@ -98,4 +99,8 @@ void drv_owners_keep(ir_program *p, const sema_experiment *e, arena *a, const in
       g->assigns[kept++] = g->assigns[k];
   }
   g->nassigns = kept;
+  for (int i = 0; i < e->model->nweights; i++)
+    for (int k = 0; owner[i] != rank && k < w[i].nstates; k++)
+      if (p->tensors[w[i].states[k]].kind == IR_STATE)
+        ir_keep_elsewhere(p, w[i].states[k]);
 }

@@ -2,7 +2,7 @@
  * step (docs/distributed.md): the weights go to the ranks by the cost of
  * their updates (longest first, each to the rank with the least work so
  * far), and the program of a rank keeps only the assignments of its own
- * weights and their state in apply_step. */
+ * weights and their state in apply_step, and stores only their state. */
 #ifndef DUET_DRV_OWNERS_H
 #define DUET_DRV_OWNERS_H
 
@@ -22,7 +22,8 @@ bool drv_update_flops(const ir_program *p, const sema_experiment *e, arena *a, d
 void drv_owners_assign(const double *flops, int nweights, int ranks, int *owner);
 
 /* Drops from apply_step the assignments of the weights (and their state)
- * that `rank` does not own. */
+ * that `rank` does not own, and gives the optimizer state of those weights
+ * no storage on this rank (ir_keep_elsewhere: ZeRO stage 1). */
 void drv_owners_keep(ir_program *p, const sema_experiment *e, arena *a, const int *owner, int rank);
 
 #endif

@@ -124,6 +124,8 @@ typedef struct ir_tensor_decl {
   ir_tensor_kind kind;
   ir_shape shape;
   ir_init init;
+  int elsewhere; /* 1: IR_STATE kept by another rank of a data-parallel run
+                    (ir_keep_elsewhere): no storage here */
 } ir_tensor_decl;
 
 typedef struct ir_input_decl {
@@ -202,6 +204,10 @@ void ir_program_free(ir_program *p);
 int ir_param(ir_program *p, const char *name, int rank, const long *shape, ir_init init);
 int ir_state(ir_program *p, const char *name, int rank, const long *shape, ir_init init);
 int ir_grad(ir_program *p, const char *name, int rank, const long *shape);
+/* State tensor t is kept by another rank (docs/distributed.md, ZeRO stage
+ * 1): it gets no storage, and its assignments leave every entry; lowering
+ * fails when an entry still reads it. */
+void ir_keep_elsewhere(ir_program *p, int t);
 int ir_input(ir_program *p, const char *name, ir_dtype dtype, int rank, const long *shape);
 int ir_scalar(ir_program *p, const char *name);
 int ir_find_tensor(const ir_program *p, const char *name);

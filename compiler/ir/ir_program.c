@@ -115,6 +115,7 @@ static int add_tensor(ir_program *p, const char *name, ir_tensor_kind kind, int 
   t->kind = kind;
   t->shape = s;
   t->init = init;
+  t->elsewhere = 0;
   return p->ntensors++;
 }
 
@@ -128,6 +129,18 @@ int ir_state(ir_program *p, const char *name, int rank, const long *shape, ir_in
 
 int ir_grad(ir_program *p, const char *name, int rank, const long *shape) {
   return add_tensor(p, name, IR_GRAD, rank, shape, (ir_init){IR_INIT_ZEROS, 0, 0, 0});
+}
+
+void ir_keep_elsewhere(ir_program *p, int t) {
+  p->tensors[t].elsewhere = 1;
+  for (int e = 0; e < p->nentries; e++) {
+    ir_graph *g = p->entries[e];
+    int kept = 0;
+    for (int i = 0; i < g->nassigns; i++)
+      if (g->assigns[i].tensor != t)
+        g->assigns[kept++] = g->assigns[i];
+    g->nassigns = kept;
+  }
 }
 
 int ir_input(ir_program *p, const char *name, ir_dtype dtype, int rank, const long *shape) {

@@ -228,7 +228,8 @@ typedef struct kp_tensor {
   int rank;
   long shape[KP_MAX_RANK];
   long count;
-  long off; /* bytes from the arena base */
+  long off; /* bytes from the arena base; -1: optimizer state another rank
+               keeps (ir_keep_elsewhere), no storage and no access here */
 } kp_tensor;
 
 typedef struct kp_input {

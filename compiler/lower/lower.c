@@ -335,7 +335,10 @@ static int lower_entry(kp_program *kp, const ir_program *p, const ir_graph *g, k
       if (g->phase_nodes[k] && i == g->phase_nodes[k])
         c.phase[k] = c.ninstr;
     c.region = g->nodes[i]->region;
-    if (needed[i])
+    if (needed[i] && g->nodes[i]->op == IR_TENSOR && p->tensors[g->nodes[i]->attr.index].elsewhere)
+      rc = lower_fail(&c, "entry '%s' reads '%s', which another rank keeps", g->name,
+                      p->tensors[g->nodes[i]->attr.index].name);
+    else if (needed[i])
       rc = lower_node(&c, g->nodes[i]);
   }
   c.region = 0;
@@ -382,8 +385,9 @@ static void lower_decls(kp_program *kp, const ir_program *p) {
     k->rank = t->shape.rank;
     memcpy(k->shape, t->shape.d, sizeof k->shape);
     k->count = ir_numel(&t->shape);
-    k->off = off;
-    off = align64(off + k->count * (long)kp_dtype_size(kp->real));
+    k->off = t->elsewhere ? -1 : off;
+    if (!t->elsewhere)
+      off = align64(off + k->count * (long)kp_dtype_size(kp->real));
   }
   kp->persistent_bytes = off;
   kp->ninputs = p->ninputs;

@@ -1,8 +1,8 @@
 /* test_nompi.c: host/dist.c built without MPI (as the programs of `duet
  * emit-c` are): started as one of N > 1 ranks it refuses, rank 0 with an
  * error that says so; as one process it is rank 0 of 1, the sum into the
- * owners scales its own tensors, and the copy from the owners leaves every
- * tensor as it is. */
+ * owners scales its own tensors, the copy from the owners leaves every
+ * tensor as it is, and the collection on rank 0 copies the owned ones. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +72,14 @@ int main(void) {
           "gathered: tensor %d is unchanged", i);
   check(&t, st.exchanges == 2 && st.bytes == 8.0 * (double)(count[0] + count[2]),
         "stats: %ld exchanges of %.0f bytes", st.exchanges, st.bytes);
+  void *at[N];
+  void *all = host_dist_collect_owned(&o, false, at);
+  check(&t, all && at[0] == all && at[1] == NULL && at[2] == (float *)all + count[0],
+        "collected: the owned tensors packed in order, the nobody's one left out");
+  for (int i = 0; i < N; i += 2)
+    check(&t, memcmp(want[i], at[i], (size_t)count[i] * sizeof(float)) == 0,
+          "collected: tensor %d copied", i);
+  free(all);
   for (int i = 0; i < N; i++) {
     free(g[i].data);
     free(want[i]);

@@ -128,7 +128,7 @@ int core_init(const core_exe *x, void *arena, uint64_t seed) {
 
 void *core_tensor_data(const core_exe *x, void *arena, const char *name, long *count) {
   int i = kp_find_tensor(x->kp, name);
-  if (i < 0)
+  if (i < 0 || x->kp->tensors[i].off < 0)
     return NULL;
   if (count)
     *count = x->kp->tensors[i].count;

@@ -58,7 +58,8 @@ void core_run(const core_exe *x, int entry, void *arena, void *const *inputs, co
 int core_init(const core_exe *x, void *arena, uint64_t seed);
 
 /* Persistent tensor `name` inside the arena (float or double per the
- * program's dtype) and its element count; NULL if there is no such tensor. */
+ * program's dtype) and its element count; NULL if there is no such tensor
+ * or another rank keeps it (kp_tensor.off < 0). */
 void *core_tensor_data(const core_exe *x, void *arena, const char *name, long *count);
 
 #endif
