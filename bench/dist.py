@@ -9,6 +9,11 @@
     python3 bench/dist.py netns DUET             two "hosts" in two network namespaces
                                                  joined by a veth pair, over TCP: the bytes
                                                  each sends per step (as root)
+    python3 bench/dist.py buckets DUET [KB] [REPEATS]
+                                                 step time on 2 ranks with the gradients in
+                                                 one exchange after the backward pass and in
+                                                 buckets of KB KiB (default 1024) during it,
+                                                 alternating
     python3 bench/dist.py memory DUET [OTHER]    peak RSS of every rank (VmHWM, /usr/bin/time)
                                                  and the optimizer state it stores, on 1 to 3
                                                  ranks (the MLP with AdamW at batch 240, the
@@ -16,7 +21,10 @@
     python3 bench/dist.py model SUMMARY...       update cost per rank as the ranks grow and
                                                  the predicted step time on 25 Gb/s Ethernet,
                                                  from the CPU times in the summary.json of
-                                                 2-rank runs
+                                                 2-rank runs in buckets (bench/dist.py
+                                                 buckets: their overlap window), with one
+                                                 exchange and with the best number of
+                                                 buckets overlapping the backward pass
 
 Runs train examples/fashion_mlp.duet and examples/kjv_gpt.duet with one BLAS
 thread per rank under $DUET_DATA; run directories go to ./dist-bench."""
@@ -72,6 +80,25 @@ def ranks(duet):
             print(f"{name} N={k}: busiest rank's updates {d['busiest_update_cpu_ms_per_step']:.1f} "
                   f"ms CPU per step (rank 0: {d['update_cpu_ms_per_step']:.1f}); MFLOP per rank "
                   + " ".join(f"{x / 1e6:.0f}" for x in load))
+    print("load:", open("/proc/loadavg").read().split()[:3])
+
+
+def buckets(duet, kb, repeats):
+    os.makedirs(OUT, exist_ok=True)
+    for name, (src, n) in MODELS.items():
+        base = MPIRUN + ["-np", "2", duet, "run", os.path.join(ROOT, "examples", src), "--steps",
+                         str(n)]
+        step, ex = {0: [], kb: []}, {0: [], kb: []}
+        for r in range(repeats):
+            for k in (0, kb):
+                s = run(base + ["--bucket-kb", str(k)], f"{OUT}/{name}-bucket{k}-{r}")
+                step[k].append(s["ms_per_step"])
+                ex[k].append(s["run"]["distributed"]["exchange_ms_per_step"])
+        med = statistics.median
+        print(f"{name} N=2: one exchange {med(step[0]):.1f} ms/step (rank 0's exchange "
+              f"{med(ex[0]):.1f} ms), buckets of {kb} KiB {med(step[kb]):.1f} ms/step (exchange "
+              f"{med(ex[kb]):.1f} ms, with the hooks); ratio {med(step[kb]) / med(step[0]):.3f}; "
+              f"runs {step[0]} {step[kb]}")
     print("load:", open("/proc/loadavg").read().split()[:3])
 
 
@@ -201,18 +228,31 @@ def model(paths):
               "(CPU time)")
         print("  N: busiest rank's update (ms) | batch " + " ".join(
             f"{n}:{1e3 * lpt(flops, n) / rate:.1f}" for n in (1, 2, 3, 4, 8, 16, 32, 128)))
+        # the share of the forward and backward pass left after its first
+        # gradient is complete: what an exchange in buckets can overlap
+        share = d["overlap_window"]
+        print(f"  overlap window: {share:.2f} of the forward and backward pass")
         for batch in (s["batch"], 32 * s["batch"]):
             t1 = fb_example * batch + sum(flops) / rate
             for n in (8, 32, 128):
                 if batch % n:
                     print(f"  global batch {batch}, N={n}: does not divide")
                     continue
-                comm = 2 * (n - 1) / n * 4 * p / bw + 2 * (n - 1) * alpha
+                half = (n - 1) / n * 4 * p / bw  # the reduce-scatter's bytes, or the all-gather's
+                comm = 2 * half + 2 * (n - 1) * alpha
                 upd = lpt(flops, n) / rate
-                t = fb_example * batch / n + comm + upd
+                fb = fb_example * batch / n
+                t = fb + comm + upd
+                # k buckets: k reduce-scatters (k (N-1) messages) in the window, the
+                # last one after it; the all-gather after the updates as before
+                best = min((max(rs / k, rs - share * fb) + half + (n - 1) * alpha, k)
+                           for k in (2, 4, 8) for rs in [half + k * (n - 1) * alpha])
+                best = min(best, (comm, 1))  # 1: one exchange after the backward pass
+                tb = fb + best[0] + upd
                 print(f"  global batch {batch}, N={n}: {1e3 * t:.1f} ms/step (compute "
-                      f"{1e3 * fb_example * batch / n:.1f}, exchange {1e3 * comm:.1f}, update "
-                      f"{1e3 * upd:.1f}), efficiency {t1 / (n * t):.2f}")
+                      f"{1e3 * fb:.1f}, exchange {1e3 * comm:.1f}, update "
+                      f"{1e3 * upd:.1f}), efficiency {t1 / (n * t):.2f}; best in {best[1]} bucket(s): "
+                      f"{1e3 * tb:.1f} ms/step, efficiency {t1 / (n * tb):.2f}")
 
 
 if __name__ == "__main__":
@@ -223,6 +263,9 @@ if __name__ == "__main__":
         ranks(sys.argv[2])
     elif what == "netns":
         netns(sys.argv[2])
+    elif what == "buckets":
+        buckets(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 1024,
+                int(sys.argv[4]) if len(sys.argv) > 4 else 3)
     elif what == "memory":
         memory(sys.argv[2:])
     elif what == "model":

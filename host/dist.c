@@ -20,6 +20,38 @@ static bool settled; /* host_dist_settle */
 static char *buffer; /* the exchanges', grown to the largest */
 static long buffer_bytes;
 
+/* One step's bucketed exchange: the tensors in the order they were ready,
+ * the buckets (from[b] .. from[b + 1] of that order, each a region of the
+ * buffer packed by owner, with its counts per rank) and their requests. */
+static struct {
+  const host_owned *o;
+  bool f64;
+  long bytes;          /* a bucket's size at least, the last one's excepted */
+  int nready;          /* tensors ready so far */
+  int *order;          /* their indices, in that order */
+  int nbuckets;        /* buckets started */
+  int *from;           /* bucket b: order[from[b]] .. order[from[b + 1] - 1] */
+  long *at;            /* and its region: reals from at[b] of the buffer */
+  int *counts;         /* and its reals per rank: counts[b * size + r] */
+  long open;           /* reals ready and not in a bucket yet */
+  double seconds;      /* spent in the hooks */
+  double begun, first; /* when grad_step began, when its first gradient was ready */
+#ifdef DUET_MPI
+  MPI_Request *req;
+#endif
+} bk;
+
+static void buckets_free(void) {
+  free(bk.order);
+  free(bk.from);
+  free(bk.at);
+  free(bk.counts);
+#ifdef DUET_MPI
+  free(bk.req);
+#endif
+  memset(&bk, 0, sizeof bk);
+}
+
 uint64_t host_fnv(uint64_t h, const void *data, size_t n) {
   const unsigned char *p = data;
   for (size_t i = 0; i < n; i++)
@@ -60,6 +92,7 @@ void host_dist_end(int rc) {
   free(buffer);
   buffer = NULL;
   buffer_bytes = 0;
+  buckets_free();
 }
 
 void host_dist_sum(void *data, long n, bool f64) {
@@ -114,6 +147,7 @@ void host_dist_end(int rc) {
   free(buffer);
   buffer = NULL;
   buffer_bytes = 0;
+  buckets_free();
 }
 
 void host_dist_sum(void *data, long n, bool f64) { (void)data, (void)n, (void)f64; }
@@ -268,4 +302,123 @@ void *host_dist_collect_owned(const host_owned *o, bool f64, void **at) {
     free(next);
   layout_free(&l);
   return all;
+}
+
+/* ---- the gradients in buckets, while the backward pass runs ---------------- */
+
+/* Packs the tensors ready since the last bucket into the next region by
+ * owner and starts their sums into the owners. */
+static void start_bucket(void) {
+  const host_owned *o = bk.o;
+  size_t real = bk.f64 ? sizeof(double) : sizeof(float);
+  int b = bk.nbuckets++, *counts = bk.counts + (size_t)b * (size_t)size;
+  bk.from[b + 1] = bk.nready;
+  long pos = bk.at[b];
+  for (int r = 0; r < size; r++) {
+    counts[r] = 0;
+    for (int j = bk.from[b]; j < bk.nready; j++) {
+      int i = bk.order[j];
+      if (o->owner[i] != r)
+        continue;
+      memcpy(buffer + (size_t)pos * real, o->t[i].data, (size_t)o->t[i].count * real);
+      pos += o->t[i].count;
+      counts[r] += (int)o->t[i].count;
+    }
+  }
+  bk.at[b + 1] = pos;
+  bk.open = 0;
+#ifdef DUET_MPI
+  bk.req[b] = MPI_REQUEST_NULL;
+  if (size > 1)
+    MPI_Ireduce_scatter(MPI_IN_PLACE, buffer + (size_t)bk.at[b] * real, counts,
+                        bk.f64 ? MPI_DOUBLE : MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &bk.req[b]);
+#endif
+}
+
+void host_dist_buckets_begin(const host_owned *o, bool f64, long bucket_bytes) {
+  size_t real = f64 ? sizeof(double) : sizeof(float);
+  layout l;
+  lay_out(o, &l, real, false); /* the buffer, for every tensor */
+  layout_free(&l);
+  if (bk.o != o) {
+    buckets_free();
+    bk.order = calloc((size_t)o->n + 1, sizeof *bk.order);
+    bk.from = calloc((size_t)o->n + 2, sizeof *bk.from);
+    bk.at = calloc((size_t)o->n + 2, sizeof *bk.at);
+    bk.counts = calloc(((size_t)o->n + 1) * (size_t)size, sizeof *bk.counts);
+#ifdef DUET_MPI
+    bk.req = calloc((size_t)o->n + 1, sizeof *bk.req);
+    if (!bk.req)
+      abort();
+#endif
+    if (!bk.order || !bk.from || !bk.at || !bk.counts)
+      abort();
+  }
+  bk.o = o;
+  bk.f64 = f64;
+  bk.bytes = bucket_bytes;
+  bk.nready = bk.nbuckets = 0;
+  bk.from[0] = 0;
+  bk.at[0] = 0;
+  bk.open = 0;
+  bk.seconds = 0;
+  bk.begun = rt_now_s();
+}
+
+void host_dist_buckets_ready(int i) {
+  double t0 = rt_now_s();
+  if (i < 0 || i >= bk.o->n || bk.nready == bk.o->n) {
+    fprintf(stderr, "duet: internal error: gradient %d reported ready out of turn\n", i);
+    abort();
+  }
+  if (bk.nready == 0)
+    bk.first = t0;
+  bk.order[bk.nready++] = i;
+  bk.open += bk.o->t[i].count;
+  if (bk.open * (long)(bk.f64 ? sizeof(double) : sizeof(float)) >= bk.bytes)
+    start_bucket();
+#ifdef DUET_MPI
+  int done;
+  if (size > 1 && bk.nbuckets > 0) /* progress for the buckets under way */
+    MPI_Testall(bk.nbuckets, bk.req, &done, MPI_STATUSES_IGNORE);
+#endif
+  bk.seconds += rt_now_s() - t0;
+}
+
+void host_dist_buckets_end(double scale, host_dist_stats *stats) {
+  double t0 = rt_now_s();
+  const host_owned *o = bk.o;
+  stats->window += (t0 - bk.first) / (t0 - bk.begun);
+  if (bk.nready != o->n) {
+    fprintf(stderr, "duet: internal error: %d of %d gradients were reported ready\n", bk.nready,
+            o->n);
+    abort();
+  }
+  if (bk.open > 0)
+    start_bucket();
+#ifdef DUET_MPI
+  if (size > 1)
+    MPI_Waitall(bk.nbuckets, bk.req, MPI_STATUSES_IGNORE);
+#endif
+  size_t real = bk.f64 ? sizeof(double) : sizeof(float);
+  for (int b = 0; b < bk.nbuckets; b++) { /* this rank's sums start each region */
+    long pos = bk.at[b];
+    for (int j = bk.from[b]; j < bk.from[b + 1]; j++) {
+      int i = bk.order[j];
+      if (o->owner[i] != rank)
+        continue;
+      long n = o->t[i].count;
+      const char *src = buffer + (size_t)pos * real;
+      if (bk.f64)
+        for (long k = 0; k < n; k++)
+          ((double *)o->t[i].data)[k] = ((const double *)src)[k] * scale;
+      else
+        for (long k = 0; k < n; k++)
+          ((float *)o->t[i].data)[k] = ((const float *)src)[k] * (float)scale;
+      pos += n;
+    }
+  }
+  stats->exchanges++;
+  stats->bytes += (double)bk.at[bk.nbuckets] * (double)real;
+  stats->seconds += bk.seconds + rt_now_s() - t0;
 }

@@ -52,6 +52,8 @@ typedef struct host_dist_stats {
   long exchanges;
   double bytes;   /* reals this rank handed to the collectives, in bytes */
   double seconds; /* spent in them (with packing) */
+  double window;  /* in buckets: the share of each grad_step after its first gradient
+                     was complete (the time an exchange can overlap), summed */
 } host_dist_stats;
 
 /* Tensors spread over the ranks: tensor i belongs to rank owner[i] (-1:
@@ -66,6 +68,17 @@ typedef struct host_owned {
  * (MPI_Reduce_scatter): afterwards this rank's own tensors hold the sums,
  * the others are unchanged. */
 void host_dist_reduce_owned(const host_owned *o, bool f64, double scale, host_dist_stats *stats);
+
+/* The sums of host_dist_reduce_owned in buckets, started while the
+ * backward pass runs: _begin before it (buckets of at least
+ * bucket_bytes), _ready(i) as soon as tensor i is final (each tensor
+ * once, in the same order on every rank: a bucket that is full starts its
+ * MPI_Ireduce_scatter, and the ones under way are tested for progress),
+ * _end after it (the last bucket, then a wait for all and this rank's
+ * sums times `scale` into its tensors). */
+void host_dist_buckets_begin(const host_owned *o, bool f64, long bucket_bytes);
+void host_dist_buckets_ready(int i);
+void host_dist_buckets_end(double scale, host_dist_stats *stats);
 
 /* Copies every tensor from its owner to all ranks (MPI_Allgatherv). */
 void host_dist_gather_owned(const host_owned *o, bool f64, host_dist_stats *stats);

@@ -58,12 +58,15 @@ typedef struct host_model {
    * compiled for one process (then train_step is not NULL): grad_step
    * returns the loss of `batch` examples and leaves the gradient of the
    * i-th weight in grads[i] (ngrads of them, the weights in program order,
-   * which the caller may change); apply_step is the optimizer step of
+   * which the caller may change), calling ready(arg, i) (when not NULL)
+   * as soon as grads[i] is final, once for each i, in the order the
+   * backward pass completes them; apply_step is the optimizer step of
    * train_step on those gradients for the weights this process owns
    * (owner[i], a rank, for weight i); step_norms gives the norms of a
    * logged train_step (as there) from the weights before the step, which
    * the caller copied into before[i], and the weights now. */
-  double (*grad_step)(void *self, const void *x, const void *y);
+  double (*grad_step)(void *self, const void *x, const void *y, void (*ready)(void *arg, int i),
+                      void *arg);
   void (*apply_step)(void *self, long t, double schedule);
   void (*step_norms)(void *self, double *norms);
   int ngrads;

@@ -27,8 +27,9 @@ typedef struct host_run_facts {
   int ranks;
   const host_model *model;
   double exchange_bytes, exchange_ms, apply_ms; /* per step, this rank's */
-  double apply_cpu_ms;                          /* CPU time of this rank's updates per step */
-  double busiest_cpu_ms;                        /* and of the rank whose updates took the most */
+  double window;                /* in buckets: the share of grad_step after its first gradient */
+  double apply_cpu_ms;          /* CPU time of this rank's updates per step */
+  double busiest_cpu_ms;        /* and of the rank whose updates took the most */
   double grad_cpu_ms;           /* CPU time of this rank's forward and backward pass per step */
   const long long *state_bytes; /* the optimizer state each rank stores, in bytes */
 } host_run_facts;

@@ -37,6 +37,9 @@ const host_dataset *host_sets_find(const host_sets *s, const char *name);
 
 /* The default period of checkpoints in seconds of training (--checkpoint-every-s). */
 #define HOST_CHECKPOINT_EVERY_S 300.0
+/* The size of a bucket of gradients under mpirun without --bucket-kb
+ * (docs/distributed.md: what was measured). */
+#define HOST_BUCKET_KB          0
 
 typedef struct host_run_opts {
   const char *prog;          /* "duet", "train": prefix of error messages */
@@ -59,6 +62,9 @@ typedef struct host_run_opts {
                                 default (rt_kernels.h) */
   bool quiet;                /* no progress display and evaluation lines */
   bool check_ranks;          /* --check-ranks: compare the ranks' weights after every step */
+  long bucket_kb;            /* --bucket-kb N: the gradients exchanged in buckets of N KiB
+                                while the backward pass runs (0: in one exchange after
+                                it), or -1: HOST_BUCKET_KB */
   unsigned log_formats;      /* --log-format: RT_LOG_* besides metrics.jsonl */
   const char *dump_batches;  /* --dump-batches DIR: each step's x, y, or NULL */
   const char *resume_dir;    /* --resume RUN_DIR, or NULL */
@@ -72,7 +78,7 @@ void host_run_opts_init(host_run_opts *o, const char *prog, const char *resume_c
 
 /* Parses the run option at argv[i] if it is one (--steps, --epochs,
  * --stop-after, --log-every, --extend-steps, --checkpoint-every,
- * --checkpoint-every-s, --threads, --gemm, --out, --resume, --init-from,
+ * --checkpoint-every-s, --threads, --bucket-kb, --gemm, --out, --resume, --init-from,
  * --dump-batches, --log-format, --quiet, --check-ranks). Returns the number of arguments
  * taken, 0 for another argument, or -1 with a message in err. */
 int host_run_option(host_run_opts *o, int i, int argc, char **argv, rt_error *err);

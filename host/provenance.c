@@ -130,11 +130,12 @@ static rt_field settings(host_provenance *p, const host_experiment *e, const hos
 
 /* "distributed": the ranks, every weight's owner and update cost, the
  * optimizer state each rank stores, rank 0's exchanges, updates and
- * forward-backward pass per step, and the CPU time of the busiest rank's
+ * forward-backward pass per step (with buckets, the share of it after the
+ * first gradient was complete), and the CPU time of the busiest rank's
  * updates. */
 static rt_field dist_field(host_provenance *p, const host_run_facts *r) {
   const host_model *m = r->model;
-  rt_field *w = new_fields(p, (size_t)m->ngrads + 1), *f = new_fields(p, 9);
+  rt_field *w = new_fields(p, (size_t)m->ngrads + 1), *f = new_fields(p, 10);
   rt_field *state = new_fields(p, (size_t)r->ranks);
   for (int k = 0; k < r->ranks; k++)
     state[k] = RT_INT(NULL, r->state_bytes[k]);
@@ -154,7 +155,8 @@ static rt_field dist_field(host_provenance *p, const host_run_facts *r) {
   f[6] = RT_NUM("busiest_update_cpu_ms_per_step", r->busiest_cpu_ms);
   f[7] = RT_NUM("grad_cpu_ms_per_step", r->grad_cpu_ms);
   f[8] = RT_ARR("state_bytes", state, (size_t)r->ranks);
-  return RT_OBJ("distributed", f, 9);
+  f[9] = RT_NUM("overlap_window", r->window);
+  return RT_OBJ("distributed", f, 10);
 }
 
 static rt_field run_field(host_provenance *p, const host_run_facts *r) {

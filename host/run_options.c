@@ -16,16 +16,17 @@ void host_run_opts_init(host_run_opts *o, const char *prog, const char *resume_c
                        .epochs = -1,
                        .stop_after = -1,
                        .checkpoint_every = -1,
-                       .checkpoint_every_s = -1};
+                       .checkpoint_every_s = -1,
+                       .bucket_kb = -1};
 }
 
 /* The options with a whole number (>= 0) as value, and where each goes. */
 static long *count_option(host_run_opts *o, const char *name) {
   static const char *const names[] = {"--steps",     "--epochs",       "--stop-after",
                                       "--log-every", "--extend-steps", "--checkpoint-every",
-                                      "--threads"};
+                                      "--threads",   "--bucket-kb"};
   long *slots[] = {&o->steps,        &o->epochs,           &o->stop_after, &o->log_every,
-                   &o->extend_steps, &o->checkpoint_every, &o->threads};
+                   &o->extend_steps, &o->checkpoint_every, &o->threads,    &o->bucket_kb};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (strcmp(name, names[i]) == 0)
       return slots[i];

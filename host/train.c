@@ -592,19 +592,32 @@ static double process_cpu_s(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The hook of grad_step: gradient i is final (host_dist_buckets_ready). */
+static void grad_ready(void *arg, int i) {
+  (void)arg;
+  host_dist_buckets_ready(i);
+}
+
 /* One step on this rank's slice of a global batch (its indices idx): the
- * gradients, summed into their weights' owners and averaged; the owners'
- * optimizer steps; the new weights copied from the owners to every rank;
- * with norms, those of a logged step. Returns the loss (the mean over the
- * ranks). */
+ * gradients, summed into their weights' owners and averaged (in buckets
+ * of --bucket-kb started while the backward pass runs, or in one exchange
+ * after it); the owners' optimizer steps; the new weights copied from the
+ * owners to every rank; with norms, those of a logged step. Returns the
+ * loss (the mean over the ranks). */
 static double dist_step(trainer *t, const uint32_t *idx, long s, double *norms) {
   const host_model *m = t->m;
   const host_dataset *train = &t->sets->set[0];
   train->gather(train, idx + t->rank * m->batch, (uint32_t)m->batch, m->f64, t->x, t->y);
+  long kb = t->o->bucket_kb >= 0 ? t->o->bucket_kb : HOST_BUCKET_KB;
+  if (kb > 0)
+    host_dist_buckets_begin(&t->grads, m->f64, 1024 * kb);
   double g0 = process_cpu_s();
-  double loss = m->grad_step(m->self, t->x, t->y);
+  double loss = m->grad_step(m->self, t->x, t->y, kb > 0 ? grad_ready : NULL, NULL);
   t->grad_cpu_s += process_cpu_s() - g0;
-  host_dist_reduce_owned(&t->grads, m->f64, 1.0 / t->ranks, &t->dist);
+  if (kb > 0)
+    host_dist_buckets_end(1.0 / t->ranks, &t->dist);
+  else
+    host_dist_reduce_owned(&t->grads, m->f64, 1.0 / t->ranks, &t->dist);
   host_dist_sum(&loss, 1, true);
   size_t real = m->f64 ? sizeof(double) : sizeof(float);
   for (int i = 0; norms && i < m->ngrads; i++)
@@ -955,6 +968,7 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
   if (t->steps_run > 0) {
     facts.exchange_bytes = t->dist.bytes / (double)t->steps_run;
     facts.exchange_ms = 1e3 * t->dist.seconds / (double)t->steps_run;
+    facts.window = t->dist.window / (double)t->steps_run;
     facts.apply_ms = 1e3 * t->apply_s / (double)t->steps_run;
     facts.apply_cpu_ms = 1e3 * t->apply_cpu_s / (double)t->steps_run;
     facts.grad_cpu_ms = 1e3 * t->grad_cpu_s / (double)t->steps_run;

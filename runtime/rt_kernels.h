@@ -125,7 +125,7 @@ typedef enum { RT_NS_BF16 = 0, RT_NS_F32 = 1, RT_NS_F64 = 2, RT_NS_PRECISIONS } 
   /* ---- multi-head attention, q [B, H, Tq, D], k, v [B, H, Tk, D] ----------  \
  * out = softmax(scale * q k^T (+ causal mask, Tq == Tk)) v, per (b, h).       \
  * probs [B, H, Tq, Tk] is saved by fwd and read by bwd (causal: entries above \
- * the diagonal are 0). bwd overwrites dq, dk, dv. ws: rt_attention_ws(). */                 \
+ * the diagonal are 0). bwd overwrites dq, dk, dv. ws: rt_attention_ws(). */                  \
   size_t rt_attention_ws##S(int B, int H, int Tq, int Tk, int D);                                  \
   void rt_attention_fwd##S(const Real *q, const Real *k, const Real *v, Real *out, Real *probs,    \
                            int B, int H, int Tq, int Tk, int D, Real scale, int causal);           \
@@ -273,5 +273,13 @@ int rt_gemm_backend_parse(const char *name, rt_gemm_backend *b);
  * brg:avx512_core_bf16" (before the first, the one of a 256 x 256 f32
  * product). */
 size_t rt_gemm_backend_describe(char *buf, size_t cap);
+
+/* The call a data-parallel grad_step (docs/distributed.md) makes after the
+ * gradient of its k-th weight is complete (and only there): the hook that
+ * rt_grad_ready_set gave, if any; one hook per process. */
+#define RT_GRAD_READY "rt_grad_ready"
+typedef void (*rt_grad_ready_fn)(void *arg, int k);
+void rt_grad_ready(int k);
+void rt_grad_ready_set(rt_grad_ready_fn fn, void *arg);
 
 #endif

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rt_kernels.h"
+
 static bool init(drv_machine *m, ir_program *p, bool predict) {
   *m = (drv_machine){.ir = p, .real = p->real};
   char err[1024];
@@ -142,12 +144,15 @@ static double iface_train_step(void *self, const void *x, const void *y, long t,
   return out[norms ? m->out_logged_loss : m->out_loss];
 }
 
-static double iface_grad_step(void *self, const void *x, const void *y) {
+static double iface_grad_step(void *self, const void *x, const void *y,
+                              void (*ready)(void *arg, int i), void *arg) {
   drv_machine *m = self;
   double out[DRV_MAX_OUTPUTS];
   m->args[m->x_in] = (void *)x;
   m->args[m->y_in] = (void *)y;
+  rt_grad_ready_set(ready, arg);
   core_run(m->exe, m->grad, m->arena, m->args, m->scalars, out);
+  rt_grad_ready_set(NULL, NULL);
   return out[m->out_grad_loss];
 }
 

@@ -67,6 +67,9 @@ static const drv_option run_options[] = {
     FLAG("--quiet", "no progress display and no evaluation lines"),
     FLAG("--check-ranks",
          "under mpirun: stop with an error when the ranks' weights differ after a step"),
+    OPT("--bucket-kb", "N", DRV_ARG_TEXT,
+        "under mpirun: exchange the gradients in buckets of N KiB while the backward pass "
+        "runs (0: in one exchange after it)"),
     CHOICE("--dtype", "f32|f64", "f32 f64", "train in single (default) or double precision"),
     OPT("--dump-batches", "DIR", DRV_ARG_DIR,
         "write each step's inputs to DIR/step-NNNNNN.safetensors (tensors x, y)"),

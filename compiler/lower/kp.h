@@ -45,7 +45,9 @@
  *    copy (a single LOAD). A loop may read its own output only element-wise
  *    (the same address it writes), never shifted.
  *  - KP_CALL: a call of the runtime function `fn` (C name with dtype suffix,
- *    declared in runtime/rt_kernels.h). The argument list gives the C
+ *    declared in runtime/rt_kernels.h; or RT_GRAD_READY, which a
+ *    data-parallel grad_step calls after each gradient is complete, and
+ *    only there). The argument list gives the C
  *    signature: PTR -> pointer, INT -> int, LONG -> long, SIZE -> size_t,
  *    REAL -> float/double, U64 -> uint64_t (scalars converted from double).
  *    If has_ret, the function returns long, stored converted to the real

@@ -2,13 +2,16 @@
  * lower_plan.c - the arena plan of one entry point: computes assignments in
  * place when no later instruction reads the old value, then places every
  * temporary by a linear scan over the instructions (first fit into freed
- * ranges, 64-byte aligned) and resolves virtual buffers to arena offsets.
+ * ranges, 64-byte aligned) and resolves virtual buffers to arena offsets;
+ * in a data-parallel grad_step, a call after each gradient is complete.
  */
 #include "lower_int.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "rt_kernels.h"
 
 typedef void (*ref_fn)(void *arg, kp_ref *r);
 
@@ -263,12 +266,44 @@ static void resolve(void *arg, kp_ref *r) {
   }
 }
 
+/* The gradient tensors (IR_GRAD) of a data-parallel grad_step: ready[i] =
+ * k when instruction i completes the k-th of them (its write-back copy, or
+ * the instruction that computes it in place), else -1. Returns how many. */
+static int find_ready(lower_ctx *c, const unsigned char *dead, int *ready) {
+  int n = 0;
+  for (int i = 0; i < c->ninstr; i++)
+    ready[i] = -1;
+  for (int w = 0; w < c->ninstr; w++) {
+    int t = c->wb_target[w];
+    if (t < 0 || c->prog->tensors[c->vb[t].index].kind != IR_GRAD)
+      continue;
+    int k = 0;
+    for (int d = 0; d < c->vb[t].index; d++)
+      k += c->prog->tensors[d].kind == IR_GRAD;
+    const kp_instr *in = &c->ins[w];
+    ready[dead[w] ? c->vb[in->u.copy.src.input].def_instr : w] = k;
+    n++;
+  }
+  return n;
+}
+
+/* The call rt_grad_ready(k) (rt_kernels.h) after gradient k is complete. */
+static kp_instr grad_ready(lower_ctx *c, int k) {
+  kp_instr in = {.kind = KP_CALL, .what = "gradient ready"};
+  in.u.call.fn = RT_GRAD_READY;
+  in.u.call.nargs = 1;
+  in.u.call.args = ir_pool_alloc(c->pool, sizeof *in.u.call.args);
+  in.u.call.args[0] = (kp_arg){.kind = KP_A_INT, .ival = k};
+  return in;
+}
+
 int lower_plan(lower_ctx *c, kp_entry *e) {
   unsigned char *dead = calloc((size_t)c->ninstr + 1, 1);
-  if (!dead)
+  int *ready = malloc(((size_t)c->ninstr + 1) * sizeof *ready);
+  if (!dead || !ready)
     abort();
   compute_in_place(c, dead);
-  int n = 0;
+  int n = find_ready(c, dead, ready);
   for (int i = 0; i < c->ninstr; i++)
     if (!dead[i])
       n++;
@@ -279,8 +314,11 @@ int lower_plan(lower_ctx *c, kp_entry *e) {
         e->phase[k] = j;
     if (!dead[i])
       ins[j++] = c->ins[i];
+    if (ready[i] >= 0)
+      ins[j++] = grad_ready(c, ready[i]);
   }
   free(dead);
+  free(ready);
   e->temp_bytes = allocate(c, ins, n);
   for (int i = 0; i < n; i++)
     each_ref(&ins[i], resolve, c);

@@ -2,8 +2,9 @@
 batch and seed, every training loss of 100 steps agrees with the one-process
 run to 1e-5 (relative) in f32 and 1e-12 in f64, for an MLP trained with the
 derived optimizer (Dual, its Newton-Schulz in the run's type) and with
-AdamW, a CNN and a GPT, and to bf16's resolution (2^-8) with Dual's
-default bf16 Newton-Schulz, whose operand rounding turns last-bit
+AdamW, a CNN and a GPT (the MLP with AdamW and the GPT also with the
+gradients exchanged in buckets of 1 KiB while the backward pass runs),
+and to bf16's resolution (2^-8) with Dual's default bf16 Newton-Schulz, whose operand rounding turns last-bit
 differences of the summed gradients into differences of that size; every
 rank holds
 bit-identical weights after every step (--check-ranks compares a hash of
@@ -18,7 +19,9 @@ adamw = ["--set", "optimizer=AdamW(lr = 0.003)"]
 cases = [("mlp", "mlp", [], 1e-5, (2, 3)), ("mlp_adamw", "mlp", adamw, 1e-5, (2, 3)),
          ("cnn", "cnn", [], 1e-5, (2, 3)), ("gpt", "gpt", [], 1e-5, (2, 3)),
          ("mlp_f64", "mlp", ["--dtype", "f64", "--set", 'optimizer.precision="f64"'], 1e-12, (3,)),
-         ("mlp_bf16", "mlp", ["--set", 'optimizer.precision="bf16"'], 2 ** -8, (2,))]
+         ("mlp_bf16", "mlp", ["--set", 'optimizer.precision="bf16"'], 2 ** -8, (2,)),
+         ("mlp_adamw_buckets", "mlp", [*adamw, "--bucket-kb", "1"], 1e-5, (2, 3)),
+         ("gpt_buckets", "gpt", ["--bucket-kb", "1"], 1e-5, (2, 3))]
 for name, exp, extra, rel, ranks in cases:
     args = ["run", SOURCE, exp, "--quiet", *extra]
     t.run_n(0, *args, "--out", f"{name}-1")
@@ -30,6 +33,10 @@ for name, exp, extra, rel, ranks in cases:
         t.same_losses(f"{name} on {n} ranks", f"{name}-1", out, rel)
         s = summary(t.path(out, "summary.json"))
         t.equal(f"{out}: summary.json has the global batch", 12 if exp != "gpt" else 6, s["batch"])
+        # in buckets, the first gradient is complete before the backward pass ends
+        window = s["run"]["distributed"]["overlap_window"]
+        t.check(0 < window < 1 if "--bucket-kb" in extra else window == 0,
+                f"{out}: the time the exchange can overlap", "buckets" in name, window)
 # the MLP evaluates at steps 50 and 100, on rank 0 alone: once per evaluation
 one, three = (read_jsonl(t.path(f"mlp-{n}", "metrics.jsonl"), drop=()) for n in (1, 3))
 t.equal("mlp-3: metrics.jsonl lines (10 logs, 2 evaluations)", 12, len(three))

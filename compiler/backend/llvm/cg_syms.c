@@ -2,15 +2,19 @@
  * cg_syms.c - addresses of the runtime kernels the generated code calls,
  * for binding them in the JIT: the kernels of the operation registry
  * (ops.h), whose entries also keep the linker from dropping them from
- * executables that link the static runtime.
+ * executables that link the static runtime, and the hook of a
+ * data-parallel grad_step (rt_grad_ready).
  */
 #include "cg_llvm.h"
 
 #include <string.h>
 
 #include "ops.h"
+#include "rt_kernels.h"
 
 cg_fnptr cg_runtime_symbol(const char *name) {
+  if (strcmp(name, RT_GRAD_READY) == 0)
+    return (cg_fnptr)rt_grad_ready;
   size_t len = strlen(name);
   if (len < 4)
     return NULL;
