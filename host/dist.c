@@ -25,6 +25,7 @@ static long buffer_bytes;
  * buffer packed by owner, with its counts per rank) and their requests. */
 static struct {
   const host_owned *o;
+  int cap; /* tensors the arrays below have room for */
   bool f64;
   long bytes;          /* a bucket's size at least, the last one's excepted */
   int nready;          /* tensors ready so far */
@@ -340,8 +341,9 @@ void host_dist_buckets_begin(const host_owned *o, bool f64, long bucket_bytes) {
   layout l;
   lay_out(o, &l, real, false); /* the buffer, for every tensor */
   layout_free(&l);
-  if (bk.o != o) {
+  if (o->n > bk.cap) {
     buckets_free();
+    bk.cap = o->n;
     bk.order = calloc((size_t)o->n + 1, sizeof *bk.order);
     bk.from = calloc((size_t)o->n + 2, sizeof *bk.from);
     bk.at = calloc((size_t)o->n + 2, sizeof *bk.at);
