@@ -321,7 +321,27 @@ static ir_node *pool(ir_graph *g, ir_op op, ir_node *x, int k, int stride) {
   return ir_node_new(g, op, 1, &x, &a);
 }
 
+/* Rewrite "pooling before a constant floor": maxpool2d(max(c, x)) builds
+ * max(c, maxpool2d(x)) for a constant c, so the floor runs on the pooled
+ * quarter (forward and backward). max(c, .) is non-decreasing, hence the
+ * values agree bit for bit, NaNs included (max(c, NaN) is NaN, and a NaN
+ * wins a window exactly where it is the window's first element, before and
+ * after). For a finite dy the gradients agree as numbers (a zero may change
+ * sign): where the window's maximum m exceeds c both give dy to its first
+ * largest element; where m <= c both give 0, since the derivative of
+ * max(c, x) at x = c is 0 (a tie goes to the left operand); an infinite or
+ * NaN dy there makes a NaN (0 * dy) at the window's first element before,
+ * at its first largest after. max(x, c) is not rewritten:
+ * its derivative at x = c is 1, and a window whose maximum equals c at an
+ * element after one below c gets dy there after the rewrite, 0 before. */
 ir_node *ir_maxpool2d(ir_graph *g, ir_node *x, int k, int stride) {
+  if (x && x->op == IR_MAX && x->in[0]->op == IR_CONST &&
+      ir_shape_eq(&x->in[1]->shape, &x->shape)) {
+    ir_node *m = ir_binary(g, IR_MAX, x->in[0], pool(g, IR_MAXPOOL2D, x->in[1], k, stride));
+    if (m)
+      m->loc = x->loc; /* the floor keeps its source position */
+    return m;
+  }
   return pool(g, IR_MAXPOOL2D, x, k, stride);
 }
 
