@@ -64,12 +64,7 @@ class DualCNN(torch.optim.Optimizer):
         for group in self.param_groups:
             beta = group["beta"]
             for i, w in enumerate(group["params"]):
-                st = self.state[w]
-                if "m" not in st:
-                    st["m"] = torch.zeros_like(w)
-                m = st["m"]
-                m.mul_(beta).add_(w.grad, alpha=1 - beta)
-                u = m.mul(beta).add_(w.grad, alpha=1 - beta)
+                u = torch_mlp.nesterov(self.state[w], w, beta)
                 w.add_(self.direction(u), alpha=-group["lr"] * SHARES[i])
 
 

@@ -95,12 +95,7 @@ class DualGPT(torch.optim.Optimizer):
             beta, ws = group["beta"], group["params"]
             steps = []   # every direction from the weights before the step
             for i, w in enumerate(ws):
-                st = self.state[w]
-                if "m" not in st:
-                    st["m"] = torch.zeros_like(w)
-                m = st["m"]
-                m.mul_(beta).add_(w.grad, alpha=1 - beta)
-                u = m.mul(beta).add_(w.grad, alpha=1 - beta)
+                u = torch_mlp.nesterov(self.state[w], w, beta)
                 steps.append(self.direction(i, w, u, ws))
             for i, w in enumerate(ws):
                 w.add_(steps[i], alpha=-group["lr"] * SHARES[i])

@@ -2,8 +2,8 @@
 """torch_mlp.py - the PyTorch peer of bench_step: the Fashion-MNIST MLP
 (784-512-512-10, GELU with the tanh approximation, no biases) trained by the
 same optimizer (AdamW, or Dual: Nesterov momentum 0.95 then the
-Newton-Schulz quintic on every weight, scaled by sqrt(out/in) and the step
-share 1/3), on one thread. The Newton-Schulz iteration runs in bfloat16 as
+Newton-Schulz quintic on every weight, scaled by sqrt(out/in) and its step
+share as `duet explain` prints it), on one thread. The Newton-Schulz iteration runs in bfloat16 as
 Muon's reference (zeropower_via_newtonschulz5) runs it, or (--ns f32) in
 float32.
 
@@ -29,6 +29,10 @@ WIDTHS = (784, 512, 512, 10)
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
 MEAN, STD = 0.2860, 0.3530  # pixel / 255 is normalized as duet's runtime does
 NS_ABC = (3.4445, -4.7750, 2.0315)
+# each weight's step share: 1 / (3 g^k), k the gelus after it, g = 0.65207
+# gelu's sensitivity (stdlib/nn.duet), as `duet explain` prints them
+GELU_GAIN = 0.6520687931753055
+SHARES = [1 / (3 * GELU_GAIN ** (len(WIDTHS) - 2 - i)) for i in range(len(WIDTHS) - 1)]
 
 
 NS_DTYPE = {"bf16": torch.bfloat16, "f32": torch.float32}
@@ -52,25 +56,30 @@ def newton_schulz(g, steps=5, eps=1e-7):
     return (x.mT if transposed else x).to(g.dtype)
 
 
+def nesterov(state, w, beta):
+    """Nesterov momentum as duet's Dual and Muon's reference take it: the
+    buffer m <- beta m + (1 - beta) g, the direction beta m + (1 - beta) g."""
+    if "m" not in state:
+        state["m"] = torch.zeros_like(w)
+    m = state["m"]
+    m.mul_(beta).add_(w.grad, alpha=1 - beta)
+    return m.mul(beta).add_(w.grad, alpha=1 - beta)
+
+
 class Dual(torch.optim.Optimizer):
     """duet's derived optimizer for this MLP: every Linear weight gets
     share * sqrt(out/in) * NS(nesterov momentum)."""
 
-    def __init__(self, params, lr=0.02, beta=0.95, share=1.0 / 3):
-        super().__init__(params, dict(lr=lr, beta=beta, share=share))
+    def __init__(self, params, lr=0.02, beta=0.95):
+        super().__init__(params, dict(lr=lr, beta=beta))
 
     @torch.no_grad()
     def step(self, schedule=1.0):
         for group in self.param_groups:
             beta = group["beta"]
-            for w in group["params"]:
-                st = self.state[w]
-                if "m" not in st:
-                    st["m"] = torch.zeros_like(w)
-                m = st["m"]
-                m.mul_(beta).add_(w.grad, alpha=1 - beta)
-                u = m.mul(beta).add_(w.grad, alpha=1 - beta)
-                scale = group["lr"] * schedule * group["share"] * math.sqrt(w.size(0) / w.size(1))
+            for i, w in enumerate(group["params"]):
+                u = nesterov(self.state[w], w, beta)
+                scale = group["lr"] * schedule * SHARES[i] * math.sqrt(w.size(0) / w.size(1))
                 w.add_(newton_schulz(u), alpha=-scale)
 
 
