@@ -203,6 +203,17 @@ static void layout_free(layout *l) {
   free(l->displs);
 }
 
+/* dst[0 .. n) = src[0 .. n) * scale, in f64, or in f32 with the scale
+ * rounded to f32. */
+static void copy_scaled(void *dst, const char *src, long n, bool f64, double scale) {
+  if (f64)
+    for (long j = 0; j < n; j++)
+      ((double *)dst)[j] = ((const double *)src)[j] * scale;
+  else
+    for (long j = 0; j < n; j++)
+      ((float *)dst)[j] = ((const float *)src)[j] * (float)scale;
+}
+
 /* Copies the tensors of rank r (every rank's when r < 0) into the buffer
  * (`out`) or back from it, scaled by `scale`; the buffer starts at real
  * `shift` of the layout. */
@@ -223,12 +234,8 @@ static void move(const host_owned *o, const layout *l, int r, bool f64, bool out
     char *b = buffer + (size_t)(from - shift) * real;
     if (out)
       memcpy(b, o->t[i].data, (size_t)n * real);
-    else if (f64)
-      for (long j = 0; j < n; j++)
-        ((double *)o->t[i].data)[j] = ((const double *)b)[j] * scale;
     else
-      for (long j = 0; j < n; j++)
-        ((float *)o->t[i].data)[j] = ((const float *)b)[j] * (float)scale;
+      copy_scaled(o->t[i].data, b, n, f64, scale);
   }
   if (pos != at)
     free(pos);
@@ -410,13 +417,7 @@ void host_dist_buckets_end(double scale, host_dist_stats *stats) {
       if (o->owner[i] != rank)
         continue;
       long n = o->t[i].count;
-      const char *src = buffer + (size_t)pos * real;
-      if (bk.f64)
-        for (long k = 0; k < n; k++)
-          ((double *)o->t[i].data)[k] = ((const double *)src)[k] * scale;
-      else
-        for (long k = 0; k < n; k++)
-          ((float *)o->t[i].data)[k] = ((const float *)src)[k] * (float)scale;
+      copy_scaled(o->t[i].data, buffer + (size_t)pos * real, n, bk.f64, scale);
       pos += n;
     }
   }
