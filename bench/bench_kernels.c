@@ -632,19 +632,20 @@ static void bench_backend_ns(void) {
 }
 
 /* conv2d by path: im2col + OpenBLAS GEMM, oneDNN's convolution, and what
- * rt_conv2d_* runs with the oneDNN backend. */
+ * rt_conv2d_* runs with the oneDNN backend (the path auto picks on its
+ * first call of the shape and pass). */
 typedef struct {
   rt_dnn_conv_shape s;
-  rt_dnn_pass pass;
+  rt_conv_pass pass;
   float *x, *W, *y, *ws;
 } bk_conv;
 
 static void conv_rt(bk_conv *c) {
   const rt_dnn_conv_shape *s = &c->s;
-  if (c->pass == RT_DNN_CONV_FWD)
+  if (c->pass == RT_CONV_FWD)
     rt_conv2d_fwd_f32(c->x, c->W, c->y, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride,
                       s->pad, c->ws);
-  else if (c->pass == RT_DNN_CONV_BWD_DATA)
+  else if (c->pass == RT_CONV_BWD_DATA)
     rt_conv2d_bwd_data_f32(c->y, c->W, c->x, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride,
                            s->pad, c->ws);
   else
@@ -696,7 +697,7 @@ static void bench_backend_conv(void) {
         rt_conv2d_ws_f32(s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad) +
         rt_dnn_conv_ws(s);
     bk_conv c = {*s,
-                 RT_DNN_CONV_FWD,
+                 RT_CONV_FWD,
                  randf((size_t)s->n * s->c * s->h * s->w, 1),
                  randf((size_t)s->o * s->c * s->kh * s->kw, 2),
                  randf((size_t)s->n * s->o * ho * ho, 3),
@@ -704,7 +705,7 @@ static void bench_backend_conv(void) {
     const bench_fn fns[3] = {conv_im2col_openblas, conv_onednn, conv_rt_onednn};
     for (int p = 0; p < 3; p++) {
       double t[3], sp[3];
-      c.pass = (rt_dnn_pass)p;
+      c.pass = (rt_conv_pass)p;
       median_n(fns, 3, &c, t, sp);
       printf("| %s | %d %d %dx%d %d %d | %s | %.2f | %.2f (%.2fx) | %.2f (%.2fx) |\n",
              shapes[i].name, s->n, s->c, s->h, s->w, s->o, s->kh, pass[p], 1e3 * t[0], 1e3 * t[1],

@@ -16,6 +16,7 @@ typedef struct host_predict_opts {
   const char *examples, *labels, *predictions;
   const char *scores;   /* --scores OUT: the class scores as float32, or NULL */
   long threads, repeat; /* repeat: 1 unless --repeat */
+  const char *conv;     /* --conv auto|im2col|onednn, or NULL: auto */
   /* Set by the program before host_examples_load: */
   const host_binding *binding; /* --data NAME: the experiment's binding */
   host_load_env env;           /*   and where it loads from */
@@ -24,7 +25,7 @@ typedef struct host_predict_opts {
 
 /* Parses the option at argv[i] if it is one of predict's (--idx IMAGES
  * [LABELS], --raw EXAMPLES [LABELS], --text FILE, --data NAME, --weights FILE, --threads
- * N, --repeat K, --predictions OUT, --scores OUT). Returns the number of arguments taken,
+ * N, --repeat K, --predictions OUT, --scores OUT, --conv PATH). Returns the number of arguments taken,
  * 0 for another option, or -1 with a message in err. */
 int host_predict_option(host_predict_opts *o, int i, int argc, char **argv, rt_error *err);
 

@@ -75,6 +75,8 @@ typedef struct host_summary {
   long bad_element;        /* its first element that is not */
   const char *dtype;       /* "f32" or "f64" */
   char gemm[160];          /* the GEMM backend (rt_gemm_backend_describe) */
+  const char *conv;        /* the convolutions' path setting (rt_conv_path_name); its
+                              picks are the runtime's (rt_conv_pick_at) */
   long long seed, batch, params;
   long long optimizer_state_bytes; /* the optimizers' state tensors */
   long steps;                      /* steps done */
@@ -87,14 +89,17 @@ typedef struct host_summary {
                                              (with "build") */
 } host_summary;
 
-/* summary.json: the fields of s, then for every evaluation metric of the
- * history its final value and, for accuracies, the best one
+/* summary.json: the fields of s with the picks of the convolutions' paths
+ * made so far in this process ("conv_picks": shape, pass, times, pick; they
+ * differ between runs, like the timing fields), then for every evaluation
+ * metric of the history its final value and, for accuracies, the best one
  * ("best_test_accuracy"), then the `extra` fields (the provenance,
  * host_provenance.h), then the timing fields. */
 int host_summary_write(const char *path, const host_summary *s, const host_history *h,
                        const rt_field *extra, size_t nextra, rt_error *err);
 
-/* Prints the end-of-run lines (final metrics and the run directory). */
+/* Prints the end-of-run lines (final metrics, the GEMM backend, the
+ * convolutions' path with one line per pick, and the run directory). */
 void host_print_result(const host_summary *s, const host_history *h, const char *dir);
 
 #endif

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "host_evaluate.h"
+#include "host_train.h" /* host_conv_option, host_conv_apply */
 
 #include "rt_kernels.h"
 
@@ -22,12 +23,15 @@ int host_predict_option(host_predict_opts *o, int i, int argc, char **argv, rt_e
       !strcmp(a, "--idx") || !strcmp(a, "--raw") || !strcmp(a, "--text") || !strcmp(a, "--data");
   bool number = !strcmp(a, "--threads") || !strcmp(a, "--repeat");
   bool path = !strcmp(a, "--weights") || !strcmp(a, "--predictions") || !strcmp(a, "--scores");
-  if (!source && !number && !path)
+  bool conv = !strcmp(a, "--conv");
+  if (!source && !number && !path && !conv)
     return 0;
   if (i + 1 == argc) {
     rt_error_set(err, "%s needs a value", a);
     return -1;
   }
+  if (conv)
+    return host_conv_option(argv[i + 1], &o->conv, err) < 0 ? -1 : 2;
   if (path) {
     *(a[2] == 'w' ? &o->weights : a[2] == 's' ? &o->scores : &o->predictions) = argv[i + 1];
     return 2;
@@ -336,6 +340,11 @@ int host_predict(const host_model *m, const host_predict_opts *o, const host_exa
   }
   if (o->threads > 0)
     rt_set_threads((int)o->threads);
+  rt_error err;
+  if (host_conv_apply(o->conv, &err) < 0) {
+    free(pred), free(scores);
+    return fail(o, err.msg);
+  }
   const long full = m->eval_batch;
   double t0 = rt_now_s();
   clock_t c0 = clock();

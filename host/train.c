@@ -954,6 +954,7 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
       .compile_s = t->m->compile_s,
   };
   rt_gemm_backend_describe(res->summary.gemm, sizeof res->summary.gemm);
+  res->summary.conv = rt_conv_path_name(rt_conv_get_path());
   host_run_facts facts = {.batch = t->batch,
                           .total_steps = t->total,
                           .plan_steps = t->plan,

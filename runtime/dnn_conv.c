@@ -79,7 +79,7 @@ static int conv_mds(const rt_dnn_conv_shape *s, int any, dnnl_memory_desc_t md[3
 }
 
 /* The primitive descriptor of `pass` (NULL if oneDNN has none). */
-static dnnl_primitive_desc_t conv_pd(rt_dnn_pass pass, const rt_dnn_conv_shape *s) {
+static dnnl_primitive_desc_t conv_pd(rt_conv_pass pass, const rt_dnn_conv_shape *s) {
   dnnl_memory_desc_t md[3];
   if (!conv_mds(s, 1, md))
     return NULL;
@@ -91,10 +91,10 @@ static dnnl_primitive_desc_t conv_pd(rt_dnn_pass pass, const rt_dnn_conv_shape *
                                          pad) != dnnl_success ||
       dnnl_primitive_desc_create(&fpd, &fwd, NULL, rt_dnn_engine(), NULL) != dnnl_success)
     return NULL;
-  if (pass == RT_DNN_CONV_FWD)
+  if (pass == RT_CONV_FWD)
     return fpd;
   dnnl_status_t st =
-      pass == RT_DNN_CONV_BWD_DATA
+      pass == RT_CONV_BWD_DATA
           ? dnnl_convolution_backward_data_desc_init(&bwd, dnnl_convolution_direct, &md[0], &md[1],
                                                      &md[2], strides, pad, pad)
           : dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &md[0],
@@ -134,7 +134,7 @@ static int port_init(conv_port *q, const dnnl_memory_desc_t *user, const dnnl_me
 
 /* A new entry for (pass, s), or NULL if oneDNN has no primitive for it or
  * its layouts would not fit rt_dnn_conv_ws(s). */
-static conv_entry *conv_create(rt_dnn_pass pass, const rt_dnn_conv_shape *s) {
+static conv_entry *conv_create(rt_conv_pass pass, const rt_dnn_conv_shape *s) {
   dnnl_primitive_desc_t pd = conv_pd(pass, s);
   dnnl_memory_desc_t plain[3];
   if (!pd || !conv_mds(s, 0, plain)) {
@@ -144,13 +144,13 @@ static conv_entry *conv_create(rt_dnn_pass pass, const rt_dnn_conv_shape *s) {
   }
   /* the tensors (x, W, y) in the order rt_dnn_conv takes them */
   static const int order[3][3] = {{0, 1, 2}, {2, 1, 0}, {0, 2, 1}};
-  const int fwd = pass == RT_DNN_CONV_FWD, data = pass == RT_DNN_CONV_BWD_DATA;
+  const int fwd = pass == RT_CONV_FWD, data = pass == RT_CONV_BWD_DATA;
   const int args[3] = {data ? DNNL_ARG_DIFF_SRC : DNNL_ARG_SRC,
-                       pass == RT_DNN_CONV_BWD_WEIGHT ? DNNL_ARG_DIFF_WEIGHTS : DNNL_ARG_WEIGHTS,
+                       pass == RT_CONV_BWD_WEIGHT ? DNNL_ARG_DIFF_WEIGHTS : DNNL_ARG_WEIGHTS,
                        fwd ? DNNL_ARG_DST : DNNL_ARG_DIFF_DST};
   const dnnl_query_t queries[3] = {data ? dnnl_query_diff_src_md : dnnl_query_src_md,
-                                   pass == RT_DNN_CONV_BWD_WEIGHT ? dnnl_query_diff_weights_md
-                                                                  : dnnl_query_weights_md,
+                                   pass == RT_CONV_BWD_WEIGHT ? dnnl_query_diff_weights_md
+                                                              : dnnl_query_weights_md,
                                    fwd ? dnnl_query_dst_md : dnnl_query_diff_dst_md};
   conv_entry *e = calloc(1, sizeof *e);
   int ok = e != NULL;
@@ -180,7 +180,7 @@ static void run_reorder(const conv_port *q) {
   rt_dnn_check(dnnl_primitive_execute(q->reorder, rt_dnn_stream(), 2, args), "conv reorder");
 }
 
-int rt_dnn_conv(rt_dnn_pass pass, const rt_dnn_conv_shape *s, const float *in0, const float *in1,
+int rt_dnn_conv(rt_conv_pass pass, const rt_dnn_conv_shape *s, const float *in0, const float *in1,
                 float *out, float *ws) {
   if (!rt_dnn_ready())
     return -1;

@@ -1,12 +1,15 @@
 /*
  * kernels_conv.c - 2-D convolution (NCHW, stride, zero padding) by im2col +
  * GEMM: forward, backward to the input (GEMM + col2im) and backward to the
- * weights (GEMM accumulated over the batch); f32 convolutions with enough
- * input channels run as oneDNN convolution primitives instead when oneDNN
- * is the backend.
+ * weights (GEMM accumulated over the batch); with the oneDNN backend, f32
+ * passes run on the path the setting names or, under RT_CONV_AUTO, on the
+ * faster of im2col + GEMM and oneDNN's convolution primitive as timed on
+ * the first call of each shape and pass (the table of picks, rt_kernels.h).
  */
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rt_dnn.h"
 #include "rt_kernels.h"
@@ -55,41 +58,205 @@ static int conv_is_pointwise(const conv_shape *s) {
 }
 
 #ifdef DUET_ONEDNN
-/* oneDNN's direct convolution (channel-blocked layouts, with reorders from
- * and to NCHW) against im2col + GEMM, f32, one thread, each pass
- * (bench/bench_kernels.c, docs/benchmarks.md): 1.1-2.3x faster with 16 or
- * more input channels. With fewer, its input gradient is 0.14-1.1x and
- * the other passes scatter from 0.3x to 1.9x: im2col stays there. */
-static int conv_dnn_pays(const conv_shape *s, int n) { return s->c >= 16 && n >= 1; }
-
 static rt_dnn_conv_shape dnn_shape(const conv_shape *s, int n) {
   const rt_dnn_conv_shape d = {n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad};
   return d;
 }
 
-/* floats of ws the oneDNN path of this shape needs (0: it does not run). */
+/* floats of ws the oneDNN path of this shape needs (0: it never runs). */
 static size_t conv_dnn_ws_f32(const conv_shape *s, int n) {
-  if (!conv_dnn_pays(s, n))
+  if (n < 1)
     return 0;
   const rt_dnn_conv_shape d = dnn_shape(s, n);
   return rt_dnn_conv_ws(&d);
 }
 
-/* One pass on oneDNN: 0 when it ran, -1 when im2col + GEMM is to do it. */
-static int conv_dnn_f32(rt_dnn_pass pass, const conv_shape *s, int n, const float *in0,
+/* One pass on oneDNN: 0 when it ran, -1 when it has no primitive for it. */
+static int conv_dnn_f32(rt_conv_pass pass, const conv_shape *s, int n, const float *in0,
                         const float *in1, float *out, float *ws) {
-  if (rt_gemm_get_backend() != RT_GEMM_ONEDNN || !conv_dnn_pays(s, n))
-    return -1;
   const rt_dnn_conv_shape d = dnn_shape(s, n);
   return rt_dnn_conv(pass, &d, in0, in1, out, ws);
 }
+
+static void conv_im2col_f32(rt_conv_pass pass, const conv_shape *s, int n, const float *in0,
+                            const float *in1, float *out, float *ws);
+static void conv_run_f32(rt_conv_pass pass, const conv_shape *s, int n, const float *in0,
+                         const float *in1, float *out, float *ws);
 #else
 #define conv_dnn_ws_f32(s, n) ((void)(s), (void)(n), (size_t)0)
-#define conv_dnn_f32(...)     (-1)
+#define conv_run_f32          conv_im2col_f32
 #endif
 /* f64 convolutions stay on im2col + GEMM. */
 #define conv_dnn_ws_f64(s, n) ((void)(s), (void)(n), (size_t)0)
-#define conv_dnn_f64(...)     (-1)
+#define conv_run_f64          conv_im2col_f64
 
 #define RT_IMPL "kernels_conv_impl.h"
 #include "kernels_instantiate.h"
+
+/* ---- the path setting ---------------------------------------------------------- */
+
+static rt_conv_path conv_path = RT_CONV_AUTO;
+
+static const char *const path_names[] = {"auto", "im2col", "onednn"};
+static const char *const pass_names[] = {"fwd", "bwd_data", "bwd_weight"};
+
+int rt_conv_set_path(rt_conv_path p) {
+  assert(p == RT_CONV_AUTO || p == RT_CONV_IM2COL || p == RT_CONV_ONEDNN);
+#ifdef DUET_ONEDNN
+  if (p == RT_CONV_ONEDNN && !rt_dnn_ready())
+    return -1;
+#else
+  if (p == RT_CONV_ONEDNN)
+    return -1;
+#endif
+  conv_path = p;
+  return 0;
+}
+
+rt_conv_path rt_conv_get_path(void) { return conv_path; }
+
+const char *rt_conv_path_name(rt_conv_path p) {
+  assert(p == RT_CONV_AUTO || p == RT_CONV_IM2COL || p == RT_CONV_ONEDNN);
+  return path_names[p];
+}
+
+int rt_conv_path_parse(const char *name, rt_conv_path *p) {
+  for (int i = 0; i < 3; i++)
+    if (strcmp(name, path_names[i]) == 0) {
+      *p = (rt_conv_path)i;
+      return 0;
+    }
+  return -1;
+}
+
+const char *rt_conv_pass_name(rt_conv_pass p) {
+  assert(p == RT_CONV_FWD || p == RT_CONV_BWD_DATA || p == RT_CONV_BWD_WEIGHT);
+  return pass_names[p];
+}
+
+/* ---- the table of picks ----------------------------------------------------------- */
+
+static struct {
+  rt_conv_pick *pick; /* owned; grows, never shrinks */
+  int count, cap;
+} picks;
+
+int rt_conv_pick_count(void) { return picks.count; }
+
+const rt_conv_pick *rt_conv_pick_at(int i) {
+  assert(i >= 0 && i < picks.count);
+  return &picks.pick[i];
+}
+
+#ifdef DUET_ONEDNN
+static rt_conv_pick pick_key(rt_conv_pass pass, const conv_shape *s, int n) {
+  const rt_conv_pick k = {pass,  n,         s->c,   s->h, s->w, s->o,          s->kh,
+                          s->kw, s->stride, s->pad, 0,    0,    RT_CONV_IM2COL};
+  return k;
+}
+
+static int same_key(const rt_conv_pick *a, const rt_conv_pick *b) {
+  return a->pass == b->pass && a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w &&
+         a->o == b->o && a->kh == b->kh && a->kw == b->kw && a->stride == b->stride &&
+         a->pad == b->pad;
+}
+
+/* The pick of key k, or NULL. */
+static const rt_conv_pick *pick_find(const rt_conv_pick *k) {
+  for (int i = 0; i < picks.count; i++)
+    if (same_key(&picks.pick[i], k))
+      return &picks.pick[i];
+  return NULL;
+}
+
+static void pick_add(const rt_conv_pick *p) {
+  if (picks.count == picks.cap) {
+    const int cap = picks.cap ? 2 * picks.cap : 16;
+    rt_conv_pick *grown = realloc(picks.pick, (size_t)cap * sizeof *grown);
+    if (!grown)
+      abort();
+    picks.pick = grown, picks.cap = cap;
+  }
+  picks.pick[picks.count++] = *p;
+}
+
+/* ---- the two paths of an f32 pass -------------------------------------------------- */
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double median(double *v, int n) {
+  for (int i = 1; i < n; i++) /* insertion sort: a handful of values */
+    for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+      const double t = v[j];
+      v[j] = v[j - 1], v[j - 1] = t;
+    }
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* One pass by path p (RT_CONV_IM2COL or RT_CONV_ONEDNN): 0 when it ran,
+ * -1 when oneDNN has no primitive for it (nothing written). */
+static int conv_by(rt_conv_path p, rt_conv_pass pass, const conv_shape *s, int n, const float *in0,
+                   const float *in1, float *out, float *ws) {
+  if (p == RT_CONV_ONEDNN)
+    return conv_dnn_f32(pass, s, n, in0, in1, out, ws);
+  conv_im2col_f32(pass, s, n, in0, in1, out, ws);
+  return 0;
+}
+
+/* RT_CONV_AUTO's first call of a shape and pass: times both paths (round r
+ * runs im2col first when r is even, oneDNN first when odd), adds the pick
+ * and leaves the picked path's result in out. */
+static void conv_time(const rt_conv_pick *k, const conv_shape *s, const float *in0,
+                      const float *in1, float *out, float *ws) {
+  rt_conv_pick p = *k;
+  if (conv_dnn_f32(p.pass, s, p.n, in0, in1, out, ws) != 0) { /* creates the primitive */
+    p.onednn_s = -1;
+    p.im2col_s = 0;
+    conv_im2col_f32(p.pass, s, p.n, in0, in1, out, ws);
+    pick_add(&p);
+    return;
+  }
+  double t[2][RT_CONV_TIMED_RUNS];
+  rt_conv_path last = RT_CONV_ONEDNN;
+  for (int r = 0; r < RT_CONV_TIMED_RUNS; r++)
+    for (int j = 0; j < 2; j++) {
+      const int onednn = (j + r) % 2;
+      last = onednn ? RT_CONV_ONEDNN : RT_CONV_IM2COL;
+      const double t0 = now_s();
+      const int rc = conv_by(last, p.pass, s, p.n, in0, in1, out, ws);
+      t[onednn][r] = now_s() - t0;
+      assert(rc == 0 && "a created oneDNN convolution runs");
+      (void)rc;
+    }
+  p.im2col_s = median(t[0], RT_CONV_TIMED_RUNS);
+  p.onednn_s = median(t[1], RT_CONV_TIMED_RUNS);
+  p.pick = p.onednn_s < p.im2col_s ? RT_CONV_ONEDNN : RT_CONV_IM2COL;
+  if (p.pick != last)
+    conv_by(p.pick, p.pass, s, p.n, in0, in1, out, ws);
+  pick_add(&p);
+}
+
+/* An f32 pass on its path (rt_kernels.h, "convolution paths"). */
+static void conv_run_f32(rt_conv_pass pass, const conv_shape *s, int n, const float *in0,
+                         const float *in1, float *out, float *ws) {
+  if (conv_path != RT_CONV_IM2COL && n >= 1 && rt_gemm_get_backend() == RT_GEMM_ONEDNN) {
+    rt_conv_path p = RT_CONV_ONEDNN;
+    if (conv_path == RT_CONV_AUTO) {
+      const rt_conv_pick k = pick_key(pass, s, n);
+      const rt_conv_pick *found = pick_find(&k);
+      if (!found) {
+        conv_time(&k, s, in0, in1, out, ws);
+        return;
+      }
+      p = found->pick;
+    }
+    if (conv_by(p, pass, s, n, in0, in1, out, ws) == 0)
+      return;
+  }
+  conv_im2col_f32(pass, s, n, in0, in1, out, ws);
+}
+#endif

@@ -1,8 +1,9 @@
 /*
- * kernels_conv_impl.h - generic body of the conv2d kernels: on oneDNN when
- * conv_dnn (kernels_conv.c) takes the pass, else one image at a time: the
- * column matrix [c*kh*kw, ho*wo] lives in ws; y_i = W cols_i, cols_i =
- * W^T dy_i (then col2im), dW = sum_i dy_i cols_i^T.
+ * kernels_conv_impl.h - generic body of the conv2d kernels: each pass by
+ * im2col + GEMM, one image at a time: the column matrix [c*kh*kw, ho*wo]
+ * lives in ws; y_i = W cols_i, cols_i = W^T dy_i (then col2im), dW = sum_i
+ * dy_i cols_i^T; the entry points run a pass on the path conv_run
+ * (kernels_conv.c) picks.
  */
 
 /* r[ow] = xr[ow * stride + off] for ow in [lo, hi). Stride 1 is spelled
@@ -97,7 +98,7 @@ static void FN(im2col)(const conv_shape *s, REAL *x, REAL *cols, int scatter) {
       }
 }
 
-/* The larger of the two paths' needs: the backend may change after the
+/* The larger of the two paths' needs: the path is picked after the
  * workspace is planned. */
 size_t FN(rt_conv2d_ws)(int n, int c, int h, int w, int o, int kh, int kw, int stride, int pad) {
   const conv_shape s = conv_shape_of(c, h, w, o, kh, kw, stride, pad);
@@ -106,57 +107,77 @@ size_t FN(rt_conv2d_ws)(int n, int c, int h, int w, int o, int kh, int kw, int s
   return cols > dnn ? cols : dnn;
 }
 
+static void FN(im2col_fwd)(const conv_shape *s, int n, const REAL *x, const REAL *W, REAL *y,
+                           REAL *ws) {
+  const int K = s->c * s->kh * s->kw, P = s->ho * s->wo;
+  for (int i = 0; i < n; i++) {
+    const REAL *xi = x + (long)i * s->c * s->h * s->w;
+    const REAL *cols = xi;
+    if (!conv_is_pointwise(s)) {
+      FN(im2col)(s, (REAL *)xi, ws, 0); /* reads xi only */
+      cols = ws;
+    }
+    FN(rt_gemm)(0, 0, s->o, P, K, 1, W, 0, cols, 0, 0, y + (long)i * s->o * P, 0, 1);
+  }
+}
+
+static void FN(im2col_bwd_data)(const conv_shape *s, int n, const REAL *dy, const REAL *W, REAL *dx,
+                                REAL *ws) {
+  const int K = s->c * s->kh * s->kw, P = s->ho * s->wo;
+  for (int i = 0; i < n; i++) {
+    REAL *dxi = dx + (long)i * s->c * s->h * s->w;
+    const REAL *dyi = dy + (long)i * s->o * P;
+    if (conv_is_pointwise(s)) {
+      FN(rt_gemm)(1, 0, K, P, s->o, 1, W, 0, dyi, 0, 0, dxi, 0, 1);
+      continue;
+    }
+    FN(rt_gemm)(1, 0, K, P, s->o, 1, W, 0, dyi, 0, 0, ws, 0, 1);
+    memset(dxi, 0, sizeof(REAL) * s->c * s->h * s->w);
+    FN(im2col)(s, dxi, ws, 1);
+  }
+}
+
+static void FN(im2col_bwd_weight)(const conv_shape *s, int n, const REAL *x, const REAL *dy,
+                                  REAL *dW, REAL *ws) {
+  const int K = s->c * s->kh * s->kw, P = s->ho * s->wo;
+  if (n == 0)
+    memset(dW, 0, sizeof(REAL) * s->o * K);
+  for (int i = 0; i < n; i++) {
+    const REAL *xi = x + (long)i * s->c * s->h * s->w;
+    const REAL *cols = xi;
+    if (!conv_is_pointwise(s)) {
+      FN(im2col)(s, (REAL *)xi, ws, 0);
+      cols = ws;
+    }
+    FN(rt_gemm)(0, 1, s->o, K, P, 1, dy + (long)i * s->o * P, 0, cols, 0, i == 0 ? 0 : 1, dW, 0, 1);
+  }
+}
+
+/* One pass by im2col + GEMM, with the operands of rt_dnn_conv (rt_dnn.h). */
+static void FN(conv_im2col)(rt_conv_pass pass, const conv_shape *s, int n, const REAL *in0,
+                            const REAL *in1, REAL *out, REAL *ws) {
+  if (pass == RT_CONV_FWD)
+    FN(im2col_fwd)(s, n, in0, in1, out, ws);
+  else if (pass == RT_CONV_BWD_DATA)
+    FN(im2col_bwd_data)(s, n, in0, in1, out, ws);
+  else
+    FN(im2col_bwd_weight)(s, n, in0, in1, out, ws);
+}
+
 void FN(rt_conv2d_fwd)(const REAL *x, const REAL *W, REAL *y, int n, int c, int h, int w, int o,
                        int kh, int kw, int stride, int pad, REAL *ws) {
   const conv_shape s = conv_shape_of(c, h, w, o, kh, kw, stride, pad);
-  if (FN(conv_dnn)(RT_DNN_CONV_FWD, &s, n, x, W, y, ws) == 0)
-    return;
-  const int K = c * kh * kw, P = s.ho * s.wo;
-  for (int i = 0; i < n; i++) {
-    const REAL *xi = x + (long)i * c * h * w;
-    const REAL *cols = xi;
-    if (!conv_is_pointwise(&s)) {
-      FN(im2col)(&s, (REAL *)xi, ws, 0); /* reads xi only */
-      cols = ws;
-    }
-    FN(rt_gemm)(0, 0, o, P, K, 1, W, 0, cols, 0, 0, y + (long)i * o * P, 0, 1);
-  }
+  FN(conv_run)(RT_CONV_FWD, &s, n, x, W, y, ws);
 }
 
 void FN(rt_conv2d_bwd_data)(const REAL *dy, const REAL *W, REAL *dx, int n, int c, int h, int w,
                             int o, int kh, int kw, int stride, int pad, REAL *ws) {
   const conv_shape s = conv_shape_of(c, h, w, o, kh, kw, stride, pad);
-  if (FN(conv_dnn)(RT_DNN_CONV_BWD_DATA, &s, n, dy, W, dx, ws) == 0)
-    return;
-  const int K = c * kh * kw, P = s.ho * s.wo;
-  for (int i = 0; i < n; i++) {
-    REAL *dxi = dx + (long)i * c * h * w;
-    const REAL *dyi = dy + (long)i * o * P;
-    if (conv_is_pointwise(&s)) {
-      FN(rt_gemm)(1, 0, K, P, o, 1, W, 0, dyi, 0, 0, dxi, 0, 1);
-      continue;
-    }
-    FN(rt_gemm)(1, 0, K, P, o, 1, W, 0, dyi, 0, 0, ws, 0, 1);
-    memset(dxi, 0, sizeof(REAL) * c * h * w);
-    FN(im2col)(&s, dxi, ws, 1);
-  }
+  FN(conv_run)(RT_CONV_BWD_DATA, &s, n, dy, W, dx, ws);
 }
 
 void FN(rt_conv2d_bwd_weight)(const REAL *x, const REAL *dy, REAL *dW, int n, int c, int h, int w,
                               int o, int kh, int kw, int stride, int pad, REAL *ws) {
   const conv_shape s = conv_shape_of(c, h, w, o, kh, kw, stride, pad);
-  if (FN(conv_dnn)(RT_DNN_CONV_BWD_WEIGHT, &s, n, x, dy, dW, ws) == 0)
-    return;
-  const int K = c * kh * kw, P = s.ho * s.wo;
-  if (n == 0)
-    memset(dW, 0, sizeof(REAL) * o * K);
-  for (int i = 0; i < n; i++) {
-    const REAL *xi = x + (long)i * c * h * w;
-    const REAL *cols = xi;
-    if (!conv_is_pointwise(&s)) {
-      FN(im2col)(&s, (REAL *)xi, ws, 0);
-      cols = ws;
-    }
-    FN(rt_gemm)(0, 1, o, K, P, 1, dy + (long)i * o * P, 0, cols, 0, i == 0 ? 0 : 1, dW, 0, 1);
-  }
+  FN(conv_run)(RT_CONV_BWD_WEIGHT, &s, n, x, dy, dW, ws);
 }

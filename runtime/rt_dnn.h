@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rt_kernels.h" /* rt_conv_pass */
+
 /* Element types of operands and results. */
 typedef enum { RT_DNN_F32 = 0, RT_DNN_BF16 = 1 } rt_dnn_type;
 
@@ -72,13 +74,6 @@ typedef struct {
   int n, c, h, w, o, kh, kw, stride, pad;
 } rt_dnn_conv_shape;
 
-/* The passes of a convolution. */
-typedef enum {
-  RT_DNN_CONV_FWD = 0,
-  RT_DNN_CONV_BWD_DATA = 1,
-  RT_DNN_CONV_BWD_WEIGHT = 2
-} rt_dnn_pass;
-
 /* floats of workspace any pass of shape s needs: oneDNN's preferred
  * (blocked) copies of the tensors whose layout differs from the plain one. */
 size_t rt_dnn_conv_ws(const rt_dnn_conv_shape *s);
@@ -86,7 +81,7 @@ size_t rt_dnn_conv_ws(const rt_dnn_conv_shape *s);
  * dx from (dy, W); bwd weight dW from (x, dy). The output is overwritten.
  * 0 when it ran, -1 when oneDNN has no primitive for it (nothing written).
  * ws: rt_dnn_conv_ws(s) floats. */
-int rt_dnn_conv(rt_dnn_pass pass, const rt_dnn_conv_shape *s, const float *in0, const float *in1,
+int rt_dnn_conv(rt_conv_pass pass, const rt_dnn_conv_shape *s, const float *in0, const float *in1,
                 float *out, float *ws);
 
 #endif

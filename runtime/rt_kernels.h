@@ -274,6 +274,54 @@ int rt_gemm_backend_parse(const char *name, rt_gemm_backend *b);
  * product). */
 size_t rt_gemm_backend_describe(char *buf, size_t cap);
 
+/* ---- convolution paths -----------------------------------------------------
+ * With the oneDNN backend an f32 convolution pass (n >= 1) runs by im2col +
+ * rt_gemm or as a oneDNN convolution primitive; with OpenBLAS, and in f64,
+ * always by im2col + GEMM. The path setting:
+ *  - RT_CONV_AUTO (the default): the first call of each shape (n, c, h, w,
+ *    o, kh, kw, stride, pad) and pass times both paths on the call's own
+ *    buffers (one untimed oneDNN call first, which creates its primitive;
+ *    then RT_CONV_TIMED_RUNS runs of each, alternated; medians), keeps the
+ *    faster in the table of picks and runs it from then on. The call's
+ *    result is the picked path's (its outputs are overwritten by every
+ *    run). A shape oneDNN has no primitive for is picked im2col, untimed.
+ *  - RT_CONV_IM2COL, RT_CONV_ONEDNN: that path for every shape (oneDNN:
+ *    im2col where it has no primitive); nothing is timed or picked.
+ * The two paths differ by rounding, so two processes under RT_CONV_AUTO
+ * may differ in the last bits: pinning the path makes them agree.
+ * The table of picks belongs to kernels_conv.c: it grows as shapes come
+ * (the one allocation of the kernels) and lives until the process ends;
+ * changing the setting keeps it. Workspace sizes (rt_conv2d_ws) cover
+ * both paths whatever the setting. */
+typedef enum { RT_CONV_AUTO = 0, RT_CONV_IM2COL = 1, RT_CONV_ONEDNN = 2 } rt_conv_path;
+typedef enum { RT_CONV_FWD = 0, RT_CONV_BWD_DATA = 1, RT_CONV_BWD_WEIGHT = 2 } rt_conv_pass;
+enum { RT_CONV_TIMED_RUNS = 3 };
+/* Selects the path: 0, or -1 (the setting stays) for RT_CONV_ONEDNN when
+ * this build has no oneDNN or oneDNN cannot start. */
+int rt_conv_set_path(rt_conv_path p);
+rt_conv_path rt_conv_get_path(void);
+/* "auto", "im2col" or "onednn"; parse sets *p from such a name (0) or
+ * returns -1. */
+const char *rt_conv_path_name(rt_conv_path p);
+int rt_conv_path_parse(const char *name, rt_conv_path *p);
+/* "fwd", "bwd_data" or "bwd_weight". */
+const char *rt_conv_pass_name(rt_conv_pass p);
+/* One pick of RT_CONV_AUTO: the shape and pass, the median seconds of a
+ * run of each path and the path picked (RT_CONV_IM2COL or RT_CONV_ONEDNN);
+ * onednn_s < 0: oneDNN has no primitive for it, im2col is picked untimed
+ * (im2col_s 0). */
+typedef struct {
+  rt_conv_pass pass;
+  int n, c, h, w, o, kh, kw, stride, pad;
+  double im2col_s, onednn_s;
+  rt_conv_path pick;
+} rt_conv_pick;
+/* The picks made so far in this process, in the order of their shapes'
+ * first calls; rt_conv_pick_at(i) for i < rt_conv_pick_count() stays
+ * valid until the next pick is made. */
+int rt_conv_pick_count(void);
+const rt_conv_pick *rt_conv_pick_at(int i);
+
 /* The call a data-parallel grad_step (docs/distributed.md) makes after the
  * gradient of its k-th weight is complete (and only there): the hook that
  * rt_grad_ready_set gave, if any; one hook per process. */

@@ -64,6 +64,9 @@ static const drv_option run_options[] = {
         "all cores)"),
     CHOICE("--gemm", "openblas|onednn", "openblas onednn",
            "the GEMM backend (default: onednn where this build has it)"),
+    CHOICE("--conv", "auto|im2col|onednn", "auto im2col onednn",
+           "the convolutions' path with the oneDNN backend: the faster of the two timed per "
+           "shape (default), or pinned"),
     FLAG("--quiet", "no progress display and no evaluation lines"),
     FLAG("--check-ranks",
          "under mpirun: stop with an error when the ranks' weights differ after a step"),
@@ -133,6 +136,8 @@ static const drv_option predict_options[] = {
         "also write the class scores (logits) to OUT as float32 [examples, labels, classes]"),
     OPT("--threads", "N", DRV_ARG_TEXT, "BLAS threads"),
     OPT("--repeat", "K", DRV_ARG_TEXT, "predict everything K times (for timing)"),
+    CHOICE("--conv", "auto|im2col|onednn", "auto im2col onednn",
+           "the convolutions' path: the faster of the two timed per shape (default), or pinned"),
     END};
 
 static const drv_option gradcheck_options[] = {

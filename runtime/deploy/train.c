@@ -11,7 +11,7 @@
  *         [--out DIR | --resume DIR [--extend-steps N]] [--init-from RUN_DIR]
  *         [--checkpoint-every N] [--checkpoint-every-s S] [--log-format LIST]
  *         [--dump-batches DIR] [--data-dir DIR] [--threads N]
- *         [--gemm openblas|onednn] [--quiet]
+ *         [--gemm openblas|onednn] [--conv auto|im2col|onednn] [--quiet]
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,11 +36,12 @@ static int fail(const char *fmt, ...) {
   return 1;
 }
 
-#define USAGE                                                                \
-  "usage: train [--steps N | --epochs N] [--stop-after N] [--log-every N]\n" \
-  "  [--out DIR | --resume DIR [--extend-steps N]] [--init-from RUN_DIR]\n"  \
-  "  [--checkpoint-every N] [--checkpoint-every-s S] [--log-format LIST]\n"  \
-  "  [--dump-batches DIR] [--data-dir DIR] [--threads N] [--gemm openblas|onednn] [--quiet]"
+#define USAGE                                                                        \
+  "usage: train [--steps N | --epochs N] [--stop-after N] [--log-every N]\n"         \
+  "  [--out DIR | --resume DIR [--extend-steps N]] [--init-from RUN_DIR]\n"          \
+  "  [--checkpoint-every N] [--checkpoint-every-s S] [--log-format LIST]\n"          \
+  "  [--dump-batches DIR] [--data-dir DIR] [--threads N] [--gemm openblas|onednn]\n" \
+  "  [--conv auto|im2col|onednn] [--quiet]"
 
 static int parse(host_run_opts *o, host_load_env *env, int argc, char **argv) {
   for (int i = 1; i < argc;) {

@@ -5,7 +5,8 @@ The checkpoint of a distributed run has the format of any other."""
 from disttest import SOURCE, DistTest, read_safetensors
 
 t = DistTest("test_resume")
-args = ["run", SOURCE, "cnn", "--quiet"]
+PIN = ["--conv", "im2col"]  # auto picks the convolutions' path by timing, per process
+args = ["run", SOURCE, "cnn", "--quiet", *PIN]
 t.run_n(0, *args, "--out", "whole")
 for first, then in ((2, 3), (3, 0)):
     out = f"from{first}to{then or 1}"
@@ -14,7 +15,7 @@ for first, then in ((2, 3), (3, 0)):
     t.equal(f"{out}: the checkpoint is at step 50", "50", meta.get("duet.step"))
     ref, _ = read_safetensors(t.path("whole", "model.safetensors"))
     t.equal(f"{out}: the weights file holds the same tensors", sorted(ref), sorted(w))
-    t.run_n(then, "run", "--resume", out, "--quiet")
+    t.run_n(then, "run", "--resume", out, "--quiet", *PIN)
     _, meta = read_safetensors(t.path(out, "model.safetensors"))
     t.equal(f"{out}: the resumed run ends at step 100", "100", meta.get("duet.step"))
     t.same_losses(f"{out} against one process", "whole", out, 1e-5)

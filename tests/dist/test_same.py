@@ -22,8 +22,9 @@ cases = [("mlp", "mlp", [], 1e-5, (2, 3)), ("mlp_adamw", "mlp", adamw, 1e-5, (2,
          ("mlp_bf16", "mlp", ["--set", 'optimizer.precision="bf16"'], 2 ** -8, (2,)),
          ("mlp_adamw_buckets", "mlp", [*adamw, "--bucket-kb", "1"], 1e-5, (2, 3)),
          ("gpt_buckets", "gpt", ["--bucket-kb", "1"], 1e-5, (2, 3))]
+# the convolutions' path pinned (auto picks by timing, per process)
 for name, exp, extra, rel, ranks in cases:
-    args = ["run", SOURCE, exp, "--quiet", *extra]
+    args = ["run", SOURCE, exp, "--quiet", "--conv", "im2col", *extra]
     t.run_n(0, *args, "--out", f"{name}-1")
     for n in ranks:
         out = f"{name}-{n}"

@@ -9,7 +9,8 @@ from disttest import SOURCE, DistTest
 t = DistTest("test_study")
 for cmd, exp in (("compare", "mlp"), ("sweep", "cnn")):
     for n in (0, 2):
-        p = t.run_n(n, cmd, SOURCE, exp, "--quiet", "--out", f"{cmd}-{n}")
+        # the convolutions' path pinned (auto picks by timing, per process)
+        p = t.run_n(n, cmd, SOURCE, exp, "--quiet", "--conv", "im2col", "--out", f"{cmd}-{n}")
         t.equal(f"{cmd} on {n or 1} rank(s): the table once", 1, p.stdout.count("\nvariant "))
         t.equal(f"{cmd} on {n or 1} rank(s): two variants", 2, p.stdout.count(f"== {cmd} "))
     variants = sorted(d for d in os.listdir(t.path(f"{cmd}-0")) if d[0].isdigit())

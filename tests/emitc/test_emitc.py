@@ -182,9 +182,13 @@ elif case["file"] == "fashion_mnist":
                 f"{FASHION}/t10k-labels-idx1-ubyte.gz"]
 
 # ---- duet run, duet emit-c and duet predict ----------------------------------------
+# the convolutions' path pinned: auto picks by timing, and two processes
+# may pick differently
+CONV = {"onednn": ["--conv", "onednn"], "openblas": ["--conv", "im2col"], None: ["--conv", "im2col"]}
 for gemm in ("onednn", "openblas"):
     run([t.duet, "run", source, case["exp"], *sets, "--steps", str(steps), "--log-every", "1",
-         "--out", t.path(f"run-{gemm}"), "--quiet", "--gemm", gemm], f"duet run --gemm {gemm}")
+         "--out", t.path(f"run-{gemm}"), "--quiet", "--gemm", gemm, *CONV[gemm]],
+        f"duet run --gemm {gemm}")
 with open(t.path("run-onednn", "summary.json")) as f:
     gemm = json.load(f)["gemm"]
 t.check(gemm.startswith("onednn "), "duet run --gemm onednn: summary.json names oneDNN's kernels",
@@ -207,7 +211,7 @@ if predicts:
     want_loss = next(v for k, v in final.items() if k.endswith("_loss"))
     want_acc = next((v for k, v in final.items() if k.endswith("_accuracy")), None)
     out = run([t.duet, "predict", source, case["exp"], *sets, "--weights", checkpoint,
-               "--predictions", t.path("jit.txt"), *examples], "duet predict")
+               "--predictions", t.path("jit.txt"), *CONV[None], *examples], "duet predict")
     jit = accuracy_line(out, "duet predict")
     jit_classes = read_classes(t.path("jit.txt"))
     if jit:
@@ -259,8 +263,8 @@ def predict(d, what, args, cwd=None):
     """Runs predict of build d; checks its classes against duet predict's and
     its accuracy and loss against duet run's."""
     classes = t.path(f"{what.replace(' ', '-')}.txt")
-    out = run([os.path.join(d, "predict"), *args, "--predictions", classes, *examples], what,
-              cwd=cwd or d)
+    out = run([os.path.join(d, "predict"), *args, "--predictions", classes, *CONV[None],
+               *examples], what, cwd=cwd or d)
     got = accuracy_line(out, what)
     if not got or not jit:
         return
@@ -280,7 +284,7 @@ for cc_name, cc in (("gcc", "gcc"), ("clang", clang)):
         if blas:
             want = t.path(f"run-{blas}")
             run([os.path.join(d, "train"), "--steps", str(steps), "--log-every", "1", "--out",
-                 t.path(name + "-run"), "--quiet"], f"{name} train", cwd=d)
+                 t.path(name + "-run"), "--quiet", *CONV[blas]], f"{name} train", cwd=d)
             compare_metrics(t.path(name + "-run", "metrics.jsonl"),
                             os.path.join(want, "metrics.jsonl"), f"{name} train")
             compare_run_dirs(t.path(name + "-run"), want, f"{name} train")
@@ -322,8 +326,8 @@ if case.get("embed"):
 
     # SIGINT: the run is saved; --resume ends as duet run's run
     proc = subprocess.Popen([os.path.join(d, "train"), "--steps", str(steps), "--log-every", "1",
-                             "--out", t.path("stopped"), "--quiet"], cwd=d, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--out", t.path("stopped"), "--quiet", *CONV["openblas"]], cwd=d,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     metrics = t.path("stopped", "metrics.jsonl")
     while proc.poll() is None and not (os.path.exists(metrics) and open(metrics).read().count("\n")):
         time.sleep(0.001)
@@ -334,8 +338,8 @@ if case.get("embed"):
     t.check(proc.returncode == 130 and status == "interrupted" and
             "continue with: ./train --resume " + t.path("stopped") in err,
             "train: SIGINT saves the run (exit 130)", 130, (proc.returncode, status, err[-500:]))
-    run([os.path.join(d, "train"), "--resume", t.path("stopped"), "--quiet"], "train --resume",
-        cwd=d)
+    run([os.path.join(d, "train"), "--resume", t.path("stopped"), "--quiet", *CONV["openblas"]],
+        "train --resume", cwd=d)
     compare_metrics(t.path("stopped", "metrics.jsonl"), want_metrics, "train stopped and resumed")
     compare_run_dirs(t.path("stopped"), t.path("run-openblas"), "train stopped and resumed")
 t.done()

@@ -2,9 +2,11 @@
  * test_kernels_conv.c - conv2d (stride, padding, rectangular and 1x1
  * kernels) and max/avg pooling: forward in f32 and f64 against naive loops;
  * backward (f64) against central finite differences of <w, forward>, and
- * the f32 backward against the f64 one; f32 on each backend (im2col +
- * GEMM, and oneDNN's convolutions for the shapes with 16 or more input
- * channels, which must exist for every pass).
+ * the f32 backward against the f64 one; f32 on each backend and path
+ * (im2col + GEMM on OpenBLAS and on oneDNN, oneDNN's convolutions, which
+ * must exist for every pass, and the pick by timing, whose first call
+ * must leave its pick's bits and whose table holds one pick per shape and
+ * pass).
  */
 #include <math.h>
 #include <stdio.h>
@@ -72,6 +74,30 @@ static double loss_wrt_W(void *ctx, const double *W) {
   return tk_dot(f->wy, f->y, f->ny);
 }
 
+/* The three f32 passes of case s: out[0] = y, out[1] = dx, out[2] = dW
+ * (wy as dy). */
+static void conv_passes_f32(const conv_case *s, const float *x, const float *W, const float *dy,
+                            float *const out[3], float *ws) {
+  rt_conv2d_fwd_f32(x, W, out[0], s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad,
+                    ws);
+  rt_conv2d_bwd_data_f32(dy, W, out[1], s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride,
+                         s->pad, ws);
+  rt_conv2d_bwd_weight_f32(x, dy, out[2], s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride,
+                           s->pad, ws);
+}
+
+/* The pick of auto for case s and pass, or NULL. */
+static const rt_conv_pick *find_pick(const conv_case *s, rt_conv_pass pass) {
+  for (int i = 0; i < rt_conv_pick_count(); i++) {
+    const rt_conv_pick *p = rt_conv_pick_at(i);
+    if (p->pass == pass && p->n == s->n && p->c == s->c && p->h == s->h && p->w == s->w &&
+        p->o == s->o && p->kh == s->kh && p->kw == s->kw && p->stride == s->stride &&
+        p->pad == s->pad)
+      return p;
+  }
+  return NULL;
+}
+
 static void conv_check(check_ctx *t, const conv_case *s, uint64_t stream) {
   const int ho = out_dim(s->h, s->kh, s->stride, s->pad);
   const int wo = out_dim(s->w, s->kw, s->stride, s->pad);
@@ -94,7 +120,7 @@ static void conv_check(check_ctx *t, const conv_case *s, uint64_t stream) {
   tk_rand(W, nW, -1, 1, stream + 1);
   tk_rand(wy, ny, -1, 1, stream + 2);
   float *x32 = tk_to32(x, nx), *W32 = tk_to32(W, nW), *wy32 = tk_to32(wy, ny);
-  float *y32 = tk_alloc32(ny), *ws32 = tk_alloc32(nws32);
+  float *ws32 = tk_alloc32(nws32);
   char name[96];
   snprintf(name, sizeof name, "conv2d n%d c%d %dx%d o%d k%dx%d s%d p%d", s->n, s->c, s->h, s->w,
            s->o, s->kh, s->kw, s->stride, s->pad);
@@ -106,7 +132,6 @@ static void conv_check(check_ctx *t, const conv_case *s, uint64_t stream) {
   conv_fd f = {s, x, W, wy, y, ws, ny};
   double *dx = tk_alloc(nx), *dW = tk_alloc(nW);
   double *fdx = tk_alloc(nx), *fdW = tk_alloc(nW);
-  float *dx32 = tk_alloc32(nx), *dW32 = tk_alloc32(nW);
   tk_fd_grad(loss_wrt_x, &f, x, nx, fd_h, fdx);
   tk_fd_grad(loss_wrt_W, &f, W, nW, fd_h, fdW);
   rt_conv2d_bwd_data_f64(wy, W, dx, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad,
@@ -115,42 +140,87 @@ static void conv_check(check_ctx *t, const conv_case *s, uint64_t stream) {
                            ws);
   tk_check(t, tk_err(dx, fdx, nx), fd_tol, "%s bwd_data f64 vs FD", name);
   tk_check(t, tk_err(dW, fdW, nW), fd_tol, "%s bwd_weight f64 vs FD", name);
-  /* f32 on each backend: im2col + GEMM, or oneDNN's convolution where
-   * rt_conv2d_* takes it (with 16 or more input channels) */
-  for (int b = 0; b < 2; b++) {
-    const rt_gemm_backend backend = b ? RT_GEMM_ONEDNN : RT_GEMM_OPENBLAS;
-    if (rt_gemm_set_backend(backend) != 0)
+  /* f32: im2col + GEMM on each backend, oneDNN's convolution pinned, and
+   * auto (its first call of the shape times both paths) */
+  static const struct {
+    rt_gemm_backend backend;
+    rt_conv_path path;
+  } runs[] = {{RT_GEMM_OPENBLAS, RT_CONV_IM2COL},
+              {RT_GEMM_ONEDNN, RT_CONV_IM2COL},
+              {RT_GEMM_ONEDNN, RT_CONV_ONEDNN},
+              {RT_GEMM_ONEDNN, RT_CONV_AUTO}};
+  enum { RUNS = sizeof runs / sizeof runs[0] };
+  float *out32[RUNS][3] = {{0}};
+  const size_t nout[3] = {ny, nx, nW};
+  for (int r = 0; r < RUNS; r++) {
+    if (rt_gemm_set_backend(runs[r].backend) != 0 || rt_conv_set_path(runs[r].path) != 0)
       continue;
-    const char *bn = rt_gemm_backend_name(backend);
-    rt_conv2d_fwd_f32(x32, W32, y32, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad,
-                      ws32);
-    rt_conv2d_bwd_data_f32(wy32, W32, dx32, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride,
-                           s->pad, ws32);
-    rt_conv2d_bwd_weight_f32(x32, wy32, dW32, s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride,
-                             s->pad, ws32);
-    tk_check(t, tk_err32(y32, ref, ny), 1e-6, "%s fwd f32 %s", name, bn);
-    tk_check(t, tk_err32(dx32, dx, nx), 2e-6, "%s bwd_data f32 %s vs f64", name, bn);
-    tk_check(t, tk_err32(dW32, dW, nW), 2e-6, "%s bwd_weight f32 %s vs f64", name, bn);
+    char bn[64];
+    snprintf(bn, sizeof bn, "%s %s", rt_gemm_backend_name(runs[r].backend),
+             rt_conv_path_name(runs[r].path));
+    float **o = out32[r];
+    for (int k = 0; k < 3; k++)
+      o[k] = tk_alloc32(nout[k]);
+    conv_passes_f32(s, x32, W32, wy32, o, ws32);
+    tk_check(t, tk_err32(o[0], ref, ny), 1e-6, "%s fwd f32 %s", name, bn);
+    tk_check(t, tk_err32(o[1], dx, nx), 2e-6, "%s bwd_data f32 %s vs f64", name, bn);
+    tk_check(t, tk_err32(o[2], dW, nW), 2e-6, "%s bwd_weight f32 %s vs f64", name, bn);
   }
+  /* the two paths pinned agree within f32 rounding; auto's timed call
+   * left the bits of the path it picked, and its later calls run that path */
+  if (out32[1][0] && out32[2][0]) {
+    static const char *const pass[] = {"fwd", "bwd_data", "bwd_weight"};
+    for (int k = 0; k < 3; k++) {
+      double *im2col = tk_alloc(nout[k]);
+      for (size_t i = 0; i < nout[k]; i++)
+        im2col[i] = out32[1][k][i];
+      tk_check(t, tk_err32(out32[2][k], im2col, nout[k]), 2e-6, "%s %s: onednn vs im2col", name,
+               pass[k]);
+      free(im2col);
+      const rt_conv_pick *p = find_pick(s, (rt_conv_pass)k);
+      if (!tk_equal(t, p != NULL, 1, "%s %s: auto picked a path", name, pass[k]))
+        continue;
+      const float *want = out32[p->pick == RT_CONV_ONEDNN ? 2 : 1][k];
+      tk_equal(t, memcmp(out32[3][k], want, nout[k] * sizeof(float)) == 0, 1,
+               "%s %s: auto's timed call leaves the bits of its pick (%s)", name, pass[k],
+               rt_conv_path_name(p->pick));
+    }
+    float *again[3];
+    for (int k = 0; k < 3; k++)
+      again[k] = tk_alloc32(nout[k]);
+    const int picks = rt_conv_pick_count();
+    conv_passes_f32(s, x32, W32, wy32, again, ws32);
+    tk_equal(t, rt_conv_pick_count(), picks, "%s: auto's second call picks nothing new", name);
+    for (int k = 0; k < 3; k++) {
+      const rt_conv_pick *p = find_pick(s, (rt_conv_pass)k);
+      const float *want = out32[p && p->pick == RT_CONV_ONEDNN ? 2 : 1][k];
+      tk_equal(t, memcmp(again[k], want, nout[k] * sizeof(float)) == 0, 1,
+               "%s %s: auto's second call runs its pick", name, pass[k]);
+      free(again[k]);
+    }
+  }
+  for (int r = 0; r < RUNS; r++)
+    for (int k = 0; k < 3; k++)
+      free(out32[r][k]);
+  rt_conv_set_path(RT_CONV_AUTO);
   rt_gemm_set_backend(RT_GEMM_OPENBLAS);
 #ifdef DUET_ONEDNN
-  /* the shapes rt_conv2d_* hands to oneDNN: its convolution exists for
-   * every pass (so the checks above ran it) */
-  if (s->c >= 16) {
-    const rt_dnn_conv_shape d = {s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad};
-    float *dws = tk_alloc32(rt_dnn_conv_ws(&d));
-    tk_equal(t, rt_dnn_conv(RT_DNN_CONV_FWD, &d, x32, W32, y32, dws), 0, "%s: oneDNN fwd", name);
-    tk_equal(t, rt_dnn_conv(RT_DNN_CONV_BWD_DATA, &d, wy32, W32, dx32, dws), 0,
-             "%s: oneDNN bwd data", name);
-    tk_equal(t, rt_dnn_conv(RT_DNN_CONV_BWD_WEIGHT, &d, x32, wy32, dW32, dws), 0,
-             "%s: oneDNN bwd weight", name);
-    free(dws);
-  }
+  /* oneDNN's convolution exists for every pass of every case (so the
+   * pinned onednn path above ran it) */
+  const rt_dnn_conv_shape d = {s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad};
+  float *dws = tk_alloc32(rt_dnn_conv_ws(&d));
+  float *y32 = tk_alloc32(ny), *dx32 = tk_alloc32(nx), *dW32 = tk_alloc32(nW);
+  tk_equal(t, rt_dnn_conv(RT_CONV_FWD, &d, x32, W32, y32, dws), 0, "%s: oneDNN fwd", name);
+  tk_equal(t, rt_dnn_conv(RT_CONV_BWD_DATA, &d, wy32, W32, dx32, dws), 0, "%s: oneDNN bwd data",
+           name);
+  tk_equal(t, rt_dnn_conv(RT_CONV_BWD_WEIGHT, &d, x32, wy32, dW32, dws), 0, "%s: oneDNN bwd weight",
+           name);
+  free(dws), free(y32), free(dx32), free(dW32);
 #endif
 
   free(x), free(W), free(wy), free(ref), free(y), free(ws);
-  free(x32), free(W32), free(wy32), free(y32), free(ws32);
-  free(dx), free(dW), free(fdx), free(fdW), free(dx32), free(dW32);
+  free(x32), free(W32), free(wy32), free(ws32);
+  free(dx), free(dW), free(fdx), free(fdW);
 }
 
 static void test_conv(check_ctx *t) {
@@ -174,8 +244,24 @@ static void test_conv(check_ctx *t) {
       {2, 20, 4, 4, 18, 1, 1, 1, 0}, /* pointwise */
       {1, 16, 5, 5, 4, 2, 2, 2, 2},  /* pad >= kernel */
   };
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+  enum { CASES = sizeof cases / sizeof cases[0] };
+  for (size_t i = 0; i < CASES; i++)
     conv_check(t, &cases[i], 10 * (i + 1));
+  /* auto's table: one pick per shape and pass, each im2col or onednn, the
+   * faster of its two times */
+  if (rt_gemm_set_backend(RT_GEMM_ONEDNN) != 0)
+    return;
+  tk_equal(t, rt_conv_pick_count(), 3 * CASES, "conv2d auto: one pick per shape and pass");
+  for (size_t i = 0; i < CASES; i++)
+    for (int k = 0; k < 3; k++) {
+      const rt_conv_pick *p = find_pick(&cases[i], (rt_conv_pass)k);
+      if (!tk_equal(t, p != NULL, 1, "conv2d auto: a pick for case %zu pass %d", i, k))
+        continue;
+      const int timed = p->onednn_s >= 0 && p->im2col_s > 0;
+      tk_equal(t, timed, 1, "conv2d auto: case %zu pass %d: both paths timed", i, k);
+      tk_equal(t, p->pick, p->onednn_s < p->im2col_s ? RT_CONV_ONEDNN : RT_CONV_IM2COL,
+               "conv2d auto: case %zu pass %d: the faster picked", i, k);
+    }
 }
 
 /* ---- pooling ------------------------------------------------------------ */
