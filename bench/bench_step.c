@@ -13,7 +13,8 @@
  * without train_step_logged), the time of one train_step_logged (the step
  * `duet run` takes every log_every steps) and its ratio to train_step
  * (interleaved pairs), the arena size (all entries, and what train_step
- * uses of it) and the peak resident memory as `key value` lines.
+ * uses of it), the peak resident memory and the picks of the convolutions'
+ * paths (rt_kernels.h; conv_pick lines) as `key value` lines.
  *   bench_step [--model mlp|gpt|cnn] [--opt adamw|dual] [--batch B] [--steps N]
  *              [--dump] [--serve]
  * --serve: after the report lines and "ready", read one count N per line
@@ -649,6 +650,12 @@ int main(int argc, char **argv) {
   else
     run_steps(&b, o.steps);
   printf("peak_rss_kb %ld\n", peak_rss_kb());
+  for (int i = 0; i < rt_conv_pick_count(); i++) {
+    const rt_conv_pick *p = rt_conv_pick_at(i);
+    printf("conv_pick %s n%d c%d %dx%d o%d k%dx%d s%d p%d im2col_ms %.3f onednn_ms %.3f %s\n",
+           rt_conv_pass_name(p->pass), p->n, p->c, p->h, p->w, p->o, p->kh, p->kw, p->stride,
+           p->pad, 1e3 * p->im2col_s, 1e3 * p->onednn_s, rt_conv_path_name(p->pick));
+  }
 
   ns_free(&b.ns);
   floor_free(&b.f);

@@ -238,7 +238,7 @@ static void test_conv(check_ctx *t) {
       {1, 2, 6, 9, 3, 3, 5, 1, 2},  /* taller output than input */
       {2, 2, 7, 5, 3, 3, 1, 1, 0},  /* 3x1, no padding */
       {1, 1, 2, 1, 2, 4, 1, 1, 1},  /* 1-wide image, pad wider than it */
-      /* 16 or more input channels: oneDNN under its backend */
+      /* 16 or more input channels (the channel blocks of oneDNN's layouts) */
       {2, 16, 6, 7, 5, 3, 3, 1, 1},  /* "same" 3x3 */
       {1, 17, 7, 5, 3, 3, 2, 2, 1},  /* rectangular kernel, stride 2, 17 channels */
       {2, 20, 4, 4, 18, 1, 1, 1, 0}, /* pointwise */
