@@ -247,6 +247,46 @@ static void test_eig(check_ctx *t) {
   check(t, orthonormality(a, n, n, n) < 1e-12, "dsyevd: orthonormal eigenvectors");
 }
 
+/* The Gram matrix Shampoo's preconditioners take roots of: G G^T + eps I
+ * with G of rank 8 and a third of its rows zero (pixels that are never
+ * lit), so that most eigenvalues sit at eps, many orders of magnitude
+ * below the largest: converges, with eigenpairs accurate relative to the
+ * matrix's norm (LAPACK's own bound) and orthonormal eigenvectors. */
+static void test_eig_rank_deficient(check_ctx *t) {
+  enum { N = 90, R = 8 };
+  static double A[N * N], a[N * N], w[N], G[N * R];
+  double work[1], anorm = 0;
+  int iw[1];
+  for (int i = 0; i < N; i++)
+    for (int p = 0; p < R; p++)
+      G[i + p * N] = i % 3 == 1 ? 0 : 10 * val(i * R + p, 0.9);
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < N; j++) {
+      double s = i == j ? 1e-12 : 0;
+      for (int p = 0; p < R; p++)
+        s += G[i + p * N] * G[j + p * N];
+      A[i + j * N] = a[i + j * N] = s;
+      anorm += s * s;
+    }
+  anorm = sqrt(anorm);
+  int info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'U', N, a, N, w, work, 1, iw, 1);
+  double res = 0;
+  for (int k = 0; k < N; k++)
+    for (int i = 0; i < N; i++) {
+      double d = 0;
+      for (int j = 0; j < N; j++)
+        d += A[i + j * N] * a[j + k * N];
+      res = fmax(res, fabs(d - w[k] * a[i + k * N]));
+    }
+  check(t, info == 0 && res < 1e-13 * anorm, "dsyevd rank %d of %d: info %d, |Av - wv| / |A| %g", R,
+        N, info, res / anorm);
+  check(t, orthonormality(a, N, N, N) < 1e-12, "dsyevd rank %d of %d: orthonormal eigenvectors", R,
+        N);
+  check(t, fabs(w[0] - 1e-12) < 1e-13 * anorm && w[N - R - 1] < 1e-13 * anorm,
+        "dsyevd rank %d of %d: the %d smallest eigenvalues at eps to |A| eps (%g .. %g)", R, N,
+        N - R, w[0], w[N - R - 1]);
+}
+
 int main(void) {
   check_ctx t = {0};
   test_gemm(&t);
@@ -255,5 +295,6 @@ int main(void) {
   test_qr(&t);
   test_svd(&t);
   test_eig(&t);
+  test_eig_rank_deficient(&t);
   return check_done(&t, "test_portable");
 }

@@ -215,7 +215,13 @@ static int svd(long m, long n, const double *a, long lda, double *sv, double *u,
 }
 
 /* Cyclic Jacobi on the full symmetric n x n a (ld n): eigenvalues w
- * ascending, eigenvectors as the columns of vec (ld n). */
+ * ascending, eigenvectors as the columns of vec (ld n). An off-diagonal
+ * entry is left alone when it is below eps times the geometric mean of its
+ * two diagonal entries (relative accuracy where the matrix allows it) or
+ * below eps times the norm of the matrix: the rotations themselves leave
+ * rounding noise of that size, so a tighter test would never hold between
+ * eigenvalues far below the largest (a rank-deficient Gram matrix), and
+ * LAPACK's own bound on eigenvalue errors is eps times the norm. */
 static int eig(long n, double *a, double *w, double *vec) {
   double *v = malloc(sizeof(double) * (size_t)(n * n + n + 1));
   long *order = malloc(sizeof(long) * (size_t)(n + 1));
@@ -227,6 +233,9 @@ static int eig(long n, double *a, double *w, double *vec) {
   for (long j = 0; j < n; j++)
     for (long i = 0; i < n; i++)
       AT(v, n, i, j) = i == j;
+  double norm = 0;
+  for (long i = 0; i < n * n; i++)
+    norm = hypot(norm, a[i]);
   int info = 1;
   for (int sweep = 0; sweep < MAX_SWEEPS && info; sweep++) {
     info = 0;
@@ -234,7 +243,7 @@ static int eig(long n, double *a, double *w, double *vec) {
       for (long q = p + 1; q < n; q++) {
         const double g = AT(a, n, p, q);
         const double scale = sqrt(fabs(AT(a, n, p, p) * AT(a, n, q, q)));
-        if (g == 0 || fabs(g) <= DBL_EPSILON * scale)
+        if (g == 0 || fabs(g) <= DBL_EPSILON * scale || fabs(g) <= DBL_EPSILON * norm)
           continue;
         info = 1;
         double c, s;
