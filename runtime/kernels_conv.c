@@ -4,7 +4,8 @@
  * weights (GEMM accumulated over the batch); with the oneDNN backend, f32
  * passes run on the path the setting names or, under RT_CONV_AUTO, on the
  * faster of im2col + GEMM and oneDNN's convolution primitive as timed on
- * the first call of each shape and pass (the table of picks, rt_kernels.h).
+ * the first call of each shape and pass, or as pinned (the table of picks,
+ * rt_kernels.h).
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -148,13 +149,6 @@ const rt_conv_pick *rt_conv_pick_at(int i) {
   return &picks.pick[i];
 }
 
-#ifdef DUET_ONEDNN
-static rt_conv_pick pick_key(rt_conv_pass pass, const conv_shape *s, int n) {
-  const rt_conv_pick k = {pass,  n,         s->c,   s->h, s->w, s->o,          s->kh,
-                          s->kw, s->stride, s->pad, 0,    0,    RT_CONV_IM2COL};
-  return k;
-}
-
 static int same_key(const rt_conv_pick *a, const rt_conv_pick *b) {
   return a->pass == b->pass && a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w &&
          a->o == b->o && a->kh == b->kh && a->kw == b->kw && a->stride == b->stride &&
@@ -162,7 +156,7 @@ static int same_key(const rt_conv_pick *a, const rt_conv_pick *b) {
 }
 
 /* The pick of key k, or NULL. */
-static const rt_conv_pick *pick_find(const rt_conv_pick *k) {
+static rt_conv_pick *pick_find(const rt_conv_pick *k) {
   for (int i = 0; i < picks.count; i++)
     if (same_key(&picks.pick[i], k))
       return &picks.pick[i];
@@ -178,6 +172,34 @@ static void pick_add(const rt_conv_pick *p) {
     picks.pick = grown, picks.cap = cap;
   }
   picks.pick[picks.count++] = *p;
+}
+
+void rt_conv_pin(const rt_conv_pick *p) {
+  assert(p->pick == RT_CONV_IM2COL || p->pick == RT_CONV_ONEDNN);
+  rt_conv_pick k = *p;
+  k.im2col_s = k.onednn_s = 0;
+  k.pinned = 1;
+  rt_conv_pick *found = pick_find(&k);
+  if (found)
+    *found = k;
+  else
+    pick_add(&k);
+}
+
+#ifdef DUET_ONEDNN
+static rt_conv_pick pick_key(rt_conv_pass pass, const conv_shape *s, int n) {
+  const rt_conv_pick k = {.pass = pass,
+                          .n = n,
+                          .c = s->c,
+                          .h = s->h,
+                          .w = s->w,
+                          .o = s->o,
+                          .kh = s->kh,
+                          .kw = s->kw,
+                          .stride = s->stride,
+                          .pad = s->pad,
+                          .pick = RT_CONV_IM2COL};
+  return k;
 }
 
 /* ---- the two paths of an f32 pass -------------------------------------------------- */

@@ -282,7 +282,8 @@ size_t rt_gemm_backend_describe(char *buf, size_t cap);
  *    o, kh, kw, stride, pad) and pass times both paths on the call's own
  *    buffers (one untimed oneDNN call first, which creates its primitive;
  *    then RT_CONV_TIMED_RUNS runs of each, alternated; medians), keeps the
- *    faster in the table of picks and runs it from then on. The call's
+ *    faster in the table of picks and runs it from then on (a pinned
+ *    shape and pass, rt_conv_pin, runs its pin untimed). The call's
  *    result is the picked path's (its outputs are overwritten by every
  *    run). A shape oneDNN has no primitive for is picked im2col, untimed.
  *  - RT_CONV_IM2COL, RT_CONV_ONEDNN: that path for every shape (oneDNN:
@@ -309,18 +310,24 @@ const char *rt_conv_pass_name(rt_conv_pass p);
 /* One pick of RT_CONV_AUTO: the shape and pass, the median seconds of a
  * run of each path and the path picked (RT_CONV_IM2COL or RT_CONV_ONEDNN);
  * onednn_s < 0: oneDNN has no primitive for it, im2col is picked untimed
- * (im2col_s 0). */
+ * (im2col_s 0); pinned: set by rt_conv_pin, untimed (both times 0). */
 typedef struct {
   rt_conv_pass pass;
   int n, c, h, w, o, kh, kw, stride, pad;
   double im2col_s, onednn_s;
   rt_conv_path pick;
+  int pinned;
 } rt_conv_pick;
 /* The picks made so far in this process, in the order of their shapes'
  * first calls; rt_conv_pick_at(i) for i < rt_conv_pick_count() stays
  * valid until the next pick is made. */
 int rt_conv_pick_count(void);
 const rt_conv_pick *rt_conv_pick_at(int i);
+/* Pins the path of p's shape and pass to p->pick (RT_CONV_IM2COL or
+ * RT_CONV_ONEDNN), replacing its pick if it has one: RT_CONV_AUTO runs
+ * it untimed (a pick with pinned 1 and times 0; the other fields of p
+ * are ignored). A oneDNN pick runs im2col where oneDNN has no primitive. */
+void rt_conv_pin(const rt_conv_pick *p);
 
 /* The call a data-parallel grad_step (docs/distributed.md) makes after the
  * gradient of its k-th weight is complete (and only there): the hook that

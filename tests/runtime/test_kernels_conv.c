@@ -6,7 +6,7 @@
  * (im2col + GEMM on OpenBLAS and on oneDNN, oneDNN's convolutions, which
  * must exist for every pass, and the pick by timing, whose first call
  * must leave its pick's bits and whose table holds one pick per shape and
- * pass).
+ * pass, and pins, which auto runs untimed).
  */
 #include <math.h>
 #include <stdio.h>
@@ -223,6 +223,60 @@ static void conv_check(check_ctx *t, const conv_case *s, uint64_t stream) {
   free(dx), free(dW), free(fdx), free(fdW);
 }
 
+/* Pins on the oneDNN backend (case s already picked): auto runs each
+ * pass by the path pinned, untimed, as the pinned setting of that path
+ * does, bit for bit; a pin replaces the pick and adds none. */
+static void conv_pin_check(check_ctx *t, const conv_case *s) {
+  const int ho = out_dim(s->h, s->kh, s->stride, s->pad);
+  const int wo = out_dim(s->w, s->kw, s->stride, s->pad);
+  const size_t nout[3] = {(size_t)s->n * s->o * ho * wo, (size_t)s->n * s->c * s->h * s->w,
+                          (size_t)s->o * s->c * s->kh * s->kw};
+  const size_t nws =
+      rt_conv2d_ws_f32(s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad);
+  double *x = tk_alloc(nout[1]), *W = tk_alloc(nout[2]), *wy = tk_alloc(nout[0]);
+  tk_rand(x, nout[1], -1, 1, 901);
+  tk_rand(W, nout[2], -1, 1, 902);
+  tk_rand(wy, nout[0], -1, 1, 903);
+  float *x32 = tk_to32(x, nout[1]), *W32 = tk_to32(W, nout[2]), *wy32 = tk_to32(wy, nout[0]);
+  float *ws = tk_alloc32(nws), *want[3], *got[3];
+  for (int k = 0; k < 3; k++)
+    want[k] = tk_alloc32(nout[k]), got[k] = tk_alloc32(nout[k]);
+  const rt_conv_path paths[] = {RT_CONV_ONEDNN, RT_CONV_IM2COL};
+  const int picks = rt_conv_pick_count();
+  for (int i = 0; i < 2; i++) {
+    rt_conv_set_path(paths[i]);
+    conv_passes_f32(s, x32, W32, wy32, want, ws);
+    rt_conv_set_path(RT_CONV_AUTO);
+    for (int k = 0; k < 3; k++) {
+      const rt_conv_pick pin = {.pass = (rt_conv_pass)k,
+                                .n = s->n,
+                                .c = s->c,
+                                .h = s->h,
+                                .w = s->w,
+                                .o = s->o,
+                                .kh = s->kh,
+                                .kw = s->kw,
+                                .stride = s->stride,
+                                .pad = s->pad,
+                                .pick = paths[i]};
+      rt_conv_pin(&pin);
+    }
+    conv_passes_f32(s, x32, W32, wy32, got, ws);
+    const char *name = rt_conv_path_name(paths[i]);
+    tk_equal(t, rt_conv_pick_count(), picks, "conv2d pinned %s: no pick added", name);
+    for (int k = 0; k < 3; k++) {
+      const rt_conv_pick *p = find_pick(s, (rt_conv_pass)k);
+      tk_equal(t, p->pinned && p->pick == paths[i] && p->im2col_s == 0 && p->onednn_s == 0, 1,
+               "conv2d pinned %s: pass %d's pick is the pin, untimed", name, k);
+      tk_equal(t, memcmp(got[k], want[k], nout[k] * sizeof(float)) == 0, 1,
+               "conv2d pinned %s: auto runs pass %d by the pin, bit for bit", name, k);
+    }
+  }
+  for (int k = 0; k < 3; k++)
+    free(want[k]), free(got[k]);
+  free(x), free(W), free(wy), free(x32), free(W32), free(wy32), free(ws);
+}
+
 static void test_conv(check_ctx *t) {
   static const conv_case cases[] = {
       {1, 1, 1, 1, 1, 1, 1, 1, 0},   /* scalar */
@@ -262,6 +316,8 @@ static void test_conv(check_ctx *t) {
       tk_equal(t, p->pick, p->onednn_s < p->im2col_s ? RT_CONV_ONEDNN : RT_CONV_IM2COL,
                "conv2d auto: case %zu pass %d: the faster picked", i, k);
     }
+  conv_pin_check(t, &cases[12]);
+  rt_gemm_set_backend(RT_GEMM_OPENBLAS);
 }
 
 /* ---- pooling ------------------------------------------------------------ */
