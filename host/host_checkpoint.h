@@ -37,8 +37,11 @@
 #define HOST_META_INIT_FROM       "duet.init_from" /* the weights the run started from */
 #define HOST_META_INIT_EXPERIMENT "duet.init_experiment"
 #define HOST_META_INIT_STEP       "duet.init_step"
+#define HOST_META_CONV \
+  "duet.conv" /* the convolutions' path: host_conv.h's
+                                                 fields as one JSON object */
 /* The F64 vector of the state file with the last (up to 100) step losses. */
-#define HOST_RECENT_LOSSES        "duet.recent_losses"
+#define HOST_RECENT_LOSSES "duet.recent_losses"
 
 /* A checkpoint read back. */
 typedef struct host_checkpoint {

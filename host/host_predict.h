@@ -16,7 +16,7 @@ typedef struct host_predict_opts {
   const char *examples, *labels, *predictions;
   const char *scores;   /* --scores OUT: the class scores as float32, or NULL */
   long threads, repeat; /* repeat: 1 unless --repeat */
-  const char *conv;     /* --conv auto|im2col|onednn, or NULL: auto */
+  const char *conv;     /* --conv auto|im2col|onednn|RUN_DIR (host_conv.h), or NULL: auto */
   /* Set by the program before host_examples_load: */
   const host_binding *binding; /* --data NAME: the experiment's binding */
   host_load_env env;           /*   and where it loads from */

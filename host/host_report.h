@@ -75,8 +75,6 @@ typedef struct host_summary {
   long bad_element;        /* its first element that is not */
   const char *dtype;       /* "f32" or "f64" */
   char gemm[160];          /* the GEMM backend (rt_gemm_backend_describe) */
-  const char *conv;        /* the convolutions' path setting (rt_conv_path_name); its
-                              picks are the runtime's (rt_conv_pick_at) */
   long long seed, batch, params;
   long long optimizer_state_bytes; /* the optimizers' state tensors */
   long steps;                      /* steps done */
@@ -89,9 +87,9 @@ typedef struct host_summary {
                                              (with "build") */
 } host_summary;
 
-/* summary.json: the fields of s with the picks of the convolutions' paths
- * made so far in this process ("conv_picks": shape, pass, times, pick; they
- * differ between runs, like the timing fields), then for every evaluation
+/* summary.json: the fields of s with the convolutions' path and its picks
+ * made so far in this process (host_conv_fields: their times differ
+ * between runs, like the timing fields), then for every evaluation
  * metric of the history its final value and, for accuracies, the best one
  * ("best_test_accuracy"), then the `extra` fields (the provenance,
  * host_provenance.h), then the timing fields. */
@@ -99,7 +97,8 @@ int host_summary_write(const char *path, const host_summary *s, const host_histo
                        const rt_field *extra, size_t nextra, rt_error *err);
 
 /* Prints the end-of-run lines (final metrics, the GEMM backend, the
- * convolutions' path with one line per pick, and the run directory). */
+ * convolutions' path with one line per pick, host_conv_print, and the run
+ * directory). */
 void host_print_result(const host_summary *s, const host_history *h, const char *dir);
 
 #endif

@@ -60,8 +60,8 @@ typedef struct host_run_opts {
   long threads;              /* --threads N (BLAS threads), or 0: the library's default */
   const char *gemm;          /* --gemm openblas|onednn: the GEMM backend, or NULL: the
                                 default (rt_kernels.h) */
-  const char *conv;          /* --conv auto|im2col|onednn: the convolutions' path, or
-                                NULL: auto (rt_kernels.h) */
+  const char *conv;          /* --conv auto|im2col|onednn|RUN_DIR: the convolutions'
+                                path (host_conv.h), or NULL: auto, or a resumed run's */
   bool quiet;                /* no progress display and evaluation lines */
   bool check_ranks;          /* --check-ranks: compare the ranks' weights after every step */
   long bucket_kb;            /* --bucket-kb N: the gradients exchanged in buckets of N KiB
@@ -87,16 +87,9 @@ int host_run_option(host_run_opts *o, int i, int argc, char **argv, rt_error *er
 
 /* Applies --threads (OpenBLAS's and oneDNN's threads alike), --gemm
  * (the GEMM backend) and --conv (host_conv_apply): 0, or -1 with the
- * reason when this build has no oneDNN or oneDNN cannot start. */
-int host_run_opts_apply(const host_run_opts *o, rt_error *err);
-
-/* --conv's value v (auto, im2col or onednn) into *conv: 0, or -1 with a
- * message. Shared by the training and the prediction options. */
-int host_conv_option(const char *v, const char **conv, rt_error *err);
-/* Sets the convolutions' path (rt_conv_set_path) to conv (NULL: auto),
- * after the GEMM backend is chosen: 0, or -1 with the reason when onednn
- * is asked without the oneDNN backend, or this build has no oneDNN. */
-int host_conv_apply(const char *conv, rt_error *err);
+ * reason (and maybe a hint) when this build has no oneDNN or oneDNN cannot
+ * start, or --conv's file cannot be pinned. */
+int host_run_opts_apply(const host_run_opts *o, rt_error *err, rt_error *hint);
 
 /* The rules between options (--steps or --epochs, --resume without --out
  * or --init-from, --extend-steps only with --resume). Returns 0, or -1

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "host_evaluate.h"
-#include "host_train.h" /* host_conv_option, host_conv_apply */
+#include "host_conv.h"
 
 #include "rt_kernels.h"
 
@@ -30,8 +30,10 @@ int host_predict_option(host_predict_opts *o, int i, int argc, char **argv, rt_e
     rt_error_set(err, "%s needs a value", a);
     return -1;
   }
-  if (conv)
-    return host_conv_option(argv[i + 1], &o->conv, err) < 0 ? -1 : 2;
+  if (conv) {
+    o->conv = argv[i + 1];
+    return 2;
+  }
   if (path) {
     *(a[2] == 'w' ? &o->weights : a[2] == 's' ? &o->scores : &o->predictions) = argv[i + 1];
     return 2;
@@ -340,10 +342,13 @@ int host_predict(const host_model *m, const host_predict_opts *o, const host_exa
   }
   if (o->threads > 0)
     rt_set_threads((int)o->threads);
-  rt_error err;
-  if (host_conv_apply(o->conv, &err) < 0) {
+  rt_error err, hint;
+  if (host_conv_apply(o->conv, &err, &hint) < 0) {
     free(pred), free(scores);
-    return fail(o, err.msg);
+    fail(o, err.msg);
+    if (hint.msg[0])
+      fprintf(stderr, "  hint: %s\n", hint.msg);
+    return 1;
   }
   const long full = m->eval_batch;
   double t0 = rt_now_s();

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_conv.h"
 #include "host_train.h"
 #include "rt_kernels.h"
 
@@ -35,8 +36,9 @@ static long *count_option(host_run_opts *o, const char *name) {
 
 /* The options with a path as value. */
 static const char **path_option(host_run_opts *o, const char *name) {
-  static const char *const names[] = {"--out", "--resume", "--init-from", "--dump-batches"};
-  const char **slots[] = {&o->out_dir, &o->resume_dir, &o->init_from, &o->dump_batches};
+  static const char *const names[] = {"--out", "--resume", "--init-from", "--dump-batches",
+                                      "--conv"};
+  const char **slots[] = {&o->out_dir, &o->resume_dir, &o->init_from, &o->dump_batches, &o->conv};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (strcmp(name, names[i]) == 0)
       return slots[i];
@@ -58,8 +60,7 @@ int host_run_option(host_run_opts *o, int i, int argc, char **argv, rt_error *er
   bool seconds = strcmp(a, "--checkpoint-every-s") == 0;
   bool formats = strcmp(a, "--log-format") == 0;
   bool gemm = strcmp(a, "--gemm") == 0;
-  bool conv = strcmp(a, "--conv") == 0;
-  if (!count && !path && !seconds && !formats && !gemm && !conv)
+  if (!count && !path && !seconds && !formats && !gemm)
     return 0;
   if (i + 1 == argc) {
     rt_error_set(err, "%s needs a value", a);
@@ -89,9 +90,6 @@ int host_run_option(host_run_opts *o, int i, int argc, char **argv, rt_error *er
       return -1;
     }
     o->gemm = v;
-  } else if (conv) {
-    if (host_conv_option(v, &o->conv, err) < 0)
-      return -1;
   } else if (formats) {
     rt_error why;
     if (rt_log_formats_parse(v, &o->log_formats, &why) < 0) {
@@ -121,37 +119,14 @@ int host_run_opts_check(const host_run_opts *o, rt_error *err) {
   return -1;
 }
 
-int host_run_opts_apply(const host_run_opts *o, rt_error *err) {
+int host_run_opts_apply(const host_run_opts *o, rt_error *err, rt_error *hint) {
   if (o->threads > 0)
     rt_set_threads((int)o->threads);
+  rt_error_set(hint, "%s", "");
   rt_gemm_backend b;
   if (o->gemm && rt_gemm_backend_parse(o->gemm, &b) == 0 && rt_gemm_set_backend(b) < 0) {
     rt_error_set(err, "--gemm %s: this build has no oneDNN, or oneDNN cannot start", o->gemm);
     return -1;
   }
-  return host_conv_apply(o->conv, err);
-}
-
-int host_conv_option(const char *v, const char **conv, rt_error *err) {
-  rt_conv_path p;
-  if (rt_conv_path_parse(v, &p) < 0) {
-    rt_error_set(err, "--conv is auto, im2col or onednn, got '%s'", v);
-    return -1;
-  }
-  *conv = v;
-  return 0;
-}
-
-int host_conv_apply(const char *conv, rt_error *err) {
-  rt_conv_path p;
-  if (!conv || rt_conv_path_parse(conv, &p) < 0)
-    p = RT_CONV_AUTO;
-  if (p == RT_CONV_ONEDNN && rt_gemm_get_backend() != RT_GEMM_ONEDNN)
-    rt_error_set(err, "--conv onednn: the convolution primitives come with the oneDNN backend "
-                      "(--gemm onednn), which this run does not use");
-  else if (rt_conv_set_path(p) < 0)
-    rt_error_set(err, "--conv %s: this build has no oneDNN, or oneDNN cannot start", conv);
-  else
-    return 0;
-  return -1;
+  return host_conv_apply(o->conv, err, hint);
 }

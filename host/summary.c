@@ -6,37 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_conv.h"
 #include "host_report.h"
-#include "rt_kernels.h"
 
-enum { MAX_FIELDS = 64, PICK_FIELDS = 13 };
-
-/* "conv_picks": one object per pick of the convolutions' paths
- * (rt_kernels.h), its fields in *store (owned by the caller). */
-static rt_field conv_picks_field(rt_field **store) {
-  const int n = rt_conv_pick_count();
-  rt_field *obj = calloc((size_t)n * (PICK_FIELDS + 1) + 1, sizeof *obj);
-  if (!obj)
-    abort();
-  for (int i = 0; i < n; i++) {
-    const rt_conv_pick *p = rt_conv_pick_at(i);
-    rt_field *v = obj + n + (size_t)i * PICK_FIELDS;
-    size_t k = 0;
-    v[k++] = RT_STR("pass", rt_conv_pass_name(p->pass));
-    const int dims[] = {p->n, p->c, p->h, p->w, p->o, p->kh, p->kw, p->stride, p->pad};
-    static const char *const names[] = {"n", "c", "h", "w", "o", "kh", "kw", "stride", "pad"};
-    for (int d = 0; d < 9; d++)
-      v[k++] = RT_INT(names[d], dims[d]);
-    if (p->onednn_s >= 0) { /* else oneDNN has no primitive: im2col, untimed */
-      v[k++] = RT_NUM("im2col_ms", 1e3 * p->im2col_s);
-      v[k++] = RT_NUM("onednn_ms", 1e3 * p->onednn_s);
-    }
-    v[k++] = RT_STR("pick", rt_conv_path_name(p->pick));
-    obj[i] = RT_OBJ(NULL, v, k);
-  }
-  *store = obj;
-  return RT_ARR("conv_picks", obj, (size_t)n);
-}
+enum { MAX_FIELDS = 64 };
 
 /* The status of s and the fields that go with it, into f. */
 static size_t status_fields(const host_summary *s, rt_field *f) {
@@ -70,8 +43,7 @@ int host_summary_write(const char *path, const host_summary *s, const host_histo
   n += status_fields(s, f + n);
   f[n++] = RT_STR("dtype", s->dtype);
   f[n++] = RT_STR("gemm", s->gemm);
-  f[n++] = RT_STR("conv", s->conv);
-  f[n++] = conv_picks_field(&picks);
+  n += host_conv_fields(f + n, &picks);
   f[n++] = RT_INT("seed", s->seed);
   f[n++] = RT_INT("batch", s->batch);
   f[n++] = RT_INT("params", s->params);
@@ -115,17 +87,8 @@ void host_print_result(const host_summary *s, const host_history *h, const char 
   for (int i = 0; i < h->n; i++)
     if (host_is_eval_key(h->s[i].key) && h->s[i].n > 0)
       printf("  %s %s", h->s[i].key, rt_num_text(num, h->s[i].y[h->s[i].n - 1]));
-  printf("\n  gemm %s\n  conv %s\n", s->gemm, s->conv);
-  for (int i = 0; i < rt_conv_pick_count(); i++) {
-    const rt_conv_pick *p = rt_conv_pick_at(i);
-    printf("    %-10s n %d c %d %dx%d o %d k %dx%d stride %d pad %d: ", rt_conv_pass_name(p->pass),
-           p->n, p->c, p->h, p->w, p->o, p->kh, p->kw, p->stride, p->pad);
-    if (p->onednn_s < 0)
-      printf("no oneDNN primitive: im2col\n");
-    else
-      printf("im2col %.3f ms, onednn %.3f ms: %s\n", 1e3 * p->im2col_s, 1e3 * p->onednn_s,
-             rt_conv_path_name(p->pick));
-  }
+  printf("\n  gemm %s\n", s->gemm);
+  host_conv_print();
   printf("  run directory: %s\n", dir);
   fflush(stdout);
 }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "host_checkpoint.h"
+#include "host_conv.h"
 #include "host_dist.h"
 #include "host_evaluate.h"
 #include "host_interrupt.h"
@@ -322,11 +323,18 @@ static int save_checkpoint(trainer *t) {
     meta_str(&s, HOST_META_INIT_EXPERIMENT, t->init_exp ? t->init_exp : "");
     meta_long(&s, HOST_META_INIT_STEP, t->init_step);
   }
+  rt_field conv[HOST_CONV_FIELDS], *picks;
+  char *conv_text = rt_fields_json(conv, host_conv_fields(conv, &picks));
+  if (!conv_text)
+    abort();
+  meta_str(&s, HOST_META_CONV, conv_text);
   double recent[RECENT];
   host_extra extra = {HOST_RECENT_LOSSES, recent, recent_losses(t, recent)};
   rt_error err;
   int rc = host_checkpoint_save(t->dir, m, wmeta, w.n + (size_t)e->noverrides, &extra, 1, s.pair,
                                 s.n, &err);
+  free(conv_text);
+  free(picks);
   free(wmeta);
   free(keys);
   if (rc < 0)
@@ -400,6 +408,13 @@ static int restore(trainer *t) {
   t->init_exp = rt_st_meta(&c->state, HOST_META_INIT_EXPERIMENT);
   t->init_step = host_meta_long(&c->state, HOST_META_INIT_STEP);
   t->saved_s = rt_now_s();
+  char from[4200];
+  host_rundir_file(from, sizeof from, t->dir, HOST_STATE_FILE);
+  if (!t->o->conv && host_conv_resume(&c->state, from, &err) < 0) {
+    fprintf(stderr, "%s: error: cannot resume %s: %s\n", t->o->prog, t->dir, err.msg);
+    fprintf(stderr, "  hint: --conv auto, im2col or onednn sets the convolutions' path afresh\n");
+    return 1;
+  }
   return 0;
 }
 
@@ -954,7 +969,6 @@ static int write_summary(trainer *t, host_run_result *res, rt_error *err) {
       .compile_s = t->m->compile_s,
   };
   rt_gemm_backend_describe(res->summary.gemm, sizeof res->summary.gemm);
-  res->summary.conv = rt_conv_path_name(rt_conv_get_path());
   host_run_facts facts = {.batch = t->batch,
                           .total_steps = t->total,
                           .plan_steps = t->plan,

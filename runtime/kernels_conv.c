@@ -176,14 +176,11 @@ static void pick_add(const rt_conv_pick *p) {
 
 void rt_conv_pin(const rt_conv_pick *p) {
   assert(p->pick == RT_CONV_IM2COL || p->pick == RT_CONV_ONEDNN);
-  rt_conv_pick k = *p;
-  k.im2col_s = k.onednn_s = 0;
-  k.pinned = 1;
-  rt_conv_pick *found = pick_find(&k);
+  rt_conv_pick *found = pick_find(p);
   if (found)
-    *found = k;
+    *found = *p;
   else
-    pick_add(&k);
+    pick_add(p);
 }
 
 #ifdef DUET_ONEDNN

@@ -170,6 +170,16 @@ int rt_metrics_close(rt_metrics *m, rt_error *err) {
   return rc;
 }
 
+char *rt_fields_json(const rt_field *fields, size_t n) {
+  rt_strbuf sb = {0};
+  put_members(&sb, fields, n, (layout){-1, 0}, 0);
+  if (sb.oom) {
+    rt_sb_free(&sb);
+    return NULL;
+  }
+  return sb.data;
+}
+
 int rt_summary_write(const char *path, const rt_field *fields, size_t n, rt_error *err) {
   rt_strbuf sb = {0};
   put_members(&sb, fields, n, (layout){2, 0}, 0);

@@ -557,6 +557,43 @@ uint32_t rt_crc32c(const void *data, size_t len);
 
 /* Writes one pretty-printed JSON object (2-space indent) atomically. */
 int rt_summary_write(const char *path, const rt_field *fields, size_t n, rt_error *err);
+/* The fields as one JSON object on one line (as rt_metrics_log writes
+ * them, without the line break): malloc'd, NULL when out of memory. */
+char *rt_fields_json(const rt_field *fields, size_t n);
+
+/* ---- JSON input (json.c) ---------------------------------------------------
+ * A parsed document (summary.json, a safetensors header) is a tree of
+ * rt_json nodes; the root owns everything. */
+typedef enum rt_json_type {
+  RT_JSON_NULL,
+  RT_JSON_BOOL,
+  RT_JSON_NUMBER,
+  RT_JSON_STRING,
+  RT_JSON_ARRAY,
+  RT_JSON_OBJECT
+} rt_json_type;
+
+typedef struct rt_json {
+  rt_json_type type;
+  int boolean;           /* RT_JSON_BOOL */
+  double num;            /* RT_JSON_NUMBER */
+  int is_int;            /* number written without fraction or exponent */
+  int64_t inum;          /*   and fits in int64: its value */
+  char *str;             /* RT_JSON_STRING: decoded, NUL-terminated, owned */
+  size_t str_len;        /*   may contain NUL bytes; str_len is exact */
+  struct rt_json *items; /* ARRAY / OBJECT: [count] values, owned */
+  char **keys;           /* OBJECT: [count] keys, owned */
+  size_t *key_lens;      /* OBJECT: [count] exact key lengths, owned */
+  size_t count;
+} rt_json;
+
+/* Parses text[0..len) (one value, surrounding whitespace allowed). On error
+ * returns NULL and writes "byte N: what" into msg[cap]. Free with
+ * rt_json_free. */
+rt_json *rt_json_parse(const char *text, size_t len, char *msg, size_t cap);
+void rt_json_free(rt_json *root);
+/* The member called key of an object, or NULL. */
+const rt_json *rt_json_member(const rt_json *obj, const char *key);
 
 /* ---- numbers as text -------------------------------------------------------
  * The one format of numbers shown to people (tables, end-of-run lines, the

@@ -35,39 +35,6 @@ void rt_json_put_string(rt_strbuf *sb, const char *s);
 /* A finite number with %.9g. */
 void rt_json_put_number(rt_strbuf *sb, double v);
 
-/* ---- JSON input (json.c) ---------------------------------------------------
- * A parsed document is a tree of rt_json nodes; the root owns everything. */
-typedef enum rt_json_type {
-  RT_JSON_NULL,
-  RT_JSON_BOOL,
-  RT_JSON_NUMBER,
-  RT_JSON_STRING,
-  RT_JSON_ARRAY,
-  RT_JSON_OBJECT
-} rt_json_type;
-
-typedef struct rt_json {
-  rt_json_type type;
-  int boolean;           /* RT_JSON_BOOL */
-  double num;            /* RT_JSON_NUMBER */
-  int is_int;            /* number written without fraction or exponent */
-  int64_t inum;          /*   and fits in int64: its value */
-  char *str;             /* RT_JSON_STRING: decoded, NUL-terminated, owned */
-  size_t str_len;        /*   may contain NUL bytes; str_len is exact */
-  struct rt_json *items; /* ARRAY / OBJECT: [count] values, owned */
-  char **keys;           /* OBJECT: [count] keys, owned */
-  size_t *key_lens;      /* OBJECT: [count] exact key lengths, owned */
-  size_t count;
-} rt_json;
-
-/* Parses text[0..len) (one value, surrounding whitespace allowed). On error
- * returns NULL and writes "byte N: what" into msg[cap]. Free with
- * rt_json_free. */
-rt_json *rt_json_parse(const char *text, size_t len, char *msg, size_t cap);
-void rt_json_free(rt_json *root);
-/* The member called key of an object, or NULL. */
-const rt_json *rt_json_member(const rt_json *obj, const char *key);
-
 /* ---- atomic file replacement (atomic_file.c) -------------------------------
  * Writes the chunks in order to "<path>.tmp", fflush + fsync, renames it to
  * path and fsyncs the directory. On failure the temporary file is removed. */

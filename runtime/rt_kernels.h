@@ -323,10 +323,11 @@ typedef struct {
  * valid until the next pick is made. */
 int rt_conv_pick_count(void);
 const rt_conv_pick *rt_conv_pick_at(int i);
-/* Pins the path of p's shape and pass to p->pick (RT_CONV_IM2COL or
- * RT_CONV_ONEDNN), replacing its pick if it has one: RT_CONV_AUTO runs
- * it untimed (a pick with pinned 1 and times 0; the other fields of p
- * are ignored). A oneDNN pick runs im2col where oneDNN has no primitive. */
+/* Sets the pick of p's shape and pass to p as given (its times and
+ * pinned flag are the caller's: an earlier run's picks pinned, or a
+ * resumed run's as recorded), replacing its pick if it has one:
+ * RT_CONV_AUTO runs p->pick (RT_CONV_IM2COL or RT_CONV_ONEDNN) untimed,
+ * a oneDNN pick by im2col where oneDNN has no primitive. */
 void rt_conv_pin(const rt_conv_pick *p);
 
 /* The call a data-parallel grad_step (docs/distributed.md) makes after the

@@ -82,9 +82,14 @@ static int parse_args(const char *cmd, int argc, char **argv, run_args *a) {
                                 "and settings come from the run directory");
   if (!a->o.run.resume_dir && !a->cli.file)
     return drv_usage_error(cmd, "no file given");
-  if (host_run_opts_apply(&a->o.run, &err) < 0)
+  rt_error hint;
+  if (host_run_opts_apply(&a->o.run, &err, &hint) == 0)
+    return 0;
+  if (!hint.msg[0])
     return drv_usage_error(cmd, "%s", err.msg);
-  return 0;
+  drv_error("%s", err.msg);
+  fprintf(stderr, "  hint: %s\n", hint.msg);
+  return 1;
 }
 
 /* Takes the program (the run directory's copy), experiment, --set

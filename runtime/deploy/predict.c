@@ -7,7 +7,7 @@
  * stderr.
  *
  *   predict [--weights FILE | --embedded] [--threads N] [--repeat K]
- *           [--predictions OUT] [--scores OUT] [--conv auto|im2col|onednn]
+ *           [--predictions OUT] [--scores OUT] [--conv auto|im2col|onednn|RUN_DIR]
  *           (--idx IMAGES [LABELS] | --raw EXAMPLES [LABELS] | --text FILE | --data NAME)
  *
  * --idx: IDX files (gzip or plain): images [n, rows, cols], normalized as
@@ -58,7 +58,7 @@ static int parse(host_predict_opts *o, int *embedded, int argc, char **argv) {
     if (n == 0)
       return fail("unknown argument '%s'\nusage: predict [--weights FILE | --embedded] "
                   "[--threads N] [--repeat K] [--predictions OUT] [--scores OUT]\n"
-                  "  [--conv auto|im2col|onednn]\n"
+                  "  [--conv auto|im2col|onednn|RUN_DIR]\n"
                   "  (--idx IMAGES [LABELS] | --raw EXAMPLES [LABELS] | --text FILE | --data NAME)",
                   argv[i]);
     i += n;

@@ -41,7 +41,7 @@ static int fail(const char *fmt, ...) {
   "  [--out DIR | --resume DIR [--extend-steps N]] [--init-from RUN_DIR]\n"          \
   "  [--checkpoint-every N] [--checkpoint-every-s S] [--log-format LIST]\n"          \
   "  [--dump-batches DIR] [--data-dir DIR] [--threads N] [--gemm openblas|onednn]\n" \
-  "  [--conv auto|im2col|onednn] [--quiet]"
+  "  [--conv auto|im2col|onednn|RUN_DIR] [--quiet]"
 
 static int parse(host_run_opts *o, host_load_env *env, int argc, char **argv) {
   for (int i = 1; i < argc;) {
@@ -78,8 +78,11 @@ int main(int argc, char **argv) {
   if (rc == 0)
     rc = parse(&o, &env, argc, argv);
   rt_error err, hint;
-  if (rc == 0 && host_run_opts_apply(&o, &err) < 0)
+  if (rc == 0 && host_run_opts_apply(&o, &err, &hint) < 0) {
     rc = fail("%s", err.msg);
+    if (hint.msg[0])
+      fprintf(stderr, "  hint: %s\n", hint.msg);
+  }
   int failed;
   if (rc == 0 && host_sets_load(&sets, e, &env, &failed, &err, &hint) < 0) {
     rc = fail("%s", err.msg);

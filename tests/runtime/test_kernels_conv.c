@@ -258,7 +258,8 @@ static void conv_pin_check(check_ctx *t, const conv_case *s) {
                                 .kw = s->kw,
                                 .stride = s->stride,
                                 .pad = s->pad,
-                                .pick = paths[i]};
+                                .pick = paths[i],
+                                .pinned = 1};
       rt_conv_pin(&pin);
     }
     conv_passes_f32(s, x32, W32, wy32, got, ws);
@@ -267,7 +268,7 @@ static void conv_pin_check(check_ctx *t, const conv_case *s) {
     for (int k = 0; k < 3; k++) {
       const rt_conv_pick *p = find_pick(s, (rt_conv_pass)k);
       tk_equal(t, p->pinned && p->pick == paths[i] && p->im2col_s == 0 && p->onednn_s == 0, 1,
-               "conv2d pinned %s: pass %d's pick is the pin, untimed", name, k);
+               "conv2d pinned %s: pass %d's pick is the pin as given", name, k);
       tk_equal(t, memcmp(got[k], want[k], nout[k] * sizeof(float)) == 0, 1,
                "conv2d pinned %s: auto runs pass %d by the pin, bit for bit", name, k);
     }
