@@ -64,9 +64,10 @@ static const drv_option run_options[] = {
         "all cores)"),
     CHOICE("--gemm", "openblas|onednn", "openblas onednn",
            "the GEMM backend (default: onednn where this build has it)"),
-    CHOICE("--conv", "auto|im2col|onednn", "auto im2col onednn",
+    CHOICE("--conv", "auto|im2col|onednn|RUN_DIR", "auto im2col onednn",
            "the convolutions' path with the oneDNN backend: the faster of the two timed per "
-           "shape (default), or pinned"),
+           "shape (default), or pinned, or the picks of an earlier run (its directory or "
+           "summary.json) pinned; --resume keeps the run's own"),
     FLAG("--quiet", "no progress display and no evaluation lines"),
     FLAG("--check-ranks",
          "under mpirun: stop with an error when the ranks' weights differ after a step"),
@@ -136,8 +137,9 @@ static const drv_option predict_options[] = {
         "also write the class scores (logits) to OUT as float32 [examples, labels, classes]"),
     OPT("--threads", "N", DRV_ARG_TEXT, "BLAS threads"),
     OPT("--repeat", "K", DRV_ARG_TEXT, "predict everything K times (for timing)"),
-    CHOICE("--conv", "auto|im2col|onednn", "auto im2col onednn",
-           "the convolutions' path: the faster of the two timed per shape (default), or pinned"),
+    CHOICE("--conv", "auto|im2col|onednn|RUN_DIR", "auto im2col onednn",
+           "the convolutions' path: the faster of the two timed per shape (default), or pinned, "
+           "or an earlier run's picks pinned"),
     END};
 
 static const drv_option gradcheck_options[] = {
