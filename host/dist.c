@@ -107,6 +107,12 @@ void host_dist_max(int *v, int n) {
     MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
 }
 
+int host_dist_rank0(int v) {
+  if (size > 1)
+    MPI_Bcast(&v, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  return v;
+}
+
 bool host_dist_agree(const char *what, uint64_t value, rt_error *err) {
   if (size == 1)
     return true;
@@ -154,6 +160,8 @@ void host_dist_end(int rc) {
 void host_dist_sum(void *data, long n, bool f64) { (void)data, (void)n, (void)f64; }
 
 void host_dist_max(int *v, int n) { (void)v, (void)n; }
+
+int host_dist_rank0(int v) { return v; }
 
 bool host_dist_agree(const char *what, uint64_t value, rt_error *err) {
   (void)what, (void)value, (void)err;

@@ -41,6 +41,9 @@ void host_dist_sum(void *data, long n, bool f64);
 /* The largest of every rank's v[0..n), in place. */
 void host_dist_max(int *v, int n);
 
+/* Rank 0's v, on every rank (a broadcast). */
+int host_dist_rank0(int v);
+
 /* Whether every rank has the same value of `what` (a hash); when one
  * differs, err names the first rank that disagrees with rank 0 ("rank 1
  * differs from rank 0 in its WHAT"). The same

@@ -613,8 +613,15 @@ static void grad_ready(void *arg, int i) {
   host_dist_buckets_ready(i);
 }
 
+/* The agreement hook of the convolutions' picks (rt_conv_agree_set):
+ * rank 0's path. */
+static rt_conv_path conv_agree(void *arg, rt_conv_path own) {
+  (void)arg;
+  return (rt_conv_path)host_dist_rank0((int)own);
+}
+
 /* One step on this rank's slice of a global batch (its indices idx): the
- * gradients, summed into their weights' owners and averaged (in buckets
+ * gradients (the convolutions on rank 0's picks), summed into their weights' owners and averaged (in buckets
  * of --bucket-kb started while the backward pass runs, or in one exchange
  * after it); the owners' optimizer steps; the new weights copied from the
  * owners to every rank; with norms, those of a logged step. Returns the
@@ -627,7 +634,9 @@ static double dist_step(trainer *t, const uint32_t *idx, long s, double *norms) 
   if (kb > 0)
     host_dist_buckets_begin(&t->grads, m->f64, 1024 * kb);
   double g0 = process_cpu_s();
+  rt_conv_agree_set(conv_agree, NULL); /* every rank runs rank 0's picks */
   double loss = m->grad_step(m->self, t->x, t->y, kb > 0 ? grad_ready : NULL, NULL);
+  rt_conv_agree_set(NULL, NULL);
   t->grad_cpu_s += process_cpu_s() - g0;
   if (kb > 0)
     host_dist_buckets_end(1.0 / t->ranks, &t->dist);

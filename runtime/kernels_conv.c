@@ -139,8 +139,15 @@ const char *rt_conv_pass_name(rt_conv_pass p) {
 
 static struct {
   rt_conv_pick *pick; /* owned; grows, never shrinks */
+  char *agreed;       /* owned: pick i set by rt_conv_pin or through the agreement hook */
   int count, cap;
 } picks;
+
+/* The agreement hook (rt_conv_agree_set), or NULL. */
+static rt_conv_agree_fn agree_fn;
+static void *agree_arg;
+
+void rt_conv_agree_set(rt_conv_agree_fn fn, void *arg) { agree_fn = fn, agree_arg = arg; }
 
 int rt_conv_pick_count(void) { return picks.count; }
 
@@ -163,24 +170,30 @@ static rt_conv_pick *pick_find(const rt_conv_pick *k) {
   return NULL;
 }
 
-static void pick_add(const rt_conv_pick *p) {
+/* Adds pick p (agreed or not); returns its index. */
+static int pick_add(const rt_conv_pick *p, int agreed) {
   if (picks.count == picks.cap) {
     const int cap = picks.cap ? 2 * picks.cap : 16;
     rt_conv_pick *grown = realloc(picks.pick, (size_t)cap * sizeof *grown);
-    if (!grown)
+    char *flags = grown ? realloc(picks.agreed, (size_t)cap) : NULL;
+    if (!grown || !flags)
       abort();
-    picks.pick = grown, picks.cap = cap;
+    picks.pick = grown, picks.agreed = flags, picks.cap = cap;
   }
-  picks.pick[picks.count++] = *p;
+  picks.pick[picks.count] = *p;
+  picks.agreed[picks.count] = (char)agreed;
+  return picks.count++;
 }
 
 void rt_conv_pin(const rt_conv_pick *p) {
   assert(p->pick == RT_CONV_IM2COL || p->pick == RT_CONV_ONEDNN);
   rt_conv_pick *found = pick_find(p);
-  if (found)
+  if (found) {
     *found = *p;
-  else
-    pick_add(p);
+    picks.agreed[found - picks.pick] = 1;
+  } else {
+    pick_add(p, 1);
+  }
 }
 
 #ifdef DUET_ONEDNN
@@ -228,16 +241,16 @@ static int conv_by(rt_conv_path p, rt_conv_pass pass, const conv_shape *s, int n
 
 /* RT_CONV_AUTO's first call of a shape and pass: times both paths (round r
  * runs im2col first when r is even, oneDNN first when odd), adds the pick
- * and leaves the picked path's result in out. */
-static void conv_time(const rt_conv_pick *k, const conv_shape *s, const float *in0,
-                      const float *in1, float *out, float *ws) {
+ * (not agreed) and leaves the picked path's result in out; returns the
+ * pick's index. */
+static int conv_time(const rt_conv_pick *k, const conv_shape *s, const float *in0, const float *in1,
+                     float *out, float *ws) {
   rt_conv_pick p = *k;
   if (conv_dnn_f32(p.pass, s, p.n, in0, in1, out, ws) != 0) { /* creates the primitive */
     p.onednn_s = -1;
     p.im2col_s = 0;
     conv_im2col_f32(p.pass, s, p.n, in0, in1, out, ws);
-    pick_add(&p);
-    return;
+    return pick_add(&p, 0);
   }
   double t[2][RT_CONV_TIMED_RUNS];
   rt_conv_path last = RT_CONV_ONEDNN;
@@ -256,7 +269,17 @@ static void conv_time(const rt_conv_pick *k, const conv_shape *s, const float *i
   p.pick = p.onednn_s < p.im2col_s ? RT_CONV_ONEDNN : RT_CONV_IM2COL;
   if (p.pick != last)
     conv_by(p.pick, p.pass, s, p.n, in0, in1, out, ws);
-  pick_add(&p);
+  return pick_add(&p, 0);
+}
+
+/* Pick i made agreed: the hook's path (rank 0's) replaces it. Returns
+ * whether the path changed. */
+static int agree(int i) {
+  const rt_conv_path own = picks.pick[i].pick, p = agree_fn(agree_arg, own);
+  assert(p == RT_CONV_IM2COL || p == RT_CONV_ONEDNN);
+  picks.pick[i].pick = p;
+  picks.agreed[i] = 1;
+  return p != own;
 }
 
 /* An f32 pass on its path (rt_kernels.h, "convolution paths"). */
@@ -267,11 +290,12 @@ static void conv_run_f32(rt_conv_pass pass, const conv_shape *s, int n, const fl
     if (conv_path == RT_CONV_AUTO) {
       const rt_conv_pick k = pick_key(pass, s, n);
       const rt_conv_pick *found = pick_find(&k);
-      if (!found) {
-        conv_time(&k, s, in0, in1, out, ws);
-        return;
-      }
-      p = found->pick;
+      const int timed = found ? -1 : conv_time(&k, s, in0, in1, out, ws);
+      const int i = found ? (int)(found - picks.pick) : timed;
+      const int changed = agree_fn && !picks.agreed[i] && agree(i);
+      if (timed >= 0 && !changed)
+        return; /* the timed call left its pick's result */
+      p = picks.pick[i].pick;
     }
     if (conv_by(p, pass, s, n, in0, in1, out, ws) == 0)
       return;

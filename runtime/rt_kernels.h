@@ -329,6 +329,16 @@ const rt_conv_pick *rt_conv_pick_at(int i);
  * RT_CONV_AUTO runs p->pick (RT_CONV_IM2COL or RT_CONV_ONEDNN) untimed,
  * a oneDNN pick by im2col where oneDNN has no primitive. */
 void rt_conv_pin(const rt_conv_pick *p);
+/* Processes that must run the same paths (the ranks of a data-parallel
+ * step, docs/distributed.md): while a hook is set, the first call under
+ * RT_CONV_AUTO of each shape and pass whose pick is neither pinned
+ * (rt_conv_pin) nor agreed before (after timing it when it has no pick)
+ * calls fn with this process's pick and keeps and runs the path fn
+ * returns (rank 0's); the call's result is that path's. Every process must
+ * make the same calls in the same order while its hook is set. NULL
+ * unsets it. */
+typedef rt_conv_path (*rt_conv_agree_fn)(void *arg, rt_conv_path own);
+void rt_conv_agree_set(rt_conv_agree_fn fn, void *arg);
 
 /* The call a data-parallel grad_step (docs/distributed.md) makes after the
  * gradient of its k-th weight is complete (and only there): the hook that

@@ -6,7 +6,7 @@
  * (im2col + GEMM on OpenBLAS and on oneDNN, oneDNN's convolutions, which
  * must exist for every pass, and the pick by timing, whose first call
  * must leave its pick's bits and whose table holds one pick per shape and
- * pass, and pins, which auto runs untimed).
+ * pass, and pins, which auto runs untimed, and the agreement hook).
  */
 #include <math.h>
 #include <stdio.h>
@@ -278,6 +278,82 @@ static void conv_pin_check(check_ctx *t, const conv_case *s) {
   free(x), free(W), free(wy), free(x32), free(W32), free(wy32), free(ws);
 }
 
+/* The agreement hook of test_conv_agree: counts its calls, answers the
+ * other path. */
+static rt_conv_path other_path(void *arg, rt_conv_path own) {
+  ++*(int *)arg;
+  return own == RT_CONV_ONEDNN ? RT_CONV_IM2COL : RT_CONV_ONEDNN;
+}
+
+/* With an agreement hook (oneDNN backend, auto): a new shape's three
+ * passes each call it once, keep the path it answers (the other one) and
+ * leave that path's bits; later calls and a pinned shape (s with fewer
+ * filters) do not call it. */
+static void conv_agree_check(check_ctx *t, const conv_case *s) {
+  const int ho = out_dim(s->h, s->kh, s->stride, s->pad);
+  const int wo = out_dim(s->w, s->kw, s->stride, s->pad);
+  const size_t nout[3] = {(size_t)s->n * s->o * ho * wo, (size_t)s->n * s->c * s->h * s->w,
+                          (size_t)s->o * s->c * s->kh * s->kw};
+  conv_case pinned = *s;
+  pinned.o = 1;
+  const size_t nws =
+      rt_conv2d_ws_f32(s->n, s->c, s->h, s->w, s->o, s->kh, s->kw, s->stride, s->pad);
+  const size_t nws1 = rt_conv2d_ws_f32(s->n, s->c, s->h, s->w, 1, s->kh, s->kw, s->stride, s->pad);
+  double *x = tk_alloc(nout[1]), *W = tk_alloc(nout[2]), *wy = tk_alloc(nout[0]);
+  tk_rand(x, nout[1], -1, 1, 911);
+  tk_rand(W, nout[2], -1, 1, 912);
+  tk_rand(wy, nout[0], -1, 1, 913);
+  float *x32 = tk_to32(x, nout[1]), *W32 = tk_to32(W, nout[2]), *wy32 = tk_to32(wy, nout[0]);
+  float *ws = tk_alloc32(nws > nws1 ? nws : nws1), *path_out[2][3], *got[3];
+  for (int k = 0; k < 3; k++) {
+    got[k] = tk_alloc32(nout[k]);
+    for (int i = 0; i < 2; i++)
+      path_out[i][k] = tk_alloc32(nout[k]);
+  }
+  rt_conv_set_path(RT_CONV_IM2COL);
+  conv_passes_f32(s, x32, W32, wy32, path_out[0], ws);
+  rt_conv_set_path(RT_CONV_ONEDNN);
+  conv_passes_f32(s, x32, W32, wy32, path_out[1], ws);
+  rt_conv_set_path(RT_CONV_AUTO);
+  int calls = 0;
+  rt_conv_agree_set(other_path, &calls);
+  conv_passes_f32(s, x32, W32, wy32, got, ws);
+  tk_equal(t, calls, 3, "conv2d agreed: the hook called once per pass");
+  for (int k = 0; k < 3; k++) {
+    const rt_conv_pick *p = find_pick(s, (rt_conv_pass)k);
+    const int onednn = p->pick == RT_CONV_ONEDNN;
+    tk_equal(t, p->pick == (p->onednn_s < p->im2col_s ? RT_CONV_IM2COL : RT_CONV_ONEDNN), 1,
+             "conv2d agreed: pass %d keeps the hook's path, not its own", k);
+    tk_equal(t, memcmp(got[k], path_out[onednn][k], nout[k] * sizeof(float)) == 0, 1,
+             "conv2d agreed: pass %d leaves the bits of the hook's path", k);
+  }
+  conv_passes_f32(s, x32, W32, wy32, got, ws);
+  for (int k = 0; k < 3; k++) {
+    const rt_conv_pick pin = {.pass = (rt_conv_pass)k,
+                              .n = pinned.n,
+                              .c = pinned.c,
+                              .h = pinned.h,
+                              .w = pinned.w,
+                              .o = pinned.o,
+                              .kh = pinned.kh,
+                              .kw = pinned.kw,
+                              .stride = pinned.stride,
+                              .pad = pinned.pad,
+                              .pick = RT_CONV_ONEDNN,
+                              .pinned = 1};
+    rt_conv_pin(&pin);
+  }
+  conv_passes_f32(&pinned, x32, W32, wy32, got, ws); /* smaller than s's */
+  tk_equal(t, calls, 3, "conv2d agreed: no call for agreed and pinned picks");
+  rt_conv_agree_set(NULL, NULL);
+  for (int k = 0; k < 3; k++) {
+    free(got[k]);
+    for (int i = 0; i < 2; i++)
+      free(path_out[i][k]);
+  }
+  free(x), free(W), free(wy), free(x32), free(W32), free(wy32), free(ws);
+}
+
 static void test_conv(check_ctx *t) {
   static const conv_case cases[] = {
       {1, 1, 1, 1, 1, 1, 1, 1, 0},   /* scalar */
@@ -318,6 +394,8 @@ static void test_conv(check_ctx *t) {
                "conv2d auto: case %zu pass %d: the faster picked", i, k);
     }
   conv_pin_check(t, &cases[12]);
+  static const conv_case fresh = {1, 3, 9, 9, 4, 3, 3, 1, 1}; /* not picked yet */
+  conv_agree_check(t, &fresh);
   rt_gemm_set_backend(RT_GEMM_OPENBLAS);
 }
 
