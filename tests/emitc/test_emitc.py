@@ -7,9 +7,11 @@
     shortened `duet run --gemm openblas` of the same experiment (same seed,
     data, schedule), and that of the gcc build with oneDNN (BLAS=openblas
     ONEDNN=1) the run directory of `duet run` on its default backend
-    (oneDNN): every loss, norm and evaluation of metrics.jsonl and every
-    tensor of the final checkpoint bit for bit, the checkpoint's metadata,
-    summary.json but for its timing fields, the same files;
+    (oneDNN; the convolutions' paths picked by timing, and the train
+    pinned to those picks with --conv RUN_DIR): every loss, norm and
+    evaluation of metrics.jsonl and every tensor of the final checkpoint
+    bit for bit, the checkpoint's metadata, summary.json but for its
+    timing fields (the convolutions' picks by their paths), the same files;
     the portable builds train too slowly for the suite (their one-sided
     Jacobi SVD and blocked GEMM);
   - predict of every build on the whole test set (Fashion-MNIST) or the
@@ -116,20 +118,33 @@ def compare_metrics(got_path, want_path, what):
     print(f"{what}: {values} values compared, bit for bit")
 
 
+def conv_picks(fields):
+    """The setting and picks (shape, pass, path) of the convolutions'
+    fields (summary.json's, or the checkpoint's duet.conv), without times,
+    pins and the file pinned from, which differ between a run and one pinned
+    to its picks."""
+    return fields.get("conv"), [{k: v for k, v in q.items()
+                                 if k not in ("im2col_ms", "onednn_ms", "pinned")}
+                                for q in fields.get("conv_picks", [])]
+
+
 def compare_run_dirs(got, want, what):
     """The final checkpoint (weights and state) bit for bit with its
     metadata, summary.json but for timing and build, the program's copy,
-    and the files."""
+    and the files; the convolutions' fields (conv_picks) by their picks."""
     for name in ("model.safetensors", "train_state.safetensors"):
         (gt, gm), (wt, wm) = read_safetensors(os.path.join(got, name)), \
             read_safetensors(os.path.join(want, name))
         t.check(gt.keys() == wt.keys() and all(gt[k].tobytes() == wt[k].tobytes() for k in wt),
                 f"{what}: the final {name}'s tensors", sorted(wt), sorted(gt))
-        t.check(gm == wm, f"{what}: {name}'s metadata", wm, gm)
-    t.check(read_summary(os.path.join(got, "summary.json")) ==
-            read_summary(os.path.join(want, "summary.json")),
-            f"{what}: summary.json", read_summary(os.path.join(want, "summary.json")),
-            read_summary(os.path.join(got, "summary.json")))
+        gc, wc = (conv_picks(json.loads(m.pop("duet.conv", "{}"))) for m in (gm, wm))
+        t.check(gm == wm and gc == wc, f"{what}: {name}'s metadata", (wm, wc), (gm, gc))
+    gs, ws = (read_summary(os.path.join(d, "summary.json")) for d in (got, want))
+    gc, wc = conv_picks(gs), conv_picks(ws)
+    for s in (gs, ws):
+        for k in ("conv_picks", "conv_pinned_from"):
+            s.pop(k, None)
+    t.check(gs == ws and gc == wc, f"{what}: summary.json", (ws, wc), (gs, gc))
     def listing(top):
         return sorted(os.path.relpath(os.path.join(d, f), top) for d, _, fs in os.walk(top)
                       for f in fs)
@@ -182,9 +197,11 @@ elif case["file"] == "fashion_mnist":
                 f"{FASHION}/t10k-labels-idx1-ubyte.gz"]
 
 # ---- duet run, duet emit-c and duet predict ----------------------------------------
-# the convolutions' path pinned: auto picks by timing, and two processes
-# may pick differently
-CONV = {"onednn": ["--conv", "onednn"], "openblas": ["--conv", "im2col"], None: ["--conv", "im2col"]}
+# the convolutions' path: auto picks by timing, and two processes may pick
+# differently; duet run on oneDNN picks by timing and the oneDNN train is
+# pinned to its picks (--conv RUN_DIR), the others pin im2col
+CONV = {"onednn": [], "openblas": ["--conv", "im2col"], None: ["--conv", "im2col"]}
+TRAIN_CONV = {"onednn": ["--conv", t.path("run-onednn")], "openblas": CONV["openblas"]}
 for gemm in ("onednn", "openblas"):
     run([t.duet, "run", source, case["exp"], *sets, "--steps", str(steps), "--log-every", "1",
          "--out", t.path(f"run-{gemm}"), "--quiet", "--gemm", gemm, *CONV[gemm]],
@@ -284,7 +301,7 @@ for cc_name, cc in (("gcc", "gcc"), ("clang", clang)):
         if blas:
             want = t.path(f"run-{blas}")
             run([os.path.join(d, "train"), "--steps", str(steps), "--log-every", "1", "--out",
-                 t.path(name + "-run"), "--quiet", *CONV[blas]], f"{name} train", cwd=d)
+                 t.path(name + "-run"), "--quiet", *TRAIN_CONV[blas]], f"{name} train", cwd=d)
             compare_metrics(t.path(name + "-run", "metrics.jsonl"),
                             os.path.join(want, "metrics.jsonl"), f"{name} train")
             compare_run_dirs(t.path(name + "-run"), want, f"{name} train")
