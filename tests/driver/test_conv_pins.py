@@ -3,13 +3,17 @@ a run pinned to an auto run's picks (its directory or summary.json) repeats
 it bit for bit, every pick printed and recorded as pinned from the file; a
 shape the file lacks is timed; picks opposite to auto's, pinned, change the
 bits and survive --stop-after and --resume (the checkpoint records them),
-so the resumed run equals the uninterrupted one; an auto run stopped and
-resumed keeps the picks it made and equals a run pinned to them; --conv
+so the resumed run equals the uninterrupted one; an auto run stopped (or
+interrupted by SIGINT) and resumed keeps the picks it made and equals a
+run pinned to them; --conv
 given on resume sets the path afresh; a file that cannot be pinned is an
 error with a hint, in duet run and duet predict."""
 import json
 import os
 import re
+import signal
+import subprocess
+import time
 
 from drvtest import Test, read_checkpoint, read_jsonl, read_state, read_summary
 
@@ -29,6 +33,22 @@ experiment two_convs {
   steps = 8
   seed = 5
   eval every 4 steps: accuracy(test), loss(test)
+}
+""")
+long_src = t.path("long_convs.duet")
+with open(long_src, "w") as f:
+    f.write("""use std.nn
+use std.optim
+
+experiment long_convs {
+  data train = fashion_mnist("train")
+  model = Conv2D(1, 4, 3) >> relu >> Conv2D(4, 6, 3, stride = 2) >> relu >> flatten
+          >> Linear(1176, 10)
+  loss = cross_entropy
+  optimizer = AdamW(lr = 0.003)
+  batch = 12
+  steps = 1500
+  seed = 6
 }
 """)
 KEY = ("pass", "n", "c", "h", "w", "o", "kh", "kw", "stride", "pad")
@@ -144,6 +164,29 @@ t.equal("auto resumed: the picks of the first part as recorded, times included",
 t.equal("auto resumed: then the evaluation's", len(auto), len(resumed))
 run(src, "--out", "cut-pinned", "--conv", t.path("cut"))
 same_run("cut", "cut-pinned", "auto stopped and resumed, against a run pinned to its picks")
+
+# An auto run interrupted by SIGINT: its checkpoint records the picks, and
+# resumed it equals a run pinned to them.
+proc = subprocess.Popen([t.duet, "run", long_src, "--out", "sigint", "--log-every", "1",
+                         "--quiet"], cwd=t.work, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"),
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+metrics = t.path("sigint", "metrics.jsonl")
+deadline = time.time() + 60
+while proc.poll() is None and time.time() < deadline and not (
+        os.path.exists(metrics) and open(metrics).read().count("\n") >= 2):
+    time.sleep(0.002)
+proc.send_signal(signal.SIGINT)
+proc.communicate(timeout=120)
+t.equal("SIGINT: exit code", 130, proc.returncode)
+meta = json.loads(read_state(t.path("sigint"))[1]["duet.conv"])
+t.equal("SIGINT: the checkpoint records the picks the run made", picks_of("sigint"),
+        meta["conv_picks"])
+t.check(len(meta["conv_picks"]) == 5, "SIGINT: the training step's five picks", 5,
+        len(meta["conv_picks"]))
+run("--resume", t.path("sigint"))
+t.equal("SIGINT, resumed: the picks kept", meta["conv_picks"], picks_of("sigint"))
+run(long_src, "--out", "sigint-pinned", "--log-every", "1", "--conv", t.path("sigint"))
+same_run("sigint", "sigint-pinned", "auto interrupted and resumed, against a run pinned to its picks")
 
 # --conv on resume sets the path afresh.
 run(src, "--out", "fresh", "--conv", flip, "--stop-after", "3")
