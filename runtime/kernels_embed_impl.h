@@ -2,8 +2,7 @@
  * kernels_embed_impl.h - generic body of the embedding kernels.
  */
 
-RT_DISPATCH void FN(rt_embed_fwd)(const REAL *E, const int32_t *tokens, REAL *y, long n, long vocab,
-                                  long dim) {
+void FN(rt_embed_fwd)(const REAL *E, const int32_t *tokens, REAL *y, long n, long vocab, long dim) {
   (void)vocab;
   for (long i = 0; i < n; i++) {
     assert(tokens[i] >= 0 && tokens[i] < vocab);
@@ -11,8 +10,8 @@ RT_DISPATCH void FN(rt_embed_fwd)(const REAL *E, const int32_t *tokens, REAL *y,
   }
 }
 
-RT_DISPATCH void FN(rt_embed_bwd)(const int32_t *tokens, const REAL *dy, REAL *dE, long n,
-                                  long vocab, long dim) {
+void FN(rt_embed_bwd)(const int32_t *tokens, const REAL *dy, REAL *dE, long n, long vocab,
+                      long dim) {
   memset(dE, 0, sizeof(REAL) * vocab * dim);
   for (long i = 0; i < n; i++) {
     assert(tokens[i] >= 0 && tokens[i] < vocab);

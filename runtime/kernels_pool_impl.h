@@ -22,8 +22,7 @@ static void FN(maxpool2x2_fwd)(const REAL *x, REAL *y, long rows, int w, int wo)
   }
 }
 
-RT_DISPATCH void FN(rt_maxpool2d_fwd)(const REAL *x, REAL *y, int n, int c, int h, int w, int k,
-                                      int stride) {
+void FN(rt_maxpool2d_fwd)(const REAL *x, REAL *y, int n, int c, int h, int w, int k, int stride) {
   pool_check(n, c, h, w, k, stride);
   const int ho = (h - k) / stride + 1, wo = (w - k) / stride + 1;
   if (k == 2 && stride == 2 && h % 2 == 0 && w % 2 == 0) {
@@ -77,8 +76,8 @@ static void FN(maxpool2x2_bwd)(const REAL *x, const REAL *dy, REAL *dx, long row
   }
 }
 
-RT_DISPATCH void FN(rt_maxpool2d_bwd)(const REAL *x, const REAL *dy, REAL *dx, int n, int c, int h,
-                                      int w, int k, int stride) {
+void FN(rt_maxpool2d_bwd)(const REAL *x, const REAL *dy, REAL *dx, int n, int c, int h, int w,
+                          int k, int stride) {
   pool_check(n, c, h, w, k, stride);
   const int ho = (h - k) / stride + 1, wo = (w - k) / stride + 1;
   if (k == 2 && stride == 2 && h % 2 == 0 && w % 2 == 0) {
@@ -105,8 +104,7 @@ RT_DISPATCH void FN(rt_maxpool2d_bwd)(const REAL *x, const REAL *dy, REAL *dx, i
   }
 }
 
-RT_DISPATCH void FN(rt_avgpool2d_fwd)(const REAL *x, REAL *y, int n, int c, int h, int w, int k,
-                                      int stride) {
+void FN(rt_avgpool2d_fwd)(const REAL *x, REAL *y, int n, int c, int h, int w, int k, int stride) {
   pool_check(n, c, h, w, k, stride);
   const int ho = (h - k) / stride + 1, wo = (w - k) / stride + 1;
   const REAL inv = (REAL)1 / ((REAL)k * k);
@@ -129,8 +127,7 @@ RT_DISPATCH void FN(rt_avgpool2d_fwd)(const REAL *x, REAL *y, int n, int c, int 
   }
 }
 
-RT_DISPATCH void FN(rt_avgpool2d_bwd)(const REAL *dy, REAL *dx, int n, int c, int h, int w, int k,
-                                      int stride) {
+void FN(rt_avgpool2d_bwd)(const REAL *dy, REAL *dx, int n, int c, int h, int w, int k, int stride) {
   pool_check(n, c, h, w, k, stride);
   const int ho = (h - k) / stride + 1, wo = (w - k) / stride + 1;
   const REAL inv = (REAL)1 / ((REAL)k * k);

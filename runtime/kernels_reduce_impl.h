@@ -5,8 +5,8 @@
  */
 #include "kernels_common_impl.h"
 
-RT_DISPATCH void FN(rt_sum_axis)(const REAL *x, REAL *y, long outer, long n, long inner, REAL alpha,
-                                 REAL beta) {
+void FN(rt_sum_axis)(const REAL *x, REAL *y, long outer, long n, long inner, REAL alpha,
+                     REAL beta) {
   assert(outer >= 0 && n >= 0 && inner > 0);
   for (long o = 0; o < outer; o++) {
     const REAL *xo = x + o * n * inner;
@@ -29,7 +29,7 @@ RT_DISPATCH void FN(rt_sum_axis)(const REAL *x, REAL *y, long outer, long n, lon
   }
 }
 
-RT_DISPATCH void FN(rt_max_axis)(const REAL *x, REAL *y, long outer, long n, long inner) {
+void FN(rt_max_axis)(const REAL *x, REAL *y, long outer, long n, long inner) {
   assert(outer >= 0 && n >= 1 && inner > 0);
   for (long o = 0; o < outer; o++) {
     const REAL *xo = x + o * n * inner;
