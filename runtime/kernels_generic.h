@@ -18,4 +18,22 @@
 /* LAPACK(gesdd_work) -> LAPACKE_sgesdd_work / LAPACKE_dgesdd_work. */
 #define LAPACK(name)  RT_CAT(RT_CAT(LAPACKE_, PFX), name)
 
+/* RT_DISPATCH before a kernel's definition compiles it for x86-64-v3 (AVX2)
+ * besides the baseline, and the loader picks the version the CPU can run
+ * (GNU ifunc: x86-64 ELF with glibc, GCC >= 11 or Clang >= 14; elsewhere,
+ * or with RT_NO_DISPATCH, only the baseline). Both versions compute the
+ * same bits: the same operations in the C source's order (no contraction
+ * into fused multiply-adds, no reassociation), only wider vectors
+ * (tests/runtime: runtime.kernels_dispatch). Used where it measured
+ * faster: softmax and cross-entropy, the norms, attention's softmax rows;
+ * not the pooling (no gain). Not x86-64-v4: GCC 12's AVX-512 code for the
+ * norms' rows is 2.5x slower than the baseline's (docs/benchmarks.md,
+ * "Row kernels for AVX2"). */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GLIBC__) && !defined(RT_NO_DISPATCH) && \
+    ((defined(__clang__) && __clang_major__ >= 14) || (!defined(__clang__) && __GNUC__ >= 11))
+#define RT_DISPATCH __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define RT_DISPATCH
+#endif
+
 #endif

@@ -4,8 +4,8 @@
  */
 #include "kernels_common_impl.h"
 
-void FN(rt_softmax_xent_fwd)(const REAL *logits, const int32_t *labels, REAL *loss, long rows,
-                             long classes) {
+RT_DISPATCH void FN(rt_softmax_xent_fwd)(const REAL *logits, const int32_t *labels, REAL *loss,
+                                         long rows, long classes) {
   assert(rows > 0 && classes > 0);
   double total = 0;
   for (long r = 0; r < rows; r++) {
@@ -16,8 +16,8 @@ void FN(rt_softmax_xent_fwd)(const REAL *logits, const int32_t *labels, REAL *lo
   *loss = (REAL)(total / rows);
 }
 
-void FN(rt_softmax_xent_bwd)(const REAL *logits, const int32_t *labels, REAL dloss, REAL *dlogits,
-                             long rows, long classes) {
+RT_DISPATCH void FN(rt_softmax_xent_bwd)(const REAL *logits, const int32_t *labels, REAL dloss,
+                                         REAL *dlogits, long rows, long classes) {
   assert(rows > 0 && classes > 0);
   const REAL g = dloss / (REAL)rows;
   for (long r = 0; r < rows; r++) {
@@ -30,7 +30,8 @@ void FN(rt_softmax_xent_bwd)(const REAL *logits, const int32_t *labels, REAL dlo
   }
 }
 
-long FN(rt_count_correct)(const REAL *logits, const int32_t *labels, long rows, long classes) {
+RT_DISPATCH long FN(rt_count_correct)(const REAL *logits, const int32_t *labels, long rows,
+                                      long classes) {
   assert(classes > 0);
   long correct = 0;
   for (long r = 0; r < rows; r++) {
@@ -44,13 +45,14 @@ long FN(rt_count_correct)(const REAL *logits, const int32_t *labels, long rows, 
   return correct;
 }
 
-void FN(rt_softmax_fwd)(const REAL *x, REAL *y, long rows, long cols, REAL scale) {
+RT_DISPATCH void FN(rt_softmax_fwd)(const REAL *x, REAL *y, long rows, long cols, REAL scale) {
   assert(cols > 0);
   for (long r = 0; r < rows; r++)
     FN(row_softmax)(x + r * cols, y + r * cols, cols, scale);
 }
 
-void FN(rt_softmax_bwd)(const REAL *y, const REAL *dy, REAL *dx, long rows, long cols, REAL scale) {
+RT_DISPATCH void FN(rt_softmax_bwd)(const REAL *y, const REAL *dy, REAL *dx, long rows, long cols,
+                                    REAL scale) {
   for (long r = 0; r < rows; r++) {
     const REAL *yr = y + r * cols, *dyr = dy + r * cols;
     REAL *dxr = dx + r * cols;
@@ -60,7 +62,7 @@ void FN(rt_softmax_bwd)(const REAL *y, const REAL *dy, REAL *dx, long rows, long
   }
 }
 
-void FN(rt_mse_fwd)(const REAL *a, const REAL *b, REAL *loss, long count) {
+RT_DISPATCH void FN(rt_mse_fwd)(const REAL *a, const REAL *b, REAL *loss, long count) {
   assert(count > 0);
   enum { CHUNK = 1024 };
   REAL diff[CHUNK];
@@ -74,7 +76,7 @@ void FN(rt_mse_fwd)(const REAL *a, const REAL *b, REAL *loss, long count) {
   *loss = (REAL)(total / count);
 }
 
-void FN(rt_mse_bwd)(const REAL *a, const REAL *b, REAL dloss, REAL *da, long count) {
+RT_DISPATCH void FN(rt_mse_bwd)(const REAL *a, const REAL *b, REAL dloss, REAL *da, long count) {
   assert(count > 0);
   const REAL g = 2 * dloss / (REAL)count;
   for (long i = 0; i < count; i++)

@@ -6,7 +6,8 @@
  */
 #include "kernels_common_impl.h"
 
-void FN(rt_rmsnorm_fwd)(const REAL *x, REAL *y, REAL *rstd, long rows, long cols, REAL eps) {
+RT_DISPATCH void FN(rt_rmsnorm_fwd)(const REAL *x, REAL *y, REAL *rstd, long rows, long cols,
+                                    REAL eps) {
   assert(cols > 0);
   for (long r = 0; r < rows; r++) {
     const REAL *xr = x + r * cols;
@@ -18,8 +19,8 @@ void FN(rt_rmsnorm_fwd)(const REAL *x, REAL *y, REAL *rstd, long rows, long cols
   }
 }
 
-void FN(rt_rmsnorm_bwd)(const REAL *x, const REAL *rstd, const REAL *dy, REAL *dx, long rows,
-                        long cols) {
+RT_DISPATCH void FN(rt_rmsnorm_bwd)(const REAL *x, const REAL *rstd, const REAL *dy, REAL *dx,
+                                    long rows, long cols) {
   for (long r = 0; r < rows; r++) {
     const REAL *xr = x + r * cols, *dyr = dy + r * cols;
     REAL *dxr = dx + r * cols;
@@ -30,8 +31,8 @@ void FN(rt_rmsnorm_bwd)(const REAL *x, const REAL *rstd, const REAL *dy, REAL *d
   }
 }
 
-void FN(rt_layernorm_fwd)(const REAL *x, REAL *y, REAL *mean, REAL *rstd, long rows, long cols,
-                          REAL eps) {
+RT_DISPATCH void FN(rt_layernorm_fwd)(const REAL *x, REAL *y, REAL *mean, REAL *rstd, long rows,
+                                      long cols, REAL eps) {
   assert(cols > 0);
   for (long r = 0; r < rows; r++) {
     const REAL *xr = x + r * cols;
@@ -47,8 +48,8 @@ void FN(rt_layernorm_fwd)(const REAL *x, REAL *y, REAL *mean, REAL *rstd, long r
   }
 }
 
-void FN(rt_layernorm_bwd)(const REAL *x, const REAL *mean, const REAL *rstd, const REAL *dy,
-                          REAL *dx, long rows, long cols) {
+RT_DISPATCH void FN(rt_layernorm_bwd)(const REAL *x, const REAL *mean, const REAL *rstd,
+                                      const REAL *dy, REAL *dx, long rows, long cols) {
   for (long r = 0; r < rows; r++) {
     const REAL *xr = x + r * cols, *dyr = dy + r * cols;
     REAL *dxr = dx + r * cols;
