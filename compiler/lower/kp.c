@@ -60,6 +60,30 @@ int kp_access_same(const kp_loop *l, const kp_access *a, const kp_access *b) {
   return 1;
 }
 
+int kp_loop_same_output(const kp_loop *l, int k) {
+  for (int j = 0; j < l->nout; j++)
+    if (kp_access_same(l, &l->out[j], &l->in[k]))
+      return j;
+  return -1;
+}
+
+int kp_loop_input_shared(const kp_loop *l, int k) {
+  for (int j = 0; j < l->nout; j++)
+    if (kp_access_overlap(l, &l->out[j], &l->in[k]) && !kp_access_same(l, &l->out[j], &l->in[k]))
+      return 1;
+  return 0;
+}
+
+int kp_loop_output_shared(const kp_loop *l, int j) {
+  for (int k = 0; k < l->nin; k++)
+    if (kp_access_overlap(l, &l->out[j], &l->in[k]) && !kp_access_same(l, &l->out[j], &l->in[k]))
+      return 1;
+  for (int o = 0; o < l->nout; o++)
+    if (o != j && kp_access_overlap(l, &l->out[j], &l->out[o]))
+      return 1;
+  return 0;
+}
+
 int kp_entry_scores(const kp_entry *en, kp_scores *s) {
   for (int i = 0; i < en->ninstr; i++) {
     const kp_instr *in = &en->instr[i];
@@ -229,8 +253,13 @@ static void loop(FILE *out, const kp_loop *l) {
   fprintf(out, "loop %s %s (", red[l->reduce], dtype_name(l->dtype));
   for (int d = 0; d < l->rank; d++)
     fprintf(out, d ? ",%ld" : "%ld", l->shape[d]);
-  fputs(") out ", out);
-  access(out, &l->out, l->rank);
+  fputc(')', out);
+  for (int k = 0; k < l->nout; k++) {
+    fputs(" out ", out);
+    access(out, &l->out[k], l->rank);
+    if (l->nout > 1)
+      fprintf(out, "=e%d", l->out_expr[k]);
+  }
   for (int i = 0; i < l->nin; i++) {
     fprintf(out, " in%d ", i);
     access(out, &l->in[i], l->rank);

@@ -19,7 +19,8 @@ typedef void (*ref_fn)(void *arg, kp_ref *r);
 static void each_ref(kp_instr *in, ref_fn f, void *arg) {
   switch (in->kind) {
   case KP_LOOP:
-    f(arg, &in->u.loop.out.ref);
+    for (int k = 0; k < in->u.loop.nout; k++)
+      f(arg, &in->u.loop.out[k].ref);
     for (int k = 0; k < in->u.loop.nin; k++)
       f(arg, &in->u.loop.in[k].ref);
     return;
@@ -81,15 +82,20 @@ static void scan_refs(lower_ctx *c, const kp_instr *ins, int n, const int *skip,
   }
 }
 
-/* Loop `in` reads tensor vbuf t only at the element it writes. */
-static int aligned(const kp_instr *in, int t) {
+/* Loop `in` reads tensor vbuf t only at the element its output to vbuf v
+ * writes. */
+static int aligned(const kp_instr *in, int t, int v) {
   if (in->kind != KP_LOOP)
     return 0;
   const kp_loop *l = &in->u.loop;
+  const kp_access *o = NULL;
+  for (int k = 0; k < l->nout; k++)
+    if (l->out[k].ref.input == v)
+      o = &l->out[k];
   for (int k = 0; k < l->nin; k++) {
     const kp_access *a = &l->in[k];
-    if (a->ref.input == t && (a->ref.off != l->out.ref.off ||
-                              memcmp(a->stride, l->out.stride, (size_t)l->rank * sizeof(long))))
+    if (a->ref.input == t &&
+        (a->ref.off != o->ref.off || memcmp(a->stride, o->stride, (size_t)l->rank * sizeof(long))))
       return 0;
   }
   return 1;
@@ -116,7 +122,7 @@ static void compute_in_place(lower_ctx *c, unsigned char *dead) {
         in->u.copy.bytes != vb->bytes)
       continue;
     int i = vb->def_instr;
-    if (last[t] > i || (last[t] == i && !(vb->def_loop && aligned(&c->ins[i], t))))
+    if (last[t] > i || (last[t] == i && !(vb->def_loop && aligned(&c->ins[i], t, v))))
       continue;
     vb->alias = t;
     dead[w] = 1;
