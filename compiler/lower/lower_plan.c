@@ -1,6 +1,7 @@
 /*
  * lower_plan.c - the arena plan of one entry point: computes assignments in
- * place when no later instruction reads the old value, then places every
+ * place when no later instruction reads the old value, drops the loop
+ * outputs that nothing reads, then places every
  * temporary by a linear scan over the instructions (first fit into freed
  * ranges, 64-byte aligned) and resolves virtual buffers to arena offsets;
  * in a data-parallel grad_step, a call after each gradient is complete.
@@ -126,6 +127,35 @@ static void compute_in_place(lower_ctx *c, unsigned char *dead) {
       continue;
     vb->alias = t;
     dead[w] = 1;
+  }
+  free(first);
+  free(last);
+}
+
+/* An output (other than the first) of a loop that no other instruction
+ * reads is not stored: a value stored with its consumer (lower_fuse.c)
+ * whose consumers all turned out to compute it in that same loop. */
+static void drop_unread_outputs(lower_ctx *c) {
+  int *first = malloc((size_t)c->nvb * sizeof(int)), *last = malloc((size_t)c->nvb * sizeof(int));
+  if (!first || !last)
+    abort();
+  scan_refs(c, c->ins, c->ninstr, NULL, first, last);
+  for (int i = 0; i < c->ninstr; i++) {
+    kp_loop *l = &c->ins[i].u.loop;
+    if (c->ins[i].kind != KP_LOOP)
+      continue;
+    for (int k = l->nout - 1; k >= 1; k--) {
+      int v = l->out[k].ref.input,
+          unread = c->vb[v].kind == VB_TEMP && c->vb[v].alias < 0 && first[v] == i && last[v] == i;
+      for (int j = 0; j < l->nin && unread; j++)
+        unread = l->in[j].ref.input != v;
+      if (!unread)
+        continue;
+      memmove(&l->out[k], &l->out[k + 1], (size_t)(l->nout - k - 1) * sizeof *l->out);
+      memmove(&l->out_expr[k], &l->out_expr[k + 1],
+              (size_t)(l->nout - k - 1) * sizeof *l->out_expr);
+      l->nout--;
+    }
   }
   free(first);
   free(last);
@@ -309,6 +339,7 @@ int lower_plan(lower_ctx *c, kp_entry *e) {
   if (!dead || !ready)
     abort();
   compute_in_place(c, dead);
+  drop_unread_outputs(c);
   int n = find_ready(c, dead, ready);
   for (int i = 0; i < c->ninstr; i++)
     if (!dead[i])

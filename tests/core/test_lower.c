@@ -3,7 +3,8 @@
  * loop, a reduction absorbs its elementwise producer, a cheap value with
  * several consumers is recomputed in their loops (an expensive one is
  * stored, by the loop of a consumer over its elements unless a use needs it
- * in memory first), a long chain of temporaries reuses arena ranges, and assignments
+ * in memory first, and not at all when nothing reads it from memory), a
+ * long chain of temporaries reuses arena ranges, and assignments
  * have simultaneous-update semantics (swaps, reads of old values) while
  * computing in place when safe; an evaluation's class scores are found, and
  * its entry up to them (core_compile_predict) leaves them in the arena;
@@ -241,6 +242,39 @@ static void test_stored_with_consumer(check_ctx *t) {
     core_free(exe);
     ir_program_free(p);
   }
+}
+
+/* b = tanh(x) is stored (two uses, a transcendental cost), but both of
+ * its uses are in the loop of Y := b * b + x: that loop computes it and
+ * nothing reads it from memory, so it is not stored at all. */
+static void test_unread_output(check_ctx *t) {
+  enum { N = 50 };
+  ir_program *p = ir_program_new(IR_F64);
+  long s[1] = {N};
+  int ix = tc_decl(p, ir_input(p, "x", IR_F64, 1, s));
+  int iy = tc_decl(p, ir_state(p, "Y", 1, s, (ir_init){IR_INIT_ZEROS, 0, 0, 0}));
+  ir_graph *g = ir_entry(p, "f");
+  ir_node *x = ir_input_ref(g, ix), *b = ir_unary(g, IR_TANH, x);
+  ir_assign_add(g, iy, tc_ok(g, ir_add(g, ir_mul(g, b, b), x)));
+  core_exe *exe = tc_compile(p);
+  const kp_entry *e = &core_kernels(exe)->entries[0];
+  check(t, e->ninstr == 1 && count_outputs(e, 1) == 1 && e->temp_bytes == 0,
+        "tanh used twice in one loop: expected 1 loop of 1 output and no temporaries, got %d "
+        "instructions, %ld bytes",
+        e->ninstr, e->temp_bytes);
+  double xv[N];
+  tc_fill(t, xv, N, -2, 2);
+  void *in[1] = {xv};
+  char *arena = core_arena_alloc(exe);
+  core_run(exe, 0, arena, in, NULL, NULL);
+  const double *Y = core_tensor_data(exe, arena, "Y", NULL);
+  double worst = 0;
+  for (int i = 0; i < N; i++)
+    worst = fmax(worst, fabs(Y[i] - (tanh(xv[i]) * tanh(xv[i]) + xv[i])));
+  check(t, worst <= 1e-14, "unread output: max error %g", worst);
+  free(arena);
+  core_free(exe);
+  ir_program_free(p);
 }
 
 /* h <- tanh(h @ W_i) for L layers: 2L temporaries of [N, D], few live at once. */
@@ -515,6 +549,7 @@ int main(void) {
   test_fused_reduction(&t);
   test_recompute(&t);
   test_stored_with_consumer(&t);
+  test_unread_output(&t);
   test_arena_reuse(&t);
   test_simultaneous(&t);
   test_large_copy(&t);
