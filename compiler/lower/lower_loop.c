@@ -189,11 +189,12 @@ static int lb_value(loop_b *b, const ir_node *x, int root) {
   return lb_expr(b, lower_eop(x->op), a[0], a[1], a[2], 0);
 }
 
-/* Drops size-1 dimensions and merges dimensions contiguous for all accesses. */
+/* Access k of l: output k, or input k - nout. */
 static kp_access *access_k(kp_loop *l, int k) {
   return k < l->nout ? &l->out[k] : &l->in[k - l->nout];
 }
 
+/* Drops size-1 dimensions and merges dimensions contiguous for all accesses. */
 static void canonicalize(kp_loop *l, const ir_shape *space) {
   int nacc = l->nout + l->nin, r = 0;
   for (int d = 0; d < space->rank; d++) {
