@@ -124,11 +124,10 @@ void kp_add_scores_entries(kp_program *kp) {
 }
 
 const char *kp_eop_name(kp_eop op) {
-  static const char *names[] = {"load",      "const",  "scalar",  "neg", "exp",   "log",  "sqrt",
-                                "rsqrt",     "tanh",   "sigmoid", "abs", "sign",  "relu", "gelu",
-                                "gelu_grad", "square", "recip",   "sin", "cos",   "add",  "sub",
-                                "mul",       "div",    "max",     "min", "pow",   "lt",   "le",
-                                "gt",        "ge",     "eq",      "ne",  "select"};
+  static const char *names[] = {
+      "load", "const", "scalar", "neg",   "exp", "log", "sqrt", "rsqrt", "tanh",  "sigmoid", "abs",
+      "sign", "relu",  "square", "recip", "sin", "cos", "add",  "sub",   "mul",   "div",     "max",
+      "min",  "pow",   "lt",     "le",    "gt",  "ge",  "eq",   "ne",    "select"};
   return names[op];
 }
 
@@ -156,10 +155,6 @@ double kp_op_f64(kp_eop op, double a, double b, double c) {
     return kp_sign_f64(a);
   case KP_E_RELU:
     return kp_relu_f64(a);
-  case KP_E_GELU:
-    return kp_gelu_f64(a);
-  case KP_E_GELU_GRAD:
-    return kp_gelu_grad_f64(a);
   case KP_E_SQUARE:
     return a * a;
   case KP_E_RECIP:

@@ -111,8 +111,6 @@ typedef enum {
   KP_E_ABS,
   KP_E_SIGN,
   KP_E_RELU,
-  KP_E_GELU,
-  KP_E_GELU_GRAD,
   KP_E_SQUARE,
   KP_E_RECIP,
   KP_E_SIN,

@@ -244,7 +244,7 @@ static void op_expr(const cw *w, const kp_loop *l, int i, char *buf, size_t len)
   case KP_E_POW:
     snprintf(buf, len, "kp_%s%s(v%d, v%d)", kp_eop_name(e->op), S, a, b);
     return;
-  default: /* exp log rsqrt tanh sigmoid sign relu gelu gelu_grad */
+  default: /* exp log rsqrt tanh sigmoid sign relu */
     snprintf(buf, len, "kp_%s%s(v%d)", kp_eop_name(e->op), S, a);
     return;
   }
