@@ -288,7 +288,8 @@ ir_node *ir_mul(ir_graph *g, ir_node *a, ir_node *b);
 ir_node *ir_div(ir_graph *g, ir_node *a, ir_node *b);
 ir_node *ir_scale(ir_graph *g, double s, ir_node *x); /* s * x */
 /* Named unary operations (ir_unary with the matching op). gelu is the tanh
- * approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+ * approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), built of
+ * mul, add, square and tanh nodes (its gradient reuses the tanh). */
 ir_node *ir_neg(ir_graph *g, ir_node *x);
 ir_node *ir_exp(ir_graph *g, ir_node *x);
 ir_node *ir_log(ir_graph *g, ir_node *x);

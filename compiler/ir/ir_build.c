@@ -134,8 +134,14 @@ NAMED_UNARY(ir_sqrt, IR_SQRT)
 NAMED_UNARY(ir_rsqrt, IR_RSQRT)
 NAMED_UNARY(ir_tanh, IR_TANH)
 NAMED_UNARY(ir_sign, IR_SIGN)
-NAMED_UNARY(ir_gelu, IR_GELU)
 NAMED_UNARY(ir_square, IR_SQUARE)
+
+/* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), x^3 as x square(x) */
+ir_node *ir_gelu(ir_graph *g, ir_node *x) {
+  ir_node *half = ir_scale(g, 0.5, x), *x3 = ir_mul(g, x, ir_square(g, x));
+  ir_node *inner = ir_scale(g, 0.7978845608028654, ir_add(g, x, ir_scale(g, 0.044715, x3)));
+  return ir_mul(g, half, ir_add(g, ir_const(g, 1), ir_tanh(g, inner)));
+}
 
 /* ---- reductions ------------------------------------------------------------ */
 

@@ -60,6 +60,30 @@ int kp_access_same(const kp_loop *l, const kp_access *a, const kp_access *b) {
   return 1;
 }
 
+int kp_loop_same_output(const kp_loop *l, int k) {
+  for (int j = 0; j < l->nout; j++)
+    if (kp_access_same(l, &l->out[j], &l->in[k]))
+      return j;
+  return -1;
+}
+
+int kp_loop_input_shared(const kp_loop *l, int k) {
+  for (int j = 0; j < l->nout; j++)
+    if (kp_access_overlap(l, &l->out[j], &l->in[k]) && !kp_access_same(l, &l->out[j], &l->in[k]))
+      return 1;
+  return 0;
+}
+
+int kp_loop_output_shared(const kp_loop *l, int j) {
+  for (int k = 0; k < l->nin; k++)
+    if (kp_access_overlap(l, &l->out[j], &l->in[k]) && !kp_access_same(l, &l->out[j], &l->in[k]))
+      return 1;
+  for (int o = 0; o < l->nout; o++)
+    if (o != j && kp_access_overlap(l, &l->out[j], &l->out[o]))
+      return 1;
+  return 0;
+}
+
 int kp_entry_scores(const kp_entry *en, kp_scores *s) {
   for (int i = 0; i < en->ninstr; i++) {
     const kp_instr *in = &en->instr[i];
@@ -100,11 +124,10 @@ void kp_add_scores_entries(kp_program *kp) {
 }
 
 const char *kp_eop_name(kp_eop op) {
-  static const char *names[] = {"load",      "const",  "scalar",  "neg", "exp",   "log",  "sqrt",
-                                "rsqrt",     "tanh",   "sigmoid", "abs", "sign",  "relu", "gelu",
-                                "gelu_grad", "square", "recip",   "sin", "cos",   "add",  "sub",
-                                "mul",       "div",    "max",     "min", "pow",   "lt",   "le",
-                                "gt",        "ge",     "eq",      "ne",  "select"};
+  static const char *names[] = {
+      "load", "const", "scalar", "neg",   "exp", "log", "sqrt", "rsqrt", "tanh",  "sigmoid", "abs",
+      "sign", "relu",  "square", "recip", "sin", "cos", "add",  "sub",   "mul",   "div",     "max",
+      "min",  "pow",   "lt",     "le",    "gt",  "ge",  "eq",   "ne",    "select"};
   return names[op];
 }
 
@@ -132,10 +155,6 @@ double kp_op_f64(kp_eop op, double a, double b, double c) {
     return kp_sign_f64(a);
   case KP_E_RELU:
     return kp_relu_f64(a);
-  case KP_E_GELU:
-    return kp_gelu_f64(a);
-  case KP_E_GELU_GRAD:
-    return kp_gelu_grad_f64(a);
   case KP_E_SQUARE:
     return a * a;
   case KP_E_RECIP:
@@ -229,8 +248,13 @@ static void loop(FILE *out, const kp_loop *l) {
   fprintf(out, "loop %s %s (", red[l->reduce], dtype_name(l->dtype));
   for (int d = 0; d < l->rank; d++)
     fprintf(out, d ? ",%ld" : "%ld", l->shape[d]);
-  fputs(") out ", out);
-  access(out, &l->out, l->rank);
+  fputc(')', out);
+  for (int k = 0; k < l->nout; k++) {
+    fputs(" out ", out);
+    access(out, &l->out[k], l->rank);
+    if (l->nout > 1)
+      fprintf(out, "=e%d", l->out_expr[k]);
+  }
   for (int i = 0; i < l->nin; i++) {
     fprintf(out, " in%d ", i);
     access(out, &l->in[i], l->rank);

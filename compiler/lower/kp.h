@@ -111,8 +111,6 @@ typedef enum {
   KP_E_ABS,
   KP_E_SIGN,
   KP_E_RELU,
-  KP_E_GELU,
-  KP_E_GELU_GRAD,
   KP_E_SQUARE,
   KP_E_RECIP,
   KP_E_SIN,
@@ -146,7 +144,9 @@ typedef struct kp_loop {
   kp_reduce reduce;
   int rank;
   long shape[KP_MAX_RANK];
-  kp_access out;
+  int nout;       /* 1 unless MAP */
+  kp_access *out; /* output k stores expression out_expr[k] */
+  int *out_expr;
   int nin;
   kp_access *in;
   int nexpr;
@@ -266,6 +266,14 @@ int kp_access_overlap(const kp_loop *l, const kp_access *a, const kp_access *b);
 /* Whether a and b address the same elements at every index of l (same
  * memory, dtype and strides): an element-wise read of the loop's output. */
 int kp_access_same(const kp_loop *l, const kp_access *a, const kp_access *b);
+/* The output of l whose elements input k reads (an element-wise update in
+ * place), or -1. */
+int kp_loop_same_output(const kp_loop *l, int k);
+/* Whether input k of l overlaps an output of l other than element-wise. */
+int kp_loop_input_shared(const kp_loop *l, int k);
+/* Whether output j of l overlaps another output, or an input other than
+ * element-wise: back ends mark the others non-aliasing. */
+int kp_loop_output_shared(const kp_loop *l, int j);
 const char *kp_eop_name(kp_eop op);
 
 /* The class scores of an evaluation entry: the first cross-entropy or count

@@ -10,7 +10,7 @@
  * k ln2_lo, e^r by Horner on the Taylor coefficients below (degree 7 for
  * float, 13 for double), times 2^k applied as 2^(k>>1) 2^(k-(k>>1)); NaN in
  * gives NaN out. tanh(x) = copysign((1 - e) / (1 + e), x), e = exp(-2|x|).
- * gelu is the tanh approximation. Comparisons give 1 or 0; max/min pick the
+ * Comparisons give 1 or 0; max/min pick the
  * left operand on ties (and on NaN in the right one).
  */
 #ifndef DUET_KP_MATH_H
@@ -20,9 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define KP_LOG2E   1.4426950408889634
-#define KP_GELU_C0 0.7978845608028654 /* sqrt(2 / pi) */
-#define KP_GELU_C1 0.044715
+#define KP_LOG2E 1.4426950408889634
 
 /* exp range, ln 2 split, polynomial degree: float then double */
 #define KP_EXP_LO_f32  -104.0
@@ -66,19 +64,6 @@ static const double KP_EXP_COEF[14] = {
   static inline T kp_tanh##S(T x) {                                                      \
     T e = kp_exp##S((T)-2 * FABS(x));                                                    \
     return COPYSIGN(((T)1 - e) / ((T)1 + e), x);                                         \
-  }                                                                                      \
-  static inline T kp_gelu_inner##S(T x) {                                                \
-    return (T)KP_GELU_C0 * (x + (T)KP_GELU_C1 * ((x * x) * x));                          \
-  }                                                                                      \
-  static inline T kp_gelu##S(T x) {                                                      \
-    return ((T)0.5 * x) * ((T)1 + kp_tanh##S(kp_gelu_inner##S(x)));                      \
-  }                                                                                      \
-  static inline T kp_gelu_grad##S(T x) {                                                 \
-    T t = kp_tanh##S(kp_gelu_inner##S(x));                                               \
-    T a = (T)0.5 * ((T)1 + t);                                                           \
-    T du = (T)KP_GELU_C0 * ((T)1 + (T)(3 * KP_GELU_C1) * (x * x));                       \
-    T b = ((T)0.5 * x) * ((T)1 - t * t);                                                 \
-    return a + b * du;                                                                   \
   }                                                                                      \
   static inline T kp_sigmoid##S(T x) { return (T)1 / ((T)1 + kp_exp##S(-x)); }           \
   static inline T kp_rsqrt##S(T x) { return (T)1 / SQRT(x); }                            \

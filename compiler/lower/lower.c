@@ -113,6 +113,7 @@ static void lower_shape(lower_ctx *c, const ir_node *n) {
     return;
   }
   const ir_node *x = n->in[0];
+  lower_flush(c, x);
   const val *xv = &c->val[x->id];
   val *v = &c->val[n->id];
   if (xv->kind == V_UNIFORM) {
@@ -206,6 +207,8 @@ static int lower_node(lower_ctx *c, const ir_node *n) {
       lower_derived(c, n);
     else if (lower_fusible(c, n))
       c->val[n->id].kind = V_INLINE;
+    else if (lower_deferred(c, n))
+      c->val[n->id].kind = V_PENDING;
     else
       lower_map_loop(c, n);
     return 0;
@@ -256,6 +259,8 @@ static void lower_assigns(lower_ctx *c) {
   long *srcoff = malloc((size_t)(n ? n : 1) * sizeof *srcoff);
   if (!src || !srcoff)
     abort();
+  for (int i = 0; i < n; i++)
+    lower_flush(c, g->assigns[i].node);
   for (int i = 0; i < n; i++) {
     const ir_node *x = g->assigns[i].node;
     const val *v = &c->val[x->id];
@@ -320,9 +325,10 @@ static int lower_entry(kp_program *kp, const ir_program *p, const ir_graph *g, k
   c.user = calloc((size_t)nn + 1, sizeof(int));
   c.absorbable = calloc((size_t)nn + 1, 1);
   c.inline_cost = calloc((size_t)nn + 1, sizeof(int));
+  c.deferrable = calloc((size_t)nn + 1, 1);
   unsigned char *needed = calloc((size_t)nn + 1, 1);
   if (!c.tensor_vb || !c.input_vb || !c.val || !c.uses || !c.user || !c.absorbable ||
-      !c.inline_cost || !needed)
+      !c.inline_cost || !c.deferrable || !needed)
     abort();
   for (int i = 0; i < p->ntensors; i++)
     c.tensor_vb[i] = new_vbuf(&c, VB_TENSOR, i, 0);
@@ -365,6 +371,7 @@ static int lower_entry(kp_program *kp, const ir_program *p, const ir_graph *g, k
   free(c.user);
   free(c.absorbable);
   free(c.inline_cost);
+  free(c.deferrable);
   free(c.vb);
   free(c.ins);
   free(c.wb_target);

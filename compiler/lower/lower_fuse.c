@@ -1,7 +1,8 @@
 /*
  * lower_fuse.c - the fusion schedule: which elementwise nodes are computed
  * inside their consumers' loops instead of being stored, from use counts,
- * whether every consumer can absorb the node, and the node's inline cost.
+ * whether every consumer can absorb the node, and the node's inline cost;
+ * and which stored ones wait to be stored by a consumer's loop.
  */
 #include "lower_int.h"
 
@@ -41,9 +42,11 @@ void lower_count_uses(lower_ctx *c, unsigned char *needed) {
   for (int i = 0; i < g->nnodes; i++)
     if (needed[i])
       for (int j = 0; j < g->nodes[i]->nin; j++) {
-        const ir_node *x = g->nodes[i]->in[j];
+        const ir_node *u = g->nodes[i], *x = u->in[j];
         c->user[x->id] = c->uses[x->id]++ ? -1 : i;
-        c->absorbable[x->id] &= absorbs(g->nodes[i], x);
+        c->absorbable[x->id] &= absorbs(u, x);
+        c->deferrable[x->id] |= ir_is_elementwise(u->op) && u->region == x->region &&
+                                ir_numel(&u->shape) == ir_numel(&x->shape) && !cond[x->id];
       }
   for (int i = 0; i < g->noutputs; i++) {
     c->uses[g->outputs[i].node->id] += 2;
@@ -84,6 +87,22 @@ int lower_fusible(lower_ctx *c, const ir_node *n) {
     return 0;
   return c->uses[n->id] == 1 || cost <= RECOMPUTE_MAX_COST;
 }
+
+/* Stored with a consumer: an elementwise node that must be stored (several
+ * consumers, an inline cost too high to recompute, an output, an
+ * assignment, a later phase that reads it) gets no pass of its own at its
+ * place when some consumer is elementwise over as many elements in its
+ * guarded region. It waits (V_PENDING) for the first loop over its own
+ * elements, in its region, that reads it (that consumer's map, or the loop
+ * an inline consumer is fused into), which computes it and stores it as one
+ * more output (lower_loop.c). A use before that which needs it in memory
+ * (a call, a view, a reduction, a loop over another space, an output) gives
+ * it its own loop first, so no consumer ever reads it before it is stored.
+ * Siblings that feed one consumer thus share its loop: AdamW's new moments
+ * m and v are stored by the loop of the weight's update, which reads them;
+ * a forward value that the backward pass reads again is stored by the loop
+ * of its forward consumer. */
+int lower_deferred(const lower_ctx *c, const ir_node *n) { return c->deferrable[n->id]; }
 
 /* An elementwise operation on uniform operands only: a derived scalar. */
 int lower_all_uniform(const lower_ctx *c, const ir_node *n) {

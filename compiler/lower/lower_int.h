@@ -34,6 +34,9 @@ typedef enum {
   V_UNIFORM, /* the same value everywhere: the constant `leaf`, or scalar
                    `scalar` (an input, or derived from scalars by `leaf`) */
   V_INLINE,  /* elementwise, computed inside its single consumer's loop */
+  V_PENDING, /* elementwise and stored, deferred: the first loop over its
+                   elements that reads it computes and stores it too, any
+                   other use gives it its own loop (lower_fuse.c) */
   V_BUF,     /* strided view of a virtual buffer */
   V_TUPLE    /* multi-output runtime call; values are its parts */
 } val_kind;
@@ -63,6 +66,8 @@ typedef struct lower_ctx {
   unsigned char *absorbable; /* per node: every consumer is a loop over as many
                                   elements that can compute it inline */
   int *inline_cost;          /* per node: operations it costs inline (lower.c) */
+  unsigned char *deferrable; /* per node: a stored node a consumer's loop may
+                                  compute (lower_fuse.c) */
   int ninstr, icap;
   kp_instr *ins; /* malloc-owned while lowering */
   int phase[2];  /* first instruction of each graph phase, 0: none */
@@ -100,6 +105,9 @@ int lower_contiguous(const val *v, const ir_shape *s);
 void lower_map_strides(const ir_shape *xs, const long *xst, const ir_shape *loop, long *out);
 /* n gets its own contiguous temporary. */
 void lower_set_own(lower_ctx *c, const ir_node *n);
+/* A V_PENDING node gets its own loop now (in its guarded region); other
+ * nodes are left as they are. */
+void lower_flush(lower_ctx *c, const ir_node *x);
 /* x (broadcast to shape) copied into vbuf vb at off_bytes, contiguous. */
 void lower_copy_into(lower_ctx *c, const ir_node *x, const ir_shape *shape, int vb, long off_bytes,
                      const ir_node *src);
@@ -112,7 +120,7 @@ void lower_reduce_loop(lower_ctx *c, const ir_node *n);
 void lower_concat_loop(lower_ctx *c, const ir_node *n);
 
 /* lower_fuse.c: the fusion schedule. */
-/* Fills uses, user and absorbable of every node; needed[] (zeroed, one
+/* Fills uses, user, absorbable and deferrable of every node; needed[] (zeroed, one
  * per node) marks the nodes outputs and assignments reach, and the
  * condition of every region with a needed node (which KP_IF reads: it is
  * not computed inline). */
@@ -120,6 +128,9 @@ void lower_count_uses(lower_ctx *c, unsigned char *needed);
 /* Whether elementwise n is computed inline by its consumers (records its
  * inline cost). */
 int lower_fusible(lower_ctx *c, const ir_node *n);
+/* Whether elementwise n, which is stored, waits for a consumer's loop
+ * (V_PENDING) instead of getting its own now. */
+int lower_deferred(const lower_ctx *c, const ir_node *n);
 /* Whether every operand of n is uniform (n becomes a derived scalar). */
 int lower_all_uniform(const lower_ctx *c, const ir_node *n);
 

@@ -1,6 +1,7 @@
 /*
  * lower_plan.c - the arena plan of one entry point: computes assignments in
- * place when no later instruction reads the old value, then places every
+ * place when no later instruction reads the old value, drops the loop
+ * outputs that nothing reads, then places every
  * temporary by a linear scan over the instructions (first fit into freed
  * ranges, 64-byte aligned) and resolves virtual buffers to arena offsets;
  * in a data-parallel grad_step, a call after each gradient is complete.
@@ -19,7 +20,8 @@ typedef void (*ref_fn)(void *arg, kp_ref *r);
 static void each_ref(kp_instr *in, ref_fn f, void *arg) {
   switch (in->kind) {
   case KP_LOOP:
-    f(arg, &in->u.loop.out.ref);
+    for (int k = 0; k < in->u.loop.nout; k++)
+      f(arg, &in->u.loop.out[k].ref);
     for (int k = 0; k < in->u.loop.nin; k++)
       f(arg, &in->u.loop.in[k].ref);
     return;
@@ -81,15 +83,20 @@ static void scan_refs(lower_ctx *c, const kp_instr *ins, int n, const int *skip,
   }
 }
 
-/* Loop `in` reads tensor vbuf t only at the element it writes. */
-static int aligned(const kp_instr *in, int t) {
+/* Loop `in` reads tensor vbuf t only at the element its output to vbuf v
+ * writes. */
+static int aligned(const kp_instr *in, int t, int v) {
   if (in->kind != KP_LOOP)
     return 0;
   const kp_loop *l = &in->u.loop;
+  const kp_access *o = NULL;
+  for (int k = 0; k < l->nout; k++)
+    if (l->out[k].ref.input == v)
+      o = &l->out[k];
   for (int k = 0; k < l->nin; k++) {
     const kp_access *a = &l->in[k];
-    if (a->ref.input == t && (a->ref.off != l->out.ref.off ||
-                              memcmp(a->stride, l->out.stride, (size_t)l->rank * sizeof(long))))
+    if (a->ref.input == t &&
+        (a->ref.off != o->ref.off || memcmp(a->stride, o->stride, (size_t)l->rank * sizeof(long))))
       return 0;
   }
   return 1;
@@ -116,10 +123,39 @@ static void compute_in_place(lower_ctx *c, unsigned char *dead) {
         in->u.copy.bytes != vb->bytes)
       continue;
     int i = vb->def_instr;
-    if (last[t] > i || (last[t] == i && !(vb->def_loop && aligned(&c->ins[i], t))))
+    if (last[t] > i || (last[t] == i && !(vb->def_loop && aligned(&c->ins[i], t, v))))
       continue;
     vb->alias = t;
     dead[w] = 1;
+  }
+  free(first);
+  free(last);
+}
+
+/* An output (other than the first) of a loop that no other instruction
+ * reads is not stored: a value stored with its consumer (lower_fuse.c)
+ * whose consumers all turned out to compute it in that same loop. */
+static void drop_unread_outputs(lower_ctx *c) {
+  int *first = malloc((size_t)c->nvb * sizeof(int)), *last = malloc((size_t)c->nvb * sizeof(int));
+  if (!first || !last)
+    abort();
+  scan_refs(c, c->ins, c->ninstr, NULL, first, last);
+  for (int i = 0; i < c->ninstr; i++) {
+    kp_loop *l = &c->ins[i].u.loop;
+    if (c->ins[i].kind != KP_LOOP)
+      continue;
+    for (int k = l->nout - 1; k >= 1; k--) {
+      int v = l->out[k].ref.input,
+          unread = c->vb[v].kind == VB_TEMP && c->vb[v].alias < 0 && first[v] == i && last[v] == i;
+      for (int j = 0; j < l->nin && unread; j++)
+        unread = l->in[j].ref.input != v;
+      if (!unread)
+        continue;
+      memmove(&l->out[k], &l->out[k + 1], (size_t)(l->nout - k - 1) * sizeof *l->out);
+      memmove(&l->out_expr[k], &l->out_expr[k + 1],
+              (size_t)(l->nout - k - 1) * sizeof *l->out_expr);
+      l->nout--;
+    }
   }
   free(first);
   free(last);
@@ -303,6 +339,7 @@ int lower_plan(lower_ctx *c, kp_entry *e) {
   if (!dead || !ready)
     abort();
   compute_in_place(c, dead);
+  drop_unread_outputs(c);
   int n = find_ready(c, dead, ready);
   for (int i = 0; i < c->ninstr; i++)
     if (!dead[i])

@@ -87,12 +87,6 @@ static int grad_relu(ad_ctx *c, ir_node *n, ir_node *gy) {
   return 0;
 }
 
-static int grad_gelu(ad_ctx *c, ir_node *n, ir_node *gy) {
-  ir_graph *g = ad_graph(c);
-  ad_acc(c, n->in[0], ir_mul(g, gy, ir_unary(g, IR_GELU_GRAD, n->in[0])));
-  return 0;
-}
-
 static int grad_square(ad_ctx *c, ir_node *n, ir_node *gy) {
   ir_graph *g = ad_graph(c);
   ad_acc(c, n->in[0], ir_mul(g, gy, ir_mul(g, K(c, 2), n->in[0])));
@@ -204,6 +198,18 @@ static ops_val build_unary(ops_args *a) {
                       a->b->lang.name, ops_describe(&a->arg[0], buf, sizeof buf));
   }
   return ops_result(a, ir_unary(a->g, a->b->op, t));
+}
+
+static ops_val build_gelu(ops_args *a) {
+  ir_node *t;
+  if (!ops_tensor_arg(a, 0, &t))
+    return ops_err();
+  if (t->dtype == IR_I32) {
+    char buf[128];
+    return ops_report(a, 0, "gelu needs a real tensor, got %s (one_hot(i, n) makes indices real)",
+                      ops_describe(&a->arg[0], buf, sizeof buf));
+  }
+  return ops_result(a, ir_gelu(a->g, t));
 }
 
 /* max/min: of two operands elementwise; of one tensor, its extreme element;

@@ -24,9 +24,9 @@ static ir_node *acc(gc_env *e, ir_node *total, ir_node *term) {
 }
 
 static ir_node *case_unary(gc_env *e) {
-  static const ir_op ops[] = {IR_NEG, IR_EXP,  IR_LOG,  IR_SQRT,   IR_RSQRT, IR_TANH, IR_SIGMOID,
-                              IR_ABS, IR_RELU, IR_GELU, IR_SQUARE, IR_RECIP, IR_SIN,  IR_COS};
-  static const double shift[] = {0, 0, 2, 2, 2, 0, 0, 0, 0, 0, 0, 2, 0, 0};
+  static const ir_op ops[] = {IR_NEG, IR_EXP,  IR_LOG,    IR_SQRT,  IR_RSQRT, IR_TANH, IR_SIGMOID,
+                              IR_ABS, IR_RELU, IR_SQUARE, IR_RECIP, IR_SIN,   IR_COS};
+  static const double shift[] = {0, 0, 2, 2, 2, 0, 0, 0, 0, 0, 2, 0, 0};
   ir_node *loss = NULL;
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     ir_node *x = PARAM(e, ir_op_name(ops[i]), 3, 5);
@@ -191,7 +191,7 @@ static ir_node *linear(gc_env *e, ir_node *x, const char *w, const char *b, long
 
 static ir_node *case_mlp(gc_env *e) {
   ir_node *x = INPUT(e, "x", -1, 1, 8, 10);
-  ir_node *h = ir_unary(e->g, IR_GELU, linear(e, x, "W1", "b1", 10, 16));
+  ir_node *h = ir_gelu(e->g, linear(e, x, "W1", "b1", 10, 16));
   ir_node *logits = linear(e, h, "W2", "b2", 16, 5);
   return ir_softmax_xent(e->g, logits, INDEX(e, "y", 5, 8));
 }
@@ -212,7 +212,7 @@ static ir_node *case_residual(gc_env *e) {
   for (int l = 0; l < L; l++) {
     char wn[8];
     snprintf(wn, sizeof wn, "W%d", l);
-    ir_node *f = ir_unary(g, IR_GELU, linear(e, h, wn, NULL, 8, 8));
+    ir_node *f = ir_gelu(g, linear(e, h, wn, NULL, 8, 8));
     h = ir_add(g, ir_scale(g, 1.0 - 1.0 / L, h), ir_scale(g, 1.0 / L, f));
   }
   return ir_softmax_xent(g, linear(e, h, "Wout", NULL, 8, 4), INDEX(e, "y", 4, 6));

@@ -2,7 +2,9 @@
  * test_lower.c - lowering: an elementwise chain with broadcasts becomes one
  * loop, a reduction absorbs its elementwise producer, a cheap value with
  * several consumers is recomputed in their loops (an expensive one is
- * stored), a long chain of temporaries reuses arena ranges, and assignments
+ * stored, by the loop of a consumer over its elements unless a use needs it
+ * in memory first, and not at all when nothing reads it from memory), a
+ * long chain of temporaries reuses arena ranges, and assignments
  * have simultaneous-update semantics (swaps, reads of old values) while
  * computing in place when safe; an evaluation's class scores are found, and
  * its entry up to them (core_compile_predict) leaves them in the arena;
@@ -122,8 +124,16 @@ static void test_fused_reduction(check_ctx *t) {
   ir_program_free(p);
 }
 
+static int count_outputs(const kp_entry *e, int nout) {
+  int n = 0;
+  for (int i = 0; i < e->ninstr; i++)
+    n += e->instr[i].kind == KP_LOOP && e->instr[i].u.loop.nout == nout;
+  return n;
+}
+
 /* a = 3x feeds P := exp(a) and Q := a + x: recomputed in both loops;
- * b = tanh(x) feeds R := b + 1 and S := 2b: stored once. 2 + 3 loops. */
+ * b = tanh(x) feeds R := b + 1 and S := 2b: stored once, by the loop of R
+ * (its second output). 2 + 2 loops. */
 static void test_recompute(check_ctx *t) {
   enum { N = 37 };
   ir_program *p = ir_program_new(IR_F32);
@@ -144,9 +154,10 @@ static void test_recompute(check_ctx *t) {
   check(t, g->nassigns == 4, "4 assignments: %s", ir_error(g));
   core_exe *exe = tc_compile(p);
   const kp_entry *e = &core_kernels(exe)->entries[0];
-  check(t, count_kind(e, KP_LOOP) == 5 && e->ninstr == 5,
-        "3x recomputed, tanh(x) stored: expected 5 loops, got %d of %d instructions",
-        count_kind(e, KP_LOOP), e->ninstr);
+  check(t, count_kind(e, KP_LOOP) == 4 && e->ninstr == 4 && count_outputs(e, 2) == 1,
+        "3x recomputed, tanh(x) stored with R: expected 4 loops, one of 2 outputs, got %d of %d "
+        "instructions, %d of 2 outputs",
+        count_kind(e, KP_LOOP), e->ninstr, count_outputs(e, 2));
   float xv[N];
   tc_fill_f(t, xv, N, -1, 1);
   void *in[1] = {xv};
@@ -162,6 +173,105 @@ static void test_recompute(check_ctx *t) {
   }
   check(t, worst <= 1e-5, "recomputed values: max relative error %g", worst);
   printf("recompute: %d loops, max relative error %g\n", count_kind(e, KP_LOOP), worst);
+  free(arena);
+  core_free(exe);
+  ir_program_free(p);
+}
+
+/* t = tanh(x) feeds H := x (1 + t) and T := t, as GELU's forward keeps t
+ * for its backward: one loop with two outputs, both written in place of
+ * the tensors. With S := sum(t) lowered before H, the reduction needs t in
+ * memory first: t gets its own loop, which H's loop reads. */
+static void test_stored_with_consumer(check_ctx *t) {
+  enum { N = 300 };
+  for (int with_sum = 0; with_sum < 2; with_sum++) {
+    ir_program *p = ir_program_new(IR_F32);
+    long s[1] = {N}, one[1] = {1};
+    ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
+    int ix = tc_decl(p, ir_input(p, "x", IR_F32, 1, s));
+    int iH = tc_decl(p, ir_state(p, "H", 1, s, zero));
+    int iT = tc_decl(p, ir_state(p, "T", 1, s, zero));
+    int iS = tc_decl(p, ir_state(p, "S", 1, one, zero));
+    ir_graph *g = ir_entry(p, "f");
+    ir_node *x = ir_input_ref(g, ix), *th = ir_unary(g, IR_TANH, x);
+    if (with_sum)
+      ir_assign_add(g, iS, ir_reshape(g, ir_sum_all(g, th), 1, one));
+    ir_assign_add(g, iH, ir_mul(g, x, ir_add(g, ir_const(g, 1), th)));
+    ir_assign_add(g, iT, th);
+    check(t, g->nassigns == 2 + with_sum, "assignments: %s", ir_error(g));
+    core_exe *exe = tc_compile(p);
+    const kp_program *kp = core_kernels(exe);
+    const kp_entry *e = &kp->entries[0];
+    if (!with_sum) {
+      check(t, e->ninstr == 1 && count_outputs(e, 2) == 1,
+            "tanh stored with its consumer: expected 1 loop of 2 outputs, got %d instructions",
+            e->ninstr);
+      if (e->ninstr == 1) {
+        const kp_loop *l = &e->instr[0].u.loop;
+        long offH = kp->tensors[kp_find_tensor(kp, "H")].off;
+        long offT = kp->tensors[kp_find_tensor(kp, "T")].off;
+        check(t, l->nin == 1 && l->out[0].ref.off == offH && l->out[1].ref.off == offT,
+              "the loop reads x alone and writes H and T in place");
+        check(t, l->expr[l->out_expr[1]].op == KP_E_TANH, "its second output is tanh(x)");
+      }
+    } else {
+      check(t, count_kind(e, KP_LOOP) == 3 && count_outputs(e, 1) == 3,
+            "tanh read by a sum first: expected 3 single-output loops, got %d loops",
+            count_kind(e, KP_LOOP));
+    }
+    float xv[N];
+    tc_fill_f(t, xv, N, -2, 2);
+    void *in[1] = {xv};
+    char *arena = core_arena_alloc(exe);
+    core_run(exe, 0, arena, in, NULL, NULL);
+    const float *H = core_tensor_data(exe, arena, "H", NULL);
+    const float *T = core_tensor_data(exe, arena, "T", NULL);
+    double worst = 0, sum = 0;
+    for (int i = 0; i < N; i++) {
+      double th_i = tanh(xv[i]);
+      sum += th_i;
+      worst = fmax(worst, fabs(H[i] - xv[i] * (1 + th_i)));
+      worst = fmax(worst, fabs(T[i] - th_i));
+    }
+    if (with_sum)
+      worst = fmax(worst, fabs(*(const float *)core_tensor_data(exe, arena, "S", NULL) - sum) / N);
+    check(t, worst <= 1e-5, "stored with consumer (sum %d): max error %g", with_sum, worst);
+    printf("stored with consumer (sum %d): %d instructions, max error %g\n", with_sum, e->ninstr,
+           worst);
+    free(arena);
+    core_free(exe);
+    ir_program_free(p);
+  }
+}
+
+/* b = tanh(x) is stored (two uses, a transcendental cost), but both of
+ * its uses are in the loop of Y := b * b + x: that loop computes it and
+ * nothing reads it from memory, so it is not stored at all. */
+static void test_unread_output(check_ctx *t) {
+  enum { N = 50 };
+  ir_program *p = ir_program_new(IR_F64);
+  long s[1] = {N};
+  int ix = tc_decl(p, ir_input(p, "x", IR_F64, 1, s));
+  int iy = tc_decl(p, ir_state(p, "Y", 1, s, (ir_init){IR_INIT_ZEROS, 0, 0, 0}));
+  ir_graph *g = ir_entry(p, "f");
+  ir_node *x = ir_input_ref(g, ix), *b = ir_unary(g, IR_TANH, x);
+  ir_assign_add(g, iy, tc_ok(g, ir_add(g, ir_mul(g, b, b), x)));
+  core_exe *exe = tc_compile(p);
+  const kp_entry *e = &core_kernels(exe)->entries[0];
+  check(t, e->ninstr == 1 && count_outputs(e, 1) == 1 && e->temp_bytes == 0,
+        "tanh used twice in one loop: expected 1 loop of 1 output and no temporaries, got %d "
+        "instructions, %ld bytes",
+        e->ninstr, e->temp_bytes);
+  double xv[N];
+  tc_fill(t, xv, N, -2, 2);
+  void *in[1] = {xv};
+  char *arena = core_arena_alloc(exe);
+  core_run(exe, 0, arena, in, NULL, NULL);
+  const double *Y = core_tensor_data(exe, arena, "Y", NULL);
+  double worst = 0;
+  for (int i = 0; i < N; i++)
+    worst = fmax(worst, fabs(Y[i] - (tanh(xv[i]) * tanh(xv[i]) + xv[i])));
+  check(t, worst <= 1e-14, "unread output: max error %g", worst);
   free(arena);
   core_free(exe);
   ir_program_free(p);
@@ -259,7 +369,7 @@ static void test_simultaneous(check_ctx *t) {
   const kp_tensor *te = &core_kernels(exe)->tensors[4];
   int direct = 0;
   for (int i = 0; i < e->ninstr; i++)
-    direct |= e->instr[i].kind == KP_LOOP && e->instr[i].u.loop.out.ref.off == te->off;
+    direct |= e->instr[i].kind == KP_LOOP && e->instr[i].u.loop.out[0].ref.off == te->off;
   check(t, direct, "E := E + 1 should be computed in place");
   free(arena);
   core_free(exe);
@@ -438,6 +548,8 @@ int main(void) {
   test_fused_chain(&t);
   test_fused_reduction(&t);
   test_recompute(&t);
+  test_stored_with_consumer(&t);
+  test_unread_output(&t);
   test_arena_reuse(&t);
   test_simultaneous(&t);
   test_large_copy(&t);

@@ -15,9 +15,8 @@
 
 enum { N = 4096 };
 
-static const ir_op UNARY[] = {IR_NEG,     IR_EXP,   IR_LOG,  IR_SQRT, IR_RSQRT, IR_TANH,
-                              IR_SIGMOID, IR_ABS,   IR_SIGN, IR_RELU, IR_GELU,  IR_GELU_GRAD,
-                              IR_SQUARE,  IR_RECIP, IR_SIN,  IR_COS};
+static const ir_op UNARY[] = {IR_NEG, IR_EXP,  IR_LOG,  IR_SQRT,   IR_RSQRT, IR_TANH, IR_SIGMOID,
+                              IR_ABS, IR_SIGN, IR_RELU, IR_SQUARE, IR_RECIP, IR_SIN,  IR_COS};
 static const ir_op BINARY[] = {IR_ADD, IR_SUB, IR_MUL, IR_DIV, IR_MAX, IR_MIN, IR_POW,
                                IR_LT,  IR_LE,  IR_GT,  IR_GE,  IR_EQ,  IR_NE,  IR_SELECT};
 #define NU ((int)(sizeof UNARY / sizeof UNARY[0]))
@@ -52,10 +51,6 @@ static const double SPECIAL[] = {0.0,       -0.0, 1e-30, -1e-30, 1e-8,   88.5, 8
       return kp_sign##S(a);             \
     case IR_RELU:                       \
       return kp_relu##S(a);             \
-    case IR_GELU:                       \
-      return kp_gelu##S(a);             \
-    case IR_GELU_GRAD:                  \
-      return kp_gelu_grad##S(a);        \
     case IR_SQUARE:                     \
       return a * a;                     \
     case IR_RECIP:                      \

@@ -60,14 +60,14 @@ int main(void) {
   int lr = tc_decl(p, ir_scalar(p, "lr"));
 
   ir_graph *g = ir_entry(p, "forward");
-  ir_node *h = ir_unary(g, IR_GELU, linear(g, ir_input_ref(g, ix), W1, b1));
+  ir_node *h = ir_gelu(g, linear(g, ir_input_ref(g, ix), W1, b1));
   ir_node *logits = tc_ok(g, linear(g, h, W2, b2));
   ir_output_add(g, "loss", ir_softmax_xent(g, logits, ir_input_ref(g, iy)));
   ir_assign_add(g, L, logits);
 
   /* a full SGD step, to time compilation of forward + backward + update */
   ir_graph *s = ir_entry(p, "train_step");
-  h = ir_unary(s, IR_GELU, linear(s, ir_input_ref(s, ix), W1, b1));
+  h = ir_gelu(s, linear(s, ir_input_ref(s, ix), W1, b1));
   ir_node *loss = tc_ok(s, ir_softmax_xent(s, linear(s, h, W2, b2), ir_input_ref(s, iy)));
   int params[4] = {W1, b1, W2, b2};
   ir_node *grads[4];

@@ -2,7 +2,9 @@
  * test_optim.c - optimizer steps written with the builder (state tensors,
  * simultaneous assignments, scalar inputs lr and t) against hand-written C
  * loops on the same data, for three consecutive steps, to 1e-6 relative:
- * SGD with momentum, AdamW with and without bias correction, and a
+ * SGD with momentum, AdamW with and without bias correction (each step
+ * one loop that updates the weight and its state in place, one output per
+ * tensor: the new moments are stored by the weight's loop), and a
  * Newton-Schulz (polar_ns) step compared with calling rt_polar_ns directly.
  * The bias corrections 1 - beta^t depend on scalars only: the program
  * evaluates them in double and rounds once (kp.h, derived scalars), and so
@@ -113,6 +115,18 @@ static double max_rel(const float *a, const float *b, long n) {
 
 /* Runs STEPS steps of the compiled optimizer and of the reference. */
 static void check_optimizer(check_ctx *t, const char *name, opt_prog *o, int nstate, int bc) {
+  const kp_program *kp = core_kernels(o->exe);
+  const kp_entry *e = &kp->entries[0];
+  int one = e->ninstr == 1 && e->instr[0].kind == KP_LOOP && e->instr[0].u.loop.nout == 1 + nstate;
+  check(t, one, "%s: expected one loop of %d outputs, got %d instructions", name, 1 + nstate,
+        e->ninstr);
+  for (int k = 0; one && k <= nstate; k++) {
+    const char *tn = k ? (k == 1 ? "m" : "v") : "W";
+    int written = 0;
+    for (int j = 0; j < e->instr[0].u.loop.nout; j++)
+      written |= e->instr[0].u.loop.out[j].ref.off == kp->tensors[kp_find_tensor(kp, tn)].off;
+    check(t, written, "%s: the loop writes %s in place", name, tn);
+  }
   float *W = core_tensor_data(o->exe, o->arena, "W", NULL);
   float rW[R * C], rs[2][R * C], G[R * C];
   tc_fill_f(t, W, R * C, -1, 1);

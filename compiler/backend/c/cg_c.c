@@ -136,9 +136,18 @@ static void indent(const cw *w, int depth) { fprintf(w->out, "%*s", 4 * depth, "
 
 /* ---- fused loops ------------------------------------------------------- */
 
-static const kp_access *access_of(const kp_loop *l, int k) { return k < 0 ? &l->out : &l->in[k]; }
+/* Access k: input k, or output -1 - k. */
+static const kp_access *access_of(const kp_loop *l, int k) {
+  return k < 0 ? &l->out[-1 - k] : &l->in[k];
+}
 
-/* Element index of access k (-1: the output) at the loop variables. */
+/* The name of output j's pointer: o, o1, o2, ... */
+static const char *out_name(int j, char *buf, size_t len) {
+  snprintf(buf, len, j ? "o%d" : "o", j);
+  return buf;
+}
+
+/* Element index of access k (-1 - j: output j) at the loop variables. */
 static void index_expr(const kp_loop *l, int k, char *buf, size_t len) {
   const kp_access *a = access_of(l, k);
   size_t n = 0;
@@ -167,13 +176,15 @@ static void op_expr(const cw *w, const kp_loop *l, int i, char *buf, size_t len)
   char idx[256], c[64];
   int a = e->a, b = e->b;
   switch (e->op) {
-  case KP_E_LOAD:
+  case KP_E_LOAD: {
+    int j = kp_loop_same_output(l, e->a);
     index_expr(l, e->a, idx, sizeof idx);
-    if (kp_access_same(l, &l->out, &l->in[e->a]))
-      snprintf(buf, len, "o[%s]", idx); /* in place: see emit_loop_fn */
+    if (j >= 0) /* in place: see emit_loop_fn */
+      snprintf(buf, len, "%s[%s]", out_name(j, c, sizeof c), idx);
     else
       snprintf(buf, len, "a%d[%s]", e->a, idx);
     return;
+  }
   case KP_E_CONST:
     snprintf(buf, len, "%s", lit(w, e->imm, c, sizeof c));
     return;
@@ -233,7 +244,7 @@ static void op_expr(const cw *w, const kp_loop *l, int i, char *buf, size_t len)
   case KP_E_POW:
     snprintf(buf, len, "kp_%s%s(v%d, v%d)", kp_eop_name(e->op), S, a, b);
     return;
-  default: /* exp log rsqrt tanh sigmoid sign relu gelu gelu_grad */
+  default: /* exp log rsqrt tanh sigmoid sign relu */
     snprintf(buf, len, "kp_%s%s(v%d)", kp_eop_name(e->op), S, a);
     return;
   }
@@ -325,20 +336,26 @@ static void emit_nest(const cw *w, const kp_loop *l, int d, int depth, bool fill
       return;
     }
     emit_values(w, l, depth);
+    if (l->reduce == KP_MAP) {
+      for (int j = 0; j < l->nout; j++) {
+        char on[16];
+        index_expr(l, -1 - j, oi, sizeof oi);
+        indent(w, depth);
+        fprintf(w->out, "%s[%s] = v%d;\n", out_name(j, on, sizeof on), oi, l->out_expr[j]);
+      }
+      return;
+    }
     snprintf(v, sizeof v, "v%d", l->nexpr - 1);
-    if (l->reduce == KP_MAP)
-      snprintf(c, sizeof c, "%s", v);
-    else
-      combine(w, l, o, v, c, sizeof c);
+    combine(w, l, o, v, c, sizeof c);
     indent(w, depth);
     fprintf(w->out, "%s = %s;\n", o, c);
     return;
   }
-  if (fill && !l->out.stride[d]) {
+  if (fill && !l->out[0].stride[d]) {
     emit_nest(w, l, d + 1, depth, fill);
     return;
   }
-  if (!fill && l->reduce != KP_MAP && d == l->rank - 1 && !l->out.stride[d]) {
+  if (!fill && l->reduce != KP_MAP && d == l->rank - 1 && !l->out[0].stride[d]) {
     emit_lanes(w, l, d, depth);
     return;
   }
@@ -349,27 +366,21 @@ static void emit_nest(const cw *w, const kp_loop *l, int d, int depth, bool fill
   fprintf(w->out, "}\n");
 }
 
-/* Whether input k overlaps the output other than element-wise in place. */
-static bool overlaps_out(const kp_loop *l, int k) {
-  return kp_access_overlap(l, &l->out, &l->in[k]) && !kp_access_same(l, &l->out, &l->in[k]);
-}
-
-/* An input that is the output's own elements has no parameter: it is read
- * through `o`, so that the compiler sees an update in place rather than two
- * pointers that may overlap (which defeats vectorization). */
+/* An input that is an output's own elements has no parameter: it is read
+ * through that output's pointer, so that the compiler sees an update in
+ * place rather than two pointers that may overlap (which defeats
+ * vectorization). */
 static void emit_loop_fn(const cw *w, const kp_loop *l, const char *name, const char *what) {
-  bool out_alone = true;
-  for (int k = 0; k < l->nin; k++)
-    if (overlaps_out(l, k))
-      out_alone = false;
-  char cm[300];
+  char cm[300], on[16];
   comment_text(what, cm, sizeof cm);
-  fprintf(w->out, "/* %s */\nstatic void %s(%s *%so", cm, name, type_of(w, l->out.dtype),
-          out_alone ? "restrict " : "");
+  fprintf(w->out, "/* %s */\nstatic void %s(", cm, name);
+  for (int j = 0; j < l->nout; j++)
+    fprintf(w->out, "%s%s *%s%s", j ? ", " : "", type_of(w, l->out[j].dtype),
+            kp_loop_output_shared(l, j) ? "" : "restrict ", out_name(j, on, sizeof on));
   for (int k = 0; k < l->nin; k++)
-    if (!kp_access_same(l, &l->out, &l->in[k]))
+    if (kp_loop_same_output(l, k) < 0)
       fprintf(w->out, ", const %s *%sa%d", type_of(w, l->in[k].dtype),
-              overlaps_out(l, k) ? "" : "restrict ", k);
+              kp_loop_input_shared(l, k) ? "" : "restrict ", k);
   bool sc = loop_uses_scalars(l);
   fprintf(w->out, "%s)\n{\n", sc ? ", const double *scalars" : "");
   for (int i = 0; i < l->nexpr; i++)
@@ -404,7 +415,8 @@ static uses uses_of(const kp_entry *en, int from, int to) {
     const kp_instr *in = &en->instr[i];
     switch (in->kind) {
     case KP_LOOP:
-      use_ref(&u, in->u.loop.out.ref);
+      for (int k = 0; k < in->u.loop.nout; k++)
+        use_ref(&u, in->u.loop.out[k].ref);
       for (int k = 0; k < in->u.loop.nin; k++)
         use_ref(&u, in->u.loop.in[k].ref);
       u.scalars |= loop_uses_scalars(&in->u.loop);
@@ -474,9 +486,11 @@ static void emit_call(const cw *w, const kp_call *c) {
 
 static void emit_loop_call(const cw *w, const kp_loop *l, const char *name) {
   char r[160];
-  fprintf(w->out, "%s(%s", name, ref(w, l->out.ref, r, sizeof r));
+  fprintf(w->out, "%s(", name);
+  for (int j = 0; j < l->nout; j++)
+    fprintf(w->out, "%s%s", j ? ", " : "", ref(w, l->out[j].ref, r, sizeof r));
   for (int k = 0; k < l->nin; k++)
-    if (!kp_access_same(l, &l->out, &l->in[k])) /* see emit_loop_fn */
+    if (kp_loop_same_output(l, k) < 0) /* see emit_loop_fn */
       fprintf(w->out, ", %s", ref(w, l->in[k].ref, r, sizeof r));
   fprintf(w->out, "%s);\n", loop_uses_scalars(l) ? ", scalars" : "");
 }

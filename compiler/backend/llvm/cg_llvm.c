@@ -123,14 +123,15 @@ static void emit_call(entry_ctx *e, const kp_call *c) {
 static void emit_loop(entry_ctx *e, const kp_loop *l) {
   cg_ctx *g = e->g;
   LLVMValueRef fn = cg_loop_fn(g, l);
-  int np = l->nin + 2;
+  int np = l->nout + l->nin + 1;
   LLVMValueRef *av = malloc((size_t)np * sizeof *av);
   LLVMTypeRef *pt = malloc((size_t)np * sizeof *pt);
   if (!av || !pt)
     abort();
-  av[0] = ref_ptr(e, l->out.ref);
+  for (int k = 0; k < l->nout; k++)
+    av[k] = ref_ptr(e, l->out[k].ref);
   for (int k = 0; k < l->nin; k++)
-    av[k + 1] = ref_ptr(e, l->in[k].ref);
+    av[l->nout + k] = ref_ptr(e, l->in[k].ref);
   av[np - 1] = e->scalars;
   for (int k = 0; k < np; k++)
     pt[k] = g->ptr;

@@ -1,7 +1,9 @@
 /*
  * cg_loop.c - LLVM IR for one fused loop of the kernel program: an internal
- * function with one pointer per access (noalias unless the output overlaps
- * an input other than element-wise), a nest of counted loops with the contiguous dimension innermost,
+ * function with one pointer per access (noalias unless an output overlaps
+ * an input other than element-wise), a nest of counted loops with the
+ * contiguous dimension innermost, the stores of every output after the
+ * index's values,
  * and reductions over the innermost dimension accumulated in registers in
  * the fixed lane order of kp.h. Loops with the same body share a function.
  */
@@ -16,7 +18,7 @@ typedef struct nest {
   cg_ctx *g;
   const kp_loop *l;
   LLVMValueRef fn;
-  LLVMValueRef *base; /* [0] output, [1 + k] input k */
+  LLVMValueRef *base; /* [j] output j, [nout + k] input k */
   LLVMValueRef *pre;  /* per expression: value computed before the loops */
 } nest;
 
@@ -52,21 +54,26 @@ static LLVMBasicBlockRef loop_close(nest *s, loopc *lc, long n) {
 
 static LLVMTypeRef elem_type(cg_ctx *g, kp_dtype t) { return t == KP_I32 ? g->i32 : g->T; }
 
+/* Access k: output k, or input k - nout. */
+static const kp_access *access_k(const kp_loop *l, int k) {
+  return k < l->nout ? &l->out[k] : &l->in[k - l->nout];
+}
+
 static LLVMValueRef addr(nest *s, int k, LLVMValueRef off) {
-  const kp_access *a = k ? &s->l->in[k - 1] : &s->l->out;
+  const kp_access *a = access_k(s->l, k);
   return LLVMBuildInBoundsGEP2(s->g->b, elem_type(s->g, a->dtype), s->base[k], &off, 1, "");
 }
 
 static LLVMValueRef load(nest *s, int k, LLVMValueRef off) {
-  const kp_access *a = k ? &s->l->in[k - 1] : &s->l->out;
+  const kp_access *a = access_k(s->l, k);
   return LLVMBuildLoad2(s->g->b, elem_type(s->g, a->dtype), addr(s, k, off), "");
 }
 
 /* Offsets of all accesses one dimension deeper. */
 static void step(nest *s, int d, LLVMValueRef iv, LLVMValueRef *off, LLVMValueRef *out) {
   cg_ctx *g = s->g;
-  for (int k = 0; k <= s->l->nin; k++) {
-    const kp_access *a = k ? &s->l->in[k - 1] : &s->l->out;
+  for (int k = 0; k < s->l->nout + s->l->nin; k++) {
+    const kp_access *a = access_k(s->l, k);
     out[k] = off[k];
     if (a->stride[d]) {
       LLVMValueRef m =
@@ -76,7 +83,8 @@ static void step(nest *s, int d, LLVMValueRef iv, LLVMValueRef *off, LLVMValueRe
   }
 }
 
-static LLVMValueRef value(nest *s, LLVMValueRef *off) {
+/* The expressions' values at the offsets off (malloc-owned). */
+static LLVMValueRef *values(nest *s, LLVMValueRef *off) {
   const kp_loop *l = s->l;
   LLVMValueRef *v = malloc((size_t)l->nexpr * sizeof *v);
   if (!v)
@@ -86,12 +94,18 @@ static LLVMValueRef value(nest *s, LLVMValueRef *off) {
     if (s->pre[i])
       v[i] = s->pre[i];
     else if (e->op == KP_E_LOAD)
-      v[i] = load(s, 1 + e->a, off[1 + e->a]);
+      v[i] = load(s, l->nout + e->a, off[l->nout + e->a]);
     else
       v[i] = cg_math(s->g, e->op, v[e->a], e->op >= KP_E_ADD ? v[e->b] : NULL,
                      e->op == KP_E_SELECT ? v[e->c] : NULL);
   }
-  LLVMValueRef r = v[l->nexpr - 1];
+  return v;
+}
+
+/* The value of a reduction's element: its last expression. */
+static LLVMValueRef value(nest *s, LLVMValueRef *off) {
+  LLVMValueRef *v = values(s, off);
+  LLVMValueRef r = v[s->l->nexpr - 1];
   free(v);
   return r;
 }
@@ -109,7 +123,7 @@ static LLVMValueRef reduce_init(nest *s) {
 
 /* acc[j] combined with the element at index idx of dimension d */
 static LLVMValueRef lane(nest *s, int d, LLVMValueRef idx, LLVMValueRef *off, LLVMValueRef acc) {
-  LLVMValueRef *o = malloc((size_t)(s->l->nin + 1) * sizeof *o);
+  LLVMValueRef *o = malloc((size_t)(s->l->nout + s->l->nin) * sizeof *o);
   if (!o)
     abort();
   step(s, d, idx, off, o);
@@ -164,23 +178,27 @@ static void emit_nest(nest *s, int d, LLVMValueRef *off, int fill) {
   cg_ctx *g = s->g;
   const kp_loop *l = s->l;
   if (d == l->rank) {
-    if (fill)
+    if (fill) {
       LLVMBuildStore(g->b, reduce_init(s), addr(s, 0, off[0]));
-    else if (l->reduce == KP_MAP)
-      LLVMBuildStore(g->b, value(s, off), addr(s, 0, off[0]));
-    else
+    } else if (l->reduce == KP_MAP) {
+      LLVMValueRef *v = values(s, off);
+      for (int k = 0; k < l->nout; k++)
+        LLVMBuildStore(g->b, v[l->out_expr[k]], addr(s, k, off[k]));
+      free(v);
+    } else {
       LLVMBuildStore(g->b, combine(s, load(s, 0, off[0]), value(s, off)), addr(s, 0, off[0]));
+    }
     return;
   }
-  if (fill && !l->out.stride[d]) {
+  if (fill && !l->out[0].stride[d]) {
     emit_nest(s, d + 1, off, fill);
     return;
   }
-  if (!fill && l->reduce != KP_MAP && d == l->rank - 1 && !l->out.stride[d]) {
+  if (!fill && l->reduce != KP_MAP && d == l->rank - 1 && !l->out[0].stride[d]) {
     inner_reduction(s, d, off);
     return;
   }
-  int na = l->nin + 1;
+  int na = l->nout + l->nin;
   LLVMValueRef *o = malloc((size_t)na * sizeof *o);
   if (!o)
     abort();
@@ -192,27 +210,15 @@ static void emit_nest(nest *s, int d, LLVMValueRef *off, int fill) {
   free(o);
 }
 
-/* How input k relates to the output: not overlapping ('n'), the same
- * elements ('e': the function reads them through the output pointer, so
- * that LLVM sees an element-wise update in place), or overlapping ('o'). */
-static char input_alias(const kp_loop *l, int k) {
-  if (kp_access_same(l, &l->out, &l->in[k]))
-    return 'e';
-  return kp_access_overlap(l, &l->out, &l->in[k]) ? 'o' : 'n';
-}
-
 static void set_noalias(cg_ctx *g, LLVMValueRef fn, const kp_loop *l) {
   unsigned kind = LLVMGetEnumAttributeKindForName("noalias", 7);
-  int out_ok = 1;
-  for (int k = 0; k < l->nin; k++)
-    if (input_alias(l, k) == 'o')
-      out_ok = 0;
-  for (int k = 0; k <= l->nin; k++) {
-    int ok = k ? input_alias(l, k - 1) != 'o' : out_ok;
+  for (int k = 0; k < l->nout + l->nin; k++) {
+    int ok = k < l->nout ? !kp_loop_output_shared(l, k) : !kp_loop_input_shared(l, k - l->nout);
     if (ok)
       LLVMAddAttributeAtIndex(fn, (unsigned)k + 1, LLVMCreateEnumAttribute(g->ctx, kind, 0));
   }
-  LLVMAddAttributeAtIndex(fn, (unsigned)l->nin + 2, LLVMCreateEnumAttribute(g->ctx, kind, 0));
+  LLVMAddAttributeAtIndex(fn, (unsigned)(l->nout + l->nin) + 1,
+                          LLVMCreateEnumAttribute(g->ctx, kind, 0));
   /* shared loop functions stay out of line: inlining them at every call
      * would compile each body again */
   static const char *const fnattrs[] = {"nounwind", "noinline"};
@@ -223,7 +229,7 @@ static void set_noalias(cg_ctx *g, LLVMValueRef fn, const kp_loop *l) {
 }
 
 static LLVMValueRef define_loop_fn(cg_ctx *g, const kp_loop *l, const char *name) {
-  int np = l->nin + 2;
+  int np = l->nout + l->nin + 1;
   LLVMTypeRef *pt = malloc((size_t)np * sizeof *pt);
   nest s = {g, l, NULL, malloc((size_t)np * sizeof(LLVMValueRef)),
             calloc((size_t)l->nexpr, sizeof(LLVMValueRef))};
@@ -238,11 +244,14 @@ static LLVMValueRef define_loop_fn(cg_ctx *g, const kp_loop *l, const char *name
   s.fn = fn;
   LLVMBasicBlockRef saved = LLVMGetInsertBlock(g->b);
   LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, fn, "entry"));
-  for (int k = 0; k <= l->nin; k++) {
-    s.base[k] = k && input_alias(l, k - 1) == 'e' ? s.base[0] : LLVMGetParam(fn, (unsigned)k);
+  for (int k = 0; k < l->nout + l->nin; k++) {
+    /* an input that is an output's own elements is read through that
+       * output's pointer, so that LLVM sees an element-wise update in place */
+    int j = k < l->nout ? -1 : kp_loop_same_output(l, k - l->nout);
+    s.base[k] = j >= 0 ? s.base[j] : LLVMGetParam(fn, (unsigned)k);
     off[k] = LLVMConstInt(g->i64, 0, 0);
   }
-  LLVMValueRef scalars = LLVMGetParam(fn, (unsigned)l->nin + 1);
+  LLVMValueRef scalars = LLVMGetParam(fn, (unsigned)(l->nout + l->nin));
   for (int i = 0; i < l->nexpr; i++) {
     const kp_expr *e = &l->expr[i];
     if (e->op == KP_E_CONST) {
@@ -285,10 +294,13 @@ static char *loop_key(const kp_loop *l) {
   fprintf(f, "%d %d %d", (int)l->dtype, (int)l->reduce, l->rank);
   for (int d = 0; d < l->rank; d++)
     fprintf(f, ",%ld", l->shape[d]);
-  put_access(f, l, &l->out);
+  for (int k = 0; k < l->nout; k++) {
+    put_access(f, l, &l->out[k]);
+    fprintf(f, "=%d%c", l->out_expr[k], kp_loop_output_shared(l, k) ? 'o' : 'n');
+  }
   for (int k = 0; k < l->nin; k++) {
     put_access(f, l, &l->in[k]);
-    fputc(input_alias(l, k), f);
+    fprintf(f, "%c%d", kp_loop_input_shared(l, k) ? 'o' : 'n', kp_loop_same_output(l, k));
   }
   for (int i = 0; i < l->nexpr; i++) {
     const kp_expr *e = &l->expr[i];

@@ -2,7 +2,7 @@
  * cg_math.c - LLVM IR for the scalar operations of fused loops, operation
  * for operation the definitions of kp_math.h (same constants, same order,
  * no fast-math), so results are bit-identical to them. exp is inlined and
- * branch-free so that loops using exp, tanh, sigmoid and gelu vectorize; log,
+ * branch-free so that loops using exp, tanh and sigmoid vectorize; log,
  * pow, sin and cos are LLVM intrinsics (libm).
  */
 #include "cg_int.h"
@@ -97,26 +97,6 @@ static LLVMValueRef emit_tanh(cg_ctx *g, LLVMValueRef x) {
   return cg_intrinsic(g, "llvm.copysign", g->T, 2, args);
 }
 
-static LLVMValueRef gelu_inner(cg_ctx *g, LLVMValueRef x) {
-  LLVMValueRef x3 = mul(g, mul(g, x, x), x);
-  return mul(g, cg_real(g, KP_GELU_C0), add(g, x, mul(g, cg_real(g, KP_GELU_C1), x3)));
-}
-
-static LLVMValueRef emit_gelu(cg_ctx *g, LLVMValueRef x) {
-  LLVMValueRef t = emit_tanh(g, gelu_inner(g, x));
-  return mul(g, mul(g, cg_real(g, 0.5), x), add(g, cg_real(g, 1), t));
-}
-
-/* d/dx gelu = 0.5 (1 + t) + 0.5 x (1 - t^2) c0 (1 + 3 c1 x^2) */
-static LLVMValueRef emit_gelu_grad(cg_ctx *g, LLVMValueRef x) {
-  LLVMValueRef t = emit_tanh(g, gelu_inner(g, x));
-  LLVMValueRef a = mul(g, cg_real(g, 0.5), add(g, cg_real(g, 1), t));
-  LLVMValueRef du = mul(g, cg_real(g, KP_GELU_C0),
-                        add(g, cg_real(g, 1), mul(g, cg_real(g, 3 * KP_GELU_C1), mul(g, x, x))));
-  LLVMValueRef bb = mul(g, mul(g, cg_real(g, 0.5), x), sub(g, cg_real(g, 1), mul(g, t, t)));
-  return add(g, a, mul(g, bb, du));
-}
-
 static LLVMValueRef flag(cg_ctx *g, LLVMRealPredicate p, LLVMValueRef a, LLVMValueRef b) {
   return LLVMBuildUIToFP(g->b, LLVMBuildFCmp(g->b, p, a, b, ""), g->T, "");
 }
@@ -144,10 +124,6 @@ LLVMValueRef cg_math(cg_ctx *g, kp_eop op, LLVMValueRef a, LLVMValueRef b, LLVMV
     return sub(g, flag(g, LLVMRealOGT, a, zero), flag(g, LLVMRealOLT, a, zero));
   case KP_E_RELU:
     return sel(g, LLVMRealOGT, a, zero, a, zero);
-  case KP_E_GELU:
-    return emit_gelu(g, a);
-  case KP_E_GELU_GRAD:
-    return emit_gelu_grad(g, a);
   case KP_E_SQUARE:
     return mul(g, a, a);
   case KP_E_RECIP:
