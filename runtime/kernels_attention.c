@@ -5,6 +5,9 @@
  */
 #include <assert.h>
 #include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rt_kernels.h"
@@ -12,8 +15,6 @@
 /* Attention works on blocks of this many query rows, so the causal mask
  * skips (almost) all of the above-diagonal work. */
 enum { ATT_ROWS = 64 };
-/* RoPE computes cos/sin for this many frequency pairs at a time. */
-enum { ROPE_PAIRS = 64 };
 
 #define RT_IMPL "kernels_attention_impl.h"
 #include "kernels_instantiate.h"

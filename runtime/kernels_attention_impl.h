@@ -118,40 +118,68 @@ void FN(rt_attention_bwd)(const REAL *q, const REAL *k, const REAL *v, const REA
   }
 }
 
-/* y = x rotated by angle dir * t * base^(-2i/D) on each pair (2i, 2i+1). */
-static void FN(rope_rotate)(const REAL *x, REAL *y, int B, int H, int T, int D, REAL base,
-                            double dir) {
-  assert(D > 0 && D % 2 == 0 && T > 0);
-  REAL cs[ROPE_PAIRS], sn[ROPE_PAIRS];
-  double inv_freq[ROPE_PAIRS];
-  const int half = D / 2;
-  for (int i0 = 0; i0 < half; i0 += ROPE_PAIRS) {
-    const int np = half - i0 < ROPE_PAIRS ? half - i0 : ROPE_PAIRS;
-    for (int i = 0; i < np; i++)
-      inv_freq[i] = pow((double)base, -2.0 * (i0 + i) / D);
+/* The rotations of RoPE for t < T and pairs i < D/2, rows of D/2: cos,
+ * sin and -sin of t base^(-2i/D), computed in double and rounded once.
+ * cos and sin cost more than the rotation itself (about 70% of a call at
+ * B H T D = 12 4 64 32), so the table is kept from call to call while T,
+ * D and base stay the same (a step's rope and rope_bwd calls share it; the
+ * runtime runs on one thread). */
+static const REAL *FN(rope_table)(int T, int D, REAL base) {
+  static struct {
+    int T, D;
+    REAL base;
+    REAL *tab;
+  } kept;
+  const long n = (long)T * (D / 2);
+  if (kept.tab && kept.T == T && kept.D == D && kept.base == base)
+    return kept.tab;
+  free(kept.tab);
+  kept.tab = malloc(3 * (size_t)n * sizeof(REAL));
+  if (!kept.tab) {
+    fprintf(stderr, "duet runtime: out of memory for a RoPE table of %ld rotations\n", n);
+    abort();
+  }
+  kept.T = T, kept.D = D, kept.base = base;
+  for (int i = 0; i < D / 2; i++) {
+    const double inv_freq = pow((double)base, -2.0 * i / D);
     for (int t = 0; t < T; t++) {
-      for (int i = 0; i < np; i++) {
-        cs[i] = (REAL)cos(t * inv_freq[i]);
-        sn[i] = (REAL)(dir * sin(t * inv_freq[i]));
-      }
-      for (long p = 0; p < (long)B * H; p++) {
-        const long at = (p * T + t) * D + 2L * i0;
-        const REAL *xr = x + at;
-        REAL *yr = y + at;
-        for (int i = 0; i < np; i++) {
-          const REAL a = xr[2 * i], b = xr[2 * i + 1];
-          yr[2 * i] = a * cs[i] - b * sn[i];
-          yr[2 * i + 1] = a * sn[i] + b * cs[i];
+      const long at = (long)t * (D / 2) + i;
+      kept.tab[at] = (REAL)cos(t * inv_freq);
+      kept.tab[n + at] = (REAL)sin(t * inv_freq);
+      kept.tab[2 * n + at] = -kept.tab[n + at];
+    }
+  }
+  return kept.tab;
+}
+
+/* y = x rotated by angle dir * t * base^(-2i/D) on each pair (2i, 2i+1);
+ * x and y are views with strides (sB, sH, sT), each row of D contiguous. */
+static void FN(rope_rotate)(const REAL *x, long xsB, long xsH, long xsT, REAL *y, long ysB,
+                            long ysH, long ysT, int B, int H, int T, int D, REAL base, int dir) {
+  assert(D > 0 && D % 2 == 0 && T > 0);
+  const int half = D / 2;
+  const REAL *tab = FN(rope_table)(T, D, base);
+  for (int t = 0; t < T; t++) {
+    const REAL *cs = tab + (long)t * half, *sn = tab + (long)((dir > 0 ? T : 2 * T) + t) * half;
+    for (int b = 0; b < B; b++)
+      for (int h = 0; h < H; h++) {
+        const REAL *xr = x + b * xsB + h * xsH + t * xsT;
+        REAL *yr = y + b * ysB + h * ysH + t * ysT;
+        for (int i = 0; i < half; i++) {
+          const REAL a = xr[2 * i], c = xr[2 * i + 1];
+          yr[2 * i] = a * cs[i] - c * sn[i];
+          yr[2 * i + 1] = a * sn[i] + c * cs[i];
         }
       }
-    }
   }
 }
 
-void FN(rt_rope_fwd)(const REAL *x, REAL *y, int B, int H, int T, int D, REAL base) {
-  FN(rope_rotate)(x, y, B, H, T, D, base, 1.0);
+void FN(rt_rope_fwd)(const REAL *x, long x_sB, long x_sH, long x_sT, REAL *y, long y_sB, long y_sH,
+                     long y_sT, int B, int H, int T, int D, REAL base) {
+  FN(rope_rotate)(x, x_sB, x_sH, x_sT, y, y_sB, y_sH, y_sT, B, H, T, D, base, 1);
 }
 
-void FN(rt_rope_bwd)(const REAL *dy, REAL *dx, int B, int H, int T, int D, REAL base) {
-  FN(rope_rotate)(dy, dx, B, H, T, D, base, -1.0);
+void FN(rt_rope_bwd)(const REAL *dy, long dy_sB, long dy_sH, long dy_sT, REAL *dx, long dx_sB,
+                     long dx_sH, long dx_sT, int B, int H, int T, int D, REAL base) {
+  FN(rope_rotate)(dy, dy_sB, dy_sH, dy_sT, dx, dx_sB, dx_sH, dx_sT, B, H, T, D, base, -1);
 }

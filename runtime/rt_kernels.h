@@ -133,10 +133,13 @@ typedef enum { RT_NS_BF16 = 0, RT_NS_F32 = 1, RT_NS_F64 = 2, RT_NS_PRECISIONS } 
                            const Real *dout, Real *dq, Real *dk, Real *dv, int B, int H, int Tq,   \
                            int Tk, int D, Real scale, int causal, Real *ws);                       \
   /* rotary position embedding on [B, H, T, D] (D even), pairs (2i, 2i+1),       \
- * angle t * base^(-2i/D). bwd applies the inverse rotation to dy.             \
- * In place (y == x, dx == dy) is allowed.                                */                 \
-  void rt_rope_fwd##S(const Real *x, Real *y, int B, int H, int T, int D, Real base);              \
-  void rt_rope_bwd##S(const Real *dy, Real *dx, int B, int H, int T, int D, Real base);            \
+ * angle t * base^(-2i/D). bwd applies the inverse rotation to dy. Each of    \
+ * x, y, dy, dx is a view: element [b, h, t, d] at b sB + h sH + t sT + d.     \
+ * In place (y == x with the same strides) is allowed.                    */                 \
+  void rt_rope_fwd##S(const Real *x, long x_sB, long x_sH, long x_sT, Real *y, long y_sB,          \
+                      long y_sH, long y_sT, int B, int H, int T, int D, Real base);                \
+  void rt_rope_bwd##S(const Real *dy, long dy_sB, long dy_sH, long dy_sT, Real *dx, long dx_sB,    \
+                      long dx_sH, long dx_sT, int B, int H, int T, int D, Real base);              \
                                                                                                    \
   /* ---- embedding: table E [vocab, dim], one row per token ------------------  \
  * fwd: y[i] = E[tokens[i]]; bwd: dE overwritten with the scatter-add of dy.*/                 \

@@ -5,7 +5,8 @@
  * naive loops, backward (f64) against central finite differences of
  * <w, out>, f32 backward against f64; sequence lengths beyond one 64-row
  * block, and one block large enough for f32 products on oneDNN (batched
- * over all (b, h); checked against f64 only).
+ * over all (b, h); checked against f64 only); RoPE on strided views of
+ * [B, T, H, D] buffers against the row-major kernels (bit-identical).
  */
 #include <math.h>
 #include <stdio.h>
@@ -146,6 +147,61 @@ static void rope_ref(const rope_case *r, const double *x, double *y) {
       }
 }
 
+/* RoPE on row-major [B, H, T, D] (fwd, or bwd when inverse). */
+static void rope64(const rope_case *r, const double *x, double *y, int inverse) {
+  const long sB = (long)r->H * r->T * r->D, sH = (long)r->T * r->D, sT = r->D;
+  (inverse ? rt_rope_bwd_f64 : rt_rope_fwd_f64)(x, sB, sH, sT, y, sB, sH, sT, r->B, r->H, r->T,
+                                                r->D, r->base);
+}
+
+static void rope32(const rope_case *r, const float *x, float *y, int inverse) {
+  const long sB = (long)r->H * r->T * r->D, sH = (long)r->T * r->D, sT = r->D;
+  (inverse ? rt_rope_bwd_f32 : rt_rope_fwd_f32)(x, sB, sH, sT, y, sB, sH, sT, r->B, r->H, r->T,
+                                                r->D, (float)r->base);
+}
+
+/* The offset of [b, h, t, 0] in a [B, T, H, D] buffer, the layout of
+ * split_heads' view and of merge_heads' operand. */
+static long bthd(const rope_case *r, int b, int h, int t) {
+  return (((long)b * r->T + t) * r->H + h) * r->D;
+}
+
+/* fwd and bwd on views of [B, T, H, D] buffers (x read through
+ * split_heads' strides, y written through them) give the bits of the
+ * row-major kernels, in f32 and f64. */
+static void rope_views(check_ctx *t, const rope_case *r, const double *x, const char *name) {
+  const size_t n = (size_t)r->B * r->H * r->T * r->D;
+  const long sB = (long)r->T * r->H * r->D, sH = r->D, sT = (long)r->H * r->D;
+  double *xv = tk_alloc(n), *yv = tk_alloc(n), *want = tk_alloc(n);
+  float *x32 = tk_to32(x, n), *xv32 = tk_alloc32(n), *yv32 = tk_alloc32(n), *want32 = tk_alloc32(n);
+  for (int b = 0; b < r->B; b++)
+    for (int h = 0; h < r->H; h++)
+      for (int tt = 0; tt < r->T; tt++) {
+        const long rm = (((long)b * r->H + h) * r->T + tt) * r->D;
+        memcpy(xv + bthd(r, b, h, tt), x + rm, sizeof(double) * r->D);
+        memcpy(xv32 + bthd(r, b, h, tt), x32 + rm, sizeof(float) * r->D);
+      }
+  for (int inverse = 0; inverse < 2; inverse++) {
+    rope64(r, x, want, inverse);
+    rope32(r, x32, want32, inverse);
+    (inverse ? rt_rope_bwd_f64 : rt_rope_fwd_f64)(xv, sB, sH, sT, yv, sB, sH, sT, r->B, r->H, r->T,
+                                                  r->D, r->base);
+    (inverse ? rt_rope_bwd_f32 : rt_rope_fwd_f32)(xv32, sB, sH, sT, yv32, sB, sH, sT, r->B, r->H,
+                                                  r->T, r->D, (float)r->base);
+    long diff = 0;
+    for (int b = 0; b < r->B; b++)
+      for (int h = 0; h < r->H; h++)
+        for (int tt = 0; tt < r->T; tt++) {
+          const long rm = (((long)b * r->H + h) * r->T + tt) * r->D, v = bthd(r, b, h, tt);
+          diff += memcmp(yv + v, want + rm, sizeof(double) * r->D) != 0;
+          diff += memcmp(yv32 + v, want32 + rm, sizeof(float) * r->D) != 0;
+        }
+    tk_equal(t, diff, 0, "%s %s on [B, T, H, D] views: rows differing from row-major", name,
+             inverse ? "bwd" : "fwd");
+  }
+  free(xv), free(yv), free(want), free(x32), free(xv32), free(yv32), free(want32);
+}
+
 typedef struct {
   const rope_case *r;
   const double *w;
@@ -155,7 +211,7 @@ typedef struct {
 static double rope_loss(void *ctx, const double *x) {
   rope_fd *f = ctx;
   const rope_case *r = f->r;
-  rt_rope_fwd_f64(x, f->y, r->B, r->H, r->T, r->D, r->base);
+  rope64(r, x, f->y, 0);
   return tk_dot(f->w, f->y, (size_t)r->B * r->H * r->T * r->D);
 }
 
@@ -169,17 +225,20 @@ static void rope_check(check_ctx *t, const rope_case *r, uint64_t stream) {
   char name[80];
   snprintf(name, sizeof name, "rope B%d H%d T%d D%d base %g", r->B, r->H, r->T, r->D, r->base);
   rope_ref(r, x, ref);
-  rt_rope_fwd_f64(x, y, r->B, r->H, r->T, r->D, r->base);
-  rt_rope_fwd_f32(x32, y32, r->B, r->H, r->T, r->D, (float)r->base);
-  tk_check(t, tk_err(y, ref, n), 1e-13, "%s fwd f64", name);
+  rope64(r, x, y, 0);
+  rope32(r, x32, y32, 0);
+  /* the kernel rounds the reference's own products (its cos/sin table is
+   * cos and sin of the same angles, kept from call to call) */
+  tk_check(t, tk_err(y, ref, n), 0, "%s fwd f64", name);
   tk_check(t, tk_err32(y32, ref, n), 2e-6, "%s fwd f32", name);
   rope_fd f = {r, w, tk_alloc(n)};
   tk_fd_grad(rope_loss, &f, x, n, fd_h, fdx);
-  rt_rope_bwd_f64(w, dx, r->B, r->H, r->T, r->D, r->base);
+  rope64(r, w, dx, 1);
   tk_check(t, tk_err(dx, fdx, n), fd_tol, "%s bwd f64 vs FD", name);
   /* in place: rotating back recovers x */
-  rt_rope_bwd_f64(y, y, r->B, r->H, r->T, r->D, r->base);
+  rope64(r, y, y, 1);
   tk_check(t, tk_err(y, x, n), 1e-14, "%s bwd(fwd(x)) == x in place", name);
+  rope_views(t, r, x, name);
   free(f.y), free(x), free(w), free(y), free(ref), free(dx), free(fdx);
   free(x32), free(y32);
 }
@@ -201,10 +260,8 @@ int main(void) {
   for (size_t i = 0; i < sizeof large / sizeof large[0]; i++)
     att_check(&t, &large[i], 200 + 10 * i, 0);
   static const rope_case ropes[] = {
-      {1, 1, 1, 2, 10000},
-      {2, 3, 7, 6, 10000},
-      {1, 2, 5, 130, 10000},
-      {1, 1, 300, 4, 500},
+      {1, 1, 1, 2, 10000}, {2, 3, 7, 6, 10000}, {1, 2, 5, 130, 10000},
+      {1, 1, 300, 4, 500}, {2, 3, 7, 6, 500}, /* another base at an earlier T and D: a new table */
   };
   for (size_t i = 0; i < sizeof ropes / sizeof ropes[0]; i++)
     rope_check(&t, &ropes[i], 100 + 10 * i);
