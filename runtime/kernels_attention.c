@@ -16,5 +16,11 @@
  * skips (almost) all of the above-diagonal work. */
 enum { ATT_ROWS = 64 };
 
+/* A view [B, H, rows, D] of an operand or result: element [b, h, i, d] at
+ * b sB + h sH + i ld + d. */
+typedef struct {
+  long sB, sH, ld;
+} att_view;
+
 #define RT_IMPL "kernels_attention_impl.h"
 #include "kernels_instantiate.h"

@@ -1,6 +1,6 @@
 /*
  * kernels_gemm.c - the runtime's single GEMM entry point: batched, strided
- * GEMM on OpenBLAS cblas or (f32, with DUET_ONEDNN) oneDNN matmul
+ * GEMM with leading dimensions on OpenBLAS cblas or (f32, with DUET_ONEDNN) oneDNN matmul
  * primitives; the choice of that backend, and the thread count of both.
  */
 #include <assert.h>
@@ -101,8 +101,9 @@ static int gemm_dnn_pays(int ta, int m, int n, int k) {
 
 /* The product of rt_gemm_f32 on oneDNN: 0 when it ran, -1 when OpenBLAS
  * is to compute it. sc == 0 with a batch accumulates item by item. */
-static int gemm_dnn_f32(int ta, int tb, int m, int n, int k, float alpha, const float *A, long sa,
-                        const float *B, long sb, float beta, float *C, long sc, int batch) {
+static int gemm_dnn_f32(int ta, int tb, int m, int n, int k, float alpha, const float *A, long lda,
+                        long sa, const float *B, long ldb, long sb, float beta, float *C, long ldc,
+                        long sc, int batch) {
   if (rt_gemm_get_backend() != RT_GEMM_ONEDNN || k == 0 || alpha == 0 ||
       !gemm_dnn_pays(ta, m, n, k))
     return -1;
@@ -114,9 +115,9 @@ static int gemm_dnn_f32(int ta, int tb, int m, int n, int k, float alpha, const 
                                 .n = n,
                                 .k = k,
                                 .batch = batch,
-                                .lda = max1(ta ? m : k),
-                                .ldb = max1(tb ? k : n),
-                                .ldc = n,
+                                .lda = lda,
+                                .ldb = ldb,
+                                .ldc = ldc,
                                 .sa = sa,
                                 .sb = sb,
                                 .sc = sc,

@@ -5,8 +5,8 @@
  * naive loops, backward (f64) against central finite differences of
  * <w, out>, f32 backward against f64; sequence lengths beyond one 64-row
  * block, and one block large enough for f32 products on oneDNN (batched
- * over all (b, h); checked against f64 only); RoPE on strided views of
- * [B, T, H, D] buffers against the row-major kernels (bit-identical).
+ * over all (b, h); checked against f64 only); attention and RoPE on
+ * strided views of [B, T, H, D] buffers against the row-major kernels.
  */
 #include <math.h>
 #include <stdio.h>
@@ -58,6 +58,53 @@ static void att_ref(const att_case *a, const double *q, const double *k, const d
   }
 }
 
+/* Row-major strides of [B, H, T, D] (sB, sH, sT), and of the [B, T, H, D]
+ * layout that split_heads views and merge_heads reads. */
+#define RM(a, T)   (long)(a)->H *(T) * (a)->D, (long)(T) * (a)->D, (long)(a)->D
+#define BTHD(a, T) (long)(T) * (a)->H *(a)->D, (long)(a)->D, (long)(a)->H *(a)->D
+
+static void att_fwd64(const att_case *a, const double *q, const double *k, const double *v,
+                      double *out, double *probs) {
+  rt_attention_fwd_f64(q, RM(a, a->Tq), k, RM(a, a->Tk), v, RM(a, a->Tk), out, RM(a, a->Tq), probs,
+                       a->B, a->H, a->Tq, a->Tk, a->D, a->scale, a->causal);
+}
+
+static void att_fwd32(const att_case *a, const float *q, const float *k, const float *v, float *out,
+                      float *probs) {
+  rt_attention_fwd_f32(q, RM(a, a->Tq), k, RM(a, a->Tk), v, RM(a, a->Tk), out, RM(a, a->Tq), probs,
+                       a->B, a->H, a->Tq, a->Tk, a->D, (float)a->scale, a->causal);
+}
+
+static void att_bwd64(const att_case *a, const double *q, const double *k, const double *v,
+                      const double *probs, const double *dout, double *dq, double *dk, double *dv,
+                      double *ws) {
+  rt_attention_bwd_f64(q, RM(a, a->Tq), k, RM(a, a->Tk), v, RM(a, a->Tk), probs, dout, RM(a, a->Tq),
+                       dq, RM(a, a->Tq), dk, RM(a, a->Tk), dv, RM(a, a->Tk), a->B, a->H, a->Tq,
+                       a->Tk, a->D, a->scale, a->causal, ws);
+}
+
+static void att_bwd32(const att_case *a, const float *q, const float *k, const float *v,
+                      const float *probs, const float *dout, float *dq, float *dk, float *dv,
+                      float *ws) {
+  rt_attention_bwd_f32(q, RM(a, a->Tq), k, RM(a, a->Tk), v, RM(a, a->Tk), probs, dout, RM(a, a->Tq),
+                       dq, RM(a, a->Tq), dk, RM(a, a->Tk), dv, RM(a, a->Tk), a->B, a->H, a->Tq,
+                       a->Tk, a->D, (float)a->scale, a->causal, ws);
+}
+
+/* x [B, H, T, D] row-major <-> the [B, T, H, D] layout (to_bthd: which way),
+ * for doubles (size 8) or floats (size 4). */
+static void att_relayout(const att_case *a, int T, const void *from, void *to, size_t size,
+                         int to_bthd) {
+  for (int b = 0; b < a->B; b++)
+    for (int h = 0; h < a->H; h++)
+      for (int t = 0; t < T; t++) {
+        const long rm = (((long)b * a->H + h) * T + t) * a->D;
+        const long v = (((long)b * T + t) * a->H + h) * a->D;
+        memcpy((char *)to + size * (to_bthd ? v : rm),
+               (const char *)from + size * (to_bthd ? rm : v), size * a->D);
+      }
+}
+
 /* <w, attention(q, k, v)> as a function of one of q, k, v. */
 typedef struct {
   const att_case *a;
@@ -69,9 +116,74 @@ typedef struct {
 static double att_loss(void *ctx, const double *x) {
   att_fd *f = ctx;
   const att_case *a = f->a;
-  rt_attention_fwd_f64(f->which == 0 ? x : f->q, f->which == 1 ? x : f->k, f->which == 2 ? x : f->v,
-                       f->out, f->probs, a->B, a->H, a->Tq, a->Tk, a->D, a->scale, a->causal);
+  att_fwd64(a, f->which == 0 ? x : f->q, f->which == 1 ? x : f->k, f->which == 2 ? x : f->v, f->out,
+            f->probs);
   return tk_dot(f->w, f->out, (size_t)a->B * a->H * a->Tq * a->D);
+}
+
+/* fwd and bwd with q, k, v, dout read and out, dq, dk, dv written through
+ * [B, T, H, D] views (split_heads' and merge_heads' layouts) against the
+ * row-major kernels: bit-identical in f64 (the same OpenBLAS products per
+ * (b, h)), within f32 rounding in f32 (oneDNN may block the strided
+ * products otherwise). in: q, k, v; w: dout. */
+static void att_views(check_ctx *t, const att_case *a, double *const *in, const double *w,
+                      const char *name) {
+  const size_t nq = (size_t)a->B * a->H * a->Tq * a->D, nk = (size_t)a->B * a->H * a->Tk * a->D;
+  const size_t np = (size_t)a->B * a->H * a->Tq * a->Tk;
+  const size_t nws = rt_attention_ws_f64(a->B, a->H, a->Tq, a->Tk, a->D);
+  const size_t nx[5] = {nq, nk, nk, nq, nq}; /* q k v dout out; dq dk dv */
+  const int T[5] = {a->Tq, a->Tk, a->Tk, a->Tq, a->Tq};
+  const double *src[4] = {in[0], in[1], in[2], w};
+  double *x[4], *xv[4], *want[4], *got[4], *viewed[4];
+  float *x32[4], *xv32[4], *want32[4], *got32[4], *viewed32[4];
+  for (int i = 0; i < 4; i++) {
+    const size_t n = i < 3 ? nx[i] : nq;
+    x[i] = (double *)src[i], x32[i] = tk_to32(src[i], n);
+    xv[i] = tk_alloc(n), xv32[i] = tk_alloc32(n);
+    att_relayout(a, T[i], x[i], xv[i], sizeof(double), 1);
+    att_relayout(a, T[i], x32[i], xv32[i], sizeof(float), 1);
+    /* results: out (i = 0), dq, dk, dv (i = 1..3), of q's, q's, k's, v's shape */
+    const size_t nr = i == 0 ? nq : nx[i - 1];
+    want[i] = tk_alloc(nr), got[i] = tk_alloc(nr), viewed[i] = tk_alloc(nr);
+    want32[i] = tk_alloc32(nr), got32[i] = tk_alloc32(nr), viewed32[i] = tk_alloc32(nr);
+  }
+  double *probs = tk_alloc(np), *probsv = tk_alloc(np), *ws = tk_alloc(nws);
+  float *probs32 = tk_alloc32(np), *probsv32 = tk_alloc32(np), *ws32 = tk_alloc32(nws);
+  att_fwd64(a, x[0], x[1], x[2], want[0], probs);
+  att_fwd32(a, x32[0], x32[1], x32[2], want32[0], probs32);
+  att_bwd64(a, x[0], x[1], x[2], probs, x[3], want[1], want[2], want[3], ws);
+  att_bwd32(a, x32[0], x32[1], x32[2], probs32, x32[3], want32[1], want32[2], want32[3], ws32);
+  rt_attention_fwd_f64(xv[0], BTHD(a, a->Tq), xv[1], BTHD(a, a->Tk), xv[2], BTHD(a, a->Tk), got[0],
+                       BTHD(a, a->Tq), probsv, a->B, a->H, a->Tq, a->Tk, a->D, a->scale, a->causal);
+  rt_attention_fwd_f32(xv32[0], BTHD(a, a->Tq), xv32[1], BTHD(a, a->Tk), xv32[2], BTHD(a, a->Tk),
+                       got32[0], BTHD(a, a->Tq), probsv32, a->B, a->H, a->Tq, a->Tk, a->D,
+                       (float)a->scale, a->causal);
+  rt_attention_bwd_f64(xv[0], BTHD(a, a->Tq), xv[1], BTHD(a, a->Tk), xv[2], BTHD(a, a->Tk), probs,
+                       xv[3], BTHD(a, a->Tq), got[1], BTHD(a, a->Tq), got[2], BTHD(a, a->Tk),
+                       got[3], BTHD(a, a->Tk), a->B, a->H, a->Tq, a->Tk, a->D, a->scale, a->causal,
+                       ws);
+  rt_attention_bwd_f32(xv32[0], BTHD(a, a->Tq), xv32[1], BTHD(a, a->Tk), xv32[2], BTHD(a, a->Tk),
+                       probs32, xv32[3], BTHD(a, a->Tq), got32[1], BTHD(a, a->Tq), got32[2],
+                       BTHD(a, a->Tk), got32[3], BTHD(a, a->Tk), a->B, a->H, a->Tq, a->Tk, a->D,
+                       (float)a->scale, a->causal, ws32);
+  static const char *names[4] = {"out", "dq", "dk", "dv"};
+  const int rT[4] = {a->Tq, a->Tq, a->Tk, a->Tk};
+  for (int i = 0; i < 4; i++) {
+    const size_t nr = i == 0 ? nq : nx[i - 1];
+    att_relayout(a, rT[i], got[i], viewed[i], sizeof(double), 0);
+    att_relayout(a, rT[i], got32[i], viewed32[i], sizeof(float), 0);
+    tk_equal(t, memcmp(viewed[i], want[i], nr * sizeof(double)) != 0, 0,
+             "%s %s f64 on [B, T, H, D] views differs from row-major", name, names[i]);
+    double *w64 = tk_to64(want32[i], nr);
+    tk_check(t, tk_err32(viewed32[i], w64, nr), 1e-6, "%s %s f32 on views vs row-major", name,
+             names[i]);
+    free(w64);
+  }
+  tk_equal(t, memcmp(probsv, probs, np * sizeof(double)) != 0, 0, "%s probs f64 on views", name);
+  for (int i = 0; i < 4; i++)
+    free(x32[i]), free(xv[i]), free(xv32[i]), free(want[i]), free(got[i]), free(viewed[i]),
+        free(want32[i]), free(got32[i]), free(viewed32[i]);
+  free(probs), free(probsv), free(ws), free(probs32), free(probsv32), free(ws32);
 }
 
 /* with_fd = 0: the f64 backward is not checked against FD (large cases,
@@ -101,19 +213,15 @@ static void att_check(check_ctx *t, const att_case *a, uint64_t stream, int with
   att_ref(a, in[0], in[1], in[2], ref, pref);
   for (size_t i = 0; i < np; i++) /* above-diagonal entries must be set */
     probs[i] = probs32[i] = NAN;
-  rt_attention_fwd_f64(in[0], in[1], in[2], out, probs, a->B, a->H, a->Tq, a->Tk, a->D, a->scale,
-                       a->causal);
-  rt_attention_fwd_f32(in32[0], in32[1], in32[2], out32, probs32, a->B, a->H, a->Tq, a->Tk, a->D,
-                       (float)a->scale, a->causal);
+  att_fwd64(a, in[0], in[1], in[2], out, probs);
+  att_fwd32(a, in32[0], in32[1], in32[2], out32, probs32);
   tk_check(t, tk_err(out, ref, nq), 1e-13, "%s fwd out f64", name);
   tk_check(t, tk_err(probs, pref, np), 1e-13, "%s fwd probs f64", name);
   tk_check(t, tk_err32(out32, ref, nq), 5e-6, "%s fwd out f32", name);
   tk_check(t, tk_err32(probs32, pref, np), 5e-6, "%s fwd probs f32", name);
 
-  rt_attention_bwd_f64(in[0], in[1], in[2], probs, w, grad[0], grad[1], grad[2], a->B, a->H, a->Tq,
-                       a->Tk, a->D, a->scale, a->causal, ws);
-  rt_attention_bwd_f32(in32[0], in32[1], in32[2], probs32, w32, grad32[0], grad32[1], grad32[2],
-                       a->B, a->H, a->Tq, a->Tk, a->D, (float)a->scale, a->causal, ws32);
+  att_bwd64(a, in[0], in[1], in[2], probs, w, grad[0], grad[1], grad[2], ws);
+  att_bwd32(a, in32[0], in32[1], in32[2], probs32, w32, grad32[0], grad32[1], grad32[2], ws32);
   static const char *names[3] = {"dq", "dk", "dv"};
   for (int i = 0; i < 3; i++) {
     att_fd f = {a, in[0], in[1], in[2], w, i, out, probs};
@@ -123,6 +231,7 @@ static void att_check(check_ctx *t, const att_case *a, uint64_t stream, int with
     }
     tk_check(t, tk_err32(grad32[i], grad[i], nx[i]), 2e-5, "%s bwd %s f32 vs f64", name, names[i]);
   }
+  att_views(t, a, in, w, name);
   for (int i = 0; i < 3; i++)
     free(in[i]), free(grad[i]), free(fd[i]), free(in32[i]), free(grad32[i]);
   free(w), free(out), free(probs), free(ref), free(pref), free(ws);
