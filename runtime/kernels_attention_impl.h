@@ -204,9 +204,11 @@ static void FN(rope_rotate)(const REAL *x, long xsB, long xsH, long xsT, REAL *y
   assert(D > 0 && D % 2 == 0 && T > 0);
   const int half = D / 2;
   const REAL *tab = FN(rope_table)(T, D, base);
-  for (int t = 0; t < T; t++) {
-    const REAL *cs = tab + (long)t * half, *sn = tab + (long)((dir > 0 ? T : 2 * T) + t) * half;
-    for (int b = 0; b < B; b++)
+  /* b, t, h: both of split_heads' views and the row-major layout are read
+   * and written at nearby addresses */
+  for (int b = 0; b < B; b++)
+    for (int t = 0; t < T; t++) {
+      const REAL *cs = tab + (long)t * half, *sn = tab + (long)((dir > 0 ? T : 2 * T) + t) * half;
       for (int h = 0; h < H; h++) {
         const REAL *xr = x + b * xsB + h * xsH + t * xsT;
         REAL *yr = y + b * ysB + h * ysH + t * ysT;
@@ -216,7 +218,7 @@ static void FN(rope_rotate)(const REAL *x, long xsB, long xsH, long xsT, REAL *y
           yr[2 * i + 1] = a * sn[i] + c * cs[i];
         }
       }
-  }
+    }
 }
 
 void FN(rt_rope_fwd)(const REAL *x, long x_sB, long x_sH, long x_sT, REAL *y, long y_sB, long y_sH,
