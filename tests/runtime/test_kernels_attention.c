@@ -121,68 +121,83 @@ static double att_loss(void *ctx, const double *x) {
   return tk_dot(f->w, f->out, (size_t)a->B * a->H * a->Tq * a->D);
 }
 
-/* fwd and bwd with q, k, v, dout read and out, dq, dk, dv written through
- * [B, T, H, D] views (split_heads' and merge_heads' layouts) against the
- * row-major kernels: bit-identical in f64 (the same OpenBLAS products per
- * (b, h)), within f32 rounding in f32 (oneDNN may block the strided
- * products otherwise). in: q, k, v; w: dout. */
+/* fwd and bwd with the tensors of `mask` (bit i of q, k, v, dout, out, dq,
+ * dk, dv) read or written through [B, T, H, D] views (split_heads' and
+ * merge_heads' layouts), the others row-major, against the row-major
+ * kernels: bit-identical in f64 (the same OpenBLAS products per (b, h)),
+ * within f32 rounding in f32 (oneDNN may block the products on views
+ * otherwise). in: q, k, v; w: dout. */
 static void att_views(check_ctx *t, const att_case *a, double *const *in, const double *w,
-                      const char *name) {
+                      unsigned mask, const char *name) {
   const size_t nq = (size_t)a->B * a->H * a->Tq * a->D, nk = (size_t)a->B * a->H * a->Tk * a->D;
   const size_t np = (size_t)a->B * a->H * a->Tq * a->Tk;
   const size_t nws = rt_attention_ws_f64(a->B, a->H, a->Tq, a->Tk, a->D);
-  const size_t nx[5] = {nq, nk, nk, nq, nq}; /* q k v dout out; dq dk dv */
-  const int T[5] = {a->Tq, a->Tk, a->Tk, a->Tq, a->Tq};
+  const int T[8] = {a->Tq, a->Tk, a->Tk, a->Tq, a->Tq, a->Tq, a->Tk, a->Tk};
   const double *src[4] = {in[0], in[1], in[2], w};
-  double *x[4], *xv[4], *want[4], *got[4], *viewed[4];
-  float *x32[4], *xv32[4], *want32[4], *got32[4], *viewed32[4];
-  for (int i = 0; i < 4; i++) {
-    const size_t n = i < 3 ? nx[i] : nq;
-    x[i] = (double *)src[i], x32[i] = tk_to32(src[i], n);
-    xv[i] = tk_alloc(n), xv32[i] = tk_alloc32(n);
-    att_relayout(a, T[i], x[i], xv[i], sizeof(double), 1);
-    att_relayout(a, T[i], x32[i], xv32[i], sizeof(float), 1);
-    /* results: out (i = 0), dq, dk, dv (i = 1..3), of q's, q's, k's, v's shape */
-    const size_t nr = i == 0 ? nq : nx[i - 1];
-    want[i] = tk_alloc(nr), got[i] = tk_alloc(nr), viewed[i] = tk_alloc(nr);
-    want32[i] = tk_alloc32(nr), got32[i] = tk_alloc32(nr), viewed32[i] = tk_alloc32(nr);
+  double *x[8], *want[4];
+  float *x32[8], *want32[4], *s32[4];
+  long st[8][3];
+  for (int i = 0; i < 8; i++) {
+    const size_t n = T[i] == a->Tq ? nq : nk;
+    const int view = (mask >> i) & 1;
+    const long rm[3] = {RM(a, T[i])}, bthd[3] = {BTHD(a, T[i])};
+    memcpy(st[i], view ? bthd : rm, sizeof st[i]);
+    x[i] = tk_alloc(n), x32[i] = tk_alloc32(n);
+    if (i < 4) {
+      s32[i] = tk_to32(src[i], n);
+      memcpy(x[i], src[i], n * sizeof(double));
+      memcpy(x32[i], s32[i], n * sizeof(float));
+      if (view) {
+        att_relayout(a, T[i], src[i], x[i], sizeof(double), 1);
+        att_relayout(a, T[i], s32[i], x32[i], sizeof(float), 1);
+      }
+    } else {
+      want[i - 4] = tk_alloc(n), want32[i - 4] = tk_alloc32(n);
+    }
   }
   double *probs = tk_alloc(np), *probsv = tk_alloc(np), *ws = tk_alloc(nws);
   float *probs32 = tk_alloc32(np), *probsv32 = tk_alloc32(np), *ws32 = tk_alloc32(nws);
-  att_fwd64(a, x[0], x[1], x[2], want[0], probs);
-  att_fwd32(a, x32[0], x32[1], x32[2], want32[0], probs32);
-  att_bwd64(a, x[0], x[1], x[2], probs, x[3], want[1], want[2], want[3], ws);
-  att_bwd32(a, x32[0], x32[1], x32[2], probs32, x32[3], want32[1], want32[2], want32[3], ws32);
-  rt_attention_fwd_f64(xv[0], BTHD(a, a->Tq), xv[1], BTHD(a, a->Tk), xv[2], BTHD(a, a->Tk), got[0],
-                       BTHD(a, a->Tq), probsv, a->B, a->H, a->Tq, a->Tk, a->D, a->scale, a->causal);
-  rt_attention_fwd_f32(xv32[0], BTHD(a, a->Tq), xv32[1], BTHD(a, a->Tk), xv32[2], BTHD(a, a->Tk),
-                       got32[0], BTHD(a, a->Tq), probsv32, a->B, a->H, a->Tq, a->Tk, a->D,
-                       (float)a->scale, a->causal);
-  rt_attention_bwd_f64(xv[0], BTHD(a, a->Tq), xv[1], BTHD(a, a->Tk), xv[2], BTHD(a, a->Tk), probs,
-                       xv[3], BTHD(a, a->Tq), got[1], BTHD(a, a->Tq), got[2], BTHD(a, a->Tk),
-                       got[3], BTHD(a, a->Tk), a->B, a->H, a->Tq, a->Tk, a->D, a->scale, a->causal,
-                       ws);
-  rt_attention_bwd_f32(xv32[0], BTHD(a, a->Tq), xv32[1], BTHD(a, a->Tk), xv32[2], BTHD(a, a->Tk),
-                       probs32, xv32[3], BTHD(a, a->Tq), got32[1], BTHD(a, a->Tq), got32[2],
-                       BTHD(a, a->Tk), got32[3], BTHD(a, a->Tk), a->B, a->H, a->Tq, a->Tk, a->D,
+  att_fwd64(a, src[0], src[1], src[2], want[0], probs);
+  att_fwd32(a, s32[0], s32[1], s32[2], want32[0], probs32);
+  att_bwd64(a, src[0], src[1], src[2], probs, src[3], want[1], want[2], want[3], ws);
+  att_bwd32(a, s32[0], s32[1], s32[2], probs32, s32[3], want32[1], want32[2], want32[3], ws32);
+#define ST(i) st[i][0], st[i][1], st[i][2]
+  rt_attention_fwd_f64(x[0], ST(0), x[1], ST(1), x[2], ST(2), x[4], ST(4), probsv, a->B, a->H,
+                       a->Tq, a->Tk, a->D, a->scale, a->causal);
+  rt_attention_fwd_f32(x32[0], ST(0), x32[1], ST(1), x32[2], ST(2), x32[4], ST(4), probsv32, a->B,
+                       a->H, a->Tq, a->Tk, a->D, (float)a->scale, a->causal);
+  rt_attention_bwd_f64(x[0], ST(0), x[1], ST(1), x[2], ST(2), probs, x[3], ST(3), x[5], ST(5), x[6],
+                       ST(6), x[7], ST(7), a->B, a->H, a->Tq, a->Tk, a->D, a->scale, a->causal, ws);
+  rt_attention_bwd_f32(x32[0], ST(0), x32[1], ST(1), x32[2], ST(2), probs32, x32[3], ST(3), x32[5],
+                       ST(5), x32[6], ST(6), x32[7], ST(7), a->B, a->H, a->Tq, a->Tk, a->D,
                        (float)a->scale, a->causal, ws32);
+#undef ST
   static const char *names[4] = {"out", "dq", "dk", "dv"};
-  const int rT[4] = {a->Tq, a->Tq, a->Tk, a->Tk};
-  for (int i = 0; i < 4; i++) {
-    const size_t nr = i == 0 ? nq : nx[i - 1];
-    att_relayout(a, rT[i], got[i], viewed[i], sizeof(double), 0);
-    att_relayout(a, rT[i], got32[i], viewed32[i], sizeof(float), 0);
-    tk_equal(t, memcmp(viewed[i], want[i], nr * sizeof(double)) != 0, 0,
-             "%s %s f64 on [B, T, H, D] views differs from row-major", name, names[i]);
-    double *w64 = tk_to64(want32[i], nr);
-    tk_check(t, tk_err32(viewed32[i], w64, nr), 1e-6, "%s %s f32 on views vs row-major", name,
-             names[i]);
+  for (int i = 4; i < 8; i++) {
+    const size_t n = T[i] == a->Tq ? nq : nk;
+    if ((mask >> i) & 1) { /* back to row-major */
+      double *r = tk_alloc(n);
+      float *r32 = tk_alloc32(n);
+      att_relayout(a, T[i], x[i], r, sizeof(double), 0);
+      att_relayout(a, T[i], x32[i], r32, sizeof(float), 0);
+      memcpy(x[i], r, n * sizeof(double));
+      memcpy(x32[i], r32, n * sizeof(float));
+      free(r), free(r32);
+    }
+    double *w64 = tk_to64(want32[i - 4], n);
+    tk_equal(t, memcmp(x[i], want[i - 4], n * sizeof(double)) != 0, 0,
+             "%s %s f64 through views (mask 0x%02x) differs from row-major", name, names[i - 4],
+             mask);
+    tk_check(t, tk_err32(x32[i], w64, n), 1e-6, "%s %s f32 through views (mask 0x%02x)", name,
+             names[i - 4], mask);
     free(w64);
   }
-  tk_equal(t, memcmp(probsv, probs, np * sizeof(double)) != 0, 0, "%s probs f64 on views", name);
+  tk_equal(t, memcmp(probsv, probs, np * sizeof(double)) != 0, 0,
+           "%s probs f64 through views (mask 0x%02x)", name, mask);
+  for (int i = 0; i < 8; i++)
+    free(x[i]), free(x32[i]);
   for (int i = 0; i < 4; i++)
-    free(x32[i]), free(xv[i]), free(xv32[i]), free(want[i]), free(got[i]), free(viewed[i]),
-        free(want32[i]), free(got32[i]), free(viewed32[i]);
+    free(want[i]), free(want32[i]), free(s32[i]);
   free(probs), free(probsv), free(ws), free(probs32), free(probsv32), free(ws32);
 }
 
@@ -231,7 +246,8 @@ static void att_check(check_ctx *t, const att_case *a, uint64_t stream, int with
     }
     tk_check(t, tk_err32(grad32[i], grad[i], nx[i]), 2e-5, "%s bwd %s f32 vs f64", name, names[i]);
   }
-  att_views(t, a, in, w, name);
+  att_views(t, a, in, w, 0xff, name); /* every tensor a view */
+  att_views(t, a, in, w, 0x8d, name); /* the GPT's: v, dout, out and dv (rope takes q, k) */
   for (int i = 0; i < 3; i++)
     free(in[i]), free(grad[i]), free(fd[i]), free(in32[i]), free(grad32[i]);
   free(w), free(out), free(probs), free(ref), free(pref), free(ws);
