@@ -34,21 +34,15 @@ size_t FN(rt_attention_ws)(int B, int H, int Tq, int Tk, int D) {
 }
 
 /* For every (b, h): C[b, h] = op(A[b, h]) op(B[b, h]) + beta C[b, h]
- * (m x n, depth k) on views: one rt_gemm_ld call over all pairs when one
- * stride steps through the pairs of each view, else one per b. */
+ * (m x n, depth k) on views: one rt_gemm_ld call with a batch of [B, H]
+ * (on oneDNN one matmul; a batch of B H pairs when the views' b strides
+ * are H times their h strides). */
 static void FN(att_gemm)(int ta, int tb, int m, int n, int k, const REAL *A, att_view a,
                          const REAL *Bm, att_view bv, REAL beta, REAL *C, att_view c, int B,
                          int H) {
-  if (B == 1 || H == 1 || (a.sB == H * a.sH && bv.sB == H * bv.sH && c.sB == H * c.sH)) {
-    FN(rt_gemm_ld)
-    (ta, tb, m, n, k, 1, A, a.ld, H == 1 ? a.sB : a.sH, Bm, bv.ld, H == 1 ? bv.sB : bv.sH, beta, C,
-     c.ld, H == 1 ? c.sB : c.sH, B * H);
-    return;
-  }
-  for (int b = 0; b < B; b++)
-    FN(rt_gemm_ld)
-  (ta, tb, m, n, k, 1, A + b * a.sB, a.ld, a.sH, Bm + b * bv.sB, bv.ld, bv.sH, beta, C + b * c.sB,
-   c.ld, c.sH, H);
+  FN(rt_gemm_ld)
+  (ta, tb, m, n, k, 1, A, a.ld, a.sB, a.sH, Bm, bv.ld, bv.sB, bv.sH, beta, C, c.ld, c.sB, c.sH, B,
+   H);
 }
 
 /* Rows [i0, i1) of P (row length Tk): P = softmax(scale P) over the first

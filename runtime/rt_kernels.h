@@ -60,11 +60,14 @@ typedef enum { RT_NS_BF16 = 0, RT_NS_F32 = 1, RT_NS_F64 = 2, RT_NS_PRECISIONS } 
  * beta == 0 means C is overwritten (its prior contents may be garbage).  */                 \
   void rt_gemm##S(int ta, int tb, int m, int n, int k, Real alpha, const Real *A, long sa,         \
                   const Real *B, long sb, Real beta, Real *C, long sc, int batch);                 \
-  /* The same on sub-matrices: rows of the stored A, B and C are lda, ldb and \
- * ldc elements apart (at least their length); rt_gemm is the dense case.  */                 \
+  /* The same on sub-matrices, with two batch levels: rows of the stored A,  \
+ * B and C are lda, ldb and ldc elements apart (at least their length);      \
+ * the items are (b, j), b < batch, j < batch2, A's at b sa + j sa2          \
+ * (likewise B and C; sc2 > 0 when batch2 > 1; sc == 0 accumulates over b). \
+ * rt_gemm is the dense case with batch2 = 1.                             */                 \
   void rt_gemm_ld##S(int ta, int tb, int m, int n, int k, Real alpha, const Real *A, long lda,     \
-                     long sa, const Real *B, long ldb, long sb, Real beta, Real *C, long ldc,      \
-                     long sc, int batch);                                                          \
+                     long sa, long sa2, const Real *B, long ldb, long sb, long sb2, Real beta,     \
+                     Real *C, long ldc, long sc, long sc2, int batch, int batch2);                 \
                                                                                                    \
   /* ---- reductions ----------------------------------------------------------  \
  * View x as [outer, n, inner];                                                \
