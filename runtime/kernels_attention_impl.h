@@ -8,9 +8,9 @@
  *   bwd: dv += P^T dout, dP = dout v^T, dS = scale P (dP - <dP, P>_row),
  *        dq = dS k, dk += dS^T q       (dS lives in ws: ATT_ROWS x Tk)
  * With a single block (Tq <= ATT_ROWS) each of these products is one
- * batched call over all (b, h) (or one per b), and ws holds dS of all of
- * them. q, k, v, out, dout, dq, dk and dv are views (att_view): the heads
- * of split_heads and for merge_heads without a copy; probs and ws are
+ * call over a [B, H] batch (att_gemm), and ws holds dS of all pairs.
+ * q, k, v, out, dout, dq, dk and dv are views (att_view): the heads of
+ * split_heads and for merge_heads without a copy; probs and ws are
  * dense.
  */
 #include "kernels_common_impl.h"
