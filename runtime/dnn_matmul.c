@@ -4,7 +4,7 @@
  * leading dimensions, batch and its strides, types, alpha, beta), created
  * on first use and cached with its three memory objects. Transpositions
  * and leading dimensions are memory-descriptor strides; a batch is the
- * outer dimension (size 1 for a repeated operand); alpha is an output
+ * outer dimension, or two (size 1 for a repeated operand); alpha is an output
  * scale and beta a sum post-op. Compiled to nothing without DUET_ONEDNN.
  */
 #include "rt_dnn.h"
@@ -33,7 +33,7 @@ static void mm_destroy(void *p) {
 
 /* The cache key: every field of the descriptor, without padding bytes. */
 typedef struct {
-  long v[16];
+  long v[20];
 } mm_key;
 
 static mm_key key_of(const rt_dnn_matmul_desc *d) {
@@ -41,25 +41,51 @@ static mm_key key_of(const rt_dnn_matmul_desc *d) {
   int32_t alpha, beta;
   memcpy(&alpha, &d->alpha, sizeof alpha);
   memcpy(&beta, &d->beta, sizeof beta);
-  const long v[16] = {d->ta,  d->tb, d->m,  d->n,  d->k,  d->batch, d->lda, d->ldb,
-                      d->ldc, d->sa, d->sb, d->sc, d->ab, d->c,     alpha,  beta};
+  const int batch2 = d->batch2 > 1 ? d->batch2 : 1;
+  const long v[20] = {d->ta,
+                      d->tb,
+                      d->m,
+                      d->n,
+                      d->k,
+                      d->batch,
+                      batch2,
+                      d->lda,
+                      d->ldb,
+                      d->ldc,
+                      d->sa,
+                      d->sb,
+                      d->sc,
+                      batch2 > 1 ? d->sa2 : 0,
+                      batch2 > 1 ? d->sb2 : 0,
+                      batch2 > 1 ? d->sc2 : 0,
+                      d->ab,
+                      d->c,
+                      alpha,
+                      beta};
   memcpy(k.v, v, sizeof v);
   return k;
 }
 
 /* The descriptor of a batch of `rows` x `cols` matrices (op(X), after the
- * transposition `t` of the stored ones, leading dimension ld), `items`
- * of them `stride` apart; 2-D when the product has no batch. */
-static dnnl_status_t md_of(dnnl_memory_desc_t *md, int batch, long items, long stride, int rows,
-                           int cols, int t, long ld, rt_dnn_type type) {
+ * transposition `t` of the stored ones, leading dimension ld): [items,
+ * items2] of them, stride and stride2 apart (items2 0: one level); 2-D
+ * when the product has no batch. */
+static dnnl_status_t md_of(dnnl_memory_desc_t *md, int batch, long items, long stride, long items2,
+                           long stride2, int rows, int cols, int t, long ld, rt_dnn_type type) {
   const dnnl_dim_t rs = t ? 1 : ld, cs = t ? ld : 1;
-  if (batch == 1) {
+  if (batch == 1 && !items2) {
     const dnnl_dims_t dims = {rows, cols}, strides = {rs, cs};
     return dnnl_memory_desc_init_by_strides(md, 2, dims, rt_dnn_dtype(type), strides);
   }
-  const dnnl_dims_t dims = {items, rows, cols};
-  const dnnl_dims_t strides = {stride ? stride : (dnnl_dim_t)rows * cols, rs, cs};
-  return dnnl_memory_desc_init_by_strides(md, 3, dims, rt_dnn_dtype(type), strides);
+  if (!items2) {
+    const dnnl_dims_t dims = {items, rows, cols};
+    const dnnl_dims_t strides = {stride ? stride : (dnnl_dim_t)rows * cols, rs, cs};
+    return dnnl_memory_desc_init_by_strides(md, 3, dims, rt_dnn_dtype(type), strides);
+  }
+  const dnnl_dims_t dims = {items, items2, rows, cols};
+  const dnnl_dim_t s2 = stride2 ? stride2 : (dnnl_dim_t)rows * cols;
+  const dnnl_dims_t strides = {stride ? stride : s2 * items2, s2, rs, cs};
+  return dnnl_memory_desc_init_by_strides(md, 4, dims, rt_dnn_dtype(type), strides);
 }
 
 static dnnl_primitive_attr_t attr_of(const rt_dnn_matmul_desc *d) {
@@ -87,9 +113,14 @@ static dnnl_primitive_attr_t attr_of(const rt_dnn_matmul_desc *d) {
 static mm_entry *mm_create(const rt_dnn_matmul_desc *d) {
   dnnl_memory_desc_t md[3];
   const long ia = d->sa ? d->batch : 1, ib = d->sb ? d->batch : 1;
-  if (md_of(&md[0], d->batch, ia, d->sa, d->m, d->k, d->ta, d->lda, d->ab) != dnnl_success ||
-      md_of(&md[1], d->batch, ib, d->sb, d->k, d->n, d->tb, d->ldb, d->ab) != dnnl_success ||
-      md_of(&md[2], d->batch, d->batch, d->sc, d->m, d->n, 0, d->ldc, d->c) != dnnl_success)
+  const long two = d->batch2 > 1, ja = two ? (d->sa2 ? d->batch2 : 1) : 0;
+  const long jb = two ? (d->sb2 ? d->batch2 : 1) : 0, jc = two ? d->batch2 : 0;
+  if (md_of(&md[0], d->batch, ia, d->sa, ja, d->sa2, d->m, d->k, d->ta, d->lda, d->ab) !=
+          dnnl_success ||
+      md_of(&md[1], d->batch, ib, d->sb, jb, d->sb2, d->k, d->n, d->tb, d->ldb, d->ab) !=
+          dnnl_success ||
+      md_of(&md[2], d->batch, d->batch, d->sc, jc, d->sc2, d->m, d->n, 0, d->ldc, d->c) !=
+          dnnl_success)
     return NULL;
   dnnl_matmul_desc_t desc;
   if (dnnl_matmul_desc_init(&desc, &md[0], &md[1], NULL, &md[2]) != dnnl_success)

@@ -5,6 +5,9 @@
  */
 #include <assert.h>
 #include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rt_kernels.h"
@@ -12,8 +15,12 @@
 /* Attention works on blocks of this many query rows, so the causal mask
  * skips (almost) all of the above-diagonal work. */
 enum { ATT_ROWS = 64 };
-/* RoPE computes cos/sin for this many frequency pairs at a time. */
-enum { ROPE_PAIRS = 64 };
+
+/* A view [B, H, rows, D] of an operand or result: element [b, h, i, d] at
+ * b sB + h sH + i ld + d. */
+typedef struct {
+  long sB, sH, ld;
+} att_view;
 
 #define RT_IMPL "kernels_attention_impl.h"
 #include "kernels_instantiate.h"

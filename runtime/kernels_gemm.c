@@ -1,6 +1,6 @@
 /*
  * kernels_gemm.c - the runtime's single GEMM entry point: batched, strided
- * GEMM on OpenBLAS cblas or (f32, with DUET_ONEDNN) oneDNN matmul
+ * GEMM with leading dimensions on OpenBLAS cblas or (f32, with DUET_ONEDNN) oneDNN matmul
  * primitives; the choice of that backend, and the thread count of both.
  */
 #include <assert.h>
@@ -99,12 +99,14 @@ static int gemm_dnn_pays(int ta, int m, int n, int k) {
   return n >= (ta ? 64 : 16) && (double)m * n * k >= 131072.0;
 }
 
-/* The product of rt_gemm_f32 on oneDNN: 0 when it ran, -1 when OpenBLAS
- * is to compute it. sc == 0 with a batch accumulates item by item. */
-static int gemm_dnn_f32(int ta, int tb, int m, int n, int k, float alpha, const float *A, long sa,
-                        const float *B, long sb, float beta, float *C, long sc, int batch) {
+/* The product of rt_gemm_ld_f32 on oneDNN: 0 when it ran, -1 when
+ * OpenBLAS is to compute it. sc == 0 with a batch (of one level)
+ * accumulates item by item. */
+static int gemm_dnn_f32(int ta, int tb, int m, int n, int k, float alpha, const float *A, long lda,
+                        long sa, long sa2, const float *B, long ldb, long sb, long sb2, float beta,
+                        float *C, long ldc, long sc, long sc2, int batch, int batch2) {
   if (rt_gemm_get_backend() != RT_GEMM_ONEDNN || k == 0 || alpha == 0 ||
-      !gemm_dnn_pays(ta, m, n, k))
+      !gemm_dnn_pays(ta, m, n, k) || (batch2 > 1 && sc == 0))
     return -1;
   if (batch == 1) /* one cache entry per 2-D product */
     sa = sb = sc = 0;
@@ -114,12 +116,16 @@ static int gemm_dnn_f32(int ta, int tb, int m, int n, int k, float alpha, const 
                                 .n = n,
                                 .k = k,
                                 .batch = batch,
-                                .lda = max1(ta ? m : k),
-                                .ldb = max1(tb ? k : n),
-                                .ldc = n,
+                                .batch2 = batch2,
+                                .lda = lda,
+                                .ldb = ldb,
+                                .ldc = ldc,
                                 .sa = sa,
                                 .sb = sb,
                                 .sc = sc,
+                                .sa2 = sa2,
+                                .sb2 = sb2,
+                                .sc2 = sc2,
                                 .ab = RT_DNN_F32,
                                 .c = RT_DNN_F32,
                                 .alpha = alpha,

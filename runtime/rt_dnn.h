@@ -50,12 +50,15 @@ size_t rt_dnn_describe(char *buf, size_t cap);
  * when the flag is set, op(A) m x k, op(B) k x n, C m x n; the stored
  * matrices are row-major with leading dimensions lda, ldb, ldc; sa, sb, sc
  * are element strides between batch items (0 repeats A or B; sc > 0 when
- * batch > 1). A and B are of type `ab`, C of type `c`; the products
- * accumulate in f32, then alpha, then beta C (oneDNN's sum post-op), then
- * rounding to `c`. beta == 0: C is not read. m, n, k, batch >= 1. */
+ * batch > 1). With batch2 > 1 the items are (b, j), j < batch2, at
+ * b sa + j sa2 (likewise B and C; sc2 > 0): a batch of [batch, batch2]
+ * (the heads of [B, T, H, D] rows). A and B are of type `ab`, C of type
+ * `c`; the products accumulate in f32, then alpha, then beta C (oneDNN's
+ * sum post-op), then rounding to `c`. beta == 0: C is not read. m, n, k,
+ * batch >= 1; batch2 0 or 1: none. */
 typedef struct {
-  int ta, tb, m, n, k, batch;
-  long lda, ldb, ldc, sa, sb, sc;
+  int ta, tb, m, n, k, batch, batch2;
+  long lda, ldb, ldc, sa, sb, sc, sa2, sb2, sc2;
   rt_dnn_type ab, c;
   float alpha, beta;
 } rt_dnn_matmul_desc;

@@ -60,6 +60,14 @@ typedef enum { RT_NS_BF16 = 0, RT_NS_F32 = 1, RT_NS_F64 = 2, RT_NS_PRECISIONS } 
  * beta == 0 means C is overwritten (its prior contents may be garbage).  */                 \
   void rt_gemm##S(int ta, int tb, int m, int n, int k, Real alpha, const Real *A, long sa,         \
                   const Real *B, long sb, Real beta, Real *C, long sc, int batch);                 \
+  /* The same on sub-matrices, with two batch levels: rows of the stored A,  \
+ * B and C are lda, ldb and ldc elements apart (at least their length);      \
+ * the items are (b, j), b < batch, j < batch2, A's at b sa + j sa2          \
+ * (likewise B and C; sc2 > 0 when batch2 > 1; sc == 0 accumulates over b). \
+ * rt_gemm is the dense case with batch2 = 1.                             */                 \
+  void rt_gemm_ld##S(int ta, int tb, int m, int n, int k, Real alpha, const Real *A, long lda,     \
+                     long sa, long sa2, const Real *B, long ldb, long sb, long sb2, Real beta,     \
+                     Real *C, long ldc, long sc, long sc2, int batch, int batch2);                 \
                                                                                                    \
   /* ---- reductions ----------------------------------------------------------  \
  * View x as [outer, n, inner];                                                \
@@ -125,18 +133,30 @@ typedef enum { RT_NS_BF16 = 0, RT_NS_F32 = 1, RT_NS_F64 = 2, RT_NS_PRECISIONS } 
   /* ---- multi-head attention, q [B, H, Tq, D], k, v [B, H, Tk, D] ----------  \
  * out = softmax(scale * q k^T (+ causal mask, Tq == Tk)) v, per (b, h).       \
  * probs [B, H, Tq, Tk] is saved by fwd and read by bwd (causal: entries above \
- * the diagonal are 0). bwd overwrites dq, dk, dv. ws: rt_attention_ws(). */                  \
+ * the diagonal are 0). bwd overwrites dq, dk, dv. ws: rt_attention_ws().      \
+ * q, k, v, out, dout, dq, dk, dv are views: element [b, h, t, d] of x at      \
+ * b x_sB + h x_sH + t x_sT + d (x_sTq or x_sTk); probs is dense.         */                 \
   size_t rt_attention_ws##S(int B, int H, int Tq, int Tk, int D);                                  \
-  void rt_attention_fwd##S(const Real *q, const Real *k, const Real *v, Real *out, Real *probs,    \
-                           int B, int H, int Tq, int Tk, int D, Real scale, int causal);           \
-  void rt_attention_bwd##S(const Real *q, const Real *k, const Real *v, const Real *probs,         \
-                           const Real *dout, Real *dq, Real *dk, Real *dv, int B, int H, int Tq,   \
-                           int Tk, int D, Real scale, int causal, Real *ws);                       \
+  void rt_attention_fwd##S(const Real *q, long q_sB, long q_sH, long q_sTq, const Real *k,         \
+                           long k_sB, long k_sH, long k_sTk, const Real *v, long v_sB, long v_sH,  \
+                           long v_sTk, Real *out, long out_sB, long out_sH, long out_sTq,          \
+                           Real *probs, int B, int H, int Tq, int Tk, int D, Real scale,           \
+                           int causal);                                                            \
+  void rt_attention_bwd##S(const Real *q, long q_sB, long q_sH, long q_sTq, const Real *k,         \
+                           long k_sB, long k_sH, long k_sTk, const Real *v, long v_sB, long v_sH,  \
+                           long v_sTk, const Real *probs, const Real *dout, long dout_sB,          \
+                           long dout_sH, long dout_sTq, Real *dq, long dq_sB, long dq_sH,          \
+                           long dq_sTq, Real *dk, long dk_sB, long dk_sH, long dk_sTk, Real *dv,   \
+                           long dv_sB, long dv_sH, long dv_sTk, int B, int H, int Tq, int Tk,      \
+                           int D, Real scale, int causal, Real *ws);                               \
   /* rotary position embedding on [B, H, T, D] (D even), pairs (2i, 2i+1),       \
- * angle t * base^(-2i/D). bwd applies the inverse rotation to dy.             \
- * In place (y == x, dx == dy) is allowed.                                */                 \
-  void rt_rope_fwd##S(const Real *x, Real *y, int B, int H, int T, int D, Real base);              \
-  void rt_rope_bwd##S(const Real *dy, Real *dx, int B, int H, int T, int D, Real base);            \
+ * angle t * base^(-2i/D). bwd applies the inverse rotation to dy. Each of    \
+ * x, y, dy, dx is a view: element [b, h, t, d] at b sB + h sH + t sT + d.     \
+ * In place (y == x with the same strides) is allowed.                    */                 \
+  void rt_rope_fwd##S(const Real *x, long x_sB, long x_sH, long x_sT, Real *y, long y_sB,          \
+                      long y_sH, long y_sT, int B, int H, int T, int D, Real base);                \
+  void rt_rope_bwd##S(const Real *dy, long dy_sB, long dy_sH, long dy_sT, Real *dx, long dx_sB,    \
+                      long dx_sH, long dx_sT, int B, int H, int T, int D, Real base);              \
                                                                                                    \
   /* ---- embedding: table E [vocab, dim], one row per token ------------------  \
  * fwd: y[i] = E[tokens[i]]; bwd: dE overwritten with the scatter-add of dy.*/                 \

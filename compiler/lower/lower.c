@@ -219,15 +219,14 @@ static int lower_node(lower_ctx *c, const ir_node *n) {
     lower_shape(c, n);
     return 0;
   case IR_K_CALL:
-    lower_set_own(c, n);
+    lower_call_results(c, n);
     if (lower_call(c, n) < 0)
       return -1;
     c->vb[c->val[n->id].vb].def_instr = c->ninstr - 1;
     return 0;
   case IR_K_TUPLE:
+    lower_call_results(c, n);
     c->val[n->id].kind = V_TUPLE;
-    for (int i = 0; i < ir_op_nparts(n->op); i++)
-      lower_set_own(c, ir_part(c->g, n, i));
     if (lower_call(c, n) < 0)
       return -1;
     for (int i = 0; i < ir_op_nparts(n->op); i++)

@@ -4,8 +4,10 @@
  * parameter list, and each parameter is passed by name (ops.h, RUNTIME
  * CALLS): operand and result buffers, scalars, dimensions of the declared
  * layouts, attributes, constants and a workspace sized by the kernel's *_ws
- * function. GEMM's batch strides (and operands broadcast over part of the
- * batch, materialized) are the one binding computed here (bind_gemm).
+ * function; operands and results the kernel takes as strided views, with
+ * their strides, and the layout of such results. GEMM's batch strides (and
+ * operands broadcast over part of the batch, materialized) are the one
+ * binding computed here (bind_gemm).
  */
 #include "lower_int.h"
 
@@ -15,19 +17,22 @@
 
 #include "ops.h"
 
-enum { MAX_BINDINGS = 32 };
+enum { MAX_BINDINGS = 64 };
 
 /* Names bound to argument values for one call. */
 typedef struct binder {
   lower_ctx *c;
   const ir_node *n;
   const op_def *d;
+  int np;
+  ops_param p[OPS_MAX_CPARAMS]; /* the kernel's parameters */
   int nb;
   struct {
     const char *name; /* the registry's layout strings or static names */
     int len;
     const ir_node *operand, *result; /* passed as its buffer or its value */
-    kp_arg arg;                      /* else the value (LONG for integers, converted to the type) */
+    kp_arg arg; /* else the value (LONG for integers, converted to the type); a strided operand's
+                   view (PTR) */
   } b[MAX_BINDINGS];
   int too_big; /* an int argument overflowed */
 } binder;
@@ -92,20 +97,81 @@ static int bind_layout(binder *b, const char *layout, const ir_shape *s) {
   return namelen;
 }
 
+/* Whether the kernel takes the operand or result of `layout` as a strided
+ * view: it has a stride parameter for it. */
+static int takes_view(const ops_param *p, int np, const char *layout) {
+  for (int j = 0; j < np; j++)
+    if (ops_stride_axis(p[j].name, layout) >= 0)
+      return 1;
+  return 0;
+}
+
+/* Binds the stride parameters of `layout` to the element strides st. */
+static void bind_strides(binder *b, const char *layout, const long *st) {
+  for (int j = 0; j < b->np; j++) {
+    int axis = ops_stride_axis(b->p[j].name, layout);
+    if (axis >= 0)
+      bind(b, b->p[j].name, (int)strlen(b->p[j].name), long_arg(st[axis]));
+  }
+}
+
+/* An operand the kernel takes as a strided view: its view when its last
+ * axis is contiguous, else a row-major copy. */
+static void bind_view(binder *b, const char *layout, int len, const ir_node *x) {
+  lower_ctx *c = b->c;
+  const val *v = &c->val[x->id];
+  int r = x->shape.rank;
+  kp_ref ref;
+  long st[IR_MAX_RANK];
+  if (v->kind == V_BUF && (v->st[r - 1] == 1 || x->shape.d[r - 1] == 1)) {
+    ref = lower_vref(v->vb, v->off * (long)ir_dtype_size(x->dtype));
+    memcpy(st, v->st, sizeof st);
+  } else {
+    ref = lower_materialize(c, x, &x->shape);
+    lower_rowmajor(&x->shape, st);
+  }
+  bind_node(b, layout, len, ptr_arg(ref), NULL, NULL);
+  bind_strides(b, layout, st);
+}
+
 /* The operands, results and their dimensions (operands and results are
- * lowered when passed, in parameter order). */
+ * lowered when passed, in parameter order; strided operands here). */
 static void bind_operands(binder *b) {
   const op_def *d = b->d;
   const ir_node *n = b->n;
   kp_arg none = {0};
   for (int i = 0; i < n->nin && d->in[i]; i++) {
     int len = bind_layout(b, d->in[i], &n->in[i]->shape);
-    if (find(b, d->in[i], len) < 0) /* else bound by bind_gemm */
+    if (find(b, d->in[i], len) >= 0) /* bound by bind_gemm */
+      continue;
+    if (takes_view(b->p, b->np, d->in[i]))
+      bind_view(b, d->in[i], len, n->in[i]);
+    else
       bind_node(b, d->in[i], len, none, n->in[i], NULL);
   }
   for (int i = 0; i < OPS_MAX_OUT && d->out[i]; i++) {
     const ir_node *r = d->nparts ? ir_part(b->c->g, n, i) : n;
     bind_node(b, d->out[i], bind_layout(b, d->out[i], &r->shape), none, NULL, r);
+    bind_strides(b, d->out[i], b->c->val[r->id].st);
+  }
+}
+
+void lower_call_results(lower_ctx *c, const ir_node *n) {
+  const op_def *d = ops_def(n->op);
+  ops_param p[OPS_MAX_CPARAMS];
+  int np = d->call.name ? ops_parse_params(d->call.params, p) : 0;
+  for (int i = 0; i < (d->nparts ? d->nparts : 1); i++) {
+    const ir_node *r = d->nparts ? ir_part(c->g, n, i) : n;
+    lower_set_own(c, r);
+    int u = c->user[r->id], rank = r->shape.rank;
+    const ir_node *perm = u >= 0 ? c->g->nodes[u] : NULL;
+    if (!d->out[i] || !perm || perm->op != IR_PERMUTE || perm->attr.perm[rank - 1] != rank - 1 ||
+        !takes_view(p, np, d->out[i]))
+      continue;
+    long rs[IR_MAX_RANK];
+    lower_rowmajor(&perm->shape, rs);
+    for (int k = 0; k < rank; k++)
+      c->val[r->id].st[perm->attr.perm[k]] = rs[k];
   }
 }
 
@@ -267,13 +333,14 @@ int lower_call(lower_ctx *c, const ir_node *n) {
   b.d = ops_def(n->op);
   if (!b.d->call.name)
     return lower_fail(c, "no lowering for %s", b.d->name);
+  b.np = ops_parse_params(b.d->call.params, b.p);
+  assert(b.np >= 0);
   if (n->op == IR_MATMUL)
     bind_gemm(&b);
   bind_operands(&b);
   bind_attrs(&b);
-  ops_param p[OPS_MAX_CPARAMS];
-  int np = ops_parse_params(b.d->call.params, p);
-  assert(np >= 0);
+  const ops_param *p = b.p;
+  int np = b.np;
   kp_arg args[OPS_MAX_CPARAMS];
   for (int i = 0; i < np; i++) {
     if (strcmp(p[i].name, "ws") == 0) {

@@ -134,6 +134,12 @@ int lower_deferred(const lower_ctx *c, const ir_node *n);
 /* Whether every operand of n is uniform (n becomes a derived scalar). */
 int lower_all_uniform(const lower_ctx *c, const ir_node *n);
 
+/* The buffers of a runtime call's results (n, or its parts): each its
+ * own, row-major; but a result the kernel writes as a strided view (ops.h)
+ * whose one consumer is a permutation keeping the last axis in place is
+ * laid out so that the permuted view is row-major (merge_heads' reshape
+ * and the GEMM after it read it in place). */
+void lower_call_results(lower_ctx *c, const ir_node *n);
 int lower_call(lower_ctx *c, const ir_node *n);
 int lower_plan(lower_ctx *c, kp_entry *e);
 

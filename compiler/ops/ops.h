@@ -37,6 +37,15 @@
  *   - an attribute name (`attrs`), a constant (`consts`);
  *   - `ws`: a workspace of the size the `ws` kernel (OPS_RT) returns for
  *     its parameters, bound the same way.
+ * STRIDED VIEWS. A kernel may take an operand, or write a result, whose
+ * layout names every axis ("x[B, H, T, D]") as a strided view: it then
+ * has, for each axis but the last, a parameter `long x_s<axis>` (x_sB,
+ * x_sH, x_sT: element strides; the last axis is contiguous). Lowering
+ * passes an operand's view as it is when its last axis is contiguous (a
+ * permutation of heads costs no copy), else a row-major copy; it lays a
+ * result out row-major, except when its one consumer is a permutation
+ * that keeps the last axis in place: then so that the permuted view is
+ * row-major (merge_heads reads it without a copy).
  * A kernel returning long stores its result, converted to the real type,
  * as the operation's value. GEMM's sizes and batch strides are the one
  * binding lowering computes itself (lower_call.c, bind_gemm).
@@ -170,11 +179,15 @@ typedef struct ops_param {
   char name[24];
 } ops_param;
 
-#define OPS_MAX_CPARAMS 16
+#define OPS_MAX_CPARAMS 40
 
 /* Parses "const Real *x, long rows, ..." into p (at most OPS_MAX_CPARAMS);
  * returns the count, or -1 if the list does not parse. */
 int ops_parse_params(const char *list, ops_param *p);
+/* The axis whose stride the kernel parameter `param` is for the operand or
+ * result of `layout` (STRIDED VIEWS: "x_sH" of "x[B, H, T, D]" is 1), or
+ * -1 when it is none of its strides. */
+int ops_stride_axis(const char *param, const char *layout);
 
 /* ---- the operation ----------------------------------------------------- */
 

@@ -2,7 +2,7 @@
  * ops_sig.c - the C parameter lists of runtime kernels as the registry
  * writes them ("const Real *x, long rows, Real eps"): parsed into argument
  * classes and names for lowering (once per call node, so without
- * formatting).
+ * formatting), and the stride parameters of strided views.
  */
 #include <ctype.h>
 #include <string.h>
@@ -83,4 +83,24 @@ int ops_parse_params(const char *list, ops_param *p) {
     s = *e ? e + 1 : e;
   }
   return n;
+}
+
+int ops_stride_axis(const char *param, const char *layout) {
+  const char *br = strchr(layout, '[');
+  size_t namelen = br ? (size_t)(br - layout) : 0;
+  if (!br || strncmp(param, layout, namelen) != 0 || strncmp(param + namelen, "_s", 2) != 0)
+    return -1;
+  const char *dim = param + namelen + 2;
+  int axis = 0;
+  for (const char *q = br + 1; *q != ']'; axis++) {
+    while (*q == ' ' || *q == ',')
+      q++;
+    const char *e = q;
+    while (*e != ',' && *e != ']')
+      e++;
+    if (*e == ',' && (size_t)(e - q) == strlen(dim) && strncmp(q, dim, (size_t)(e - q)) == 0)
+      return axis;
+    q = e;
+  }
+  return -1;
 }

@@ -9,7 +9,9 @@
  * computing in place when safe; an evaluation's class scores are found, and
  * its entry up to them (core_compile_predict) leaves them in the arena;
  * a guarded region becomes a branch around its instructions, merged by a
- * select, and a read of a region's value outside a merge is rejected.
+ * select, and a read of a region's value outside a merge is rejected;
+ * rope and attention between split_heads and merge_heads read and write
+ * strided views (no copy).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -542,6 +544,113 @@ static void test_guarded(check_ctx *t) {
   ir_program_free(p);
 }
 
+/* [B, T, H, D] viewed as [B, H, T, D] (split_heads; also its inverse). */
+static ir_node *swap_heads(ir_graph *g, ir_node *x) {
+  static const int perm[4] = {0, 2, 1, 3};
+  return ir_permute(g, x, perm);
+}
+
+/* Y := merge_heads(rope(split_heads(x))) with x [B, T, H * D]: rope reads
+ * split_heads' view and writes its result laid out for merge_heads, which
+ * is the assignment's source: one call, no copy, writing Y in place. */
+static void test_rope_views(check_ctx *t) {
+  enum { B = 2, T = 5, H = 3, D = 4 };
+  const double base = 100;
+  ir_program *p = ir_program_new(IR_F64);
+  long xs[3] = {B, T, H * D}, hs[4] = {B, T, H, D};
+  int ix = tc_decl(p, ir_input(p, "x", IR_F64, 3, xs));
+  int iy = tc_decl(p, ir_state(p, "Y", 3, xs, (ir_init){IR_INIT_ZEROS, 0, 0, 0}));
+  ir_graph *g = ir_entry(p, "f");
+  ir_node *q = swap_heads(g, ir_reshape(g, ir_input_ref(g, ix), 4, hs));
+  ir_node *y = ir_reshape(g, swap_heads(g, tc_ok(g, ir_rope(g, q, base))), 3, xs);
+  check(t, ir_assign_add(g, iy, tc_ok(g, y)) == 0, "assign: %s", ir_error(g));
+  core_exe *exe = tc_compile(p);
+  const kp_entry *e = &core_kernels(exe)->entries[0];
+  check(t, e->ninstr == 1 && e->instr[0].kind == KP_CALL,
+        "rope on views: expected the call alone, got %d instructions (%d loops, %d copies)",
+        e->ninstr, count_kind(e, KP_LOOP), count_kind(e, KP_COPY));
+  double *x = malloc(sizeof(double) * B * T * H * D);
+  tc_fill(t, x, B * T * H * D, -1, 1);
+  void *in[1] = {x};
+  char *arena = core_arena_alloc(exe);
+  core_run(exe, 0, arena, in, NULL, NULL);
+  const double *Y = core_tensor_data(exe, arena, "Y", NULL);
+  double worst = 0;
+  for (int b = 0; b < B; b++)
+    for (int tt = 0; tt < T; tt++)
+      for (int h = 0; h < H; h++)
+        for (int i = 0; i < D / 2; i++) {
+          const long at = (((long)b * T + tt) * H + h) * D + 2 * i;
+          const double th = tt * pow(base, -2.0 * i / D);
+          worst = fmax(worst, fabs(Y[at] - (x[at] * cos(th) - x[at + 1] * sin(th))));
+          worst = fmax(worst, fabs(Y[at + 1] - (x[at] * sin(th) + x[at + 1] * cos(th))));
+        }
+  check(t, worst <= 1e-14, "rope on views: max error %g", worst);
+  printf("rope on views: %d instruction(s), max error %g\n", e->ninstr, worst);
+  free(arena);
+  free(x);
+  core_free(exe);
+  ir_program_free(p);
+}
+
+/* Y := merge_heads(attention(split_heads(x), split_heads(x), split_heads(z)))
+ * with x, z [B, T, H * D], causal: attention reads the three views and
+ * writes its output laid out for merge_heads, the assignment's source: one
+ * call, no copy. Values against naive loops. */
+static void test_attention_views(check_ctx *t) {
+  enum { B = 2, T = 5, H = 3, D = 4 };
+  ir_program *p = ir_program_new(IR_F64);
+  long xs[3] = {B, T, H * D}, hs[4] = {B, T, H, D};
+  int ix = tc_decl(p, ir_input(p, "x", IR_F64, 3, xs));
+  int iz = tc_decl(p, ir_input(p, "z", IR_F64, 3, xs));
+  int iy = tc_decl(p, ir_state(p, "Y", 3, xs, (ir_init){IR_INIT_ZEROS, 0, 0, 0}));
+  ir_graph *g = ir_entry(p, "f");
+  ir_node *q = swap_heads(g, ir_reshape(g, ir_input_ref(g, ix), 4, hs));
+  ir_node *v = swap_heads(g, ir_reshape(g, ir_input_ref(g, iz), 4, hs));
+  ir_node *att = tc_ok(g, ir_attention(g, q, q, v, 0.5, 1)); /* its output */
+  ir_node *y = ir_reshape(g, swap_heads(g, att), 3, xs);
+  check(t, ir_assign_add(g, iy, tc_ok(g, y)) == 0, "assign: %s", ir_error(g));
+  core_exe *exe = tc_compile(p);
+  const kp_entry *e = &core_kernels(exe)->entries[0];
+  check(t, e->ninstr == 1 && e->instr[0].kind == KP_CALL,
+        "attention on views: expected the call alone, got %d instructions (%d loops, %d copies)",
+        e->ninstr, count_kind(e, KP_LOOP), count_kind(e, KP_COPY));
+  double *x = malloc(sizeof(double) * B * T * H * D), *z = malloc(sizeof(double) * B * T * H * D);
+  tc_fill(t, x, B * T * H * D, -1, 1);
+  tc_fill(t, z, B * T * H * D, -1, 1);
+  void *in[2] = {x, z};
+  char *arena = core_arena_alloc(exe);
+  core_run(exe, 0, arena, in, NULL, NULL);
+  const double *Y = core_tensor_data(exe, arena, "Y", NULL);
+  double worst = 0;
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < H; h++)
+      for (int i = 0; i < T; i++) {
+        double w[T], m = -INFINITY, sum = 0;
+        for (int j = 0; j <= i; j++) {
+          w[j] = 0;
+          for (int d = 0; d < D; d++)
+            w[j] += 0.5 * x[((b * T + i) * H + h) * D + d] * x[((b * T + j) * H + h) * D + d];
+          m = fmax(m, w[j]);
+        }
+        for (int j = 0; j <= i; j++)
+          sum += w[j] = exp(w[j] - m);
+        for (int d = 0; d < D; d++) {
+          double o = 0;
+          for (int j = 0; j <= i; j++)
+            o += w[j] / sum * z[((b * T + j) * H + h) * D + d];
+          worst = fmax(worst, fabs(Y[((b * T + i) * H + h) * D + d] - o));
+        }
+      }
+  check(t, worst <= 1e-14, "attention on views: max error %g", worst);
+  printf("attention on views: %d instruction(s), max error %g\n", e->ninstr, worst);
+  free(arena);
+  free(x);
+  free(z);
+  core_free(exe);
+  ir_program_free(p);
+}
+
 int main(void) {
   check_ctx t = {.rng = 42};
   test_scores_entry(&t);
@@ -554,5 +663,7 @@ int main(void) {
   test_simultaneous(&t);
   test_large_copy(&t);
   test_guarded(&t);
+  test_rope_views(&t);
+  test_attention_views(&t);
   return check_done(&t, "test_lower");
 }

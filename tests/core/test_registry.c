@@ -18,7 +18,7 @@
 #include "check.h"
 #include "ops.h"
 
-enum { MAX_PROTOS = 128, MAX_PARAMS = 24 };
+enum { MAX_PROTOS = 128, MAX_PARAMS = 40 };
 
 /* One declaration of the header, for one dtype. */
 typedef struct proto {
@@ -203,10 +203,10 @@ static int has_source(const op_def *d, const char *name) {
   if (strcmp(name, "ws") == 0)
     return d->ws.name != NULL;
   for (int i = 0; i < OPS_MAX_IN && d->in[i]; i++)
-    if (layout_binds(d->in[i], name))
+    if (layout_binds(d->in[i], name) || ops_stride_axis(name, d->in[i]) >= 0)
       return 1;
   for (int i = 0; i < OPS_MAX_OUT && d->out[i]; i++)
-    if (layout_binds(d->out[i], name))
+    if (layout_binds(d->out[i], name) || ops_stride_axis(name, d->out[i]) >= 0)
       return 1;
   for (int i = 0; i < OPS_MAX_ATTRS && d->attrs[i].name; i++)
     if (strcmp(d->attrs[i].name, name) == 0)
@@ -217,6 +217,20 @@ static int has_source(const op_def *d, const char *name) {
   return 0;
 }
 
+/* A strided view (ops.h) has a stride for each axis of its layout but the
+ * last, and its layout names every axis. */
+static void check_view(check_ctx *t, const op_def *d, const ops_rt *k, const ops_param *p, int n,
+                       const char *layout) {
+  int strides = 0, axes = 1;
+  for (int i = 0; i < n; i++)
+    strides += ops_stride_axis(p[i].name, layout) >= 0;
+  for (const char *c = strchr(layout, '['); c && *c; c++)
+    axes += *c == ',';
+  if (strides)
+    check(t, strides == axes - 1 && !strstr(layout, ".."),
+          "%s: %s takes '%s' as a view with %d of its strides", d->name, k->name, layout, strides);
+}
+
 static void check_sources(check_ctx *t, const op_def *d, const ops_rt *k) {
   ops_param p[OPS_MAX_CPARAMS];
   int n = ops_parse_params(k->params, p);
@@ -225,6 +239,10 @@ static void check_sources(check_ctx *t, const op_def *d, const ops_rt *k) {
   for (int i = 0; i < n; i++)
     check(t, has_source(d, p[i].name), "%s: nothing declares parameter '%s' of %s", d->name,
           p[i].name, k->name);
+  for (int i = 0; i < OPS_MAX_IN && d->in[i]; i++)
+    check_view(t, d, k, p, n, d->in[i]);
+  for (int i = 0; i < OPS_MAX_OUT && d->out[i]; i++)
+    check_view(t, d, k, p, n, d->out[i]);
 }
 
 static void check_op(check_ctx *t, const op_def *d, ir_op op) {

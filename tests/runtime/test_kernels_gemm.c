@@ -4,7 +4,8 @@
  * output and beta != 0; f32 on each backend, OpenBLAS and oneDNN, at
  * shapes where each runs) and the axis reductions, in f32 and f64, against
  * naive loops in double; the oneDNN layer's products on sub-matrices with
- * bf16 operands and results.
+ * bf16 operands and results; rt_gemm_ld on interleaved sub-matrices
+ * with one and two batch levels (the heads of [B, T, H, D] rows).
  */
 #include <math.h>
 #include <stdio.h>
@@ -136,6 +137,75 @@ static void test_gemm(check_ctx *t) {
              "bits from OpenBLAS)",
              backends_differ);
   rt_gemm_set_backend(RT_GEMM_OPENBLAS);
+}
+
+/* rt_gemm_ld on sub-matrices with two batch levels: items (o, b), o <
+ * outer, b < batch, interleaved row by row (item (o, b)'s row i at o rows
+ * ld + i ld + b cols, ld = batch cols + pad: the heads of [B, T, H, D]
+ * rows), beta 0.5, against naive loops; the gaps (pad > 0) stay
+ * untouched. f64, and f32 on each backend. */
+static void gemm_ld_check(check_ctx *t, int ta, int tb, int m, int n, int k, int outer, int batch,
+                          int pad, uint64_t stream) {
+  const int ra = ta ? k : m, ca = ta ? m : k, rb = tb ? n : k, cb = tb ? k : n;
+  const long lda = (long)batch * ca + pad, ldb = (long)batch * cb + pad,
+             ldc = (long)batch * n + pad;
+  const size_t na = (size_t)outer * ra * lda, nb = (size_t)outer * rb * ldb;
+  const size_t nc = (size_t)outer * m * ldc;
+  double *A = tk_alloc(na), *B = tk_alloc(nb), *C0 = tk_alloc(nc), *ref = tk_alloc(nc);
+  double *C64 = tk_alloc(nc);
+  tk_rand(A, na, -1, 1, stream);
+  tk_rand(B, nb, -1, 1, stream + 1);
+  tk_rand(C0, nc, -1, 1, stream + 2);
+  memcpy(ref, C0, nc * sizeof(double));
+  for (int o = 0; o < outer; o++)
+    for (int b = 0; b < batch; b++) {
+      const double *Ab = A + o * ra * lda + b * ca, *Bb = B + o * rb * ldb + b * cb;
+      for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+          double sum = 0;
+          for (int p = 0; p < k; p++)
+            sum += (ta ? Ab[(long)p * lda + i] : Ab[(long)i * lda + p]) *
+                   (tb ? Bb[(long)j * ldb + p] : Bb[(long)p * ldb + j]);
+          double *c = &ref[o * m * ldc + (long)i * ldc + (long)b * n + j];
+          *c = sum + 0.5 * *c;
+        }
+    }
+  char what[96];
+  snprintf(what, sizeof what, "gemm_ld %c%c %dx%dx%d [%d, %d] pad %d", ta ? 'T' : 'N',
+           tb ? 'T' : 'N', m, n, k, outer, batch, pad);
+  memcpy(C64, C0, nc * sizeof(double));
+  rt_gemm_ld_f64(ta, tb, m, n, k, 1, A, lda, ra * lda, ca, B, ldb, rb * ldb, cb, 0.5, C64, ldc,
+                 m * ldc, n, outer, batch);
+  tk_check(t, tk_err(C64, ref, nc), 1e-13, "%s f64", what);
+  float *A32 = tk_to32(A, na), *B32 = tk_to32(B, nb);
+  for (int be = 0; be < 2; be++) {
+    const rt_gemm_backend backend = be ? RT_GEMM_ONEDNN : RT_GEMM_OPENBLAS;
+    if (rt_gemm_set_backend(backend) != 0)
+      continue;
+    float *C32 = tk_to32(C0, nc);
+    rt_gemm_ld_f32(ta, tb, m, n, k, 1, A32, lda, ra * lda, ca, B32, ldb, rb * ldb, cb, 0.5f, C32,
+                   ldc, m * ldc, n, outer, batch);
+    tk_check(t, tk_err32(C32, ref, nc), 2e-6, "%s f32 %s", what, rt_gemm_backend_name(backend));
+    free(C32);
+  }
+  rt_gemm_set_backend(RT_GEMM_OPENBLAS);
+  free(A), free(B), free(C0), free(ref), free(C64), free(A32), free(B32);
+}
+
+static void test_gemm_ld(check_ctx *t) {
+  /* m n k, outer, batch: one level; two, large enough for oneDNN */
+  static const int shapes[][5] = {{7, 13, 5, 1, 3},
+                                  {64, 32, 64, 1, 4},
+                                  {7, 13, 5, 2, 3},
+                                  {64, 32, 64, 3, 4},
+                                  {64, 64, 32, 3, 4}};
+  uint64_t stream = 9000;
+  for (int ta = 0; ta < 2; ta++)
+    for (int tb = 0; tb < 2; tb++)
+      for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int pad = 0; pad < 4; pad += 3)
+          gemm_ld_check(t, ta, tb, shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3],
+                        shapes[s][4], pad, stream += 3);
 }
 
 #ifdef DUET_ONEDNN
@@ -276,6 +346,7 @@ int main(void) {
   check_ctx t = {0};
   rt_set_threads(1);
   test_gemm(&t);
+  test_gemm_ld(&t);
 #ifdef DUET_ONEDNN
   test_dnn_layer(&t);
 #endif
