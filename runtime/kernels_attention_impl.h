@@ -47,7 +47,7 @@ static void FN(att_gemm)(int ta, int tb, int m, int n, int k, const REAL *A, att
 
 /* Rows [i0, i1) of P (row length Tk): P = softmax(scale P) over the first
  * n = i + 1 (causal) or Tk entries of row i, the rest 0. */
-static void FN(att_softmax_rows)(REAL *P, int i0, int i1, int Tk, REAL scale, int causal) {
+RT_DISPATCH static void FN(att_softmax_rows)(REAL *P, int i0, int i1, int Tk, REAL scale, int causal) {
   for (int i = i0; i < i1; i++) {
     REAL *row = P + (long)(i - i0) * Tk;
     const int n = causal ? i + 1 : Tk;
@@ -58,7 +58,7 @@ static void FN(att_softmax_rows)(REAL *P, int i0, int i1, int Tk, REAL scale, in
 
 /* Rows [i0, i1) of dS = scale P (dP - <dP, P>_row), in place of dP (row
  * length Tk, the first `cols` entries written; above the causal diagonal 0). */
-static void FN(att_dsoft_rows)(const REAL *P, REAL *dP, int i0, int i1, int Tk, int cols,
+RT_DISPATCH static void FN(att_dsoft_rows)(const REAL *P, REAL *dP, int i0, int i1, int Tk, int cols,
                                REAL scale, int causal) {
   for (int i = i0; i < i1; i++) {
     const REAL *pr = P + (long)(i - i0) * Tk;

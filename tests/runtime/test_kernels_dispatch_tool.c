@@ -1,7 +1,8 @@
 /*
  * test_kernels_dispatch_tool.c - runs the runtime's kernels that have
  * versions per instruction set (softmax and cross-entropy, mean squared
- * error, norms) on fixed inputs whose rows end in partial vectors, and writes every output's bytes to
+ * error, norms, attention's softmax rows) on fixed inputs whose rows end in
+ * partial vectors, and writes every output's bytes to
  * stdout. Built twice from the kernels' sources, once with their versions
  * per instruction set (RT_DISPATCH) and once with -DRT_NO_DISPATCH (the
  * baseline only); the test runtime.kernels_dispatch compares the two
@@ -59,5 +60,21 @@ int main(void) {
   put(y, sizeof(float) * ROWS * COLS);
   rt_layernorm_bwd_f32(x, m, r, dy, dx, ROWS, COLS);
   put(dx, sizeof(float) * ROWS * COLS);
+  enum { B = 2, NH = 3, T = 37, D = 8 };
+  const long sT = D, sH = (long)T * D, sB = NH * sH, n = B * sB;
+  float *q = vec(n, 5), *k = vec(n, 6), *v = vec(n, 7), *o = vec(n, 0), *dq = vec(n, 0);
+  float *dk = vec(n, 0), *dv = vec(n, 0), *probs = vec(B * NH * T * T, 0);
+  float *ws = vec((long)rt_attention_ws_f32(B, NH, T, T, D), 0);
+  for (int causal = 0; causal < 2; causal++) {
+    rt_attention_fwd_f32(q, sB, sH, sT, k, sB, sH, sT, v, sB, sH, sT, o, sB, sH, sT, probs, B, NH,
+                         T, T, D, 0.35f, causal);
+    put(o, sizeof(float) * n);
+    put(probs, sizeof(float) * B * NH * T * T);
+    rt_attention_bwd_f32(q, sB, sH, sT, k, sB, sH, sT, v, sB, sH, sT, probs, dy, sB, sH, sT, dq, sB,
+                         sH, sT, dk, sB, sH, sT, dv, sB, sH, sT, B, NH, T, T, D, 0.35f, causal, ws);
+    put(dq, sizeof(float) * n);
+    put(dk, sizeof(float) * n);
+    put(dv, sizeof(float) * n);
+  }
   return 0;
 }
