@@ -324,10 +324,11 @@ static int lower_entry(kp_program *kp, const ir_program *p, const ir_graph *g, k
   c.user = calloc((size_t)nn + 1, sizeof(int));
   c.absorbable = calloc((size_t)nn + 1, 1);
   c.inline_cost = calloc((size_t)nn + 1, sizeof(int));
+  c.inline_loads = calloc((size_t)nn + 1, sizeof(int));
   c.deferrable = calloc((size_t)nn + 1, 1);
   unsigned char *needed = calloc((size_t)nn + 1, 1);
   if (!c.tensor_vb || !c.input_vb || !c.val || !c.uses || !c.user || !c.absorbable ||
-      !c.inline_cost || !c.deferrable || !needed)
+      !c.inline_cost || !c.inline_loads || !c.deferrable || !needed)
     abort();
   for (int i = 0; i < p->ntensors; i++)
     c.tensor_vb[i] = new_vbuf(&c, VB_TENSOR, i, 0);
@@ -370,6 +371,7 @@ static int lower_entry(kp_program *kp, const ir_program *p, const ir_graph *g, k
   free(c.user);
   free(c.absorbable);
   free(c.inline_cost);
+  free(c.inline_loads);
   free(c.deferrable);
   free(c.vb);
   free(c.ins);

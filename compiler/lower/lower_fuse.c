@@ -73,19 +73,34 @@ enum { RECOMPUTE_MAX_COST = 8 };
 _Static_assert((int)OPS_COST_TRANSCENDENTAL > (int)RECOMPUTE_MAX_COST,
                "a transcendental function is not recomputed");
 
+/* The most buffers an elementwise node with several consumers may read
+ * (its operands computed inline with it included) to be recomputed in each
+ * of their loops: every consumer reads them all again, so a sum gathered
+ * from many buffers (the residual stream's gradient, summed over the blocks
+ * above, read by each block's backward) is stored once instead, by its
+ * first consumer's loop, and each consumer reads one buffer. */
+enum { RECOMPUTE_MAX_LOADS = 2 };
+
 /* Computed inside its consumers' loops instead of stored: used once by a
  * loop that can absorb it, or by several such loops (or several times by
- * one) when its inline cost, including the operands computed inline with
- * it, is small. */
+ * one) when its inline cost and the buffers it reads, including the
+ * operands computed inline with it, are few. */
 int lower_fusible(lower_ctx *c, const ir_node *n) {
-  int cost = ops_def(n->op)->cost;
-  for (int i = 0; i < n->nin; i++)
-    if (c->val[n->in[i]->id].kind == V_INLINE)
+  int cost = ops_def(n->op)->cost, loads = 0;
+  for (int i = 0; i < n->nin; i++) {
+    const val *v = &c->val[n->in[i]->id];
+    if (v->kind == V_INLINE) {
       cost += c->inline_cost[n->in[i]->id];
+      loads += c->inline_loads[n->in[i]->id];
+    } else if (v->kind != V_UNIFORM) {
+      loads++;
+    }
+  }
   c->inline_cost[n->id] = cost;
+  c->inline_loads[n->id] = loads;
   if (!c->absorbable[n->id] || c->uses[n->id] == 0)
     return 0;
-  return c->uses[n->id] == 1 || cost <= RECOMPUTE_MAX_COST;
+  return c->uses[n->id] == 1 || (cost <= RECOMPUTE_MAX_COST && loads <= RECOMPUTE_MAX_LOADS);
 }
 
 /* Stored with a consumer: an elementwise node that must be stored (several

@@ -66,6 +66,7 @@ typedef struct lower_ctx {
   unsigned char *absorbable; /* per node: every consumer is a loop over as many
                                   elements that can compute it inline */
   int *inline_cost;          /* per node: operations it costs inline (lower.c) */
+  int *inline_loads;         /* per node: buffer reads it costs inline (lower_fuse.c) */
   unsigned char *deferrable; /* per node: a stored node a consumer's loop may
                                   compute (lower_fuse.c) */
   int ninstr, icap;

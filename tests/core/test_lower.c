@@ -651,12 +651,66 @@ static void test_attention_views(check_ctx *t) {
   ir_program_free(p);
 }
 
+/* c = u + v + w (three buffers) feeds P := 2c and Q := c + 1: stored
+ * once, by P's loop, and Q reads it alone; d = u + v (two buffers) feeding
+ * P and Q is recomputed in both loops. */
+static void test_gathered_sum(check_ctx *t) {
+  enum { N = 41 };
+  for (int three = 0; three < 2; three++) {
+    ir_program *p = ir_program_new(IR_F32);
+    long s[1] = {N};
+    ir_init zero = {IR_INIT_ZEROS, 0, 0, 0};
+    int iu = tc_decl(p, ir_input(p, "u", IR_F32, 1, s));
+    int iv = tc_decl(p, ir_input(p, "v", IR_F32, 1, s));
+    int iw = tc_decl(p, ir_input(p, "w", IR_F32, 1, s));
+    int op = tc_decl(p, ir_state(p, "P", 1, s, zero)),
+        oq = tc_decl(p, ir_state(p, "Q", 1, s, zero));
+    ir_graph *g = ir_entry(p, "f");
+    ir_node *sum = ir_add(g, ir_input_ref(g, iu), ir_input_ref(g, iv));
+    if (three)
+      sum = ir_add(g, sum, ir_input_ref(g, iw));
+    ir_assign_add(g, op, ir_scale(g, 2, sum));
+    ir_assign_add(g, oq, ir_add(g, sum, ir_const(g, 1)));
+    core_exe *exe = tc_compile(p);
+    const kp_entry *e = &core_kernels(exe)->entries[0];
+    int reads = 0;
+    for (int i = 0; i < e->ninstr; i++)
+      reads += e->instr[i].kind == KP_LOOP ? e->instr[i].u.loop.nin : 0;
+    /* three: u, v, w by P's loop and c by Q's (recomputed: 3 + 3); two: u, v by each */
+    const int want_reads = three ? 3 + 1 : 2 + 2;
+    check(
+        t, count_kind(e, KP_LOOP) == 2 && count_outputs(e, 2) == three && reads == want_reads,
+        "sum of %d buffers used twice: expected 2 loops, %d of 2 outputs, %d reads; got %d loops, "
+        "%d of 2 outputs, %d reads",
+        three ? 3 : 2, three, want_reads, count_kind(e, KP_LOOP), count_outputs(e, 2), reads);
+    float u[N], v[N], w[N];
+    tc_fill_f(t, u, N, -1, 1);
+    tc_fill_f(t, v, N, -1, 1);
+    tc_fill_f(t, w, N, -1, 1);
+    void *in[3] = {u, v, w};
+    char *arena = core_arena_alloc(exe);
+    core_run(exe, 0, arena, in, NULL, NULL);
+    double worst = 0;
+    const float *P = core_tensor_data(exe, arena, "P", NULL),
+                *Q = core_tensor_data(exe, arena, "Q", NULL);
+    for (int i = 0; i < N; i++) {
+      double c = (double)u[i] + v[i] + (three ? w[i] : 0);
+      worst = fmax(worst, fmax(fabs(P[i] - 2 * c), fabs(Q[i] - (c + 1))));
+    }
+    check(t, worst <= 1e-6, "sum of %d buffers: max error %g", three ? 3 : 2, worst);
+    free(arena);
+    core_free(exe);
+    ir_program_free(p);
+  }
+}
+
 int main(void) {
   check_ctx t = {.rng = 42};
   test_scores_entry(&t);
   test_fused_chain(&t);
   test_fused_reduction(&t);
   test_recompute(&t);
+  test_gathered_sum(&t);
   test_stored_with_consumer(&t);
   test_unread_output(&t);
   test_arena_reuse(&t);
