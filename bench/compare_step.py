@@ -55,7 +55,11 @@ class Duet:
 
     def close(self):
         self.proc.stdin.close()
+        self.conv_picks = []
         for line in self.proc.stdout:
+            if line.startswith("conv_pick "):
+                self.conv_picks.append(line.split(None, 1)[1].strip())
+                continue
             key, value = line.split()
             self.info[key] = float(value)
         if self.proc.wait() != 0:
@@ -145,6 +149,8 @@ def main():
     for key in ("compile_s_logged", "compile_s", "arena_bytes", "step_arena_bytes",
                 "logged_step_ms"):
         print("duet_%s %g" % (key, duet.info[key]))
+    for pick in duet.conv_picks:
+        print("duet_conv_pick", pick)
     stats("duet_step_ms", d[:, 0])
     stats("floor_ms", d[:, 1])
     stats("torch_step_ms", t[:, 0])
