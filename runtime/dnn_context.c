@@ -164,11 +164,19 @@ void rt_dnn_note_impl(const_dnnl_primitive_desc_t pd) {
   const char *name = NULL;
   if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success || !name)
     return;
-  for (int i = 0; i < impls.count; i++)
-    if (strncmp(impls.name[i], name, IMPL_LEN - 1) == 0)
+  int at = 0; /* kept sorted: the description does not depend on the order of creation */
+  for (; at < impls.count; at++) {
+    const int c = strncmp(impls.name[at], name, IMPL_LEN - 1);
+    if (c == 0)
       return;
-  if (impls.count < IMPL_MAX)
-    snprintf(impls.name[impls.count++], IMPL_LEN, "%s", name);
+    if (c > 0)
+      break;
+  }
+  if (impls.count == IMPL_MAX)
+    return;
+  memmove(impls.name[at + 1], impls.name[at], (size_t)(impls.count - at) * IMPL_LEN);
+  snprintf(impls.name[at], IMPL_LEN, "%s", name);
+  impls.count++;
 }
 
 size_t rt_dnn_describe(char *buf, size_t cap) {

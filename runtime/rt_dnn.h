@@ -40,7 +40,9 @@ void rt_dnn_set_threads(int n);
 int rt_dnn_threads(void);
 /* Writes, as snprintf does, the implementation names (impl info strings,
  * e.g. "brg:avx512_core_bf16") of the primitives created so far, distinct,
- * in order of first creation, separated by ", "; before the first one,
+ * sorted (so that runs that create the same primitives in another order,
+ * such as convolutions timed or pinned, describe them alike), separated by
+ * ", "; before the first one,
  * the name oneDNN picks for an f32 product of 256 x 256 matrices. */
 size_t rt_dnn_describe(char *buf, size_t cap);
 
