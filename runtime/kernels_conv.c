@@ -10,9 +10,9 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "rt_dnn.h"
+#include "rt_io.h"
 #include "rt_kernels.h"
 
 /* Output positions [lo, hi) of a row (or column) of `out` positions whose
@@ -214,12 +214,6 @@ static rt_conv_pick pick_key(rt_conv_pass pass, const conv_shape *s, int n) {
 
 /* ---- the two paths of an f32 pass -------------------------------------------------- */
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static double median(double *v, int n) {
   for (int i = 1; i < n; i++) /* insertion sort: a handful of values */
     for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
@@ -258,9 +252,9 @@ static int conv_time(const rt_conv_pick *k, const conv_shape *s, const float *in
     for (int j = 0; j < 2; j++) {
       const int onednn = (j + r) % 2;
       last = onednn ? RT_CONV_ONEDNN : RT_CONV_IM2COL;
-      const double t0 = now_s();
+      const double t0 = rt_now_s();
       const int rc = conv_by(last, p.pass, s, p.n, in0, in1, out, ws);
-      t[onednn][r] = now_s() - t0;
+      t[onednn][r] = rt_now_s() - t0;
       assert(rc == 0 && "a created oneDNN convolution runs");
       (void)rc;
     }
