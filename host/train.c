@@ -134,7 +134,9 @@ static int log_step(trainer *t, long s, double loss, const double *norms) {
     f[n++] = RT_NUM("norm_weights", norms[0]);
     f[n++] = RT_NUM("norm_update", norms[1]);
   }
-  double ms = 1e3 * (t->train_s - t->log_train_s) / (double)(s - t->log_step);
+  /* a float, as the program's values are: JSON's 9 digits and TensorBoard's
+   * float32 then hold the same number (a double timing could round to two) */
+  const float ms = (float)(1e3 * (t->train_s - t->log_train_s) / (double)(s - t->log_step));
   f[n++] = RT_NUM("ms_per_step", ms);
   t->log_train_s = t->train_s;
   t->log_step = s;
