@@ -7,6 +7,7 @@
  * the lane order fixed in kp.h bit for bit.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,6 +228,25 @@ static void check_accuracy(check_ctx *t) {
   check(t, t32 < 4e-7 && t64 < 8e-16, "tanh accuracy: f32 %g, f64 %g", t32, t64);
   check(t, kp_exp_f32(-104.5f) == 0 && isinf(kp_exp_f32(89.5f)) && isnan(kp_exp_f64(NAN)),
         "exp limits");
+  /* float tanh relative to tanh of the same float, in units in the last
+   * place of the result, over every third float in [2^-12, 10] (an odd
+   * function; below 2^-12 it is x itself, off by x^2/3 relative) */
+  double ulps = 0;
+  uint32_t lo, hi;
+  memcpy(&lo, &(float){0x1p-12f}, sizeof lo);
+  memcpy(&hi, &(float){10.0f}, sizeof hi);
+  for (uint32_t bits = lo; bits <= hi; bits += 3) {
+    float x;
+    memcpy(&x, &bits, sizeof x);
+    const double want = tanh((double)x);
+    ulps = fmax(ulps, fabs(kp_tanh_f32(x) - want) / ldexp(1.0, ilogb((float)want) - 23));
+  }
+  printf("tanh f32 error relative to tanh: %.2f ulp\n", ulps);
+  check(t, ulps <= 6.5, "tanh f32 relative accuracy: %.2f ulp", ulps);
+  check(t, kp_tanh_f32(INFINITY) == 1 && kp_tanh_f32(-INFINITY) == -1 &&
+               isnan(kp_tanh_f32(NAN)) && kp_tanh_f32(1e-30f) == 1e-30f &&
+               kp_tanh_f32(-0.0f) == 0 && signbit(kp_tanh_f32(-0.0f)),
+        "tanh limits");
 }
 
 /* Rows of lengths 5, 13 and 1000 summed and maximized over the last axis. */

@@ -89,8 +89,25 @@ static LLVMValueRef emit_exp(cg_ctx *g, LLVMValueRef x) {
   return mul(g, mul(g, p, pow2(g, k1, ity)), pow2(g, k2, ity));
 }
 
-/* tanh(x) = sign(x) (1 - e^{-2|x|}) / (1 + e^{-2|x|}) */
+/* tanh as kp_tanh: double sign(x) (1 - e^{-2|x|}) / (1 + e^{-2|x|}); float
+ * the rational x P(x^2) / Q(x^2) on x clamped to [-9, 9], clamped to
+ * [-1, 1], and x itself where |x| is tiny. */
 static LLVMValueRef emit_tanh(cg_ctx *g, LLVMValueRef x) {
+  if (!g->dbl) {
+    const double c = KP_TANH_CLAMP_f32, p0 = KP_TANH_P[0];
+    LLVMValueRef y = sel(g, LLVMRealOLT, x, cg_real(g, -c), cg_real(g, -c), x);
+    y = sel(g, LLVMRealOGT, y, cg_real(g, c), cg_real(g, c), y);
+    LLVMValueRef y2 = mul(g, y, y), p = cg_real(g, KP_TANH_P[6] / p0),
+                 q = cg_real(g, KP_TANH_Q[3] / p0);
+    for (int i = 5; i >= 0; i--)
+      p = add(g, mul(g, p, y2), cg_real(g, KP_TANH_P[i] / p0));
+    for (int i = 2; i >= 0; i--)
+      q = add(g, mul(g, q, y2), cg_real(g, KP_TANH_Q[i] / p0));
+    LLVMValueRef r = divide(g, mul(g, p, y), q), one = cg_real(g, 1), mone = cg_real(g, -1);
+    r = sel(g, LLVMRealOGT, r, one, one, r);
+    r = sel(g, LLVMRealOLT, r, mone, mone, r);
+    return sel(g, LLVMRealOLT, intr1(g, "llvm.fabs", x), cg_real(g, KP_TANH_TINY_f32), x, r);
+  }
   LLVMValueRef t = emit_exp(g, mul(g, cg_real(g, -2), intr1(g, "llvm.fabs", x)));
   LLVMValueRef r = divide(g, sub(g, cg_real(g, 1), t), add(g, cg_real(g, 1), t));
   LLVMValueRef args[2] = {r, x};
