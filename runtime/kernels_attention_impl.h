@@ -15,12 +15,11 @@
  */
 #include "kernels_common_impl.h"
 
-/* Row-major gemm on sub-matrices with explicit leading dimensions. */
+/* Row-major gemm on sub-matrices with explicit leading dimensions, through
+ * the runtime's one GEMM entry point (rt_gemm_ld, batch 1). */
 static void FN(gemm_ld)(int ta, int tb, int m, int n, int k, const REAL *A, long lda, const REAL *B,
                         long ldb, REAL beta, REAL *C, long ldc) {
-  BLAS(gemm)
-  (CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1, A,
-   (int)lda, B, (int)ldb, beta, C, (int)ldc);
+  FN(rt_gemm_ld)(ta, tb, m, n, k, 1, A, lda, 0, 0, B, ldb, 0, 0, beta, C, ldc, 0, 0, 1, 1);
 }
 
 /* When all query rows fit in one block, every product is one call over
