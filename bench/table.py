@@ -10,7 +10,9 @@ compile times and the cost of the logged step.
   table.py OUT_DIR
 Each number is the median over the runs of a configuration, with the
 smallest and largest run in brackets; within a run, times are medians of
-the lockstep steps and ratios medians of the per-step ratios.
+the lockstep steps and ratios medians of the per-step ratios; duet / floor
+over the steps that followed duet's own, the column beside it over those
+that followed PyTorch's (compare_step.py says why).
 """
 import glob
 import json
@@ -83,15 +85,16 @@ def col(rs, key, fmt):
 
 def step_table(out):
     print("| optimizer | batch | PyTorch allocator | duet ms | GEMM floor ms | PyTorch ms "
-          "| duet / PyTorch | duet / floor | PyTorch / floor |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| duet / PyTorch | duet / floor | duet / floor, step after PyTorch's | PyTorch / floor |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for opt, batch in CONFIGS:
         for alloc, name in ALLOCS:
             rs = runs(out, opt, batch, alloc)
-            print("| %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+            print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 OPT_NAME[opt], batch, name, col(rs, "duet_step_ms", "%.2f"),
                 col(rs, "floor_ms", "%.2f"), col(rs, "torch_step_ms", "%.2f"),
                 col(rs, "duet_over_torch", "%.3f"), col(rs, "duet_over_floor", "%.3f"),
+                col(rs, "duet_over_floor_cold", "%.3f"),
                 col(rs, "torch_over_floor", "%.2f")))
 
 
@@ -148,35 +151,37 @@ def memory_table(out):
 
 def gpt_step_table(out):
     print("| optimizer | PyTorch allocator | duet ms | GEMM floor ms | PyTorch ms "
-          "| duet / PyTorch | duet / floor | PyTorch / floor | duet tokens/s "
+          "| duet / PyTorch | duet / floor | duet / floor, step after PyTorch's | PyTorch / floor | duet tokens/s "
           "| PyTorch tokens/s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for opt, batch in GPT_CONFIGS:
         for alloc, name in ALLOCS:
             rs = runs(out, opt, batch, alloc, "gpt")
             if not rs:
                 continue
-            print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 OPT_NAME[opt], name, col(rs, "duet_step_ms", "%.2f"),
                 col(rs, "floor_ms", "%.2f"), col(rs, "torch_step_ms", "%.2f"),
                 col(rs, "duet_over_torch", "%.3f"), col(rs, "duet_over_floor", "%.3f"),
+                col(rs, "duet_over_floor_cold", "%.3f"),
                 col(rs, "torch_over_floor", "%.2f"), col(rs, "duet_tokens_per_s", "%.0f"),
                 col(rs, "torch_tokens_per_s", "%.0f")))
 
 
 def cnn_step_table(out):
     print("| optimizer | batch | PyTorch allocator | duet ms | GEMM floor ms | PyTorch ms "
-          "| duet / PyTorch | duet / floor | PyTorch / floor |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| duet / PyTorch | duet / floor | duet / floor, step after PyTorch's | PyTorch / floor |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for opt, batch in CNN_CONFIGS:
         for alloc, name in ALLOCS:
             rs = runs(out, opt, batch, alloc, "cnn")
             if not rs:
                 continue
-            print("| %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+            print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 OPT_NAME[opt], batch, name, col(rs, "duet_step_ms", "%.2f"),
                 col(rs, "floor_ms", "%.2f"), col(rs, "torch_step_ms", "%.2f"),
                 col(rs, "duet_over_torch", "%.3f"), col(rs, "duet_over_floor", "%.3f"),
+                col(rs, "duet_over_floor_cold", "%.3f"),
                 col(rs, "torch_over_floor", "%.2f")))
 
 
