@@ -6,10 +6,12 @@
  * one Newton-Schulz step, all on OpenBLAS; then OpenBLAS against oneDNN:
  * GEMM GFLOP/s per backend and operand type (MLP and GPT shapes, shape
  * classes), Newton-Schulz on the MLP's weights in f32 and bf16, bf16 Gram
- * product blocking, conv2d per path. Prints markdown tables (medians of
- * repeats, the compared variants timed in turn).
- *   bench_kernels [SECTION]...   SECTION: mlp conv ns gemm classes backend-ns
- *                                backend-conv (default: all, in this order)
+ * product blocking, conv2d per path; and the AdamW update of the MLP's
+ * first weight against the time since its state was last touched. Prints
+ * markdown tables (medians of repeats, the compared variants timed in turn).
+ *   bench_kernels [SECTION]...   SECTION: mlp conv ns state gemm classes
+ *                                backend-ns backend-conv (default: all, in
+ *                                this order)
  */
 #include <cblas.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include <time.h>
 
 #include "kernels_bf16.h"
+#include "kernels_generic.h"
 #include "kernels_polar_schedule.h"
 #include "rt_dnn.h"
 #include "rt_kernels.h"
@@ -326,7 +329,83 @@ static void bench_ns(void) {
     printf("| %s | %.2f | %.2f |\n", names[v], 1e3 * prod[0][v], 1e3 * prod[1][v]);
 }
 
-/* ---- (4) the backends: OpenBLAS against oneDNN ---------------------------- */
+/* ---- (4) the optimizer's state between steps ------------------------------ */
+
+/* The weight, its gradient and AdamW's two moments, at the offsets of the
+ * MLP's train_step arena (bench_step --dump): one allocation. */
+typedef struct {
+  int n;
+  float *w, *g, *m, *v;
+} adam_ctx;
+
+/* stdlib/optim.duet's AdamW at step 10 (lr 1e-3, weight decay 0.01), in
+ * the operations and order of the compiled loop: 28 bytes per weight
+ * (w, m, v read and written, g read). */
+RT_DISPATCH static void adam_update(int n, float *restrict w, float *restrict m, float *restrict v,
+                                    const float *restrict g) {
+  const float decay = 1 - 1e-3f * 0.01f, c1 = 1 - 0.34867844f, c2 = 1 - 0.99004488f;
+  for (int i = 0; i < n; i++) {
+    const float mi = 0.9f * m[i] + 0.1f * g[i], vi = 0.999f * v[i] + 0.001f * (g[i] * g[i]);
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = decay * w[i] - 1e-3f * (mi / c1) / (sqrtf(vi / c2) + 1e-8f);
+  }
+}
+
+/* The same bytes without the arithmetic: the streams' own cost. */
+RT_DISPATCH static void adam_streams(int n, float *restrict w, float *restrict m, float *restrict v,
+                                     const float *restrict g) {
+  for (int i = 0; i < n; i++) {
+    w[i] += g[i];
+    m[i] += g[i];
+    v[i] += g[i];
+  }
+}
+
+/* Median seconds of fn over 41 calls, each after `pause` seconds spent
+ * reading the clock (no memory touched). */
+static double time_after_pause(void (*fn)(int, float *, float *, float *, const float *),
+                               const adam_ctx *c, double pause) {
+  enum { REPS = 41 };
+  double t[REPS];
+  fn(c->n, c->w, c->m, c->v, c->g);
+  for (int r = 0; r < REPS; r++) {
+    const double until = now() + pause;
+    while (now() < until)
+      ;
+    const double t0 = now();
+    fn(c->n, c->w, c->m, c->v, c->g);
+    t[r] = now() - t0;
+  }
+  qsort(t, REPS, sizeof t[0], cmp_double);
+  return t[REPS / 2];
+}
+
+static void bench_state(void) {
+  enum { N = 512 * 784 };
+  static const long off[4] = {0, 2674688, 4280320, 9080960}; /* w, m, v, g */
+  char *arena = aligned_alloc(64, 16003264);
+  if (!arena) {
+    fprintf(stderr, "bench_kernels: out of memory\n");
+    exit(2);
+  }
+  memset(arena, 0, 16003264);
+  adam_ctx c = {N, (float *)(arena + off[0]), (float *)(arena + off[3]), (float *)(arena + off[1]),
+                (float *)(arena + off[2])};
+  rt_init_uniform_f32(c.g, N, -1e-3, 1e-3, 1, 7);
+  static const double pauses_ms[] = {0, 1, 3, 7, 15};
+  printf("\n### AdamW on a 512 x 784 weight after a pause (28 bytes per weight)\n\n");
+  printf("| pause ms | AdamW ms | GB/s | the streams alone ms | GB/s |\n|---|---|---|---|---|\n");
+  for (size_t i = 0; i < sizeof pauses_ms / sizeof pauses_ms[0]; i++) {
+    const double ta = time_after_pause(adam_update, &c, 1e-3 * pauses_ms[i]);
+    const double ts = time_after_pause(adam_streams, &c, 1e-3 * pauses_ms[i]);
+    printf("| %g | %.3f | %.1f | %.3f | %.1f |\n", pauses_ms[i], 1e3 * ta, 28e-9 * N / ta, 1e3 * ts,
+           28e-9 * N / ts);
+  }
+  free(arena);
+}
+
+/* ---- (5) the backends: OpenBLAS against oneDNN ---------------------------- */
 
 #ifdef DUET_ONEDNN
 
@@ -746,6 +825,8 @@ int main(int argc, char **argv) {
     bench_conv();
   if (wanted(argc, argv, "ns"))
     bench_ns();
+  if (wanted(argc, argv, "state"))
+    bench_state();
 #ifdef DUET_ONEDNN
   bench_backends(argc, argv);
 #else
