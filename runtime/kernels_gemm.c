@@ -89,14 +89,15 @@ static int max1(int v) { return v > 1 ? v : 1; }
 #ifdef DUET_ONEDNN
 /* ---- f32 products on oneDNN ------------------------------------------------------
  * Measured against OpenBLAS (OPENBLAS_CORETYPE=Haswell) per shape class
- * (bench/bench_kernels.c, docs/benchmarks.md), one thread, under load:
- * from m n k = 2^17 on, oneDNN's matmul is 1.05-1.4x faster (about 2x on a
- * quiet machine) when C has 16 or more columns, or 64 or more with A
- * transposed (0.88-1.0x at 16-32 columns); below 2^16 its per-call cost
- * loses (0.1-0.9x), and with fewer columns its kernel fills a fraction of
- * a vector (0.54-0.76x at 4 and 8 columns, 0.77-1.3x at 10). */
-static int gemm_dnn_pays(int ta, int m, int n, int k) {
-  return n >= (ta ? 64 : 16) && (double)m * n * k >= 131072.0;
+ * (bench/bench_kernels.c classes, docs/benchmarks.md "Small products on
+ * oneDNN"), one thread, load about 1: oneDNN's matmul is faster from
+ * m n k = 2^16 on (1.1-1.8x; 0.7-1.2x at 2^14-2^15, its per-call cost)
+ * when C has 8 or more columns (1.4-2.1x at 8 and 10; 1.2-1.4x at 4), or
+ * 16 or more with A transposed (1.1-1.2x at 16, 0.7 at 4 and 8); a
+ * batched call pays that cost once for all its `items` products (48
+ * products of 16 x 16 x 16: 1.3-1.7x). */
+static int gemm_dnn_pays(int ta, int m, int n, int k, long items) {
+  return n >= (ta ? 16 : 8) && (double)m * n * k * (double)items >= 65536.0;
 }
 
 /* The product of rt_gemm_ld_f32 on oneDNN: 0 when it ran, -1 when
@@ -105,8 +106,10 @@ static int gemm_dnn_pays(int ta, int m, int n, int k) {
 static int gemm_dnn_f32(int ta, int tb, int m, int n, int k, float alpha, const float *A, long lda,
                         long sa, long sa2, const float *B, long ldb, long sb, long sb2, float beta,
                         float *C, long ldc, long sc, long sc2, int batch, int batch2) {
+  /* sc == 0: one call per item */
+  const long items = sc != 0 ? (long)batch * (batch2 > 1 ? batch2 : 1) : 1;
   if (rt_gemm_get_backend() != RT_GEMM_ONEDNN || k == 0 || alpha == 0 ||
-      !gemm_dnn_pays(ta, m, n, k) || (batch2 > 1 && sc == 0))
+      !gemm_dnn_pays(ta, m, n, k, items) || (batch2 > 1 && sc == 0))
     return -1;
   if (batch == 1) /* one cache entry per 2-D product */
     sa = sb = sc = 0;
