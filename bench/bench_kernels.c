@@ -14,6 +14,7 @@
  *                                this order)
  */
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,7 +344,7 @@ typedef struct {
  * (w, m, v read and written, g read). */
 RT_DISPATCH static void adam_update(int n, float *restrict w, float *restrict m, float *restrict v,
                                     const float *restrict g) {
-  const float decay = 1 - 1e-3f * 0.01f, c1 = 1 - 0.34867844f, c2 = 1 - 0.99004488f;
+  const float decay = 1 - 1e-3f * 0.01f, c1 = 1 - powf(0.9f, 10), c2 = 1 - powf(0.999f, 10);
   for (int i = 0; i < n; i++) {
     const float mi = 0.9f * m[i] + 0.1f * g[i], vi = 0.999f * v[i] + 0.001f * (g[i] * g[i]);
     m[i] = mi;
@@ -382,14 +383,14 @@ static double time_after_pause(void (*fn)(int, float *, float *, float *, const 
 }
 
 static void bench_state(void) {
-  enum { N = 512 * 784 };
+  enum { N = 512 * 784, ARENA = 16003264 };
   static const long off[4] = {0, 2674688, 4280320, 9080960}; /* w, m, v, g */
-  char *arena = aligned_alloc(64, 16003264);
+  char *arena = aligned_alloc(64, ARENA);
   if (!arena) {
     fprintf(stderr, "bench_kernels: out of memory\n");
     exit(2);
   }
-  memset(arena, 0, 16003264);
+  memset(arena, 0, ARENA);
   adam_ctx c = {N, (float *)(arena + off[0]), (float *)(arena + off[3]), (float *)(arena + off[1]),
                 (float *)(arena + off[2])};
   rt_init_uniform_f32(c.g, N, -1e-3, 1e-3, 1, 7);

@@ -9,11 +9,11 @@ Newton-Schulz alone in the same iteration, right after its step.
 A step that follows the other process's step runs slower than one that
 follows its own (2026-12-07, the MLP's AdamW step at batch 256: 8.15 ms
 after PyTorch's step, 7.45 ms after its own; PyTorch's 17.0 against 14.5
-ms), and the floor, run right after duet's step, never pays that. So the two processes' steps are
-compared over all iterations (each follows the other in half of them),
-and duet's step is compared with its floor over the iterations in which
-it followed its own (duet_over_floor), both warm; duet_over_floor_cold is
-the other half.
+ms), and the floor, run right after duet's step, never pays that. So the
+two processes' steps are compared over all iterations (each follows the
+other in half of them), and duet's step is compared with its floor over
+the iterations in which it followed its own (duet_over_floor), both warm;
+duet_over_floor_cold is the other half.
 
   compare_step.py --bench BUILD/bench/bench_step [--model mlp|gpt|cnn]
                   --opt adamw|dual --batch B --steps N [--ns bf16|f32]

@@ -83,19 +83,28 @@ def col(rs, key, fmt):
     return spread([r[key] for r in rs if key in r], fmt)
 
 
+# The columns every step table has: duet's, its floor's and PyTorch's times
+# and their ratios.
+STEP_HEAD = ("| duet ms | GEMM floor ms | PyTorch ms | duet / PyTorch | duet / floor "
+             "| duet / floor, step after PyTorch's | PyTorch / floor |")
+STEP_RULE = "---|" * 7
+
+
+def step_cells(rs):
+    return " | ".join([col(rs, "duet_step_ms", "%.2f"), col(rs, "floor_ms", "%.2f"),
+                       col(rs, "torch_step_ms", "%.2f"), col(rs, "duet_over_torch", "%.3f"),
+                       col(rs, "duet_over_floor", "%.3f"),
+                       col(rs, "duet_over_floor_cold", "%.3f"),
+                       col(rs, "torch_over_floor", "%.2f")])
+
+
 def step_table(out):
-    print("| optimizer | batch | PyTorch allocator | duet ms | GEMM floor ms | PyTorch ms "
-          "| duet / PyTorch | duet / floor | duet / floor, step after PyTorch's | PyTorch / floor |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| optimizer | batch | PyTorch allocator " + STEP_HEAD)
+    print("|---|---|---|" + STEP_RULE)
     for opt, batch in CONFIGS:
         for alloc, name in ALLOCS:
             rs = runs(out, opt, batch, alloc)
-            print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                OPT_NAME[opt], batch, name, col(rs, "duet_step_ms", "%.2f"),
-                col(rs, "floor_ms", "%.2f"), col(rs, "torch_step_ms", "%.2f"),
-                col(rs, "duet_over_torch", "%.3f"), col(rs, "duet_over_floor", "%.3f"),
-                col(rs, "duet_over_floor_cold", "%.3f"),
-                col(rs, "torch_over_floor", "%.2f")))
+            print("| %s | %d | %s | %s |" % (OPT_NAME[opt], batch, name, step_cells(rs)))
 
 
 def ns_table(out):
@@ -150,39 +159,27 @@ def memory_table(out):
 
 
 def gpt_step_table(out):
-    print("| optimizer | PyTorch allocator | duet ms | GEMM floor ms | PyTorch ms "
-          "| duet / PyTorch | duet / floor | duet / floor, step after PyTorch's | PyTorch / floor | duet tokens/s "
-          "| PyTorch tokens/s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| optimizer | PyTorch allocator " + STEP_HEAD + " duet tokens/s | PyTorch tokens/s |")
+    print("|---|---|" + STEP_RULE + "---|---|")
     for opt, batch in GPT_CONFIGS:
         for alloc, name in ALLOCS:
             rs = runs(out, opt, batch, alloc, "gpt")
             if not rs:
                 continue
-            print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                OPT_NAME[opt], name, col(rs, "duet_step_ms", "%.2f"),
-                col(rs, "floor_ms", "%.2f"), col(rs, "torch_step_ms", "%.2f"),
-                col(rs, "duet_over_torch", "%.3f"), col(rs, "duet_over_floor", "%.3f"),
-                col(rs, "duet_over_floor_cold", "%.3f"),
-                col(rs, "torch_over_floor", "%.2f"), col(rs, "duet_tokens_per_s", "%.0f"),
+            print("| %s | %s | %s | %s | %s |" % (
+                OPT_NAME[opt], name, step_cells(rs), col(rs, "duet_tokens_per_s", "%.0f"),
                 col(rs, "torch_tokens_per_s", "%.0f")))
 
 
 def cnn_step_table(out):
-    print("| optimizer | batch | PyTorch allocator | duet ms | GEMM floor ms | PyTorch ms "
-          "| duet / PyTorch | duet / floor | duet / floor, step after PyTorch's | PyTorch / floor |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| optimizer | batch | PyTorch allocator " + STEP_HEAD)
+    print("|---|---|---|" + STEP_RULE)
     for opt, batch in CNN_CONFIGS:
         for alloc, name in ALLOCS:
             rs = runs(out, opt, batch, alloc, "cnn")
             if not rs:
                 continue
-            print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                OPT_NAME[opt], batch, name, col(rs, "duet_step_ms", "%.2f"),
-                col(rs, "floor_ms", "%.2f"), col(rs, "torch_step_ms", "%.2f"),
-                col(rs, "duet_over_torch", "%.3f"), col(rs, "duet_over_floor", "%.3f"),
-                col(rs, "duet_over_floor_cold", "%.3f"),
-                col(rs, "torch_over_floor", "%.2f")))
+            print("| %s | %d | %s | %s |" % (OPT_NAME[opt], batch, name, step_cells(rs)))
 
 
 def gpt_example_table(out):
